@@ -1,0 +1,3 @@
+"""inboxbot: triage for a shared sales mailbox."""
+
+__version__ = "0.1.0"

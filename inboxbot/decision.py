@@ -1,0 +1,70 @@
+"""The routing decision: who owns a mail, what to do with it, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# forward: send to the owner; tag: only mark it in the mailbox for the owner;
+# forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
+# triage: a human must look at it (broken mail, ambiguity with that fallback).
+ACTIONS = ("forward", "tag", "forward_and_tag", "skip", "triage")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rule evaluated for a mail, matched or not, with a human-readable detail."""
+
+    rule: str
+    matched: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRef:
+    """A client-base entry: enough to name it and find it again."""
+
+    name: str
+    inn: str | None
+    manager: str | None
+    file: str
+    line: int
+    region_code: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: str
+    owner: str | None
+    rule: str
+    reasons: tuple[str, ...]
+    trail: tuple[Step, ...] = ()
+    base_rule: str | None = None
+    base_owner: str | None = None
+    client: ClientRef | None = None
+    pool: str | None = None
+    notify: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}; valid: {', '.join(ACTIONS)}")
+
+    @property
+    def forwards(self) -> bool:
+        return self.action in ("forward", "forward_and_tag")
+
+    @property
+    def tags(self) -> bool:
+        return self.action in ("tag", "forward_and_tag", "triage")
+
+    @property
+    def public_action(self) -> str:
+        """forward | tag | skip, as `--json` reports it."""
+        if self.forwards:
+            return "forward"
+        return "skip" if self.action == "skip" else "tag"
+
+    @property
+    def summary(self) -> str:
+        """One line for logs and tables."""
+        return self.reasons[-1] if self.reasons else self.rule

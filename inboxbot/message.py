@@ -1,0 +1,312 @@
+"""Raw RFC 5322 bytes → ParsedMessage, the typed mail every later stage reads. Pure.
+
+mail-parser builds the message object and decodes the headers (it copes with broken
+encodings and records defects); the MIME tree is walked here because the stages need
+structure mail-parser flattens: the message's own text versus a forwarded original
+attached as message/rfc822, and attachments with their bytes.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.header import decode_header, make_header
+
+import mailparser
+
+from inboxbot.htmltext import html_to_text
+
+log = logging.getLogger(__name__)
+
+# Past these sizes the rest is dropped for analysis (the original still goes out whole).
+MAX_TEXT_CHARS = 200_000
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_NESTING = 4
+
+_FALLBACK_CHARSETS = ("utf-8", "cp1251", "koi8-r")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: display name and lower-cased addr-spec."""
+
+    name: str
+    email: str
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    payload: bytes = field(repr=False)
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """A mail as the bot sees it. `message_id` is never empty: one is made from the
+    content hash when the header is missing, so a mail always has an identity."""
+
+    message_id: str
+    has_message_id: bool
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    sender: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime | None
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...]
+    forwarded: tuple["ParsedMessage", ...]
+    headers: tuple[tuple[str, str], ...]
+    content_type: str
+    content_hash: str
+    size: int
+    defects: tuple[str, ...]
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), decoded; None when absent."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key == wanted:
+                return value
+        return None
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        wanted = name.lower()
+        return tuple(value for key, value in self.headers if key == wanted)
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this mail replies to, nearest first."""
+        seen: dict[str, None] = {}
+        for mid in (*self.in_reply_to, *reversed(self.references)):
+            seen.setdefault(mid, None)
+        return tuple(seen)
+
+
+def parse(raw: bytes) -> ParsedMessage:
+    """Parse any bytes into a ParsedMessage. Never raises on malformed input: what
+    cannot be read is left empty and named in `defects`."""
+    return _parse(raw, depth=0)
+
+
+def _parse(raw: bytes, depth: int) -> ParsedMessage:
+    content_hash = hashlib.sha256(raw).hexdigest()
+    defects: list[str] = []
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+        msg = parsed.message
+        defects.extend(sorted(parsed.defects_categories))
+    except Exception as exc:  # mail-parser wraps stdlib errors in several types
+        log.warning("mail-parser failed (%s); falling back to the stdlib parser", exc)
+        defects.append(f"mail-parser: {type(exc).__name__}")
+        msg = email.message_from_bytes(raw)
+
+    headers = tuple((str(k).lower(), decode_header_value(v)) for k, v in msg.items())
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[Attachment] = []
+    forwarded: list[ParsedMessage] = []
+    _walk(msg, texts, htmls, attachments, forwarded, defects, depth)
+
+    html = "\n".join(htmls)
+    text = "\n\n".join(t for t in texts if t.strip())
+    if not text.strip() and html:
+        text = html_to_text(html)
+
+    message_id = _first_id(_get(msg, "message-id"))
+    return ParsedMessage(
+        message_id=message_id or f"{content_hash[:32]}@inboxbot.invalid",
+        has_message_id=bool(message_id),
+        in_reply_to=_ids(_get(msg, "in-reply-to")),
+        references=_ids(_get(msg, "references")),
+        sender=_first_address(msg, "from"),
+        reply_to=_addresses(msg, "reply-to"),
+        to=_addresses(msg, "to"),
+        cc=_addresses(msg, "cc"),
+        date=_date(_get(msg, "date")),
+        subject=_one_line(_get(msg, "subject")),
+        text=text[:MAX_TEXT_CHARS],
+        html=html[:MAX_TEXT_CHARS],
+        attachments=tuple(attachments),
+        forwarded=tuple(forwarded),
+        headers=headers,
+        content_type=msg.get_content_type(),
+        content_hash=content_hash,
+        size=len(raw),
+        defects=tuple(defects),
+    )
+
+
+def _walk(
+    part: email.message.Message,
+    texts: list[str],
+    htmls: list[str],
+    attachments: list[Attachment],
+    forwarded: list[ParsedMessage],
+    defects: list[str],
+    depth: int,
+) -> None:
+    ctype = part.get_content_type()
+    if ctype == "message/rfc822" or ctype == "message/global":
+        inner = part.get_payload()
+        raw = _nested_bytes(inner)
+        if raw is not None and depth < MAX_NESTING:
+            forwarded.append(_parse(raw, depth + 1))
+            attachments.append(Attachment(_filename(part) or "message.eml", ctype, raw))
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, email.message.Message):
+                    _walk(sub, texts, htmls, attachments, forwarded, defects, depth)
+        return
+
+    filename = _filename(part)
+    disposition = _get(part, "content-disposition").split(";")[0].strip().lower()
+    is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not (
+        filename and ctype == "text/plain" and disposition == "attachment"
+    )
+    try:
+        data = part.get_payload(decode=True) or b""
+    except Exception as exc:  # broken base64/quoted-printable
+        defects.append(f"payload: {type(exc).__name__}")
+        data = b""
+    if is_body_text and not filename:
+        decoded = decode_text(data, part.get_content_charset())
+        (texts if ctype == "text/plain" else htmls).append(decoded)
+        return
+    if ctype.startswith("multipart/"):
+        return
+    truncated = len(data) > MAX_ATTACHMENT_BYTES
+    attachments.append(
+        Attachment(
+            filename=filename or f"part.{ctype.rpartition('/')[2] or 'bin'}",
+            content_type=ctype,
+            payload=data[:MAX_ATTACHMENT_BYTES],
+            truncated=truncated,
+        )
+    )
+
+
+def _nested_bytes(inner: object) -> bytes | None:
+    if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
+        inner = inner[0]
+    if isinstance(inner, email.message.Message):
+        try:
+            return inner.as_bytes()
+        except Exception:  # an unserialisable nested part is left out, recorded by caller
+            try:
+                return inner.as_string().encode("utf-8", "replace")
+            except Exception:
+                return None
+    if isinstance(inner, str):
+        return inner.encode("utf-8", "replace")
+    return None
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Decode a text part: the declared charset if it decodes cleanly, else the common
+    Russian charsets, else UTF-8 with replacement characters."""
+    candidates = [charset] if charset else []
+    candidates += [c for c in _FALLBACK_CHARSETS if c != charset]
+    for name in candidates:
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def decode_header_value(value: object) -> str:
+    """Decode RFC 2047 words; never raises."""
+    if value is None:
+        return ""
+    text = str(value)
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # unknown charset or broken encoded-word: keep the raw text
+        return text
+
+
+def _get(msg: email.message.Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:
+        return ""
+    return decode_header_value(value) if value is not None else ""
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[\r\n\t]+\s*", " ", text).strip()
+
+
+_ID_RE = re.compile(r"<([^<>\s]+)>")
+
+
+def _ids(value: str) -> tuple[str, ...]:
+    found = _ID_RE.findall(value)
+    if not found and value.strip() and " " not in value.strip():
+        found = [value.strip()]
+    return tuple(dict.fromkeys(found))
+
+
+def _first_id(value: str) -> str:
+    ids = _ids(value)
+    return ids[0] if ids else ""
+
+
+def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
+    try:
+        values = msg.get_all(name) or []
+    except Exception:
+        return ()
+    result: list[Address] = []
+    for display, addr in email.utils.getaddresses([decode_header_value(v) for v in values]):
+        addr = addr.strip().lower()
+        if "@" not in addr:
+            continue
+        result.append(Address(_one_line(display), addr))
+    return tuple(result)
+
+
+def _first_address(msg: email.message.Message, name: str) -> Address | None:
+    found = _addresses(msg, name)
+    return found[0] if found else None
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:  # RFC 5322 "-0000": time is UTC, zone unknown
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _filename(part: email.message.Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return ""
+    return _one_line(decode_header_value(name)) if name else ""
