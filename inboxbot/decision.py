@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
@@ -63,6 +63,22 @@ class Decision:
         if self.forwards:
             return "forward"
         return "skip" if self.action == "skip" else "tag"
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON-ready form, as the journal stores it."""
+        return {
+            "action": self.public_action,
+            "internal_action": self.action,
+            "owner": self.owner,
+            "rule": self.rule,
+            "reasons": list(self.reasons),
+            "base_rule": self.base_rule,
+            "base_owner": self.base_owner,
+            "pool": self.pool,
+            "notify": list(self.notify),
+            "client": asdict(self.client) if self.client else None,
+            "trail": [asdict(step) for step in self.trail],
+        }
 
     @property
     def summary(self) -> str:

@@ -1,0 +1,360 @@
+"""The journal: every message seen, its decision and how far its handling got.
+
+SQLite by default. All SQL lives here so that another backend (PostgreSQL for a team
+with two workers) replaces one module. The IMAP server's marks stay the ground truth
+of what was handled; the journal adds what the marks cannot hold: the reasons, the
+state between forwarding and marking, thread owners and the fair-share history.
+
+Each step commits on its own, before the next side effect starts, so a kill -9 at any
+point leaves a state the next run can finish from (see worker.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from inboxbot.decision import Decision
+
+# decided → forwarded → marked; skipped/quarantined end in marked too once the IMAP
+# mark is set. `state` is the last step that is known to have completed.
+DECIDED, FORWARDED, MARKED = "decided", "forwarded", "marked"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id              INTEGER PRIMARY KEY,
+    folder          TEXT NOT NULL,
+    uidvalidity     INTEGER NOT NULL,
+    uid             INTEGER NOT NULL,
+    message_id      TEXT NOT NULL,
+    has_message_id  INTEGER NOT NULL,
+    content_hash    TEXT NOT NULL,
+    sender          TEXT,
+    subject         TEXT,
+    sent_at         TEXT,
+    seen_at         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    action          TEXT,
+    owner           TEXT,
+    rule            TEXT,
+    base_owner      TEXT,
+    base_rule       TEXT,
+    pool            TEXT,
+    reasons         TEXT,
+    decision        TEXT,
+    forward_id      TEXT,
+    error           TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id);
+CREATE INDEX IF NOT EXISTS messages_content_hash ON messages (content_hash);
+CREATE INDEX IF NOT EXISTS messages_pool ON messages (pool, id);
+CREATE TABLE IF NOT EXISTS threads (
+    message_id  TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subjects (
+    sender      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (sender, subject)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key     TEXT PRIMARY KEY,
+    value   TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageKey:
+    """Where a message lives: IMAP identity, never a sequence number or a bare UID."""
+
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    key: MessageKey
+    message_id: str
+    state: str
+    action: str | None
+    owner: str | None
+    rule: str | None
+    forward_id: str | None
+    attempts: int
+    decision: dict[str, object] | None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Journal:
+    """One SQLite database; safe to share between threads of one process."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a step reported done survives power loss, not just a crash.
+            self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- message lifecycle -------------------------------------------------
+
+    def entry(self, key: MessageKey) -> Entry | None:
+        row = self._one(
+            "SELECT * FROM messages WHERE folder=? AND uidvalidity=? AND uid=?",
+            (key.folder, key.uidvalidity, key.uid),
+        )
+        return _entry(row) if row else None
+
+    def find_copy(self, message_id: str, content_hash: str, *, has_message_id: bool) -> Entry | None:
+        """A message already handled under another key: the same mail after a
+        UIDVALIDITY change, or a second delivery of the same Message-ID."""
+        if has_message_id:
+            row = self._one(
+                "SELECT * FROM messages WHERE message_id=? AND has_message_id=1 "
+                "AND state IN (?, ?) ORDER BY id LIMIT 1",
+                (message_id, FORWARDED, MARKED),
+            )
+        else:
+            row = self._one(
+                "SELECT * FROM messages WHERE content_hash=? AND state IN (?, ?) ORDER BY id LIMIT 1",
+                (content_hash, FORWARDED, MARKED),
+            )
+        return _entry(row) if row else None
+
+    def record_decision(
+        self,
+        key: MessageKey,
+        *,
+        message_id: str,
+        has_message_id: bool,
+        content_hash: str,
+        sender: str,
+        subject: str,
+        sent_at: datetime | None,
+        decision: Decision,
+        details: Mapping[str, object] | None = None,
+    ) -> Entry:
+        """Store the decision for a message (state `decided`) and remember its thread.
+        Recording the same key again keeps the first decision: a retry must act on
+        what was decided, not decide anew (the round robin would move on)."""
+        existing = self.entry(key)
+        if existing is not None:
+            return existing
+        now = _now()
+        payload = dict(details or {})
+        payload["decision"] = decision.to_dict()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT INTO messages (folder, uidvalidity, uid, message_id, has_message_id,"
+                    " content_hash, sender, subject, sent_at, seen_at, state, action, owner, rule,"
+                    " base_owner, base_rule, pool, reasons, decision, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        key.folder, key.uidvalidity, key.uid, message_id, int(has_message_id),
+                        content_hash, sender, subject,
+                        sent_at.isoformat() if sent_at else None, now, DECIDED,
+                        decision.action, decision.owner, decision.rule, decision.base_owner,
+                        decision.base_rule, decision.pool,
+                        json.dumps(list(decision.reasons), ensure_ascii=False),
+                        json.dumps(payload, ensure_ascii=False, default=str), now,
+                    ),
+                )
+                if decision.owner and decision.action != "skip":
+                    self._remember_thread(message_id, decision.owner, decision.rule, now)
+                    if sender and subject:
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO subjects (sender, subject, owner, at) VALUES (?,?,?,?)",
+                            (sender.lower(), subject_key(subject), decision.owner, now),
+                        )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        entry = self.entry(key)
+        assert entry is not None
+        return entry
+
+    def mark_forwarded(self, key: MessageKey, forward_id: str, owner: str, rule: str) -> None:
+        now = _now()
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE messages SET state=?, forward_id=?, updated_at=?, error=NULL "
+                "WHERE folder=? AND uidvalidity=? AND uid=?",
+                (FORWARDED, forward_id, now, key.folder, key.uidvalidity, key.uid),
+            )
+            # The manager's reply to our forward carries its Message-ID: same owner.
+            self._remember_thread(forward_id, owner, rule, now)
+            self._db.execute("COMMIT")
+
+    def mark_done(self, key: MessageKey) -> None:
+        self._update(key, state=MARKED, error=None)
+
+    def record_failure(self, key: MessageKey, error: str) -> int:
+        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE messages SET attempts=attempts+1, error=?, updated_at=? "
+                "WHERE folder=? AND uidvalidity=? AND uid=?",
+                (error, _now(), key.folder, key.uidvalidity, key.uid),
+            )
+        entry = self.entry(key)
+        return entry.attempts if entry else 0
+
+    # -- routing history (route.History) ----------------------------------
+
+    def thread_owner(self, message_ids: Sequence[str]) -> tuple[str, str] | None:
+        """(owner, matched Message-ID) of the nearest message of a known thread."""
+        for mid in message_ids:
+            row = self._one("SELECT owner FROM threads WHERE message_id=?", (mid,))
+            if row:
+                return str(row["owner"]), mid
+        return None
+
+    def subject_owner(self, sender: str, subject: str) -> str | None:
+        row = self._one(
+            "SELECT owner FROM subjects WHERE sender=? AND subject=?",
+            (sender.lower(), subject_key(subject)),
+        )
+        return str(row["owner"]) if row else None
+
+    def last_pool_owner(self, pool: str) -> str | None:
+        row = self._one(
+            "SELECT owner FROM messages WHERE pool=? AND owner IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (pool,),
+        )
+        return str(row["owner"]) if row else None
+
+    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
+        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= ?"
+        args: list[object] = [since.astimezone(timezone.utc).isoformat(timespec="seconds")]
+        if pool is not None:
+            sql += " AND pool=?"
+            args.append(pool)
+        sql += " GROUP BY owner"
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return {str(r["owner"]): int(r["n"]) for r in rows}
+
+    # -- reports -----------------------------------------------------------
+
+    def summary(self) -> dict[str, object]:
+        with self._lock:
+            states = dict(self._db.execute("SELECT state, COUNT(*) FROM messages GROUP BY state").fetchall())
+            actions = dict(self._db.execute("SELECT action, COUNT(*) FROM messages GROUP BY action").fetchall())
+            owners = dict(
+                self._db.execute(
+                    "SELECT owner, COUNT(*) FROM messages WHERE owner IS NOT NULL GROUP BY owner"
+                ).fetchall()
+            )
+            rules = dict(self._db.execute("SELECT rule, COUNT(*) FROM messages GROUP BY rule").fetchall())
+            failing = [
+                dict(r)
+                for r in self._db.execute(
+                    "SELECT folder, uid, subject, state, error, attempts FROM messages "
+                    "WHERE error IS NOT NULL ORDER BY id DESC LIMIT 20"
+                ).fetchall()
+            ]
+            total = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        return {
+            "total": total,
+            "states": states,
+            "actions": actions,
+            "owners": owners,
+            "rules": rules,
+            "failing": failing,
+        }
+
+    def recent(self, limit: int = 50) -> list[dict[str, object]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT uid, sender, subject, state, action, owner, rule, reasons, error "
+                "FROM messages ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    # -- internals -----------------------------------------------------------
+
+    def _remember_thread(self, message_id: str, owner: str, rule: str, at: str) -> None:
+        # The first owner of a thread stays its owner (a backup keeps the thread).
+        self._db.execute(
+            "INSERT OR IGNORE INTO threads (message_id, owner, rule, at) VALUES (?,?,?,?)",
+            (message_id, owner, rule, at),
+        )
+
+    def _update(self, key: MessageKey, **fields: object) -> None:
+        sets = ", ".join(f"{name}=?" for name in fields)
+        with self._lock:
+            self._db.execute(
+                f"UPDATE messages SET {sets}, updated_at=? WHERE folder=? AND uidvalidity=? AND uid=?",
+                (*fields.values(), _now(), key.folder, key.uidvalidity, key.uid),
+            )
+
+    def _one(self, sql: str, args: Sequence[object]) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+        return row
+
+
+_REPLY_PREFIX = re.compile(r"^(re|fw|fwd|ответ|отв|пересл|aw|wg)\s*(\[\d+\])?\s*:\s*", re.IGNORECASE)
+
+
+def subject_key(subject: str) -> str:
+    """Subject without reply/forward prefixes, for the subject + sender thread fallback."""
+    key = subject.strip().lower()
+    while True:
+        stripped = _REPLY_PREFIX.sub("", key)
+        if stripped == key:
+            return re.sub(r"\s+", " ", key)
+        key = stripped
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    raw = row["decision"]
+    return Entry(
+        id=int(row["id"]),
+        key=MessageKey(str(row["folder"]), int(row["uidvalidity"]), int(row["uid"])),
+        message_id=str(row["message_id"]),
+        state=str(row["state"]),
+        action=row["action"],
+        owner=row["owner"],
+        rule=row["rule"],
+        forward_id=row["forward_id"],
+        attempts=int(row["attempts"]),
+        decision=json.loads(raw) if raw else None,
+    )
