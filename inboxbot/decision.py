@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
@@ -79,6 +81,23 @@ class Decision:
             "client": asdict(self.client) if self.client else None,
             "trail": [asdict(step) for step in self.trail],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        """Inverse of to_dict: a stored decision is acted on as it was made."""
+        client = data.get("client")
+        return cls(
+            action=str(data.get("internal_action") or data["action"]),
+            owner=data.get("owner"),
+            rule=str(data["rule"]),
+            reasons=tuple(data.get("reasons") or ()),
+            trail=tuple(Step(**step) for step in data.get("trail") or ()),
+            base_rule=data.get("base_rule"),
+            base_owner=data.get("base_owner"),
+            client=ClientRef(**client) if client else None,
+            pool=data.get("pool"),
+            notify=tuple(data.get("notify") or ()),
+        )
 
     @property
     def summary(self) -> str:

@@ -1,0 +1,283 @@
+"""Command line: a thin layer over the library. Parse options, call, print."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from inboxbot import __version__
+from inboxbot.errors import ConfigError, InboxbotError, RulesError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CONFIG = 2
+EXIT_RUNTIME = 3
+
+
+def _rules_option(func: F) -> F:
+    return click.option(
+        "--rules",
+        "rules_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("rules.toml"),
+        show_default=True,
+        help="Файл правил; файлы, которые он называет, ищутся рядом с ним.",
+    )(func)
+
+
+def _user_errors(func: F) -> F:
+    """Map user errors to one clear line and an exit code; bugs keep their traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, RulesError) as exc:
+            click.echo(f"Ошибка настройки: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except InboxbotError as exc:
+            click.echo(f"Ошибка: {exc}", err=True)
+            sys.exit(EXIT_RUNTIME)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="inboxbot")
+@click.option("-v", "--verbose", count=True, help="Подробнее в журнал (-vv — отладка).")
+def cli(verbose: int) -> None:
+    """inboxbot — разбор общего ящика отдела продаж: кому из менеджеров и почему."""
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@_rules_option
+@click.option("--once", is_flag=True, help="Один проход по новым письмам и выход (для cron).")
+@_user_errors
+def run(rules_path: Path, once: bool) -> None:
+    """Опрашивать ящик и разбирать новые заявки.
+
+    Подключение — из переменных окружения INBOXBOT_* или файла INBOXBOT_SECRETS_FILE.
+
+    Example: inboxbot run --rules /etc/inboxbot/rules.toml
+    """
+    from inboxbot.config import load_settings
+    from inboxbot.journal import Journal
+    from inboxbot.worker import Worker
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger().setLevel(logging.INFO)
+    settings = load_settings()
+    with Journal(settings.journal) as journal:
+        worker = Worker(settings, rules_path, journal)
+        if once:
+            report = worker.poll_once()
+            click.echo(
+                f"Обработано писем: {report.seen}; переслано: {report.forwarded}, помечено: {report.tagged}, "
+                f"пропущено: {report.skipped}, на ручной разбор: {report.triaged}"
+            )
+        else:
+            worker.run_forever()
+
+
+@cli.command()
+@_rules_option
+@click.option("--mail", "mail_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Папка с письмами для демо (по умолчанию demo/mail рядом с правилами).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-out"),
+              show_default=True, help="Куда сложить пересланные письма (.eml).")
+@_user_errors
+def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
+    """Показать работу на примере: настоящий IMAP-сервер с образцами заявок, пересылка через SMTP.
+
+    Example: inboxbot demo
+    """
+    from inboxbot.demo import run_demo
+
+    rules_path = _demo_rules(rules_path)
+    run_demo(rules_path, mail_dir or rules_path.parent / "demo" / "mail", out_dir)
+
+
+def _demo_rules(rules_path: Path) -> Path:
+    if rules_path.exists():
+        return rules_path
+    # Installed from a checkout: the example rules live at the repository root.
+    bundled = Path(__file__).resolve().parent.parent / "rules.toml"
+    return bundled if bundled.exists() else rules_path
+
+
+@cli.command()
+@_rules_option
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Вывести решение как JSON.")
+@_user_errors
+def explain(rules_path: Path, file: Path, as_json: bool) -> None:
+    """Решение для одного письма и его объяснение; ничего не отправляется.
+
+    Example: inboxbot explain заявка.eml
+    """
+    _replay(rules_path, [file], as_json, trail=True)
+
+
+@cli.command()
+@_rules_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Одна строка JSON на письмо.")
+@_user_errors
+def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Прогнать письма (папка .eml, mbox или Maildir) по правилам, как если бы они пришли по порядку.
+
+    Переписки и очередь пула переходят от письма к письму; ничего не отправляется.
+
+    Example: inboxbot replay архив/ --json
+    """
+    _replay(rules_path, list(paths), as_json, trail=False)
+
+
+def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool) -> None:
+    from inboxbot.journal import Journal, MessageKey
+    from inboxbot.mailsource import read_mail
+    from inboxbot.pipeline import Pipeline
+    from inboxbot.route import describe_company, describe_region
+    from inboxbot.rules import load_rules
+
+    rules = load_rules(rules_path)
+    pipeline = Pipeline(rules)
+    shares: dict[str, int] = {}
+    with Journal() as journal:
+        for index, stored in enumerate(read_mail(paths), start=1):
+            received = datetime.now(timezone.utc)
+            outcome = pipeline.run(stored.raw, journal, received_at=received)
+            msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+            journal.record_decision(
+                MessageKey("replay", 0, index),
+                message_id=msg.message_id,
+                has_message_id=msg.has_message_id,
+                content_hash=msg.content_hash,
+                sender=msg.sender.email if msg.sender else "",
+                subject=msg.subject,
+                sent_at=msg.date,
+                decision=decision,
+            )
+            if decision.owner and decision.action != "skip":
+                shares[decision.owner] = shares.get(decision.owner, 0) + 1
+            if as_json:
+                record = {
+                    "file": stored.label,
+                    "message_id": msg.message_id,
+                    "subject": msg.subject,
+                    "from": msg.sender.email if msg.sender else None,
+                    "action": decision.public_action,
+                    "owner": decision.owner,
+                    "rule": decision.rule,
+                    "base_rule": decision.base_rule,
+                    "base_owner": decision.base_owner,
+                    "reasons": list(decision.reasons),
+                    "company": describe_company(facts, decision, rules),
+                    "region": describe_region(facts, decision, rules),
+                }
+                if trail:
+                    record["trail"] = [
+                        {"rule": s.rule, "matched": s.matched, "detail": s.detail} for s in decision.trail
+                    ]
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                _print_decision(stored.label, msg.subject, decision, rules, trail=trail)
+    if not as_json and len(shares) > 0 and not trail:
+        click.echo("\nДоля по менеджерам: " + ", ".join(f"{k} {v}" for k, v in sorted(shares.items())))
+
+
+def _print_decision(label: str, subject: str, decision: Any, rules: Any, *, trail: bool) -> None:
+    owner = decision.owner
+    name = rules.managers[owner].name if owner in rules.managers else (owner or "—")
+    action = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}[decision.public_action]
+    click.echo(f"{label}: {action} → {name} [{decision.rule}]")
+    click.echo(f"  тема: {subject}")
+    for reason in decision.reasons:
+        click.echo(f"  • {reason}")
+    if trail:
+        click.echo("  проверенные правила:")
+        for step in decision.trail:
+            mark = "✓" if step.matched else "·"
+            click.echo(f"    {mark} {step.rule}: {step.detail}")
+
+
+@cli.command()
+@_rules_option
+@_user_errors
+def check(rules_path: Path) -> None:
+    """Проверить правила и базу клиентов; код выхода 0 — всё в порядке.
+
+    Example: inboxbot check --rules rules.toml
+    """
+    from inboxbot.rules import check as check_rules
+
+    errors, warnings = check_rules(rules_path)
+    for line in warnings:
+        click.echo(f"предупреждение: {line}")
+    for line in errors:
+        click.echo(f"ошибка: {line}", err=True)
+    if errors:
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"{rules_path}: правила в порядке" + (f", предупреждений: {len(warnings)}" if warnings else ""))
+
+
+@cli.command()
+@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).")
+@click.option("--json", "as_json", is_flag=True)
+@_user_errors
+def status(journal_path: Path | None, as_json: bool) -> None:
+    """Сводка журнала: сколько писем, кому, в каком состоянии.
+
+    Example: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
+    """
+    import os
+
+    from inboxbot.journal import Journal
+
+    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
+    if not path.exists():
+        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
+    with Journal(path) as journal:
+        summary = journal.summary()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(f"Всего писем: {summary['total']}")
+    for title, key in (("По состоянию", "states"), ("По действию", "actions"),
+                       ("По менеджерам", "owners"), ("По правилам", "rules")):
+        items: dict[str, int] = summary[key]  # type: ignore[assignment]
+        click.echo(f"{title}: " + ", ".join(f"{k}: {v}" for k, v in sorted(items.items(), key=lambda kv: str(kv[0]))))
+    failing: Iterable[dict[str, Any]] = summary["failing"]  # type: ignore[assignment]
+    for row in failing:
+        click.echo(f"  ! uid {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
+
+
+@cli.command("dump-config")
+def dump_config() -> None:
+    """Показать действующие настройки подключения (пароли скрыты).
+
+    Example: INBOXBOT_SECRETS_FILE=/etc/inboxbot/secrets inboxbot dump-config
+    """
+    from inboxbot.config import load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(f"Ошибка настройки: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(json.dumps(settings.masked(), ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    cli()

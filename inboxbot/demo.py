@@ -1,0 +1,161 @@
+"""`inboxbot demo`: the real worker on a real (local) mailbox with the sample requests.
+
+A pure-Python IMAP server (pymap) and an SMTP catcher (aiosmtpd) are started on
+loopback, the sample requests are delivered to the shared mailbox, one poll handles
+them, and each forward lands as an .eml file in the output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from aiosmtpd.controller import Controller
+
+from inboxbot.config import ServerSettings, Settings
+from inboxbot.errors import InboxbotError
+from inboxbot.fetch import Mailbox
+from inboxbot.journal import Journal
+from inboxbot.mailsource import read_mail
+from inboxbot.message import parse
+from inboxbot.worker import PollReport, Worker
+
+DEMO_USER = "sales"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise InboxbotError("демо-сервер IMAP (pymap) не запустился")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise InboxbotError(f"демо-сервер IMAP не ответил на порту {port} за {timeout:.0f} с")
+
+
+@contextlib.contextmanager
+def pymap_server() -> Iterator[ServerSettings]:
+    """An in-memory IMAP server (pymap's dict backend) on a free loopback port."""
+    port = _free_port()
+    password = secrets.token_urlsafe(12)
+    exe = Path(sys.executable).with_name("pymap")
+    cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
+           "--port", str(port), "dict", "--demo-user", DEMO_USER, "--demo-password", password]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, proc)
+        yield ServerSettings(host="127.0.0.1", port=port, tls="none", user=DEMO_USER, password=password)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class _SaveToFolder:
+    """aiosmtpd handler: every mail received becomes NNN-recipient.eml in a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.count += 1
+        rcpt = envelope.rcpt_tos[0].split("@")[0] if envelope.rcpt_tos else "unknown"  # type: ignore[attr-defined]
+        name = f"{self.count:03d}-{rcpt}.eml"
+        (self.folder / name).write_bytes(envelope.original_content or envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_catcher(folder: Path) -> Iterator[ServerSettings]:
+    folder.mkdir(parents=True, exist_ok=True)
+    controller = Controller(_SaveToFolder(folder), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield ServerSettings(host="127.0.0.1", port=controller.port, tls="none", user="", password="")
+    finally:
+        controller.stop()
+
+
+def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
+    if not mail_dir.is_dir():
+        raise InboxbotError(f"папка с демо-письмами {mail_dir} не найдена")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    forwards = out_dir / "forwards"
+    out_dir.mkdir(parents=True)
+    samples = list(read_mail([mail_dir]))
+    click.echo(click.style("inboxbot — демонстрация", bold=True))
+    click.echo(f"Запускаю IMAP-сервер (pymap) и SMTP-сервер (aiosmtpd) на 127.0.0.1, "
+               f"кладу {len(samples)} заявок в общий ящик…")
+    with pymap_server() as imap, smtp_catcher(forwards) as smtp:
+        with Mailbox(imap, "INBOX") as box:
+            for sample in samples:
+                box.append(sample.raw)
+        settings = Settings(imap=imap, smtp=smtp, journal=str(out_dir / "journal.sqlite"), poll_seconds=60)
+        with Journal(settings.journal) as journal:
+            started = time.monotonic()
+            worker = Worker(settings, rules_path, journal)
+            report = worker.poll_once()
+            elapsed = time.monotonic() - started
+            again = worker.poll_once()
+        _print_table(report, worker)
+        click.echo()
+        click.echo(
+            f"Итого: {report.seen} писем за {elapsed:.1f} с — переслано {report.forwarded}, "
+            f"не заявки {report.skipped}, на ручной разбор {report.triaged}."
+        )
+        click.echo(f"Повторный опрос ящика: новых писем {again.seen} (каждое письмо обрабатывается один раз).")
+    click.echo(f"Пересланные письма: {forwards}/ (откройте любой .eml почтовой программой)")
+    click.echo(f"Журнал решений: {settings.journal} (inboxbot status --journal {settings.journal})")
+    return report
+
+
+def _print_table(report: PollReport, worker: Worker) -> None:
+    managers = worker.rules.managers
+    width = shutil.get_terminal_size((120, 20)).columns
+    reason_width = max(30, width - 72)
+    click.echo()
+    header = f"{'№':>3}  {'Заявка':<34} {'Менеджер':<18} {'Правило':<15} Почему"
+    click.echo(click.style(header, bold=True))
+    click.echo("─" * min(width, 160))
+    for index, (raw, decision) in enumerate(report.handled, start=1):
+        msg = parse(raw.raw)
+        who = msg.sender.name or msg.sender.email if msg.sender else "?"
+        request = _clip(f"{who}: {msg.subject}", 34)
+        if decision.action == "skip":
+            owner = click.style(_clip("не заявка", 18), fg="bright_black")
+        elif decision.owner in managers:
+            owner = _clip(_short_name(managers[decision.owner].name), 18)
+        else:
+            owner = click.style(_clip("ручной разбор", 18), fg="yellow")
+        reason = textwrap.shorten(" → ".join(decision.reasons) or decision.rule, reason_width, placeholder="…")
+        click.echo(f"{index:>3}  {request:<34} {owner:<18} {decision.rule:<15} {reason}")
+
+
+def _short_name(full: str) -> str:
+    """"Петров Дмитрий Сергеевич" → "Петров Д. С."."""
+    parts = full.split()
+    return parts[0] + "".join(f" {p[0]}." for p in parts[1:3]) if len(parts) > 1 else full
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

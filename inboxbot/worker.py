@@ -1,0 +1,332 @@
+"""The poll loop: fetch pending mail, decide, forward, mark, journal — exactly once.
+
+Order of effects for one message, each journalled before the next starts:
+
+    decide ─► journal `decided` ─► SMTP forward ─► journal `forwarded` ─► IMAP mark ─► journal `marked`
+
+A crash between any two steps is finished on the next run from the journal state:
+`decided` → the forward is sent again with the same deterministic Message-ID (if the
+first attempt did reach the manager, the mail client collapses the two); `forwarded` →
+only the IMAP mark is set. The IMAP mark is the ground truth of "handled": a marked
+mail is never looked at again, even with the journal lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+from inboxbot.act import ForwardContext, Recipient, Templates, compose_absence_notice, compose_forward
+from inboxbot.config import Settings
+from inboxbot.decision import Decision
+from inboxbot.errors import ActionError, FetchError, InboxbotError, RulesError
+from inboxbot.facts import Facts
+from inboxbot.fetch import Mailbox, RawMessage
+from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
+from inboxbot.message import Address, ParsedMessage
+from inboxbot.pipeline import Pipeline, duplicate_of, quarantine
+from inboxbot.rules import Rules, load_rules
+from inboxbot.smtp import SmtpSender
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 15 * 60
+# After this many transient failures of one message it goes to manual triage rather than
+# blocking the mail behind it forever.
+MAX_ATTEMPTS = 20
+
+
+@dataclass(slots=True)
+class PollReport:
+    seen: int = 0
+    forwarded: int = 0
+    tagged: int = 0
+    skipped: int = 0
+    triaged: int = 0
+    finished: int = 0  # resumed from a journal state left by an earlier run
+    handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
+
+
+class RulesHolder:
+    """The rules in force. A changed rules file is loaded on the next poll; a broken one
+    is rejected with its errors logged, and the last good rules keep running."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rules: Rules = load_rules(path)
+        self._signature = self._current_signature()
+        self.last_error: str | None = None
+
+    def _watched(self) -> list[Path]:
+        files = [self.path]
+        files.extend(Path(p) for p in getattr(self.rules, "source_files", ()))
+        return files
+
+    def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
+        sig = []
+        for path in self._watched():
+            try:
+                st = path.stat()
+                sig.append((str(path), st.st_mtime_ns, st.st_size))
+            except OSError:
+                sig.append((str(path), -1, -1))
+        return tuple(sig)
+
+    def refresh(self) -> bool:
+        """Reload when a watched file changed; True when new rules were taken."""
+        signature = self._current_signature()
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        try:
+            rules = load_rules(self.path)
+        except RulesError as exc:
+            if str(exc) != self.last_error:
+                log.error("правила не загружены, продолжаю по прежним: %s", exc)
+            self.last_error = str(exc)
+            return False
+        self.rules = rules
+        self.last_error = None
+        log.info("правила перечитаны: %s", self.path)
+        return True
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        rules_path: Path,
+        journal: Journal,
+        *,
+        pipeline_factory: Callable[[Rules], Pipeline] = Pipeline,
+    ) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.holder = RulesHolder(rules_path)
+        self._pipeline_factory = pipeline_factory
+        self.pipeline = pipeline_factory(self.holder.rules)
+        self._busy = threading.Lock()
+        self._stop = threading.Event()
+        self.failures = 0
+
+    @property
+    def rules(self) -> Rules:
+        return self.holder.rules
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- one poll ------------------------------------------------------------
+
+    def poll_once(self) -> PollReport:
+        """Handle every pending message once. Raises FetchError (mailbox down) or a
+        transient ActionError (SMTP down): the caller retries with backoff."""
+        if self.holder.refresh():
+            self.pipeline = self._pipeline_factory(self.holder.rules)
+        report = PollReport()
+        dept = self.rules.department
+        with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
+            pending = box.pending_uids()
+            if pending:
+                log.info("%d новых писем в %s", len(pending), self.settings.folder)
+            for raw in box.fetch(pending):
+                if self._stop.is_set():
+                    break
+                report.seen += 1
+                self._handle(box, smtp, raw, report, dept.bot_address)
+        return report
+
+    def _smtp(self) -> SmtpSender | _NoSmtp:
+        return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
+
+    def _handle(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, report: PollReport, bot: str) -> None:
+        key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
+        entry = self.journal.entry(key)
+        if entry is not None and entry.decision is not None:
+            decision = Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
+            msg, facts = self.pipeline.refacts(raw.raw)
+            report.finished += 1
+            state = entry.state
+        else:
+            outcome = self.pipeline.run(raw.raw, self.journal, received_at=datetime.now(timezone.utc))
+            msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+            copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
+            if copy is not None:
+                decision = duplicate_of(copy.owner, msg.message_id)
+            self.journal.record_decision(
+                key,
+                message_id=msg.message_id,
+                has_message_id=msg.has_message_id,
+                content_hash=msg.content_hash,
+                sender=msg.sender.email if msg.sender else "",
+                subject=msg.subject,
+                sent_at=msg.date,
+                decision=decision,
+                details=_details(facts),
+            )
+            state = DECIDED
+
+        if state == DECIDED and decision.forwards:
+            try:
+                forward_id = self._forward(smtp, raw.raw, msg, facts, decision, bot)
+            except ActionError as exc:
+                if not exc.permanent:
+                    attempts = self.journal.record_failure(key, str(exc))
+                    if attempts < MAX_ATTEMPTS:
+                        raise
+                self.journal.record_failure(key, str(exc))
+                log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", raw.uid, exc)
+                box.mark_triage(raw.uid)
+                self.journal.mark_done(key)
+                report.triaged += 1
+                return
+            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule)
+            state = FORWARDED
+
+        if state in (DECIDED, FORWARDED):
+            if decision.action == "triage":
+                box.mark_triage(raw.uid)
+                report.triaged += 1
+            else:
+                box.mark_handled(raw.uid, decision.owner if decision.action != "skip" else None)
+                if decision.forwards:
+                    report.forwarded += 1
+                elif decision.action == "skip":
+                    report.skipped += 1
+                else:
+                    report.tagged += 1
+            self.journal.mark_done(key)
+        elif state == MARKED:
+            # The journal says marked but the server still lists it: the mark did not stick
+            # (a server that drops keywords, or a human removed it). Mark again, never resend.
+            box.mark_handled(raw.uid, decision.owner)
+        report.handled.append((raw, decision))
+        log.info(
+            "uid %s %s → %s [%s] %s",
+            raw.uid,
+            msg.subject[:60],
+            decision.owner or "—",
+            decision.rule,
+            decision.summary,
+        )
+
+    def _forward(
+        self, smtp: SmtpSender | _NoSmtp, raw: bytes, msg: ParsedMessage, facts: Facts, decision: Decision, bot: str
+    ) -> str:
+        rules = self.rules
+        owner = rules.managers[decision.owner] if decision.owner in rules.managers else None
+        if owner is None:
+            raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
+        base = rules.managers.get(decision.base_owner) if decision.base_owner else None
+        ctx = ForwardContext(
+            department=rules.department.name,
+            bot_address=Address(rules.department.name, self.settings.bot_address or bot),
+            loop_headers=rules.department.loop_headers,
+            owner=Recipient(owner.id, owner.name, owner.email),
+            base_owner=Recipient(base.id, base.name, base.email) if base else None,
+        )
+        templates = Templates(rules.templates_dir)
+        forward = compose_forward(raw, msg, facts, decision, ctx, templates)
+        smtp.send(forward, [owner.email])
+        for manager_id in decision.notify:
+            absent = rules.managers.get(manager_id)
+            if absent is None:
+                continue
+            notice = compose_absence_notice(
+                msg, facts, decision, ctx, Recipient(absent.id, absent.name, absent.email), templates
+            )
+            smtp.send(notice, [absent.email])
+        return str(forward["Message-ID"]).strip("<>")
+
+    # -- forever -------------------------------------------------------------
+
+    def guarded_poll(self) -> None:
+        """One poll that never raises: outages are logged and retried with backoff."""
+        if not self._busy.acquire(blocking=False):
+            log.debug("previous poll still running; skipped")
+            return
+        try:
+            report = self.poll_once()
+            if self.failures:
+                log.info("связь восстановлена после %d неудачных попыток", self.failures)
+            self.failures = 0
+            if report.seen:
+                log.info(
+                    "обработано %d: переслано %d, помечено %d, пропущено %d, на ручной разбор %d",
+                    report.seen, report.forwarded, report.tagged, report.skipped, report.triaged,
+                )
+        except (FetchError, ActionError) as exc:
+            self.failures += 1
+            log.warning("сбой (попытка %d): %s; повтор через %d с", self.failures, exc, self.backoff_seconds())
+        finally:
+            self._busy.release()
+
+    def backoff_seconds(self) -> int:
+        if not self.failures:
+            return self.settings.poll_seconds
+        return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** min(self.failures - 1, 10)))
+
+    def run_forever(self) -> None:
+        """Poll every `poll_seconds` (or sooner after a failure, with backoff) until
+        SIGTERM/SIGINT; a poll in progress finishes its current message first."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(timezone=timezone.utc)
+        scheduler.add_job(
+            self.guarded_poll, "date", run_date=datetime.now(timezone.utc), id="poll",
+            max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
+
+        def reschedule(event: object) -> None:
+            if not self._stop.is_set():
+                run_at = datetime.fromtimestamp(time.time() + self.backoff_seconds(), tz=timezone.utc)
+                scheduler.add_job(
+                    self.guarded_poll, "date", run_date=run_at, id="poll", replace_existing=True,
+                    max_instances=1, coalesce=True, misfire_grace_time=None,
+                )
+
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+        scheduler.add_listener(reschedule, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        previous = {sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        scheduler.start()
+        log.info("inboxbot запущен: ящик %s, опрос каждые %d с", self.settings.folder, self.settings.poll_seconds)
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            scheduler.shutdown(wait=True)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("inboxbot остановлен")
+
+
+class _NoSmtp:
+    """Stand-in when no SMTP server is configured: a forward cannot go out, so a rule
+    asking for one is a configuration error the user must see, not a silent tag."""
+
+    def __enter__(self) -> _NoSmtp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, message: EmailMessage, recipients: list[str] | None = None) -> None:
+        raise ActionError("SMTP-сервер не настроен (INBOXBOT_SMTP_HOST), а правило требует пересылки", permanent=True)
+
+
+def _details(facts: Facts) -> dict[str, object]:
+    company = facts.company
+    region = facts.region
+    return {
+        "company": {"name": company.name, "inn": company.inn} if company else None,
+        "region": {"code": region.code, "name": region.name, "district": region.district} if region else None,
+        "client_address": facts.client_address.email if facts.client_address else None,
+    }
