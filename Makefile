@@ -1,0 +1,29 @@
+# Two entry points (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test dovecot check
+
+$(BIN)/inboxbot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+demo: $(BIN)/inboxbot
+	$(BIN)/inboxbot demo
+
+# The IMAP tests talk to a real Dovecot on loopback; install it when it is missing.
+dovecot:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "Installing Dovecot (dovecot-imapd) for the IMAP tests…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; \
+	fi
+
+check: $(BIN)/inboxbot
+	$(BIN)/inboxbot check --rules rules.toml
+
+test: $(BIN)/inboxbot dovecot
+	$(BIN)/inboxbot check --rules rules.toml
+	$(BIN)/pytest -q
