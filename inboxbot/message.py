@@ -230,7 +230,7 @@ def decode_text(data: bytes, charset: str | None) -> str:
     for name in candidates:
         try:
             return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown or garbage charset name, undecodable bytes
             continue
     return data.decode("utf-8", "replace")
 

@@ -1,0 +1,112 @@
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from inboxbot.decision import ClientRef, Decision, Step
+from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, subject_key
+
+
+def _decision(owner: str | None = "petrov", *, action: str = "forward", pool: str | None = None) -> Decision:
+    return Decision(
+        action=action,
+        owner=owner,
+        rule="pool" if pool else "territory",
+        reasons=("Вологодская область → СЗФО → Петров",),
+        trail=(Step("territory", True, "регион 35"),),
+        client=ClientRef("ООО «Ромашка»", "7707083893", "petrov", "clients.csv", 12),
+        pool=pool,
+    )
+
+
+def _record(journal: Journal, uid: int, message_id: str, decision: Decision, **kw: object) -> None:
+    journal.record_decision(
+        MessageKey("INBOX", 7, uid),
+        message_id=message_id,
+        has_message_id=True,
+        content_hash=kw.get("content_hash", f"hash-{uid}"),  # type: ignore[arg-type]
+        sender=str(kw.get("sender", "client@example.ru")),
+        subject=str(kw.get("subject", "Заявка")),
+        sent_at=None,
+        decision=decision,
+    )
+
+
+def test_lifecycle_is_recorded_step_by_step(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    key = MessageKey("INBOX", 7, 1)
+    with Journal(path) as journal:
+        _record(journal, 1, "m1@x", _decision())
+        assert journal.entry(key).state == DECIDED  # type: ignore[union-attr]
+        journal.mark_forwarded(key, "fwd1@bot", "petrov", "territory")
+        assert journal.entry(key).state == FORWARDED  # type: ignore[union-attr]
+    with Journal(path) as reopened:  # each step is committed: a crash keeps it
+        entry = reopened.entry(key)
+        assert entry is not None and entry.state == FORWARDED and entry.forward_id == "fwd1@bot"
+        assert Decision.from_dict(entry.decision["decision"]) == _decision()  # type: ignore[index,arg-type]
+        reopened.mark_done(key)
+        assert reopened.entry(key).state == MARKED  # type: ignore[union-attr]
+
+
+def test_recording_again_keeps_the_first_decision() -> None:
+    journal = Journal()
+    _record(journal, 1, "m1@x", _decision("petrov"))
+    _record(journal, 1, "m1@x", _decision("ivanova"))
+    assert journal.entry(MessageKey("INBOX", 7, 1)).owner == "petrov"  # type: ignore[union-attr]
+
+
+def test_thread_owner_by_original_and_by_forward_id() -> None:
+    journal = Journal()
+    _record(journal, 1, "orig@client", _decision("ivanova"))
+    journal.mark_forwarded(MessageKey("INBOX", 7, 1), "fwd@bot", "ivanova", "territory")
+    assert journal.thread_owner(["unknown@x", "orig@client"]) == ("ivanova", "orig@client")
+    assert journal.thread_owner(["fwd@bot"]) == ("ivanova", "fwd@bot")
+    assert journal.thread_owner(["nothing@x"]) is None
+
+
+def test_skipped_mail_starts_no_thread() -> None:
+    journal = Journal()
+    _record(journal, 1, "auto@x", _decision(None, action="skip"))
+    assert journal.thread_owner(["auto@x"]) is None
+
+
+def test_subject_fallback_ignores_reply_prefixes() -> None:
+    journal = Journal()
+    _record(journal, 1, "a@x", _decision("orlov"), sender="Buyer@Shop.ru", subject="Коробки 40x30")
+    assert journal.subject_owner("buyer@shop.ru", "RE: Fwd: коробки 40x30") == "orlov"
+    assert journal.subject_owner("other@shop.ru", "RE: Коробки 40x30") is None
+    assert subject_key("Re[2]: Отв: Тема  письма") == "тема письма"
+
+
+def test_pool_history_and_counts() -> None:
+    journal = Journal()
+    _record(journal, 1, "a@x", _decision("ivanova", pool="main"))
+    _record(journal, 2, "b@x", _decision("petrov", pool="main"))
+    _record(journal, 3, "c@x", _decision("orlov"))
+    assert journal.last_pool_owner("main") == "petrov"
+    assert journal.last_pool_owner("other") is None
+    since = datetime.now(timezone.utc) - timedelta(days=1)
+    assert journal.owner_counts(since) == {"ivanova": 1, "petrov": 1, "orlov": 1}
+    assert journal.owner_counts(since, pool="main") == {"ivanova": 1, "petrov": 1}
+    assert journal.owner_counts(datetime.now(timezone.utc) + timedelta(days=1)) == {}
+
+
+def test_find_copy_only_for_finished_messages() -> None:
+    journal = Journal()
+    _record(journal, 1, "same@x", _decision("petrov"), content_hash="h1")
+    assert journal.find_copy("same@x", "h1", has_message_id=True) is None  # only decided
+    journal.mark_forwarded(MessageKey("INBOX", 7, 1), "fwd@bot", "petrov", "territory")
+    copy = journal.find_copy("same@x", "other-hash", has_message_id=True)
+    assert copy is not None and copy.owner == "petrov"
+    assert journal.find_copy("x@y", "h1", has_message_id=False) is not None
+    assert journal.find_copy("x@y", "h2", has_message_id=False) is None
+
+
+def test_failures_are_counted_and_summarised() -> None:
+    journal = Journal()
+    _record(journal, 1, "a@x", _decision())
+    key = MessageKey("INBOX", 7, 1)
+    assert journal.record_failure(key, "SMTP 451") == 1
+    assert journal.record_failure(key, "SMTP 451") == 2
+    summary = journal.summary()
+    assert summary["total"] == 1
+    assert summary["owners"] == {"petrov": 1}
+    assert summary["failing"][0]["attempts"] == 2  # type: ignore[index]
