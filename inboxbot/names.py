@@ -1,0 +1,404 @@
+"""Company names: normalisation to a comparable key, the match score, and a blocked index
+that finds the best-scoring client name among a million in about a millisecond.
+
+A key is what is left of a name once everything that may legitimately differ between two
+spellings of the same company is taken out: case, quote style, hyphens, legal form and
+generic words («ООО», «Торговый дом», «Фабрика»), common abbreviations («ф-ка», «ТД»),
+grammatical case (pymorphy3 normal forms: «Алтайских сыров» → «алтайский сыр») and script
+(Cyrillic is transliterated, Latin simplified, so «ZooMarket Online» and «ЗооМаркет Онлайн»
+land on nearly the same string). Typos are left to the scorer.
+
+The score punishes extra tokens on purpose: «Альянс» must not match «Альянс Трейд» just
+because one contains the other — a different proper name is a different company.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+# --- normalisation ---------------------------------------------------------------------
+
+# Legal forms, Russian and foreign, dropped wherever they stand: «ООО Ромашка» = «Ромашка».
+LEGAL_FORMS = frozenset(
+    """ооо оао зао пао ао нао ип чп пбоюл тоо одо уп ано ноу чоу чуз нко снт тсж пк кфх
+    гбу гау гку фгбу фгау фку гбуз гауз гкуз фгбоу фгаоу гбоу гбпоу гапоу мбу мау мку мбоу
+    маоу мкоу мадоу мбдоу мдоу мбуз мбук муп гуп фгуп гп мп
+    llc ltd inc jsc ojsc cjsc pjsc gmbh ag sa srl bv oy ab plc corp co""".split()
+)
+# Spelled-out legal forms, removed before tokenising (lower-case, ё already folded).
+_LEGAL_PHRASES = re.compile(
+    r"\b(?:общество с ограниченной ответственностью|(?:непубличное |публичное |закрытое |открытое )?"
+    r"акционерное общество|индивидуальный предприниматель|крестьянское \(?фермерское\)? хозяйство|"
+    r"limited liability company|joint[- ]stock company)\b"
+)
+# Generic words (normal forms) the scenario allows to drop: «Фабрика „Северная звезда“» =
+# «Северная звезда». «торговый дом» only as a pair: «Байховый дом» keeps its «дом».
+GENERIC_WORDS = frozenset({"фабрика", "компания", "группа", "group", "company"})
+_GENERIC_PAIRS = frozenset({("торговый", "дом"), ("trading", "house")})
+# Abbreviations written with punctuation, expanded before tokenising.
+_PUNCT_ABBREVIATIONS = (
+    (re.compile(r"\bф-ка\b|\bф-ки\b|\bфаб\.(?=\s|$)"), "фабрика"),
+    (re.compile(r"\bз-д\b|\bз-да\b"), "завод"),
+    (re.compile(r"\bк-т\b|\bкомб\.(?=\s|$)"), "комбинат"),
+    (re.compile(r"\bт/д\b|\bт\.д\.(?=\s*[«\"„“])"), "торговый дом"),
+    (re.compile(r"\bпр-во\b"), "производство"),
+)
+# Token abbreviations (after tokenising, before morphology).
+_TOKEN_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "тд": ("торговый", "дом"),
+    "гк": ("группа",),
+    "мк": ("мясокомбинат",),
+    "хк": ("хлебокомбинат",),
+    "тк": (),  # торговая или транспортная компания: a form, not a name
+}
+_QUOTES = "«»„“”\"'‘’`"
+_INNER_QUOTED = re.compile(r"[«„“\"]([^«»„“”\"]+)[»“”\"]")
+_TOKEN = re.compile(r"[0-9a-zа-я]+")
+_CYRILLIC = re.compile(r"[а-я]")
+
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
+        "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+    }
+)  # fmt: skip
+# Latin spellings brought towards what transliterated Cyrillic looks like
+# (Nordpack ~ Нордпак → nordpak, PharmaLine ~ ФармаЛайн → farmalain, Cosmetics ~ косметикс).
+_LATIN_RULES = (
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ck"), "k"),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"c(?!h)"), "k"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"[yj]"), "i"),
+)
+
+
+@lru_cache(maxsize=1)
+def _morph() -> object:
+    import pymorphy3  # loaded lazily: ~0.5 s and 15 MB, not needed by most importers
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=500_000)
+def normal_form(word: str) -> str:
+    """pymorphy3's normal form of a lower-case Cyrillic word (nominative singular;
+    adjectives masculine: «алтайских» → «алтайский»). Other words come back unchanged."""
+    if not _CYRILLIC.search(word) or len(word) < 3:
+        return word
+    morph = _morph()
+    parses = morph.parse(word)  # type: ignore[attr-defined]
+    if not parses:
+        return word
+    if morph.word_is_known(word):  # type: ignore[attr-defined]
+        return str(parses[0].normal_form)
+    # Brands are mostly unknown words, and the guesser happily reads «ФармаЛайн» as the
+    # genitive plural of «фармалайна». Names are mostly masculine or indeclinable, so the
+    # shortest guessed normal form is the likeliest stem («Нордпака» → «нордпак»).
+    return min((str(p.normal_form) for p in parses), key=len)
+
+
+@lru_cache(maxsize=500_000)
+def skeleton(token: str) -> str:
+    """One normalised token in the shared Latin script the index compares in."""
+    if _CYRILLIC.search(token):
+        return token.translate(_TRANSLIT)
+    for pattern, repl in _LATIN_RULES:
+        token = pattern.sub(repl, token)
+    return token
+
+
+def _fold(text: str) -> str:
+    text = text.lower().replace("ё", "е")
+    for pattern, repl in _PUNCT_ABBREVIATIONS:
+        text = pattern.sub(repl, text)
+    text = _LEGAL_PHRASES.sub(" ", text)
+    return text
+
+
+def name_tokens(text: str) -> tuple[str, ...]:
+    """Normal-form tokens of a company name, legal form and generic words dropped (unless
+    nothing else is left), still in Cyrillic/Latin as written."""
+    raw = _TOKEN.findall(_fold(text))
+    tokens: list[str] = []
+    for token in raw:
+        if token in LEGAL_FORMS:
+            continue
+        tokens.extend(_TOKEN_ABBREVIATIONS.get(token, (token,)))
+    normal = [normal_form(t) for t in tokens]
+    kept = _drop_generic(normal)
+    return tuple(kept or normal)
+
+
+def _drop_generic(tokens: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens) and (tokens[i], tokens[i + 1]) in _GENERIC_PAIRS:
+            i += 2
+            continue
+        if tokens[i] not in GENERIC_WORDS:
+            kept.append(tokens[i])
+        i += 1
+    return kept
+
+
+def name_key(text: str) -> str:
+    """The comparable key of a name: skeleton tokens joined by single spaces ('' if none)."""
+    return " ".join(skeleton(t) for t in name_tokens(text))
+
+
+def innermost_quoted(name: str) -> str | None:
+    """Text inside the innermost quotes («Мясокомбинат „Агроимпульс“» → «Агроимпульс»)."""
+    found = _INNER_QUOTED.findall(name)
+    return found[-1].strip() if found else None
+
+
+def outer_quoted(name: str) -> str | None:
+    """Text between the first opening and the last closing quote, or None."""
+    start = next((i for i, ch in enumerate(name) if ch in "«„“\""), None)
+    end = next((i for i in range(len(name) - 1, -1, -1) if name[i] in "»“”\""), None)
+    if start is None or end is None or end <= start:
+        return None
+    return name[start + 1 : end].strip(_QUOTES + " ")
+
+
+# Where a key came from; the index stores the kind, not the text, to stay small.
+KIND_NAME = 0  # the whole name, legal form dropped
+KIND_OUTER = 1  # the text in the outer quotes («МУП «Горводоканал» г. Ефремова» → Горводоканал)
+KIND_INNER = 2  # a nested innermost name («Мясокомбинат „Агроимпульс“» → Агроимпульс)
+KIND_ALT = 3  # alt_names[i] is kind 3 + i
+
+# A match only through a nested inner name ranks below a client whose whole name is that
+# name: «Агроимпульс» is АО «Агроимпульс» before ООО «Мясокомбинат „Агроимпульс“».
+INNER_PENALTY = 6.0
+
+
+def name_variants(name: str, alt_names: Sequence[str] = ()) -> list[tuple[int, str]]:
+    """(kind, key) pairs a client is indexed under, each key once, empty keys left out."""
+    variants: list[tuple[int, str]] = [(KIND_NAME, name_key(name))]
+    outer = outer_quoted(name)
+    if outer:
+        variants.append((KIND_OUTER, name_key(outer)))
+        inner = innermost_quoted(name)
+        if inner and inner != outer:
+            variants.append((KIND_INNER, name_key(inner)))
+    for i, alt in enumerate(alt_names):
+        variants.append((KIND_ALT + i, name_key(alt)))
+    seen: set[str] = set()
+    result: list[tuple[int, str]] = []
+    for kind, key in variants:
+        if key and key not in seen:
+            seen.add(key)
+            result.append((kind, key))
+    return result
+
+
+def variant_text(kind: int, name: str, alt_names: Sequence[str]) -> str:
+    """The written form behind a key kind, for NameMatch.matched."""
+    if kind == KIND_OUTER:
+        return outer_quoted(name) or name
+    if kind == KIND_INNER:
+        return innermost_quoted(name) or name
+    if kind >= KIND_ALT and kind - KIND_ALT < len(alt_names):
+        return alt_names[kind - KIND_ALT]
+    return name
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def score_keys(query: str, keys: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Scores 0–100 of one key against many: the better of token_sort_ratio (word order
+    free) and plain ratio with spaces removed («ЗооМаркет» = «Зоо Маркет»). Both are
+    normalised Indel similarities over the whole strings, so an extra word costs its length:
+    «альянс» vs «альянс трейд» scores 67, far below a typo (≈ 90)."""
+    if not keys:
+        return np.zeros(0, dtype=np.float32)
+    by_tokens = process.cdist([query], keys, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
+    squeezed = [k.replace(" ", "") for k in keys]
+    by_chars = process.cdist([query.replace(" ", "")], squeezed, scorer=fuzz.ratio, dtype=np.float32)[0]
+    return np.maximum(by_tokens, by_chars)
+
+
+def score(a: str, b: str) -> float:
+    """Score of two names as written (both are normalised first)."""
+    return float(score_keys(name_key(a), [name_key(b)])[0])
+
+
+# --- index -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One scored key: owner index, key kind and score after the inner-name penalty."""
+
+    owner: int
+    kind: int
+    score: float
+
+
+def _deletes(token: str) -> list[str]:
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+class NameIndex:
+    """Blocked fuzzy index over name keys.
+
+    Blocking: an inverted index from skeleton token to the keys holding it (CSR arrays, a
+    few bytes per posting), widened for typos by a one-deletion neighbourhood of every
+    vocabulary token (SymSpell: two words one edit apart — substitution, insertion,
+    deletion or swap — share a one-deletion form), and for spacing by joining adjacent query
+    tokens and splitting a query token in two. Posting lists are taken rarest first up to a
+    cap; keys sharing the most query tokens are scored exactly with rapidfuzz.
+    """
+
+    # How many postings one query may read, and how many keys it scores exactly.
+    POSTINGS_CAP = 60_000
+    SCORED = 256
+
+    def __init__(self, entries: Iterable[tuple[int, int, str]]) -> None:
+        """entries: (owner, kind, key) — owner is the caller's index of the client."""
+        owners: list[int] = []
+        kinds: list[int] = []
+        keys: list[str] = []
+        vocab: dict[str, int] = {}
+        post_tok: list[int] = []
+        post_key: list[int] = []
+        for owner, kind, key in entries:
+            kid = len(keys)
+            owners.append(owner)
+            kinds.append(kind)
+            keys.append(key)
+            for token in set(key.split()):
+                tid = vocab.setdefault(token, len(vocab))
+                post_tok.append(tid)
+                post_key.append(kid)
+        self._keys = keys
+        self._owners = np.asarray(owners, dtype=np.int32)
+        self._kinds = np.asarray(kinds, dtype=np.int16)
+        self._key_len = np.fromiter((len(k) for k in keys), dtype=np.int16, count=len(keys))
+        self._vocab = vocab
+        tok = np.asarray(post_tok, dtype=np.int32)
+        order = np.argsort(tok, kind="stable")
+        self._postings = np.asarray(post_key, dtype=np.int32)[order]
+        self._offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tok, minlength=len(vocab)), out=self._offsets[1:])
+        # One-deletion forms of tokens of 4+ characters, as sorted 64-bit hashes (str
+        # objects for millions of forms would cost hundreds of MB). A hash collision only
+        # adds a candidate, which exact scoring then rejects.
+        del_hash: list[int] = []
+        del_tok: list[int] = []
+        for token, tid in vocab.items():
+            if len(token) >= 4:
+                for form in {token, *_deletes(token)}:
+                    del_hash.append(hash(form))
+                    del_tok.append(tid)
+        hashes = np.asarray(del_hash, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        self._del_hash = hashes[order]
+        self._del_tok = np.asarray(del_tok, dtype=np.int32)[order]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key(self, kid: int) -> str:
+        return self._keys[kid]
+
+    def _neighbours(self, token: str) -> set[int]:
+        """Vocabulary token ids within about one edit of `token` (itself included)."""
+        found: set[int] = set()
+        tid = self._vocab.get(token)
+        if tid is not None:
+            found.add(tid)
+        if len(token) < 4:
+            return found
+        forms = np.asarray([hash(f) for f in {token, *_deletes(token)}], dtype=np.int64)
+        lo = np.searchsorted(self._del_hash, forms, side="left")
+        hi = np.searchsorted(self._del_hash, forms, side="right")
+        for a, b in zip(lo.tolist(), hi.tolist()):
+            found.update(self._del_tok[a:b].tolist())
+        return found
+
+    def _query_tokens(self, tokens: Sequence[str]) -> list[set[int]]:
+        """Per query token, the vocabulary ids that may stand for it; plus joined pairs
+        («зоо маркет» → «зоомаркет») and splits («зоомаркет» → «зоо», «маркет»)."""
+        groups = [self._neighbours(t) for t in tokens]
+        for a, b in zip(tokens, tokens[1:]):
+            joined = self._vocab.get(a + b)
+            if joined is not None:
+                groups.append({joined})
+        for t in tokens:
+            if t in self._vocab or len(t) < 6:
+                continue
+            for i in range(3, len(t) - 2):
+                left, right = self._vocab.get(t[:i]), self._vocab.get(t[i:])
+                if left is not None and right is not None:
+                    groups.append({left, right})
+        return groups
+
+    def candidates(self, key: str) -> npt.NDArray[np.int32]:
+        """Key ids worth scoring for a query key: those sharing the most query tokens,
+        at most SCORED of them."""
+        tokens = key.split()
+        if not tokens or not len(self._keys):
+            return np.zeros(0, dtype=np.int32)
+        spans: list[tuple[int, int]] = []
+        for group in self._query_tokens(tokens):
+            for tid in group:
+                spans.append((int(self._offsets[tid]), int(self._offsets[tid + 1])))
+        spans.sort(key=lambda s: s[1] - s[0])  # rarest first: they discriminate
+        lists: list[npt.NDArray[np.int32]] = []
+        total = 0
+        for start, end in spans:
+            size = end - start
+            if lists and total + size > self.POSTINGS_CAP:
+                break
+            # A single huge list (a word in every tenth name) is read only up to the cap.
+            lists.append(self._postings[start : min(end, start + self.POSTINGS_CAP)])
+            total += size
+        if not lists:
+            return np.zeros(0, dtype=np.int32)
+        ids, hits = np.unique(np.concatenate(lists), return_counts=True)
+        if len(ids) <= self.SCORED:
+            return ids.astype(np.int32)
+        # More shared tokens first; among equals, keys of about the query's length.
+        closeness = np.abs(self._key_len[ids].astype(np.int32) - len(key))
+        rank = hits.astype(np.int64) * 1000 - np.minimum(closeness, 999)
+        top = np.argpartition(-rank, self.SCORED)[: self.SCORED]
+        return ids[top].astype(np.int32)
+
+    def search(self, key: str, *, threshold: float, exhaustive: bool = False) -> list[Hit]:
+        """Hits at or above `threshold`, best per owner, best first. `exhaustive` scores
+        every key (for tests and the benchmark's recall check)."""
+        if not key:
+            return []
+        if exhaustive:
+            kids = np.arange(len(self._keys), dtype=np.int32)
+        else:
+            kids = self.candidates(key)
+        if not len(kids):
+            return []
+        scores = score_keys(key, [self._keys[k] for k in kids.tolist()])
+        scores = scores - np.where(self._kinds[kids] == KIND_INNER, INNER_PENALTY, 0.0)
+        keep = np.nonzero(scores >= threshold)[0]
+        best: dict[int, Hit] = {}
+        for i in keep.tolist():
+            kid = int(kids[i])
+            owner = int(self._owners[kid])
+            value = float(scores[i])
+            if owner not in best or value > best[owner].score:
+                best[owner] = Hit(owner, int(self._kinds[kid]), value)
+        return sorted(best.values(), key=lambda h: (-h.score, h.owner))
