@@ -1,0 +1,601 @@
+"""Decision → the mail a manager receives: the forward and the absence notice. Pure.
+
+Nothing here touches the network (smtp.py sends); the clock is read only when the
+caller passes no `now`.
+
+The forward is built so a sales manager can work from a phone:
+
+    multipart/mixed
+    ├── multipart/alternative
+    │   ├── text/plain   forward.txt.j2   who the client is, why you, the request text
+    │   └── text/html    forward.html.j2  the same, autoescaped
+    └── message/rfc822   the original, byte for byte (its attachments are inside it)
+
+Header safety: every header value that comes from mail text (names, subjects, company
+names) goes through `_clean` (no control characters, no CR/LF, no bidi overrides) and is
+then encoded here, not by the stdlib folder. Python 3.11's header folder loses spaces in
+long encoded subjects and display names and turns long Message-IDs in References into
+RFC 2047 encoded words (which breaks threading), so headers are written pre-folded with
+`set_raw` under a policy that does not refold them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import re
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from email import policy as email_policy
+from email.header import Header
+from email.message import EmailMessage, MIMEPart
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from inboxbot.decision import Decision
+from inboxbot.errors import RulesError
+from inboxbot.facts import Facts
+from inboxbot.message import Address, ParsedMessage
+
+try:
+    from zoneinfo import ZoneInfo
+
+    MOSCOW: Any = ZoneInfo("Europe/Moscow")
+except Exception:  # no tz database on the host: Moscow has been UTC+3 all year since 2014
+    MOSCOW = timezone(timedelta(hours=3), "MSK")
+
+BOT_NAME = "Сортировщик заявок"
+DEFAULT_LOOP_HEADER = "X-Inboxbot"
+SUBJECT_TAG = "[Заявка]"
+NO_SUBJECT = "(без темы)"
+QUOTE_CHARS = 1500
+ORIGINAL_FILENAME = "original.eml"
+TEMPLATE_NAMES = ("forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2")
+
+# Headers are written by hand (see the module docstring), so the policy must not refold
+# them; everything else about it is policy.SMTP (CRLF line ends).
+POLICY = email_policy.SMTP.clone(refold_source="none")
+_MAX_LINE = 78
+
+
+class TemplateError(RulesError):
+    """A template is missing, does not parse, or uses a name the context lacks.
+    A RulesError because the template folder is named in rules.toml."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A manager as the mail names them. `away_until` is the last day of an absence,
+    shown in the forward to the backup and in the notice (None: not known)."""
+
+    id: str
+    name: str
+    email: str
+    away_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardContext:
+    """Everything outside the mail itself that the forward needs, as plain values."""
+
+    department: str
+    bot_address: Address
+    loop_headers: tuple[str, ...]  # the first is written on every forward and notice
+    owner: Recipient
+    base_owner: Recipient | None = None  # whose client it is, when `owner` is the backup
+
+    def __post_init__(self) -> None:
+        for name in self.loop_headers:
+            if not _HEADER_NAME_RE.fullmatch(name):
+                raise ValueError(f"loop header name {name!r} is not a valid header field name")
+
+    @property
+    def loop_header(self) -> str:
+        return self.loop_headers[0] if self.loop_headers else DEFAULT_LOOP_HEADER
+
+
+# -- templates --------------------------------------------------------------------------
+
+_MONTHS = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)
+
+
+def ru_date(value: date | datetime | None) -> str:
+    """16 июня 2025 (a datetime is first shown in Moscow time)."""
+    if value is None:
+        return "дата неизвестна"
+    if isinstance(value, datetime):
+        value = _moscow(value)
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def ru_datetime(value: datetime | None) -> str:
+    """16 июня 2025, 10:30 — Moscow time, the company's clock."""
+    if value is None:
+        return "дата неизвестна"
+    local = _moscow(value)
+    return f"{ru_date(local)}, {local:%H:%M}"
+
+
+def greeting_name(full_name: str) -> str:
+    """'Петров Дмитрий Сергеевич' → 'Дмитрий Сергеевич' (how colleagues address each
+    other); any other shape is used as written."""
+    words = full_name.split()
+    return " ".join(words[1:]) if len(words) == 3 else full_name
+
+
+def _moscow(value: datetime) -> datetime:
+    return value.astimezone(MOSCOW) if value.tzinfo else value
+
+
+def _autoescape(name: str | None) -> bool:
+    # jinja's select_autoescape looks at the last extension only, and ours is ".j2".
+    return name is not None and name.endswith((".html.j2", ".htm.j2", ".html", ".htm"))
+
+
+def _load_default(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    if "/" in name or "\\" in name or name.startswith("."):
+        return None
+    resource = importlib.resources.files("inboxbot.templates").joinpath(name)
+    if not resource.is_file():
+        return None
+    return resource.read_text("utf-8"), f"(встроенный) {name}", lambda: True
+
+
+class Templates:
+    """The jinja2 environment: templates in `override_dir` win over the built-in ones
+    (package `inboxbot.templates`); StrictUndefined, so a typo fails loudly instead of
+    leaving a blank in a manager's mail; autoescape for *.html.j2."""
+
+    def __init__(self, override_dir: Path | str | None = None) -> None:
+        self.override_dir = Path(override_dir) if override_dir is not None else None
+        loaders: list[jinja2.BaseLoader] = []
+        if self.override_dir is not None:
+            if not self.override_dir.is_dir():
+                raise TemplateError(f"папка шаблонов {self.override_dir} не найдена")
+            loaders.append(jinja2.FileSystemLoader(self.override_dir))
+        loaders.append(jinja2.FunctionLoader(_load_default))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=_autoescape,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(ru_date=ru_date, ru_datetime=ru_datetime, greeting=greeting_name)
+
+    def render(self, name: str, **ctx: object) -> str:
+        """Render one template; every failure is a TemplateError naming the file and line."""
+        try:
+            template = self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            where = f"ни в папке {self.override_dir}, ни " if self.override_dir else ""
+            raise TemplateError(
+                f"шаблон «{name}» не найден {where}среди встроенных; встроенные: {', '.join(TEMPLATE_NAMES)}"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"шаблон {exc.filename or name}, строка {exc.lineno}: ошибка синтаксиса: {exc.message}") from None
+        try:
+            return template.render(**ctx)
+        except jinja2.UndefinedError as exc:
+            line = _template_line(exc, template.filename)
+            where = f", строка {line}" if line else ""
+            raise TemplateError(
+                f"шаблон {template.filename or name}{where}: {_undefined_words(exc)}; "
+                f"доступны: {', '.join(sorted(ctx))}"
+            ) from None
+
+    def check(self) -> None:
+        """Render every template with a sample mail: run at start-up, so a broken
+        override fails then and not on the first forward."""
+        from inboxbot.message import parse
+
+        sample = parse(
+            b"From: =?utf-8?b?0JjQstCw0L0=?= <ivan@example.test>\r\nTo: sales@example.test\r\n"
+            b"Subject: test\r\nMessage-ID: <sample@example.test>\r\nDate: Mon, 16 Jun 2025 10:30:00 +0300\r\n"
+            b"\r\nsample\r\n"
+        )
+        someone = Recipient("sample", "Образцов Иван Иванович", "sample@example.test", date(2025, 6, 27))
+        ctx = ForwardContext("Отдел", Address("", "bot@example.test"), (), someone, someone)
+        decision = Decision(action="forward", owner="sample", rule="sample", reasons=("пример",))
+        facts = Facts()
+        for name, view in (
+            ("forward", forward_view(sample, facts, decision, ctx)),
+            ("absence_notice", notice_view(sample, facts, decision, ctx, someone)),
+        ):
+            self.render(f"{name}.txt.j2", **view)
+            self.render(f"{name}.html.j2", **view)
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    # jinja rewrites the traceback so template frames carry the template's file and line.
+    if not filename:
+        return None
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
+
+
+def _undefined_words(exc: jinja2.UndefinedError) -> str:
+    match = re.match(r"'([^']+)' is undefined", str(exc))
+    if match:
+        return f"переменная «{match.group(1)}» не определена"
+    match = re.match(r"'.*' has no attribute '([^']+)'", str(exc))
+    if match:
+        return f"у значения нет поля «{match.group(1)}»"
+    return f"неопределённое значение ({exc})"
+
+
+# -- what the templates see ---------------------------------------------------------------
+
+_REGION_HOW = {
+    "client_base": "по базе клиентов",
+    "inn": "по ИНН",
+    "kpp": "по КПП",
+    "ogrn": "по ОГРН",
+    "address": "по адресу",
+    "city": "по городу",
+    "phone": "по телефонному коду",
+    "domain": "по домену",
+}
+# Inline logos of signatures (Outlook's image001.png) are noise in a list of attachments.
+_INLINE_IMAGE_RE = re.compile(r"^image\d{3}\.(png|jpe?g|gif)$", re.IGNORECASE)
+
+
+def _recipient_view(person: Recipient) -> dict[str, object]:
+    return {
+        "id": person.id,
+        "name": _clean(person.name, 120),
+        "email": person.email,
+        "greeting": greeting_name(_clean(person.name, 120)),
+        "away_until": person.away_until,
+    }
+
+
+def _client_view(msg: ParsedMessage, facts: Facts, decision: Decision) -> dict[str, object]:
+    company, ref = facts.company, decision.client
+    inn_req = facts.inn
+    inn = (ref.inn if ref else None) or (company.inn if company else None)
+    # From the base the "клиент из базы" line says it; otherwise say where the INN was seen.
+    inn_source = "" if ref and ref.inn else (inn_req.evidence.describe() if inn_req else "")
+    author = facts.client_address or msg.sender
+    return {
+        "name": _clean(ref.name if ref else company.name if company else "", 200),
+        "written_as": _clean(company.name, 200) if company and ref and company.name != ref.name else "",
+        "inn": inn or "",
+        "inn_source": inn_source,
+        "kpp": (company.kpp if company else None) or "",
+        "in_base": f"{Path(ref.file).name}, строка {ref.line}" if ref else "",
+        "group": _clean(ref.group or "", 120) if ref else "",
+        "author": _clean(str(author), 200) if author else "",
+        "country": facts.country or "",
+    }
+
+
+def _region_view(facts: Facts) -> dict[str, object] | None:
+    region = facts.region
+    if region is None:
+        return None
+    return {
+        "name": region.name,
+        "code": region.code,
+        "district": region.district,
+        "how": _REGION_HOW.get(region.how, region.how),
+    }
+
+
+def _original_view(msg: ParsedMessage) -> dict[str, object]:
+    return {
+        "subject": _clean(msg.subject, 300) or NO_SUBJECT,
+        "sender": _clean(str(msg.sender), 200) if msg.sender else "",
+        "date": msg.date,
+        "message_id": msg.message_id,
+        "attachments": [
+            _clean(a.filename, 120) for a in msg.attachments if not _INLINE_IMAGE_RE.match(a.filename)
+        ],
+    }
+
+
+def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: ForwardContext) -> dict[str, object]:
+    """The template context of a forward: plain values, already cleaned."""
+    quote, cut = _quote(facts.new_text or msg.text)
+    reply_to = reply_address(msg, facts)
+    return {
+        "department": _clean(ctx.department, 120),
+        "bot_name": BOT_NAME,
+        "owner": _recipient_view(ctx.owner),
+        "base_owner": _recipient_view(ctx.base_owner) if ctx.base_owner else None,
+        "client": _client_view(msg, facts, decision),
+        "region": _region_view(facts),
+        "reasons": [_clean(r, 500) for r in decision.reasons if r.strip()],
+        "rule": decision.rule,
+        "forwarded_by": _clean(str(facts.forwarded_by), 200) if facts.forwarded_by else "",
+        "reply_to": reply_to.email if reply_to else "",
+        "original": _original_view(msg),
+        "quote": quote,
+        "quote_cut": cut,
+    }
+
+
+def notice_view(
+    msg: ParsedMessage, facts: Facts, decision: Decision, ctx: ForwardContext, absent: Recipient
+) -> dict[str, object]:
+    """The template context of an absence notice: the forward's, plus who was absent."""
+    view = forward_view(msg, facts, decision, ctx)
+    view["absent"] = _recipient_view(absent)
+    return view
+
+
+def _quote(text: str) -> tuple[str, bool]:
+    """The first QUOTE_CHARS of the request, cut at a word, for reading on a phone."""
+    text = _CONTROL_KEEP_LINES_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) <= QUOTE_CHARS:
+        return text, False
+    cut = text[:QUOTE_CHARS]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > QUOTE_CHARS * 0.8 else cut).rstrip() + " …", True
+
+
+# -- composition --------------------------------------------------------------------------
+
+
+def forward_message_id(original: ParsedMessage, owner_id: str, domain: str) -> str:
+    """`<fwd.HASH@domain>`, the same for the same original sent to the same owner: a
+    resend after a cut SMTP transaction (or a crash before the journal recorded it)
+    collapses into one mail in the manager's client."""
+    return _message_id("fwd", original, owner_id, domain)
+
+
+def notice_message_id(original: ParsedMessage, absent_id: str, domain: str) -> str:
+    return _message_id("notice", original, absent_id, domain)
+
+
+def _message_id(kind: str, original: ParsedMessage, person: str, domain: str) -> str:
+    seed = "\0".join((kind, original.message_id, original.content_hash, person))
+    digest = hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    domain = domain.strip().lower()
+    if not _DOMAIN_RE.fullmatch(domain):
+        domain = "inboxbot.invalid"
+    return f"<{kind}.{digest}@{domain}>"
+
+
+def reply_address(msg: ParsedMessage, facts: Facts) -> Address | None:
+    """Where the manager's "Reply" should go: the client (the author of a forwarded
+    original, if reception forwarded it), else the mail's Reply-To, else its sender.
+    Candidates that are not a plain addr-spec are passed over."""
+    for candidate in (facts.client_address, *msg.reply_to, msg.sender):
+        if candidate is not None and _EMAIL_RE.fullmatch(candidate.email):
+            return candidate
+    return None
+
+
+def forward_subject(subject: str) -> str:
+    """'[Заявка] ' + the original subject, with the reply/forward prefixes collapsed:
+    'RE: Fwd: Re: КП' → '[Заявка] Re: КП'; an earlier tag is not doubled."""
+    text = _clean(subject, 250)
+    is_reply = False
+    while True:
+        match = _PREFIX_RE.match(text)
+        if not match:
+            break
+        word = match.group(1).lower().rstrip("0123456789[]")
+        is_reply = is_reply or word in _REPLY_WORDS
+        text = text[match.end() :]
+    text = text.strip() or NO_SUBJECT
+    return f"{SUBJECT_TAG} {'Re: ' if is_reply else ''}{text}"
+
+
+def compose_forward(
+    raw: bytes,
+    msg: ParsedMessage,
+    facts: Facts,
+    decision: Decision,
+    ctx: ForwardContext,
+    templates: Templates,
+    *,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The mail for `ctx.owner`: explanation (text + HTML) and the original attached
+    whole. Raises TemplateError when a template cannot be rendered."""
+    view = forward_view(msg, facts, decision, ctx)
+    text = templates.render("forward.txt.j2", **view)
+    html = templates.render("forward.html.j2", **view)
+
+    out = EmailMessage(policy=POLICY)
+    _put_address(out, "From", ctx.bot_address.email, _bot_name(ctx))
+    _put_address(out, "To", ctx.owner.email, ctx.owner.name)
+    client = reply_address(msg, facts)
+    if client is not None:
+        _put_address(out, "Reply-To", client.email, client.name)
+    _put_text(out, "Subject", forward_subject(msg.subject))
+    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(timezone.utc))))
+    _put_ascii(out, "Message-ID", forward_message_id(msg, ctx.owner.id, ctx.bot_address.domain))
+    if msg.has_message_id and _ID_RE.fullmatch(msg.message_id):
+        refs = [r for r in msg.references if _ID_RE.fullmatch(r) and r != msg.message_id]
+        _put_ascii(out, "In-Reply-To", f"<{msg.message_id}>")
+        # RFC 5322 3.6.4: the parent's References, then the parent. The oldest and the
+        # newest are kept when the chain is long, as MUAs do.
+        chain = [*refs[:1], *refs[1:][-18:], msg.message_id]
+        _put_ascii(out, "References", " ".join(f"<{r}>" for r in chain))
+    _put_ascii(out, ctx.loop_header, _loop_value("forwarded", decision, ctx.owner.id, msg))
+    # No Auto-Submitted on the forward: it carries a client's own words to a human who
+    # answers them, and mail systems file "auto-generated" mail away from the inbox
+    # (Exchange/Gmail rules, "other" tabs) — a request must not land there. Loops are
+    # prevented by our loop header instead, and an out-of-office answer goes to the
+    # envelope sender (the bot), where it is skipped as an auto-reply.
+    _put_ascii(out, "MIME-Version", "1.0")
+
+    out.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    out.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    out.make_mixed()
+    out.attach(original_part(raw))
+    return out
+
+
+def compose_absence_notice(
+    msg: ParsedMessage,
+    facts: Facts,
+    decision: Decision,
+    ctx: ForwardContext,
+    absent: Recipient,
+    templates: Templates,
+    *,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Tells `absent` that their client's request went to `ctx.owner` (the backup):
+    who, which client, the subject, when. The original is not attached — the absent
+    manager only needs to know, and the request is being handled."""
+    view = notice_view(msg, facts, decision, ctx, absent)
+    text = templates.render("absence_notice.txt.j2", **view)
+    html = templates.render("absence_notice.html.j2", **view)
+    client = view["client"]
+    assert isinstance(client, dict)
+
+    out = EmailMessage(policy=POLICY)
+    _put_address(out, "From", ctx.bot_address.email, _bot_name(ctx))
+    _put_address(out, "To", absent.email, absent.name)
+    # "Reply" reaches the colleague who now has the request.
+    _put_address(out, "Reply-To", ctx.owner.email, ctx.owner.name)
+    who = client["name"] or client["author"] or "клиент"
+    _put_text(out, "Subject", f"{SUBJECT_TAG} {who}: заявка передана — {greeting_name(_clean(ctx.owner.name, 120))}")
+    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(timezone.utc))))
+    _put_ascii(out, "Message-ID", notice_message_id(msg, absent.id, ctx.bot_address.domain))
+    _put_ascii(out, ctx.loop_header, _loop_value("notice", decision, absent.id, msg))
+    # A notice is pure information, and its reader is away — an active out-of-office
+    # responder must not answer it (RFC 3834 responders skip auto-generated mail).
+    _put_ascii(out, "Auto-Submitted", "auto-generated")
+    _put_ascii(out, "MIME-Version", "1.0")
+    out.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    out.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return out
+
+
+def original_part(raw: bytes) -> MIMEPart:
+    """The original as message/rfc822 whose body is `raw` itself. The payload is kept as
+    a string (bytes via surrogateescape), which the generator writes out verbatim instead
+    of re-serialising a parsed message. Line ends become CRLF — SMTP requires them, and
+    the server would otherwise reject or rewrite bare LF. RFC 2046 allows only 7bit/8bit
+    for message/rfc822; a raw that SMTP cannot carry that way (NUL, lines over 998
+    bytes) is attached base64-encoded as application/octet-stream instead."""
+    body = normalize_newlines(raw)
+    part = MIMEPart(policy=POLICY)
+    if b"\0" in body or any(len(line) > 998 for line in body.split(b"\r\n")):
+        part.set_content(body, maintype="application", subtype="octet-stream", cte="base64",
+                         disposition="attachment", filename=ORIGINAL_FILENAME)
+        return part
+    part["Content-Type"] = "message/rfc822"
+    part["Content-Transfer-Encoding"] = "7bit" if body.isascii() else "8bit"
+    part["Content-Disposition"] = f'attachment; filename="{ORIGINAL_FILENAME}"'
+    part.set_payload(body.decode("ascii", "surrogateescape"))
+    return part
+
+
+def normalize_newlines(raw: bytes) -> bytes:
+    """CRLF, bare LF and bare CR all become CRLF."""
+    return re.sub(rb"\r\n|\r|\n", b"\r\n", raw)
+
+
+def _bot_name(ctx: ForwardContext) -> str:
+    # A name configured for the bot wins; the department name alone ("ТД «Северный
+    # Картон»") says nothing in a manager's inbox list, where everyone is from it.
+    name = ctx.bot_address.name
+    return name if name and name != ctx.department else BOT_NAME
+
+
+def _loop_value(kind: str, decision: Decision, person: str, msg: ParsedMessage) -> str:
+    rule = _TOKEN_RE.sub("_", decision.rule) or "-"
+    person = _TOKEN_RE.sub("_", person) or "-"
+    orig = msg.message_id if _ID_RE.fullmatch(msg.message_id) else "-"
+    return f"{kind}; rule={rule}; owner={person}; orig=<{orig}>"
+
+
+# -- header writing -----------------------------------------------------------------------
+
+# C0/C1 controls (CR, LF, NUL, tab…), Unicode line/paragraph separators, zero-width and
+# bidi-override characters (they can make a display name read as someone else's).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
+_CONTROL_KEEP_LINES_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_HEADER_NAME_RE = re.compile(r"[!-9;-~]+")
+_EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
+_ID_RE = re.compile(r"[!-;=?-~]{1,250}")  # printable ASCII without '<', '>' and space
+_TOKEN_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
+_PREFIX_RE = re.compile(
+    r"\s*(re|fwd?|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано|\[заявка\])(\[\d+\]|\d+)?\s*:?\s*",
+    re.IGNORECASE,
+)
+_REPLY_WORDS = {"re", "aw", "sv", "отв", "ответ"}
+_SPECIALS_RE = re.compile(r'[][\\()<>@,:;".]')
+
+
+def _clean(text: str, limit: int) -> str:
+    """One line of printable text, at most `limit` characters."""
+    text = " ".join(_CONTROL_RE.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _put_ascii(msg: EmailMessage, name: str, value: str) -> None:
+    """A header our own code built from safe tokens; folded at spaces."""
+    if not value.isascii() or _CONTROL_RE.search(value):
+        raise ValueError(f"{name}: header value must be printable ASCII: {value!r}")
+    msg.set_raw(name, _fold(name, value.split(" ")))
+
+
+def _put_text(msg: EmailMessage, name: str, value: str) -> None:
+    """Free text (a subject): RFC 2047 encoded when it is not plain ASCII, or when it
+    contains '=?' (a literal encoded word must not be decoded by the reader's client)."""
+    value = _clean(value, 300)
+    if value.isascii() and "=?" not in value:
+        msg.set_raw(name, _fold(name, value.split(" ")))
+    else:
+        msg.set_raw(name, _fold(name, _encoded_words(name, value)))
+
+
+def _put_address(msg: EmailMessage, name: str, addr: str, display: str) -> None:
+    addr = addr.strip()
+    if not _EMAIL_RE.fullmatch(addr):
+        raise ValueError(f"{name}: {addr!r} is not a plain e-mail address")
+    display = _clean(display, 80)
+    if not display:
+        tokens = [addr]
+    elif display.isascii() and "=?" not in display:
+        quoted = display.replace("\\", "\\\\").replace('"', '\\"')
+        tokens = [f'"{quoted}"' if _SPECIALS_RE.search(display) else display, f"<{addr}>"]
+    else:
+        tokens = [*_encoded_words(name, display), f"<{addr}>"]
+    msg.set_raw(name, _fold(name, tokens))
+
+
+def _encoded_words(name: str, value: str) -> list[str]:
+    # email.header.Header (the mature compat32 encoder) splits into encoded words of
+    # at most 75 characters, cut at character boundaries.
+    encoded = Header(value, "utf-8", header_name=name).encode(maxlinelen=_MAX_LINE, linesep="\n")
+    return encoded.split()
+
+
+def _fold(name: str, tokens: Iterable[str]) -> str:
+    """Tokens joined by spaces, a new continuation line whenever the next token would
+    pass 78 characters. A token longer than a line stays whole (lines may reach 998)."""
+    lines: list[str] = []
+    current = ""
+    width = len(name) + 2
+    for token in tokens:
+        if not token:
+            continue
+        if current and width + len(current) + 1 + len(token) > _MAX_LINE:
+            lines.append(current)
+            current, width = token, 1
+        else:
+            current = f"{current} {token}" if current else token
+    lines.append(current)
+    return "\n ".join(lines)
+
