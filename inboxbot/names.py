@@ -92,22 +92,28 @@ def _morph() -> object:
     return pymorphy3.MorphAnalyzer()
 
 
+# Case endings of nouns, stripped from words the dictionary does not know (longest first).
+_ENDINGS = re.compile(r"(?:ами|ями|ого|его|ому|ему|ой|ей|ом|ем|ам|ям|ах|ях|ов|ев|а|я|у|ю|е|ы|и)$")
+
+
 @lru_cache(maxsize=500_000)
 def normal_form(word: str) -> str:
-    """pymorphy3's normal form of a lower-case Cyrillic word (nominative singular;
-    adjectives masculine: «алтайских» → «алтайский»). Other words come back unchanged."""
+    """Normal form of a lower-case Cyrillic word: pymorphy3's for dictionary words
+    (nominative singular, adjectives masculine: «алтайских» → «алтайский»); for unknown
+    words — most brands — the stem without a case ending («агроимпульса» → «агроимпульс»).
+    Other words come back unchanged."""
     if not _CYRILLIC.search(word) or len(word) < 3:
         return word
     morph = _morph()
-    parses = morph.parse(word)  # type: ignore[attr-defined]
-    if not parses:
-        return word
     if morph.word_is_known(word):  # type: ignore[attr-defined]
-        return str(parses[0].normal_form)
-    # Brands are mostly unknown words, and the guesser happily reads «ФармаЛайн» as the
-    # genitive plural of «фармалайна». Names are mostly masculine or indeclinable, so the
-    # shortest guessed normal form is the likeliest stem («Нордпака» → «нордпак»).
-    return min((str(p.normal_form) for p in parses), key=len)
+        parses = morph.parse(word)  # type: ignore[attr-defined]
+        return str(parses[0].normal_form) if parses else word
+    # pymorphy3's guesser is slow (~0.3 ms a word) and erratic on brands: it reads
+    # «ФармаЛайн» as the genitive plural of «фармалайна» and «Кубаньсу» as a dative.
+    # Stripping one ending is crude but the same on both sides, and the fuzzy score
+    # absorbs the rest.
+    stem = _ENDINGS.sub("", word)
+    return stem if len(stem) >= 4 else word
 
 
 @lru_cache(maxsize=500_000)
@@ -250,6 +256,11 @@ class Hit:
     score: float
 
 
+def _trigrams(token: str) -> set[str]:
+    padded = f"^{token}$"
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
 def _deletes(token: str) -> list[str]:
     return [token[:i] + token[i + 1 :] for i in range(len(token))]
 
@@ -310,6 +321,25 @@ class NameIndex:
         order = np.argsort(hashes, kind="stable")
         self._del_hash = hashes[order]
         self._del_tok = np.asarray(del_tok, dtype=np.int32)[order]
+        # Character trigrams of the vocabulary, for a query token more than one edit away
+        # from every known token (two typos, a garbled compound «хлеберкенисейс»).
+        tri_ids: dict[str, int] = {}
+        tri_of: list[int] = []
+        tri_tok: list[int] = []
+        tri_count = np.zeros(len(vocab), dtype=np.int16)
+        for token, tid in vocab.items():
+            grams = _trigrams(token)
+            tri_count[tid] = len(grams)
+            for gram in grams:
+                tri_of.append(tri_ids.setdefault(gram, len(tri_ids)))
+                tri_tok.append(tid)
+        tri = np.asarray(tri_of, dtype=np.int32)
+        order = np.argsort(tri, kind="stable")
+        self._tri_ids = tri_ids
+        self._tri_postings = np.asarray(tri_tok, dtype=np.int32)[order]
+        self._tri_offsets = np.zeros(len(tri_ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tri, minlength=len(tri_ids)), out=self._tri_offsets[1:])
+        self._tri_count = tri_count
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -330,7 +360,33 @@ class NameIndex:
         hi = np.searchsorted(self._del_hash, forms, side="right")
         for a, b in zip(lo.tolist(), hi.tolist()):
             found.update(self._del_tok[a:b].tolist())
+        if tid is None and len(token) >= 5:
+            found.update(self._similar_tokens(token))
         return found
+
+    def _similar_tokens(self, token: str) -> list[int]:
+        """Vocabulary tokens sharing at least 40 % of their trigrams (Dice) with `token`,
+        the 16 closest; reads the rarest trigram lists first, up to the postings cap."""
+        grams = _trigrams(token)
+        spans = sorted(
+            (int(self._tri_offsets[g]), int(self._tri_offsets[g + 1]))
+            for g in (self._tri_ids.get(x) for x in grams)
+            if g is not None
+        )
+        spans.sort(key=lambda s: s[1] - s[0])
+        lists, total = [], 0
+        for start, end in spans:
+            if lists and total + end - start > self.POSTINGS_CAP:
+                break
+            lists.append(self._tri_postings[start:end])
+            total += end - start
+        if not lists:
+            return []
+        ids, shared = np.unique(np.concatenate(lists), return_counts=True)
+        dice = 2.0 * shared / (len(grams) + self._tri_count[ids])
+        good = np.nonzero(dice >= 0.4)[0]
+        best = good[np.argsort(-dice[good], kind="stable")[:16]]
+        return [int(i) for i in ids[best]]
 
     def _query_tokens(self, tokens: Sequence[str]) -> list[set[int]]:
         """Per query token, the vocabulary ids that may stand for it; plus joined pairs

@@ -1,0 +1,246 @@
+"""Benchmark of the client base: load time, memory, name-match latency and the index's
+recall against exhaustive scoring, on synthetic bases of 10k / 100k / 1M companies.
+
+    .venv/bin/python bench/bench_clients.py                 # 10k and 100k
+    .venv/bin/python bench/bench_clients.py --sizes 1000000 # the big one (a few minutes)
+
+Not a test: it prints numbers. tests/test_clients.py reuses `synthetic_rows` and
+`noisy_query` for a quick recall check on 50k names.
+
+Synthetic names imitate a real Russian CRM export: mostly invented brands built from
+syllables and stems («Агровектор», «Нордпак», «ЗооМаркет»), often with a common tail
+(«Трейд», «Плюс», «Логистик»), descriptive names from a city adjective and a trade
+(«Тульская пряничная мануфактура»), nested names («Кондитерская фабрика „Волжанка“»),
+Latin names and sole proprietors («ИП Ковалёв А.Н.»). Common words repeat over thousands
+of names, as they do in reality, which is what makes blocking hard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inboxbot.clients import ClientBase  # noqa: E402
+
+_SYLLABLES = (
+    "ба бе би бо ва ве ви во га ге го да де ди до жа за зе зи ка ке ки ко ку ла ле ли ло лу "
+    "ма ме ми мо му на не ни но ну па пе пи по ра ре ри ро ру са се си со су та те ти то ту "
+    "фа фе фи ха хо ца ча ша шу эк ал ар ан ас ер ир ол ор ос ум ун ус"
+).split()
+_STEMS = (
+    "агро пром строй снаб торг тех хим пласт пак нефте газ энерго мед фарм эко био зоо лес "
+    "мет авто рыб мяс молоко хлеб сыр кондитер вино чай кофе мебель текстиль полимер электро "
+    "сиб урал волга дон кубань балт норд вост юг сев зап евро рос мос петро инвест капитал "
+    "маркет опт дистриб логистик сервис трейд"
+).split()
+_TAILS = (
+    "Трейд Плюс Групп Сервис Логистик Пак Снаб Торг Маркет Дистрибуция Продукт Фуд Строй Холдинг "
+    "Центр Альянс Регион Инвест Технологии Системы Индустрия Компани Опт Экспресс Профи"
+).split()
+_CITY_ADJ = (
+    "Тульская Московская Казанская Пермская Омская Томская Курская Орловская Тверская Вологодская "
+    "Сибирская Уральская Донская Кубанская Балтийская Волжская Невская Северная Южная Восточная "
+    "Алтайская Байкальская Енисейская Камская Окская Рязанская Брянская Смоленская Псковская Ростовская"
+).split()
+_TRADE_ADJ = (
+    "пряничная мебельная кондитерская молочная мясная рыбная хлебная бумажная упаковочная швейная "
+    "строительная химическая пластиковая текстильная консервная пищевая торговая сырная винная"
+).split()
+_TRADE_NOUN = "мануфактура фабрика компания артель мастерская база фирма палата".split()
+_NESTED = "Кондитерская фабрика|Мясокомбинат|Торговый дом|Типография|Агрофирма|Пивоварня|Сыроварня".split("|")
+_LATIN = "nord tech line fresh smart green market trade pro star soft box pack bio eco city home food".split()
+_SURNAMES = "Ковалёв Лебедев Тимофеев Зверев Абрамов Гарипов Мельников Соколов Жуков Орлов Попов Федоров".split()
+_FORMS = ("ООО",) * 14 + ("АО", "ЗАО", "ПАО", "ИП")
+
+
+def _brand(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+    else:
+        word = rng.choice(_STEMS) + rng.choice(_STEMS + _SYLLABLES)
+    return word.capitalize()
+
+
+def synthetic_name(rng: random.Random) -> str:
+    form = rng.choice(_FORMS)
+    if form == "ИП":
+        return f"ИП {rng.choice(_SURNAMES)} {rng.choice('АБВГДЕИКЛМНОПРСТ')}.{rng.choice('АБВГДЕИКЛМНОПРСТ')}."
+    kind = rng.random()
+    if kind < 0.45:
+        core = _brand(rng) + (" " + rng.choice(_TAILS) if rng.random() < 0.6 else "")
+    elif kind < 0.65:
+        core = f"{rng.choice(_CITY_ADJ)} {rng.choice(_TRADE_ADJ)} {rng.choice(_TRADE_NOUN)}"
+    elif kind < 0.75:
+        return f"{form} «{rng.choice(_NESTED)} „{_brand(rng)}“»"
+    elif kind < 0.85:
+        core = _brand(rng) + _brand(rng)  # camel-case compound: ЗооМаркет
+    elif kind < 0.92:
+        core = " ".join(rng.choice(_LATIN).capitalize() for _ in range(rng.randint(1, 2))) + " " + _brand(rng)
+    else:
+        core = f"{_brand(rng)}-{rng.choice(_CITY_ADJ)[:-3]}"
+    return f"{form} «{core}»"
+
+
+def _inn(rng: random.Random) -> str:
+    digits = f"{rng.randint(1, 89):02d}" + "".join(str(rng.randint(0, 9)) for _ in range(7))
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return digits + str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
+
+
+def synthetic_rows(n: int, seed: int = 1) -> Iterator[dict[str, str]]:
+    rng = random.Random(seed)
+    managers = ("ivanova", "petrov", "sidorov", "orlov", "smirnova")
+    for i in range(n):
+        inn = _inn(rng)
+        yield {
+            "name": synthetic_name(rng),
+            "inn": inn,
+            "region_code": inn[:2],
+            "manager": rng.choice(managers),
+            "domains": f"c{i}.example.ru",
+        }
+
+
+def write_csv(path: Path, n: int, seed: int = 1) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["name", "inn", "region_code", "manager", "domains"])
+        writer.writeheader()
+        writer.writerows(synthetic_rows(n, seed))
+
+
+# --- noisy queries ---------------------------------------------------------------------
+
+_CASES = ("gent", "datv", "ablt", "loct")
+
+
+def _inflect(word: str, case: str) -> str:
+    from inboxbot.names import _morph
+
+    parses = _morph().parse(word.lower())  # type: ignore[attr-defined]
+    if not parses:
+        return word
+    form = parses[0].inflect({case})
+    if form is None:
+        return word
+    return form.word.capitalize() if word[:1].isupper() else form.word
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    op = rng.random()
+    if op < 0.4:
+        return word[:i] + rng.choice("аеиоуктнсрл") + word[i + 1 :]
+    if op < 0.6:
+        return word[:i] + word[i + 1 :]
+    if op < 0.8:
+        return word[:i] + rng.choice("аеиоуктнсрл") + word[i:]
+    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+
+
+def noisy_query(name: str, rng: random.Random) -> str:
+    """How a person might write a company's name in a letter: without the legal form or
+    quotes, in another case, in capitals or lower case, with a typo — one to three of these."""
+    text = name
+    ops = rng.sample(("form", "case", "letters", "typo", "quotes"), rng.randint(1, 3))
+    if "form" in ops:
+        text = text.split(" ", 1)[1] if " " in text else text
+    if "quotes" in ops:
+        text = text.replace("«", '"').replace("»", '"').replace("„", "'").replace("“", "'")
+    words = text.split(" ")
+    if "case" in ops:
+        case = rng.choice(_CASES)
+        words = [_inflect(w, case) if w[:1].isalpha() and not w.isupper() else w for w in words]
+    if "typo" in ops:
+        long_words = [i for i, w in enumerate(words) if len(w) >= 5]
+        if long_words:
+            i = rng.choice(long_words)
+            words[i] = _typo(words[i], rng)
+    text = " ".join(words)
+    if "letters" in ops:
+        text = rng.choice((str.lower, str.upper))(text)
+    return text
+
+
+def same_best(base: ClientBase, query: str) -> bool:
+    """Does the index find what exhaustive scoring finds (same client, or an equal score)?"""
+    fast = base.by_name(query, limit=1)
+    full = base.by_name(query, limit=1, exhaustive=True)
+    if full.best is None:
+        return fast.best is None
+    return fast.best is not None and (
+        fast.best.client is full.best.client or abs(fast.best.score - full.best.score) < 0.05
+    )
+
+
+# --- the benchmark ---------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run(size: int, queries: int, recall_sample: int, seed: int = 7) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clients.csv"
+        write_csv(path, size, seed)
+        gc.collect()
+        before = _rss_mb()
+        start = time.perf_counter()
+        base = ClientBase.load(path)
+        load_s = time.perf_counter() - start
+        gc.collect()
+        memory = _rss_mb() - before
+    rng = random.Random(seed + 1)
+    clients = list(base)
+    sample = [noisy_query(rng.choice(clients).name, rng) for _ in range(queries)]
+    times = []
+    for q in sample:
+        t = time.perf_counter()
+        base.by_name(q)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    found = sum(same_best(base, q) for q in sample[:recall_sample])
+    return {
+        "size": size,
+        "load_s": load_s,
+        "memory_mb": memory,
+        "p50_ms": statistics.median(times),
+        "p95_ms": times[int(len(times) * 0.95) - 1],
+        "max_ms": times[-1],
+        "recall": found / max(recall_sample, 1),
+        "recall_n": recall_sample,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--recall", type=int, default=300, help="queries checked against exhaustive scoring")
+    args = parser.parse_args()
+    print(f"{'size':>9} {'load s':>8} {'RSS MB':>8} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'recall':>14}")
+    for size in args.sizes:
+        r = run(size, args.queries, min(args.recall, args.queries))
+        print(
+            f"{size:>9} {r['load_s']:>8.1f} {r['memory_mb']:>8.0f} {r['p50_ms']:>7.2f} {r['p95_ms']:>7.2f} "
+            f"{r['max_ms']:>7.1f} {r['recall']:>8.2%} of {r['recall_n']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
