@@ -160,6 +160,7 @@ class Department:
     loop_headers: tuple[str, ...]
     head: str
     free_mail_domains: tuple[str, ...]
+    backup_chain: bool = True  # a backup also away → their backup (True) or the head (False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,7 +596,7 @@ class _Ctx:
 _TOP_LEVEL = ("department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule")
 _DEPARTMENT_KEYS = (
     "name", "timezone", "internal_domains", "shared_addresses", "bot_address", "loop_headers", "head",
-    "free_mail_domains", "templates",
+    "free_mail_domains", "templates", "backup_chain",
 )  # fmt: skip
 _MANAGER_KEYS = ("id", "name", "email", "forms", "in_pool", "weight", "daily_cap", "monthly_cap", "duty")
 _ABSENCE_KEYS = ("manager", "from", "to", "backup", "reason")
@@ -846,6 +847,10 @@ def _department(ctx: _Ctx) -> Department | None:
         if free is not None
         else tuple(sorted(FREE_MAIL_DOMAINS))
     )
+    backup_chain = table.get("backup_chain", True)
+    if not isinstance(backup_chain, bool):
+        ctx.p.error(ctx.pos.line(*path, "backup_chain"), where, "backup_chain — true или false")
+        backup_chain = True
     if not ok:
         return None
     return Department(
@@ -857,6 +862,7 @@ def _department(ctx: _Ctx) -> Department | None:
         loop_headers=(OWN_LOOP_HEADER, *loop),
         head=str(head),
         free_mail_domains=free_mail,
+        backup_chain=backup_chain,
     )
 
 
@@ -1341,7 +1347,7 @@ def absence_chain(rules: Rules, manager: str, day: date) -> tuple[str, list[Abse
     while (absence := rules.absence_on(current, day)) is not None:
         chain.append(absence)
         nxt = absence.backup
-        if nxt in seen:
+        if nxt in seen or (len(chain) > 1 and not rules.department.backup_chain):
             return rules.department.head, chain
         seen.add(nxt)
         current = nxt
