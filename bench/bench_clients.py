@@ -92,8 +92,8 @@ def synthetic_name(rng: random.Random) -> str:
     return f"{form} «{core}»"
 
 
-def _inn(rng: random.Random) -> str:
-    digits = f"{rng.randint(1, 89):02d}" + "".join(str(rng.randint(0, 9)) for _ in range(7))
+def _inn(rng: random.Random, serial: int) -> str:
+    digits = f"{rng.randint(1, 89):02d}{serial % 10_000_000:07d}"  # unique up to 10M rows
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
     return digits + str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
 
@@ -102,7 +102,7 @@ def synthetic_rows(n: int, seed: int = 1) -> Iterator[dict[str, str]]:
     rng = random.Random(seed)
     managers = ("ivanova", "petrov", "sidorov", "orlov", "smirnova")
     for i in range(n):
-        inn = _inn(rng)
+        inn = _inn(rng, i)
         yield {
             "name": synthetic_name(rng),
             "inn": inn,

@@ -397,7 +397,7 @@ class NameIndex:
             if joined is not None:
                 groups.append({joined})
         for t in tokens:
-            if t in self._vocab or len(t) < 6:
+            if len(t) < 6:
                 continue
             for i in range(3, len(t) - 2):
                 left, right = self._vocab.get(t[:i]), self._vocab.get(t[i:])
