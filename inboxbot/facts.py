@@ -62,6 +62,9 @@ class Company:
     country: str | None = None
     evidence: tuple[Evidence, ...] = ()
     confidence: float = 0.5
+    # A state or municipal institution or unitary enterprise by its legal form
+    # (ГБУЗ, МАДОУ, ФГУП …; not АО/ПАО with state shares, not АНО/ЧОУ): scenario §5.
+    public_sector: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -271,7 +271,8 @@ class LegalOrgs:
         glued = "|".join(forms + list(LATIN_PREFIXES))
         self.matcher.add("ABBR", [[{"ORTH": {"IN": list(forms)}}], [{"TEXT": {"REGEX": rf"^(?:{glued})[«„“\"]"}}]])
         self.matcher.add("LATIN_PREFIX", [[{"ORTH": {"IN": list(LATIN_PREFIXES)}}]])
-        self.matcher.add("SUFFIX", [[{"ORTH": {"IN": list(FOREIGN_SUFFIXES)}}, {"ORTH": ".", "OP": "?"}]])
+        suffixes = "|".join(re.escape(f.rstrip(".")) for f in FOREIGN_SUFFIXES)
+        self.matcher.add("SUFFIX", [[{"TEXT": {"REGEX": rf"^(?:{suffixes})\.?$"}}]])
         for form, words in FULL_FORMS:
             self.matcher.add(f"FULL_{form}", [[{"LOWER": w} for w in words]])
         adjective = {"LOWER": {"REGEX": r"^[а-яё]+(?:ое|ое-)$"}, "OP": "*"}
@@ -300,8 +301,8 @@ class LegalOrgs:
                 if left is None:
                     continue
                 name_start, core = left
-                org = doc.char_span(name_start, span.end_char, label="ORG", alignment_mode="expand")
                 form = span[0].text.rstrip(".")
+                org = doc.char_span(name_start, start + len(form), label="ORG", alignment_mode="expand")
                 quoted = False
             else:
                 glued = re.match(r"([A-ZА-ЯЁ]+)[«„“\"]", span.text)
