@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email import policy as email_policy
 from email.header import Header
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -387,8 +387,7 @@ def forward_subject(subject: str) -> str:
         match = _PREFIX_RE.match(text)
         if not match:
             break
-        word = match.group(1).lower().rstrip("0123456789[]")
-        is_reply = is_reply or word in _REPLY_WORDS
+        is_reply = is_reply or (match.group(1) or "").lower() in _REPLY_WORDS
         text = text[match.end() :]
     text = text.strip() or NO_SUBJECT
     return f"{SUBJECT_TAG} {'Re: ' if is_reply else ''}{text}"
@@ -480,23 +479,35 @@ def compose_absence_notice(
 
 
 def original_part(raw: bytes) -> MIMEPart:
-    """The original as message/rfc822 whose body is `raw` itself. The payload is kept as
-    a string (bytes via surrogateescape), which the generator writes out verbatim instead
-    of re-serialising a parsed message. Line ends become CRLF — SMTP requires them, and
-    the server would otherwise reject or rewrite bare LF. RFC 2046 allows only 7bit/8bit
-    for message/rfc822; a raw that SMTP cannot carry that way (NUL, lines over 998
-    bytes) is attached base64-encoded as application/octet-stream instead."""
+    """The original as an attachment whose bytes are `raw` itself, not a re-serialised
+    parse (which would refold headers and re-encode parts). Line ends become CRLF: SMTP
+    requires them, and a server would otherwise reject or rewrite bare LF. RFC 2046
+    allows only 7bit/8bit for message/rfc822; a raw that SMTP cannot carry that way
+    (NUL, lines over 998 bytes) is attached base64-encoded as application/octet-stream."""
     body = normalize_newlines(raw)
     part = MIMEPart(policy=POLICY)
     if b"\0" in body or any(len(line) > 998 for line in body.split(b"\r\n")):
         part.set_content(body, maintype="application", subtype="octet-stream", cte="base64",
                          disposition="attachment", filename=ORIGINAL_FILENAME)
         return part
-    part["Content-Type"] = "message/rfc822"
-    part["Content-Transfer-Encoding"] = "7bit" if body.isascii() else "8bit"
-    part["Content-Disposition"] = f'attachment; filename="{ORIGINAL_FILENAME}"'
-    part.set_payload(body.decode("ascii", "surrogateescape"))
+    part.set_content(_Verbatim(body), subtype="rfc822", cte="7bit" if body.isascii() else "8bit",
+                     disposition="attachment", filename=ORIGINAL_FILENAME)
     return part
+
+
+class _Verbatim(Message):
+    """A 'message' that the generator writes out as exactly the bytes given. Its payload
+    is the whole raw mail as a surrogate-escaped string, which BytesGenerator writes back
+    byte for byte (it does so for any 8-bit source it parsed); the generator's
+    per-message `_write_headers` hook is overridden so no header block or blank line is
+    added in front."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(policy=POLICY)
+        self.set_payload(raw.decode("ascii", "surrogateescape"))
+
+    def _write_headers(self, generator: object) -> None:
+        return None
 
 
 def normalize_newlines(raw: bytes) -> bytes:
@@ -529,8 +540,10 @@ _EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-
 _DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 _ID_RE = re.compile(r"[!-;=?-~]{1,250}")  # printable ASCII without '<', '>' and space
 _TOKEN_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
+# "Re:", "RE[2]:", "Fwd:", "Отв:", "Пересл:"… — the colon is required, or "Request…"
+# would lose its first letters; our own tag is dropped so a resend does not double it.
 _PREFIX_RE = re.compile(
-    r"\s*(re|fwd?|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано|\[заявка\])(\[\d+\]|\d+)?\s*:?\s*",
+    r"\s*(?:(re|fwd?|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)(?:\[\d+\]|\d+)?\s*:|(\[заявка\]))\s*",
     re.IGNORECASE,
 )
 _REPLY_WORDS = {"re", "aw", "sv", "отв", "ответ"}
