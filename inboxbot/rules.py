@@ -372,6 +372,7 @@ _TOML_ERRORS = (
     (r"Invalid value", "непонятное значение (строки берутся в кавычки, списки — в [ ])"),
     (r"Cannot (?:overwrite|declare) .*", "параметр или раздел указан дважды"),
     (r"Unterminated string", "не закрыта кавычка"),
+    (r"Illegal character '\\n'", "кавычка не закрыта до конца строки"),
     (r"Illegal character", "недопустимый символ"),
     (r"Invalid statement", "непонятная строка (ожидается «параметр = значение» или [раздел])"),
     (r"Expected newline or end of document after a statement", "после значения в строке лишний текст"),
@@ -588,7 +589,7 @@ class _Ctx:
             return None
         resolved = (self.path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
         if not resolved.is_file():
-            self.p.error(line, where, f"файл «{value}» не найден (путь считается от папки {self.path.name}: {resolved})")
+            self.p.error(line, where, f"файл «{value}» не найден (путь считается от папки, где лежит {self.path.name})")
             return None
         return resolved
 
