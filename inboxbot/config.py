@@ -1,0 +1,249 @@
+"""Connection settings and secrets: from the environment and an optional secrets file.
+
+Never from rules.toml (that file is edited by non-programmers and lives in git) and
+never logged: passwords are left out of `repr` and masked in `Settings.masked()`.
+Every error is a `ConfigError` whose message names the variable and the fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inboxbot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "INBOXBOT_"
+TLS_MODES = ("ssl", "starttls", "none")
+IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
+SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+
+_SERVER_KEYS = ("HOST", "PORT", "TLS", "USER", "PASSWORD", "PASSWORD_FILE")
+KNOWN_KEYS = frozenset(
+    [f"{PREFIX}{proto}_{key}" for proto in ("IMAP", "SMTP") for key in _SERVER_KEYS]
+    + [
+        f"{PREFIX}{key}"
+        for key in (
+            "FOLDER", "JOURNAL", "POLL_SECONDS", "BATCH_SIZE", "BOT_ADDRESS",
+            "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
+        )
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How to reach one server (IMAP or SMTP)."""
+
+    host: str
+    port: int
+    tls: str  # "ssl" (implicit TLS), "starttls" or "none" (loopback only)
+    user: str
+    password: str = field(repr=False)
+    verify: bool = True  # off only for hosts named in INBOXBOT_TLS_INSECURE_HOSTS
+    cafile: str | None = None
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise ConfigError(f"режим TLS «{self.tls}» неизвестен; допустимо: {', '.join(TLS_MODES)}")
+        # Plaintext sends the password in the clear; only a server on this machine may get it.
+        if self.tls == "none" and not is_loopback(self.host):
+            raise ConfigError(
+                f"соединение без шифрования (tls=none) разрешено только с этим компьютером "
+                f"(127.0.0.1, ::1, localhost), а сервер — {self.host}; укажите ssl или starttls"
+            )
+
+    def masked(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["password"] = "***" if self.password else ""
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    imap: ServerSettings
+    smtp: ServerSettings | None  # None: no SMTP host configured (tag-only setups)
+    folder: str = "INBOX"
+    journal: str = "inboxbot.sqlite"
+    poll_seconds: int = 60
+    batch_size: int = 100
+    bot_address: str = ""  # From: of forwards
+
+    def masked(self) -> dict[str, Any]:
+        """Everything, for `inboxbot dump-config`; passwords as "***"."""
+        return {
+            "imap": self.imap.masked(),
+            "smtp": self.smtp.masked() if self.smtp else None,
+            "folder": self.folder,
+            "journal": self.journal,
+            "poll_seconds": self.poll_seconds,
+            "batch_size": self.batch_size,
+            "bot_address": self.bot_address,
+        }
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (with or without IPv6 brackets)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `env` (default: os.environ) merged over INBOXBOT_SECRETS_FILE.
+    Raises ConfigError naming the variable for anything missing or malformed."""
+    environ = dict(os.environ if env is None else env)
+    values: dict[str, str] = {}
+    secrets_path = environ.get(f"{PREFIX}SECRETS_FILE", "").strip()
+    if secrets_path:
+        values.update(read_secrets_file(Path(secrets_path)))
+    # The environment wins: an operator can override one value without editing the file.
+    values.update({k: v for k, v in environ.items() if k.startswith(PREFIX)})
+
+    insecure = {h.strip().lower() for h in values.get(f"{PREFIX}TLS_INSECURE_HOSTS", "").split(",") if h.strip()}
+    cafile = values.get(f"{PREFIX}CAFILE", "").strip() or None
+    if cafile is not None and not Path(cafile).is_file():
+        raise ConfigError(f"файл сертификатов {PREFIX}CAFILE={cafile} не найден")
+
+    imap = _server(values, "IMAP", IMAP_PORTS, insecure, cafile, credentials_required=True)
+    if imap is None:
+        raise ConfigError(f"не задан адрес IMAP-сервера: укажите {PREFIX}IMAP_HOST")
+    smtp = _server(values, "SMTP", SMTP_PORTS, insecure, cafile, credentials_required=False)
+
+    bot_address = values.get(f"{PREFIX}BOT_ADDRESS", "").strip()
+    if not bot_address and "@" in imap.user:
+        bot_address = imap.user
+    return Settings(
+        imap=imap,
+        smtp=smtp,
+        folder=values.get(f"{PREFIX}FOLDER", "").strip() or "INBOX",
+        journal=values.get(f"{PREFIX}JOURNAL", "").strip() or "inboxbot.sqlite",
+        poll_seconds=_positive_int(values, f"{PREFIX}POLL_SECONDS", 60),
+        batch_size=_positive_int(values, f"{PREFIX}BATCH_SIZE", 100),
+        bot_address=bot_address,
+    )
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (# comments, blank lines, optional `export `, optional quotes).
+    Refuses a file that group or others can read: it holds passwords."""
+    try:
+        st = path.stat()
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"файл секретов {PREFIX}SECRETS_FILE={path} не читается: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"файл секретов {path} не в кодировке UTF-8") from None
+    if os.name == "posix" and st.st_mode & 0o077:
+        raise ConfigError(
+            f"файл секретов {path} доступен группе или всем (права {stat.filemode(st.st_mode)}); "
+            f"закройте доступ: chmod 600 {path}"
+        )
+    values: dict[str, str] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            # The line itself may hold a password: say where, never what.
+            raise ConfigError(f"{path}, строка {lineno}: ожидается КЛЮЧ=значение")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if key not in KNOWN_KEYS:
+            log.warning("%s, line %d: unknown key %s ignored", path, lineno, key)
+            continue
+        values[key] = value
+    return values
+
+
+def _server(
+    values: Mapping[str, str],
+    proto: str,
+    ports: Mapping[str, int],
+    insecure: set[str],
+    cafile: str | None,
+    *,
+    credentials_required: bool,
+) -> ServerSettings | None:
+    name = f"{PREFIX}{proto}_"
+    host = values.get(f"{name}HOST", "").strip()
+    if not host:
+        return None
+    tls = values.get(f"{name}TLS", "").strip().lower() or "ssl"
+    if tls not in TLS_MODES:
+        raise ConfigError(f"{name}TLS={tls}: неизвестный режим; допустимо: {', '.join(TLS_MODES)}")
+    port = _int(values, f"{name}PORT", ports[tls])
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name}PORT={port}: порт должен быть от 1 до 65535")
+    user = values.get(f"{name}USER", "").strip()
+    password = _password(values, name)
+    if credentials_required and not user:
+        raise ConfigError(f"не задано имя пользователя: укажите {name}USER")
+    if user and password is None:
+        raise ConfigError(f"не задан пароль: укажите {name}PASSWORD или {name}PASSWORD_FILE")
+    if password and not user:
+        raise ConfigError(f"пароль задан, а имя пользователя нет: укажите {name}USER")
+    try:
+        return ServerSettings(
+            host=host,
+            port=port,
+            tls=tls,
+            user=user,
+            password=password or "",
+            verify=host.lower() not in insecure,
+            cafile=cafile,
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{name}HOST, {name}TLS: {exc}") from None
+
+
+def _password(values: Mapping[str, str], name: str) -> str | None:
+    direct = values.get(f"{name}PASSWORD")
+    file_name = values.get(f"{name}PASSWORD_FILE", "").strip()
+    if direct and file_name:
+        raise ConfigError(f"заданы и {name}PASSWORD, и {name}PASSWORD_FILE; оставьте что-то одно")
+    if file_name:
+        try:
+            content = Path(file_name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "не UTF-8"
+            raise ConfigError(f"{name}PASSWORD_FILE={file_name}: файл не читается ({reason})") from None
+        # Files written by `echo` or editors end with a newline that is not part of the password.
+        content = content.rstrip("\r\n")
+        if not content:
+            raise ConfigError(f"{name}PASSWORD_FILE={file_name}: файл пуст")
+        return content
+    return direct or None
+
+
+def _int(values: Mapping[str, str], key: str, default: int) -> int:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r}: ожидается целое число") from None
+
+
+def _positive_int(values: Mapping[str, str], key: str, default: int) -> int:
+    number = _int(values, key, default)
+    if number <= 0:
+        raise ConfigError(f"{key}={number}: ожидается число больше нуля")
+    return number
