@@ -1,0 +1,251 @@
+"""Real servers on loopback for the tests: Dovecot (IMAP), aiosmtpd (SMTP), pymap (IMAP).
+
+No mocks: protocol code is tested against what it will meet in production (Dovecot)
+and against the odd one out (pymap, which drops custom keywords).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from inboxbot.config import ServerSettings
+
+DOVECOT_SCRIPT = Path(__file__).resolve().parents[2] / "shared/tools/dovecot-test-server"
+DOVECOT_BIN = Path(os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+POOL_SIZE = 100
+_accounts = itertools.count(1)
+
+
+def _new_account() -> tuple[str, str]:
+    return f"t{os.getpid()}-{next(_accounts)}@example.test", "pw-" + secrets.token_hex(6)
+
+
+def dovecot_missing() -> str | None:
+    """Why Dovecot cannot run here, or None."""
+    if not DOVECOT_SCRIPT.exists():
+        return f"{DOVECOT_SCRIPT} not found"
+    if not (DOVECOT_BIN.exists() or shutil.which("dovecot")):
+        return "dovecot is not installed: apt-get install -y dovecot-imapd (or `make dovecot`)"
+    return None
+
+
+@dataclass
+class Dovecot:
+    """A throwaway Dovecot. Users are added while it runs: its passwd-file is re-read
+    whenever it changes, so every test can have a fresh, empty account."""
+
+    dir: Path
+    host: str
+    port: int
+    user: str
+    password: str
+    imaps_port: int | None = None
+    _pool: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    unicode_account: tuple[str, str] = ("", "")  # (user, password) with a non-ASCII password
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, *, tls: bool = False) -> Iterator[Dovecot]:
+        missing = dovecot_missing()
+        if missing:
+            raise RuntimeError(missing)
+        # Not pytest's tmp_path: as root the script drops to `nobody`, which must be able
+        # to traverse every parent directory; mkdtemp under /tmp works.
+        directory = Path(tempfile.mkdtemp(prefix="inboxbot-dovecot-"))
+        user, password = "sales@example.test", "s3cret-" + secrets.token_hex(4)
+        env = dict(os.environ)
+        imaps_port = None
+        if tls:
+            imaps_port = free_port()
+            env.update(DOVECOT_TEST_TLS="1", DOVECOT_TEST_IMAPS_PORT=str(imaps_port))
+        # Dovecot delays a failed login by 2 s and, through anvil, every later login from
+        # the same IP by up to 15 s; tests of wrong passwords must not slow the rest down.
+        extra = directory / "extra.conf"
+        extra.write_text(
+            "auth_failure_delay = 0\n"
+            "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n"
+        )
+        env["DOVECOT_TEST_EXTRA_CONF"] = str(extra)
+        pool = [_new_account() for _ in range(POOL_SIZE)]
+        unicode_account = ("unicode@example.test", "пароль-Ё-" + secrets.token_hex(4))
+        proc = subprocess.run(
+            [str(DOVECOT_SCRIPT), "start", str(directory), "auto", f"{user}:{password}",
+             *(f"{u}:{p}" for u, p in [*pool, unicode_account])],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"dovecot-test-server failed:\n{proc.stdout}\n{proc.stderr}")
+        fields = dict(part.split("=", 1) for part in proc.stdout.split())
+        server = cls(directory, "127.0.0.1", int(fields["DOVECOT_PORT"]), user, password, imaps_port)
+        server._pool = pool
+        server.unicode_account = unicode_account
+        try:
+            if imaps_port:
+                wait_for_port(imaps_port)
+            yield server
+        finally:
+            subprocess.run([str(DOVECOT_SCRIPT), "stop", str(directory), "--fast"], capture_output=True, timeout=60, check=False)
+            shutil.rmtree(directory, ignore_errors=True)
+
+    @property
+    def cert_file(self) -> Path:
+        """The self-signed certificate (CN=localhost, SAN 127.0.0.1) when started with tls."""
+        return self.dir / "tls" / "cert.pem"
+
+    def settings(self, tls: str = "none", *, user: str | None = None, password: str | None = None,
+                 **kwargs: Any) -> ServerSettings:
+        port = self.imaps_port if tls == "ssl" and self.imaps_port else self.port
+        return ServerSettings(
+            host=self.host, port=port, tls=tls, user=user or self.user,
+            password=self.password if password is None else password, timeout=10.0, **kwargs,
+        )
+
+    def new_user(self) -> tuple[str, str]:
+        """A fresh account with an empty INBOX; returns (user, password).
+
+        Accounts come from a pool created at start: Dovecot re-reads its passwd-file at
+        most once a second, so a user added on the fly may be refused for up to a second."""
+        if not self._pool:
+            self._pool = [_new_account() for _ in range(POOL_SIZE)]
+            users = self.dir / "users"
+            text = users.read_text() + "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self._pool)
+            tmp = users.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.chmod(0o644)
+            os.replace(tmp, users)  # atomic: the auth process never reads half a file
+            time.sleep(1.1)
+        return self._pool.pop(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes = field(repr=False)
+
+
+class _Recorder:
+    def __init__(self, catcher: SmtpCatcher) -> None:
+        self.catcher = catcher
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.lower() in {a.lower() for a in self.catcher.reject_rcpt}:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.catcher.fail_next:
+            code = self.catcher.fail_next.pop(0)
+            kind = "4.3.0 Temporary failure, try again later" if code < 500 else "5.7.1 Message rejected"
+            return f"{code} {kind}"
+        raw = envelope.original_content or envelope.content
+        self.catcher.messages.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(raw)))
+        return "250 OK"
+
+
+@dataclass
+class SmtpCatcher:
+    """aiosmtpd on loopback that keeps every message. `fail_next`: reply codes (e.g. 451,
+    554) for the next DATA commands, one per message; `reject_rcpt`: addresses → 550."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[Received] = field(default_factory=list)
+    fail_next: list[int] = field(default_factory=list)
+    reject_rcpt: set[str] = field(default_factory=set)
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[SmtpCatcher]:
+        catcher = cls()
+        for attempt in range(5):
+            catcher.port = free_port()
+            controller = Controller(_Recorder(catcher), hostname=catcher.host, port=catcher.port)
+            try:
+                controller.start()
+                break
+            except (OSError, RuntimeError):  # the port was taken between picking and binding
+                if attempt == 4:
+                    raise
+        try:
+            yield catcher
+        finally:
+            controller.stop()
+
+    def settings(self, **kwargs: Any) -> ServerSettings:
+        return ServerSettings(host=self.host, port=self.port, tls="none", user="", password="", **kwargs)
+
+
+@dataclass
+class Pymap:
+    """pymap's in-memory `dict` backend in a subprocess. It answers OK to STORE of a
+    custom keyword and drops it, so Mailbox must fall back to folder marking."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[Pymap]:
+        exe = Path(sys.executable).with_name("pymap")
+        port, password = free_port(), "pw-" + secrets.token_hex(6)
+        cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
+               "--port", str(port), "dict", "--demo-user", "sales", "--demo-password", password]
+        # stderr to a file, not a pipe: a chatty server must never block on a full pipe.
+        with tempfile.TemporaryFile() as log, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log) as proc:
+            try:
+                try:
+                    wait_for_port(port, proc)
+                except RuntimeError as exc:
+                    log.seek(0)
+                    raise RuntimeError(f"pymap did not start: {exc}\n{log.read().decode(errors='replace')}") from None
+                yield cls("127.0.0.1", port, "sales", password)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def settings(self, **kwargs: Any) -> ServerSettings:
+        return ServerSettings(host=self.host, port=self.port, tls="none", user=self.user,
+                              password=self.password, timeout=10.0, **kwargs)
