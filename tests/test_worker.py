@@ -1,0 +1,140 @@
+"""The worker end to end against a real Dovecot and a real aiosmtpd on loopback."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+from servers import SmtpCatcher
+
+from inboxbot.config import ServerSettings, Settings
+from inboxbot.fetch import Mailbox
+from inboxbot.journal import MARKED, Journal, MessageKey
+from inboxbot.worker import Worker
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = REPO / "rules.toml"
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def sample(prefix: str) -> bytes:
+    found = sorted(CORPUS.glob(f"{prefix}-*.eml"))
+    assert found, f"sample {prefix} missing in {CORPUS}"
+    return found[0].read_bytes()
+
+
+def deliver(imap: ServerSettings, *raws: bytes) -> None:
+    with Mailbox(imap) as box:
+        for raw in raws:
+            box.append(raw)
+
+
+def pending(imap: ServerSettings) -> list[int]:
+    with Mailbox(imap) as box:
+        return box.pending_uids()
+
+
+def flags_of(imap: ServerSettings) -> dict[int, tuple[str, ...]]:
+    """Flags of every message in INBOX, read by a plain IMAP client as a human's would."""
+    client = IMAPClient(imap.host, imap.port, ssl=False)
+    try:
+        client.login(imap.user, imap.password)
+        client.select_folder("INBOX", readonly=True)
+        found = client.fetch(client.search("ALL"), ["FLAGS"])
+        return {uid: tuple(f.decode() if isinstance(f, bytes) else f for f in data[b"FLAGS"]) for uid, data in found.items()}
+    finally:
+        client.logout()
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    with Journal(tmp_path / "journal.sqlite") as j:
+        yield j
+
+
+def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Journal) -> Worker:
+    settings = Settings(imap=imap, smtp=smtp.settings(), journal=journal.path, bot_address="sales-bot@severkarton.test")
+    return Worker(settings, RULES, journal)
+
+
+def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    raw = sample("001")  # a known client by INN → sidorov
+    deliver(imap_inbox, raw, sample("015"), sample("025"))  # + an auto-reply and a bounce
+    worker = make_worker(imap_inbox, smtp_server, journal)
+
+    report = worker.poll_once()
+    assert report.seen == 3 and report.forwarded == 1 and report.skipped == 2
+    assert len(smtp_server.messages) == 1
+    sent = smtp_server.messages[0]
+    assert sent.rcpt_tos == ("a.sidorov@severkarton.test",)
+    forward = email.message_from_bytes(sent.raw, policy=policy.default)
+    assert forward["Reply-To"].addresses[0].addr_spec == "gromova.liza@gmail.com"
+    assert "CAvRYDRPTLuAlOYAeH4QowFj7GwwAKVQHmPPuZAbQjdYrC@mail.gmail.com" in forward["References"]
+    attached = [p for p in forward.walk() if p.get_content_type() == "message/rfc822"]
+    assert len(attached) == 1
+    inner = attached[0].get_payload()[0].as_bytes()
+    assert inner.replace(b"\r\n", b"\n").strip() == raw.replace(b"\r\n", b"\n").strip()
+
+    assert pending(imap_inbox) == []
+    assert report.handled and all(journal.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
+                                  for r, _ in report.handled)
+    again = worker.poll_once()
+    assert again.seen == 0 and len(smtp_server.messages) == 1
+
+
+def test_flags_name_the_owner_and_keep_seen_state(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    deliver(imap_inbox, sample("006"))  # INN 54… → Siberia → sidorov
+    make_worker(imap_inbox, smtp_server, journal).poll_once()
+    (flags,) = flags_of(imap_inbox).values()
+    assert "$InboxbotDone" in flags and "$InboxbotTo-sidorov" in flags
+    assert "\\Seen" not in flags  # BODY.PEEK: a human still sees it as new
+
+
+def test_own_forward_coming_back_is_left_alone(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    deliver(imap_inbox, sample("009"))
+    worker = make_worker(imap_inbox, smtp_server, journal)
+    worker.poll_once()
+    assert len(smtp_server.messages) == 1
+    deliver(imap_inbox, smtp_server.messages[0].raw)  # a manager forwards it back to sales@ by mistake
+    report = worker.poll_once()
+    assert report.seen == 1 and report.skipped == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    from inboxbot.errors import ActionError
+
+    deliver(imap_inbox, sample("001"))
+    worker = make_worker(imap_inbox, smtp_server, journal)
+    smtp_server.fail_next.append(451)
+    with pytest.raises(ActionError):
+        worker.poll_once()
+    assert len(pending(imap_inbox)) == 1 and smtp_server.messages == []
+    report = worker.poll_once()
+    assert report.forwarded == 1 and report.finished == 1  # resumed from the journalled decision
+    assert len(smtp_server.messages) == 1 and pending(imap_inbox) == []
+
+
+def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    smtp_server.reject_rcpt.add("a.sidorov@severkarton.test")
+    deliver(imap_inbox, sample("001"), sample("019"))  # sidorov (rejected), petrov
+    report = make_worker(imap_inbox, smtp_server, journal).poll_once()
+    assert report.triaged == 1 and report.forwarded == 1
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("d.petrov@severkarton.test",)]
+    flags = list(flags_of(imap_inbox).values())
+    assert any("$InboxbotTriage" in f for f in flags)
+    assert pending(imap_inbox) == []
+
+
+def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+    raw = sample("019")
+    deliver(imap_inbox, raw)
+    worker = make_worker(imap_inbox, smtp_server, journal)
+    worker.poll_once()
+    deliver(imap_inbox, b"X-Second-Delivery: yes\r\n" + raw)
+    report = worker.poll_once()
+    assert report.seen == 1 and report.skipped == 1
+    assert len(smtp_server.messages) == 1
