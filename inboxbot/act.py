@@ -27,13 +27,13 @@ import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy as email_policy
 from email.header import Header
 from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 
@@ -43,10 +43,10 @@ from inboxbot.facts import Facts
 from inboxbot.message import Address, ParsedMessage
 
 try:
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     MOSCOW: Any = ZoneInfo("Europe/Moscow")
-except Exception:  # no tz database on the host: Moscow has been UTC+3 all year since 2014
+except (ImportError, ZoneInfoNotFoundError):  # no tz database: Moscow is UTC+3 all year since 2014
     MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 BOT_NAME = "Сортировщик заявок"
@@ -360,7 +360,7 @@ def notice_message_id(original: ParsedMessage, absent_id: str, domain: str) -> s
 
 
 def _message_id(kind: str, original: ParsedMessage, person: str, domain: str) -> str:
-    seed = "\0".join((kind, original.message_id, original.content_hash, person))
+    seed = f"{kind}\0{original.message_id}\0{original.content_hash}\0{person}"
     digest = hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     domain = domain.strip().lower()
     if not _DOMAIN_RE.fullmatch(domain):
@@ -416,7 +416,7 @@ def compose_forward(
     if client is not None:
         _put_address(out, "Reply-To", client.email, client.name)
     _put_text(out, "Subject", forward_subject(msg.subject))
-    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(timezone.utc))))
+    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
     _put_ascii(out, "Message-ID", forward_message_id(msg, ctx.owner.id, ctx.bot_address.domain))
     if msg.has_message_id and _ID_RE.fullmatch(msg.message_id):
         refs = [r for r in msg.references if _ID_RE.fullmatch(r) and r != msg.message_id]
@@ -436,7 +436,8 @@ def compose_forward(
     out.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     out.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     out.make_mixed()
-    out.attach(original_part(raw))
+    # typeshed wants the parent's own class; a MIMEPart is what a subpart should be.
+    out.attach(cast(EmailMessage, original_part(raw)))
     return out
 
 
@@ -466,7 +467,7 @@ def compose_absence_notice(
     _put_address(out, "Reply-To", ctx.owner.email, ctx.owner.name)
     who = client["name"] or client["author"] or "клиент"
     _put_text(out, "Subject", f"{SUBJECT_TAG} {who}: заявка передана — {greeting_name(_clean(ctx.owner.name, 120))}")
-    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(timezone.utc))))
+    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
     _put_ascii(out, "Message-ID", notice_message_id(msg, absent.id, ctx.bot_address.domain))
     _put_ascii(out, ctx.loop_header, _loop_value("notice", decision, absent.id, msg))
     # A notice is pure information, and its reader is away — an active out-of-office

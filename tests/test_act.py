@@ -7,7 +7,7 @@ import dataclasses
 import email
 import email.policy
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.header import Header
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,8 +17,8 @@ import pytest
 from inboxbot.act import (
     ForwardContext,
     Recipient,
-    Templates,
     TemplateError,
+    Templates,
     compose_absence_notice,
     compose_forward,
     forward_message_id,
@@ -31,7 +31,7 @@ from inboxbot.facts import Company, Evidence, Facts, Region, Requisite
 from inboxbot.message import Address, ParsedMessage, parse
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-NOW = datetime(2025, 6, 10, 11, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)
 
 ORLOV = Recipient("orlov", "Орлов Максим Игоревич", "m.orlov@severkarton.test")
 PETROV = Recipient("petrov", "Петров Дмитрий Сергеевич", "d.petrov@severkarton.test", date(2025, 7, 20))
@@ -234,7 +234,7 @@ def test_message_id_is_deterministic() -> None:
     assert forward_message_id(msg, "petrov", "severkarton.test") != first
     other = parse(corpus_bytes("001-pryaniki-korobki-inn.eml"))
     assert forward_message_id(other, "orlov", "severkarton.test") != first
-    later = compose_forward(raw, msg, facts, decision, ctx(), Templates(), now=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    later = compose_forward(raw, msg, facts, decision, ctx(), Templates(), now=datetime(2025, 7, 1, tzinfo=UTC))
     assert later["Message-ID"] == compose(raw, msg, facts, decision)["Message-ID"] == first
 
 
@@ -404,7 +404,7 @@ def test_forward_subject(subject: str, expected: str) -> None:
 
 
 def test_russian_dates() -> None:
-    assert ru_datetime(datetime(2025, 6, 16, 7, 30, tzinfo=timezone.utc)) == "16 июня 2025, 10:30"
+    assert ru_datetime(datetime(2025, 6, 16, 7, 30, tzinfo=UTC)) == "16 июня 2025, 10:30"
     assert ru_datetime(None) == "дата неизвестна"
 
 
