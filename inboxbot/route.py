@@ -23,6 +23,7 @@ from inboxbot.decision import ClientRef, Decision, Step
 from inboxbot.facts import Facts, Requisite
 from inboxbot.journal import subject_key
 from inboxbot.message import Address, ParsedMessage
+from inboxbot.names import normal_form
 from inboxbot.requisites import is_valid_inn
 from inboxbot.rules import (
     CONDITIONS as CONDITION_OPTIONS,
@@ -502,6 +503,8 @@ def cond_public_sector(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: 
     label = "госзаказчики"
     if company is not None:
         form = _public_form(company.name, company.legal_form, spec)
+        if form is None and company.public_sector:
+            form = company.legal_form or "госучреждение"
         if form:
             return Match(
                 owner,
@@ -685,8 +688,11 @@ def _sentence(text: str, at: int) -> str:
 def cond_segment(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, history: History, ctx: Context) -> Match | Step:
     owner = spec.owner
     text = fold(f"{msg.subject}\n{facts.new_text or msg.text}")
+    words = [normal_form(w) for w in re.findall(r"[а-яa-z0-9]+", text)]
     for keyword in spec.options.get("keywords", ()):
-        if re.search(r"(?<![а-яa-z0-9])" + re.escape(fold(keyword)), text):
+        wanted = [normal_form(w) for w in re.findall(r"[а-яa-z0-9]+", fold(keyword))]
+        size = len(wanted)
+        if size and any(words[i : i + size] == wanted for i in range(len(words) - size + 1)):
             return Match(owner, f"ключевое слово «{keyword}»", (f"в письме «{keyword}» → {_who(rules, owner)}",))
     codes = re.findall(r"оквэд\D{0,12}(\d{2}(?:\.\d{1,2}){0,2})", text)
     for code in codes:
