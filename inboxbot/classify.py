@@ -204,7 +204,8 @@ def classify(
     """Decide whether a mail is a request to forward, and if not, what it is and why."""
     sender = msg.sender.email if msg.sender else ""
     body = new_text(msg.text)
-    ask = asks_us(body) or asks_us(msg.subject)
+    # The body only: an auto-reply's subject echoes the original («Автоответ: Заказ»).
+    ask = asks_us(body)
 
     # 1. Our own mail. Unconditional: re-forwarding it would loop.
     for name in loop_headers:
