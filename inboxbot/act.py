@@ -21,6 +21,7 @@ RFC 2047 encoded words (which breaks threading), so headers are written pre-fold
 
 from __future__ import annotations
 
+import email
 import hashlib
 import importlib.resources
 import re
@@ -509,6 +510,21 @@ class _Verbatim(Message):
 
     def _write_headers(self, generator: object) -> None:
         return None
+
+
+def attached_original(forward: bytes) -> bytes | None:
+    """The attached original cut out of a forward's wire bytes, exactly as sent (CRLF
+    line ends). Reading it through the email package instead (`part.as_bytes()`)
+    re-serialises it and refolds headers such as Received, so it would not compare
+    equal to what was sent. None when the forward has no message/rfc822 part."""
+    boundary = email.message_from_bytes(forward.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n").get_boundary()
+    if not boundary:
+        return None
+    for chunk in forward.split(b"\r\n--" + boundary.encode("ascii", "replace"))[1:]:
+        head, _, body = chunk.partition(b"\r\n\r\n")
+        if b"message/rfc822" in head.lower():
+            return body
+    return None
 
 
 def normalize_newlines(raw: bytes) -> bytes:

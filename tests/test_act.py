@@ -19,6 +19,7 @@ from inboxbot.act import (
     Recipient,
     TemplateError,
     Templates,
+    attached_original,
     compose_absence_notice,
     compose_forward,
     forward_message_id,
@@ -86,19 +87,6 @@ def reparse(message: EmailMessage) -> EmailMessage:
 
 def header_block(data: bytes) -> bytes:
     return data.split(b"\r\n\r\n", 1)[0]
-
-
-def attached_original(data: bytes) -> bytes:
-    """The body of the message/rfc822 part, cut out of the wire bytes (not re-serialised)."""
-    outer = email.message_from_bytes(data)
-    boundary = outer.get_boundary()
-    assert boundary
-    for chunk in data.split(b"--" + boundary.encode())[1:-1]:
-        head, _, body = chunk.partition(b"\r\n\r\n")
-        if b"message/rfc822" in head.lower():
-            assert body.endswith(b"\r\n")  # the CRLF before the delimiter belongs to it
-            return body[:-2]
-    raise AssertionError("no message/rfc822 part")
 
 
 def texts(message: EmailMessage) -> tuple[str, str]:

@@ -24,9 +24,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from servers import SmtpCatcher, free_port
-from test_act import attached_original, corpus_bytes, ctx, kareliya
+from test_act import corpus_bytes, ctx, kareliya
 
-from inboxbot.act import Templates, compose_forward
+from inboxbot.act import Templates, attached_original, compose_forward
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
 from inboxbot.message import parse
