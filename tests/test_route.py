@@ -572,7 +572,6 @@ def test_segment(rules: Rules, journal: Journal) -> None:
 
 
 def test_not_a_request_skips(base_rules: Rules, journal: Journal) -> None:
-    pytest.importorskip("inboxbot.classify")
     raw = (
         "From: kofe@coffee-house.ru\nTo: sales@severkarton.test\nSubject: Автоматический ответ: Заявка\n"
         "Auto-Submitted: auto-replied\nDate: Mon, 09 Jun 2025 10:00:00 +0300\nMessage-ID: <ar1@coffee-house.ru>\n"
