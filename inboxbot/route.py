@@ -240,7 +240,9 @@ def _q(name: str | None) -> str:
     """A company name in «» unless it already carries them."""
     if not name:
         return "«—»"
-    return name if "«" in name or "\"" in name else f"«{name}»"
+    if "«" in name or "\"" in name or re.match(r"(ИП|IP)\s", name):
+        return name
+    return f"«{name}»"
 
 
 def _client_where(client: Client) -> str:
@@ -730,7 +732,7 @@ _HOW_WORDS = {
 def _region_how(region: Any) -> str:
     how = _HOW_WORDS.get(region.how, region.how)
     if region.evidence is not None and region.evidence.text:
-        return f"{how} «{region.evidence.text.strip()[:60]}» ({region.evidence.describe()})"
+        return f"{how} «{region.evidence.text.strip()[:60]}», {region.evidence.describe()}"
     return how
 
 
@@ -748,13 +750,13 @@ def cond_territory(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rule
         region_name = _region_words(code)
         if code in territory.regions:
             owner = territory.regions[code]
-            return Match(owner, f"регион {region_name}", (f"регион {region_name} ({how})", f"регион {code} → {_who(rules, owner)}"))
+            return Match(owner, f"регион {region_name}", (f"регион {region_name}: {how}", f"регион {code} → {_who(rules, owner)}"))
         if district and district in territory.districts:
             owner = territory.districts[district]
             return Match(
                 owner,
                 f"регион {region_name}, {district}",
-                (f"регион {region_name} ({how})", f"{DISTRICTS.get(district, district)} → {_who(rules, owner)}"),
+                (f"регион {region_name}: {how}", f"{DISTRICTS.get(district, district)} → {_who(rules, owner)}"),
             )
         return Step(spec.id, False, f"регион {region_name} ни за кем не закреплён")
     country = facts.country or (facts.company.country if facts.company else None)
@@ -973,7 +975,7 @@ def describe_company(facts: Facts, decision: Decision, rules: Rules) -> dict[str
     if company is None and inn is None:
         return None
     return {
-        "name": company.name if company else None,
+        "name": (company.name or None) if company else None,
         "inn": inn.value if inn else (company.inn if company else None),
         "kpp": company.kpp if company else None,
         "ogrn": company.ogrn if company else None,
