@@ -212,6 +212,8 @@ _PREPOSITIONS_FOR_COMMON = _PLACE_PREPOSITIONS | {"по"}
 _ADDRESS = re.compile(
     r"(?<![а-яё])(?:(?:ул|пер|наб|обл|корп|пр-т|б-р|просп)\.|улица|шоссе|ш\.\s|р-н|мкр|д(?:ом)?\.?\s*\d)|(?<!\d)\d{6}(?!\d)"
 )
+# A house number right after the name: "Кирова, 15", "Куйбышева д. 3" is a street, not a town.
+_HOUSE_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:д\.|дом)?[ \t]*\d{1,3}(?!\d)")
 _PATRONYMIC = re.compile(r"(вич|вна|ична|инична)(а|у|ем|е|ой|ы|ым|ом)?$")
 
 
@@ -309,6 +311,8 @@ def _accept(text: str, words: list[_Token], meaning: _Meaning, given: frozenset[
     in_address = marker or _address_context(text, first.start, last.end)
     if marker:
         return (True, True)
+    if meaning.kind == "city" and _HOUSE_AFTER.match(text, last.end):
+        return (False, in_address)
     # "Пушкин А.С.", "Анна Иванова", "Королёв Сергей Павлович": a person, not a town.
     if (prev_adjacent is not None and _is_person_word(text, prev_adjacent, given)) or (
         next_adjacent is not None and _is_person_word(text, next_adjacent, given)
@@ -316,7 +320,8 @@ def _accept(text: str, words: list[_Token], meaning: _Meaning, given: frozenset[
         return (False, in_address)
     preposition = prev_adjacent.norm if prev_adjacent is not None and prev_adjacent.text.islower() else ""
     if "P" in meaning.flags:
-        return (in_address or preposition in _PLACE_PREPOSITIONS, in_address)
+        # An address is no help here: "г. Пермь, Куйбышева, 10" names a street after a person.
+        return (preposition in _PLACE_PREPOSITIONS, in_address)
     if "C" in meaning.flags:
         if in_address or preposition in _PREPOSITIONS_FOR_COMMON:
             return (True, in_address)

@@ -34,6 +34,14 @@ EXTRA_CASES = {"loct": ("loc2",), "gent": ("gen2",)}
 PREPOSITIONS = frozenset({"на", "над", "в", "под"})
 # Head words of region names and the abbreviations written in their place.
 HEAD_ABBREVIATIONS = {"область": ("обл",), "край": ("кр",), "республика": ("респ",)}
+# Name parts pymorphy declines wrongly or not at all, by case (nomn gent datv accs ablt loct).
+OVERRIDES: dict[str, tuple[str, ...]] = {
+    "ола": ("ола", "олы", "оле", "олу", "олой", "оле"),  # Йошкар-Ола
+    "мар": ("мар", "мара", "мару", "мар", "маром", "маре"),  # Нарьян-Мар
+    "ях": ("ях", "яха", "яху", "ях", "яхом", "яхе"),  # Пыть-Ях
+    "катав": ("катав", "катава", "катаву", "катав", "катавом", "катаве"),  # Усть-Катав
+    "сале": ("сале",) * 6,  # Тарко-Сале does not decline
+}
 PERSON_GRAMMEMES = frozenset({"Name", "Surn", "Patr"})
 TOKEN_RE = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 
@@ -70,6 +78,8 @@ def _base_parse(word: str) -> Any:
 def _word_forms(word: str, case: str) -> frozenset[str]:
     """The word in `case` (same number and gender as written); the word itself if it does not decline."""
     low = word.lower()
+    if low in OVERRIDES:
+        return frozenset({OVERRIDES[low][CASES.index(case)]})
     if low in PREPOSITIONS or not low.isalpha() or len(low) == 1:
         return frozenset({low})
     parse = _base_parse(low)
