@@ -104,22 +104,31 @@ def _load_forms(alias_codes: dict[str, tuple[str, ...]]) -> tuple[dict[str, _Mea
         towns.setdefault(name, []).append(_Town(canon or name, code, int(population), flags))
     forms: dict[str, _Meaning] = {}
     given: set[str] = set()
+    # Most forms of one name share a meaning: build each (kind, key, flags) once.
+    made: dict[tuple[str, str, str], _Meaning] = {}
     for form, kind, key, flags in _lines("place_forms.tsv"):
         if kind == "n":
             given.add(form)
             continue
-        if kind == "c":
-            rows = towns[key]
-            if form in forms and forms[form].kind == "city":
-                # One form of two towns ("в Пушкине": Пушкин or Пушкино): keep both, biggest first.
-                rows = [*forms[form].towns, *rows]
-                flags = "".join(sorted(set(flags + forms[form].flags)))
-            ranked = tuple(sorted(rows, key=lambda t: -t.population))
-            codes = tuple(dict.fromkeys(t.region_code for t in ranked))
-            forms[form] = _Meaning("city", ranked[0].name, ranked, codes, flags)
-        elif form not in forms:
+        meaning = made.get((kind, key, flags))
+        if meaning is None:
+            if kind == "c":
+                ranked = tuple(sorted(towns[key], key=lambda t: -t.population))
+                meaning = _Meaning("city", ranked[0].name, ranked, tuple(dict.fromkeys(t.region_code for t in ranked)), flags)
+            else:
+                meaning = _Meaning("region", key, (), alias_codes[key], flags + ("U" if kind == "u" else ""))
+            made[(kind, key, flags)] = meaning
+        old = forms.get(form)
+        if old is None:
+            forms[form] = meaning
+        elif old.kind == "city" and meaning.kind == "city":
+            # One form of two towns ("в Пушкине": Пушкин or Пушкино): keep both, biggest first.
+            ranked = tuple(sorted({*old.towns, *meaning.towns}, key=lambda t: (-t.population, t.region_code)))
+            merged = "".join(sorted(set(old.flags + meaning.flags)))
+            forms[form] = _Meaning("city", ranked[0].name, ranked, tuple(dict.fromkeys(t.region_code for t in ranked)), merged)
+        elif old.kind == "region" and meaning.kind == "city":
             # A form shared by a town and a region alias is read as the town, the narrower place.
-            forms[form] = _Meaning("region", key, (), alias_codes[key], flags + ("U" if kind == "u" else ""))
+            forms[form] = meaning
     return forms, frozenset(given)
 
 
