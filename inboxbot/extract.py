@@ -247,26 +247,38 @@ def _context(seg: Segment, org: OrgMention) -> str:
 # --- analysis of segments ----------------------------------------------------------------
 
 
-def _analyse(nlp: Any, seg: Segment) -> Found:
-    body = seg.body
-    notes: tuple[str, ...] = ()
-    if seg.ner:
-        doc = nlpmod.analyse(body[:NER_CHARS], ner=True, nlp=nlp)
-        persons = _merge_adjacent([(e.start_char + seg.start, e.end_char + seg.start) for e in doc.ents if e.label_ == "PER"], seg.text)
-        notes = tuple(doc._.notes)
-        if len(body) > NER_CHARS:
-            rest = nlpmod.analyse(body, ner=False, nlp=nlp)
-            doc = rest
-    else:
-        doc = nlpmod.analyse(body, ner=False, nlp=nlp)
-        persons = ()
-    shift = seg.start
-    orgs = tuple(replace(o, start=o.start + shift, end=o.end + shift) for o in nlpmod.org_mentions(doc))
-    if seg.own and seg.source in ("body", "forwarded") and not seg.sig:
-        orgs = tuple(sorted(orgs + tuple(_intro_orgs(seg)), key=lambda o: o.start))
-    numbers = tuple(replace(n, start=n.start + shift, end=n.end + shift) for n in doc._.requisites)
-    rejected = tuple(replace(n, start=n.start + shift, end=n.end + shift) for n in doc._.rejected)
-    return Found(seg, orgs, numbers, rejected, persons, notes)
+def _analyse(nlp: Any, segs: Sequence[Segment]) -> list[Found]:
+    """Run the pipeline once over segments that share a text and are contiguous parts of
+    it (new text + signature): one NER call per mail instead of one per part. Segments
+    without NER are processed one by one with the light pipeline."""
+    if not segs:
+        return []
+    text = segs[0].text
+    start, end = min(s.start for s in segs), max(s.end for s in segs)
+    ner = any(s.ner for s in segs)
+    doc = nlpmod.analyse(text[start:end], ner=ner, nlp=nlp)
+    persons = _merge_adjacent([(e.start_char + start, e.end_char + start) for e in doc.ents if e.label_ == "PER"], text) if ner else ()
+    orgs = [replace(o, start=o.start + start, end=o.end + start) for o in nlpmod.org_mentions(doc)]
+    numbers = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.requisites]
+    rejected = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.rejected]
+    notes = tuple(doc._.notes)
+    found: list[Found] = []
+    for seg in segs:
+        inside = lambda a, b: seg.start <= a and b <= seg.end  # noqa: E731
+        seg_orgs = tuple(o for o in orgs if inside(o.start, o.end))
+        if seg.own and seg.source in ("body", "forwarded") and not seg.sig:
+            seg_orgs = tuple(sorted(seg_orgs + tuple(_intro_orgs(seg)), key=lambda o: o.start))
+        found.append(
+            Found(
+                seg,
+                seg_orgs,
+                tuple(n for n in numbers if inside(n.start, n.end)),
+                tuple(n for n in rejected if inside(n.start, n.end)),
+                tuple(p for p in persons if inside(*p)),
+                notes if seg is segs[0] else (),
+            )
+        )
+    return found
 
 
 def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> tuple[tuple[int, int], ...]:
@@ -433,7 +445,7 @@ _ADDRESSEE_PATTERNS = (
     # «Уважаемый Андрей Николаевич», «Уважаемая Елена Павловна!»
     re.compile(rf"(?:уважаем\w+|дорог\w+)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})", re.IGNORECASE),
     # «прошу передать Ирине Ивановой», «для Ольги Викторовны», «вниманию Елены Павловны»
-    re.compile(rf"(?:переда(?:ть|йте)|перенаправ\w+|для|вниманию|адресовано|в\s+адрес)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})"),
+    re.compile(rf"(?i:переда(?:ть|йте)|перенаправ\w+|для|вниманию|адресовано|в\s+адрес)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})"),
     # "Dear Mr. Volkov", "Hello Alexey", "Attn: Olga Smirnova"
     re.compile(r"(?:Dear|Hello|Hi|Attn\.?:?|Attention:?)\s+(?P<name>(?:(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"),
     # "Здравствуйте, коллеги" is no name; "Добрый день, Mr. Volkov" is.
@@ -555,7 +567,7 @@ class _Run:
     def facts(self) -> Facts:
         view = client_view(self.msg, self.internal, self.free)
         self.notes.extend(view.notes)
-        founds = [self._found(seg) for seg in view.segments]
+        founds = self._found_all(view.segments)
         founds.extend(self._attachments(view, founds))
         for f in founds:
             self.notes.extend(f.notes)
@@ -592,7 +604,21 @@ class _Run:
     # -- segments ------------------------------------------------------------------
 
     def _found(self, seg: Segment) -> Found:
-        return _analyse(self.nlp, seg)
+        return _analyse(self.nlp, [seg])[0]
+
+    def _found_all(self, segments: Sequence[Segment]) -> list[Found]:
+        """Findings per segment, in segment order; NER segments of one text in one pass."""
+        by_index: dict[int, Found] = {}
+        groups: dict[int, list[int]] = {}
+        for i, seg in enumerate(segments):
+            if seg.ner:
+                groups.setdefault(id(seg.text), []).append(i)
+            else:
+                by_index[i] = self._found(seg)
+        for indexes in groups.values():
+            for i, f in zip(indexes, _analyse(self.nlp, [segments[i] for i in indexes])):
+                by_index[i] = f
+        return [by_index[i] for i in range(len(segments))]
 
     def _attachments(self, view: View, founds: Sequence[Found]) -> list[Found]:
         msg = self.msg
