@@ -226,16 +226,36 @@ def variant_text(kind: int, name: str, alt_names: Sequence[str]) -> str:
 # --- scoring ---------------------------------------------------------------------------
 
 
-def score_keys(query: str, keys: Sequence[str]) -> npt.NDArray[np.float32]:
+def _sorted_tokens(key: str) -> str:
+    return " ".join(sorted(key.split()))
+
+
+def score_keys(
+    query: str,
+    keys: Sequence[str],
+    *,
+    sorted_keys: Sequence[str] | None = None,
+    squeezed: Sequence[str] | None = None,
+    cutoff: float = 0.0,
+) -> npt.NDArray[np.float32]:
     """Scores 0–100 of one key against many: the better of token_sort_ratio (word order
     free) and plain ratio with spaces removed («ЗооМаркет» = «Зоо Маркет»). Both are
     normalised Indel similarities over the whole strings, so an extra word costs its length:
-    «альянс» vs «альянс трейд» scores 67, far below a typo (≈ 90)."""
+    «альянс» vs «альянс трейд» scores 67, far below a typo (≈ 90). Scores under `cutoff`
+    may come back as 0. `sorted_keys`/`squeezed` are the keys' precomputed forms (tokens
+    sorted; spaces removed), which the exhaustive search keeps to save the work per query."""
     if not keys:
         return np.zeros(0, dtype=np.float32)
-    by_tokens = process.cdist([query], keys, scorer=fuzz.token_sort_ratio, dtype=np.float32)[0]
-    squeezed = [k.replace(" ", "") for k in keys]
-    by_chars = process.cdist([query.replace(" ", "")], squeezed, scorer=fuzz.ratio, dtype=np.float32)[0]
+    if sorted_keys is None:
+        sorted_keys = [_sorted_tokens(k) for k in keys]
+    if squeezed is None:
+        squeezed = [k.replace(" ", "") for k in keys]
+    # token_sort_ratio is ratio over sorted tokens; calling ratio on presorted strings
+    # lets rapidfuzz cache the query once. Big batches use all cores.
+    workers = -1 if len(keys) > 20_000 else 1
+    options = dict(scorer=fuzz.ratio, dtype=np.float32, workers=workers, score_cutoff=cutoff)
+    by_tokens = process.cdist([_sorted_tokens(query)], sorted_keys, **options)[0]  # type: ignore[arg-type]
+    by_chars = process.cdist([query.replace(" ", "")], squeezed, **options)[0]  # type: ignore[arg-type]
     return np.maximum(by_tokens, by_chars)
 
 
@@ -298,6 +318,8 @@ class NameIndex:
                 post_tok.append(tid)
                 post_key.append(kid)
         self._keys = keys
+        # Sorted-token and space-free forms of every key, built on the first exhaustive search.
+        self._forms: tuple[list[str], list[str]] | None = None
         self._owners = np.asarray(owners, dtype=np.int32)
         self._kinds = np.asarray(kinds, dtype=np.int16)
         self._key_len = np.fromiter((len(k) for k in keys), dtype=np.int16, count=len(keys))
@@ -443,11 +465,15 @@ class NameIndex:
             return []
         if exhaustive:
             kids = np.arange(len(self._keys), dtype=np.int32)
+            if self._forms is None:
+                self._forms = ([_sorted_tokens(k) for k in self._keys], [k.replace(" ", "") for k in self._keys])
+            sorted_keys, squeezed = self._forms
+            scores = score_keys(key, self._keys, sorted_keys=sorted_keys, squeezed=squeezed, cutoff=threshold)
         else:
             kids = self.candidates(key)
-        if not len(kids):
-            return []
-        scores = score_keys(key, [self._keys[k] for k in kids.tolist()])
+            if not len(kids):
+                return []
+            scores = score_keys(key, [self._keys[k] for k in kids.tolist()], cutoff=threshold)
         scores = scores - np.where(self._kinds[kids] == KIND_INNER, INNER_PENALTY, 0.0)
         keep = np.nonzero(scores >= threshold)[0]
         best: dict[int, Hit] = {}
