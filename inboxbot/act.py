@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy as email_policy
+from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime
@@ -62,6 +63,7 @@ TEMPLATE_NAMES = ("forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", 
 # them; everything else about it is policy.SMTP (CRLF line ends).
 POLICY = email_policy.SMTP.clone(refold_source="none")
 _MAX_LINE = 78
+_MAX_WORD = 75  # RFC 2047: an encoded word is at most 75 characters
 
 
 class TemplateError(RulesError):
@@ -601,14 +603,39 @@ def _put_address(msg: EmailMessage, name: str, addr: str, display: str) -> None:
         quoted = display.replace("\\", "\\\\").replace('"', '\\"')
         tokens = [f'"{quoted}"' if _SPECIALS_RE.search(display) else display, f"<{addr}>"]
     else:
-        tokens = [*_encoded_words(name, display), f"<{addr}>"]
+        tokens = [*_encoded_phrase(display), f"<{addr}>"]
     msg.set_raw(name, _fold(name, tokens))
+
+
+def _encoded_phrase(text: str) -> list[str]:
+    """Encoded words for a display name, split only between words, the space kept inside
+    the earlier word. RFC 2047 readers drop the whitespace between encoded words, so the
+    name comes back exact; a split inside a word ("Александр" + "овна") is read back with
+    a space in it by parsers that treat a phrase's encoded words as separate words
+    (Python's own address parser does)."""
+    charset = Charset("utf-8")
+    words = text.split(" ")
+    chunks: list[str] = []
+    current = ""
+    for index, word in enumerate(words):
+        piece = word + (" " if index < len(words) - 1 else "")
+        if current and len(charset.header_encode(current + piece)) > _MAX_WORD:
+            chunks.append(current)
+            current = ""
+        current += piece
+    chunks.append(current)
+    result: list[str] = []
+    for chunk in chunks:
+        encoded = charset.header_encode(chunk)
+        # One word too long for an encoded word of its own: split inside it after all.
+        result.extend([encoded] if len(encoded) <= _MAX_WORD else _encoded_words("", chunk))
+    return result
 
 
 def _encoded_words(name: str, value: str) -> list[str]:
     # email.header.Header (the mature compat32 encoder) splits into encoded words of
     # at most 75 characters, cut at character boundaries.
-    encoded = Header(value, "utf-8", header_name=name).encode(maxlinelen=_MAX_LINE, linesep="\n")
+    encoded = Header(value, "utf-8", header_name=name).encode(maxlinelen=_MAX_WORD + 1, linesep="\n")
     return encoded.split()
 
 

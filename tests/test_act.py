@@ -346,7 +346,7 @@ def test_forward_body_names_attachments_and_who_forwarded() -> None:
     plain, _ = texts(reparse(compose(raw, msg, facts, decision, ctx(PETROV))))
     assert "вложения клиента внутри него: " + names[0] in plain
     assert f"ИНН — из вложения «{names[0]}»" in plain
-    assert "Переслал(а) к нам: Белова Анастасия Романовна <reception@severkarton.test>" in plain
+    assert "Кто переслал: Белова Анастасия Романовна <reception@severkarton.test>" in plain
 
 
 def test_forward_to_the_backup_says_whose_client_it_is() -> None:
@@ -357,9 +357,9 @@ def test_forward_to_the_backup_says_whose_client_it_is() -> None:
         base_rule="client_domain", base_owner="petrov", notify=("petrov",),
     )
     plain, html = texts(reparse(compose(raw, msg, Facts(client_address=msg.sender), decision, ctx(IVANOVA, PETROV))))
-    expected = "Клиент менеджера Петров Дмитрий Сергеевич (в отпуске до 20 июля 2025) — передано вам как заместителю."
+    expected = "Клиент менеджера: Петров Дмитрий Сергеевич (в отпуске до 20 июля 2025). Передано вам как заместителю."
     assert expected in plain
-    assert "Клиент менеджера <b>Петров Дмитрий Сергеевич</b> (в отпуске до 20 июля 2025)" in html
+    assert "Клиент менеджера: <b>Петров Дмитрий Сергеевич</b> (в отпуске до 20 июля 2025)" in html
 
 
 def test_long_request_is_cut_for_the_phone() -> None:
@@ -471,3 +471,22 @@ def test_built_in_templates_pass_the_check() -> None:
 def test_bad_loop_header_name_is_refused() -> None:
     with pytest.raises(ValueError):
         ForwardContext("Отдел", BOT, ("X-Bad: header",), ORLOV)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Иванова Ирина Александровна",
+        "Общество с ограниченной ответственностью «Северо-Западная Упаковочная Компания»",
+        "Длинноеслововкотороммногобукврусскихбезпробелов Иван",
+        'Smith, John "JJ" (Sales)',
+        "Иван Smith",
+    ],
+)
+def test_display_names_come_back_exact(name: str) -> None:
+    raw, msg, facts, decision = kareliya()
+    owner = Recipient("x", name, "x@severkarton.test")
+    data = compose(raw, msg, facts, decision, ctx(owner)).as_bytes()
+    assert max(len(line) for line in header_block(data).split(b"\r\n")) <= 78
+    # RFC 2047 decoding (inboxbot.message uses email.header.decode_header).
+    assert parse(data).to == (Address(name, "x@severkarton.test"),)
