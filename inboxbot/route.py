@@ -31,8 +31,8 @@ from inboxbot.rules import (
 from inboxbot.rules import (
     DISTRICTS,
     Absence,
-    RuleSpec,
     Rules,
+    RuleSpec,
     absence_chain,
     fold,
     name_tokens,
@@ -311,12 +311,12 @@ def cond_thread(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, 
                 return Step(spec.id, False, found)
     is_reply = bool(ids) or bool(_REPLY_SUBJECT.match(msg.subject))
     if spec.options.get("subject_fallback", True) and is_reply and msg.sender is not None:
-        owner = history.subject_owner(msg.sender.email, msg.subject)
-        if owner is not None and owner in rules.managers and _REPLY_SUBJECT.match(msg.subject):
+        by_subject = history.subject_owner(msg.sender.email, msg.subject)
+        if by_subject is not None and by_subject in rules.managers and _REPLY_SUBJECT.match(msg.subject):
             return Match(
-                owner,
-                f"тема «{subject_key(msg.subject)}» от {msg.sender.email} уже передавалась {_who(rules, owner)}",
-                (f"ответ «Re:» от того же адреса и с той же темой, что и письмо, которое ведёт {_who(rules, owner)}",),
+                by_subject,
+                f"тема «{subject_key(msg.subject)}» от {msg.sender.email} уже передавалась {_who(rules, by_subject)}",
+                (f"ответ «Re:» от того же адреса и с той же темой, что и письмо, которое ведёт {_who(rules, by_subject)}",),
             )
     if not ids:
         return Step(spec.id, False, "не ответ: нет In-Reply-To/References" + (" (одна приставка «Re:» переписки не создаёт)" if is_reply else ""))
@@ -471,7 +471,7 @@ def cond_vip(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, his
 
 _FIRST_WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+")
 COMMERCIAL_FORMS = frozenset(
-    "ООО ОАО ЗАО ПАО АО НАО ИП ЧП ТОО АНО ЧОУ ЧУЗ НОУ НКО ПК КФХ LLC LTD JSC GMBH".split()
+    ["ООО", "ОАО", "ЗАО", "ПАО", "АО", "НАО", "ИП", "ЧП", "ТОО", "АНО", "ЧОУ", "ЧУЗ", "НОУ", "НКО", "ПК", "КФХ", "LLC", "LTD", "JSC", "GMBH"]
 )
 
 
@@ -484,11 +484,11 @@ def _public_form(name: str | None, legal_form: str | None, spec: RuleSpec) -> st
         return None
     first = _FIRST_WORD.findall(name.strip().lstrip("«\"„"))
     if first and first[0].upper() in forms and first[0].isupper():
-        return first[0]
+        return str(first[0])
     low = fold(name.strip())
     for word in spec.options.get("name_words", ()):
         if low.startswith(fold(word)):
-            return word
+            return str(word)
     return None
 
 
@@ -652,9 +652,9 @@ def cond_group(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, h
         groups_of_domain = {c.group for c in ident.domain_clients if c.group}
         if len(groups_of_domain) == 1:
             name = next(iter(groups_of_domain))
-            group = next((g for g in rules.groups if g.name.casefold() == name.casefold()), None)
-            if group is not None:
-                found.append((group, f"домен {domain} — домен компаний группы"))
+            of_domain = next((g for g in rules.groups if g.name.casefold() == name.casefold()), None)
+            if of_domain is not None:
+                found.append((of_domain, f"домен {domain} — домен компаний группы"))
     if spec.options.get("text_mentions", True):
         text = "\n".join(t for t in (facts.new_text, facts.signature) if t)
         for group, matched in find_group_mentions(text, rules.groups):
@@ -730,7 +730,7 @@ _HOW_WORDS = {
 
 
 def _region_how(region: Any) -> str:
-    how = _HOW_WORDS.get(region.how, region.how)
+    how = str(_HOW_WORDS.get(region.how, region.how))
     if region.evidence is not None and region.evidence.text:
         return f"{how} «{region.evidence.text.strip()[:60]}», {region.evidence.describe()}"
     return how
@@ -822,7 +822,7 @@ def cond_pool(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, hi
 
 
 def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:
-    if last not in members:
+    if last is None or last not in members:
         return list(members)
     i = list(members).index(last) + 1
     return [*members[i:], *members[:i]]
@@ -891,7 +891,6 @@ def decide(
 
 
 def _finish(match: Match, spec: RuleSpec, ctx: Context, trail: list[Step]) -> Decision:
-    rules = ctx.rules
     action = match.action or spec.action
     if action == "skip":
         return Decision(action="skip", owner=None, rule=spec.id, reasons=match.reasons, trail=tuple(trail))

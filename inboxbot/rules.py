@@ -255,7 +255,7 @@ def load_rules(path: Path) -> Rules:
 
 def check(path: Path) -> tuple[list[str], list[str]]:
     """(errors, warnings) for `inboxbot check`; warnings include client-base problems."""
-    rules, errors, warnings = _load(Path(path))
+    _, errors, warnings = _load(Path(path))
     return errors, warnings
 
 
@@ -1042,9 +1042,9 @@ def _absences(ctx: _Ctx, head: str | None) -> list[Absence]:
             current = away[current].backup
             if current in seen:
                 cycle = seen[seen.index(current) :] + [current]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
+                cycle_key = frozenset(cycle)
+                if cycle_key not in reported:
+                    reported.add(cycle_key)
                     ctx.p.error(
                         absence.line, f"отсутствие «{absence.manager}»",
                         f"заместители по кругу на {day:%d.%m.%Y}: {' → '.join(cycle)}; "
@@ -1060,8 +1060,8 @@ def _pool(ctx: _Ctx, managers: Mapping[str, Manager]) -> Pool | None:
     where = "[pool]"
     table = _table(ctx, "pool", where)
     if table is None:
-        members = tuple(m.id for m in managers.values() if m.in_pool)
-        return Pool("main", members) if members else None
+        in_pool = tuple(m.id for m in managers.values() if m.in_pool)
+        return Pool("main", in_pool) if in_pool else None
     path: tuple[object, ...] = ("pool",)
     ctx.unknown_keys(table, _POOL_KEYS, path, where)
     members_list = ctx.str_list(table, "members", path, where)
@@ -1373,8 +1373,8 @@ def window_start(moment: datetime, days: int) -> datetime:
 
 
 __all__ = [
-    "Absence",
     "CONDITIONS",
+    "Absence",
     "Department",
     "Manager",
     "Pool",

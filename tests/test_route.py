@@ -4,11 +4,11 @@ real in-memory Journal as the history."""
 from __future__ import annotations
 
 import itertools
-from email.header import Header
-from email.utils import formataddr, parseaddr
 import shutil
 from dataclasses import replace
 from datetime import date, datetime, timezone
+from email.header import Header
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import pytest
