@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -224,6 +225,13 @@ def _fix_inn(value: str) -> str:
     return digits
 
 
+def _intern(value: str | None) -> str | None:
+    """Managers, regions, cities and groups repeat over thousands of rows: one string
+    object each instead of one per row (≈ 150 MB less for a million clients)."""
+    value = (value or "").strip()
+    return sys.intern(value) if value else None
+
+
 def _split_list(value: str, separators: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in re.split(separators, value) if p.strip())
 
@@ -281,11 +289,12 @@ class ClientBase:
         clients: list[Client] = []
         problems: list[str] = []
         inn_lines: dict[str, int] = {}
+        file = path.name
         for line, cells in rows:
             if not any(cells):
                 continue
             values = {f: (cells[i] if i < len(cells) else "") for f, i in cols.items()}
-            client, row_problems = _client_from_row(values, path.name, line, free)
+            client, row_problems = _client_from_row(values, file, line, free)
             problems.extend(f"{path.name}, строка {line}: {p}" for p in row_problems)
             if client is None:
                 continue
@@ -414,10 +423,10 @@ def _client_from_row(
         inn=inn,
         kpp=kpp,
         ogrn=ogrn,
-        region_code=region,
-        city=values.get("city", "").strip() or None,
-        manager=manager,
-        group=values.get("group", "").strip() or None,
+        region_code=_intern(region),
+        city=_intern(values.get("city", "")),
+        manager=_intern(manager),
+        group=_intern(values.get("group", "")),
         domains=tuple(domains),
         alt_names=_split_list(values.get("alt_names", ""), r"[;|]"),
         file=file,
