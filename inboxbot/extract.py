@@ -214,11 +214,11 @@ _SELF_AFTER = re.compile(
     r"is looking|are looking|would like|requests|needs|is interested)\b",
     re.IGNORECASE,
 )
-_OTHER_AFTER = re.compile(r"^[\s,]*(?:—|–|-)?\s*(?:наш\w*\s+(?:заказчик|клиент|покупател|партн)|является\s+нашим)", re.IGNORECASE)
+_OTHER_AFTER = re.compile(r"^[\s,]*(?:—|–|-|\()?\s*(?:наш\w*\s+(?:заказчик|клиент|покупател|партн)|является\s+нашим)", re.IGNORECASE)
 _BANK_LINE = re.compile(r"^\s*(?:банк|bank|в\s+банке|наименование\s+банка|бик|к/с|р/с)", re.IGNORECASE)
 
 
-def _context(seg: Segment, org: OrgMention) -> str:
+def _context(seg: Segment, org: OrgMention, *, sig_is_self: bool = True) -> str:
     """self | other | neutral for an organisation in an own segment."""
     text = seg.text
     line_start = text.rfind("\n", seg.start, org.start) + 1
@@ -239,7 +239,7 @@ def _context(seg: Segment, org: OrgMention) -> str:
         return "other"
     if _SELF_AFTER.match(after):
         return "self"
-    if seg.sig:
+    if seg.sig and sig_is_self:
         return "self"
     return "neutral"
 
@@ -259,6 +259,8 @@ def _analyse(nlp: Any, segs: Sequence[Segment]) -> list[Found]:
     doc = nlpmod.analyse(text[start:end], ner=ner, nlp=nlp)
     persons = _merge_adjacent([(e.start_char + start, e.end_char + start) for e in doc.ents if e.label_ == "PER"], text) if ner else ()
     orgs = [replace(o, start=o.start + start, end=o.end + start) for o in nlpmod.org_mentions(doc)]
+    if ner:
+        orgs.extend(_ner_orgs(doc, start, orgs))
     numbers = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.requisites]
     rejected = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.rejected]
     notes = tuple(doc._.notes)
@@ -279,6 +281,21 @@ def _analyse(nlp: Any, segs: Sequence[Segment]) -> list[Found]:
             )
         )
     return found
+
+
+def _ner_orgs(doc: Any, shift: int, known: Sequence[OrgMention]) -> list[OrgMention]:
+    """Slovnet's ORG spans that no legal form or quotes found: candidates only when the
+    writer claims them («это компания Ромашка-Опт»), see `_company`."""
+    result: list[OrgMention] = []
+    for ent in doc.ents:
+        if ent.label_ != "ORG" or len(ent.text) < 4 or ent.text.isupper() and len(ent.text) < 5:
+            continue
+        s, e = ent.start_char + shift, ent.end_char + shift
+        if any(o.start < e and s < o.end for o in known):
+            continue
+        text = ent.text.strip(" «»\"“”„")
+        result.append(OrgMention(text, s, e, None, text, False, "ner"))
+    return result
 
 
 def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> tuple[tuple[int, int], ...]:
@@ -358,6 +375,47 @@ def _pair_numbers(found: Found, orgs: Sequence[OrgMention]) -> dict[int, int]:
 
 _REQ_CARD = re.compile(r"реквизит|карточк|card|details|анкет", re.IGNORECASE)
 _REQ_IN_ATTACHMENT = re.compile(r"(?:реквизит\w*|карточк\w*)[^.\n]{0,40}(?:во?\s+вложени|прилага|приложени|прикрепл)", re.IGNORECASE)
+
+
+def _merge_same(candidates: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per company name: «ООО „Альфа“, ИНН …» in the body and «ООО „Альфа“»
+    in the signature are the same company, seen twice (which adds to its score)."""
+    merged: dict[str, _Candidate] = {}
+    for cand in candidates:
+        key = name_key(cand.org.core) or f"#{id(cand)}"
+        have = merged.get(key)
+        if have is None:
+            merged[key] = cand
+            continue
+        keep, other = (have, cand) if have.score >= cand.score else (cand, have)
+        keep.score += 0.5
+        for kind in ("inn", "kpp", "ogrn"):
+            if getattr(keep, kind) is None and getattr(other, kind) is not None:
+                setattr(keep, kind, getattr(other, kind))
+        merged[key] = keep
+    return list(merged.values())
+
+
+def _near(found: Found, hit: NumberHit, inn: NumberHit) -> bool:
+    """Whether a KPP/OGRN stands within three lines of the INN (in the same text)."""
+    text = found.segment.text
+    if not (0 <= inn.start < len(text) and text[inn.start : inn.end] == inn.value):
+        return False
+    return _lines_between(text, inn.end, hit.start) <= 3
+
+
+_OTHER_NUMBER = re.compile(
+    r"заказчик\w*|клиент\w*|конечн\w+|получател\w+\s+(?!платеж)|поставщик\w*|банк\w*|производител\w*|"
+    r"контрагент\w*|покупател(?:ей|я\s+нашего)|партн[её]р\w*",
+    re.IGNORECASE,
+)
+
+
+def _other_number_context(f: Found, num: NumberHit) -> bool:
+    """«ИНН заказчика 3601006669», «ИНН банка …»: someone else's identifier."""
+    text = f.segment.text
+    line_start = max(text.rfind("\n", 0, num.start) + 1, f.segment.start)
+    return bool(_OTHER_NUMBER.search(text[max(line_start, num.start - 60) : num.start]))
 
 
 def _attachment_is_card(name: str, text: str, own_text: str) -> bool:
@@ -657,52 +715,54 @@ class _Run:
                 if name_key(org.core) in ours or name_key(org.text) in ours:
                     continue
                 if not f.segment.own:
+                    if org.source != "ner":
+                        others.append((org, f))
+                    continue
+                ctx = _context(f.segment, org, sig_is_self=org.source != "ner")
+                if org.source == "ner" and ctx != "self":
+                    continue  # an NER guess is too noisy to list as a mentioned company
+                # A bare quoted name or an NER guess counts only when the writer claims
+                # it («пишу с „Алтайских сыров“»); otherwise it is a product or a brand.
+                if ctx == "other" or (ctx == "neutral" and org.source in ("quoted", "ner")):
                     others.append((org, f))
                     continue
-                ctx = _context(f.segment, org)
-                if ctx == "other":
-                    others.append((org, f))
-                    continue
-                score = _base_score(f.segment, org, ctx)
-                if org.source == "quoted" and ctx == "neutral":
-                    others.append((org, f))
-                    continue
-                cand = _Candidate(org, f, ctx, score)
+                cand = _Candidate(org, f, ctx, _base_score(f.segment, org, ctx))
                 for ni, num in enumerate(f.numbers):
                     if pairs.get(ni) == oi:
-                        setattr(cand, num.kind if num.kind != "ogrnip" else "ogrn", getattr(cand, num.kind if num.kind != "ogrnip" else "ogrn") or num)
+                        kind = "ogrn" if num.kind == "ogrnip" else num.kind
+                        if getattr(cand, kind) is None:
+                            setattr(cand, kind, num)
                 candidates.append(cand)
+        candidates = _merge_same(candidates)
         # Identifiers not tied to any organisation in own text: the writer's own when
         # nothing else claims them («Счёт на ИНН 5406248153»).
         loose = self._loose_numbers(founds)
-        best = self._pick(candidates, loose)
-        if best is None and loose.get("inn"):
-            inn = loose["inn"]
-            fake = OrgMention("", inn.start, inn.end, None, "", False, "inn")
-            found = loose["_found_inn"]  # type: ignore[assignment]
-            best = _Candidate(fake, found, "self", found.segment.weight, inn=inn, kpp=loose.get("kpp"), ogrn=loose.get("ogrn"))
+        best = max(candidates, key=lambda c: (c.score + (1.0 if c.inn else 0.0), -c.found.segment.start, -c.org.start), default=None)
         if best is None:
             header = self._company_from_display_name(view)
-            if header is not None:
-                mentioned = self._mentioned(others, candidates, None, ours)
-                return header, None, mentioned
-            return None, None, self._mentioned(others, candidates, None, ours)
-        if best.inn is None and loose.get("inn") is not None:
-            best.inn = loose["inn"]
-        if best.inn is not None:
-            best.kpp = best.kpp or loose.get("kpp") if self._near(best.inn, loose.get("kpp")) else best.kpp
-            best.ogrn = best.ogrn or loose.get("ogrn") if self._near(best.inn, loose.get("ogrn")) else best.ogrn
+            if header is not None and "inn" not in loose:
+                return header, None, self._mentioned(others, candidates, None, ours)
+            if "inn" not in loose:
+                return None, None, self._mentioned(others, candidates, None, ours)
+            hit, found = loose["inn"]
+            name = header.name if header else ""
+            org = OrgMention(name, hit.start, hit.start, header.legal_form if header else None, header.core if header else "", False, "inn")
+            best = _Candidate(org, found, "self", found.segment.weight, inn=hit)
+        if best.inn is None and "inn" in loose:
+            best.inn = loose["inn"][0]
+        for kind in ("kpp", "ogrn"):
+            # A loose KPP/OGRN goes with the sender's INN when it stands next to it.
+            if getattr(best, kind) is None and kind in loose and best.inn is not None:
+                hit, found = loose[kind]
+                if _near(found, hit, best.inn):
+                    setattr(best, kind, hit)
         company = self._company_of(best)
         return company, best, self._mentioned(others, candidates, best, ours)
 
-    @staticmethod
-    def _near(a: NumberHit | None, b: NumberHit | None) -> bool:
-        return a is not None and b is not None
-
-    def _loose_numbers(self, founds: Sequence[Found]) -> dict[str, Any]:
-        """The best own identifier of each kind not tied to an organisation, in trust
-        order; an INN of two different values at the same trust is ambiguous → none."""
-        result: dict[str, Any] = {}
+    def _loose_numbers(self, founds: Sequence[Found]) -> dict[str, tuple[NumberHit, Found]]:
+        """The best own identifier of each kind that no organisation claims, in trust
+        order; two different INNs at the same trust are ambiguous → none."""
+        result: dict[str, tuple[NumberHit, Found]] = {}
         for kind in ("inn", "kpp", "ogrn"):
             options: list[tuple[float, int, NumberHit, Found]] = []
             for f in founds:
@@ -710,19 +770,13 @@ class _Run:
                     continue
                 pairs = _pair_numbers(f, f.orgs)
                 for ni, num in enumerate(f.numbers):
-                    k = "ogrn" if num.kind == "ogrnip" else num.kind
-                    if k != kind:
+                    if ("ogrn" if num.kind == "ogrnip" else num.kind) != kind:
                         continue
-                    if ni in pairs:
-                        org = f.orgs[pairs[ni]]
-                        if _context(f.segment, org) == "other":
-                            continue  # the customer's INN after «для заказчика АО …»
-                        if org.source == "legal" or org.source == "quoted":
-                            continue  # it belongs to that org, handled with it
-                    if self._other_number_context(f, num):
+                    if ni in pairs and f.orgs[pairs[ni]].source in ("legal", "quoted"):
+                        continue  # it belongs to that organisation (ours, theirs or another)
+                    if _other_number_context(f, num):
                         continue
-                    weight = f.segment.weight + (0.2 if num.labelled else 0.0)
-                    options.append((weight, num.start, num, f))
+                    options.append((f.segment.weight + (0.2 if num.labelled else 0.0), num.start, num, f))
             if not options:
                 continue
             options.sort(key=lambda o: (-o[0], o[1]))
@@ -732,25 +786,8 @@ class _Run:
                 if kind == "inn":
                     self.notes.append("в письме несколько ИНН без названия компании: какой из них отправителя, не ясно")
                 continue
-            result[kind] = top[2]
-            result[f"_found_{kind}"] = top[3]
+            result[kind] = (top[2], top[3])
         return result
-
-    @staticmethod
-    def _other_number_context(f: Found, num: NumberHit) -> bool:
-        text = f.segment.text
-        line_start = max(text.rfind("\n", 0, num.start) + 1, f.segment.start)
-        before = text[max(line_start, num.start - 60) : num.start]
-        return bool(re.search(r"заказчик\w*|клиент\w*|конечн\w+|получател\w+\s+(?!платеж)|поставщик\w*|банк\w*|производител\w*", before, re.IGNORECASE))
-
-    @staticmethod
-    def _pick(candidates: Sequence[_Candidate], loose: dict[str, Any]) -> _Candidate | None:
-        if not candidates:
-            return None
-        for cand in candidates:
-            if cand.inn is not None:
-                cand.score += 1.0
-        return max(candidates, key=lambda c: (c.score, -c.found.segment.start, -c.org.start))
 
     def _company_of(self, cand: _Candidate) -> Company:
         org = cand.org
