@@ -258,6 +258,7 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\r\n\t]+\s*", " ", text).strip()
 
 
+_ADDR_RE = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+")
 _ID_RE = re.compile(r"<([^<>\s]+)>")
 
 
@@ -278,12 +279,15 @@ def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
         values = msg.get_all(name) or []
     except Exception:
         return ()
+    # Split the raw header first and decode display names after: decoding first would let
+    # an encoded name such as "=?utf-8?b?...?=" that decodes to "x, evil@host" inject an
+    # address of the attacker's choosing.
     result: list[Address] = []
-    for display, addr in email.utils.getaddresses([decode_header_value(v) for v in values]):
+    for display, addr in email.utils.getaddresses([str(v) for v in values]):
         addr = addr.strip().lower()
-        if "@" not in addr:
+        if "@" not in addr or not _ADDR_RE.fullmatch(addr):
             continue
-        result.append(Address(_one_line(display), addr))
+        result.append(Address(_one_line(decode_header_value(display)), addr))
     return tuple(result)
 
 

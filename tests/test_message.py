@@ -103,3 +103,15 @@ def test_russian_charsets(charset: str) -> None:
         "Content-Transfer-Encoding: 8bit\r\n\r\n"
     ).encode() + body
     assert "коробки" in parse(raw).text
+
+
+def test_encoded_display_name_cannot_smuggle_an_address() -> None:
+    import base64
+
+    evil = base64.b64encode("Иван, evil@attacker.test\r\nBcc: evil2@attacker.test".encode()).decode()
+    raw = (f"From: =?utf-8?b?{evil}?= <ivan@client.ru>\r\nReply-To: =?utf-8?b?{evil}?= <ivan@client.ru>\r\n"
+           "Subject: x\r\n\r\nbody\r\n").encode()
+    msg = parse(raw)
+    assert msg.sender is not None and msg.sender.email == "ivan@client.ru"
+    assert [a.email for a in msg.reply_to] == ["ivan@client.ru"]
+    assert "evil@attacker.test" in msg.sender.name  # kept as text, never as an address

@@ -10,6 +10,7 @@ import pytest
 from imapclient import IMAPClient
 from servers import SmtpCatcher
 
+from inboxbot.act import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.fetch import Mailbox
 from inboxbot.journal import MARKED, Journal, MessageKey
@@ -73,10 +74,7 @@ def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_s
     forward = email.message_from_bytes(sent.raw, policy=policy.default)
     assert forward["Reply-To"].addresses[0].addr_spec == "gromova.liza@gmail.com"
     assert "CAvRYDRPTLuAlOYAeH4QowFj7GwwAKVQHmPPuZAbQjdYrC@mail.gmail.com" in forward["References"]
-    attached = [p for p in forward.walk() if p.get_content_type() == "message/rfc822"]
-    assert len(attached) == 1
-    inner = attached[0].get_payload()[0].as_bytes()
-    assert inner.replace(b"\r\n", b"\n").strip() == raw.replace(b"\r\n", b"\n").strip()
+    assert attached_original(sent.raw) == normalize_newlines(raw)  # the original, byte for byte
 
     assert pending(imap_inbox) == []
     assert report.handled and all(journal.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
