@@ -13,10 +13,12 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
 
 from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
@@ -435,6 +437,16 @@ def _client_from_row(
     return client, problems
 
 
+def _getter(cells: Sequence[str], cols: dict[str, int]) -> Callable[[str], str]:
+    """Cell of a field in one row, '' when the column is absent or the row is short."""
+
+    def get(field: str) -> str:
+        i = cols.get(field)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    return get
+
+
 # --- holdings --------------------------------------------------------------------------
 
 
@@ -464,7 +476,7 @@ def load_groups(path: Path) -> tuple[Group, ...]:
     for line, cells in rows:
         if not any(cells):
             continue
-        get = lambda f: cells[cols[f]].strip() if f in cols and cols[f] < len(cells) else ""  # noqa: E731
+        get = _getter(cells, cols)
         name, policy, owner = get("group"), get("policy"), get("owner") or None
         where = f"{path.name}, строка {line}"
         if not name:
@@ -493,14 +505,11 @@ def load_groups(path: Path) -> tuple[Group, ...]:
 
 _WORD = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 _SHORT_ALIAS = 3  # ВКГ, ЮАХ, TVM: matched only when written in capitals
+_FUZZY_ALIAS = 8  # words this long may carry one typo
 
 
 def _norm_word(word: str) -> str:
     return normal_form(word.lower().replace("ё", "е"))
-
-
-def _alias_tokens(alias: str) -> tuple[str, ...]:
-    return tuple(_norm_word(w) for w in _WORD.findall(alias))
 
 
 def find_group_mentions(text: str, groups: Sequence[Group]) -> tuple[tuple[Group, str], ...]:
@@ -509,33 +518,42 @@ def find_group_mentions(text: str, groups: Sequence[Group]) -> tuple[tuple[Group
     («Агроимпульс-Омск»), inflection («ГК „Молочная страна“» in «группы компаний
     „Молочной страны“») and one typo in words of 8+ letters. Aliases of up to three
     letters (ВКГ, TVM) count only in capitals, so ordinary words do not trigger them."""
-    from rapidfuzz.distance import Levenshtein
-
     words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
     normal = [_norm_word(w) for w, _, _ in words]
+    positions: dict[str, list[int]] = {}
+    for i, n in enumerate(normal):
+        positions.setdefault(n, []).append(i)
+
+    def word_matches(i: int, wanted: str) -> bool:
+        written = words[i][0]
+        if len(wanted) <= _SHORT_ALIAS:
+            return normal[i] == wanted and written.isupper()
+        if normal[i] == wanted or written.lower().replace("ё", "е") == wanted:
+            return True
+        return len(wanted) >= _FUZZY_ALIAS and Levenshtein.distance(normal[i], wanted, score_cutoff=1) <= 1
+
+    def starts(first: str) -> list[int]:
+        """Positions whose word may be `first`; fuzzy candidates come from distinct words."""
+        keys = [first] if len(first) < _FUZZY_ALIAS else [
+            n for n in positions if Levenshtein.distance(n, first, score_cutoff=1) <= 1
+        ]
+        found = sorted(i for k in keys for i in positions.get(k, ()))
+        return [i for i in found if word_matches(i, first)]
+
     found: list[tuple[int, Group, str]] = []
     for group in groups:
-        patterns = {_alias_tokens(a) for a in (group.name, *group.aliases)}
-        spans: list[tuple[int, int]] = []
-        for pattern in sorted((p for p in patterns if p), key=len, reverse=True):
-            size = len(pattern)
-            for i in range(len(words) - size + 1):
-                if any(s <= i < e for s, e in spans):
+        patterns = {tuple(_norm_word(w) for w in _WORD.findall(a)) for a in (group.name, *group.aliases)}
+        taken: list[tuple[int, int]] = []
+        for pattern in sorted((p for p in patterns if p), key=len, reverse=True):  # longest first
+            for i in starts(pattern[0]):
+                end = i + len(pattern)
+                if end > len(words) or any(s <= i < e for s, e in taken):
                     continue
-                if not all(_word_matches(normal[i + j], words[i + j][0], pattern[j], Levenshtein) for j in range(size)):
-                    continue
-                spans.append((i, i + size))
-                found.append((words[i][1], group, text[words[i][1] : words[i + size - 1][2]]))
+                if all(word_matches(i + j, pattern[j]) for j in range(1, len(pattern))):
+                    taken.append((i, end))
+                    found.append((words[i][1], group, text[words[i][1] : words[end - 1][2]]))
     found.sort(key=lambda f: f[0])
     return tuple((g, t) for _, g, t in found)
-
-
-def _word_matches(normal: str, written: str, wanted: str, lev: object) -> bool:
-    if len(wanted) <= _SHORT_ALIAS:
-        return normal == wanted and written.isupper()
-    if normal == wanted or written.lower().replace("ё", "е") == wanted:
-        return True
-    return len(wanted) >= 8 and lev.distance(normal, wanted, score_cutoff=1) <= 1  # type: ignore[attr-defined]
 
 
 # --- VIP -------------------------------------------------------------------------------
@@ -561,7 +579,7 @@ def load_vip(path: Path) -> tuple[VipEntry, ...]:
     for line, cells in rows:
         if not any(cells):
             continue
-        get = lambda f: cells[cols[f]].strip() if f in cols and cols[f] < len(cells) else ""  # noqa: E731
+        get = _getter(cells, cols)
         where = f"{path.name}, строка {line}"
         name, owner, since = get("name"), get("owner"), get("since") or None
         inn = _fix_inn(get("inn")) or None

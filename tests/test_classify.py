@@ -222,6 +222,13 @@ CASES: list[tuple[str, bytes, str]] = [
     ("tender digest", mail("Новые закупки по вашим ключевым словам: упаковка", subject="Новые закупки по вашим ключевым словам"), "spam"),
     ("procurement platform", mail("Извещение", sender="robot@b2b-center.ru"), "spam"),
     ("casino", mail("Казино онлайн — бонус 200%!"), "spam"),
+    ("pitch asks if we need", mail("Вам нужны опытные менеджеры? Кадровое агентство подберёт за 14 дней."), "offer"),
+    (
+        "customer tender invitation",
+        mail("ГБУЗ «Больница № 3» приглашает принять участие в запросе котировок на поставку коробок."),
+        "request",
+    ),
+    ("webinar invitation", mail("Приглашаем вас на вебинар об упаковке для маркетплейсов."), "offer"),
     # plain requests
     ("plain request", mail(REQUEST), "request"),
     ("price question", mail("Сколько стоит рулон ВПП 1,5 м?"), "request"),
