@@ -98,7 +98,7 @@ def _read_docx(data: bytes) -> str:
 
 
 def _read_xlsx(data: bytes) -> str:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     lines: list[str] = []
@@ -131,9 +131,9 @@ def _read_rtf(data: bytes) -> str:
     codepage = re.search(r"\\ansicpg(\d+)", raw)
     encoding = f"cp{codepage.group(1)}" if codepage else "cp1251"
     try:
-        return str(rtf_to_text(raw, encoding=encoding, errors="replace"))
+        return str(rtf_to_text(raw, encoding=encoding, errors="replace"))  # type: ignore[no-untyped-call]
     except LookupError:
-        return str(rtf_to_text(raw, encoding="cp1251", errors="replace"))
+        return str(rtf_to_text(raw, encoding="cp1251", errors="replace"))  # type: ignore[no-untyped-call]
 
 
 def _read_doc(data: bytes) -> str:
@@ -216,7 +216,7 @@ def read_attachment(attachment: Attachment) -> tuple[AttachmentText | None, str 
         text = _READERS[kind](attachment.payload)
     except _Skip as skip:
         return None, f"вложение «{name}» не прочитано: {skip}"
-    except Exception as exc:  # third-party parsers fail on broken files in many ways
+    except Exception as exc:  # noqa: BLE001 - third-party parsers fail on broken files in many ways
         log.info("attachment %r unreadable: %s: %s", name, type(exc).__name__, exc)
         return None, f"вложение «{name}» не прочитано: файл повреждён или не поддерживается ({type(exc).__name__})"
     text = text.replace("\x00", "").replace("\r\n", "\n")[:MAX_TEXT_CHARS]

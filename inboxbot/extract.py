@@ -266,17 +266,17 @@ def _analyse(nlp: Any, segs: Sequence[Segment]) -> list[Found]:
     notes = tuple(doc._.notes)
     found: list[Found] = []
     for seg in segs:
-        inside = lambda a, b: seg.start <= a and b <= seg.end  # noqa: E731
-        seg_orgs = tuple(o for o in orgs if inside(o.start, o.end))
+        lo, hi = seg.start, seg.end
+        seg_orgs = tuple(o for o in orgs if lo <= o.start and o.end <= hi)
         if seg.own and seg.source in ("body", "forwarded") and not seg.sig:
             seg_orgs = tuple(sorted(seg_orgs + tuple(_intro_orgs(seg)), key=lambda o: o.start))
         found.append(
             Found(
                 seg,
                 seg_orgs,
-                tuple(n for n in numbers if inside(n.start, n.end)),
-                tuple(n for n in rejected if inside(n.start, n.end)),
-                tuple(p for p in persons if inside(*p)),
+                tuple(n for n in numbers if lo <= n.start and n.end <= hi),
+                tuple(n for n in rejected if lo <= n.start and n.end <= hi),
+                tuple(p for p in persons if lo <= p[0] and p[1] <= hi),
                 notes if seg is segs[0] else (),
             )
         )
@@ -835,8 +835,11 @@ class _Run:
         if not core or _is_person_name(core) or len(core) < 3:
             return None
         form_match = re.match(r"^([А-ЯЁA-Z]{2,6})\b\s*(.*)$", core)
-        form = form_match.group(1) if form_match and form_match.group(1) in nlpmod.ABBREVIATIONS else None
-        return Company(core, form_match.group(2) if form else core, form, evidence=(Evidence("header", name, 0, len(name)),), confidence=0.3, public_sector=is_public_form(form))
+        form: str | None = None
+        rest = core
+        if form_match and form_match.group(1) in nlpmod.ABBREVIATIONS:
+            form, rest = form_match.group(1), form_match.group(2) or core
+        return Company(core, rest, form, evidence=(Evidence("header", name, 0, len(name)),), confidence=0.3, public_sector=is_public_form(form))
 
     def _mentioned(self, others: Sequence[tuple[OrgMention, Found]], candidates: Sequence[_Candidate], best: _Candidate | None, ours: set[str]) -> tuple[Company, ...]:
         seen: set[str] = set()
@@ -1170,4 +1173,4 @@ def extract_facts(msg: ParsedMessage, **kw: Any) -> Facts:
     return _default_extractor().extract(msg, **kw)
 
 
-__all__ = ["Extractor", "extract_facts", "client_view", "normalize_person", "FREE_MAIL_DOMAINS", "parse_address"]
+__all__ = ["FREE_MAIL_DOMAINS", "Extractor", "client_view", "extract_facts", "normalize_person", "parse_address"]

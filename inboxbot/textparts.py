@@ -58,7 +58,7 @@ class Forwarded:
     sender: Address | None
     subject: str
     date: str
-    body: "TextParts"
+    body: TextParts
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,8 @@ _HEADER_LINE = re.compile(
     r"Тема|Subject)\*?[ \t]*:[ \t]*(.*)$",
     re.IGNORECASE,
 )
-_FWD_SUBJECT = re.compile(r"^\s*(?:(?:re|ответ|отв)\s*:\s*)*(?:fwd?|пересл|переслано|fw)\s*:", re.I)
+_CHEVRON = re.compile(r"^[ \t]*>", re.MULTILINE)
+_FWD_SUBJECT = re.compile(r"^\s*(?:(?:re|ответ|отв)\s*:\s*)*(?:fwd?|пересл|переслано|fw)\s*:", re.IGNORECASE)
 
 # Lines that open a signature. «Спасибо» only as a line of its own: "Спасибо, что …"
 # mid-text is not a closing.
@@ -147,21 +148,29 @@ _SIG_LINE_PATTERNS = tuple(
             rf"^{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}[,.]?$",
             rf"^{_NAME_WORD}\s+[A-ZА-ЯЁ]\.\s?[A-ZА-ЯЁ]\.?$|^[A-ZА-ЯЁ]\.\s?[A-ZА-ЯЁ]\.\s?{_NAME_WORD}$",
             # a legal-form line («ООО «Байкал Продукт»», "Samarkand Textile LLC")
-            r"^(?:ООО|ОАО|ЗАО|ПАО|АО|НАО|ИП|ТД|ГК|[ГМФ][А-ЯЁ]{1,5}У[А-ЯЁ]?|ФГУП|ГУП|МУП|АНО)\b|"
-            r"\b(?:LLC|Ltd\.?|GmbH|JSC|Inc\.?|LLP|Co\.)$|[«»„“\"]",
+            (
+                r"^(?:ООО|ОАО|ЗАО|ПАО|АО|НАО|ИП|ТД|ГК|[ГМФ][А-ЯЁ]{1,5}У[А-ЯЁ]?|ФГУП|ГУП|МУП|АНО)\b|"
+                r"\b(?:LLC|Ltd\.?|GmbH|JSC|Inc\.?|LLP|Co\.)$|[«»„“\"]"
+            ),
             # positions and departments
-            r"\b(?:менеджер|директор|специалист|начальник|руководитель|заведующ|бухгалтер|"
-            r"управляющ|инженер|логист|снабжен|закуп|отдел|служба|manager|director|head of|"
-            r"purchas|procurement|sales|assistant|ассистент|секретар|юрист|кладовщ|технолог|"
-            r"экономист|заместитель|зам\.|генеральн|коммерческ|администратор|офис)",
+            (
+                r"\b(?:менеджер|директор|специалист|начальник|руководитель|заведующ|бухгалтер|"
+                r"управляющ|инженер|логист|снабжен|закуп|отдел|служба|manager|director|head of|"
+                r"purchas|procurement|sales|assistant|ассистент|секретар|юрист|кладовщ|технолог|"
+                r"экономист|заместитель|зам\.|генеральн|коммерческ|администратор|офис)"
+            ),
             # contacts: phones, mail, web, messengers
-            r"(?:тел|моб|факс|phone|tel|mob|fax|whatsapp|telegram|viber)\b|"
-            r"\+?\d[\d ()\-]{6,}\d|[\w.+-]+@[\w-]+\.\w|www\.|https?://",
+            (
+                r"(?:тел|моб|факс|phone|tel|mob|fax|whatsapp|telegram|viber)\b|"
+                r"\+?\d[\d ()\-]{6,}\d|[\w.+-]+@[\w-]+\.\w|www\.|https?://"
+            ),
             # addresses and requisites
-            r"^(?:г\.|город|ул\.|пр\.|пр-т|д\.|обл\.|край|республика|россия|russia|адрес|address)|"
-            r"\b(?:ул\.|улица|проспект|пр-т|шоссе|ш\.|пер\.|д\.\s*\d|г\.\s*[А-ЯЁ]|обл\.|область|край)|"
-            r"\b(?:ИНН|КПП|ОГРН|ОГРНИП|БИК|р/с|к/с|р/сч|расч|корр|банк|ОКПО|ОКВЭД|INN|VAT|TIN)\b|"
-            r"^\d{6},",
+            (
+                r"^(?:г\.|город|ул\.|пр\.|пр-т|д\.|обл\.|край|республика|россия|russia|адрес|address)|"
+                r"\b(?:ул\.|улица|проспект|пр-т|шоссе|ш\.|пер\.|д\.\s*\d|г\.\s*[А-ЯЁ]|обл\.|область|край)|"
+                r"\b(?:ИНН|КПП|ОГРН|ОГРНИП|БИК|р/с|к/с|р/сч|расч|корр|банк|ОКПО|ОКВЭД|INN|VAT|TIN)\b|"
+                r"^\d{6},"
+            ),
         )
     )
 )
@@ -227,12 +236,12 @@ def _first_marker(text: str, start: int, end: int, *, forward_subject: bool) -> 
         kind = "forward" if forward_subject else "quote"
         found.append((block[0], kind, block[1]))
     for pattern in (_WROTE_LINE, _DATED_ADDRESS_LINE):
-        m = pattern.search(text, start, end)
-        if m:
-            found.append((m.start(), "quote", m.end()))
-    m = re.compile(r"^[ \t]*>", re.MULTILINE).search(text, start, end)
-    if m:
-        found.append((m.start(), "quote", m.start()))
+        wrote = pattern.search(text, start, end)
+        if wrote:
+            found.append((wrote.start(), "quote", wrote.end()))
+    chevron = _CHEVRON.search(text, start, end)
+    if chevron:
+        found.append((chevron.start(), "quote", chevron.start()))
     if not found:
         return None
     found.sort(key=lambda f: (f[0], f[1] != "forward"))

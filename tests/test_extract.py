@@ -161,7 +161,7 @@ class Case:
 
 def _cases() -> list[Case]:
     c: list[Case] = []
-    add = lambda id, raw, **expect: c.append(Case(id, raw, expect))  # noqa: E731
+    add = lambda id, raw, **expect: c.append(Case(id, raw, expect))
 
     add(
         "inn-kpp-pair-in-signature",
