@@ -131,24 +131,29 @@ def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
 
 def _print_table(report: PollReport, worker: Worker) -> None:
     managers = worker.rules.managers
-    width = shutil.get_terminal_size((120, 20)).columns
-    reason_width = max(30, width - 72)
+    width = min(shutil.get_terminal_size((140, 20)).columns, 160)
+    reason_col = 3 + 2 + 34 + 1 + 18 + 1 + 15 + 1
+    reason_width = max(30, width - reason_col)
     click.echo()
-    header = f"{'№':>3}  {'Заявка':<34} {'Менеджер':<18} {'Правило':<15} Почему"
-    click.echo(click.style(header, bold=True))
-    click.echo("─" * min(width, 160))
+    click.echo(click.style(f"{'№':>3}  {'Заявка':<34} {'Менеджер':<18} {'Правило':<15} Почему", bold=True))
+    click.echo("─" * width)
     for index, (raw, decision) in enumerate(report.handled, start=1):
         msg = parse(raw.raw)
-        who = msg.sender.name or msg.sender.email if msg.sender else "?"
+        who = (msg.sender.name or msg.sender.email) if msg.sender else "?"
         request = _clip(f"{who}: {msg.subject}", 34)
+        # Pad before styling: ANSI codes would otherwise count as width.
         if decision.action == "skip":
-            owner = click.style(_clip("не заявка", 18), fg="bright_black")
+            owner = click.style(f"{'не заявка':<18}", fg="bright_black")
         elif decision.owner in managers:
-            owner = _clip(_short_name(managers[decision.owner].name), 18)
+            owner = f"{_clip(_short_name(managers[decision.owner].name), 18):<18}"
         else:
-            owner = click.style(_clip("ручной разбор", 18), fg="yellow")
-        reason = textwrap.shorten(" → ".join(decision.reasons) or decision.rule, reason_width, placeholder="…")
-        click.echo(f"{index:>3}  {request:<34} {owner:<18} {decision.rule:<15} {reason}")
+            owner = click.style(f"{'ручной разбор':<18}", fg="yellow")
+        lines = textwrap.wrap(" → ".join(decision.reasons) or decision.rule, reason_width)[:3] or [""]
+        if len(lines) == 3 and len(" ".join(lines)) < len(" → ".join(decision.reasons)):
+            lines[2] = _clip(lines[2] + " …", reason_width)
+        click.echo(f"{index:>3}  {request:<34} {owner} {decision.rule:<15} {lines[0]}")
+        for more in lines[1:]:
+            click.echo(" " * reason_col + more)
 
 
 def _short_name(full: str) -> str:
