@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inboxbot.clients import ClientBase  # noqa: E402
+from inboxbot.clients import ClientBase
 
 _SYLLABLES = (
     "ба бе би бо ва ве ви во га ге го да де ди до жа за зе зи ка ке ки ко ку ла ле ли ло лу "

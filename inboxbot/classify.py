@@ -85,9 +85,7 @@ _ASK = re.compile(
 
 # Weak request words that cold offers use as well («стоимость услуг», «минимальный заказ»,
 # «от 10 рулонов»): they outweigh an auto-reply's wording but not an offer's.
-_WEAK_ASK = re.compile(
-    r"^(?:стоимость|наличие|заказ|заявк\w*|потребност\w*|цен[аы]? на|\d.*)$", re.IGNORECASE
-)
+_WEAK_ASK = re.compile(r"^(?:стоимость|наличие|заказ|заявк\w*|потребност\w*|цен[аы]? на|\d.*)$", re.IGNORECASE)
 
 
 def asks_us(text: str, *, strict: bool = False) -> str | None:
@@ -238,7 +236,9 @@ def classify(
     verdict = _bulk(msg)
     if verdict is not None:
         if ask and msg.in_reply_to and _REPLY_SUBJECT.match(msg.subject):
-            return Verdict("request", f"запрос: ответ в переписке с просьбой («{_short(ask, 40)}»), хотя {verdict.reason}")
+            return Verdict(
+                "request", f"запрос: ответ в переписке с просьбой («{_short(ask, 40)}»), хотя {verdict.reason}"
+            )
         return verdict
 
     # 5. Internal mail, unless a colleague forwards an external one.
@@ -285,7 +285,11 @@ def _report(msg: ParsedMessage, sender: str) -> Verdict | None:
         # RFC 5321: only delivery reports go out with a null reverse path (auto-replies
         # too, but they carry Auto-Submitted and are handled next).
         return Verdict("bounce", "отчёт о недоставке (пустой Return-Path <>)")
-    if _RECEIPT_SUBJECT.match(msg.subject) and len(new_text(msg.text).strip()) < 400 and not asks_us(new_text(msg.text)):
+    if (
+        _RECEIPT_SUBJECT.match(msg.subject)
+        and len(new_text(msg.text).strip()) < 400
+        and not asks_us(new_text(msg.text))
+    ):
         return Verdict("read_receipt", f"уведомление о прочтении (тема «{_short(msg.subject)}»)")
     return None
 

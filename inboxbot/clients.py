@@ -203,8 +203,7 @@ def normalize_domain(domain: str) -> str:
     «пример.рф», «xn--e1afmkfd.xn--p1ai» and «Mail.Example.RU.» compare equal."""
     domain = domain.strip().lower().rpartition("@")[2]
     domain = re.sub(r"^[a-z]+://", "", domain).split("/")[0].strip(". ")
-    if domain.startswith("www."):
-        domain = domain[4:]
+    domain = domain.removeprefix("www.")
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:  # over-long or empty labels: keep it as written
@@ -391,7 +390,9 @@ def _client_from_row(
 
     inn: str | None = _fix_inn(values.get("inn", "")) or None
     if inn and not is_valid_inn(inn):
-        problems.append(f"ИНН {inn} не проходит проверку контрольных цифр (10 цифр у организации, 12 у ИП) — ИНН не учтён")
+        problems.append(
+            f"ИНН {inn} не проходит проверку контрольных цифр (10 цифр у организации, 12 у ИП) — ИНН не учтён"
+        )
         inn = None
     kpp = values.get("kpp", "").replace(" ", "") or None
     if kpp and not is_valid_kpp(kpp):
@@ -534,9 +535,11 @@ def find_group_mentions(text: str, groups: Sequence[Group]) -> tuple[tuple[Group
 
     def starts(first: str) -> list[int]:
         """Positions whose word may be `first`; fuzzy candidates come from distinct words."""
-        keys = [first] if len(first) < _FUZZY_ALIAS else [
-            n for n in positions if Levenshtein.distance(n, first, score_cutoff=1) <= 1
-        ]
+        keys = (
+            [first]
+            if len(first) < _FUZZY_ALIAS
+            else [n for n in positions if Levenshtein.distance(n, first, score_cutoff=1) <= 1]
+        )
         found = sorted(i for k in keys for i in positions.get(k, ()))
         return [i for i in found if word_matches(i, first)]
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -174,8 +175,8 @@ def innermost_quoted(name: str) -> str | None:
 
 def outer_quoted(name: str) -> str | None:
     """Text between the first opening and the last closing quote, or None."""
-    start = next((i for i, ch in enumerate(name) if ch in "«„“\""), None)
-    end = next((i for i in range(len(name) - 1, -1, -1) if name[i] in "»“”\""), None)
+    start = next((i for i, ch in enumerate(name) if ch in '«„“"'), None)
+    end = next((i for i in range(len(name) - 1, -1, -1) if name[i] in '»“”"'), None)
     if start is None or end is None or end <= start:
         return None
     return name[start + 1 : end].strip(_QUOTES + " ")
@@ -253,10 +254,14 @@ def score_keys(
     # token_sort_ratio is ratio over sorted tokens; calling ratio on presorted strings
     # lets rapidfuzz cache the query once. Big batches use all cores.
     workers = -1 if len(keys) > 20_000 else 1
-    options = dict(scorer=fuzz.ratio, dtype=np.float32, workers=workers, score_cutoff=cutoff)
-    by_tokens = process.cdist([_sorted_tokens(query)], sorted_keys, **options)[0]  # type: ignore[arg-type]
-    by_chars = process.cdist([query.replace(" ", "")], squeezed, **options)[0]  # type: ignore[arg-type]
-    return np.maximum(by_tokens, by_chars)
+    by_tokens = process.cdist(
+        [_sorted_tokens(query)], sorted_keys, scorer=fuzz.ratio, dtype=np.float32, workers=workers, score_cutoff=cutoff
+    )[0]
+    by_chars = process.cdist(
+        [query.replace(" ", "")], squeezed, scorer=fuzz.ratio, dtype=np.float32, workers=workers, score_cutoff=cutoff
+    )[0]
+    result: npt.NDArray[np.float32] = np.maximum(by_tokens, by_chars)
+    return result
 
 
 def score(a: str, b: str) -> float:
@@ -396,7 +401,8 @@ class NameIndex:
             if g is not None
         )
         spans.sort(key=lambda s: s[1] - s[0])
-        lists, total = [], 0
+        lists: list[npt.NDArray[np.int32]] = []
+        total = 0
         for start, end in spans:
             if lists and total + end - start > self.POSTINGS_CAP:
                 break
@@ -414,7 +420,7 @@ class NameIndex:
         """Per query token, the vocabulary ids that may stand for it; plus joined pairs
         («зоо маркет» → «зоомаркет») and splits («зоомаркет» → «зоо», «маркет»)."""
         groups = [self._neighbours(t) for t in tokens]
-        for a, b in zip(tokens, tokens[1:]):
+        for a, b in pairwise(tokens):
             joined = self._vocab.get(a + b)
             if joined is not None:
                 groups.append({joined})

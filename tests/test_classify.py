@@ -15,12 +15,12 @@ from inboxbot.message import parse
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
 MIME_CORPUS = SHARED / "mime-corpus"
-SETTINGS = dict(
-    internal_domains=["severkarton.test"],
-    bot_addresses=["sales-bot@severkarton.test"],
-    loop_headers=["X-SK-Triage", "X-Inboxbot"],
-    shared_addresses=["sales@severkarton.test", "zakaz@severkarton.test"],
-)
+SETTINGS: dict[str, list[str]] = {
+    "internal_domains": ["severkarton.test"],
+    "bot_addresses": ["sales-bot@severkarton.test"],
+    "loop_headers": ["X-SK-Triage", "X-Inboxbot"],
+    "shared_addresses": ["sales@severkarton.test", "zakaz@severkarton.test"],
+}
 
 
 def verdict(raw: bytes) -> Verdict:
@@ -119,11 +119,21 @@ CASES: list[tuple[str, bytes, str]] = [
     ("null return-path", mail("Сообщение не доставлено", headers={"Return-Path": "<>"}), "bounce"),
     (
         "undelivered subject",
-        mail("Your message...", sender="Mail Delivery System <mds@mx.ru>", subject="Undelivered Mail Returned to Sender"),
+        mail(
+            "Your message...", sender="Mail Delivery System <mds@mx.ru>", subject="Undelivered Mail Returned to Sender"
+        ),
         "bounce",
     ),
-    ("complaint is not a bounce", mail("Заказ № 55 не доставлен, просим разобраться.", subject="Заказ не доставлен"), "request"),
-    ("receipt subject", mail("Ваше сообщение было прочитано 12.07.2025 10:14.", subject="Прочитано: Заявка"), "read_receipt"),
+    (
+        "complaint is not a bounce",
+        mail("Заказ № 55 не доставлен, просим разобраться.", subject="Заказ не доставлен"),
+        "request",
+    ),
+    (
+        "receipt subject",
+        mail("Ваше сообщение было прочитано 12.07.2025 10:14.", subject="Прочитано: Заявка"),
+        "read_receipt",
+    ),
     ("read subject", mail("Your message was read.", subject="Read: order"), "read_receipt"),
     # bulk
     ("list-unsubscribe", mail("Новинки недели", headers={"List-Unsubscribe": "<https://x.ru/u>"}), "bulk"),
@@ -211,7 +221,11 @@ CASES: list[tuple[str, bytes, str]] = [
     ("seo", mail("Выведем ваш сайт в ТОП: SEO продвижение сайта под ключ."), "offer"),
     ("supplier", mail("Мы являемся производителем стрейч-плёнки и готовы поставить её по выгодной цене."), "offer"),
     ("kp for you", mail("Коммерческое предложение для вашей компании во вложении.", subject="КП"), "offer"),
-    ("client asks for kp", mail("Просим направить коммерческое предложение на гофрокороба.", subject="Запрос КП"), "request"),
+    (
+        "client asks for kp",
+        mail("Просим направить коммерческое предложение на гофрокороба.", subject="Запрос КП"),
+        "request",
+    ),
     ("client asks kp short", mail("Пришлите КП на скотч 48 мм, пожалуйста.", subject="КП"), "request"),
     (
         "offer that also orders",
@@ -219,7 +233,11 @@ CASES: list[tuple[str, bytes, str]] = [
         "request",
     ),
     ("edo robot", mail("Вам поступил документ от ООО «Ромашка»", sender="noreply@diadoc.ru"), "spam"),
-    ("tender digest", mail("Новые закупки по вашим ключевым словам: упаковка", subject="Новые закупки по вашим ключевым словам"), "spam"),
+    (
+        "tender digest",
+        mail("Новые закупки по вашим ключевым словам: упаковка", subject="Новые закупки по вашим ключевым словам"),
+        "spam",
+    ),
     ("procurement platform", mail("Извещение", sender="robot@b2b-center.ru"), "spam"),
     ("casino", mail("Казино онлайн — бонус 200%!"), "spam"),
     ("pitch asks if we need", mail("Вам нужны опытные менеджеры? Кадровое агентство подберёт за 14 дней."), "offer"),
