@@ -14,6 +14,7 @@ because one contains the other — a different proper name is a different compan
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -334,16 +335,17 @@ class NameIndex:
         self._postings = np.asarray(post_key, dtype=np.int32)[order]
         self._offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(tok, minlength=len(vocab)), out=self._offsets[1:])
-        # One-deletion forms of tokens of 4+ characters, as sorted 64-bit hashes (str
+        # One-deletion forms of the vocabulary, as sorted 64-bit hashes (str
         # objects for millions of forms would cost hundreds of MB). A hash collision only
         # adds a candidate, which exact scoring then rejects.
         del_hash: list[int] = []
         del_tok: list[int] = []
         for token, tid in vocab.items():
-            if len(token) >= 4:
-                for form in {token, *_deletes(token)}:
-                    del_hash.append(hash(form))
-                    del_tok.append(tid)
+            # Every token under its own form (so a query's deletions find short tokens:
+            # «rikg» → «rik»), tokens of 4+ letters also under their deletions.
+            for form in {token, *_deletes(token)} if len(token) >= 4 else (token,):
+                del_hash.append(hash(form))
+                del_tok.append(tid)
         hashes = np.asarray(del_hash, dtype=np.int64)
         order = np.argsort(hashes, kind="stable")
         self._del_hash = hashes[order]
@@ -374,33 +376,41 @@ class NameIndex:
     def key(self, kid: int) -> str:
         return self._keys[kid]
 
-    def _neighbours(self, token: str) -> set[int]:
-        """Vocabulary token ids within about one edit of `token` (itself included)."""
-        found: set[int] = set()
+    def _neighbours(self, token: str) -> dict[int, float]:
+        """Vocabulary token ids that may stand for `token`, with how sure that is: 1 for the
+        token itself, 0.85 one edit away, 0.8 × trigram similarity further away."""
+        found: dict[int, float] = {}
         tid = self._vocab.get(token)
         if tid is not None:
-            found.add(tid)
-        if len(token) < 4:
+            found[tid] = 1.0
+        if len(token) < 3:
             return found
-        forms = np.asarray([hash(f) for f in {token, *_deletes(token)}], dtype=np.int64)
-        lo = np.searchsorted(self._del_hash, forms, side="left")
-        hi = np.searchsorted(self._del_hash, forms, side="right")
-        for a, b in zip(lo.tolist(), hi.tolist()):
-            found.update(self._del_tok[a:b].tolist())
+        # A three-letter token is looked up as it is: it finds four-letter tokens one
+        # deletion away («име» → «виме»); its own deletions would match half the vocabulary.
+        forms = {token} if len(token) == 3 else {token, *_deletes(token)}
+        hashes = np.asarray([hash(f) for f in forms], dtype=np.int64)
+        lo = np.searchsorted(self._del_hash, hashes, side="left")
+        hi = np.searchsorted(self._del_hash, hashes, side="right")
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            for near in self._del_tok[a:b].tolist():
+                found.setdefault(near, 0.85)
         if tid is None and len(token) >= 5:
-            found.update(self._similar_tokens(token))
+            for near, dice in self._similar_tokens(token):
+                found.setdefault(near, 0.8 * dice)
         return found
 
-    def _similar_tokens(self, token: str) -> list[int]:
+    def _similar_tokens(self, token: str) -> list[tuple[int, float]]:
         """Vocabulary tokens sharing at least 40 % of their trigrams (Dice) with `token`,
-        the 16 closest; reads the rarest trigram lists first, up to the postings cap."""
+        the 32 closest; reads the rarest trigram lists first, up to the postings cap."""
         grams = _trigrams(token)
         spans = sorted(
-            (int(self._tri_offsets[g]), int(self._tri_offsets[g + 1]))
-            for g in (self._tri_ids.get(x) for x in grams)
-            if g is not None
+            (
+                (int(self._tri_offsets[g]), int(self._tri_offsets[g + 1]))
+                for g in (self._tri_ids.get(x) for x in grams)
+                if g is not None
+            ),
+            key=lambda span: span[1] - span[0],
         )
-        spans.sort(key=lambda s: s[1] - s[0])
         lists: list[npt.NDArray[np.int32]] = []
         total = 0
         for start, end in spans:
@@ -413,54 +423,61 @@ class NameIndex:
         ids, shared = np.unique(np.concatenate(lists), return_counts=True)
         dice = 2.0 * shared / (len(grams) + self._tri_count[ids])
         good = np.nonzero(dice >= 0.4)[0]
-        best = good[np.argsort(-dice[good], kind="stable")[:16]]
-        return [int(i) for i in ids[best]]
+        best = good[np.argsort(-dice[good], kind="stable")[:32]]
+        return [(int(ids[i]), float(dice[i])) for i in best]
 
-    def _query_tokens(self, tokens: Sequence[str]) -> list[set[int]]:
+    def _query_tokens(self, tokens: Sequence[str]) -> list[dict[int, float]]:
         """Per query token, the vocabulary ids that may stand for it; plus joined pairs
         («зоо маркет» → «зоомаркет») and splits («зоомаркет» → «зоо», «маркет»)."""
         groups = [self._neighbours(t) for t in tokens]
         for a, b in pairwise(tokens):
             joined = self._vocab.get(a + b)
             if joined is not None:
-                groups.append({joined})
+                groups.append({joined: 1.0})
         for t in tokens:
             if len(t) < 6:
                 continue
             for i in range(3, len(t) - 2):
                 left, right = self._vocab.get(t[:i]), self._vocab.get(t[i:])
                 if left is not None and right is not None:
-                    groups.append({left, right})
+                    groups.append({left: 0.9, right: 0.9})
         return groups
 
     def candidates(self, key: str) -> npt.NDArray[np.int32]:
-        """Key ids worth scoring for a query key: those sharing the most query tokens,
-        at most SCORED of them."""
+        """Key ids worth scoring for a query key, at most SCORED of them: those whose
+        tokens match the query's best, a match counting by how sure it is (exact, one
+        edit, similar) and how rare the token is (idf), so that a key sharing a rare brand
+        beats thousands sharing «Трейд»."""
         tokens = key.split()
         if not tokens or not len(self._keys):
             return np.zeros(0, dtype=np.int32)
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, float]] = []
         for group in self._query_tokens(tokens):
-            for tid in group:
-                spans.append((int(self._offsets[tid]), int(self._offsets[tid + 1])))
+            for tid, sure in group.items():
+                start, end = int(self._offsets[tid]), int(self._offsets[tid + 1])
+                spans.append((start, end, sure * math.log1p(len(self._keys) / max(end - start, 1))))
         spans.sort(key=lambda s: s[1] - s[0])  # rarest first: they discriminate
         lists: list[npt.NDArray[np.int32]] = []
+        weights: list[npt.NDArray[np.float64]] = []
         total = 0
-        for start, end in spans:
+        for start, end, weight in spans:
             size = end - start
             if lists and total + size > self.POSTINGS_CAP:
                 break
             # A single huge list (a word in every tenth name) is read only up to the cap.
-            lists.append(self._postings[start : min(end, start + self.POSTINGS_CAP)])
+            part = self._postings[start : min(end, start + self.POSTINGS_CAP)]
+            lists.append(part)
+            weights.append(np.full(len(part), weight))
             total += size
         if not lists:
             return np.zeros(0, dtype=np.int32)
-        ids, hits = np.unique(np.concatenate(lists), return_counts=True)
+        ids, inverse = np.unique(np.concatenate(lists), return_inverse=True)
         if len(ids) <= self.SCORED:
             return ids.astype(np.int32)
-        # More shared tokens first; among equals, keys of about the query's length.
-        closeness = np.abs(self._key_len[ids].astype(np.int32) - len(key))
-        rank = hits.astype(np.int64) * 1000 - np.minimum(closeness, 999)
+        evidence = np.bincount(inverse, weights=np.concatenate(weights))
+        # Among equal evidence, keys of about the query's length.
+        closeness = np.abs(self._key_len[ids].astype(np.float64) - len(key))
+        rank = evidence - 0.001 * closeness
         top = np.argpartition(-rank, self.SCORED)[: self.SCORED]
         return ids[top].astype(np.int32)
 
