@@ -609,6 +609,8 @@ def test_own_case(extractor: Extractor, case: Case) -> None:
     for text in exp.get("notes", ()):
         assert any(text in n for n in facts.notes), facts.notes
     # Every requisite and every company fact says where it came from.
+    names = [(p.name.replace(".", "").replace(" ", ""), p.role) for p in facts.people]
+    assert len(names) == len(set(names)), facts.people
     for req in facts.requisites:
         assert req.evidence.source in ("body", "signature", "quote", "forwarded", "attachment", "subject")
         assert req.value in req.evidence.text
