@@ -245,9 +245,11 @@ def classify(
     if sender and _domain_in(sender.rpartition("@")[2], internal_domains):
         return _internal(msg, sender, internal_domains)
 
-    # 6. Robots of procurement platforms and EDO operators.
+    # 6. Robots of procurement platforms and EDO operators. Their companies buy packaging
+    # too, so a mail from the domain that plainly asks for something stays a request.
+    strict_ask = asks_us(body, strict=True) or asks_us(msg.subject, strict=True)
     domain = sender.rpartition("@")[2]
-    if domain and _domain_in(domain, tuple(ROBOT_DOMAINS)):
+    if domain and _domain_in(domain, tuple(ROBOT_DOMAINS)) and not strict_ask:
         return Verdict("spam", f"уведомление торговой площадки или оператора ЭДО ({domain})")
     robot = _ROBOT_SUBJECT.search(msg.subject)
     if robot and not ask:
@@ -258,7 +260,6 @@ def classify(
     if spam and not ask:
         return Verdict("spam", f"спам («{_short(spam.group(), 40)}»)")
     offer = _OFFER.search(f"{msg.subject}\n{body}")
-    strict_ask = asks_us(body, strict=True) or asks_us(msg.subject, strict=True)
     if offer and not strict_ask and not _ASK_OFFER.search(body):
         return Verdict("offer", f"предложение нам, а не запрос («{_short(offer.group(), 40)}»)")
 

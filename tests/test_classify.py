@@ -239,6 +239,11 @@ CASES: list[tuple[str, bytes, str]] = [
         "spam",
     ),
     ("procurement platform", mail("Извещение", sender="robot@b2b-center.ru"), "spam"),
+    (
+        "buyer at a robot's company",
+        mail("Просим выставить счёт на 200 коробов 600х400х400.", sender="zakupki@kontur.ru"),
+        "request",
+    ),
     ("casino", mail("Казино онлайн — бонус 200%!"), "spam"),
     ("pitch asks if we need", mail("Вам нужны опытные менеджеры? Кадровое агентство подберёт за 14 дней."), "offer"),
     (
