@@ -25,6 +25,8 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from inboxbot import nlp as nlpmod
 from inboxbot.attachments import attachment_texts
 from inboxbot.facts import Company, Evidence, Facts, Person, Region, Requisite
@@ -152,9 +154,21 @@ def _text_segments(
     return segs
 
 
+_ROBOT_SENDER = re.compile(r"^(?:no-?reply|do-?not-?reply|robot|mailer|notify|notification|forms?|site|web|wordpress|tilda|bitrix)\b", re.IGNORECASE)
+
+
+def _author(msg: ParsedMessage) -> Address | None:
+    """From, unless a website's robot sent the mail on a client's behalf (a web form):
+    then the Reply-To the form filled in."""
+    sender = msg.sender
+    if sender is not None and msg.reply_to and _ROBOT_SENDER.match(sender.email.partition("@")[0]):
+        return msg.reply_to[0]
+    return sender
+
+
 def client_view(msg: ParsedMessage, internal: Sequence[str], free: Sequence[str]) -> View:
     """Decide whose mail this is and cut it into segments."""
-    sender = msg.sender
+    sender = _author(msg)
     parts = split_text(msg.text, msg.subject)
     notes: list[str] = []
     is_internal = sender is not None and _domain_in(sender.domain, internal)
@@ -331,18 +345,24 @@ def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> tuple[tuple[int,
 # «Пельменная мануфактура, закупки.» — a company introducing itself without form or quotes.
 _INTRO = re.compile(
     r"(?:^|[.!]\s+)(?P<name>[А-ЯЁA-Z][\w-]+(?:\s+[\w-]+){0,3}),\s*(?:отдел\s+)?"
-    r"(?:закупк\w*|снабжени\w*|отдел\s+закупок|purchasing|procurement)\b",
-    re.MULTILINE,
+    r"(?:закупк\w*|снабжени\w*|отдел\s+закупок|purchasing|procurement)\b"
+    # A web form or a card: «Компания: Ромашка-Опт», "Company: Baltic Pack".
+    r"|^[ \t]*(?:компания|организация|наименование(?:\s+организации)?|название\s+компании|company)"
+    r"[ \t]*:[ \t]*(?P<label_name>[^\n,;:]{2,80}?)[ \t]*(?:[,;]|$)",
+    re.MULTILINE | re.IGNORECASE,
 )
 
 
 def _intro_orgs(seg: Segment) -> list[OrgMention]:
     result: list[OrgMention] = []
     for m in _INTRO.finditer(seg.body):
-        name = m.group("name")
-        if _is_person_name(name) or _GREETING_RE.match(name):
+        group = "name" if m.group("name") else "label_name"
+        name = m.group(group).strip()
+        if not name or _is_person_name(name) or _GREETING_RE.match(name) or any(ch in name for ch in "«»\"„“"):
+            continue  # quoted names and legal forms are found by the pipeline itself
+        if group == "name" and not name[0].isupper():
             continue
-        s = m.start("name") + seg.start
+        s = m.start(group) + seg.start
         result.append(OrgMention(name, s, s + len(name), None, name, False, "intro"))
     return result
 
@@ -724,8 +744,11 @@ class _Run:
         return out
 
     def _our_keys(self, founds: Sequence[Found]) -> set[str]:
-        """Name keys of our own company: given, or signed in our managers' quoted letters."""
+        """Name keys of our own company: given (a department name such as «ТД „Северный
+        Картон“, отдел продаж» gives its quoted name), or signed in our managers' quoted
+        letters."""
         keys = {name_key(n) for n in self.own_names}
+        keys.update(name_key(q) for n in self.own_names for q in nlpmod.quoted_cores(n))
         for f in founds:
             if f.segment.detail == "ours":
                 keys.update(name_key(o.core) for o in f.orgs)
@@ -740,7 +763,7 @@ class _Run:
         for f in founds:
             pairs = _pair_numbers(f, f.orgs)
             for oi, org in enumerate(f.orgs):
-                if name_key(org.core) in ours or name_key(org.text) in ours:
+                if name_key(org.core) in ours or name_key(org.text) in ours or self._like_our_domain(org.core):
                     continue
                 if not f.segment.own:
                     if org.source != "ner":
@@ -853,7 +876,7 @@ class _Run:
         name = client.name.strip().strip("\"'")
         if "@" in name or _is_person_name(name):
             return None
-        doc = nlpmod.analyse(name, ner=False, nlp=self.nlp)
+        doc = nlpmod.analyse(re.sub(r"\s+", " ", _DEPARTMENT_WORDS.sub(" ", name)).strip(), ner=False, nlp=self.nlp)
         orgs = nlpmod.org_mentions(doc)
         if orgs:
             org = orgs[0]
@@ -895,6 +918,19 @@ class _Run:
                 )
             )
         return tuple(result)
+
+    def _like_our_domain(self, core: str) -> bool:
+        """«Северный Картон» written by a client is us when our domain spells it
+        (severkarton.test): the name's Latin skeleton, spaces dropped, is within a typo or
+        two of the domain's first label. Only labels of 6+ letters, so no short word matches."""
+        squeezed = name_key(core).replace(" ", "")
+        if len(squeezed) < 6:
+            return False
+        for domain in self.internal:
+            label = domain.lower().lstrip("@").split(".")[0]
+            if len(label) >= 6 and fuzz.ratio(squeezed, label) >= 85:
+                return True
+        return False
 
     def _is_internal(self, addr: Address) -> bool:
         return _domain_in(addr.domain, self.internal)

@@ -205,6 +205,14 @@ _STOP_WORDS = frozenset(
 _INITIALS = re.compile(r"[ \t]+([А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?)[ \t]+([А-ЯЁ]\.[ \t]?[А-ЯЁ]\.?|[А-ЯЁ][а-яё]+[ \t]+[А-ЯЁ][а-яё]+(?:вич|вна|ична|чна|оглы|кызы))")
 
 
+# An unquoted name of a state or municipal institution: «МБДОУ детский сад № 5»,
+# «МБОУ СОШ № 12» — lower-case words allowed, up to punctuation or a verb.
+_PUBLIC_BARE = re.compile(
+    r"(?:[ \t]+(?!(?:просит|просим|направляет|сообщает|планирует|проводит|приглашает|г\.|ИНН|КПП)\b)"
+    r"(?:№[ \t]*\d+|[А-ЯЁа-яё][А-ЯЁа-яё-]*|\d+)){1,6}"
+)
+
+
 def _extend_name(text: str, start: int, anchor_end: int, form: str | None) -> tuple[int, str, bool] | None:
     """From a legal-form anchor, find where the name ends: (end, core name, quoted)."""
     if form == "ИП":
@@ -216,6 +224,10 @@ def _extend_name(text: str, start: int, anchor_end: int, form: str | None) -> tu
         q = match_quote(text, m.end())
         if q and q[1] and (q[1][0].isalnum()):
             return q[0], q[1], True
+    if is_public_form(form):
+        bare = _PUBLIC_BARE.match(text, anchor_end)
+        if bare:
+            return bare.end(), bare.group(0).strip(), False
     # Unquoted: capitalised words up to punctuation («ООО Ромашка, ИНН …»).
     end = anchor_end
     words: list[str] = []

@@ -545,6 +545,24 @@ def _cases() -> list[Case]:
         eml("Нужна плёнка. Позвоните: +7 916 123-45-03.\nНиколай", frm="nikolay1985@gmail.com"),
         region=None, country=None, core=None,
     )
+    add(
+        "client-names-us-in-text",
+        eml("Прошу ТД «Северный Картон» выставить счёт на скотч, 50 шт.\nЛариса", frm="larisa.opt@mail.ru"),
+        core=None, inn=None,
+    )
+    add(
+        "web-form-reply-to",
+        eml(
+            "Заявка с сайта\nИмя: Пётр Смирнов\nКомпания: Ромашка-Опт\nТелефон: +7 (8452) 20-30-40\nСообщение: нужны коробки 300 шт.",
+            frm="noreply@severkarton-site.test", headers=(("Reply-To", "Пётр Смирнов <smirnov@romashka-opt.ru>"),),
+        ),
+        client="smirnov@romashka-opt.ru", core="Ромашка-Опт", region="64",
+    )
+    add(
+        "public-unquoted-name",
+        eml("Добрый день! МБДОУ детский сад № 5 просит выставить счёт на коробки.\n\nЗаведующая\nПетрова А. А.\nИНН 7435009876", frm="ds5@mail.ru"),
+        core="детский сад № 5", legal_form="МБДОУ", public=True, inn="7435009876",
+    )
     return c
 
 
@@ -660,6 +678,12 @@ def test_never_raises_on_the_mime_corpus(extractor: Extractor) -> None:
     for path in files:
         facts = extractor.extract(parse(path.read_bytes()), internal_domains=INTERNAL)
         assert isinstance(facts, Facts)
+
+
+def test_own_company_names_are_never_the_sender(extractor: Extractor) -> None:
+    raw = eml("Просим ООО «Северный ветер» (это вы?) прислать КП.\nОлег", frm="oleg.k@mail.ru")
+    facts = extractor.extract(parse(raw), internal_domains=("nordwind.test",), own_company_names=("ООО «Северный ветер», отдел продаж",))
+    assert facts.company is None or facts.company.core != "Северный ветер"
 
 
 def test_module_level_helper_and_speed() -> None:
