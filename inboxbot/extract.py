@@ -22,11 +22,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from types import ModuleType
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from inboxbot import gazetteer
 from inboxbot import nlp as nlpmod
 from inboxbot.attachments import attachment_texts
 from inboxbot.facts import Company, Evidence, Facts, Person, Region, Requisite
@@ -38,12 +38,6 @@ from inboxbot.textparts import TextParts, parse_address, split_text
 
 log = logging.getLogger(__name__)
 
-try:  # the gazetteer is written alongside; without it regions come from requisites only
-    from inboxbot import gazetteer as _gazetteer
-
-    gazetteer: ModuleType | None = _gazetteer
-except ImportError:  # pragma: no cover - only while the module does not exist yet
-    gazetteer = None
 
 FREE_MAIL_DOMAINS: tuple[str, ...] = (
     "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "yandex.ru", "ya.ru",
@@ -518,15 +512,11 @@ def _phone_countries(text: str) -> list[tuple[str, int, int]]:
 
 
 def _region(code: str, how: str, evidence: Evidence | None, confidence: float) -> Region | None:
-    name, district = "", ""
-    if gazetteer is not None:
-        info = gazetteer.region_by_code(code)
-        if info is None:
-            return None
-        name, district = info.name, info.district
-    elif not code.isdigit() or code == "00":
+    """A region candidate, or None for a code that names no subject (00, 99 …)."""
+    info = gazetteer.region_by_code(code)
+    if info is None:
         return None
-    return Region(code=code, name=name, district=district, how=how, evidence=evidence, confidence=confidence)
+    return Region(code=code, name=info.name, district=info.district, how=how, evidence=evidence, confidence=confidence)
 
 
 # --- people -------------------------------------------------------------------------------
@@ -993,7 +983,7 @@ class _Run:
         votes: dict[str, float] = {}
         first_ev: dict[str, Evidence] = {}
         client = view.client
-        if client is not None and not _domain_in(client.domain, self.free) and gazetteer is not None:
+        if client is not None and not _domain_in(client.domain, self.free):
             code = gazetteer.country_by_domain(client.domain)
             if code and code != "RU":
                 votes[code] = votes.get(code, 0) + 2.0
@@ -1022,8 +1012,6 @@ class _Run:
         return code, first_ev.get(code)
 
     def _russian_evidence(self, founds: Sequence[Found], view: View) -> bool:
-        if gazetteer is None:
-            return False
         for f in self._own_texts(founds):
             if f.segment.source in ("quote",):
                 continue
@@ -1048,8 +1036,7 @@ class _Run:
                 r = _region(ogrn_region_code(cand.ogrn.value), "ogrn", self._evidence_of(cand.ogrn, self._found_of(founds, cand.ogrn) or f), 0.85)
                 if r:
                     regions.append(r)
-        if gazetteer is not None:
-            regions.extend(self._gazetteer_regions(view, founds))
+        regions.extend(self._gazetteer_regions(view, founds))
         # One candidate per (code, how), trust order kept.
         seen: set[tuple[str, str]] = set()
         unique: list[Region] = []
@@ -1060,7 +1047,6 @@ class _Run:
         return unique
 
     def _gazetteer_regions(self, view: View, founds: Sequence[Found]) -> list[Region]:
-        assert gazetteer is not None
         own = [f for f in self._own_texts(founds) if f.segment.source != "subject"]
         sig_like = [f for f in own if f.segment.sig or (f.segment.source == "attachment")]
         body_like = [f for f in own if not f.segment.sig and f.segment.source in ("body", "forwarded")]
