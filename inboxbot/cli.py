@@ -125,7 +125,7 @@ def explain(rules_path: Path, file: Path, as_json: bool) -> None:
 
     Example: inboxbot explain заявка.eml
     """
-    _replay(rules_path, [file], as_json, trail=True)
+    _replay(rules_path, [file], as_json, trail=True, first_only=True)
 
 
 @cli.command()
@@ -143,7 +143,7 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool) -> None:
     _replay(rules_path, list(paths), as_json, trail=False)
 
 
-def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool) -> None:
+def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, first_only: bool = False) -> None:
     from inboxbot.journal import Journal, MessageKey
     from inboxbot.mailsource import read_mail
     from inboxbot.pipeline import Pipeline
@@ -153,8 +153,12 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool) 
     rules = load_rules(rules_path)
     pipeline = Pipeline(rules)
     shares: dict[str, int] = {}
+    mails = list(read_mail(paths))
+    if first_only and len(mails) > 1:
+        click.echo(f"в файле {len(mails)} писем, объясняю первое; для всех — inboxbot replay", err=True)
+        mails = mails[:1]
     with Journal() as journal:
-        for index, stored in enumerate(read_mail(paths), start=1):
+        for index, stored in enumerate(mails, start=1):
             received = datetime.now(timezone.utc)
             outcome = pipeline.run(stored.raw, journal, received_at=received)
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision

@@ -55,6 +55,7 @@ class Pipeline:
             internal_domains=dept.internal_domains,
             shared_addresses=dept.shared_addresses,
             free_mail_domains=dept.free_mail_domains,
+            own_company_names=(dept.name,),
         )
 
     def run(self, raw: bytes, history: History, *, received_at: datetime | None = None) -> Outcome:
