@@ -308,26 +308,38 @@ class NameIndex:
 
     def __init__(self, entries: Iterable[tuple[int, int, str]]) -> None:
         """entries: (owner, kind, key) — owner is the caller's index of the client."""
-        owners: list[int] = []
-        kinds: list[int] = []
+        # Identical keys are stored once («ООО Альянс» and «АО Альянс» in ten regions are
+        # one key with many owners): blocking then picks distinct names, not copies.
+        key_ids: dict[str, int] = {}
         keys: list[str] = []
+        entry_key: list[int] = []
+        entry_owner: list[int] = []
+        entry_kind: list[int] = []
         vocab: dict[str, int] = {}
         post_tok: list[int] = []
         post_key: list[int] = []
         for owner, kind, key in entries:
-            kid = len(keys)
-            owners.append(owner)
-            kinds.append(kind)
-            keys.append(key)
-            for token in set(key.split()):
-                tid = vocab.setdefault(token, len(vocab))
-                post_tok.append(tid)
-                post_key.append(kid)
+            kid = key_ids.setdefault(key, len(keys))
+            if kid == len(keys):
+                keys.append(key)
+                for token in set(key.split()):
+                    tid = vocab.setdefault(token, len(vocab))
+                    post_tok.append(tid)
+                    post_key.append(kid)
+            entry_key.append(kid)
+            entry_owner.append(owner)
+            entry_kind.append(kind)
+        del key_ids
         self._keys = keys
         # Sorted-token and space-free forms of every key, built on the first exhaustive search.
         self._forms: tuple[list[str], list[str]] | None = None
-        self._owners = np.asarray(owners, dtype=np.int32)
-        self._kinds = np.asarray(kinds, dtype=np.int16)
+        # Owners and kinds of each key: CSR over entries sorted by key id.
+        by_key = np.asarray(entry_key, dtype=np.int32)
+        order = np.argsort(by_key, kind="stable")
+        self._owners = np.asarray(entry_owner, dtype=np.int32)[order]
+        self._kinds = np.asarray(entry_kind, dtype=np.int16)[order]
+        self._entry_offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(by_key, minlength=len(keys)), out=self._entry_offsets[1:])
         self._key_len = np.fromiter((len(k) for k in keys), dtype=np.int16, count=len(keys))
         self._vocab = vocab
         tok = np.asarray(post_tok, dtype=np.int32)
@@ -453,9 +465,11 @@ class NameIndex:
             return np.zeros(0, dtype=np.int32)
         spans: list[tuple[int, int, float]] = []
         for group in self._query_tokens(tokens):
-            for tid, sure in group.items():
-                start, end = int(self._offsets[tid]), int(self._offsets[tid + 1])
-                spans.append((start, end, sure * math.log1p(len(self._keys) / max(end - start, 1))))
+            # Rarity of the query token as a whole (all its stand-ins together), so that a
+            # rare misspelt neighbour never outweighs the token itself.
+            ranges = [(int(self._offsets[t]), int(self._offsets[t + 1]), sure) for t, sure in group.items()]
+            idf = math.log1p(len(self._keys) / max(sum(end - start for start, end, _ in ranges), 1))
+            spans.extend((start, end, sure * idf) for start, end, sure in ranges)
         spans.sort(key=lambda s: s[1] - s[0])  # rarest first: they discriminate
         lists: list[npt.NDArray[np.int32]] = []
         weights: list[npt.NDArray[np.float64]] = []
@@ -497,13 +511,13 @@ class NameIndex:
             if not len(kids):
                 return []
             scores = score_keys(key, [self._keys[k] for k in kids.tolist()], cutoff=threshold)
-        scores = scores - np.where(self._kinds[kids] == KIND_INNER, INNER_PENALTY, 0.0)
         keep = np.nonzero(scores >= threshold)[0]
         best: dict[int, Hit] = {}
         for i in keep.tolist():
             kid = int(kids[i])
-            owner = int(self._owners[kid])
-            value = float(scores[i])
-            if owner not in best or value > best[owner].score:
-                best[owner] = Hit(owner, int(self._kinds[kid]), value)
+            start, end = int(self._entry_offsets[kid]), int(self._entry_offsets[kid + 1])
+            for owner, kind in zip(self._owners[start:end].tolist(), self._kinds[start:end].tolist(), strict=True):
+                value = float(scores[i]) - (INNER_PENALTY if kind == KIND_INNER else 0.0)
+                if value >= threshold and (owner not in best or value > best[owner].score):
+                    best[owner] = Hit(owner, kind, value)
         return sorted(best.values(), key=lambda h: (-h.score, h.owner))
