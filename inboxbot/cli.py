@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -132,72 +131,104 @@ def explain(rules_path: Path, file: Path, as_json: bool) -> None:
 @_rules_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Одна строка JSON на письмо.")
+@click.option("--compare", "compare_with", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="Другие правила: показать, какие письма ушли бы иначе и как изменятся доли.")
 @_user_errors
-def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_with: Path | None) -> None:
     """Прогнать письма (папка .eml, mbox или Maildir) по правилам, как если бы они пришли по порядку.
 
     Переписки и очередь пула переходят от письма к письму; ничего не отправляется.
+    С --compare НОВЫЕ.toml — что изменится, если заменить правила (--rules) на новые.
 
     Example: inboxbot replay архив/ --json
     """
-    _replay(rules_path, list(paths), as_json, trail=False)
+    if compare_with is not None:
+        _compare(rules_path, compare_with, list(paths), as_json)
+    else:
+        _replay(rules_path, list(paths), as_json, trail=False)
 
 
 def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, first_only: bool = False) -> None:
-    from inboxbot.journal import Journal, MessageKey
     from inboxbot.mailsource import read_mail
     from inboxbot.pipeline import Pipeline
     from inboxbot.route import describe_company, describe_region
     from inboxbot.rules import load_rules
+    from inboxbot.whatif import Replayer, owner_of
 
     rules = load_rules(rules_path)
-    pipeline = Pipeline(rules)
+    replayer = Replayer(Pipeline(rules))
     shares: dict[str, int] = {}
     mails = list(read_mail(paths))
     if first_only and len(mails) > 1:
         click.echo(f"в файле {len(mails)} писем, объясняю первое; для всех — inboxbot replay", err=True)
         mails = mails[:1]
-    with Journal() as journal:
-        for index, stored in enumerate(mails, start=1):
-            received = datetime.now(timezone.utc)
-            outcome = pipeline.run(stored.raw, journal, received_at=received)
-            msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
-            journal.record_decision(
-                MessageKey("replay", 0, index),
-                message_id=msg.message_id,
-                has_message_id=msg.has_message_id,
-                content_hash=msg.content_hash,
-                sender=msg.sender.email if msg.sender else "",
-                subject=msg.subject,
-                sent_at=msg.date,
-                decision=decision,
-            )
-            if decision.owner and decision.action != "skip":
-                shares[decision.owner] = shares.get(decision.owner, 0) + 1
-            if as_json:
-                record = {
-                    "file": stored.label,
-                    "message_id": msg.message_id,
-                    "subject": msg.subject,
-                    "from": msg.sender.email if msg.sender else None,
-                    "action": decision.public_action,
-                    "owner": decision.owner,
-                    "rule": decision.rule,
-                    "base_rule": decision.base_rule,
-                    "base_owner": decision.base_owner,
-                    "reasons": list(decision.reasons),
-                    "company": describe_company(facts, decision, rules),
-                    "region": describe_region(facts, decision, rules),
-                }
-                if trail:
-                    record["trail"] = [
-                        {"rule": s.rule, "matched": s.matched, "detail": s.detail} for s in decision.trail
-                    ]
-                click.echo(json.dumps(record, ensure_ascii=False))
-            else:
-                _print_decision(stored.label, msg.subject, decision, rules, trail=trail)
-    if not as_json and len(shares) > 0 and not trail:
+    for stored in mails:
+        outcome = replayer.run(stored)
+        msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+        owner = owner_of(decision)
+        if owner:
+            shares[owner] = shares.get(owner, 0) + 1
+        if as_json:
+            record = {
+                "file": stored.label,
+                "message_id": msg.message_id,
+                "subject": msg.subject,
+                "from": msg.sender.email if msg.sender else None,
+                "action": decision.public_action,
+                "owner": decision.owner,
+                "rule": decision.rule,
+                "base_rule": decision.base_rule,
+                "base_owner": decision.base_owner,
+                "reasons": list(decision.reasons),
+                "company": describe_company(facts, decision, rules),
+                "region": describe_region(facts, decision, rules),
+            }
+            if trail:
+                record["trail"] = [{"rule": s.rule, "matched": s.matched, "detail": s.detail} for s in decision.trail]
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            _print_decision(stored.label, msg.subject, decision, rules, trail=trail)
+    if not as_json and shares and not trail:
         click.echo("\nДоля по менеджерам: " + ", ".join(f"{k} {v}" for k, v in sorted(shares.items())))
+
+
+def _compare(old_path: Path, new_path: Path, paths: list[Path], as_json: bool) -> None:
+    from inboxbot.mailsource import read_mail
+    from inboxbot.pipeline import Pipeline
+    from inboxbot.rules import load_rules
+    from inboxbot.whatif import compare, owner_of
+
+    old_rules, new_rules = load_rules(old_path), load_rules(new_path)
+    before = Pipeline(old_rules)
+    result = compare(read_mail(paths), before, Pipeline(new_rules, before.extractor))
+    if as_json:
+        for change in result.changes:
+            click.echo(json.dumps({
+                "file": change.label, "subject": change.subject,
+                "before": {"owner": owner_of(change.before), "action": change.before.public_action,
+                           "rule": change.before.rule, "reasons": list(change.before.reasons)},
+                "after": {"owner": owner_of(change.after), "action": change.after.public_action,
+                          "rule": change.after.rule, "reasons": list(change.after.reasons)},
+            }, ensure_ascii=False))
+        click.echo(json.dumps({"total": result.total, "changed": len(result.changes),
+                               "shares_before": result.shares_before, "shares_after": result.shares_after},
+                              ensure_ascii=False))
+        return
+    names = {**{m.id: m.name for m in old_rules.managers.values()}, **{m.id: m.name for m in new_rules.managers.values()}}
+
+    def who(decision: Any) -> str:
+        owner = owner_of(decision)
+        return names.get(owner, owner) if owner else "не пересылать"
+
+    click.echo(f"Писем: {result.total}; решение изменится у {len(result.changes)}.")
+    for change in result.changes:
+        click.echo(f"{change.label}: {who(change.before)} [{change.before.rule}] → {who(change.after)} [{change.after.rule}]")
+        click.echo(f"  тема: {change.subject}")
+        for reason in change.after.reasons:
+            click.echo(f"  • {reason}")
+    click.echo("\nДоля по менеджерам (было → станет):")
+    for owner in sorted(set(result.shares_before) | set(result.shares_after)):
+        click.echo(f"  {names.get(owner, owner)}: {result.shares_before.get(owner, 0)} → {result.shares_after.get(owner, 0)}")
 
 
 def _print_decision(label: str, subject: str, decision: Any, rules: Any, *, trail: bool) -> None:

@@ -78,3 +78,21 @@ def test_dump_config_masks_passwords() -> None:
     result = CliRunner().invoke(cli, ["dump-config"], env=env)
     assert result.exit_code == 0, result.output
     assert "s3cret-pass" not in result.output and "imap.example.ru" in result.output
+
+
+def test_replay_compare_lists_changed_decisions_and_shares(tmp_path: Path) -> None:
+    text = (REPO / "rules.toml").read_text(encoding="utf-8")
+    assert 'foreign = "smirnova"' in text
+    new_rules = tmp_path / "rules.toml"
+    new_rules.write_text(
+        text.replace('foreign = "smirnova"', 'foreign = "orlov"').replace('file = "demo/', f'file = "{REPO}/demo/'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["replay", "--rules", RULES, "--compare", str(new_rules), "--json", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    *changes, summary = lines
+    assert [c["file"] for c in changes] == ["018-tashkent-english-inquiry.eml"]
+    assert changes[0]["before"]["owner"] == "smirnova" and changes[0]["after"]["owner"] == "orlov"
+    assert summary["total"] == 30 and summary["changed"] == 1
+    assert summary["shares_after"]["orlov"] == summary["shares_before"]["orlov"] + 1
