@@ -112,6 +112,8 @@ class Worker:
         self.holder = RulesHolder(rules_path)
         self._pipeline_factory = pipeline_factory
         self.pipeline = pipeline_factory(self.holder.rules)
+        # Compiled once per rule set: compiling the templates costs more than routing a mail.
+        self.templates = Templates(self.holder.rules.templates_dir)
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self.failures = 0
@@ -130,6 +132,7 @@ class Worker:
         transient ActionError (SMTP down): the caller retries with backoff."""
         if self.holder.refresh():
             self.pipeline = self._pipeline_factory(self.holder.rules)
+            self.templates = Templates(self.holder.rules.templates_dir)
         report = PollReport()
         dept = self.rules.department
         with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
@@ -232,7 +235,7 @@ class Worker:
             owner=Recipient(owner.id, owner.name, owner.email),
             base_owner=Recipient(base.id, base.name, base.email) if base else None,
         )
-        templates = Templates(rules.templates_dir)
+        templates = self.templates
         forward = compose_forward(raw, msg, facts, decision, ctx, templates)
         smtp.send(forward, [owner.email])
         for manager_id in decision.notify:
