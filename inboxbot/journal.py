@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from inboxbot.decision import Decision
+from inboxbot.message import ParsedMessage
 
 # decided → forwarded → marked; skipped/quarantined end in marked too once the IMAP
 # mark is set. `state` is the last step that is known to have completed.
@@ -91,6 +92,7 @@ class Entry:
     id: int
     key: MessageKey
     message_id: str
+    content_hash: str
     state: str
     action: str | None
     owner: str | None
@@ -156,19 +158,17 @@ class Journal:
     def record_decision(
         self,
         key: MessageKey,
-        *,
-        message_id: str,
-        has_message_id: bool,
-        content_hash: str,
-        sender: str,
-        subject: str,
-        sent_at: datetime | None,
+        msg: ParsedMessage,
         decision: Decision,
+        *,
         details: Mapping[str, object] | None = None,
     ) -> Entry:
         """Store the decision for a message (state `decided`) and remember its thread.
         Recording the same key again keeps the first decision: a retry must act on
         what was decided, not decide anew (the round robin would move on)."""
+        message_id, has_message_id, content_hash = msg.message_id, msg.has_message_id, msg.content_hash
+        sender = msg.sender.email if msg.sender else ""
+        subject, sent_at = msg.subject, msg.date
         existing = self.entry(key)
         if existing is not None:
             return existing
@@ -350,6 +350,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         id=int(row["id"]),
         key=MessageKey(str(row["folder"]), int(row["uidvalidity"]), int(row["uid"])),
         message_id=str(row["message_id"]),
+        content_hash=str(row["content_hash"]),
         state=str(row["state"]),
         action=row["action"],
         owner=row["owner"],

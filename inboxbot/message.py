@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 
 import mailparser
 
@@ -239,11 +239,18 @@ def decode_header_value(value: object) -> str:
     """Decode RFC 2047 words; never raises."""
     if value is None:
         return ""
-    text = str(value)
     try:
-        return str(make_header(decode_header(text)))
+        # Raw 8-bit headers (no RFC 2047) arrive as "unknown-8bit" parts: decode those
+        # bytes ourselves, UTF-8 first, like the body text.
+        parts = decode_header(value if isinstance(value, Header) else str(value))
+        return "".join(
+            decode_text(chunk, None if charset in (None, "unknown-8bit") else charset)
+            if isinstance(chunk, bytes)
+            else chunk
+            for chunk, charset in parts
+        ).strip()
     except Exception:  # unknown charset or broken encoded-word: keep the raw text
-        return text
+        return str(value)
 
 
 def _get(msg: email.message.Message, name: str) -> str:
@@ -276,19 +283,29 @@ def _first_id(value: str) -> str:
 
 def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
     try:
-        values = msg.get_all(name) or []
+        values = [_unescape_8bit(v) for k, v in msg.raw_items() if k.lower() == name]
     except Exception:
         return ()
     # Split the raw header first and decode display names after: decoding first would let
     # an encoded name such as "=?utf-8?b?...?=" that decodes to "x, evil@host" inject an
     # address of the attacker's choosing.
     result: list[Address] = []
-    for display, addr in email.utils.getaddresses([str(v) for v in values]):
+    for display, addr in email.utils.getaddresses(values):
         addr = addr.strip().lower()
         if "@" not in addr or not _ADDR_RE.fullmatch(addr):
             continue
         result.append(Address(_one_line(decode_header_value(display)), addr))
     return tuple(result)
+
+
+def _unescape_8bit(value: object) -> str:
+    """A raw header value: its 8-bit bytes (kept as surrogates by the parser) decoded
+    like body text, RFC 2047 words left for later."""
+    text = str(value)
+    try:
+        return decode_text(text.encode("ascii", "surrogateescape"), None)
+    except UnicodeEncodeError:  # already real text (a str-built message)
+        return text
 
 
 def _first_address(msg: email.message.Message, name: str) -> Address | None:

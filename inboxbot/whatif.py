@@ -49,13 +49,8 @@ class Replayer:
         msg = outcome.msg
         self.journal.record_decision(
             MessageKey("replay", 0, self._count),
-            message_id=msg.message_id,
-            has_message_id=msg.has_message_id,
-            content_hash=msg.content_hash,
-            sender=msg.sender.email if msg.sender else "",
-            subject=msg.subject,
-            sent_at=msg.date,
-            decision=outcome.decision,
+            msg,
+            outcome.decision,
         )
         return outcome
 

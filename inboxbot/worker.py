@@ -165,13 +165,8 @@ class Worker:
                 decision = duplicate_of(copy.owner, msg.message_id)
             self.journal.record_decision(
                 key,
-                message_id=msg.message_id,
-                has_message_id=msg.has_message_id,
-                content_hash=msg.content_hash,
-                sender=msg.sender.email if msg.sender else "",
-                subject=msg.subject,
-                sent_at=msg.date,
-                decision=decision,
+                msg,
+                decision,
                 details=_details(facts),
             )
             state = DECIDED

@@ -54,13 +54,8 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
             decision = decide(msg, facts, rules, journal, received_at=received)
             journal.record_decision(
                 MessageKey("corpus", 1, index),
-                message_id=msg.message_id,
-                has_message_id=msg.has_message_id,
-                content_hash=msg.content_hash,
-                sender=msg.sender.email if msg.sender else "",
-                subject=msg.subject,
-                sent_at=msg.date,
-                decision=decision,
+                msg,
+                decision,
             )
             out.append(
                 (

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from inboxbot.decision import ClientRef, Decision, Step
+from inboxbot.message import parse
 from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, subject_key
 
 
@@ -17,17 +18,10 @@ def _decision(owner: str | None = "petrov", *, action: str = "forward", pool: st
     )
 
 
-def _record(journal: Journal, uid: int, message_id: str, decision: Decision, **kw: object) -> None:
-    journal.record_decision(
-        MessageKey("INBOX", 7, uid),
-        message_id=message_id,
-        has_message_id=True,
-        content_hash=kw.get("content_hash", f"hash-{uid}"),  # type: ignore[arg-type]
-        sender=str(kw.get("sender", "client@example.ru")),
-        subject=str(kw.get("subject", "Заявка")),
-        sent_at=None,
-        decision=decision,
-    )
+def _record(journal: Journal, uid: int, message_id: str, decision: Decision, *,
+            sender: str = "client@example.ru", subject: str = "Заявка", body: str = "") -> None:
+    raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n\r\n{body or uid}\r\n"
+    journal.record_decision(MessageKey("INBOX", 7, uid), parse(raw.encode()), decision)
 
 
 def test_lifecycle_is_recorded_step_by_step(tmp_path: Path) -> None:
@@ -91,12 +85,13 @@ def test_pool_history_and_counts() -> None:
 
 def test_find_copy_only_for_finished_messages() -> None:
     journal = Journal()
-    _record(journal, 1, "same@x", _decision("petrov"), content_hash="h1")
-    assert journal.find_copy("same@x", "h1", has_message_id=True) is None  # only decided
+    _record(journal, 1, "same@x", _decision("petrov"))
+    content_hash = journal.entry(MessageKey("INBOX", 7, 1)).content_hash  # type: ignore[union-attr]
+    assert journal.find_copy("same@x", content_hash, has_message_id=True) is None  # only decided
     journal.mark_forwarded(MessageKey("INBOX", 7, 1), "fwd@bot", "petrov", "territory")
     copy = journal.find_copy("same@x", "other-hash", has_message_id=True)
     assert copy is not None and copy.owner == "petrov"
-    assert journal.find_copy("x@y", "h1", has_message_id=False) is not None
+    assert journal.find_copy("x@y", content_hash, has_message_id=False) is not None
     assert journal.find_copy("x@y", "h2", has_message_id=False) is None
 
 

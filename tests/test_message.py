@@ -115,3 +115,11 @@ def test_encoded_display_name_cannot_smuggle_an_address() -> None:
     assert msg.sender is not None and msg.sender.email == "ivan@client.ru"
     assert [a.email for a in msg.reply_to] == ["ivan@client.ru"]
     assert "evil@attacker.test" in msg.sender.name  # kept as text, never as an address
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "cp1251"])
+def test_raw_8bit_headers_are_decoded(charset: str) -> None:
+    raw = "From: Иван Петров <ivan@client.ru>\r\nSubject: Коробки 40x30\r\n\r\nтело\r\n".encode(charset)
+    msg = parse(raw)
+    assert msg.subject == "Коробки 40x30"
+    assert msg.sender is not None and msg.sender.name == "Иван Петров"

@@ -30,11 +30,7 @@ def test_every_mail_of_the_mime_corpus_is_answered(pipeline: Pipeline) -> None:
             outcome = pipeline.run(stored.raw, journal)
             decision = outcome.decision
             assert decision.reasons, stored.label
-            journal.record_decision(
-                MessageKey("mime", 0, index), message_id=outcome.msg.message_id,
-                has_message_id=outcome.msg.has_message_id, content_hash=outcome.msg.content_hash,
-                sender="", subject=outcome.msg.subject, sent_at=outcome.msg.date, decision=decision,
-            )
+            journal.record_decision(MessageKey("mime", 0, index), outcome.msg, decision)
             outcomes[decision.public_action] += 1
             if decision.rule == QUARANTINE_RULE:
                 quarantined.append(f"{stored.label}: {decision.reasons[0]}")

@@ -108,13 +108,8 @@ def valid_inn(prefix: str) -> str:
 def record(journal: Journal, msg: ParsedMessage, decision: Decision) -> None:
     journal.record_decision(
         MessageKey("INBOX", 1, next(_ids)),
-        message_id=msg.message_id,
-        has_message_id=msg.has_message_id,
-        content_hash=msg.content_hash,
-        sender=msg.sender.email if msg.sender else "",
-        subject=msg.subject,
-        sent_at=msg.date,
-        decision=decision,
+        msg,
+        decision,
     )
 
 
