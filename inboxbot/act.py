@@ -57,7 +57,9 @@ SUBJECT_TAG = "[Заявка]"
 NO_SUBJECT = "(без темы)"
 QUOTE_CHARS = 1500
 ORIGINAL_FILENAME = "original.eml"
-TEMPLATE_NAMES = ("forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2")
+TEMPLATE_NAMES = (
+    "forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2", "rules_error.txt.j2",
+)
 
 # Headers are written by hand (see the module docstring), so the policy must not refold
 # them; everything else about it is policy.SMTP (CRLF line ends).
@@ -216,6 +218,7 @@ class Templates:
         ):
             self.render(f"{name}.txt.j2", **view)
             self.render(f"{name}.html.j2", **view)
+        self.render("rules_error.txt.j2", **rules_error_view("Образцов Иван", "rules.toml", ["пример"], "Отдел"))
 
 
 def _template_line(exc: BaseException, filename: str | None) -> int | None:
@@ -479,6 +482,35 @@ def compose_absence_notice(
     _put_ascii(out, "MIME-Version", "1.0")
     out.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     out.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return out
+
+
+def rules_error_view(head_name: str, rules_file: str, errors: Iterable[str], department: str,
+                     changed_at: datetime | None = None) -> dict[str, object]:
+    return {"head_name": head_name, "rules_file": rules_file, "errors": list(errors),
+            "department": department, "changed_at": changed_at or datetime.now(UTC)}
+
+
+def compose_rules_error(
+    ctx: ForwardContext, head: Recipient, rules_file: str, errors: str, templates: Templates,
+    *, now: datetime | None = None,
+) -> EmailMessage:
+    """Tells the sales head that an edited rules file was rejected, what to fix, and that
+    the last good rules keep running. One mail per distinct set of errors (its Message-ID
+    is derived from them, so a resend collapses)."""
+    lines = [line for line in errors.splitlines() if line.strip()]
+    view = rules_error_view(head.name, rules_file, lines, ctx.department, now)
+    digest = hashlib.sha256(errors.encode("utf-8")).hexdigest()[:32]
+    out = EmailMessage(policy=POLICY)
+    _put_address(out, "From", ctx.bot_address.email, _bot_name(ctx))
+    _put_address(out, "To", head.email, head.name)
+    _put_text(out, "Subject", f"Ошибка в правилах бота: {_clean(Path(rules_file).name, 120)} не принят")
+    _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
+    _put_ascii(out, "Message-ID", f"<rules.{digest}@{ctx.bot_address.domain}>")
+    _put_ascii(out, ctx.loop_header, "rules-error")
+    _put_ascii(out, "Auto-Submitted", "auto-generated")
+    _put_ascii(out, "MIME-Version", "1.0")
+    out.set_content(templates.render("rules_error.txt.j2", **view), subtype="plain", charset="utf-8", cte="base64")
     return out
 
 

@@ -23,15 +23,22 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-from inboxbot.act import ForwardContext, Recipient, Templates, compose_absence_notice, compose_forward
+from inboxbot.act import (
+    ForwardContext,
+    Recipient,
+    Templates,
+    compose_absence_notice,
+    compose_forward,
+    compose_rules_error,
+)
 from inboxbot.config import Settings
 from inboxbot.decision import Decision
-from inboxbot.errors import ActionError, FetchError, InboxbotError, RulesError
+from inboxbot.errors import ActionError, FetchError, RulesError
 from inboxbot.facts import Facts
 from inboxbot.fetch import Mailbox, RawMessage
 from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
 from inboxbot.message import Address, ParsedMessage
-from inboxbot.pipeline import Pipeline, duplicate_of, quarantine
+from inboxbot.pipeline import Pipeline, duplicate_of
 from inboxbot.rules import Rules, load_rules
 from inboxbot.smtp import SmtpSender
 
@@ -63,6 +70,8 @@ class RulesHolder:
         self.rules: Rules = load_rules(path)
         self._signature = self._current_signature()
         self.last_error: str | None = None
+        # A rejected edit the sales head has not been told about yet.
+        self.unreported_error: str | None = None
 
     def _watched(self) -> list[Path]:
         files = [self.path]
@@ -90,10 +99,11 @@ class RulesHolder:
         except RulesError as exc:
             if str(exc) != self.last_error:
                 log.error("правила не загружены, продолжаю по прежним: %s", exc)
+                self.unreported_error = str(exc)
             self.last_error = str(exc)
             return False
         self.rules = rules
-        self.last_error = None
+        self.last_error = self.unreported_error = None
         log.info("правила перечитаны: %s", self.path)
         return True
 
@@ -134,8 +144,10 @@ class Worker:
             self.pipeline = self._pipeline_factory(self.holder.rules)
             self.templates = Templates(self.holder.rules.templates_dir)
         report = PollReport()
-        dept = self.rules.department
         with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
+            if self.holder.unreported_error and self.settings.smtp:
+                self._tell_head(smtp, self.holder.unreported_error)
+                self.holder.unreported_error = None
             pending = box.pending_uids()
             if pending:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
@@ -143,13 +155,13 @@ class Worker:
                 if self._stop.is_set():
                     break
                 report.seen += 1
-                self._handle(box, smtp, raw, report, dept.bot_address)
+                self._handle(box, smtp, raw, report)
         return report
 
     def _smtp(self) -> SmtpSender | _NoSmtp:
         return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
 
-    def _handle(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, report: PollReport, bot: str) -> None:
+    def _handle(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, report: PollReport) -> None:
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         entry = self.journal.entry(key)
         if entry is not None and entry.decision is not None:
@@ -173,7 +185,7 @@ class Worker:
 
         if state == DECIDED and decision.forwards:
             try:
-                forward_id = self._forward(smtp, raw.raw, msg, facts, decision, bot)
+                forward_id = self._forward(smtp, raw.raw, msg, facts, decision)
             except ActionError as exc:
                 if not exc.permanent:
                     attempts = self.journal.record_failure(key, str(exc))
@@ -215,20 +227,36 @@ class Worker:
             decision.summary,
         )
 
+    def _context(self, owner: Recipient, base: Recipient | None = None) -> ForwardContext:
+        dept = self.rules.department
+        return ForwardContext(
+            department=dept.name,
+            bot_address=Address(dept.name, self.settings.bot_address or dept.bot_address),
+            loop_headers=dept.loop_headers,
+            owner=owner,
+            base_owner=base,
+        )
+
+    def _tell_head(self, smtp: SmtpSender | _NoSmtp, errors: str) -> None:
+        head = self.rules.managers.get(self.rules.department.head)
+        if head is None:
+            return
+        recipient = Recipient(head.id, head.name, head.email)
+        notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates)
+        smtp.send(notice, [head.email])
+        log.info("руководителю (%s) отправлено письмо об ошибке в правилах", head.email)
+
     def _forward(
-        self, smtp: SmtpSender | _NoSmtp, raw: bytes, msg: ParsedMessage, facts: Facts, decision: Decision, bot: str
+        self, smtp: SmtpSender | _NoSmtp, raw: bytes, msg: ParsedMessage, facts: Facts, decision: Decision
     ) -> str:
         rules = self.rules
         owner = rules.managers[decision.owner] if decision.owner in rules.managers else None
         if owner is None:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
         base = rules.managers.get(decision.base_owner) if decision.base_owner else None
-        ctx = ForwardContext(
-            department=rules.department.name,
-            bot_address=Address(rules.department.name, self.settings.bot_address or bot),
-            loop_headers=rules.department.loop_headers,
-            owner=Recipient(owner.id, owner.name, owner.email),
-            base_owner=Recipient(base.id, base.name, base.email) if base else None,
+        ctx = self._context(
+            Recipient(owner.id, owner.name, owner.email),
+            Recipient(base.id, base.name, base.email) if base else None,
         )
         templates = self.templates
         forward = compose_forward(raw, msg, facts, decision, ctx, templates)

@@ -136,3 +136,30 @@ def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettin
     report = worker.poll_once()
     assert report.seen == 1 and report.skipped == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules.write_text(text, encoding="utf-8")
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")
+    worker = Worker(settings, rules, journal)
+    rules.write_text(text.replace('head = "volkov"', 'head = "volkof"'), encoding="utf-8")
+    deliver(imap_inbox, sample("006"))
+
+    report = worker.poll_once()
+    assert report.forwarded == 1  # routed by the last good rules
+    to_head = [m for m in smtp_server.messages if m.rcpt_tos == ("a.volkov@severkarton.test",)]
+    assert len(to_head) == 1
+    notice = email.message_from_bytes(to_head[0].raw, policy=policy.default)
+    body = notice.get_body(("plain",)).get_content()
+    assert "volkof" in body and "строка" in body and "по прежним правилам" in body
+
+    worker.poll_once()  # the same error is not reported twice
+    assert len([m for m in smtp_server.messages if m.rcpt_tos == ("a.volkov@severkarton.test",)]) == 1
+    rules.write_text(text.replace('foreign = "smirnova"', 'foreign = "orlov"'), encoding="utf-8")
+    worker.poll_once()
+    assert worker.rules.territory.foreign == "orlov" and worker.holder.last_error is None
