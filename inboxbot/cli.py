@@ -79,7 +79,10 @@ def run(rules_path: Path, once: bool) -> None:
     with Journal(settings.journal) as journal:
         worker = Worker(settings, rules_path, journal)
         if once:
-            report = worker.poll_once()
+            try:
+                report = worker.poll_once()
+            finally:
+                worker.close()
             click.echo(
                 f"Обработано писем: {report.seen}; переслано: {report.forwarded}, помечено: {report.tagged}, "
                 f"пропущено: {report.skipped}, на ручной разбор: {report.triaged}"

@@ -114,9 +114,12 @@ def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
         with Journal(settings.journal) as journal:
             started = time.monotonic()
             worker = Worker(settings, rules_path, journal)
-            report = worker.poll_once()
-            elapsed = time.monotonic() - started
-            again = worker.poll_once()
+            try:
+                report = worker.poll_once()
+                elapsed = time.monotonic() - started
+                again = worker.poll_once()
+            finally:
+                worker.close()
         _print_table(report, worker)
         click.echo()
         click.echo(

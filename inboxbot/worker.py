@@ -14,6 +14,7 @@ mail is never looked at again, even with the journal lost.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -38,7 +39,7 @@ from inboxbot.facts import Facts
 from inboxbot.fetch import Mailbox, RawMessage
 from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
 from inboxbot.message import Address, ParsedMessage
-from inboxbot.pipeline import Pipeline, duplicate_of
+from inboxbot.pipeline import Pipeline, Prepared, duplicate_of
 from inboxbot.rules import Rules, load_rules
 from inboxbot.smtp import SmtpSender
 
@@ -115,18 +116,26 @@ class Worker:
         rules_path: Path,
         journal: Journal,
         *,
-        pipeline_factory: Callable[[Rules], Pipeline] = Pipeline,
+        pipeline_factory: Callable[[Rules], Pipeline] | None = None,
+        processes: int | None = None,
     ) -> None:
         self.settings = settings
         self.journal = journal
         self.holder = RulesHolder(rules_path)
-        self._pipeline_factory = pipeline_factory
-        self.pipeline = pipeline_factory(self.holder.rules)
+        # Both cores for extraction of a backlog by default (the main process does I/O).
+        self.processes = min(2, os.cpu_count() or 1) if processes is None else processes
+        self._pipeline_factory = pipeline_factory or self._new_pipeline
+        self.pipeline = self._pipeline_factory(self.holder.rules)
         # Compiled once per rule set: compiling the templates costs more than routing a mail.
         self.templates = Templates(self.holder.rules.templates_dir)
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self.failures = 0
+
+    def _new_pipeline(self, rules: Rules) -> Pipeline:
+        # The NLP models outlive a rules reload: only the rules change.
+        current = getattr(self, "pipeline", None)
+        return Pipeline(rules, current.extractor if current else None, processes=self.processes)
 
     @property
     def rules(self) -> Rules:
@@ -135,12 +144,17 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
 
+    def close(self) -> None:
+        """Stop the extraction processes, if any were started."""
+        self.pipeline.close()
+
     # -- one poll ------------------------------------------------------------
 
     def poll_once(self) -> PollReport:
         """Handle every pending message once. Raises FetchError (mailbox down) or a
         transient ActionError (SMTP down): the caller retries with backoff."""
         if self.holder.refresh():
+            self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
             self.templates = Templates(self.holder.rules.templates_dir)
         report = PollReport()
@@ -151,26 +165,44 @@ class Worker:
             pending = box.pending_uids()
             if pending:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
+            batch: list[RawMessage] = []
             for raw in box.fetch(pending):
+                batch.append(raw)
+                if len(batch) >= self.settings.batch_size:
+                    self._handle_batch(box, smtp, batch, report)
+                    batch = []
                 if self._stop.is_set():
                     break
-                report.seen += 1
-                self._handle(box, smtp, raw, report)
+            if batch and not self._stop.is_set():
+                self._handle_batch(box, smtp, batch, report)
         return report
+
+    def _handle_batch(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, batch: list[RawMessage], report: PollReport) -> None:
+        # Parsing and extraction of the batch may run in parallel; the handling itself
+        # (decide, forward, mark) stays one message at a time, in order.
+        for raw, prepared in zip(batch, self.pipeline.prepare_many([r.raw for r in batch])):
+            if self._stop.is_set():
+                break
+            report.seen += 1
+            self._handle(box, smtp, raw, prepared, report)
 
     def _smtp(self) -> SmtpSender | _NoSmtp:
         return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
 
-    def _handle(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, report: PollReport) -> None:
+    def _handle(
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, prepared: Prepared, report: PollReport
+    ) -> None:
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         entry = self.journal.entry(key)
         if entry is not None and entry.decision is not None:
+            # Journalled before a crash: act on the stored decision, never decide anew (the
+            # round robin would move on); the facts only feed the forward's text.
             decision = Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
-            msg, facts = self.pipeline.refacts(raw.raw)
+            msg, facts = prepared.msg, prepared.facts
             report.finished += 1
             state = entry.state
         else:
-            outcome = self.pipeline.run(raw.raw, self.journal, received_at=datetime.now(timezone.utc))
+            outcome = self.pipeline.decide(prepared, self.journal, received_at=datetime.now(timezone.utc))
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
             copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
             if copy is not None:
@@ -329,6 +361,7 @@ class Worker:
                 pass
         finally:
             scheduler.shutdown(wait=True)
+            self.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("inboxbot остановлен")
