@@ -36,6 +36,7 @@ from inboxbot.config import Settings
 from inboxbot.decision import Decision
 from inboxbot.errors import ActionError, FetchError, RulesError
 from inboxbot.facts import Facts
+from inboxbot.failpoints import failpoint
 from inboxbot.fetch import Mailbox, RawMessage
 from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
 from inboxbot.message import Address, ParsedMessage
@@ -213,23 +214,25 @@ class Worker:
                 decision,
                 details=_details(facts),
             )
+            failpoint("after_decide")
             state = DECIDED
 
         if state == DECIDED and decision.forwards:
+            failpoint("before_smtp")
             try:
                 forward_id = self._forward(smtp, raw.raw, msg, facts, decision)
             except ActionError as exc:
-                if not exc.permanent:
-                    attempts = self.journal.record_failure(key, str(exc))
-                    if attempts < MAX_ATTEMPTS:
-                        raise
-                self.journal.record_failure(key, str(exc))
+                attempts = self.journal.record_failure(key, str(exc))
+                if not exc.permanent and attempts < MAX_ATTEMPTS:
+                    raise
                 log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", raw.uid, exc)
                 box.mark_triage(raw.uid)
                 self.journal.mark_done(key)
                 report.triaged += 1
                 return
+            failpoint("after_smtp")
             self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule)
+            failpoint("after_forwarded")
             state = FORWARDED
 
         if state in (DECIDED, FORWARDED):
@@ -244,11 +247,12 @@ class Worker:
                     report.skipped += 1
                 else:
                     report.tagged += 1
+            failpoint("after_mark")
             self.journal.mark_done(key)
         elif state == MARKED:
             # The journal says marked but the server still lists it: the mark did not stick
             # (a server that drops keywords, or a human removed it). Mark again, never resend.
-            box.mark_handled(raw.uid, decision.owner)
+            box.mark_handled(raw.uid, decision.owner if decision.action != "skip" else None)
         report.handled.append((raw, decision))
         log.info(
             "uid %s %s → %s [%s] %s",
