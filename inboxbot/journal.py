@@ -12,6 +12,8 @@ point leaves a state the next run can finish from (see worker.py).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from inboxbot.decision import Decision
 from inboxbot.message import ParsedMessage
+
+log = logging.getLogger(__name__)
 
 # decided → forwarded → marked; skipped/quarantined end in marked too once the IMAP
 # mark is set. `state` is the last step that is known to have completed.
@@ -112,13 +116,32 @@ class Journal:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a step reported done survives power loss, not just a crash.
-            self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            # A damaged journal must not stop the bot: the IMAP marks say what was handled,
+            # so a fresh journal loses only reasons and history. The old file is kept.
+            aside = f"{self.path}.corrupt-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+            log.error("журнал %s повреждён (%s): сохранён как %s, начат новый", self.path, exc, aside)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    os.replace(self.path + suffix, aside + suffix)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            if self.path != ":memory:":
+                db.execute("PRAGMA journal_mode=WAL")
+                # FULL: a step reported done survives power loss, not just a crash.
+                db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            db.execute("SELECT COUNT(*) FROM messages").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         with self._lock:

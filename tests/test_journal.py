@@ -105,3 +105,13 @@ def test_failures_are_counted_and_summarised() -> None:
     assert summary["total"] == 1
     assert summary["owners"] == {"petrov": 1}
     assert summary["failing"][0]["attempts"] == 2  # type: ignore[index]
+
+
+def test_a_corrupt_journal_is_set_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with Journal(path) as journal:
+        _record(journal, 1, "a@x", _decision())
+        assert journal.entry(MessageKey("INBOX", 7, 1)) is not None
+    kept = list(tmp_path.glob("journal.sqlite.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not a database")
