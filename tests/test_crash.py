@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from email import policy
@@ -21,23 +20,15 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from samples import REPO, deliver, pending, sample
 from servers import SmtpCatcher, free_port
 
 from inboxbot.config import ServerSettings
 from inboxbot.failpoints import POINTS
-from inboxbot.fetch import Mailbox
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 INBOXBOT = Path(sys.executable).with_name("inboxbot")
 REQUESTS = ("001", "006", "019")  # forwarded
 NOT_REQUESTS = ("015",)  # an auto-reply
-
-
-def sample(prefix: str) -> bytes:
-    found = sorted(CORPUS.glob(f"{prefix}-*.eml"))
-    assert found, f"sample {prefix} missing in {CORPUS}"
-    return found[0].read_bytes()
 
 
 def message_id(raw: bytes) -> str:
@@ -74,22 +65,11 @@ def forwards_by_original(raws: list[bytes]) -> dict[str, set[str]]:
     return found
 
 
-def pending(imap: ServerSettings) -> list[int]:
-    with Mailbox(imap) as box:
-        return box.pending_uids()
-
-
-def deliver(imap: ServerSettings, raws: list[bytes]) -> None:
-    with Mailbox(imap) as box:
-        for raw in raws:
-            box.append(raw)
-
-
 @pytest.mark.parametrize("point", POINTS)
 def test_kill_at_each_step_then_restart(point: str, imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
                                         tmp_path: Path) -> None:
     mails = [sample(p) for p in (*REQUESTS, *NOT_REQUESTS)]
-    deliver(imap_inbox, mails)
+    deliver(imap_inbox, *mails)
     journal = tmp_path / "journal.sqlite"
 
     crashed = run_worker(worker_env(imap_inbox, smtp_server.port, journal, f"{point}:2"))
@@ -143,7 +123,7 @@ def holding_smtp() -> Iterator[tuple[_HoldingSink, int]]:
 def test_kill_inside_the_smtp_transaction(imap_inbox: ServerSettings, holding_smtp: tuple[_HoldingSink, int],
                                           tmp_path: Path) -> None:
     handler, port = holding_smtp
-    deliver(imap_inbox, [sample(p) for p in REQUESTS])
+    deliver(imap_inbox, *(sample(p) for p in REQUESTS))
     journal = tmp_path / "journal.sqlite"
     proc = subprocess.Popen(
         [str(INBOXBOT), "run", "--once", "--rules", str(REPO / "rules.toml")],
@@ -182,7 +162,7 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
                                                       tmp_path: Path) -> None:
     rng = random.Random(20261122)
     mails, requests = varied_backlog(200, rng)
-    deliver(imap_inbox, mails)
+    deliver(imap_inbox, *mails)
     journal = tmp_path / "journal.sqlite"
     env = worker_env(imap_inbox, smtp_server.port, journal)
     kills = 0

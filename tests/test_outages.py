@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from samples import RULES, deliver, sample
 from servers import SmtpCatcher, free_port
 
 from inboxbot.config import ServerSettings, Settings
@@ -15,27 +16,11 @@ from inboxbot.fetch import Mailbox
 from inboxbot.journal import Journal
 from inboxbot.worker import Worker
 
-REPO = Path(__file__).resolve().parents[1]
-RULES = REPO / "rules.toml"
-CORPUS = REPO.parent / "shared" / "corpus"
-
-
-def sample(prefix: str) -> bytes:
-    found = sorted(CORPUS.glob(f"{prefix}-*.eml"))
-    assert found, f"sample {prefix} missing in {CORPUS}"
-    return found[0].read_bytes()
-
 
 def worker(imap: ServerSettings, smtp: ServerSettings, journal: Journal, folder: str = "INBOX") -> Worker:
     settings = Settings(imap=imap, smtp=smtp, folder=folder, journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     return Worker(settings, RULES, journal)
-
-
-def deliver(imap: ServerSettings, raws: list[bytes]) -> None:
-    with Mailbox(imap) as box:
-        for raw in raws:
-            box.append(raw)
 
 
 def test_login_refused_is_retried_with_growing_backoff(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
@@ -54,7 +39,7 @@ def test_login_refused_is_retried_with_growing_backoff(imap_inbox: ServerSetting
 
 
 def test_imap_down_then_back(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path) -> None:
-    deliver(imap_inbox, [sample("001")])
+    deliver(imap_inbox, sample("001"))
     with Journal(tmp_path / "j.sqlite") as journal:
         down = worker(dataclasses.replace(imap_inbox, port=free_port()), smtp_server.settings(), journal)
         down.guarded_poll()
@@ -66,7 +51,7 @@ def test_imap_down_then_back(imap_inbox: ServerSettings, smtp_server: SmtpCatche
 
 def test_smtp_down_for_a_while_then_the_mail_goes_out_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
                                                            tmp_path: Path) -> None:
-    deliver(imap_inbox, [sample("001"), sample("006")])
+    deliver(imap_inbox, sample("001"), sample("006"))
     closed = ServerSettings(host="127.0.0.1", port=free_port(), tls="none", user="", password="")
     with Journal(tmp_path / "j.sqlite") as journal:
         down = worker(imap_inbox, closed, journal)
@@ -110,7 +95,7 @@ def test_folder_recreated_new_uidvalidity_nothing_reforwarded(imap_inbox: Server
 
 def test_journal_deleted_marked_mail_is_not_reforwarded(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
                                                         tmp_path: Path) -> None:
-    deliver(imap_inbox, [sample("001"), sample("006")])
+    deliver(imap_inbox, sample("001"), sample("006"))
     path = tmp_path / "j.sqlite"
     with Journal(path) as journal:
         worker(imap_inbox, smtp_server.settings(), journal).poll_once()

@@ -8,34 +8,13 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from samples import REPO, RULES, deliver, pending, sample
 from servers import SmtpCatcher
 
 from inboxbot.act import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.fetch import Mailbox
 from inboxbot.journal import MARKED, Journal, MessageKey
 from inboxbot.worker import Worker
-
-REPO = Path(__file__).resolve().parents[1]
-RULES = REPO / "rules.toml"
-CORPUS = REPO.parent / "shared" / "corpus"
-
-
-def sample(prefix: str) -> bytes:
-    found = sorted(CORPUS.glob(f"{prefix}-*.eml"))
-    assert found, f"sample {prefix} missing in {CORPUS}"
-    return found[0].read_bytes()
-
-
-def deliver(imap: ServerSettings, *raws: bytes) -> None:
-    with Mailbox(imap) as box:
-        for raw in raws:
-            box.append(raw)
-
-
-def pending(imap: ServerSettings) -> list[int]:
-    with Mailbox(imap) as box:
-        return box.pending_uids()
 
 
 def flags_of(imap: ServerSettings) -> dict[int, tuple[str, ...]]:
