@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from inboxbot.message import Attachment, decode_text
 
 log = logging.getLogger(__name__)
+# pypdf warns on stderr about every sloppy PDF it still reads («EOF marker not found»);
+# a file it cannot read becomes a note on the mail instead.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # A source larger than this is not parsed: requisites cards are small, and a 50 MB scan
 # would cost seconds per mail for nothing.

@@ -317,5 +317,36 @@ def dump_config() -> None:
     click.echo(json.dumps(settings.masked(), ensure_ascii=False, indent=2))
 
 
+@cli.command()
+@_rules_option
+@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Итог и промахи как JSON.")
+@_user_errors
+def score(rules_path: Path, folder: Path, as_json: bool) -> None:
+    """Точность и полнота извлечения (ИНН, компания, регион) на размеченной папке.
+
+    В папке — письма .eml и labels.json в формате ../shared/corpus; свои домены и
+    название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
+
+    Example: inboxbot score ../shared/corpus
+    """
+    from inboxbot.pipeline import ExtractParams
+    from inboxbot.rules import load_rules
+    from inboxbot.scoring import format_report, score_folder
+
+    params = ExtractParams.of(load_rules(rules_path))
+    report = score_folder(
+        folder,
+        internal_domains=params.internal_domains,
+        shared_addresses=params.shared_addresses,
+        free_mail_domains=params.free_mail_domains,
+        own_company_names=params.own_company_names,
+    )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(report))
+
+
 def main() -> None:
     cli()

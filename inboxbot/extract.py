@@ -405,8 +405,12 @@ def _pair_numbers(found: Found, orgs: Sequence[OrgMention]) -> dict[int, int]:
     return result
 
 
-_REQ_CARD = re.compile(r"реквизит|карточк|card|details|анкет", re.IGNORECASE)
-_REQ_IN_ATTACHMENT = re.compile(r"(?:реквизит\w*|карточк\w*)[^.\n]{0,40}(?:во?\s+вложени|прилага|приложени|прикрепл)", re.IGNORECASE)
+_REQ_CARD = re.compile(r"реквизит|карточк|card|details|анкет|rekv|requisit|kartochk", re.IGNORECASE)
+_REQ_IN_ATTACHMENT = re.compile(
+    r"(?:реквизит\w*|карточк\w*)[^.\n]{0,40}(?:во?\s+вложени|прилага|приложени|прикрепл|в\s+файле)"
+    r"|(?:во?\s+вложени\w*|прилага\w*|в\s+файле)[^.\n]{0,20}(?:реквизит|карточк)",
+    re.IGNORECASE,
+)
 
 
 def _merge_same(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -229,7 +229,9 @@ def _first_marker(text: str, start: int, end: int, *, forward_subject: bool) -> 
         found.append((m.start(), "forward", _skip_header_lines(text, m.end(), end)))
         break
     for m in _ORIGINAL_MARKER.finditer(text, start, end):
-        found.append((m.start(), "quote", _skip_header_lines(text, m.end(), end)))
+        # Outlook forwards ("FW: …") with the same "-----Original Message-----" line it
+        # quotes replies with: the subject tells them apart, as for its header block.
+        found.append((m.start(), "forward" if forward_subject else "quote", _skip_header_lines(text, m.end(), end)))
         break
     block = _outlook_block(text, start, end)
     if block:
