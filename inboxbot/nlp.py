@@ -420,7 +420,12 @@ _FOREIGN_CONTEXT = re.compile(
     r"\bРК\b(?=.{0,20}(?:БИН|ИИН))",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"(?<![\d\w/.,-])(\d{9,15})(?![\d\w]|[.,]\d|-\d)|(?<![\d\w])(\d{4}[\dA-Z]{2}\d{3})(?![\d\w])")
+# A number glued to its label («ИНН7707083893») counts too; any other letter before it
+# makes it part of a code (an article, a tracking id).
+_GLUED = r"(?<=ИНН)|(?<=Инн)|(?<=КПП)|(?<=ОГРН)|(?<=INN)|(?<=KPP)"
+_NUMBER = re.compile(
+    rf"(?:(?<![\d\w/.,-])|{_GLUED})(\d{{9,15}})(?![\d\w]|[.,]\d|-\d)|(?:(?<![\d\w])|{_GLUED})(\d{{4}}[\dA-Z]{{2}}\d{{3}})(?![\d\w])"
+)
 _PAIR = re.compile(
     r"(?P<label>ИНН\s*/\s*КПП|INN\s*/\s*KPP)[\s:.№-]*(?P<inn>\d{10}|\d{12})\s*/\s*(?P<kpp>\d{4}[\dA-Z]{2}\d{3})(?!\d)",
     re.IGNORECASE,
