@@ -2,7 +2,16 @@
 
 `INBOXBOT_FAILPOINT=after_smtp` kills the process the first time the worker passes
 that point; `after_smtp:3` the third time. Unset (always, in production), a failpoint
-is one dictionary look-up.
+is one environment look-up and nothing else.
+
+The points, in the order the worker passes them for one message (see worker.py):
+
+    after_fetch      a message was fetched, nothing decided yet
+    after_decide     the decision is journalled (`decided`)
+    before_smtp      about to open the SMTP transaction of the forward
+    after_smtp       the SMTP server accepted the forward; not yet journalled
+    after_forwarded  `forwarded` is journalled; the IMAP mark is not set yet
+    after_mark       the IMAP mark is set; `marked` is not journalled yet
 """
 
 from __future__ import annotations
@@ -10,15 +19,21 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
+ENV = "INBOXBOT_FAILPOINT"
+POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
 _hits: dict[str, int] = {}
 
 
 def failpoint(name: str) -> None:
-    spec = os.environ.get("INBOXBOT_FAILPOINT")
+    """SIGKILL this process when INBOXBOT_FAILPOINT names `name` (on its N-th hit with
+    `name:N`). A kill, not an exception: no `finally`, no atexit, no flushed buffers."""
+    spec = os.environ.get(ENV)
     if not spec:
         return
     point, _, nth = spec.partition(":")
+    if point not in POINTS or not (nth or "1").isdigit():
+        # A typo would otherwise make a crash test pass without ever crashing.
+        raise ValueError(f"{ENV}={spec!r}: expected POINT or POINT:N, POINT one of {', '.join(POINTS)}")
     if point != name:
         return
     _hits[name] = _hits.get(name, 0) + 1

@@ -7,6 +7,9 @@ the same way wherever it comes from.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -86,7 +89,21 @@ _child: tuple[Extractor, ExtractParams] | None = None
 
 def _child_init(params: ExtractParams) -> None:
     global _child
+    # Before the models load: a parent killed meanwhile must not leave us behind either.
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     _child = (Extractor(), params)
+
+
+def _exit_with_parent() -> None:
+    """End this child when the worker that started it is gone. After a kill -9 of the
+    worker nobody shuts the pool down, and a child blocked on its task queue never sees
+    EOF (it holds both ends of the queue's pipe): it would live on, with its NLP models
+    in memory, after every crash. The parent's sentinel pipe closes when the parent dies."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    parent.join()
+    os._exit(0)
 
 
 def _child_prepare(raw: bytes) -> Prepared:

@@ -168,6 +168,7 @@ class Worker:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
             batch: list[RawMessage] = []
             for raw in box.fetch(pending):
+                failpoint("after_fetch")
                 batch.append(raw)
                 if len(batch) >= self.settings.batch_size:
                     self._handle_batch(box, smtp, batch, report)
