@@ -122,6 +122,8 @@ class Journal:
             # A damaged journal must not stop the bot: the IMAP marks say what was handled,
             # so a fresh journal loses only reasons and history. The old file is kept.
             aside = f"{self.path}.corrupt-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+            if os.path.exists(aside):  # damaged twice within a second: keep both
+                aside += f"-{os.getpid()}-{id(self):x}"
             log.error("журнал %s повреждён (%s): сохранён как %s, начат новый", self.path, exc, aside)
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(self.path + suffix):
@@ -136,6 +138,13 @@ class Journal:
                 db.execute("PRAGMA journal_mode=WAL")
                 # FULL: a step reported done survives power loss, not just a crash.
                 db.execute("PRAGMA synchronous=FULL")
+                # A file that opens can still have damaged pages (a torn write, garbage
+                # over the middle): without this check they surface later as "database
+                # disk image is malformed" in the middle of a poll, on every poll.
+                problems = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
+                if problems != ["ok"]:
+                    first = " ".join(problems[0].split("\n")[:2])
+                    raise sqlite3.DatabaseError(f"quick_check: {first[:200]}")
             db.executescript(_SCHEMA)
             db.execute("SELECT COUNT(*) FROM messages").fetchone()
         except sqlite3.DatabaseError:
@@ -244,8 +253,10 @@ class Journal:
             self._remember_thread(forward_id, owner, rule, now)
             self._db.execute("COMMIT")
 
-    def mark_done(self, key: MessageKey) -> None:
-        self._update(key, state=MARKED, error=None)
+    def mark_done(self, key: MessageKey, *, error: str | None = None) -> None:
+        """The IMAP mark is set. `error`: why the mail went to manual triage instead of
+        its owner; it stays in the journal for the human who picks the mail up."""
+        self._update(key, state=MARKED, error=error)
 
     def record_failure(self, key: MessageKey, error: str) -> int:
         """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count."""

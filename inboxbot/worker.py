@@ -228,7 +228,7 @@ class Worker:
                     raise
                 log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", raw.uid, exc)
                 box.mark_triage(raw.uid)
-                self.journal.mark_done(key)
+                self.journal.mark_done(key, error=str(exc))  # the reason stays for the human
                 report.triaged += 1
                 return
             failpoint("after_smtp")
