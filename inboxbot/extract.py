@@ -1060,19 +1060,24 @@ class _Run:
                 if ph.region_code:
                     phones.append((ph, f))
         phone_codes = {ph.region_code for ph, _ in phones}
+        # One scan per text: the address pass and the prose pass read the same places.
+        places = {id(f): gazetteer.find_places(f.segment.body) for f in sig_like + body_like}
+
+        def place_region(f: Found, place: Any, how: str, confidence: float) -> Region | None:
+            if self._place_in_other_context(f, place.start):
+                return None
+            code = self._resolve_place(place.region_codes, phone_codes)
+            if code is None:
+                return None
+            ev = f.segment.evidence(place.start + f.segment.start, place.end + f.segment.start)
+            return _region(code, how, ev, confidence)
+
         addr: list[Region] = []
         for f in sig_like + body_like:
-            for place in gazetteer.find_places(f.segment.body):
+            for place in places[id(f)]:
                 if not (place.in_address or f.segment.sig or f.segment.source == "attachment"):
                     continue
-                if self._place_in_other_context(f, place.start):
-                    continue
-                code = self._resolve_place(place.region_codes, phone_codes)
-                if code is None:
-                    continue
-                ev = f.segment.evidence(place.start + f.segment.start, place.end + f.segment.start)
-                how = "address" if place.in_address else "city"
-                r = _region(code, how, ev, 0.8 if place.in_address else 0.7)
+                r = place_region(f, place, "address" if place.in_address else "city", 0.8 if place.in_address else 0.7)
                 if r:
                     addr.append(r)
         phone_regions: list[Region] = []
@@ -1083,16 +1088,10 @@ class _Run:
                 phone_regions.append(r)
         city: list[Region] = []
         for f in body_like:
-            for place in gazetteer.find_places(f.segment.body):
+            for place in places[id(f)]:
                 if place.in_address:
                     continue
-                if self._place_in_other_context(f, place.start):
-                    continue
-                code = self._resolve_place(place.region_codes, phone_codes)
-                if code is None:
-                    continue
-                ev = f.segment.evidence(place.start + f.segment.start, place.end + f.segment.start)
-                r = _region(code, "city", ev, 0.45)
+                r = place_region(f, place, "city", 0.45)
                 if r:
                     city.append(r)
         domain: list[Region] = []
