@@ -32,34 +32,37 @@ from inboxbot.worker import PollReport, Worker
 DEMO_USER = "sales"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20.0) -> None:
+    """Wait until something listens on 127.0.0.1:`port`; fail early if `proc` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise InboxbotError("демо-сервер IMAP (pymap) не запустился")
+        if proc is not None and proc.poll() is not None:
+            raise InboxbotError(f"сервер завершился (код {proc.returncode}), не открыв порт {port}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
-        time.sleep(0.1)
-    raise InboxbotError(f"демо-сервер IMAP не ответил на порту {port} за {timeout:.0f} с")
+        time.sleep(0.05)
+    raise InboxbotError(f"на 127.0.0.1:{port} никто не ответил за {timeout:.0f} с")
 
 
 @contextlib.contextmanager
 def pymap_server() -> Iterator[ServerSettings]:
-    """An in-memory IMAP server (pymap's dict backend) on a free loopback port."""
-    port = _free_port()
+    """An in-memory IMAP server (pymap's dict backend) on a free loopback port. It answers
+    OK to STORE of a custom keyword and drops it: the worker marks by moving instead."""
+    port = free_port()
     password = secrets.token_urlsafe(12)
     exe = Path(sys.executable).with_name("pymap")
     cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
            "--port", str(port), "dict", "--demo-user", DEMO_USER, "--demo-password", password]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(port, proc)
+        wait_for_port(port, proc)
         yield ServerSettings(host="127.0.0.1", port=port, tls="none", user=DEMO_USER, password=password)
     finally:
         proc.terminate()
@@ -87,7 +90,7 @@ class _SaveToFolder:
 @contextlib.contextmanager
 def smtp_catcher(folder: Path) -> Iterator[ServerSettings]:
     folder.mkdir(parents=True, exist_ok=True)
-    controller = Controller(_SaveToFolder(folder), hostname="127.0.0.1", port=_free_port())
+    controller = Controller(_SaveToFolder(folder), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield ServerSettings(host="127.0.0.1", port=controller.port, tls="none", user="", password="")

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,26 +23,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from inboxbot.config import ServerSettings
+from inboxbot.demo import free_port, pymap_server, wait_for_port
 
 DOVECOT_SCRIPT = Path(__file__).resolve().parents[2] / "shared/tools/dovecot-test-server"
 DOVECOT_BIN = Path(os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
 POOL_SIZE = 100
@@ -242,26 +225,8 @@ class Pymap:
     @classmethod
     @contextlib.contextmanager
     def running(cls) -> Iterator[Pymap]:
-        exe = Path(sys.executable).with_name("pymap")
-        port, password = free_port(), "pw-" + secrets.token_hex(6)
-        cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
-               "--port", str(port), "dict", "--demo-user", "sales", "--demo-password", password]
-        # stderr to a file, not a pipe: a chatty server must never block on a full pipe.
-        with tempfile.TemporaryFile() as log, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log) as proc:
-            try:
-                try:
-                    wait_for_port(port, proc)
-                except RuntimeError as exc:
-                    log.seek(0)
-                    raise RuntimeError(f"pymap did not start: {exc}\n{log.read().decode(errors='replace')}") from None
-                yield cls("127.0.0.1", port, "sales", password)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        with pymap_server() as server:  # the demo's own server: one way to start pymap
+            yield cls(server.host, server.port, server.user, server.password)
 
     def settings(self, **kwargs: Any) -> ServerSettings:
         return ServerSettings(host=self.host, port=self.port, tls="none", user=self.user,
