@@ -77,7 +77,7 @@ class RulesHolder:
 
     def _watched(self) -> list[Path]:
         files = [self.path]
-        files.extend(Path(p) for p in getattr(self.rules, "source_files", ()))
+        files.extend(self.rules.source_files)
         return files
 
     def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
