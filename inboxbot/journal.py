@@ -79,7 +79,18 @@ CREATE TABLE IF NOT EXISTS meta (
     key     TEXT PRIMARY KEY,
     value   TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS acks (
+    message_id  TEXT PRIMARY KEY,
+    at          TEXT NOT NULL
+);
 """
+# Columns added after the first release: a journal written by an older version gets
+# them on open (ALTER TABLE … ADD COLUMN keeps every row).
+_ADDED_COLUMNS = (
+    "forwarded_at", "answered_at", "answered_by", "answer_how",
+    "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
+)  # fmt: skip
+_FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +117,61 @@ class Entry:
     decision: dict[str, object] | None
 
 
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One journalled message as the report and the follow-up see it. Times are aware
+    datetimes in UTC; `action` is the internal action (forward, forward_and_tag, tag,
+    skip, triage)."""
+
+    id: int
+    key: MessageKey
+    message_id: str
+    sender: str
+    subject: str
+    sent_at: datetime | None
+    seen_at: datetime
+    state: str
+    action: str | None
+    owner: str | None
+    rule: str | None
+    base_owner: str | None
+    base_rule: str | None
+    pool: str | None
+    reasons: tuple[str, ...]
+    company: str | None
+    inn: str | None
+    region_code: str | None
+    region_name: str | None
+    district: str | None
+    forward_id: str | None
+    forwarded_at: datetime | None
+    answered_at: datetime | None
+    answered_by: str | None
+    answer_how: str | None  # "reply" (seen in the thread) | "flag" (\Answered in the mailbox)
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    escalated_to: str | None
+    acked_at: datetime | None
+    error: str | None
+
+    @property
+    def forwarded(self) -> bool:
+        return self.forward_id is not None
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _time(text: object) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class Journal:
@@ -146,6 +210,11 @@ class Journal:
                     first = " ".join(problems[0].split("\n")[:2])
                     raise sqlite3.DatabaseError(f"quick_check: {first[:200]}")
             db.executescript(_SCHEMA)
+            present = {str(row[1]) for row in db.execute("PRAGMA table_info(messages)").fetchall()}
+            for column in _ADDED_COLUMNS:
+                if column not in present:
+                    db.execute(f"ALTER TABLE messages ADD COLUMN {column} TEXT")
+            db.execute(_FOLLOWUP_INDEX)
             db.execute("SELECT COUNT(*) FROM messages").fetchone()
         except sqlite3.DatabaseError:
             db.close()
@@ -194,6 +263,7 @@ class Journal:
         decision: Decision,
         *,
         details: Mapping[str, object] | None = None,
+        seen_at: datetime | None = None,
     ) -> Entry:
         """Store the decision for a message (state `decided`) and remember its thread.
         Recording the same key again keeps the first decision: a retry must act on
@@ -204,7 +274,7 @@ class Journal:
         existing = self.entry(key)
         if existing is not None:
             return existing
-        now = _now()
+        now = _iso(seen_at) if seen_at else _now()
         payload = dict(details or {})
         payload["decision"] = decision.to_dict()
         with self._lock:
@@ -240,14 +310,16 @@ class Journal:
         assert entry is not None
         return entry
 
-    def mark_forwarded(self, key: MessageKey, forward_id: str, owner: str, rule: str) -> None:
-        now = _now()
+    def mark_forwarded(
+        self, key: MessageKey, forward_id: str, owner: str, rule: str, *, at: datetime | None = None
+    ) -> None:
+        now = _iso(at) if at else _now()
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute(
-                "UPDATE messages SET state=?, forward_id=?, updated_at=?, error=NULL "
+                "UPDATE messages SET state=?, forward_id=?, forwarded_at=?, updated_at=?, error=NULL "
                 "WHERE folder=? AND uidvalidity=? AND uid=?",
-                (FORWARDED, forward_id, now, key.folder, key.uidvalidity, key.uid),
+                (FORWARDED, forward_id, now, now, key.folder, key.uidvalidity, key.uid),
             )
             # The manager's reply to our forward carries its Message-ID: same owner.
             self._remember_thread(forward_id, owner, rule, now)
@@ -304,7 +376,115 @@ class Journal:
             rows = self._db.execute(sql, args).fetchall()
         return {str(r["owner"]): int(r["n"]) for r in rows}
 
+    # -- answers, follow-ups, acknowledgements ------------------------------
+
+    def record_answer(self, message_ids: Sequence[str], by: str, at: datetime, how: str) -> list[RequestRow]:
+        """A manager answered in the thread of a forwarded request: `message_ids` are the
+        ids the answer refers to (In-Reply-To, References), matched against the request's
+        own Message-ID and our forward's. The first answer counts; returns the requests
+        that became answered."""
+        ids = [m for m in dict.fromkeys(message_ids) if m]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM messages WHERE forward_id IS NOT NULL AND answered_at IS NULL "
+                f"AND (message_id IN ({marks}) OR forward_id IN ({marks}))",
+                (*ids, *ids),
+            ).fetchall()
+            for row in rows:
+                self._db.execute(
+                    "UPDATE messages SET answered_at=?, answered_by=?, answer_how=?, updated_at=? WHERE id=?",
+                    (_iso(at), by, how, _now(), row["id"]),
+                )
+        return [_request(self._by_id(int(r["id"]))) for r in rows]
+
+    def awaiting_answer(self) -> list[RequestRow]:
+        """Forwarded requests nobody has answered yet, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL "
+                "AND state != ? ORDER BY id",
+                (DECIDED,),
+            ).fetchall()
+        return [_request(r) for r in rows]
+
+    def record_reminder(self, row_id: int, at: datetime) -> None:
+        with self._lock:
+            self._db.execute("UPDATE messages SET reminded_at=?, updated_at=? WHERE id=?", (_iso(at), _now(), row_id))
+
+    def record_escalation(
+        self, row_id: int, at: datetime, to: str, *, new_owner: str | None = None, new_forward_id: str | None = None
+    ) -> None:
+        """The head was told (`to` = head id), or the request handed to `new_owner`: then
+        it waits for the new owner's answer, with a reminder of its own."""
+        with self._lock:
+            if new_owner is None:
+                self._db.execute(
+                    "UPDATE messages SET escalated_at=?, escalated_to=?, updated_at=? WHERE id=?",
+                    (_iso(at), to, _now(), row_id),
+                )
+                return
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE messages SET escalated_at=?, escalated_to=?, owner=?, forward_id=?, forwarded_at=?, "
+                "reminded_at=NULL, updated_at=? WHERE id=?",
+                (_iso(at), to, new_owner, new_forward_id, _iso(at), _now(), row_id),
+            )
+            if new_forward_id:
+                self._remember_thread(new_forward_id, new_owner, "followup", _now())
+            self._db.execute("COMMIT")
+
+    def thread_acknowledged(self, message_ids: Sequence[str]) -> bool:
+        """Whether the client already got an acknowledgement in this thread."""
+        ids = [m for m in dict.fromkeys(message_ids) if m]
+        if not ids:
+            return False
+        row = self._one(f"SELECT 1 FROM acks WHERE message_id IN ({','.join('?' * len(ids))}) LIMIT 1", ids)
+        return row is not None
+
+    def record_ack(self, key: MessageKey, thread_ids: Sequence[str], at: datetime, *, error: str | None = None) -> None:
+        """The acknowledgement went out (or failed for good, `error`): never again for
+        this message or any message of its thread."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            for mid in dict.fromkeys(thread_ids):
+                if mid:
+                    self._db.execute("INSERT OR IGNORE INTO acks (message_id, at) VALUES (?, ?)", (mid, _iso(at)))
+            self._db.execute(
+                "UPDATE messages SET acked_at=?, ack_error=?, updated_at=? WHERE folder=? AND uidvalidity=? AND uid=?",
+                (_iso(at), error, _now(), key.folder, key.uidvalidity, key.uid),
+            )
+            self._db.execute("COMMIT")
+
+    def acked(self, key: MessageKey) -> bool:
+        row = self._one(
+            "SELECT acked_at FROM messages WHERE folder=? AND uidvalidity=? AND uid=?",
+            (key.folder, key.uidvalidity, key.uid),
+        )
+        return bool(row and row["acked_at"])
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key=?", (key,))
+        return str(row["value"]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     # -- reports -----------------------------------------------------------
+
+    def requests(self, since: datetime, until: datetime | None = None) -> list[RequestRow]:
+        """Every message first seen in [since, until), in order: the report's input."""
+        sql = "SELECT * FROM messages WHERE seen_at >= ?"
+        args: list[object] = [_iso(since)]
+        if until is not None:
+            sql += " AND seen_at < ?"
+            args.append(_iso(until))
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [_request(r) for r in rows]
 
     def summary(self) -> dict[str, object]:
         with self._lock:
@@ -359,6 +539,11 @@ class Journal:
                 (*fields.values(), _now(), key.folder, key.uidvalidity, key.uid),
             )
 
+    def _by_id(self, row_id: int) -> sqlite3.Row:
+        row = self._one("SELECT * FROM messages WHERE id=?", (row_id,))
+        assert row is not None
+        return row
+
     def _one(self, sql: str, args: Sequence[object]) -> sqlite3.Row | None:
         with self._lock:
             row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
@@ -392,4 +577,44 @@ def _entry(row: sqlite3.Row) -> Entry:
         forward_id=row["forward_id"],
         attempts=int(row["attempts"]),
         decision=json.loads(raw) if raw else None,
+    )
+
+
+def _request(row: sqlite3.Row) -> RequestRow:
+    payload = json.loads(row["decision"]) if row["decision"] else {}
+    company = payload.get("company") or {}
+    region = payload.get("region") or {}
+    seen = _time(row["seen_at"])
+    assert seen is not None
+    return RequestRow(
+        id=int(row["id"]),
+        key=MessageKey(str(row["folder"]), int(row["uidvalidity"]), int(row["uid"])),
+        message_id=str(row["message_id"]),
+        sender=str(row["sender"] or ""),
+        subject=str(row["subject"] or ""),
+        sent_at=_time(row["sent_at"]),
+        seen_at=seen,
+        state=str(row["state"]),
+        action=row["action"],
+        owner=row["owner"],
+        rule=row["rule"],
+        base_owner=row["base_owner"],
+        base_rule=row["base_rule"],
+        pool=row["pool"],
+        reasons=tuple(json.loads(row["reasons"])) if row["reasons"] else (),
+        company=company.get("name"),
+        inn=company.get("inn"),
+        region_code=region.get("code"),
+        region_name=region.get("name"),
+        district=region.get("district"),
+        forward_id=row["forward_id"],
+        forwarded_at=_time(row["forwarded_at"]),
+        answered_at=_time(row["answered_at"]),
+        answered_by=row["answered_by"],
+        answer_how=row["answer_how"],
+        reminded_at=_time(row["reminded_at"]),
+        escalated_at=_time(row["escalated_at"]),
+        escalated_to=row["escalated_to"],
+        acked_at=_time(row["acked_at"]),
+        error=row["error"],
     )

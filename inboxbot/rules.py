@@ -17,8 +17,8 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -37,6 +37,7 @@ from inboxbot.clients import (
 )
 from inboxbot.decision import ACTIONS
 from inboxbot.errors import RulesError
+from inboxbot.worktime import WorkingHours, parse_clock, parse_duration
 
 OWN_LOOP_HEADER = "X-Inboxbot"
 
@@ -53,6 +54,7 @@ DISTRICTS: dict[str, str] = {
 }
 
 POOL_METHODS = ("round_robin", "weighted", "least_loaded")
+DEFAULT_HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), ZoneInfo("Europe/Moscow"))
 AMBIGUITY_CHOICES = ("triage", "next", "head")
 WEEKDAYS: dict[str, int] = {
     "пн": 0, "вт": 1, "ср": 2, "чт": 3, "пт": 4, "сб": 5, "вс": 6,
@@ -90,7 +92,7 @@ class Option:
     what: str = ""
 
 
-COMMON_RULE_KEYS = ("id", "when", "action", "enabled", "note")
+COMMON_RULE_KEYS = ("id", "when", "action", "enabled", "note", "acknowledge")
 
 CONDITIONS: dict[str, dict[str, Option]] = {
     "not_a_request": {},
@@ -144,6 +146,7 @@ class Manager:
     monthly_cap: int | None = None
     duty: tuple[int, ...] = ()  # weekdays 0=Monday; empty = every day
     line: int = 0
+    phone: str = ""  # shown to the client in the acknowledgement
 
     @property
     def surname(self) -> str:
@@ -161,6 +164,7 @@ class Department:
     head: str
     free_mail_domains: tuple[str, ...]
     backup_chain: bool = True  # a backup also away → their backup (True) or the head (False)
+    hours: WorkingHours = DEFAULT_HOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +204,47 @@ class RuleSpec:
     options: Mapping[str, Any]
     line: int = 0
     enabled: bool = True
+    acknowledge: bool | None = None  # None: as [acknowledge] enabled says
 
     @property
     def owner(self) -> str | None:
         value = self.options.get("owner")
         return str(value) if value else None
+
+
+ESCALATIONS = ("head", "reassign")
+REPORT_PERIODS = ("day", "week", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What happens to a forwarded request nobody answers: a reminder to its manager
+    after `remind_after` of working time, then (after `escalate_after`) a mail to the
+    head, or the request handed to `reassign_to` ("pool" or a manager id)."""
+
+    remind_after: timedelta
+    escalate_after: timedelta | None
+    escalate: str  # one of ESCALATIONS
+    reassign_to: str = "pool"
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    """The client's confirmation that the request reached a manager. `enabled` is the
+    default for rules that do not say `acknowledge = …` themselves."""
+
+    enabled: bool
+    sender: str  # the From address: the shared address clients wrote to
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSchedule:
+    """When the distribution report goes out, and to whom (manager ids)."""
+
+    every: str  # "day" | "week"
+    at: time
+    weekday: int  # for "week": 0 = Monday
+    to: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -227,6 +267,18 @@ class Rules:
     name_forms: Mapping[str, tuple[tuple[tuple[frozenset[str], ...], str], ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    followup: FollowUp | None = None
+    acknowledge: Acknowledge | None = None
+    report: ReportSchedule | None = None
+
+    def acknowledges(self, rule_id: str) -> bool:
+        """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""
+        if self.acknowledge is None:
+            return False
+        spec = next((s for s in self.rules if s.id == rule_id), None)
+        if spec is not None and spec.acknowledge is not None:
+            return spec.acknowledge
+        return self.acknowledge.enabled
 
     def absence_on(self, manager: str, day: date) -> Absence | None:
         for absence in self.absences:
@@ -594,18 +646,25 @@ class _Ctx:
         return resolved
 
 
-_TOP_LEVEL = ("department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule")
+_TOP_LEVEL = (
+    "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
+    "acknowledge", "followup", "report",
+)  # fmt: skip
 _DEPARTMENT_KEYS = (
     "name", "timezone", "internal_domains", "shared_addresses", "bot_address", "loop_headers", "head",
-    "free_mail_domains", "templates", "backup_chain",
+    "free_mail_domains", "templates", "backup_chain", "working_hours", "working_days",
 )  # fmt: skip
-_MANAGER_KEYS = ("id", "name", "email", "forms", "in_pool", "weight", "daily_cap", "monthly_cap", "duty")
+_MANAGER_KEYS = ("id", "name", "email", "forms", "in_pool", "weight", "daily_cap", "monthly_cap", "duty", "phone")
+_ACKNOWLEDGE_KEYS = ("enabled", "from")
+_FOLLOWUP_KEYS = ("remind_after", "escalate_after", "escalate", "reassign_to")
+_REPORT_KEYS = ("every", "at", "weekday", "to")
 _ABSENCE_KEYS = ("manager", "from", "to", "backup", "reason")
 _POOL_KEYS = ("name", "members", "method", "window_days")
 _TERRITORY_KEYS = ("districts", "regions", "cities", "foreign")
 _CLIENTS_KEYS = ("file", "encoding", "delimiter", "sheet", "columns")
 _GROUP_KEYS = ("name", "policy", "owner", "aliases", "domains")
 _ID_RE = re.compile(r"[a-z][a-z0-9_\-]*")
+_PHONE_RE = re.compile(r"[+\d][\d\s()\-.,]{4,40}(?:\s*(?:доб\.?|ext\.?|x)\s*\d{1,6})?", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -639,7 +698,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     pool = _pool(ctx, managers)
     if pool is not None:
         managers = {
-            k: Manager(m.id, m.name, m.email, m.forms, k in pool.members, m.weight, m.daily_cap, m.monthly_cap, m.duty, m.line)
+            k: replace(m, in_pool=k in pool.members)
             for k, m in managers.items()
         }
     free_mail = department.free_mail_domains if department else tuple(sorted(FREE_MAIL_DOMAINS))
@@ -648,6 +707,9 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     vip = _vip(ctx, sources)
     specs = _rule_specs(ctx)
     templates_dir = _templates(ctx)
+    acknowledge = _acknowledge(ctx, department)
+    followup = _followup(ctx, department.hours if department else DEFAULT_HOURS)
+    report = _report(ctx, department.head if department else None)
     if pool is None and any(s.when == "pool" for s in specs):
         p.error(next(s.line for s in specs if s.when == "pool"), "правило «pool»", "нет раздела [pool] со списком участников (members)")
 
@@ -694,6 +756,9 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         warnings=tuple(warnings),
         source_files=tuple(sources),
         name_forms=name_forms,
+        followup=followup,
+        acknowledge=acknowledge,
+        report=report,
     )
     return rules, [], warnings
 
@@ -785,6 +850,10 @@ def _managers(ctx: _Ctx) -> dict[str, Manager]:
         if not isinstance(in_pool, bool):
             ctx.p.error(ctx.pos.line(*path, "in_pool"), where, "in_pool — true или false")
             in_pool = False
+        phone = entry.get("phone", "")
+        if not isinstance(phone, str) or (phone and not _PHONE_RE.fullmatch(phone.strip())):
+            ctx.p.error(ctx.pos.line(*path, "phone"), where, "phone — телефон в кавычках, например phone = \"+7 495 123-45-67, доб. 201\"")
+            phone = ""
         all_forms = tuple(dict.fromkeys((*forms, *derive_forms(full_name))))
         managers[mid] = Manager(
             id=mid,
@@ -797,6 +866,7 @@ def _managers(ctx: _Ctx) -> dict[str, Manager]:
             monthly_cap=caps["monthly_cap"],
             duty=tuple(sorted(set(duty))),
             line=ctx.pos.line(*path),
+            phone=" ".join(phone.split()),
         )
     return managers
 
@@ -852,6 +922,7 @@ def _department(ctx: _Ctx) -> Department | None:
     if not isinstance(backup_chain, bool):
         ctx.p.error(ctx.pos.line(*path, "backup_chain"), where, "backup_chain — true или false")
         backup_chain = True
+    hours = _working_hours(ctx, table, tz)
     if not ok:
         return None
     return Department(
@@ -864,7 +935,123 @@ def _department(ctx: _Ctx) -> Department | None:
         head=str(head),
         free_mail_domains=free_mail,
         backup_chain=backup_chain,
+        hours=hours,
     )
+
+
+def _working_hours(ctx: _Ctx, table: Mapping[str, Any], tz: ZoneInfo) -> WorkingHours:
+    where, path = "[department]", ("department",)
+    start, end = time(9), time(18)
+    text = table.get("working_hours", "09:00-18:00")
+    parts = [parse_clock(x) for x in str(text).replace("–", "-").split("-")] if isinstance(text, str) else []
+    if len(parts) == 2 and parts[0] is not None and parts[1] is not None and parts[0] < parts[1]:
+        start, end = parts[0], parts[1]
+    else:
+        ctx.p.error(ctx.pos.line(*path, "working_hours"), where, "working_hours — начало и конец рабочего дня, например \"09:00-18:00\"")
+    days: list[int] = []
+    for day in ctx.str_list(table, "working_days", path, where) if "working_days" in table else ("пн", "вт", "ср", "чт", "пт"):
+        if fold(day) not in WEEKDAYS:
+            ctx.p.error(ctx.pos.value_line((*path, "working_days"), day), where, f"неизвестный день «{day}». Допустимые: пн, вт, ср, чт, пт, сб, вс")
+        else:
+            days.append(WEEKDAYS[fold(day)])
+    if "working_days" in table and not days:
+        ctx.p.error(ctx.pos.line(*path, "working_days"), where, "working_days — хотя бы один рабочий день, например [\"пн\", \"вт\", \"ср\", \"чт\", \"пт\"]")
+    return WorkingHours(start, end, tuple(sorted(set(days))) or (0, 1, 2, 3, 4), tz)
+
+
+def _acknowledge(ctx: _Ctx, department: Department | None) -> Acknowledge | None:
+    where, path = "[acknowledge]", ("acknowledge",)
+    table = _table(ctx, "acknowledge", where)
+    if table is None:
+        return None
+    ctx.unknown_keys(table, _ACKNOWLEDGE_KEYS, path, where)
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        ctx.p.error(ctx.pos.line(*path, "enabled"), where, "enabled — true (отвечать клиентам) или false")
+        enabled = False
+    shared = department.shared_addresses if department else ()
+    sender = table.get("from", shared[0] if shared else "")
+    if not isinstance(sender, str) or not _EMAIL_RE.fullmatch(sender.strip()):
+        ctx.p.error(
+            ctx.pos.line(*path, "from") if "from" in table else ctx.pos.line(*path), where,
+            "from — адрес, от имени которого клиент получит подтверждение (обычно общий ящик), "
+            "например from = \"sales@company.ru\"",
+        )  # fmt: skip
+        sender = ""
+    return Acknowledge(enabled, sender.strip().lower())
+
+
+def _followup(ctx: _Ctx, hours: WorkingHours) -> FollowUp | None:
+    where, path = "[followup]", ("followup",)
+    table = _table(ctx, "followup", where)
+    if table is None:
+        return None
+    ctx.unknown_keys(table, _FOLLOWUP_KEYS, path, where)
+
+    def duration(key: str, required: bool) -> timedelta | None:
+        if key not in table:
+            if required:
+                ctx.p.error(ctx.pos.line(*path), where, f"нужен параметр {key}, например {key} = \"4h\"")
+            return None
+        value = table[key]
+        amount = parse_duration(value, hours.day_length) if isinstance(value, str) else None
+        if amount is None or amount <= timedelta(0):
+            ctx.p.error(
+                ctx.pos.line(*path, key), where,
+                f"{key} — рабочее время в кавычках: \"4h\" (часы), \"90m\" (минуты), \"1d\" (рабочие дни)",
+            )  # fmt: skip
+            return None
+        return amount
+
+    remind = duration("remind_after", True)
+    escalate_after = duration("escalate_after", False)
+    if remind is not None and escalate_after is not None and escalate_after <= remind:
+        ctx.p.error(ctx.pos.line(*path, "escalate_after"), where, "escalate_after должен быть больше remind_after")
+    escalate = table.get("escalate", "head")
+    if escalate not in ESCALATIONS:
+        ctx.p.error(
+            ctx.pos.line(*path, "escalate"), where,
+            f"неизвестное значение «{escalate}»{_suggest(str(escalate), ESCALATIONS)}. Допустимые: {_valid_list(ESCALATIONS)} "
+            "(head — написать руководителю, reassign — передать заявку другому менеджеру)",
+        )  # fmt: skip
+    reassign_to = table.get("reassign_to", "pool")
+    if reassign_to != "pool" and not ctx.manager_ref(reassign_to, (*path, "reassign_to"), where, "reassign_to"):
+        reassign_to = "pool"
+    if remind is None:
+        return None
+    return FollowUp(remind, escalate_after, str(escalate) if escalate in ESCALATIONS else "head", str(reassign_to))
+
+
+def _report(ctx: _Ctx, head: str | None) -> ReportSchedule | None:
+    where, path = "[report]", ("report",)
+    table = _table(ctx, "report", where)
+    if table is None:
+        return None
+    ctx.unknown_keys(table, _REPORT_KEYS, path, where)
+    every = table.get("every", "week")
+    if every not in REPORT_PERIODS:
+        ctx.p.error(
+            ctx.pos.line(*path, "every"), where,
+            f"неизвестное значение «{every}»{_suggest(str(every), REPORT_PERIODS)}. Допустимые: {_valid_list(REPORT_PERIODS)}",
+        )  # fmt: skip
+        return None
+    at_text = table.get("at", "09:00")
+    at = parse_clock(at_text) if isinstance(at_text, str) else None
+    if at is None:
+        ctx.p.error(ctx.pos.line(*path, "at"), where, "at — время отправки отчёта, например at = \"09:00\"")
+        at = time(9)
+    weekday_text = table.get("weekday", "пн")
+    weekday = WEEKDAYS.get(fold(str(weekday_text)))
+    if weekday is None:
+        ctx.p.error(ctx.pos.line(*path, "weekday"), where, f"неизвестный день «{weekday_text}». Допустимые: пн, вт, ср, чт, пт, сб, вс")
+        weekday = 0
+    recipients = ctx.str_list(table, "to", path, where) if "to" in table else ((head,) if head else ())
+    good = tuple(r for r in recipients if r in ctx.manager_ids)
+    for bad in (r for r in recipients if r not in ctx.manager_ids):
+        ctx.manager_ref(bad, (*path, "to"), where, "to")
+    if every == "off":
+        return None
+    return ReportSchedule(str(every), at, weekday, good)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1329,8 +1516,12 @@ def _rule_specs(ctx: _Ctx) -> list[RuleSpec]:
             ok = False
         if catch_all is not None and enabled:
             ctx.p.warn(line, where, f"правило никогда не сработает: перед ним правило «{catch_all.id}» (строка {catch_all.line}) срабатывает всегда")
+        acknowledge = entry.get("acknowledge")
+        if acknowledge is not None and not isinstance(acknowledge, bool):
+            ctx.p.error(ctx.pos.line(*path, "acknowledge"), where, "«acknowledge» — true (подтверждать клиенту) или false")
+            ok = False
         if ok:
-            spec = RuleSpec(str(rid), str(when), str(action), MappingProxyType(options), line, bool(enabled))
+            spec = RuleSpec(str(rid), str(when), str(action), MappingProxyType(options), line, bool(enabled), acknowledge)
             specs.append(spec)
             if spec.enabled and spec.when == "fallback" and catch_all is None:
                 catch_all = spec
