@@ -199,6 +199,19 @@ class Mailbox:
             flags = self._flags(uid) or set()
         return bool(flags & {self.handled_keyword.lower(), self.triage_keyword.lower()})
 
+    def answered_uids(self, uids: Sequence[int]) -> set[int]:
+        """Which of `uids` carry \\Answered: someone replied to them from the shared
+        mailbox itself (their mail client sets the flag). In folder mode the handled mail
+        has left the folder under new UIDs, so nothing is learnt here."""
+        if not uids or self._marking == "folders":
+            return set()
+        found: set[int] = set()
+        with self._guard("поиске отвеченных писем"):
+            for start in range(0, len(uids), self.batch_size):
+                batch = ",".join(str(u) for u in uids[start : start + self.batch_size])
+                found.update(int(u) for u in self._imap.search(["ANSWERED", "UID", batch]))
+        return found
+
     # -- marking -------------------------------------------------------------
 
     def mark_handled(self, uid: int, owner: str | None) -> None:
