@@ -432,8 +432,14 @@ class Journal:
                 "reminded_at=NULL, updated_at=? WHERE id=?",
                 (_iso(at), to, new_owner, new_forward_id, _iso(at), _now(), row_id),
             )
-            if new_forward_id:
-                self._remember_thread(new_forward_id, new_owner, "followup", _now())
+            # The client's next reply in this thread goes to the new owner too.
+            row = self._db.execute("SELECT message_id FROM messages WHERE id=?", (row_id,)).fetchone()
+            for mid in (row["message_id"] if row else None, new_forward_id):
+                if mid:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO threads (message_id, owner, rule, at) VALUES (?,?,?,?)",
+                        (mid, new_owner, "followup", _now()),
+                    )
             self._db.execute("COMMIT")
 
     def thread_acknowledged(self, message_ids: Sequence[str]) -> bool:

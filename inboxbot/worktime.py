@@ -18,7 +18,7 @@ WEEKDAY_NAMES = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 _DURATION_RE = re.compile(
     r"\s*(\d+(?:[.,]\d+)?)\s*(h|ч|час|часа|часов|m|м|мин|минут|минуты|d|д|день|дня|дней)\s*", re.IGNORECASE
 )
-_CLOCK_RE = re.compile(r"\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*")
+_CLOCK_RE = re.compile(r"\s*([01]?\d|2[0-3])(?:[:.]([0-5]\d))?\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +103,9 @@ def parse_duration(text: str, day_length: timedelta) -> timedelta | None:
 
 
 def parse_clock(text: str) -> time | None:
-    """«09:00» / «9.30» → time; None when the text is not a time of day."""
+    """«09:00» / «9.30» / «9» → time; None when the text is not a time of day."""
     match = _CLOCK_RE.fullmatch(text)
-    return time(int(match.group(1)), int(match.group(2))) if match else None
+    return time(int(match.group(1)), int(match.group(2) or 0)) if match else None
 
 
 def describe_duration(amount: timedelta) -> str:

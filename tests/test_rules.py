@@ -66,7 +66,9 @@ def test_example_documents_every_condition_and_option() -> None:
         for option in options:
             assert re.search(rf"\b{option}\s*=", text), f"option {option} of {condition} is not shown in rules.toml"
     for key in ("daily_cap", "monthly_cap", "duty", "weight", "window_days", "method", "backup_chain",
-                "templates", "encoding", "delimiter", "sheet", "cities", "foreign", "enabled", "note"):  # fmt: skip
+                "templates", "encoding", "delimiter", "sheet", "cities", "foreign", "enabled", "note",
+                "working_hours", "working_days", "phone", "acknowledge", "remind_after", "escalate_after",
+                "escalate", "reassign_to", "every", "weekday"):  # fmt: skip
         assert key in text, f"{key} is not shown in rules.toml"
 
 

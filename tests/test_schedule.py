@@ -59,6 +59,7 @@ def test_durations_and_clock_parse_in_both_languages() -> None:
     assert parse_duration("soon", day) is None
     assert parse_clock("9.30") == time(9, 30)
     assert parse_clock("25:00") is None
+    assert parse_clock("9") == time(9)
     assert describe_duration(timedelta(hours=3, minutes=5)) == "3 ч 5 мин"
     assert HOURS.describe() == "пн–пт 09:00–18:00"
 
