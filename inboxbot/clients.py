@@ -52,6 +52,7 @@ class Client:
     alt_names: tuple[str, ...]
     file: str
     line: int  # 1-based; the CSV header is line 1
+    since: date | None = None  # a client since (the optional `since` column)
 
     def ref(self) -> ClientRef:
         return ClientRef(
@@ -62,6 +63,7 @@ class Client:
             line=self.line,
             region_code=self.region_code,
             group=self.group,
+            since=self.since,
         )
 
 
@@ -93,6 +95,7 @@ class ColumnMap:
     group: str = "group"
     domains: str = "domains"
     alt_names: str = "alt_names"
+    since: str = "since"
 
 
 # --- reading tables --------------------------------------------------------------------
@@ -224,6 +227,26 @@ def _fix_inn(value: str) -> str:
     if len(digits) in (9, 11) and digits.isdigit() and is_valid_inn("0" + digits):
         return "0" + digits
     return digits
+
+
+_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_RU_DATE_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def parse_since(value: str) -> date | None:
+    """2021-03-15 or 15.03.2021 (what CRMs, 1C and Excel write) → date; None for
+    anything else, including impossible dates such as 31.02.2021."""
+    value = value.strip()
+    if match := _ISO_DATE_RE.fullmatch(value):
+        year, month, day = match.groups()
+    elif match := _RU_DATE_RE.fullmatch(value):
+        day, month, year = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def _intern(value: str | None) -> str | None:
@@ -411,6 +434,10 @@ def _client_from_row(
             region = None
     if region is None and inn:
         region = inn[:2]  # the INN's first two digits are the region of registration
+    since_text = values.get("since", "").strip()
+    since = parse_since(since_text) if since_text else None
+    if since_text and since is None:
+        problems.append(f"дата «{since_text}» (колонка since) — нужна дата вида 2021-03-15 или 15.03.2021 — дата не учтена")
 
     domains: list[str] = []
     for raw in _split_list(values.get("domains", ""), r"[;,\s]+"):
@@ -434,6 +461,7 @@ def _client_from_row(
         alt_names=_split_list(values.get("alt_names", ""), r"[;|]"),
         file=file,
         line=line,
+        since=since,
     )
     return client, problems
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
@@ -23,7 +24,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class ClientRef:
-    """A client-base entry: enough to name it and find it again."""
+    """A client-base entry: enough to name it and find it again, and to tell the manager
+    who it is (its holding, since when it is a client)."""
 
     name: str
     inn: str | None
@@ -32,6 +34,19 @@ class ClientRef:
     line: int
     region_code: str | None = None
     group: str | None = None
+    since: date | None = None  # in the client base since (the `since` column)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: the date as YYYY-MM-DD."""
+        data = asdict(self)
+        data["since"] = self.since.isoformat() if self.since else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClientRef:
+        """Inverse of to_dict; a dict stored before `since` existed has no such key."""
+        since = data.get("since")
+        return cls(**{**data, "since": date.fromisoformat(since) if since else None})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +93,7 @@ class Decision:
             "base_owner": self.base_owner,
             "pool": self.pool,
             "notify": list(self.notify),
-            "client": asdict(self.client) if self.client else None,
+            "client": self.client.to_dict() if self.client else None,
             "trail": [asdict(step) for step in self.trail],
         }
 
@@ -94,7 +109,7 @@ class Decision:
             trail=tuple(Step(**step) for step in data.get("trail") or ()),
             base_rule=data.get("base_rule"),
             base_owner=data.get("base_owner"),
-            client=ClientRef(**client) if client else None,
+            client=ClientRef.from_dict(client) if client else None,
             pool=data.get("pool"),
             notify=tuple(data.get("notify") or ()),
         )
