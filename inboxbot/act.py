@@ -26,7 +26,7 @@ import hashlib
 import importlib.resources
 import re
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email import policy as email_policy
@@ -36,10 +36,11 @@ from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 import jinja2
 
-from inboxbot.decision import Decision
+from inboxbot.decision import ClientRef, Decision
 from inboxbot.errors import RulesError
 from inboxbot.facts import Facts
 from inboxbot.message import Address, ParsedMessage
@@ -279,8 +280,14 @@ def _client_view(msg: ParsedMessage, facts: Facts, decision: Decision) -> dict[s
         "inn_source": inn_source,
         "kpp": (company.kpp if company else None) or "",
         "in_base": f"{Path(ref.file).name}, строка {ref.line}" if ref else "",
+        "since": ref.since if ref else None,
+        # A company the mail names that routing did not find in the base.
+        "not_in_base": ref is None and company is not None,
         "group": _clean(ref.group or "", 120) if ref else "",
         "author": _clean(str(author), 200) if author else "",
+        # The same, in two parts: a phone breaks "Имя <a@b-c.ru>" at the hyphen otherwise.
+        "author_name": _clean(author.name, 120) if author else "",
+        "author_email": _clean(author.email, 200) if author else "",
         "country": facts.country or "",
     }
 
@@ -309,9 +316,101 @@ def _original_view(msg: ParsedMessage) -> dict[str, object]:
     }
 
 
+# Reasons route.py adds about absences ("Петров в отпуске … → заместитель Иванова",
+# "заместители тоже отсутствуют → …") and pool members passed over ("пропущены: …"):
+# the banner of the forward says the first, and neither is why the request is the
+# recipient's, so the summary leaves them to the full list.
+_SIDE_REASON_RE = re.compile(r"заместител|^пропущены:", re.IGNORECASE)
+
+
+def _why_view(decision: Decision, ctx: ForwardContext, reader: Recipient) -> list[str]:
+    """The reason trail in one or two plain sentences, addressed to `reader` (their own
+    surname at the end of a reason reads "вам"/"вы"). A client of the base led by the
+    manager whose request it is: whose client it is and how the bot recognised it.
+    Otherwise the deciding reason and the one before it (usually how the client or the
+    region was found)."""
+    target = ctx.base_owner or ctx.owner
+    ref = decision.client
+    reasons = [r for r in (_clean(r, 500) for r in decision.reasons) if r]
+    main = [r for r in reasons if not _SIDE_REASON_RE.search(r)] or reasons
+    surname = reader.name.split()[0] if reader.name.split() else ""
+    client_line = ""
+    if ref is not None:
+        if ref.manager == reader.id:
+            client_line = "Это ваш клиент по базе клиентов."
+        elif ref.manager == target.id:
+            client_line = f"Клиента по базе ведёт {_clean(target.name, 120)}."
+        if client_line:
+            how = _recognised_by(main, ref)
+            return [client_line, f"Как узнали: {how}."] if how else [client_line]
+        # In the base, but another rule decided (VIP, holding, public sector…).
+        client_line = f"{_clean(ref.name, 200)} есть в базе клиентов."
+    if not main:
+        return [client_line or f"Правило «{_clean(decision.rule, 120)}»."]
+    territory = _TERRITORY_RE.fullmatch(main[-2]) if len(main) > 1 and not client_line else None
+    if territory and "→" in main[-1]:
+        region, how = territory.groups()
+        mine = main[-1].endswith(f"→ {surname}")
+        whose = "ваша территория" if mine else f"территория, которую ведёт {_clean(target.name, 120)}"
+        return [f"{region} — {whose}.", f"Регион определён {how}."]
+    lead = client_line or (_sentence(main[-2], surname) if len(main) > 1 else "")
+    return [s for s in (lead, _sentence(main[-1], surname)) if s]
+
+
+# route.py's territory rule: "регион 63 Самарская область: по ИНН «…», из вложения «…»"
+# followed by "Приволжский федеральный округ → Петров" (or "регион 63 → Петров").
+_TERRITORY_RE = re.compile(r"регион \d{2} (.+?): (по .+)")
+
+
+def _recognised_by(reasons: Sequence[str], ref: ClientRef) -> str:
+    """How route.py found the client in the base, from its reasons: "домен отправителя
+    kareliafish.ru — клиент … (clients.csv, строка 219)" gives the part before the dash;
+    "ООО «…» — клиент из базы (…)" after "ИНН … (из подписи)" gives the INN reason."""
+    where = f"строка {ref.line})"
+    for index, reason in enumerate(reasons):
+        if where not in reason:
+            continue
+        head = reason.split(" — ", 1)[0].strip()
+        if head == _clean(ref.name, 500) or head == ref.name:
+            return reasons[index - 1] if index > 0 else ""
+        return head
+    return ""
+
+
+def _sentence(reason: str, surname: str) -> str:
+    """A reason fragment as a sentence: capital letter, full stop, the reader's own
+    surname at its end turned to the second person ("→ Орлов" → "→ вам")."""
+    if surname:
+        name = re.escape(surname)
+        reason = re.sub(rf"→ (?:руководитель |заместитель )?{name}$", "→ вам", reason)
+        reason = re.sub(rf"— (это )?{name}$", r"— \1вы", reason)
+    reason = reason[:1].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?", "…")) else reason + "."
+
+
+def _reply_link(msg: ParsedMessage, address: str) -> str:
+    """mailto: to the client with "Re: <subject>" and, where the mail client honours it
+    (RFC 6068 allows any header), In-Reply-To, so the answer joins the client's thread."""
+    if not _EMAIL_RE.fullmatch(address):
+        return ""
+    params = []
+    subject = _clean(msg.subject, 250)
+    if subject:
+        params.append(("subject", subject if re.match(r"re\s*:", subject, re.IGNORECASE) else f"Re: {subject}"))
+    if msg.has_message_id and _ID_RE.fullmatch(msg.message_id):
+        params.append(("In-Reply-To", f"<{msg.message_id}>"))
+    query = "&".join(f"{key}={quote(value, safe='')}" for key, value in params)
+    return f"mailto:{quote(address, safe='@')}" + (f"?{query}" if query else "")
+
+
+# "9 000 шт.", "1 250 000 руб.": a line break inside a number misreads it on a phone.
+_THOUSANDS_RE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: ForwardContext) -> dict[str, object]:
     """The template context of a forward: plain values, already cleaned."""
-    quote, cut = _quote(facts.new_text or msg.text)
+    quote_text, cut = _quote(facts.new_text or msg.text)
+    quote_text = _THOUSANDS_RE.sub("\u00a0", quote_text)
     reply_to = reply_address(msg, facts)
     return {
         "department": _clean(ctx.department, 120),
@@ -320,12 +419,14 @@ def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: Forw
         "base_owner": _recipient_view(ctx.base_owner) if ctx.base_owner else None,
         "client": _client_view(msg, facts, decision),
         "region": _region_view(facts),
+        "why": _why_view(decision, ctx, ctx.owner),
         "reasons": [_clean(r, 500) for r in decision.reasons if r.strip()],
         "rule": decision.rule,
         "forwarded_by": _clean(str(facts.forwarded_by), 200) if facts.forwarded_by else "",
         "reply_to": reply_to.email if reply_to else "",
+        "reply_link": _reply_link(msg, reply_to.email) if reply_to else "",
         "original": _original_view(msg),
-        "quote": quote,
+        "quote": quote_text,
         "quote_cut": cut,
     }
 
@@ -333,9 +434,12 @@ def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: Forw
 def notice_view(
     msg: ParsedMessage, facts: Facts, decision: Decision, ctx: ForwardContext, absent: Recipient
 ) -> dict[str, object]:
-    """The template context of an absence notice: the forward's, plus who was absent."""
+    """The template context of an absence notice: the forward's, plus who was absent and
+    the summary addressed to them ("ваш клиент …")."""
     view = forward_view(msg, facts, decision, ctx)
     view["absent"] = _recipient_view(absent)
+    view["absent_client"] = decision.client is not None and decision.client.manager == absent.id
+    view["why"] = _why_view(decision, ctx, absent)
     return view
 
 
