@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test dovecot check
+.PHONY: demo test dovecot chromium check
 
 $(BIN)/inboxbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,17 @@ dovecot:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; \
 	fi
 
+# The rendering tests lay forwards out in a real headless Chromium; install it when missing.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Chromium for the rendering tests…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
 check: $(BIN)/inboxbot
 	$(BIN)/inboxbot check --rules rules.toml
 
-test: $(BIN)/inboxbot dovecot
+test: $(BIN)/inboxbot dovecot chromium
 	$(BIN)/inboxbot check --rules rules.toml
 	$(BIN)/pytest -q
