@@ -348,5 +348,77 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
         click.echo(format_report(report))
 
 
+@cli.command()
+@_rules_option
+@click.option("--since", "since_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Первый день периода, ГГГГ-ММ-ДД (по умолчанию — шесть дней назад).")
+@click.option("--until", "until_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Последний день периода включительно (по умолчанию — сегодня).")
+@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Записать отчёт в HTML-файл (графики внутри файла).")
+@click.option("--mail", "mail_dir", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Письма периода (папка .eml, mbox или Maildir) для раздела «что изменилось бы»; "
+                   "без неё письма берутся из ящика по IMAP.")
+@click.option("--compare", "compare_with", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Новые правила: какие решения периода они изменили бы (по умолчанию — действующие --rules).")
+@click.option("--send", is_flag=True, help="Отправить письмом: кому — [report] to в правилах, иначе руководителю.")
+@_user_errors
+def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path | None, out_path: Path | None,
+           mail_dir: Path | None, compare_with: Path | None, send: bool) -> None:
+    """Отчёт о распределении заявок: по менеджерам и правилам, доли очереди, регионы,
+    время ответа, заявки без ответа и на ручном разборе, графики.
+
+    Без --out и --send печатает текстовую версию. Период — дни по часовому поясу отдела.
+
+    Example: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
+    """
+    import os
+    from datetime import datetime, timedelta
+
+    from inboxbot.act import Templates
+    from inboxbot.journal import Journal
+    from inboxbot.report import build_report, day_bounds, gather_changes
+    from inboxbot.report_mail import compose_report, render_report_html, report_context, report_recipients, report_view
+    from inboxbot.rules import load_rules
+
+    rules = load_rules(rules_path)
+    today = datetime.now(rules.department.timezone).date()
+    last = until_day.date() if until_day else today
+    first = since_day.date() if since_day else last - timedelta(days=6)
+    if first > last:
+        raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
+    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
+    if not path.exists():
+        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
+    target = load_rules(compare_with) if compare_with else rules
+    label = f"новые правила ({compare_with.name})" if compare_with else f"действующие правила ({rules_path.name})"
+    since, until = day_bounds(rules, first, last)
+    with Journal(path) as journal:
+        changes = gather_changes(journal, journal.requests(since, until), target, label, mail_dir=mail_dir)
+        result = build_report(journal, rules, since, until, changes=changes)
+    templates = Templates(rules.templates_dir)
+    if out_path is not None:
+        out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")
+        click.echo(f"Отчёт записан: {out_path}")
+    if send:
+        from inboxbot.config import load_settings
+        from inboxbot.smtp import SmtpSender
+
+        settings = load_settings()
+        if settings.smtp is None:
+            raise ConfigError("не задан SMTP-сервер для отправки отчёта: укажите INBOXBOT_SMTP_HOST")
+        recipients = report_recipients(rules)
+        if not recipients:
+            raise ConfigError("некому отправить отчёт: укажите to в разделе [report] или head в [department]")
+        mail = compose_report(result, report_context(rules, settings.bot_address, recipients), recipients, templates)
+        with SmtpSender(settings.smtp) as smtp:
+            smtp.send(mail, [r.email for r in recipients])
+        click.echo("Отчёт отправлен: " + ", ".join(r.email for r in recipients))
+    if out_path is None and not send:
+        click.echo(templates.render("report.txt.j2", **report_view(result, {})), nl=False)
+
+
 def main() -> None:
     cli()

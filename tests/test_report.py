@@ -1,0 +1,472 @@
+"""The distribution report: aggregates from a journal built through its public methods,
+the mail sent through a real aiosmtpd and parsed back, the charts, the CLI, the
+re-decision of a period with the real pipeline, and the HTML in headless Chromium.
+
+    .venv/bin/python tests/test_report.py      # writes docs/screenshots/report.png
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import random
+import re
+import sys
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from email import policy
+from email.header import Header
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from matplotlib.image import imread
+
+from inboxbot.act import ForwardContext, Recipient, Templates
+from inboxbot.charts import render_charts
+from inboxbot.cli import cli
+from inboxbot.decision import Decision
+from inboxbot.journal import Journal, MessageKey
+from inboxbot.message import Address, parse
+from inboxbot.pipeline import Pipeline
+from inboxbot.report import (
+    Report,
+    build_report,
+    day_bounds,
+    fair_shares,
+    percentiles,
+    recheck,
+)
+from inboxbot.report_mail import compose_report, period_text, render_report_html
+from inboxbot.rules import Absence, Rules, load_rules
+from inboxbot.smtp import SmtpSender
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SmtpCatcher
+
+REPO = Path(__file__).resolve().parents[1]
+RULES_PATH = REPO / "rules.toml"
+MSK = ZoneInfo("Europe/Moscow")
+PNG = b"\x89PNG\r\n\x1a\n"
+FIRST, LAST = date(2026, 11, 16), date(2026, 11, 22)  # Monday to Sunday
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules(RULES_PATH)
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=MSK)
+
+
+def raw_mail(uid: int, subject: str = "Заявка", sender: str = "client@example.ru", body: str = "",
+             sent: datetime | None = None) -> bytes:
+    sent = sent or at(16, 10)
+    return (
+        f"From: {sender}\r\nTo: sales@severkarton.test\r\nSubject: {Header(subject, 'utf-8').encode()}\r\n"
+        f"Message-ID: <m{uid}@client.test>\r\nDate: {email.utils.format_datetime(sent)}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body or f'Текст заявки {uid}'}\r\n"
+    ).encode()
+
+
+class Book:
+    """Writes journal rows as the worker would: decision, forward, answer, done."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.uid = 0
+
+    def add(
+        self,
+        decision: Decision,
+        seen: datetime,
+        *,
+        subject: str = "Заявка",
+        sender: str = "client@example.ru",
+        region: tuple[str, str, str] | None = None,
+        company: str | None = None,
+        forwarded: datetime | None = None,
+        answered: datetime | None = None,
+        error: str | None = None,
+        raw: bytes | None = None,
+    ) -> MessageKey:
+        self.uid += 1
+        key = MessageKey("INBOX", 7, self.uid)
+        msg = parse(raw or raw_mail(self.uid, sender=sender, sent=seen))
+        msg = replace(msg, subject=subject)  # any text, CR/LF included, as a broken mail could carry
+        details = {
+            "company": {"name": company, "inn": "7707083893"} if company else None,
+            "region": {"code": region[0], "name": region[1], "district": region[2]} if region else None,
+        }
+        self.journal.record_decision(key, msg, decision, details=details, seen_at=seen)
+        if decision.forwards and error is None:
+            forward_id = f"fwd{self.uid}@bot.test"
+            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule,
+                                        at=forwarded or seen + timedelta(minutes=1))  # fmt: skip
+            if answered is not None:
+                assert self.journal.record_answer([forward_id], decision.owner or "", answered, "reply")
+        self.journal.mark_done(key, error=error)
+        return key
+
+
+def fwd(owner: str, rule: str = "territory", **kw: object) -> Decision:
+    return Decision("forward", owner, rule, (f"правило {rule} → {owner}",), **kw)  # type: ignore[arg-type]
+
+
+def week(rules: Rules) -> tuple[datetime, datetime]:
+    return day_bounds(rules, FIRST, LAST)
+
+
+# --- aggregates ------------------------------------------------------------------------------
+
+
+def test_counts_shares_rules_regions_and_substitutions(rules: Rules) -> None:
+    book = Book(Journal())
+    pool = {"pool": "main"}
+    for owner in ("ivanova", "ivanova", "petrov", "sidorov"):
+        book.add(fwd(owner, "pool", **pool), at(17, 11))
+    book.add(fwd("petrov"), at(17, 12), region=("35", "Вологодская область", "СЗФО"))
+    book.add(fwd("petrov"), at(18, 12), region=("35", "Вологодская область", "СЗФО"))
+    book.add(Decision("tag", "sidorov", "client_inn", ("клиент из базы",)), at(18, 13), region=("66", "Свердловская область", "УФО"))
+    book.add(Decision("skip", None, "not_a_request", ("автоответ",)), at(18, 14))
+    book.add(Decision("skip", "ivanova", "duplicate", ("уже обработано",)), at(18, 15))
+    book.add(Decision("triage", None, "no_rule", ("ни одно правило не подошло",)), at(19, 10), subject="Непонятное")
+    book.add(fwd("smirnova", "client_domain"), at(19, 11), subject="Отказ", error="SMTP 550: нет такого ящика")
+    book.add(Decision("forward", "orlov", "absence_backup", ("Кузнецова в отпуске → Орлов",),
+                      base_rule="client_inn", base_owner="kuznetsova"), at(19, 12))  # fmt: skip
+    book.add(fwd("ivanova"), at(15, 12))  # the Sunday before: not in the period
+    since, until = week(rules)
+    report = build_report(book.journal, rules, since, until, now=at(23, 10))
+
+    t = report.totals
+    assert (t.received, t.forwarded, t.tagged, t.skipped, t.duplicates, t.triage, t.pending) == (12, 7, 1, 1, 1, 2, 0)
+    lines = {m.id: m for m in report.managers}
+    assert {k: (v.total, v.pool) for k, v in lines.items()} == {
+        "ivanova": (2, 2), "petrov": (3, 1), "sidorov": (2, 1), "orlov": (1, 0), "smirnova": (0, 0),
+    }  # fmt: skip
+    assert lines["ivanova"].pool_share == pytest.approx(0.5)
+    assert all(lines[m].target == pytest.approx(0.2) for m in rules.pool.members)  # type: ignore[union-attr]
+    assert report.pool is not None and report.pool.total == 4 and report.pool.worst_gap == pytest.approx(30)
+    by_rule = {r.key: r.count for r in report.rules}
+    # The substitution is counted under the rule that chose Кузнецова.
+    assert by_rule == {"pool": 4, "territory": 2, "client_inn": 2, "not_a_request": 1, "duplicate": 1, "no_rule": 1,
+                       "client_domain": 1}
+    assert [(s.absent, s.backup, s.count) for s in report.substitutions] == [("Кузнецова Е. П.", "Орлов М. И.", 1)]
+    assert [(r.label, r.count) for r in report.regions][:2] == [("35 Вологодская область", 2), ("66 Свердловская область", 1)]
+    assert report.regions[-1].label == "не определён"
+    assert {(d.key, d.count) for d in report.districts} >= {("СЗФО", 2), ("УФО", 1)}
+    triaged = {t.subject: t.reason for t in report.triaged}
+    assert triaged == {"Непонятное": "ни одно правило не подошло", "Отказ": "SMTP 550: нет такого ящика"}
+    assert [b.count for b in report.buckets] == [0, 5, 2, 3, 0, 0, 0]  # skipped mail is not a request
+
+
+def test_fair_share_follows_weights_and_who_was_there(rules: Rules) -> None:
+    managers = dict(rules.managers)
+    managers["ivanova"] = replace(managers["ivanova"], weight=2.0)
+    weighted = replace(rules, managers=managers, pool=replace(rules.pool, method="weighted"))  # type: ignore[type-var]
+    assert fair_shares([], weighted)["ivanova"] == pytest.approx(2 / 6)
+    assert fair_shares([], rules)["ivanova"] == pytest.approx(1 / 5)
+
+    book = Book(Journal())
+    for day in (16, 17):  # Monday: everyone; Tuesday: Петров away
+        book.add(fwd("ivanova", "pool", pool="main"), at(day, 11))
+    away = replace(rules, absences=(Absence("petrov", date(2026, 11, 17), date(2026, 11, 17), "ivanova"),))
+    shares = fair_shares(book.journal.requests(*week(rules)), away)
+    assert shares["petrov"] == pytest.approx((1 / 5 + 0) / 2)
+    assert shares["orlov"] == pytest.approx((1 / 5 + 1 / 4) / 2)
+    assert sum(shares.values()) == pytest.approx(1)
+
+
+def test_response_times_count_working_hours_only(rules: Rules) -> None:
+    book = Book(Journal())
+    # Friday 17:00 → Monday 10:00: one hour on Friday, one on Monday — not 65 hours.
+    book.add(fwd("petrov"), at(20, 16, 59), forwarded=at(20, 17), answered=at(23, 10))
+    book.add(fwd("petrov"), at(16, 11), forwarded=at(16, 11), answered=at(16, 11, 30))
+    book.add(fwd("petrov"), at(17, 9), forwarded=at(17, 9), answered=at(17, 13))
+    book.add(fwd("sidorov"), at(18, 8), forwarded=at(18, 8), answered=at(18, 8, 50))  # before opening: 0
+    waiting = book.add(fwd("orlov"), at(18, 10), forwarded=at(18, 10), subject="Ждёт")  # never answered
+    book.journal.record_reminder(book.journal.entry(waiting).id, at(18, 14))  # type: ignore[union-attr]
+    book.add(fwd("orlov"), at(10, 10), forwarded=at(10, 10), subject="С прошлой недели")
+    since, until = week(rules)
+    report = build_report(book.journal, rules, since, until, now=at(19, 12))
+
+    petrov = next(m for m in report.managers if m.id == "petrov")
+    assert (petrov.answered, petrov.median, petrov.p90) == (3, timedelta(hours=2), timedelta(hours=4))
+    assert next(m for m in report.managers if m.id == "sidorov").median == timedelta(0)
+    assert report.response.answered == 4 and report.response.forwarded == 5
+    assert report.response.median == timedelta(hours=1, minutes=15)  # 0, 30 min | 2 h, 4 h
+    assert [(w.subject, w.waited, w.earlier) for w in report.waiting] == [
+        ("С прошлой недели", timedelta(hours=8 + 9 * 6 + 3), True),  # Tue 10th 10:00 → Thu 19th 12:00
+        ("Ждёт", timedelta(hours=8 + 3), False),  # Wed 10:00–18:00, Thu 09:00–12:00
+    ]
+    assert report.waiting[1].reminded_at == at(18, 14)
+    assert (report.waiting_total, report.waiting_earlier) == (2, 1)
+    assert next(m for m in report.managers if m.id == "orlov").waiting == 1
+
+
+def test_percentiles_by_nearest_rank() -> None:
+    values = [timedelta(minutes=m) for m in (50, 10, 20, 40, 30, 60, 70, 80, 90, 100)]
+    assert percentiles(values) == (timedelta(minutes=55), timedelta(minutes=90))
+    assert percentiles([timedelta(hours=3)]) == (timedelta(hours=3), timedelta(hours=3))
+    assert percentiles([]) == (None, None)
+
+
+def test_period_text_in_russian() -> None:
+    assert period_text(FIRST, LAST) == "16–22 ноября 2026"
+    assert period_text(date(2026, 10, 28), date(2026, 11, 3)) == "28 октября – 3 ноября 2026"
+    assert period_text(date(2026, 12, 29), date(2027, 1, 4)) == "29 декабря 2026 – 4 января 2027"
+    assert period_text(FIRST, FIRST) == "16 ноября 2026"
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+
+def sample_report(rules: Rules, *, seed: int = 7, mails: int = 180) -> Report:
+    """A plausible week of the demo company: pool and rule mail, regions, answers, a few
+    waiting and triaged requests, a substitution."""
+    rng = random.Random(seed)
+    book = Book(Journal())
+    members = list(rules.pool.members)  # type: ignore[union-attr]
+    regions = [("35", "Вологодская область", "СЗФО"), ("77", "г. Москва", "ЦФО"), ("63", "Самарская область", "ПФО"),
+               ("66", "Свердловская область", "УФО"), ("52", "Нижегородская область", "ПФО"), None]  # fmt: skip
+    subjects = ["Запрос КП на гофрокороба", "Счёт на упаковку", "Коробки 40×30×20, 500 шт.", "Re: поставка в декабре",
+                "Прошу выставить счёт", "Заявка на картон"]  # fmt: skip
+    companies = ["ООО «Вологодский молочный комбинат»", "АО «Самарские напитки»", "ИП Громова Е. А.", None]
+    start = at(16, 9)
+    for index in range(mails):
+        seen = start + timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
+        if seen.weekday() >= 5 and rng.random() < 0.7:
+            seen -= timedelta(days=2)
+        roll, owner = rng.random(), rng.choice(members)
+        if roll < 0.12:
+            decision = Decision("skip", None, "not_a_request", ("автоответ",))
+        elif roll < 0.16:
+            decision = Decision("triage", None, "no_rule", ("ни одно правило не подошло — письмо оставлено на ручной разбор",))
+        elif roll < 0.5:
+            decision = fwd(owner, "pool", pool="main")
+        elif roll < 0.53:
+            decision = Decision("forward", "orlov", "absence_backup", ("Кузнецова в отпуске → Орлов",),
+                                base_rule="client_inn", base_owner="kuznetsova")  # fmt: skip
+        else:
+            decision = fwd(owner, rng.choice(["territory", "client_inn", "client_domain", "thread", "public_sector"]))
+        answered = None
+        if decision.forwards and rng.random() < 0.85:
+            answered = rules.department.hours.add(seen, timedelta(minutes=rng.choice([15, 40, 90, 180, 300, 600])))
+        book.add(decision, seen, subject=f"{rng.choice(subjects)} №{index + 1}", region=rng.choice(regions),
+                 company=rng.choice(companies), answered=answered, sender=f"buyer{index}@example.ru")  # fmt: skip
+    return build_report(book.journal, rules, *week(rules), now=at(23, 9))
+
+
+def test_charts_are_png_600px_wide_and_the_same_every_time(rules: Rules) -> None:
+    report = sample_report(rules)
+    charts = render_charts(report)
+    assert [c.name for c in charts] == ["managers", "fairness", "response", "rules", "days"]
+    again = render_charts(report)
+    for chart, second in zip(charts, again, strict=True):
+        assert chart.png == second.png, f"{chart.name}: not deterministic"
+        assert chart.png.startswith(PNG) and b"Software" not in chart.png and b"matplotlib" not in chart.png
+        pixels = imread(io.BytesIO(chart.png))
+        assert pixels.shape[1] == 1200 and chart.width == 600  # drawn at 2x for sharp phone screens
+        assert chart.height == round(pixels.shape[0] / 2)
+        assert pixels[..., :3].std() > 0.05, f"{chart.name}: blank"
+        assert chart.alt and chart.title
+
+
+def test_no_mail_no_charts_and_the_report_still_renders(rules: Rules) -> None:
+    report = build_report(Journal(), rules, *week(rules), now=at(23, 9))
+    assert render_charts(report) == ()
+    html = render_report_html(report, Templates())
+    assert "Заявок менеджерам за период не было" in html and "<img" not in html
+
+
+# --- the mail ------------------------------------------------------------------------------------
+
+
+def context() -> ForwardContext:
+    head = Recipient("volkov", "Волков Андрей Николаевич", "a.volkov@severkarton.test")
+    return ForwardContext("ТД «Северный Картон»", Address("", "sales-bot@severkarton.test"), ("X-Inboxbot",), head)
+
+
+def test_report_mail_through_smtp_parts_cids_and_no_injection(rules: Rules, smtp_server: SmtpCatcher) -> None:
+    book = Book(Journal())
+    book.add(fwd("petrov"), at(17, 10), subject="Счёт <script>alert(1)</script>\r\nBcc: evil@attacker.test",
+             company="ООО «Ромашка»\r\nX-Evil: 1", sender="buyer@example.ru")  # fmt: skip
+    book.add(fwd("ivanova", "pool", pool="main"), at(17, 11), answered=at(17, 12))
+    report = build_report(book.journal, rules, *week(rules), now=at(23, 9))
+    ctx = context()
+    recipients = [ctx.owner, Recipient("ivanova", "Иванова Ирина\r\nBcc: evil@attacker.test", "i.ivanova@severkarton.test")]
+    mail = compose_report(report, ctx, recipients, Templates(), now=at(23, 9))
+    with SmtpSender(smtp_server.settings()) as smtp:
+        smtp.send(mail, [r.email for r in recipients])
+
+    (received,) = smtp_server.messages
+    assert received.rcpt_tos == ("a.volkov@severkarton.test", "i.ivanova@severkarton.test")
+    head, _, _ = received.raw.partition(b"\r\n\r\n")
+    # The CR/LF in the name became a space inside its encoded display name; no new header line.
+    assert not re.search(rb"^(bcc|x-evil)\s*:", head, re.IGNORECASE | re.MULTILINE)
+    parsed = email.message_from_bytes(received.raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Subject"] == "Отчёт о распределении заявок: 16–22 ноября 2026"
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None and [a.addr_spec for a in parsed["To"].addresses] == [r.email for r in recipients]
+    assert parsed["From"].addresses[0].addr_spec == "sales-bot@severkarton.test"
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert str(parsed["X-Inboxbot"]).startswith("report; period=2026-11-16..2026-11-22")
+    assert parsed["Message-ID"] == compose_report(report, ctx, recipients, Templates())["Message-ID"]
+    assert re.fullmatch(r"<report\.20261116-20261122\.[0-9a-f]{16}@severkarton\.test>", parsed["Message-ID"])
+
+    assert parsed.get_content_type() == "multipart/alternative"
+    text_part, related = parsed.get_payload()  # type: ignore[misc]
+    assert text_part.get_content_type() == "text/plain" and related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    assert html_part.get_content_type() == "text/html"
+    html = html_part.get_content()
+    cids = re.findall(r'src="cid:([^"]+)"', html)
+    assert len(cids) == len(images) >= 3
+    by_cid = {img["Content-ID"].strip("<>"): img for img in images}
+    assert set(cids) == set(by_cid)
+    for cid in cids:
+        png = by_cid[cid].get_content()
+        assert by_cid[cid].get_content_type() == "image/png" and png.startswith(PNG) and len(png) > 1000
+        assert imread(io.BytesIO(png)).shape[1] == 1200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    assert "data:image" not in html
+    text = text_part.get_content()
+    assert "Счёт <script>alert(1)</script> Bcc: evil@attacker.test" in text  # one line: no forged line in the text
+    assert "\nBcc:" not in text and "Петров Д. С." in text
+
+
+def test_html_file_has_data_images_and_escapes(rules: Rules) -> None:
+    report = sample_report(rules, mails=60)
+    html = render_report_html(report, Templates())
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert images and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "cid:" not in html and "16–22 ноября 2026" in html
+
+
+# --- the CLI ----------------------------------------------------------------------------------
+
+
+def journal_file(tmp_path: Path, rules: Rules) -> Path:
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as journal:
+        book = Book(journal)
+        book.add(fwd("petrov"), at(17, 10), answered=at(17, 12))
+        book.add(fwd("ivanova", "pool", pool="main"), at(18, 10), subject="Коробки <b>срочно</b>")  # waiting: listed
+    return path
+
+
+def test_cli_report_out_writes_html_with_data_images(tmp_path: Path, rules: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INBOXBOT_IMAP_HOST", raising=False)
+    monkeypatch.delenv("INBOXBOT_SECRETS_FILE", raising=False)
+    path, out = journal_file(tmp_path, rules), tmp_path / "report.html"
+    args = ["report", "--rules", str(RULES_PATH), "--journal", str(path), "--since", "2026-11-16", "--until", "2026-11-22"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "cid:" not in html
+    assert "Коробки &lt;b&gt;срочно&lt;/b&gt;" in html
+    assert "Не проверено:" in html and "ящик не настроен" in html  # no IMAP settings, no --mail: said, not failed
+
+    text = CliRunner().invoke(cli, args)
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith("Отчёт о распределении заявок: 16–22 ноября 2026")
+    assert "2 заявки" in text.output and "Петров Д. С.: 1" in text.output
+
+
+def test_cli_report_errors_are_one_line(tmp_path: Path) -> None:
+    base = ["report", "--rules", str(RULES_PATH)]
+    missing = CliRunner().invoke(cli, [*base, "--journal", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 2 and "журнал" in missing.output and "не найден" in missing.output
+    backwards = CliRunner().invoke(cli, [*base, "--since", "2026-11-22", "--until", "2026-11-16"])
+    assert backwards.exit_code == 2 and "позже" in backwards.output
+
+
+# --- what the rules would change ------------------------------------------------------------------
+
+POOL_BODY = "Здравствуйте! Сколько стоят коробки 40x30x20, 500 штук? Иван"
+
+
+def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: Path, rules: Rules) -> None:
+    """Before the period the pool's last mail went to Петров; in the period the journal
+    has the next three members by round robin. Re-deciding from an empty history would
+    start with Иванова and call all three changed; seeded from the journal, none is. One
+    mail recorded for a manager the rules would not choose is the one change listed."""
+    book = Book(Journal(tmp_path / "j.sqlite"))
+    book.add(fwd("petrov", "pool", pool="main"), at(13, 10))  # Friday before the period
+    raws = {}
+    for index, owner in enumerate(("sidorov", "orlov", "smirnova"), start=1):
+        raw = raw_mail(100 + index, f"Коробки {index}", f"buyer{index}@gmail.com", POOL_BODY, at(16, 10 + index))
+        key = book.add(fwd(owner, "pool", pool="main"), at(16, 10 + index), raw=raw, subject=f"Коробки {index}")
+        raws[key] = raw
+    odd = raw_mail(200, "Коробки 4", "buyer4@gmail.com", POOL_BODY, at(16, 15))
+    raws[book.add(fwd("petrov", "territory"), at(16, 15), raw=odd, subject="Коробки 4")] = odd  # RR says ivanova
+    since, until = week(rules)
+    rows = book.journal.requests(since, until)
+    pipeline = Pipeline(rules)
+    changes = recheck(book.journal, rows, raws, pipeline, rules_label="действующие правила", source="тест")
+    assert changes.available and changes.checked == 4 and changes.missing == 0
+    assert [(c.subject, c.was_owner, c.now_owner, c.now_rule) for c in changes.items] == [
+        ("Коробки 4", "Петров Д. С.", "Иванова И. А.", "pool")
+    ]
+
+    # The same through the CLI, with the mails as .eml files and new rules that send
+    # the pool to one manager: every pool decision would change.
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    for key, raw in raws.items():
+        (folder / f"{key.uid:03d}.eml").write_bytes(raw)
+    new_rules = tmp_path / "new.toml"
+    text = RULES_PATH.read_text(encoding="utf-8")
+    new_rules.write_text(text.replace('members = ["ivanova", "petrov", "sidorov", "orlov", "smirnova"]',
+                                      'members = ["orlov"]'), encoding="utf-8")  # fmt: skip
+    assert new_rules.read_text(encoding="utf-8") != text
+    (tmp_path / "demo").mkdir()
+    for name in ("clients.csv", "groups.csv", "vip.csv"):  # the files rules.toml names
+        (tmp_path / "demo" / name).write_bytes((RULES_PATH.parent / "demo" / name).read_bytes())
+    book.journal.close()
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["report", "--rules", str(RULES_PATH), "--journal", str(tmp_path / "j.sqlite"),
+                                      "--since", "2026-11-16", "--until", "2026-11-22", "--mail", str(folder),
+                                      "--compare", str(new_rules), "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, (result.output, result.exc_info)
+    html = out.read_text(encoding="utf-8")
+    assert "новые правила (new.toml)" in html and "проверено писем — 4" in html
+    assert html.count("Стало бы: <b>Орлов М. И.</b>") == 3  # sidorov, smirnova and the odd one; orlov stays
+
+
+# --- in a browser --------------------------------------------------------------------------------
+
+
+def test_report_renders_at_phone_width_without_sideways_scroll(rules: Rules) -> None:
+    from browser import PHONE, decode_png, grey_stddev, layouts, screenshot
+
+    pages = [render_report_html(sample_report(rules), Templates()),
+             render_report_html(build_report(Journal(), rules, *week(rules), now=at(23, 9)), Templates())]  # fmt: skip
+    shown = layouts(pages, PHONE)
+    for page in shown:
+        assert "Отчёт о распределении заявок" in page.text and "16–22 ноября 2026" in page.text
+        assert page.scroll_width <= page.width and page.widest <= page.width + 0.5, "sideways scroll on a phone"
+        assert page.min_font_px >= 13
+        assert "{{" not in page.text and "{%" not in page.text
+    assert shown[0].height > 3000 > shown[1].height  # the charts take their room: nothing collapsed
+    shot = decode_png(screenshot(pages[0], (PHONE[0], 1200)))
+    assert shot.width == PHONE[0] and grey_stddev(shot) > 10, "blank screenshot"
+
+
+def write_screenshot(out: Path = REPO / "docs" / "screenshots" / "report.png") -> Path:
+    """The sample week's report at phone width, whole page, at a phone's pixel ratio."""
+    from browser import PHONE, layout, screenshot
+
+    page = render_report_html(sample_report(load_rules(RULES_PATH)), Templates())
+    height = layout(page, PHONE).height
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(screenshot(page, (PHONE[0], height), scale=2))
+    return out
+
+
+if __name__ == "__main__":
+    print(write_screenshot(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots" / "report.png"))
