@@ -216,7 +216,8 @@ def _names(ax: Axes, names: Sequence[str]) -> None:
 
 
 def _count_axis(ax: Axes) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # Few ticks: with long labels on the left the axis may be only two inches wide.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.grid(axis="x", color="#e5e7eb")
     ax.set_axisbelow(True)
 

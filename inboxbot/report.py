@@ -206,6 +206,7 @@ class Report:
     until: datetime  # exclusive
     generated_at: datetime
     tz: tzinfo  # the department's: days and times are shown in it
+    day_length: timedelta  # of a working day, to say long waits in working days
     totals: Totals
     managers: tuple[ManagerLine, ...]
     pool: PoolSummary | None
@@ -273,6 +274,7 @@ def aggregate(
         until=until,
         generated_at=now,
         tz=rules.department.timezone,
+        day_length=hours.day_length,
         totals=_totals(rows),
         managers=_managers(handled, response_rows, times, rules),
         pool=_pool_summary(handled, rules),
@@ -284,7 +286,7 @@ def aggregate(
         waiting=tuple(waiting[:WAITING_SHOWN]),
         waiting_total=len(waiting),
         waiting_earlier=sum(1 for w in waiting if w.earlier),
-        triaged=tuple(_triaged(rows)),
+        triaged=tuple(sorted(_triaged(rows), key=lambda t: t.seen_at)),
         substitutions=_substitutions(handled, rules),
         buckets=_buckets(rows, rules, since, until),
         changes=changes,

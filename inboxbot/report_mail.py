@@ -103,7 +103,7 @@ def report_view(report: Report, images: Mapping[str, Mapping[str, object]]) -> d
         "districts": _lines(report.districts),
         "response": {"answered": response.answered, "forwarded": response.forwarded, "hours": response.hours,
                      "median": _duration(response.median), "p90": _duration(response.p90)},
-        "waiting": [_waiting_view(w, when) for w in report.waiting],
+        "waiting": [_waiting_view(w, when, report.day_length) for w in report.waiting],
         "waiting_total": report.waiting_total,
         "waiting_earlier": report.waiting_earlier,
         "waiting_more": report.waiting_total - len(report.waiting),
@@ -126,18 +126,18 @@ def _manager_view(m: ManagerLine, pool_total: int) -> dict[str, object]:
             "median": _duration(m.median), "p90": _duration(m.p90)}
 
 
-def _waiting_view(w: Waiting, when: Callable[[datetime | None], str]) -> dict[str, object]:
+def _waiting_view(w: Waiting, when: Callable[[datetime | None], str], day: timedelta) -> dict[str, object]:
     marks = [f"напоминание {when(w.reminded_at)}"] if w.reminded_at else []
     if w.escalated_at:
         marks.append(f"эскалация {when(w.escalated_at)}" + (f" → {_clean(w.escalated_to, 60)}" if w.escalated_to else ""))
     return {"subject": _subject(w.subject), "who": _who_wrote(w.company, w.sender), "owner": _clean(w.owner, 60),
-            "forwarded": when(w.forwarded_at), "waited": _duration(w.waited), "earlier": w.earlier,
+            "forwarded": when(w.forwarded_at), "waited": _working_days(w.waited, day), "earlier": w.earlier,
             "marks": "; ".join(marks)}
 
 
 def _triaged_view(t: Triaged, when: Callable[[datetime | None], str]) -> dict[str, object]:
     return {"subject": _subject(t.subject), "who": _who_wrote("", t.sender), "seen": when(t.seen_at),
-            "reason": _clean(t.reason, 300) or "причина не записана", "rule": t.rule}
+            "reason": _capital(_clean(t.reason, 300)) or "Причина не записана", "rule": t.rule}
 
 
 def _changes_view(changes: Changes | None, when: Callable[[datetime | None], str]) -> dict[str, object]:
@@ -149,7 +149,7 @@ def _changes_view(changes: Changes | None, when: Callable[[datetime | None], str
             "seen": when(c.seen_at), "who": _who_wrote("", c.sender), "subject": _subject(c.subject),
             "was": _outcome(c.was_owner, c.was_action), "was_rule": c.was_rule,
             "now": _outcome(c.now_owner, c.now_action), "now_rule": c.now_rule,
-            "reason": _clean(c.reason, 300),
+            "reason": _capital(_clean(c.reason, 300)),
         }
         for c in changes.items[:CHANGES_SHOWN]
     ]  # fmt: skip
@@ -196,6 +196,20 @@ def _percent(value: float | None) -> str:
 
 def _duration(value: timedelta | None) -> str:
     return describe_duration(value).replace(" ", NBSP) if value is not None else "—"
+
+
+def _working_days(value: timedelta, day: timedelta) -> str:
+    """«2 раб. дня 3 ч» for a wait longer than a working day (`day` long): «44 ч» of
+    working time is hard to picture; under a day, as describe_duration says it."""
+    if day <= timedelta(0) or value < day:
+        return _duration(value)
+    days, rest = divmod(value, day)
+    words = f"{days}{NBSP}раб.{NBSP}{plural(days, 'день', 'дня', 'дней')}"
+    return words + (f" {_duration(rest)}" if rest >= timedelta(minutes=1) else "")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _subject(subject: str) -> str:

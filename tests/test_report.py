@@ -32,6 +32,8 @@ from inboxbot.journal import Journal, MessageKey
 from inboxbot.message import Address, parse
 from inboxbot.pipeline import Pipeline
 from inboxbot.report import (
+    ChangedDecision,
+    Changes,
     Report,
     build_report,
     day_bounds,
@@ -39,7 +41,12 @@ from inboxbot.report import (
     percentiles,
     recheck,
 )
-from inboxbot.report_mail import compose_report, period_text, render_report_html
+from inboxbot.report_mail import (
+    compose_report,
+    period_text,
+    render_report_html,
+    report_view,
+)
 from inboxbot.rules import Absence, Rules, load_rules
 from inboxbot.smtp import SmtpSender
 
@@ -204,6 +211,8 @@ def test_response_times_count_working_hours_only(rules: Rules) -> None:
         ("Ждёт", timedelta(hours=8 + 3), False),  # Wed 10:00–18:00, Thu 09:00–12:00
     ]
     assert report.waiting[1].reminded_at == at(18, 14)
+    shown = [str(w["waited"]).replace("\u00a0", " ") for w in report_view(report, {})["waiting"]]  # type: ignore[attr-defined]
+    assert shown == ["7 раб. дней 2 ч", "1 раб. день 2 ч"]  # 9-hour working days
     assert (report.waiting_total, report.waiting_earlier) == (2, 1)
     assert next(m for m in report.managers if m.id == "orlov").waiting == 1
 
@@ -458,13 +467,25 @@ def test_report_renders_at_phone_width_without_sideways_scroll(rules: Rules) -> 
 
 
 def write_screenshot(out: Path = REPO / "docs" / "screenshots" / "report.png") -> Path:
-    """The sample week's report at phone width, whole page, at a phone's pixel ratio."""
+    """The sample week's report at phone width, whole page, at a phone's pixel ratio;
+    its last section as `recheck` fills it when a new rules file moves two requests."""
     from browser import PHONE, layout, screenshot
+    from PIL import Image  # matplotlib's own dependency
 
-    page = render_report_html(sample_report(load_rules(RULES_PATH)), Templates())
+    moved = (
+        ChangedDecision(at(17, 10, 42), "zakup@vologda-moloko.ru", "Запрос КП на гофрокороба", "Петров Д. С.", "forward",
+                        "territory", "Смирнова О. В.", "forward", "segment", "отрасль: молочная продукция → Смирнова"),
+        ChangedDecision(at(19, 15, 5), "info@samara-drinks.ru", "Счёт на упаковку", "Сидоров А. В.", "forward", "pool",
+                        "Иванова И. А.", "forward", "pool", "очередь «main»: следующая по кругу → Иванова"),
+    )  # fmt: skip
+    changes = Changes(True, "письма из ящика mail.severkarton.test: проверено писем — 152", "новые правила (rules-new.toml)",
+                      152, 0, moved)  # fmt: skip
+    page = render_report_html(replace(sample_report(load_rules(RULES_PATH)), changes=changes), Templates())
     height = layout(page, PHONE).height
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(screenshot(page, (PHONE[0], height), scale=2))
+    shot = Image.open(io.BytesIO(screenshot(page, (PHONE[0], height), scale=2))).convert("RGB")
+    # 64 colours, no dithering: a third of the size, text and charts look the same.
+    shot.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
     return out
 
 
