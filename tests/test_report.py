@@ -28,7 +28,10 @@ from inboxbot.act import ForwardContext, Recipient, Templates
 from inboxbot.charts import render_charts
 from inboxbot.cli import cli
 from inboxbot.decision import Decision
+from inboxbot.config import ServerSettings
+from inboxbot.fetch import Mailbox
 from inboxbot.journal import Journal, MessageKey
+from inboxbot.mailsource import read_mail
 from inboxbot.message import Address, parse
 from inboxbot.pipeline import Pipeline
 from inboxbot.report import (
@@ -38,6 +41,7 @@ from inboxbot.report import (
     build_report,
     day_bounds,
     fair_shares,
+    gather_changes,
     percentiles,
     recheck,
 )
@@ -445,6 +449,52 @@ def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: P
     html = out.read_text(encoding="utf-8")
     assert "новые правила (new.toml)" in html and "проверено писем — 4" in html
     assert html.count("Стало бы: <b>Орлов М. И.</b>") == 3  # sidorov, smirnova and the odd one; orlov stays
+
+
+def test_recheck_with_the_rules_that_decided_changes_nothing(rules: Rules) -> None:
+    """The demo's 30 mails decided in order as the worker does (threads, the round
+    robin and absences carry over), then re-decided from the journal: nothing moves."""
+    journal, pipeline, raws = Journal(), Pipeline(rules), {}
+    for uid, stored in enumerate(read_mail([REPO / "demo" / "mail"]), start=1):
+        key, seen = MessageKey("INBOX", 7, uid), at(16, 9) + timedelta(minutes=20 * uid)
+        outcome = pipeline.run(stored.raw, journal, received_at=seen)
+        journal.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)
+        raws[key] = stored.raw
+    rows = journal.requests(*week(rules))
+    assert len(rows) == 30 and len({r.owner for r in rows if r.owner}) >= 4
+    changes = recheck(journal, rows, raws, pipeline, rules_label="действующие правила", source="demo/mail")
+    assert (changes.available, changes.checked, changes.items) == (True, 30, ())
+
+
+@pytest.mark.servers
+def test_changes_from_the_mailbox_by_uid_where_uidvalidity_still_matches(rules: Rules, imap_inbox: ServerSettings) -> None:
+    raws = [raw_mail(300 + n, f"Коробки {n}", f"buyer{n}@gmail.com", POOL_BODY, at(16, 10 + n)) for n in (1, 2)]
+    with Mailbox(imap_inbox) as box:
+        for raw in raws:
+            box.append(raw)
+        uids, uidvalidity = box.pending_uids(), box.uidvalidity
+    book = Book(Journal())
+    for uid, raw in zip(uids, raws, strict=True):  # the journal as the worker keys it: the mailbox's own UIDs
+        book.journal.record_decision(MessageKey("INBOX", uidvalidity, uid), parse(raw), fwd("ivanova", "pool", pool="main"),
+                                     seen_at=at(16, 12))  # fmt: skip
+    # A row from before the folder was recreated: its UID means another mail now.
+    book.journal.record_decision(MessageKey("INBOX", uidvalidity - 1, uids[0]), parse(raw_mail(399)), fwd("petrov"),
+                                 seen_at=at(16, 13))  # fmt: skip
+    env = {"INBOXBOT_IMAP_HOST": imap_inbox.host, "INBOXBOT_IMAP_PORT": str(imap_inbox.port),
+           "INBOXBOT_IMAP_TLS": "none", "INBOXBOT_IMAP_USER": imap_inbox.user,
+           "INBOXBOT_IMAP_PASSWORD": imap_inbox.password}  # fmt: skip
+    rows = book.journal.requests(*week(rules))
+    changes = gather_changes(book.journal, rows, rules, "действующие правила", env=env)
+    assert (changes.available, changes.checked, changes.missing) == (True, 2, 1), changes.note
+    assert "проверено писем — 2, не найдено — 1" in changes.note
+    # Round robin: the first to Иванова (no pool history), the second to Петров, not Иванова.
+    assert [(c.subject, c.now_owner) for c in changes.items] == [("Коробки 2", "Петров Д. С.")]
+    with Mailbox(imap_inbox) as box:
+        assert not any("\\Seen" in m.flags for m in box.fetch(uids))  # read with BODY.PEEK
+
+    wrong = {**env, "INBOXBOT_IMAP_PASSWORD": "not-the-password"}
+    refused = gather_changes(book.journal, rows, rules, "действующие правила", env=wrong)
+    assert not refused.available and "недоступен" in refused.note
 
 
 # --- in a browser --------------------------------------------------------------------------------
