@@ -27,8 +27,8 @@ from matplotlib.image import imread
 from inboxbot.act import ForwardContext, Recipient, Templates
 from inboxbot.charts import render_charts
 from inboxbot.cli import cli
-from inboxbot.decision import Decision
 from inboxbot.config import ServerSettings
+from inboxbot.decision import Decision
 from inboxbot.fetch import Mailbox
 from inboxbot.journal import Journal, MessageKey
 from inboxbot.mailsource import read_mail
