@@ -379,8 +379,15 @@ def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path 
 
     from inboxbot.act import Templates
     from inboxbot.journal import Journal
-    from inboxbot.report import build_report, day_bounds, gather_changes
-    from inboxbot.report_mail import compose_report, render_report_html, report_context, report_recipients, report_view
+    from inboxbot.recheck import gather_changes
+    from inboxbot.report import build_report, day_bounds
+    from inboxbot.report_mail import (
+        compose_report,
+        render_report_html,
+        report_context,
+        report_recipients,
+        report_view,
+    )
     from inboxbot.rules import load_rules
 
     rules = load_rules(rules_path)

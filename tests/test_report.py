@@ -34,6 +34,7 @@ from inboxbot.journal import Journal, MessageKey
 from inboxbot.mailsource import read_mail
 from inboxbot.message import Address, parse
 from inboxbot.pipeline import Pipeline
+from inboxbot.recheck import gather_changes, recheck
 from inboxbot.report import (
     ChangedDecision,
     Changes,
@@ -41,9 +42,7 @@ from inboxbot.report import (
     build_report,
     day_bounds,
     fair_shares,
-    gather_changes,
     percentiles,
-    recheck,
 )
 from inboxbot.report_mail import (
     compose_report,
