@@ -29,6 +29,7 @@ from inboxbot.charts import render_charts
 from inboxbot.cli import cli
 from inboxbot.config import ServerSettings
 from inboxbot.decision import Decision
+from inboxbot.demo import free_port
 from inboxbot.fetch import Mailbox
 from inboxbot.journal import Journal, MessageKey
 from inboxbot.mailsource import read_mail
@@ -387,6 +388,32 @@ def test_cli_report_out_writes_html_with_data_images(tmp_path: Path, rules: Rule
     assert text.exit_code == 0, text.output
     assert text.output.startswith("Отчёт о распределении заявок: 16–22 ноября 2026")
     assert "2 заявки" in text.output and "Петров Д. С.: 1" in text.output
+
+
+def test_cli_report_send_mails_the_report_to_its_recipients(
+    tmp_path: Path, rules: Rules, smtp_server: SmtpCatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--send: to [report] to (Волков), through the configured SMTP relay. The mailbox
+    is configured but down: the changes section says so, the report still goes."""
+    monkeypatch.delenv("INBOXBOT_SECRETS_FILE", raising=False)
+    env = {"INBOXBOT_IMAP_HOST": "127.0.0.1", "INBOXBOT_IMAP_PORT": str(free_port()), "INBOXBOT_IMAP_TLS": "none",
+           "INBOXBOT_IMAP_USER": "sales@severkarton.test", "INBOXBOT_IMAP_PASSWORD": "pw",
+           "INBOXBOT_SMTP_HOST": smtp_server.host, "INBOXBOT_SMTP_PORT": str(smtp_server.port),
+           "INBOXBOT_SMTP_TLS": "none", "INBOXBOT_BOT_ADDRESS": "sales-bot@severkarton.test"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["report", "--rules", str(RULES_PATH), "--journal", str(journal_file(tmp_path, rules)),
+                                      "--since", "2026-11-16", "--until", "2026-11-22", "--send"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Отчёт отправлен: a.volkov@severkarton.test"
+    (received,) = smtp_server.messages
+    assert received.rcpt_tos == ("a.volkov@severkarton.test",) and received.mail_from == "sales-bot@severkarton.test"
+    parsed = email.message_from_bytes(received.raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Subject"] == "Отчёт о распределении заявок: 16–22 ноября 2026"
+    html = parsed.get_body(("html",))
+    assert html is not None
+    assert "Не проверено: ящик 127.0.0.1 недоступен" in html.get_content()
 
 
 def test_cli_report_errors_are_one_line(tmp_path: Path) -> None:
