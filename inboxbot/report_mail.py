@@ -250,6 +250,20 @@ def render_report_html(
     return templates.render("report.html.j2", **report_view(report, images))
 
 
+def check_templates(templates: Templates, rules: Rules) -> None:
+    """Render report.html.j2 and report.txt.j2 for an empty week: for start-up, so a
+    broken override in the templates folder fails then and not at report time. Raises
+    TemplateError (act.Templates.check covers the forward and notice templates)."""
+    from inboxbot.journal import Journal
+    from inboxbot.report import build_report
+
+    moment = datetime(2025, 6, 16, tzinfo=UTC)
+    with Journal() as journal:
+        sample = build_report(journal, rules, moment - timedelta(days=7), moment, now=moment)
+    render_report_html(sample, templates, "data", charts=())
+    templates.render("report.txt.j2", **report_view(sample, {}))
+
+
 def report_recipients(rules: Rules) -> list[Recipient]:
     """Who gets the report: [report] to, else the department head."""
     ids = rules.report.to if rules.report and rules.report.to else (rules.department.head,)

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from matplotlib.image import imread
 
-from inboxbot.act import ForwardContext, Recipient, Templates
+from inboxbot.act import ForwardContext, Recipient, TemplateError, Templates
 from inboxbot.charts import render_charts
 from inboxbot.cli import cli
 from inboxbot.config import ServerSettings
@@ -46,6 +46,7 @@ from inboxbot.report import (
     percentiles,
 )
 from inboxbot.report_mail import (
+    check_templates,
     compose_report,
     period_text,
     render_report_html,
@@ -358,6 +359,13 @@ def test_html_file_has_data_images_and_escapes(rules: Rules) -> None:
     images = re.findall(r'<img src="([^"]+)"', html)
     assert images and all(src.startswith("data:image/png;base64,") for src in images)
     assert "cid:" not in html and "16–22 ноября 2026" in html
+
+
+def test_a_broken_report_template_override_fails_the_start_up_check(tmp_path: Path, rules: Rules) -> None:
+    check_templates(Templates(), rules)
+    (tmp_path / "report.html.j2").write_text("<p>{{ totals.recieved }}</p>", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"report\.html\.j2.*recieved"):
+        check_templates(Templates(tmp_path), rules)
 
 
 # --- the CLI ----------------------------------------------------------------------------------
