@@ -60,6 +60,7 @@ QUOTE_CHARS = 1500
 ORIGINAL_FILENAME = "original.eml"
 TEMPLATE_NAMES = (
     "forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2", "rules_error.txt.j2",
+    "ack.txt.j2", "ack.html.j2", "reminder.txt.j2", "reminder.html.j2", "escalation.txt.j2", "escalation.html.j2",
 )
 
 # Headers are written by hand (see the module docstring), so the policy must not refold
@@ -220,6 +221,10 @@ class Templates:
             self.render(f"{name}.txt.j2", **view)
             self.render(f"{name}.html.j2", **view)
         self.render("rules_error.txt.j2", **rules_error_view("Образцов Иван", "rules.toml", ["пример"], "Отдел"))
+        # The acknowledgement, reminder and escalation: notices.py builds on this module.
+        from inboxbot.notices import check_templates
+
+        check_templates(self)
 
 
 def _template_line(exc: BaseException, filename: str | None) -> int | None:
