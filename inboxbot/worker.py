@@ -136,7 +136,7 @@ class Worker:
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
         current = getattr(self, "pipeline", None)
-        return Pipeline(rules, current.extractor if current else None, processes=self.processes)
+        return Pipeline(rules, current.loaded_extractor if current else None, processes=self.processes)
 
     @property
     def rules(self) -> Rules:

@@ -25,3 +25,24 @@ def test_child_processes_prepare_the_same_facts_in_order() -> None:
     assert [p.msg.message_id for p in got] == [p.msg.message_id for p in expected]
     assert [p.facts for p in got] == [p.facts for p in expected]
     assert all(p.error is None for p in got)
+
+
+def test_prepare_ahead_gives_each_batch_its_own_mails_in_order() -> None:
+    """Batches big enough for the children and small ones prepared in the worker, mixed:
+    each comes back with its own mails' facts, in order, whatever ran ahead."""
+    raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+    batches = [raws + raws[:15], raws[:3], raws[5:] + raws, raws[:1]]
+    rules = load_rules(REPO / "rules.toml")
+    serial = Pipeline(rules, processes=0)
+    parallel = Pipeline(rules, serial.extractor, processes=2)
+    try:
+        got = list(parallel.prepare_ahead(batches, lambda raw: raw, ahead=2))
+        assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+    finally:
+        parallel.close()
+    assert [batch for batch, _ in got] == batches
+    for batch, prepared in got:
+        expected = serial.prepare_many(batch)
+        assert [p.msg.message_id for p in prepared] == [p.msg.message_id for p in expected]
+        assert [p.facts for p in prepared] == [p.facts for p in expected]
+
