@@ -185,9 +185,10 @@ def test_imap_server_stopped_mid_batch_and_restarted(own_dovecot: Dovecot, tmp_p
             Journal(tmp_path / "j.sqlite") as journal:
         w = worker(imap, smtp, journal)
         w.guarded_poll()
-        assert w.failures == 1 and len(sink.messages) == 2
-        second = journal.recent(2)[0]  # forwarded, the mark could not be set
-        assert second["state"] == "forwarded"
+        # The forwards of the run do not need the IMAP server: they all went out; the
+        # marks (set together after them) could not be.
+        assert w.failures == 1 and len(sink.messages) == len(REQUESTS)
+        assert {row["state"] for row in journal.recent()} == {"forwarded"}
         delays = [w.backoff_seconds()]
         for _ in range(2):  # still down: refused connections, longer waits
             w.guarded_poll()
@@ -198,7 +199,7 @@ def test_imap_server_stopped_mid_batch_and_restarted(own_dovecot: Dovecot, tmp_p
         w.guarded_poll()
         assert w.failures == 0 and w.backoff_seconds() == w.settings.poll_seconds
         assert forwarded_originals(sink.messages) == Counter({mid(sample(p)): 1 for p in REQUESTS})
-        assert len(sink.messages) == len(REQUESTS)  # the 2nd was only marked, not resent
+        assert len(sink.messages) == len(REQUESTS)  # only marked after the restart, none resent
         with Mailbox(imap) as box:
             assert box.pending_uids() == []
         print(f"\nIMAP stopped mid-batch: {len(REQUESTS)} requests, forwarded once each, "
@@ -258,9 +259,12 @@ def test_connection_dropped_around_the_mark(server_got_it: bool, imap_inbox: Ser
             Journal(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal)
         w.guarded_poll()
-        assert proxy.cuts == 1 and w.failures == 1 and len(smtp_server.messages) == 1
-        assert journal.recent(1)[0]["state"] == "forwarded"
-        assert len(pending(imap_inbox)) == len(REQUESTS) - (1 if server_got_it else 0)
+        # The marks are set after the forwards of the run, one STORE per owner: the link
+        # died at the first (001 and 006, both Sidorov's), so every mail is `forwarded`,
+        # and those two are marked only if the server got that STORE.
+        assert proxy.cuts == 1 and w.failures == 1 and len(smtp_server.messages) == len(REQUESTS)
+        assert {row["state"] for row in journal.recent()} == {"forwarded"}
+        assert len(pending(imap_inbox)) == len(REQUESTS) - (2 if server_got_it else 0)
         w.guarded_poll()
         assert w.failures == 0
     assert forwarded_originals(smtp_server) == Counter({mid(sample(p)): 1 for p in REQUESTS})
@@ -386,7 +390,8 @@ def test_folder_recreated_while_a_forward_waited_for_its_mark(imap_inbox: Server
     with TcpProxy(imap_inbox.port, client_hook=client_side) as proxy, Journal(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal, folder)
         w.guarded_poll()
-        assert w.failures == 1 and len(smtp_server.messages) == 1
+        # Both forwards went out before the marks, and the link died at the first mark.
+        assert w.failures == 1 and len(smtp_server.messages) == 2
         client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
         client.login(imap_inbox.user, imap_inbox.password)
         before = client.select_folder(folder)[b"UIDVALIDITY"]
