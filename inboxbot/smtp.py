@@ -16,8 +16,10 @@ import copy
 import email.utils
 import io
 import logging
+import select
 import smtplib
 import ssl
+import time
 from collections.abc import Sequence
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
@@ -34,18 +36,28 @@ log = logging.getLogger(__name__)
 # Message too big (RFC 1870 / RFC 3463 5.3.4): refused at MAIL FROM because smtplib
 # declares SIZE there, yet it is about this message, not about our sender address.
 _SIZE_CODES = (552,)
+# A connection idle for longer than this is checked with NOOP before it is reused.
+NOOP_AFTER_IDLE_SECONDS = 10.0
 
 
 class SmtpSender:
     """Context manager around one SMTP connection, opened on the first `send` and
-    checked with NOOP before each reuse (a server drops idle clients after a few
-    minutes; the next send then reconnects)."""
+    checked before each reuse (a server drops idle clients after a few minutes, or
+    restarts; the next send then reconnects).
+
+    The check costs no round trip while mail flows: a server that closed the connection
+    (or announced "421 … closing") has made the socket readable, and a poll of the socket
+    sees that. Only a connection idle for NOOP_AFTER_IDLE_SECONDS is asked with NOOP,
+    which also catches a peer gone without a word. (A NOOP before every mail was one
+    more round trip per forward.)"""
 
     def __init__(self, settings: ServerSettings, *, envelope_from: str | None = None) -> None:
         self.settings = settings
         self.envelope_from = envelope_from
         self._conn: smtplib.SMTP | None = None
+        self._used_at = 0.0  # time.monotonic() of the connection's last completed command
         self.connections = 0  # how many times a connection was opened (logs, tests)
+        self.noops = 0  # how many NOOP checks were sent (tests)
 
     def __enter__(self) -> Self:
         return self
@@ -99,6 +111,7 @@ class SmtpSender:
         except OSError as exc:  # reset, timeout in the middle of DATA
             self._drop()
             raise ActionError(f"связь с SMTP-сервером {self.where} прервалась: {_os_words(exc)}", permanent=False) from None
+        self._used_at = time.monotonic()
         if refused:
             # Some recipients took it; raising would make the worker send it to them
             # again. The refused ones are named in the log for a human.
@@ -109,17 +122,36 @@ class SmtpSender:
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is not None:
-            try:
-                code, _ = self._conn.noop()
-                if code == 250:
-                    return self._conn
-            except (smtplib.SMTPException, OSError):
-                pass
+            if self._still_open(self._conn):
+                return self._conn
             log.debug("SMTP-соединение с %s потеряно; подключаюсь заново", self.where)
             self._drop()
         self._conn = self._connect()
+        self._used_at = time.monotonic()
         self.connections += 1
         return self._conn
+
+    def _still_open(self, conn: smtplib.SMTP) -> bool:
+        sock = conn.sock
+        if sock is None:
+            return False
+        try:
+            # Nothing is due from the server between two transactions: anything readable
+            # is its goodbye (EOF, a TLS close, "421 … closing").
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if readable:
+            return False
+        if time.monotonic() - self._used_at < NOOP_AFTER_IDLE_SECONDS:
+            return True
+        self.noops += 1
+        try:
+            code, _ = conn.noop()
+        except (smtplib.SMTPException, OSError):
+            return False
+        self._used_at = time.monotonic()
+        return code == 250
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -30,6 +30,7 @@ from inboxbot.act import Templates, attached_original, compose_forward
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
 from inboxbot.message import parse
+from inboxbot import smtp as smtp_module
 from inboxbot.smtp import SmtpSender
 
 BOT = "sales-bot@severkarton.test"
@@ -259,6 +260,32 @@ def test_one_connection_for_three_mails() -> None:
     assert len(server.received) == 3
     assert len(server.sessions) == 1
     assert sender.connections == 1
+    assert sender.noops == 0  # mail back to back: no round trip spent on checking
+
+
+def test_a_connection_idle_for_a_while_is_checked_with_noop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smtp_module, "NOOP_AFTER_IDLE_SECONDS", 0.0)
+    with running() as server, SmtpSender(server.settings()) as sender:
+        for n in range(3):
+            sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1 and sender.noops == 2
+
+
+def test_one_tls_connection_for_three_mails(certificate: tuple[Path, Path]) -> None:
+    """Whatever TLS leaves on the socket after the handshake must not look like the server
+    closing (that would reconnect for every mail)."""
+    with running(ssl_context=server_context(certificate)) as server:
+        settings = server.settings(host="localhost", tls="ssl", cafile=str(certificate[0]))
+        with SmtpSender(settings) as sender:
+            for n in range(3):
+                sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1
+    with running(tls_context=server_context(certificate), require_starttls=True) as server:
+        settings = server.settings(host="localhost", tls="starttls", cafile=str(certificate[0]))
+        with SmtpSender(settings) as sender:
+            for n in range(3):
+                sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1
 
 
 def test_reconnects_after_the_server_dropped_the_connection() -> None:
