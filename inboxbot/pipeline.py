@@ -6,6 +6,7 @@ the same way wherever it comes from.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -88,6 +89,14 @@ def prepare(raw: bytes, extractor: Extractor, params: ExtractParams) -> Prepared
 
 
 # Extraction in child processes: the NLP pipeline is loaded once per child.
+#
+# The children run at a lower CPU priority. Extraction is throughput work that runs
+# ahead of need (prepare_ahead); the worker's own process runs the part that waits on
+# the network, in order — decide, forward, mark — and on a busy machine it (and a mail
+# server on the same host) should get a core the moment a reply arrives instead of
+# queueing behind an extraction. The children then fill the time it leaves idle. On the
+# benchmark's 2 cores this alone took a 3,000-mail backlog from ~140 to ~165 mails/s.
+CHILD_NICENESS = 10
 _child: tuple[Extractor, ExtractParams] | None = None
 
 
@@ -95,6 +104,8 @@ def _child_init(params: ExtractParams) -> None:
     global _child
     # Before the models load: a parent killed meanwhile must not leave us behind either.
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
     _child = (Extractor(), params)
 
 

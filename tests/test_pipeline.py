@@ -1,8 +1,9 @@
 """Parallel preparation of a backlog gives exactly what serial preparation gives."""
 
+import os
 from pathlib import Path
 
-from inboxbot.pipeline import Pipeline
+from inboxbot.pipeline import CHILD_NICENESS, Pipeline
 from inboxbot.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,6 +21,10 @@ def test_child_processes_prepare_the_same_facts_in_order() -> None:
         expected = serial.prepare_many(raws)
         got = parallel.prepare_many(raws)
         assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+        # The children yield the CPU to the worker's own, order-bound work.
+        niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS)
+        children = list(parallel._pool._processes)  # noqa: SLF001
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in children] == [niceness] * len(children)
     finally:
         parallel.close()
     assert [p.msg.message_id for p in got] == [p.msg.message_id for p in expected]
