@@ -74,6 +74,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The highest resident memory a live process has had (VmHWM), in MB; 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def machine_busy_seconds() -> float:
     """CPU time all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -89,6 +100,7 @@ class CpuUse:
     children: float = 0.0
     smtp: float = 0.0
     machine: float = 0.0
+    children_peak_mb: tuple[float, ...] = ()  # peak RSS of each extraction child
 
     @property
     def rest(self) -> float:
@@ -161,7 +173,9 @@ def run_once(dovecot: Dovecot, smtp: tuple[ServerSettings, int], mails: list[byt
         cpu.worker = (now.ru_utime + now.ru_stime) - (own.ru_utime + own.ru_stime)
         pool = getattr(worker.pipeline, "_pool", None)
         # The children start within the poll: all of their CPU time belongs to it.
-        cpu.children = sum(cpu_seconds(pid) for pid in (pool._processes if pool else {}))
+        children = list(pool._processes) if pool else []
+        cpu.children = sum(cpu_seconds(pid) for pid in children)
+        cpu.children_peak_mb = tuple(peak_rss_mb(pid) for pid in children)
         cpu.smtp = cpu_seconds(smtp_pid) - smtp_before
         cpu.machine = machine_busy_seconds() - machine_before
         worker.close()
@@ -195,7 +209,9 @@ def main() -> None:
     print(f"full pipeline:        {full:8.1f} mails/s")
     print(f"I/O floor (no NLP):   {floor:8.1f} mails/s")
     print(f"floor / full:         {floor / full:8.2f}x")
-    print(f"peak memory (RSS):    {peak_mb:8.0f} MB (the worker process)")
+    children_mb = full_cpu.children_peak_mb
+    print(f"peak memory (RSS):    {peak_mb:8.0f} MB the worker process (+ extraction children: "
+          f"{', '.join(f'{mb:.0f}' for mb in children_mb) or 'none'} MB; all {peak_mb + sum(children_mb):.0f} MB)")
     print("CPU time, all processes (2 cores give 2 CPU-ms per ms of wall time):")
     print(cpu_line("  full pipeline", full_cpu, args.mails))
     print(cpu_line("  I/O floor", floor_cpu, args.mails))
