@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS acks (
 _ADDED_COLUMNS = (
     "forwarded_at", "answered_at", "answered_by", "answer_how",
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
+    "failing_since",
 )  # fmt: skip
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 
@@ -392,16 +393,28 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def record_failure(self, key: MessageKey, error: str) -> int:
-        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count."""
+    def record_failure(self, key: MessageKey, error: str, *, about_message: bool = False) -> int:
+        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count.
+        `about_message`: the server refused this very mail for now (not the server being
+        down); the first such failure starts the clock of `failing_since`."""
+        now = _now()
         with self._lock:
             self._db.execute(
-                "UPDATE messages SET attempts=attempts+1, error=?, updated_at=? "
+                "UPDATE messages SET attempts=attempts+1, error=?, updated_at=?, "
+                "failing_since=CASE WHEN ? THEN COALESCE(failing_since, ?) ELSE failing_since END "
                 "WHERE folder=? AND uidvalidity=? AND uid=?",
-                (error, _now(), key.folder, key.uidvalidity, key.uid),
+                (error, now, int(about_message), now, key.folder, key.uidvalidity, key.uid),
             )
         entry = self.entry(key)
         return entry.attempts if entry else 0
+
+    def failing_since(self, key: MessageKey) -> datetime | None:
+        """When the server first refused this mail for now (record_failure(about_message=True))."""
+        row = self._one(
+            "SELECT failing_since FROM messages WHERE folder=? AND uidvalidity=? AND uid=?",
+            (key.folder, key.uidvalidity, key.uid),
+        )
+        return _time(row["failing_since"]) if row else None
 
     # -- routing history (route.History) ----------------------------------
 

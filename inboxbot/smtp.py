@@ -8,6 +8,9 @@ The worker decides what to do with a failure from `ActionError.permanent`:
   (login, TLS, sender address): nothing is wrong with the message, so it stays pending
   and the worker retries with backoff. Treating a setup error as permanent would push
   every pending mail into triage in a single poll.
+  `about_message` tells a 4xx to this message or its recipient (a full mailbox; other
+  mail may go meanwhile) from the server failing as a whole (everything else, and 421,
+  "closing the channel").
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 # Message too big (RFC 1870 / RFC 3463 5.3.4): refused at MAIL FROM because smtplib
 # declares SIZE there, yet it is about this message, not about our sender address.
 _SIZE_CODES = (552,)
+# "Service not available, closing transmission channel": about the server, whatever the step.
+_CLOSING = 421
 # A connection idle for longer than this is checked with NOOP before it is reused.
 NOOP_AFTER_IDLE_SECONDS = 10.0
 
@@ -246,7 +251,8 @@ def _send_error(exc: smtplib.SMTPException, where: str) -> ActionError:
         codes = [code for code, _ in exc.recipients.values()]
         permanent = bool(codes) and all(code >= 500 for code in codes)
         verb = "отклонил" if permanent else "временно не принял"
-        return ActionError(f"SMTP-сервер {where} {verb} {_refused_words(exc.recipients)}", permanent=permanent)
+        return ActionError(f"SMTP-сервер {where} {verb} {_refused_words(exc.recipients)}", permanent=permanent,
+                           about_message=_CLOSING not in codes)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         if exc.smtp_code in _SIZE_CODES:
             return ActionError(
@@ -260,7 +266,9 @@ def _send_error(exc: smtplib.SMTPException, where: str) -> ActionError:
     if isinstance(exc, smtplib.SMTPResponseException):
         permanent = exc.smtp_code >= 500
         verb = "отклонил" if permanent else "временно не принял"
-        return ActionError(f"SMTP-сервер {where} {verb} письмо: {_answer(exc.smtp_code, exc.smtp_error)}", permanent=permanent)
+        return ActionError(f"SMTP-сервер {where} {verb} письмо: {_answer(exc.smtp_code, exc.smtp_error)}",
+                           permanent=permanent,
+                           about_message=isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code != _CLOSING)
     return ActionError(f"ошибка SMTP-сервера {where}: {exc}", permanent=False)
 
 

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -51,9 +51,13 @@ from inboxbot.smtp import SmtpSender
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
-# After this many transient failures of one message it goes to manual triage rather than
-# blocking the mail behind it forever.
-MAX_ATTEMPTS = 20
+# A mail the SMTP server keeps refusing "for now" (4xx to it or its recipient, e.g. a full
+# mailbox) while other mail goes out is handed to a human after this long. Only such
+# failures count: when the server fails as a whole (down, login, 421, or refusing every
+# mail), no mail is at fault and all of them wait, however long the outage — the old
+# rule (triage after 20 failed attempts) sent waiting mail to triage during an outage of
+# ~3 hours (the backoff reaches 15 min). See `_act` and `_give_up_if_overtaken`.
+GIVE_UP_AFTER = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -64,6 +68,7 @@ class PollReport:
     skipped: int = 0
     triaged: int = 0
     finished: int = 0  # resumed from a journal state left by an earlier run
+    waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
 
@@ -210,6 +215,8 @@ class Worker:
           transaction; a lost `marked` only leaves a marked mail `forwarded`.
         A run ends before a mail whose Message-ID (or content) came earlier in it: that
         copy must see the first one forwarded to be recognised as a duplicate."""
+        # Refused "for now" with nothing sent after them yet (see _act).
+        waiting: list[tuple[_Work, ActionError]] = []
         with self.journal.grouped():
             start = 0
             while start < len(batch) and not self._stop.is_set():
@@ -220,9 +227,13 @@ class Worker:
                     for work in run:
                         if self._stop.is_set():
                             break  # decided, not acted on: the next poll finishes it
-                        self._act(box, smtp, work, report, done)
+                        self._act(box, smtp, work, report, done, waiting)
                 finally:
                     self._mark_all(box, done, report)
+        if waiting:
+            # Nothing went out after them: maybe the server refuses every mail. The poll
+            # counts as failed (backoff); they wait in the mailbox, journalled `decided`.
+            raise waiting[-1][1]
 
     def _decide_run(
         self, batch: Sequence[RawMessage], prepared: list[Prepared], start: int, report: PollReport
@@ -269,28 +280,38 @@ class Worker:
         return _Work(raw, key, msg, facts, decision, DECIDED)
 
     def _act(
-        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, work: _Work, report: PollReport, to_mark: list[_Work]
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, work: _Work, report: PollReport, to_mark: list[_Work],
+        waiting: list[tuple[_Work, ActionError]],
     ) -> None:
         """Forward (if the decision says so and it has not gone yet); the mark is left to
-        `_mark_all`, in `to_mark`."""
+        `_mark_all`, in `to_mark`.
+
+        A failed forward: permanent (5xx) → manual triage with the reason; the server
+        failing as a whole → raise (the poll stops, every mail waits, backoff); refused
+        "for now" (4xx to this mail or its recipient) → the mail waits in `waiting` and
+        the others go on; it goes to triage only once other mail has gone out after it
+        while it has been refused for GIVE_UP_AFTER (`_give_up_if_overtaken`)."""
         raw, key, msg, decision = work.raw, work.key, work.msg, work.decision
         if work.state == DECIDED and decision.forwards:
             failpoint("before_smtp")
             try:
                 forward_id = self._forward(smtp, raw.raw, msg, work.facts, decision)
             except ActionError as exc:
-                attempts = self.journal.record_failure(key, str(exc))
-                if not exc.permanent and attempts < MAX_ATTEMPTS:
+                self.journal.record_failure(key, str(exc), about_message=exc.about_message)
+                if exc.permanent:
+                    self._give_up(box, work, exc, report)
+                    return
+                if not exc.about_message:
                     raise
-                log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", raw.uid, exc)
-                box.mark_triage(raw.uid)
-                self.journal.mark_done(key, error=str(exc))  # the reason stays for the human
-                report.triaged += 1
+                log.warning("uid %s: SMTP-сервер пока не принял пересылку, письмо подождёт: %s", raw.uid, exc)
+                waiting.append((work, exc))
+                report.waiting += 1
                 return
             failpoint("after_smtp")
             self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule)
             failpoint("after_forwarded")
             work.state = FORWARDED
+            self._give_up_if_overtaken(box, waiting, report)
 
         # MARKED: the journal says marked but the server still lists the mail: the mark did
         # not stick (a server that drops keywords, a human removed it, or a crash right
@@ -305,6 +326,24 @@ class Worker:
             decision.rule,
             decision.summary,
         )
+
+    def _give_up_if_overtaken(self, box: Mailbox, waiting: list[tuple[_Work, ActionError]], report: PollReport) -> None:
+        """A forward just went out, after the ones in `waiting` were refused "for now":
+        the server works, so their refusal is about them. Each one refused like that for
+        GIVE_UP_AFTER goes to manual triage; the others are tried again next poll."""
+        now = datetime.now(timezone.utc)
+        for work, exc in waiting:
+            since = self.journal.failing_since(work.key)
+            if since is not None and now - since >= GIVE_UP_AFTER:
+                report.waiting -= 1
+                self._give_up(box, work, exc, report)
+        waiting.clear()
+
+    def _give_up(self, box: Mailbox, work: _Work, exc: ActionError, report: PollReport) -> None:
+        log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", work.raw.uid, exc)
+        box.mark_triage(work.raw.uid)
+        self.journal.mark_done(work.key, error=str(exc))  # the reason stays for the human
+        report.triaged += 1
 
     def _mark_all(self, box: Mailbox, works: list[_Work], report: PollReport) -> None:
         """Set the IMAP marks of acted-on mail: one command per owner (and one per triaged

@@ -360,3 +360,25 @@ def test_received_bytes_parse_as_sent(smtp_server: SmtpCatcher) -> None:
     got = email.message_from_bytes(smtp_server.messages[0].raw, policy=email.policy.default)
     assert got["Subject"] == "[Заявка] Коробки №7"
     assert got.get_content().replace("\r\n", "\n") == "Заявка номер 7: коробки 600×400×150.\n"
+
+
+@pytest.mark.parametrize(("setup", "about_message"), [
+    ("data-451", True), ("rcpt-452", True), ("data-421", False), ("down", False),
+])
+def test_a_refusal_for_now_says_whether_it_is_about_the_mail_or_the_server(
+        setup: str, about_message: bool, smtp_server: SmtpCatcher) -> None:
+    """A 4xx to this mail or its recipient (other mail may go meanwhile) is told from the
+    server failing as a whole (not reachable, 421 closing): the worker lets the rest
+    flow in the first case and stops the poll in the second."""
+    settings = smtp_server.settings()
+    if setup == "data-451":
+        smtp_server.fail_next.append(451)
+    elif setup == "data-421":
+        smtp_server.fail_next.append(421)
+    elif setup == "rcpt-452":
+        smtp_server.defer_rcpt.add("d.petrov@severkarton.test")
+    else:
+        settings = ServerSettings(host="127.0.0.1", port=free_port(), tls="none", user="", password="")
+    with SmtpSender(settings) as sender, pytest.raises(ActionError) as caught:
+        sender.send(simple_mail())
+    assert not caught.value.permanent and caught.value.about_message is about_message
