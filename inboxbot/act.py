@@ -484,7 +484,7 @@ def _text_part(text: str, subtype: str) -> MIMEPart:
     """text/SUBTYPE in UTF-8, base64 with CRLF line ends inside, as set_content(text,
     subtype=..., charset="utf-8", cte="base64") encodes it under POLICY."""
     data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    step = POLICY.max_line_length // 4 * 3
+    step = (POLICY.max_line_length or 78) // 4 * 3  # 57 bytes: lines of 76 characters
     part = MIMEPart(policy=POLICY)
     part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
     part.set_raw("Content-Transfer-Encoding", "base64")
