@@ -18,11 +18,17 @@ class FetchError(InboxbotError):
 
 
 class ActionError(InboxbotError):
-    """Forwarding or marking failed."""
+    """Forwarding or marking failed.
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    `permanent`: this message can never go (5xx). `about_message` (for a failure that is
+    not permanent): the server answered "not now" to this message or its recipient
+    (4xx to RCPT or DATA) rather than failing as a whole (no connection, login, sender
+    refused, connection lost, 421 closing): other mail may still go."""
+
+    def __init__(self, message: str, *, permanent: bool = False, about_message: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.about_message = about_message and not permanent
 
 
 class MessageError(InboxbotError):

@@ -11,7 +11,12 @@ The points, in the order the worker passes them for one message (see worker.py):
     before_smtp      about to open the SMTP transaction of the forward
     after_smtp       the SMTP server accepted the forward; not yet journalled
     after_forwarded  `forwarded` is journalled; the IMAP mark is not set yet
-    after_mark       the IMAP mark is set; `marked` is not journalled yet
+    after_mark       the IMAP mark is set; `marked` is not journalled yet (for forwarded
+                     mail; mail that was not forwarded is journalled `marked` just
+                     before its mark, see worker._mark_all)
+
+The worker takes a batch in runs: every decision of a run, then its forwards, then its
+marks (set together); each point is still passed once per message.
 """
 
 from __future__ import annotations

@@ -7,17 +7,22 @@ state between forwarding and marking, thread owners and the fair-share history.
 
 Each step commits on its own, before the next side effect starts, so a kill -9 at any
 point leaves a state the next run can finish from (see worker.py).
+
+Durability: every commit is fsynced (synchronous=FULL), except inside `grouped()`,
+where commits are written but fsynced together at `sync()` (see there for why that is
+safe for the worker's batches).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,6 +94,7 @@ CREATE TABLE IF NOT EXISTS acks (
 _ADDED_COLUMNS = (
     "forwarded_at", "answered_at", "answered_by", "answer_how",
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
+    "failing_since",
 )  # fmt: skip
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 
@@ -180,6 +186,7 @@ class Journal:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._grouping = 0  # depth of grouped() blocks
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -224,6 +231,47 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    # -- durability --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Within the block, commits are written to the WAL but not fsynced one by one
+        (synchronous=NORMAL); `sync()` makes everything committed so far durable with one
+        fsync, and so does leaving the block.
+
+        Why this is safe: a commit under NORMAL is in the operating system's page cache
+        the moment COMMIT returns, so a killed process (kill -9, OOM, a crash) loses
+        nothing — only a power loss or kernel crash can. After one, SQLite recovers the
+        WAL up to the first frame that was not fully written (frames carry cumulative
+        checksums), so what survives is always a *prefix* of the commits: never a later
+        step without the earlier ones. The caller puts `sync()` where a step must
+        survive even a power loss before an effect outside the journal happens (the
+        worker: all decisions of a batch before its first forward)."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._grouping += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._grouping -= 1
+                try:
+                    self.sync()
+                finally:
+                    if not self._grouping:
+                        self._db.execute("PRAGMA synchronous=FULL")
+
+    def sync(self) -> None:
+        """Make every commit so far durable, power loss included: one small commit under
+        synchronous=FULL fsyncs the WAL, and with it every frame written before."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('synced_at', ?)", (_now(),))
+            finally:
+                if self._grouping:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
 
     def __enter__(self) -> Journal:
         return self
@@ -330,16 +378,43 @@ class Journal:
         its owner; it stays in the journal for the human who picks the mail up."""
         self._update(key, state=MARKED, error=error)
 
-    def record_failure(self, key: MessageKey, error: str) -> int:
-        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count."""
+    def mark_done_many(self, keys: Sequence[MessageKey]) -> None:
+        """mark_done for many messages in one transaction (their marks were set together)."""
+        now = _now()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "UPDATE messages SET state=?, error=NULL, updated_at=? WHERE folder=? AND uidvalidity=? AND uid=?",
+                    [(MARKED, now, k.folder, k.uidvalidity, k.uid) for k in keys],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def record_failure(self, key: MessageKey, error: str, *, about_message: bool = False) -> int:
+        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count.
+        `about_message`: the server refused this very mail for now (not the server being
+        down); the first such failure starts the clock of `failing_since`."""
+        now = _now()
         with self._lock:
             self._db.execute(
-                "UPDATE messages SET attempts=attempts+1, error=?, updated_at=? "
+                "UPDATE messages SET attempts=attempts+1, error=?, updated_at=?, "
+                "failing_since=CASE WHEN ? THEN COALESCE(failing_since, ?) ELSE failing_since END "
                 "WHERE folder=? AND uidvalidity=? AND uid=?",
-                (error, _now(), key.folder, key.uidvalidity, key.uid),
+                (error, now, int(about_message), now, key.folder, key.uidvalidity, key.uid),
             )
         entry = self.entry(key)
         return entry.attempts if entry else 0
+
+    def failing_since(self, key: MessageKey) -> datetime | None:
+        """When the server first refused this mail for now (record_failure(about_message=True))."""
+        row = self._one(
+            "SELECT failing_since FROM messages WHERE folder=? AND uidvalidity=? AND uid=?",
+            (key.folder, key.uidvalidity, key.uid),
+        )
+        return _time(row["failing_since"]) if row else None
 
     # -- routing history (route.History) ----------------------------------
 

@@ -6,15 +6,18 @@ the same way wherever it comes from.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
+from typing import TypeVar
 
 from inboxbot.decision import Decision, Step
 from inboxbot.extract import Extractor
@@ -24,6 +27,8 @@ from inboxbot.route import History, decide
 from inboxbot.rules import Rules
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 QUARANTINE_RULE = "quarantine"
 DUPLICATE_RULE = "duplicate"
@@ -84,6 +89,14 @@ def prepare(raw: bytes, extractor: Extractor, params: ExtractParams) -> Prepared
 
 
 # Extraction in child processes: the NLP pipeline is loaded once per child.
+#
+# The children run at a lower CPU priority. Extraction is throughput work that runs
+# ahead of need (prepare_ahead); the worker's own process runs the part that waits on
+# the network, in order — decide, forward, mark — and on a busy machine it (and a mail
+# server on the same host) should get a core the moment a reply arrives instead of
+# queueing behind an extraction. The children then fill the time it leaves idle. On the
+# benchmark's 2 cores this alone took a 3,000-mail backlog from ~140 to ~165 mails/s.
+CHILD_NICENESS = 10
 _child: tuple[Extractor, ExtractParams] | None = None
 
 
@@ -91,6 +104,8 @@ def _child_init(params: ExtractParams) -> None:
     global _child
     # Before the models load: a parent killed meanwhile must not leave us behind either.
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
     _child = (Extractor(), params)
 
 
@@ -106,9 +121,9 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
-def _child_prepare(raw: bytes) -> Prepared:
+def _child_prepare_many(raws: Sequence[bytes]) -> list[Prepared]:
     assert _child is not None
-    return prepare(raw, *_child)
+    return [prepare(raw, *_child) for raw in raws]
 
 
 class Pipeline:
@@ -120,26 +135,79 @@ class Pipeline:
 
     # Below this many mails a batch is not worth the children's start-up (~2 s each).
     PARALLEL_MIN = 40
+    CHUNK = 4  # mails per task sent to a child
 
     def __init__(self, rules: Rules, extractor: Extractor | None = None, *, processes: int = 0) -> None:
         self.rules = rules
-        self.extractor = extractor or Extractor()
+        self._extractor = extractor
         self.params = ExtractParams.of(rules)
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def extractor(self) -> Extractor:
+        """The NLP pipeline in this process, loaded on first use: a worker whose batches
+        all go to the child processes never needs it here (~1.5 s and ~250 MB saved)."""
+        if self._extractor is None:
+            self._extractor = Extractor()
+        return self._extractor
+
+    @property
+    def loaded_extractor(self) -> Extractor | None:
+        """The extractor if this process has loaded it, for the next Pipeline to reuse."""
+        return self._extractor
 
     def facts(self, msg: ParsedMessage) -> Facts:
         return prepare_facts(msg, self.extractor, self.params)
 
     def prepare_many(self, raws: Sequence[bytes]) -> list[Prepared]:
         """Parse and extract a batch, in order; in child processes for big batches."""
-        if self.processes < 2 or len(raws) < self.PARALLEL_MIN:
+        if not self._parallel(len(raws)):
             return [prepare(raw, self.extractor, self.params) for raw in raws]
+        return [prepared for future in self._submit(raws) for prepared in future.result()]
+
+    def prepare_ahead(
+        self, batches: Iterable[Sequence[T]], raw_of: Callable[[T], bytes], *, ahead: int = 2
+    ) -> Iterator[tuple[Sequence[T], list[Prepared]]]:
+        """Each batch with its prepared mails, in order, while the child processes already
+        work on the next `ahead` batches: the caller's own work on one batch (deciding,
+        sending, marking) overlaps the extraction of the next instead of waiting for it.
+        Batches too small for the children are prepared here, when their turn comes.
+        Work still queued when the caller stops early is cancelled."""
+        queue: deque[tuple[Sequence[T], list[Future[list[Prepared]]] | None]] = deque()
+        source = iter(batches)
+        try:
+            while True:
+                while len(queue) <= ahead:
+                    batch = next(source, None)
+                    if batch is None:
+                        break
+                    raws = [raw_of(item) for item in batch]
+                    queue.append((batch, self._submit(raws) if self._parallel(len(raws)) else None))
+                if not queue:
+                    return
+                batch, futures = queue.popleft()
+                if futures is None:
+                    yield batch, self.prepare_many([raw_of(item) for item in batch])
+                else:
+                    yield batch, [prepared for future in futures for prepared in future.result()]
+        finally:
+            for _, futures in queue:
+                for future in futures or ():
+                    future.cancel()
+
+    def _parallel(self, count: int) -> bool:
+        return self.processes >= 2 and count >= self.PARALLEL_MIN
+
+    def _submit(self, raws: Sequence[bytes]) -> list[Future[list[Prepared]]]:
+        """Tasks of CHUNK mails (fewer round trips through the pool's queues than one
+        per mail); the children take them in order as they get free."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.processes, mp_context=get_context("spawn"), initializer=_child_init, initargs=(self.params,)
             )
-        return list(self._pool.map(_child_prepare, raws, chunksize=4))
+        pool = self._pool
+        return [pool.submit(_child_prepare_many, raws[i : i + self.CHUNK]) for i in range(0, len(raws), self.CHUNK)]
 
     def decide(self, prepared: Prepared, history: History, *, received_at: datetime | None = None) -> Outcome:
         """Decide for one prepared mail. A mail that makes a stage fail is not lost and

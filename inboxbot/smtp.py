@@ -8,6 +8,9 @@ The worker decides what to do with a failure from `ActionError.permanent`:
   (login, TLS, sender address): nothing is wrong with the message, so it stays pending
   and the worker retries with backoff. Treating a setup error as permanent would push
   every pending mail into triage in a single poll.
+  `about_message` tells a 4xx to this message or its recipient (a full mailbox; other
+  mail may go meanwhile) from the server failing as a whole (everything else, and 421,
+  "closing the channel").
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import copy
 import email.utils
 import io
 import logging
+import select
 import smtplib
 import ssl
+import time
 from collections.abc import Sequence
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
@@ -34,18 +39,30 @@ log = logging.getLogger(__name__)
 # Message too big (RFC 1870 / RFC 3463 5.3.4): refused at MAIL FROM because smtplib
 # declares SIZE there, yet it is about this message, not about our sender address.
 _SIZE_CODES = (552,)
+# "Service not available, closing transmission channel": about the server, whatever the step.
+_CLOSING = 421
+# A connection idle for longer than this is checked with NOOP before it is reused.
+NOOP_AFTER_IDLE_SECONDS = 10.0
 
 
 class SmtpSender:
     """Context manager around one SMTP connection, opened on the first `send` and
-    checked with NOOP before each reuse (a server drops idle clients after a few
-    minutes; the next send then reconnects)."""
+    checked before each reuse (a server drops idle clients after a few minutes, or
+    restarts; the next send then reconnects).
+
+    The check costs no round trip while mail flows: a server that closed the connection
+    (or announced "421 … closing") has made the socket readable, and a poll of the socket
+    sees that. Only a connection idle for NOOP_AFTER_IDLE_SECONDS is asked with NOOP,
+    which also catches a peer gone without a word. (A NOOP before every mail was one
+    more round trip per forward.)"""
 
     def __init__(self, settings: ServerSettings, *, envelope_from: str | None = None) -> None:
         self.settings = settings
         self.envelope_from = envelope_from
         self._conn: smtplib.SMTP | None = None
+        self._used_at = 0.0  # time.monotonic() of the connection's last completed command
         self.connections = 0  # how many times a connection was opened (logs, tests)
+        self.noops = 0  # how many NOOP checks were sent (tests)
 
     def __enter__(self) -> Self:
         return self
@@ -99,6 +116,7 @@ class SmtpSender:
         except OSError as exc:  # reset, timeout in the middle of DATA
             self._drop()
             raise ActionError(f"связь с SMTP-сервером {self.where} прервалась: {_os_words(exc)}", permanent=False) from None
+        self._used_at = time.monotonic()
         if refused:
             # Some recipients took it; raising would make the worker send it to them
             # again. The refused ones are named in the log for a human.
@@ -109,17 +127,36 @@ class SmtpSender:
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is not None:
-            try:
-                code, _ = self._conn.noop()
-                if code == 250:
-                    return self._conn
-            except (smtplib.SMTPException, OSError):
-                pass
+            if self._still_open(self._conn):
+                return self._conn
             log.debug("SMTP-соединение с %s потеряно; подключаюсь заново", self.where)
             self._drop()
         self._conn = self._connect()
+        self._used_at = time.monotonic()
         self.connections += 1
         return self._conn
+
+    def _still_open(self, conn: smtplib.SMTP) -> bool:
+        sock = conn.sock
+        if sock is None:
+            return False
+        try:
+            # Nothing is due from the server between two transactions: anything readable
+            # is its goodbye (EOF, a TLS close, "421 … closing").
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if readable:
+            return False
+        if time.monotonic() - self._used_at < NOOP_AFTER_IDLE_SECONDS:
+            return True
+        self.noops += 1
+        try:
+            code, _ = conn.noop()
+        except (smtplib.SMTPException, OSError):
+            return False
+        self._used_at = time.monotonic()
+        return code == 250
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -214,7 +251,8 @@ def _send_error(exc: smtplib.SMTPException, where: str) -> ActionError:
         codes = [code for code, _ in exc.recipients.values()]
         permanent = bool(codes) and all(code >= 500 for code in codes)
         verb = "отклонил" if permanent else "временно не принял"
-        return ActionError(f"SMTP-сервер {where} {verb} {_refused_words(exc.recipients)}", permanent=permanent)
+        return ActionError(f"SMTP-сервер {where} {verb} {_refused_words(exc.recipients)}", permanent=permanent,
+                           about_message=_CLOSING not in codes)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         if exc.smtp_code in _SIZE_CODES:
             return ActionError(
@@ -228,7 +266,9 @@ def _send_error(exc: smtplib.SMTPException, where: str) -> ActionError:
     if isinstance(exc, smtplib.SMTPResponseException):
         permanent = exc.smtp_code >= 500
         verb = "отклонил" if permanent else "временно не принял"
-        return ActionError(f"SMTP-сервер {where} {verb} письмо: {_answer(exc.smtp_code, exc.smtp_error)}", permanent=permanent)
+        return ActionError(f"SMTP-сервер {where} {verb} письмо: {_answer(exc.smtp_code, exc.smtp_error)}",
+                           permanent=permanent,
+                           about_message=isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code != _CLOSING)
     return ActionError(f"ошибка SMTP-сервера {where}: {exc}", permanent=False)
 
 

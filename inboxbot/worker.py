@@ -9,6 +9,10 @@ A crash between any two steps is finished on the next run from the journal state
 first attempt did reach the manager, the mail client collapses the two); `forwarded` →
 only the IMAP mark is set. The IMAP mark is the ground truth of "handled": a marked
 mail is never looked at again, even with the journal lost.
+
+A batch goes through these steps in runs rather than one mail at a time (all decisions
+of a run, then its forwards, then its marks): the order of effects above holds for
+every mail, and the fsyncs and IMAP commands are shared (see `_handle_batch`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -47,9 +51,13 @@ from inboxbot.smtp import SmtpSender
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
-# After this many transient failures of one message it goes to manual triage rather than
-# blocking the mail behind it forever.
-MAX_ATTEMPTS = 20
+# A mail the SMTP server keeps refusing "for now" (4xx to it or its recipient, e.g. a full
+# mailbox) while other mail goes out is handed to a human after this long. Only such
+# failures count: when the server fails as a whole (down, login, 421, or refusing every
+# mail), no mail is at fault and all of them wait, however long the outage — the old
+# rule (triage after 20 failed attempts) sent waiting mail to triage during an outage of
+# ~3 hours (the backoff reaches 15 min). See `_act` and `_give_up_if_overtaken`.
+GIVE_UP_AFTER = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -60,6 +68,7 @@ class PollReport:
     skipped: int = 0
     triaged: int = 0
     finished: int = 0  # resumed from a journal state left by an earlier run
+    waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
 
@@ -136,7 +145,7 @@ class Worker:
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
         current = getattr(self, "pipeline", None)
-        return Pipeline(rules, current.extractor if current else None, processes=self.processes)
+        return Pipeline(rules, current.loaded_extractor if current else None, processes=self.processes)
 
     @property
     def rules(self) -> Rules:
@@ -166,94 +175,148 @@ class Worker:
             pending = box.pending_uids()
             if pending:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
-            batch: list[RawMessage] = []
-            for raw in box.fetch(pending):
-                failpoint("after_fetch")
-                batch.append(raw)
-                if len(batch) >= self.settings.batch_size:
-                    self._handle_batch(box, smtp, batch, report)
-                    batch = []
+            # The child processes extract the next batches while this one is handled.
+            for batch, prepared in self.pipeline.prepare_ahead(self._batches(box.fetch(pending)), _raw_bytes):
+                self._handle_batch(box, smtp, batch, prepared, report)
                 if self._stop.is_set():
                     break
-            if batch and not self._stop.is_set():
-                self._handle_batch(box, smtp, batch, report)
         return report
 
-    def _handle_batch(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, batch: list[RawMessage], report: PollReport) -> None:
-        # Parsing and extraction of the batch may run in parallel; the handling itself
-        # (decide, forward, mark) stays one message at a time, in order.
-        for raw, prepared in zip(batch, self.pipeline.prepare_many([r.raw for r in batch])):
+    def _batches(self, fetched: Iterator[RawMessage]) -> Iterator[list[RawMessage]]:
+        batch: list[RawMessage] = []
+        for raw in fetched:
+            failpoint("after_fetch")
+            batch.append(raw)
+            if len(batch) >= self.settings.batch_size:
+                yield batch
+                batch = []
             if self._stop.is_set():
+                return
+        if batch:
+            yield batch
+
+    def _handle_batch(
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, batch: Sequence[RawMessage], prepared: list[Prepared],
+        report: PollReport,
+    ) -> None:
+        """Decide, forward and mark a batch in runs: the decisions of a run one by one, in
+        order (each sees the ones before it), then its forwards in the same order, then
+        its marks, a few IMAP commands for the whole run.
+
+        The journal groups its commits (Journal.grouped): each is written at once, so a
+        kill -9 anywhere finds every step that completed, but the fsync that makes them
+        survive a power loss too is done once per step of the run, not per mail:
+        * `sync()` after the decisions, before the first forward: a forward never goes out
+          under a decision a power loss could undo (re-deciding could pick another manager,
+          and the mail would reach two);
+        * `sync()` after the forwards, before the marks: a marked mail (never looked at
+          again) always has its `forwarded` row. A `forwarded` lost to a power loss before
+          that only means a resend under the same Message-ID, as after a cut SMTP
+          transaction; a lost `marked` only leaves a marked mail `forwarded`.
+        A run ends before a mail whose Message-ID (or content) came earlier in it: that
+        copy must see the first one forwarded to be recognised as a duplicate."""
+        # Refused "for now" with nothing sent after them yet (see _act).
+        waiting: list[tuple[_Work, ActionError]] = []
+        with self.journal.grouped():
+            start = 0
+            while start < len(batch) and not self._stop.is_set():
+                run, start = self._decide_run(batch, prepared, start, report)
+                self.journal.sync()
+                done: list[_Work] = []
+                try:
+                    for work in run:
+                        if self._stop.is_set():
+                            break  # decided, not acted on: the next poll finishes it
+                        self._act(box, smtp, work, report, done, waiting)
+                finally:
+                    self._mark_all(box, done, report)
+        if waiting:
+            # Nothing went out after them: maybe the server refuses every mail. The poll
+            # counts as failed (backoff); they wait in the mailbox, journalled `decided`.
+            raise waiting[-1][1]
+
+    def _decide_run(
+        self, batch: Sequence[RawMessage], prepared: list[Prepared], start: int, report: PollReport
+    ) -> tuple[list[_Work], int]:
+        run: list[_Work] = []
+        ids: set[str] = set()
+        hashes: set[str] = set()
+        index = start
+        while index < len(batch) and not self._stop.is_set():
+            msg = prepared[index].msg
+            if run and ((msg.has_message_id and msg.message_id in ids) or msg.content_hash in hashes):
                 break
+            ids.add(msg.message_id)
+            hashes.add(msg.content_hash)
             report.seen += 1
-            self._handle(box, smtp, raw, prepared, report)
+            run.append(self._decide(batch[index], prepared[index], report))
+            index += 1
+        return run, index
 
     def _smtp(self) -> SmtpSender | _NoSmtp:
         return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
 
-    def _handle(
-        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, raw: RawMessage, prepared: Prepared, report: PollReport
-    ) -> None:
+    def _decide(self, raw: RawMessage, prepared: Prepared, report: PollReport) -> _Work:
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         entry = self.journal.entry(key)
         if entry is not None and entry.decision is not None:
             # Journalled before a crash: act on the stored decision, never decide anew (the
             # round robin would move on); the facts only feed the forward's text.
             decision = Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
-            msg, facts = prepared.msg, prepared.facts
             report.finished += 1
-            state = entry.state
-        else:
-            outcome = self.pipeline.decide(prepared, self.journal, received_at=datetime.now(timezone.utc))
-            msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
-            copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
-            if copy is not None:
-                decision = duplicate_of(copy.owner, msg.message_id)
-            self.journal.record_decision(
-                key,
-                msg,
-                decision,
-                details=_details(facts),
-            )
-            failpoint("after_decide")
-            state = DECIDED
+            return _Work(raw, key, prepared.msg, prepared.facts, decision, entry.state)
+        outcome = self.pipeline.decide(prepared, self.journal, received_at=datetime.now(timezone.utc))
+        msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+        copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
+        if copy is not None:
+            decision = duplicate_of(copy.owner, msg.message_id)
+        self.journal.record_decision(
+            key,
+            msg,
+            decision,
+            details=_details(facts),
+        )
+        failpoint("after_decide")
+        return _Work(raw, key, msg, facts, decision, DECIDED)
 
-        if state == DECIDED and decision.forwards:
+    def _act(
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, work: _Work, report: PollReport, to_mark: list[_Work],
+        waiting: list[tuple[_Work, ActionError]],
+    ) -> None:
+        """Forward (if the decision says so and it has not gone yet); the mark is left to
+        `_mark_all`, in `to_mark`.
+
+        A failed forward: permanent (5xx) → manual triage with the reason; the server
+        failing as a whole → raise (the poll stops, every mail waits, backoff); refused
+        "for now" (4xx to this mail or its recipient) → the mail waits in `waiting` and
+        the others go on; it goes to triage only once other mail has gone out after it
+        while it has been refused for GIVE_UP_AFTER (`_give_up_if_overtaken`)."""
+        raw, key, msg, decision = work.raw, work.key, work.msg, work.decision
+        if work.state == DECIDED and decision.forwards:
             failpoint("before_smtp")
             try:
-                forward_id = self._forward(smtp, raw.raw, msg, facts, decision)
+                forward_id = self._forward(smtp, raw.raw, msg, work.facts, decision)
             except ActionError as exc:
-                attempts = self.journal.record_failure(key, str(exc))
-                if not exc.permanent and attempts < MAX_ATTEMPTS:
+                self.journal.record_failure(key, str(exc), about_message=exc.about_message)
+                if exc.permanent:
+                    self._give_up(box, work, exc, report)
+                    return
+                if not exc.about_message:
                     raise
-                log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", raw.uid, exc)
-                box.mark_triage(raw.uid)
-                self.journal.mark_done(key, error=str(exc))  # the reason stays for the human
-                report.triaged += 1
+                log.warning("uid %s: SMTP-сервер пока не принял пересылку, письмо подождёт: %s", raw.uid, exc)
+                waiting.append((work, exc))
+                report.waiting += 1
                 return
             failpoint("after_smtp")
             self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule)
             failpoint("after_forwarded")
-            state = FORWARDED
+            work.state = FORWARDED
+            self._give_up_if_overtaken(box, waiting, report)
 
-        if state in (DECIDED, FORWARDED):
-            if decision.action == "triage":
-                box.mark_triage(raw.uid)
-                report.triaged += 1
-            else:
-                box.mark_handled(raw.uid, decision.owner if decision.action != "skip" else None)
-                if decision.forwards:
-                    report.forwarded += 1
-                elif decision.action == "skip":
-                    report.skipped += 1
-                else:
-                    report.tagged += 1
-            failpoint("after_mark")
-            self.journal.mark_done(key)
-        elif state == MARKED:
-            # The journal says marked but the server still lists it: the mark did not stick
-            # (a server that drops keywords, or a human removed it). Mark again, never resend.
-            box.mark_handled(raw.uid, decision.owner if decision.action != "skip" else None)
+        # MARKED: the journal says marked but the server still lists the mail: the mark did
+        # not stick (a server that drops keywords, a human removed it, or a crash right
+        # before it, see _mark_all). Mark again, never resend.
+        to_mark.append(work)
         report.handled.append((raw, decision))
         log.info(
             "uid %s %s → %s [%s] %s",
@@ -263,6 +326,61 @@ class Worker:
             decision.rule,
             decision.summary,
         )
+
+    def _give_up_if_overtaken(self, box: Mailbox, waiting: list[tuple[_Work, ActionError]], report: PollReport) -> None:
+        """A forward just went out, after the ones in `waiting` were refused "for now":
+        the server works, so their refusal is about them. Each one refused like that for
+        GIVE_UP_AFTER goes to manual triage; the others are tried again next poll."""
+        now = datetime.now(timezone.utc)
+        for work, exc in waiting:
+            since = self.journal.failing_since(work.key)
+            if since is not None and now - since >= GIVE_UP_AFTER:
+                report.waiting -= 1
+                self._give_up(box, work, exc, report)
+        waiting.clear()
+
+    def _give_up(self, box: Mailbox, work: _Work, exc: ActionError, report: PollReport) -> None:
+        log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", work.raw.uid, exc)
+        box.mark_triage(work.raw.uid)
+        self.journal.mark_done(work.key, error=str(exc))  # the reason stays for the human
+        report.triaged += 1
+
+    def _mark_all(self, box: Mailbox, works: list[_Work], report: PollReport) -> None:
+        """Set the IMAP marks of acted-on mail: one command per owner (and one per triaged
+        mail) instead of one per mail. A crash before the marks leaves the mail pending
+        and the journal says how far it got: `forwarded` → the next run sets only the
+        mark; `marked` → the same (the MARKED case in _act)."""
+        if not works:
+            return
+        # Mail that was not forwarded (skip, tag, triage) is journalled `marked` *before*
+        # its mark: nothing went out, so the only thing a crash in between can leave is a
+        # pending mail the journal calls marked, which the next run marks again. The other
+        # order would leave a marked mail (never looked at again) `decided` for ever.
+        self.journal.mark_done_many([work.key for work in works if work.state == DECIDED])
+        self.journal.sync()  # see _handle_batch: `forwarded` durable before the mark
+        by_owner: dict[str | None, list[int]] = {}
+        for work in works:
+            decision = work.decision
+            if decision.action == "triage":
+                box.mark_triage(work.raw.uid)
+            else:
+                by_owner.setdefault(decision.owner if decision.action != "skip" else None, []).append(work.raw.uid)
+        for owner, uids in by_owner.items():
+            box.mark_many(uids, owner)
+        for work in works:
+            failpoint("after_mark")  # passed once per mail, as the points are documented
+            if work.state == MARKED:
+                continue  # only marked again; counted when it was handled
+            action = work.decision.action
+            if action == "triage":
+                report.triaged += 1
+            elif work.decision.forwards:
+                report.forwarded += 1
+            elif action == "skip":
+                report.skipped += 1
+            else:
+                report.tagged += 1
+        self.journal.mark_done_many([work.key for work in works if work.state == FORWARDED])
 
     def _context(self, owner: Recipient, base: Recipient | None = None) -> ForwardContext:
         dept = self.rules.department
@@ -370,6 +488,22 @@ class Worker:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("inboxbot остановлен")
+
+
+@dataclass(slots=True)
+class _Work:
+    """One mail between its decision and its mark."""
+
+    raw: RawMessage
+    key: MessageKey
+    msg: ParsedMessage
+    facts: Facts
+    decision: Decision
+    state: str  # journal state: DECIDED, FORWARDED or MARKED
+
+
+def _raw_bytes(raw: RawMessage) -> bytes:
+    return raw.raw
 
 
 class _NoSmtp:

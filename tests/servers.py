@@ -166,6 +166,8 @@ class _Recorder:
                           rcpt_options: list[str]) -> str:
         if address.lower() in {a.lower() for a in self.catcher.reject_rcpt}:
             return "550 5.1.1 No such user here"
+        if address.lower() in {a.lower() for a in self.catcher.defer_rcpt}:
+            return "452 4.2.2 Mailbox full, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -182,13 +184,15 @@ class _Recorder:
 @dataclass
 class SmtpCatcher:
     """aiosmtpd on loopback that keeps every message. `fail_next`: reply codes (e.g. 451,
-    554) for the next DATA commands, one per message; `reject_rcpt`: addresses → 550."""
+    554) for the next DATA commands, one per message; `reject_rcpt`: addresses → 550;
+    `defer_rcpt`: addresses → 452 (mailbox full, for now)."""
 
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[Received] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)
     reject_rcpt: set[str] = field(default_factory=set)
+    defer_rcpt: set[str] = field(default_factory=set)
 
     @classmethod
     @contextlib.contextmanager

@@ -115,3 +115,23 @@ def test_a_corrupt_journal_is_set_aside_and_a_new_one_started(tmp_path: Path) ->
         assert journal.entry(MessageKey("INBOX", 7, 1)) is not None
     kept = list(tmp_path.glob("journal.sqlite.corrupt-*"))
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not a database")
+
+
+def test_grouped_commits_are_fsynced_at_sync_and_at_the_end(tmp_path: Path) -> None:
+    """Inside grouped() a commit is written (another connection, like a restarted worker,
+    reads it at once) without its own fsync; outside, every commit is FULL again."""
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        synchronous = lambda: journal._db.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731, SLF001
+        assert synchronous() == 2  # FULL
+        with journal.grouped():
+            assert synchronous() == 1  # NORMAL
+            _record(journal, 1, "m1@x", _decision())
+            with Journal(path) as other:  # committed, not merely buffered
+                assert other.entry(MessageKey("INBOX", 7, 1)) is not None
+            journal.sync()
+            assert synchronous() == 1 and journal.get_meta("synced_at")
+            journal.mark_done_many([MessageKey("INBOX", 7, 1)])
+        assert synchronous() == 2
+    with Journal(path) as reopened:
+        assert reopened.entry(MessageKey("INBOX", 7, 1)).state == MARKED  # type: ignore[union-attr]

@@ -1,8 +1,9 @@
 """Parallel preparation of a backlog gives exactly what serial preparation gives."""
 
+import os
 from pathlib import Path
 
-from inboxbot.pipeline import Pipeline
+from inboxbot.pipeline import CHILD_NICENESS, Pipeline
 from inboxbot.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,8 +21,33 @@ def test_child_processes_prepare_the_same_facts_in_order() -> None:
         expected = serial.prepare_many(raws)
         got = parallel.prepare_many(raws)
         assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+        # The children yield the CPU to the worker's own, order-bound work.
+        niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS)
+        children = list(parallel._pool._processes)  # noqa: SLF001
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in children] == [niceness] * len(children)
     finally:
         parallel.close()
     assert [p.msg.message_id for p in got] == [p.msg.message_id for p in expected]
     assert [p.facts for p in got] == [p.facts for p in expected]
     assert all(p.error is None for p in got)
+
+
+def test_prepare_ahead_gives_each_batch_its_own_mails_in_order() -> None:
+    """Batches big enough for the children and small ones prepared in the worker, mixed:
+    each comes back with its own mails' facts, in order, whatever ran ahead."""
+    raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+    batches = [raws + raws[:15], raws[:3], raws[5:] + raws, raws[:1]]
+    rules = load_rules(REPO / "rules.toml")
+    serial = Pipeline(rules, processes=0)
+    parallel = Pipeline(rules, serial.extractor, processes=2)
+    try:
+        got = list(parallel.prepare_ahead(batches, lambda raw: raw, ahead=2))
+        assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+    finally:
+        parallel.close()
+    assert [batch for batch, _ in got] == batches
+    for batch, prepared in got:
+        expected = serial.prepare_many(batch)
+        assert [p.msg.message_id for p in prepared] == [p.msg.message_id for p in expected]
+        assert [p.facts for p in prepared] == [p.facts for p in expected]
+

@@ -30,6 +30,7 @@ from inboxbot.act import Templates, attached_original, compose_forward
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
 from inboxbot.message import parse
+from inboxbot import smtp as smtp_module
 from inboxbot.smtp import SmtpSender
 
 BOT = "sales-bot@severkarton.test"
@@ -259,6 +260,32 @@ def test_one_connection_for_three_mails() -> None:
     assert len(server.received) == 3
     assert len(server.sessions) == 1
     assert sender.connections == 1
+    assert sender.noops == 0  # mail back to back: no round trip spent on checking
+
+
+def test_a_connection_idle_for_a_while_is_checked_with_noop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smtp_module, "NOOP_AFTER_IDLE_SECONDS", 0.0)
+    with running() as server, SmtpSender(server.settings()) as sender:
+        for n in range(3):
+            sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1 and sender.noops == 2
+
+
+def test_one_tls_connection_for_three_mails(certificate: tuple[Path, Path]) -> None:
+    """Whatever TLS leaves on the socket after the handshake must not look like the server
+    closing (that would reconnect for every mail)."""
+    with running(ssl_context=server_context(certificate)) as server:
+        settings = server.settings(host="localhost", tls="ssl", cafile=str(certificate[0]))
+        with SmtpSender(settings) as sender:
+            for n in range(3):
+                sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1
+    with running(tls_context=server_context(certificate), require_starttls=True) as server:
+        settings = server.settings(host="localhost", tls="starttls", cafile=str(certificate[0]))
+        with SmtpSender(settings) as sender:
+            for n in range(3):
+                sender.send(simple_mail(n))
+    assert len(server.received) == 3 and sender.connections == 1
 
 
 def test_reconnects_after_the_server_dropped_the_connection() -> None:
@@ -333,3 +360,25 @@ def test_received_bytes_parse_as_sent(smtp_server: SmtpCatcher) -> None:
     got = email.message_from_bytes(smtp_server.messages[0].raw, policy=email.policy.default)
     assert got["Subject"] == "[Заявка] Коробки №7"
     assert got.get_content().replace("\r\n", "\n") == "Заявка номер 7: коробки 600×400×150.\n"
+
+
+@pytest.mark.parametrize(("setup", "about_message"), [
+    ("data-451", True), ("rcpt-452", True), ("data-421", False), ("down", False),
+])
+def test_a_refusal_for_now_says_whether_it_is_about_the_mail_or_the_server(
+        setup: str, about_message: bool, smtp_server: SmtpCatcher) -> None:
+    """A 4xx to this mail or its recipient (other mail may go meanwhile) is told from the
+    server failing as a whole (not reachable, 421 closing): the worker lets the rest
+    flow in the first case and stops the poll in the second."""
+    settings = smtp_server.settings()
+    if setup == "data-451":
+        smtp_server.fail_next.append(451)
+    elif setup == "data-421":
+        smtp_server.fail_next.append(421)
+    elif setup == "rcpt-452":
+        smtp_server.defer_rcpt.add("d.petrov@severkarton.test")
+    else:
+        settings = ServerSettings(host="127.0.0.1", port=free_port(), tls="none", user="", password="")
+    with SmtpSender(settings) as sender, pytest.raises(ActionError) as caught:
+        sender.send(simple_mail())
+    assert not caught.value.permanent and caught.value.about_message is about_message
