@@ -260,6 +260,15 @@ def check(rules_path: Path) -> None:
     from inboxbot.rules import check as check_rules
 
     errors, warnings = check_rules(rules_path)
+    if not errors:
+        from inboxbot.errors import RulesError
+        from inboxbot.rules import load_rules
+        from inboxbot.worker import load_templates
+
+        try:
+            load_templates(load_rules(rules_path))
+        except RulesError as exc:
+            errors.append(str(exc))
     for line in warnings:
         click.echo(f"предупреждение: {line}")
     for line in errors:

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from inboxbot.act import (
     compose_absence_notice,
     compose_forward,
     compose_rules_error,
+    reply_address,
 )
 from inboxbot.config import Settings
 from inboxbot.decision import Decision
@@ -42,11 +43,17 @@ from inboxbot.errors import ActionError, FetchError, RulesError
 from inboxbot.facts import Facts
 from inboxbot.failpoints import failpoint
 from inboxbot.fetch import Mailbox, RawMessage
-from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
+from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, RequestRow
 from inboxbot.message import Address, ParsedMessage
+from inboxbot.notices import ack_refusal, compose_ack, compose_escalation, compose_reminder, thread_ids
 from inboxbot.pipeline import Pipeline, Prepared, duplicate_of
-from inboxbot.rules import Rules, load_rules
+from inboxbot.report import build_report
+from inboxbot.report_mail import check_templates as check_report_templates
+from inboxbot.report_mail import compose_report, report_recipients
+from inboxbot.rules import Manager, Rules, day_in, load_rules, window_start
+from inboxbot.schedule import ESCALATE, Due, due_followups, reassign_target, report_period
 from inboxbot.smtp import SmtpSender
+from inboxbot.worktime import describe_duration
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,10 @@ MAX_BACKOFF_SECONDS = 15 * 60
 # rule (triage after 20 failed attempts) sent waiting mail to triage during an outage of
 # ~3 hours (the backoff reaches 15 min). See `_act` and `_give_up_if_overtaken`.
 GIVE_UP_AFTER = timedelta(days=1)
+FOLLOWUP_RULE = "followup"
+# Journal meta keys: when follow-ups were switched on (older forwards are left alone),
+# and the end of the last report period sent.
+FOLLOWUP_SINCE, REPORT_UNTIL = "followup_since", "report_until"
 
 
 @dataclass(slots=True)
@@ -69,6 +80,11 @@ class PollReport:
     triaged: int = 0
     finished: int = 0  # resumed from a journal state left by an earlier run
     waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
+    acknowledged: int = 0
+    answers: int = 0  # forwarded requests found answered in this poll
+    reminded: int = 0
+    escalated: int = 0
+    reports: int = 0
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
 
@@ -128,8 +144,12 @@ class Worker:
         *,
         pipeline_factory: Callable[[Rules], Pipeline] | None = None,
         processes: int | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.settings = settings
+        # The time of day matters to follow-ups and reports (working hours, report days);
+        # tests pass their own clock.
+        self.clock = clock
         self.journal = journal
         self.holder = RulesHolder(rules_path)
         # Both cores for extraction of a backlog by default (the main process does I/O).
@@ -137,7 +157,7 @@ class Worker:
         self._pipeline_factory = pipeline_factory or self._new_pipeline
         self.pipeline = self._pipeline_factory(self.holder.rules)
         # Compiled once per rule set: compiling the templates costs more than routing a mail.
-        self.templates = Templates(self.holder.rules.templates_dir)
+        self.templates = load_templates(self.holder.rules)
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self.failures = 0
@@ -166,7 +186,11 @@ class Worker:
         if self.holder.refresh():
             self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
-            self.templates = Templates(self.holder.rules.templates_dir)
+            try:
+                self.templates = load_templates(self.holder.rules)
+            except RulesError as exc:  # a broken override: the last good templates keep going
+                log.error("шаблоны не загружены, продолжаю по прежним: %s", exc)
+                self.holder.unreported_error = str(exc)
         report = PollReport()
         with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
             if self.holder.unreported_error and self.settings.smtp:
@@ -180,6 +204,9 @@ class Worker:
                 self._handle_batch(box, smtp, batch, prepared, report)
                 if self._stop.is_set():
                     break
+            if self.settings.smtp and not self._stop.is_set():
+                self._follow_up(box, smtp, report)
+                self._send_report(smtp, report)
         return report
 
     def _batches(self, fetched: Iterator[RawMessage]) -> Iterator[list[RawMessage]]:
@@ -265,17 +292,13 @@ class Worker:
             decision = Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
             report.finished += 1
             return _Work(raw, key, prepared.msg, prepared.facts, decision, entry.state)
-        outcome = self.pipeline.decide(prepared, self.journal, received_at=datetime.now(timezone.utc))
+        self._note_answer(prepared.msg, report)
+        outcome = self.pipeline.decide(prepared, self.journal, received_at=self.clock())
         msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
         if copy is not None:
             decision = duplicate_of(copy.owner, msg.message_id)
-        self.journal.record_decision(
-            key,
-            msg,
-            decision,
-            details=_details(facts),
-        )
+        self.journal.record_decision(key, msg, decision, details=_details(facts), seen_at=self.clock())
         failpoint("after_decide")
         return _Work(raw, key, msg, facts, decision, DECIDED)
 
@@ -308,10 +331,16 @@ class Worker:
                 report.waiting += 1
                 return
             failpoint("after_smtp")
-            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule)
+            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule, at=self.clock())
             failpoint("after_forwarded")
             work.state = FORWARDED
             self._give_up_if_overtaken(box, waiting, report)
+
+        # After the forward, before the mark: a crash in between finishes the
+        # acknowledgement on the next run (the journal knows whether it went).
+        if work.state == FORWARDED and decision.forwards and not self.journal.acked(key):
+            if self._acknowledge(smtp, key, msg, work.facts, decision):
+                report.acknowledged += 1
 
         # MARKED: the journal says marked but the server still lists the mail: the mark did
         # not stick (a server that drops keywords, a human removed it, or a crash right
@@ -331,7 +360,7 @@ class Worker:
         """A forward just went out, after the ones in `waiting` were refused "for now":
         the server works, so their refusal is about them. Each one refused like that for
         GIVE_UP_AFTER goes to manual triage; the others are tried again next poll."""
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         for work, exc in waiting:
             since = self.journal.failing_since(work.key)
             if since is not None and now - since >= GIVE_UP_AFTER:
@@ -382,6 +411,191 @@ class Worker:
                 report.tagged += 1
         self.journal.mark_done_many([work.key for work in works if work.state == FORWARDED])
 
+    # -- answers, acknowledgements, follow-ups, reports -------------------------
+
+    def _note_answer(self, msg: ParsedMessage, report: PollReport) -> None:
+        """A colleague's reply to the client with the shared address in copy: the
+        requests of that thread are answered. The bot's own mail does not count, nor
+        does a colleague forwarding the request inside the company (no outside
+        recipient: the client has not heard from anyone)."""
+        dept = self.rules.department
+        sender = msg.sender.email.lower() if msg.sender else ""
+        if not sender or sender == (self.settings.bot_address or dept.bot_address) or sender in dept.shared_addresses:
+            return
+        if not _in_domains(sender, dept.internal_domains) or not msg.thread_ids:
+            return
+        if any(msg.header(name) is not None for name in dept.loop_headers):
+            return
+        outside = [a for a in (*msg.to, *msg.cc) if not _in_domains(a.email.lower(), dept.internal_domains)]
+        if not outside:
+            return
+        by = next((m.id for m in self.rules.managers.values() if m.email == sender), sender)
+        now = self.clock()
+        at = msg.date if msg.date is not None and msg.date <= now else now
+        for row in self.journal.record_answer(msg.thread_ids, by, at, "reply"):
+            report.answers += 1
+            log.info("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
+
+    def _acknowledge(
+        self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision
+    ) -> bool:
+        """Tell the client who has the request, once per thread. A refusal (auto-reply,
+        bulk mail, rule switched off…) is not journalled as an acknowledgement; a client
+        address the relay rejects for good is, with the error, so it is not retried."""
+        rules = self.rules
+        if rules.acknowledge is None or decision.owner not in rules.managers:
+            return False
+        ids = thread_ids(msg)
+        refusal = ack_refusal(msg, facts, decision, rules, thread_acknowledged=self.journal.thread_acknowledged(ids))
+        client = reply_address(msg, facts)
+        if refusal is not None or client is None:
+            log.debug("uid %s: без подтверждения клиенту: %s", key.uid, refusal)
+            return False
+        owner = rules.managers[decision.owner or ""]
+        ctx = self._context(_recipient(owner))
+        ack = compose_ack(msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone)
+        now = self.clock()
+        try:
+            smtp.send(ack, [client.email])
+        except ActionError as exc:
+            if not exc.permanent:
+                raise
+            log.warning("uid %s: подтверждение клиенту не принято сервером: %s", key.uid, exc)
+            self.journal.record_ack(key, ids, now, error=str(exc))
+            return False
+        self.journal.record_ack(key, ids, now)
+        return True
+
+    def _follow_up(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, report: PollReport) -> None:
+        """Answers seen as \\Answered in the mailbox, then the reminders and escalations due."""
+        policy = self.rules.followup
+        if policy is None:
+            return
+        now = self.clock()
+        since = self._meta_time(FOLLOWUP_SINCE, now)
+        waiting = self.journal.awaiting_answer()
+        here = {r.key.uid: r for r in waiting if r.key.folder == box.folder and r.key.uidvalidity == box.uidvalidity}
+        for uid in sorted(box.answered_uids(sorted(here))):
+            for row in self.journal.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
+                report.answers += 1
+                log.info("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
+        rows = self.journal.awaiting_answer() if here else waiting
+        for due in due_followups(rows, policy, self.rules.department.hours, now, since=since):
+            if self._stop.is_set():
+                return
+            if due.kind == ESCALATE:
+                self._escalate(box, smtp, due, now)
+                report.escalated += 1
+            else:
+                self._remind(smtp, due, now)
+                report.reminded += 1
+
+    def _remind(self, smtp: SmtpSender | _NoSmtp, due: Due, now: datetime) -> None:
+        row = due.request
+        owner = self.rules.managers.get(row.owner or "")
+        if owner is None:  # the manager left the rules: the head hears of it instead
+            self._escalate(None, smtp, due, now)
+            return
+        mail = compose_reminder(
+            row, _recipient(owner), self._context(_recipient(owner)), self.templates, waited=due.waited,
+            shared_address=self._shared_address(), now=now,
+        )  # fmt: skip
+        smtp.send(mail, [owner.email])
+        self.journal.record_reminder(row.id, now)
+        log.info("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
+
+    def _escalate(self, box: Mailbox | None, smtp: SmtpSender | _NoSmtp, due: Due, now: datetime) -> None:
+        rules, row = self.rules, due.request
+        head = rules.managers[rules.department.head]
+        owner = rules.managers.get(row.owner or "")
+        new_owner, forward_id = None, None
+        if rules.followup is not None and rules.followup.escalate == "reassign" and owner is not None and box is not None:
+            new_owner, forward_id = self._reassign(box, smtp, row, owner, due, now)
+        ctx = self._context(_recipient(head))
+        owner_recipient = _recipient(owner) if owner else Recipient(row.owner or "", row.owner or "—", head.email)
+        mail = compose_escalation(
+            row, owner_recipient, _recipient(head), ctx, self.templates, waited=due.waited,
+            reassigned_to=_recipient(new_owner) if new_owner else None, reminded_at=row.reminded_at,
+            shared_address=self._shared_address(), now=now,
+        )  # fmt: skip
+        recipients = [head.email] + ([owner.email] if owner and owner.email != head.email else [])
+        smtp.send(mail, recipients)
+        self.journal.record_escalation(
+            row.id, now, head.id, new_owner=new_owner.id if new_owner else None, new_forward_id=forward_id
+        )
+        log.info(
+            "заявка «%s» без ответа %s: %s", row.subject[:60], describe_duration(due.waited),
+            f"передана {new_owner.id}" if new_owner else f"сообщено руководителю {head.id}",
+        )  # fmt: skip
+
+    def _reassign(
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, row: RequestRow, owner: Manager, due: Due, now: datetime
+    ) -> tuple[Manager | None, str | None]:
+        """Forward the request anew to another manager; (None, None) when it cannot be
+        (nobody free, or the original is no longer in the mailbox) — the head decides."""
+        rules = self.rules
+        day = now.astimezone(rules.department.timezone).date()
+        load = self.journal.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
+        target_id = reassign_target(rules, owner.id, day, load)
+        if target_id is None or row.key.folder != box.folder or row.key.uidvalidity != box.uidvalidity:
+            return None, None
+        raws = list(box.fetch([row.key.uid]))
+        if not raws:
+            return None, None
+        prepared = self.pipeline.prepare_many([raws[0].raw])[0]
+        target = rules.managers[target_id]
+        reason = (
+            f"{owner.name} не ответил(а) клиенту за {describe_duration(due.waited)} рабочего времени "
+            f"→ заявка передана вам ([followup] escalate = \"reassign\")"
+        )
+        decision = Decision(action="forward", owner=target.id, rule=FOLLOWUP_RULE, reasons=(*row.reasons, reason))
+        forward = compose_forward(
+            raws[0].raw, prepared.msg, prepared.facts, decision, self._context(_recipient(target)), self.templates
+        )
+        smtp.send(forward, [target.email])
+        return target, str(forward["Message-ID"]).strip("<>")
+
+    def _send_report(self, smtp: SmtpSender | _NoSmtp, report: PollReport) -> None:
+        """The distribution report, when its period is due. The first time the worker
+        sees a schedule it only notes the current period as done: a new installation does
+        not mail a report about the weeks before it existed."""
+        schedule = self.rules.report
+        if schedule is None:
+            return
+        now = self.clock()
+        hours = self.rules.department.hours
+        stored = self.journal.get_meta(REPORT_UNTIL)
+        period = report_period(schedule, hours, now, datetime.fromisoformat(stored) if stored else None)
+        if period is None:
+            return
+        if stored is None:
+            self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
+            return
+        recipients = report_recipients(self.rules)
+        if not recipients:
+            return
+        data = build_report(self.journal, self.rules, period.since, period.until, now=now)
+        mail = compose_report(data, self._context(recipients[0]), recipients, self.templates, now=now)
+        smtp.send(mail, [m.email for m in recipients])
+        self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
+        report.reports += 1
+        log.info("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
+
+    def _shared_address(self) -> str:
+        """The address colleagues copy in their answers (the bot sees the copy there)."""
+        rules = self.rules
+        if rules.acknowledge is not None and rules.acknowledge.sender:
+            return rules.acknowledge.sender
+        return rules.department.shared_addresses[0] if rules.department.shared_addresses else ""
+
+    def _meta_time(self, key: str, now: datetime) -> datetime:
+        """A moment kept in the journal's meta table, set to `now` the first time."""
+        stored = self.journal.get_meta(key)
+        if stored is None:
+            self.journal.set_meta(key, now.isoformat())
+            return now
+        return datetime.fromisoformat(stored)
+
     def _context(self, owner: Recipient, base: Recipient | None = None) -> ForwardContext:
         dept = self.rules.department
         return ForwardContext(
@@ -408,11 +622,10 @@ class Worker:
         owner = rules.managers[decision.owner] if decision.owner in rules.managers else None
         if owner is None:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
+        # The absence was decided by the mail's day; the texts say until when it lasts.
+        day = day_in(rules, msg.date) or day_in(rules, self.clock())
         base = rules.managers.get(decision.base_owner) if decision.base_owner else None
-        ctx = self._context(
-            Recipient(owner.id, owner.name, owner.email),
-            Recipient(base.id, base.name, base.email) if base else None,
-        )
+        ctx = self._context(_recipient(owner), _recipient(base, day, rules) if base else None)
         templates = self.templates
         forward = compose_forward(raw, msg, facts, decision, ctx, templates)
         smtp.send(forward, [owner.email])
@@ -420,9 +633,7 @@ class Worker:
             absent = rules.managers.get(manager_id)
             if absent is None:
                 continue
-            notice = compose_absence_notice(
-                msg, facts, decision, ctx, Recipient(absent.id, absent.name, absent.email), templates
-            )
+            notice = compose_absence_notice(msg, facts, decision, ctx, _recipient(absent, day, rules), templates)
             smtp.send(notice, [absent.email])
         return str(forward["Message-ID"]).strip("<>")
 
@@ -518,6 +729,27 @@ class _NoSmtp:
 
     def send(self, message: EmailMessage, recipients: list[str] | None = None) -> None:
         raise ActionError("SMTP-сервер не настроен (INBOXBOT_SMTP_HOST), а правило требует пересылки", permanent=True)
+
+
+def load_templates(rules: Rules) -> Templates:
+    """The templates of `rules` (built-in, or overridden by [department] templates), each
+    rendered once with sample values: a broken override fails here, at start-up or on a
+    rules reload, not in the middle of a poll. Raises TemplateError (a RulesError)."""
+    templates = Templates(rules.templates_dir)
+    templates.check()
+    check_report_templates(templates, rules)
+    return templates
+
+
+def _recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:
+    """A manager as a mail names them; with `day`, until when they are away (if they are)."""
+    absence = rules.absence_on(manager.id, day) if rules is not None and day is not None else None
+    return Recipient(manager.id, manager.name, manager.email, absence.end if absence else None)
+
+
+def _in_domains(address: str, domains: tuple[str, ...]) -> bool:
+    domain = address.rpartition("@")[2]
+    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _details(facts: Facts) -> dict[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -214,6 +215,12 @@ class SmtpCatcher:
 
     def settings(self, **kwargs: Any) -> ServerSettings:
         return ServerSettings(host=self.host, port=self.port, tls="none", user="", password="", **kwargs)
+
+    @property
+    def forwards(self) -> list[Received]:
+        """The forwards to managers among the messages (not acknowledgements, notices,
+        reminders or reports): the bot's loop header says which kind each one is."""
+        return [m for m in self.messages if re.search(rb"^X-Inboxbot: forwarded", m.raw, re.MULTILINE)]
 
 
 @dataclass

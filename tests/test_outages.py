@@ -31,7 +31,11 @@ from inboxbot.worker import Worker
 def worker(imap: ServerSettings, smtp: ServerSettings, journal: Journal, folder: str = "INBOX") -> Worker:
     settings = Settings(imap=imap, smtp=smtp, folder=folder, journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
-    return Worker(settings, RULES, journal)
+    bot = Worker(settings, RULES, journal)
+    # These tests break the servers at a precise SMTP transaction and count forwards;
+    # the clients' acknowledgements (tests/test_followup.py) would shift the count.
+    bot.holder.rules = dataclasses.replace(bot.holder.rules, acknowledge=None)
+    return bot
 
 
 def test_login_refused_is_retried_with_growing_backoff(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,

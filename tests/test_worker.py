@@ -47,8 +47,8 @@ def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_s
 
     report = worker.poll_once()
     assert report.seen == 3 and report.forwarded == 1 and report.skipped == 2
-    assert len(smtp_server.messages) == 1
-    sent = smtp_server.messages[0]
+    assert len(smtp_server.forwards) == 1
+    sent = smtp_server.forwards[0]
     assert sent.rcpt_tos == ("a.sidorov@severkarton.test",)
     forward = email.message_from_bytes(sent.raw, policy=policy.default)
     assert forward["Reply-To"].addresses[0].addr_spec == "gromova.liza@gmail.com"
@@ -59,7 +59,7 @@ def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_s
     assert report.handled and all(journal.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
                                   for r, _ in report.handled)
     again = worker.poll_once()
-    assert again.seen == 0 and len(smtp_server.messages) == 1
+    assert again.seen == 0 and len(smtp_server.forwards) == 1
 
 
 def test_flags_name_the_owner_and_keep_seen_state(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
@@ -74,11 +74,11 @@ def test_own_forward_coming_back_is_left_alone(imap_inbox: ServerSettings, smtp_
     deliver(imap_inbox, sample("009"))
     worker = make_worker(imap_inbox, smtp_server, journal)
     worker.poll_once()
-    assert len(smtp_server.messages) == 1
-    deliver(imap_inbox, smtp_server.messages[0].raw)  # a manager forwards it back to sales@ by mistake
+    assert len(smtp_server.forwards) == 1
+    deliver(imap_inbox, smtp_server.forwards[0].raw)  # a manager forwards it back to sales@ by mistake
     report = worker.poll_once()
     assert report.seen == 1 and report.skipped == 1
-    assert len(smtp_server.messages) == 1
+    assert len(smtp_server.forwards) == 1
 
 
 def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
@@ -89,10 +89,10 @@ def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSet
     smtp_server.fail_next.append(451)
     with pytest.raises(ActionError):
         worker.poll_once()
-    assert len(pending(imap_inbox)) == 1 and smtp_server.messages == []
+    assert len(pending(imap_inbox)) == 1 and smtp_server.forwards == []
     report = worker.poll_once()
     assert report.forwarded == 1 and report.finished == 1  # resumed from the journalled decision
-    assert len(smtp_server.messages) == 1 and pending(imap_inbox) == []
+    assert len(smtp_server.forwards) == 1 and pending(imap_inbox) == []
 
 
 def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
@@ -100,7 +100,7 @@ def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: 
     deliver(imap_inbox, sample("001"), sample("019"))  # sidorov (rejected), petrov
     report = make_worker(imap_inbox, smtp_server, journal).poll_once()
     assert report.triaged == 1 and report.forwarded == 1
-    assert [m.rcpt_tos for m in smtp_server.messages] == [("d.petrov@severkarton.test",)]
+    assert [m.rcpt_tos for m in smtp_server.forwards] == [("d.petrov@severkarton.test",)]
     flags = list(flags_of(imap_inbox).values())
     assert any("$InboxbotTriage" in f for f in flags)
     assert pending(imap_inbox) == []
@@ -114,7 +114,7 @@ def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettin
     deliver(imap_inbox, b"X-Second-Delivery: yes\r\n" + raw)
     report = worker.poll_once()
     assert report.seen == 1 and report.skipped == 1
-    assert len(smtp_server.messages) == 1
+    assert len(smtp_server.forwards) == 1
 
 
 def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(

@@ -1,0 +1,220 @@
+"""Acknowledgements, answers, reminders, escalations and the scheduled report: the worker
+against a real Dovecot and a real aiosmtpd, with a clock the test moves."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from imapclient import IMAPClient
+from samples import RULES, deliver, pending, sample
+from servers import SmtpCatcher
+
+from inboxbot.config import ServerSettings, Settings
+from inboxbot.journal import Journal
+from inboxbot.rules import FollowUp
+from inboxbot.worker import Worker
+
+MSK = ZoneInfo("Europe/Moscow")
+CLIENT_ID = "CAvRYDRPTLuAlOYAeH4QowFj7GwwAKVQHmPPuZAbQjdYrC@mail.gmail.com"  # sample 001 → sidorov
+CLIENT = "gromova.liza@gmail.com"
+SIDOROV, HEAD = "a.sidorov@severkarton.test", "a.volkov@severkarton.test"
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, *args: int) -> None:
+        self.now = datetime(*args, tzinfo=MSK)  # type: ignore[misc]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 10, 0, tzinfo=MSK))  # a Monday, office hours
+
+
+@pytest.fixture
+def worker(tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock) -> Iterator[Worker]:
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=str(tmp_path / "journal.sqlite"),
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    with Journal(settings.journal) as journal:
+        bot = Worker(settings, RULES, journal, clock=clock, processes=0)
+        yield bot
+        bot.close()
+
+
+def sent(smtp: SmtpCatcher, kind: str) -> list[tuple[tuple[str, ...], EmailMessage]]:
+    """What the bot sent of one kind (forwarded, ack, reminder, escalation, report…),
+    told apart by its own loop header."""
+    found = []
+    for message in smtp.messages:
+        parsed = email.message_from_bytes(message.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if str(parsed.get("X-Inboxbot", "")).startswith(kind):
+            found.append((message.rcpt_tos, parsed))
+    return found
+
+
+def manager_reply(sender: str, to: str, in_reply_to: str, *, cc: str = "sales@severkarton.test") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nCc: {cc}\r\nSubject: Re: request\r\n"
+        f"Message-ID: <reply.{abs(hash((sender, to, in_reply_to)))}@severkarton.test>\r\n"
+        f"In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n"
+        "Date: Mon, 23 Nov 2026 11:00:00 +0300\r\n\r\nДобрый день! Счёт во вложении.\r\n"
+    ).encode()
+
+
+def test_client_gets_one_acknowledgement_per_thread(worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher) -> None:
+    deliver(imap_inbox, sample("001"), sample("015"))  # a request and an auto-reply
+    report = worker.poll_once()
+    assert report.forwarded == 1 and report.acknowledged == 1
+    ((rcpts, ack),) = sent(smtp_server, "ack")
+    assert rcpts == (CLIENT,)
+    assert ack["Reply-To"].addresses[0].addr_spec == SIDOROV  # the client reaches the manager directly
+    assert ack["In-Reply-To"] == f"<{CLIENT_ID}>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["From"].addresses[0].addr_spec == "sales@severkarton.test"
+    body = ack.get_body(("plain",))
+    assert body is not None and "Сидоров" in body.get_content()
+
+    # The client writes again in the same thread: forwarded to the same manager, no second ack.
+    follow_up = (
+        f"From: {CLIENT}\r\nTo: sales@severkarton.test\r\nSubject: Re: request\r\n"
+        f"Message-ID: <second@mail.gmail.com>\r\nIn-Reply-To: <{CLIENT_ID}>\r\nReferences: <{CLIENT_ID}>\r\n"
+        "Date: Mon, 23 Nov 2026 10:30:00 +0300\r\n\r\nИ ещё 200 коробок, пожалуйста.\r\n"
+    ).encode()
+    deliver(imap_inbox, follow_up)
+    again = worker.poll_once()
+    assert again.forwarded == 1 and again.acknowledged == 0
+    assert [r for r, _ in sent(smtp_server, "forwarded")] == [(SIDOROV,), (SIDOROV,)]
+    assert len(sent(smtp_server, "ack")) == 1
+
+
+def test_manager_reply_with_the_shared_address_in_copy_answers_the_request(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    deliver(imap_inbox, sample("001"))
+    worker.poll_once()
+    clock.at(2026, 11, 23, 11, 0)
+    deliver(imap_inbox, manager_reply(SIDOROV, CLIENT, CLIENT_ID))
+    report = worker.poll_once()
+    assert report.answers == 1 and report.skipped == 1  # internal mail is not a request
+    (row,) = [r for r in worker.journal.requests(clock.now - timedelta(days=1)) if r.forward_id]
+    assert row.answered_by == "sidorov" and row.answer_how == "reply"
+    clock.at(2026, 11, 24, 17, 0)  # far past both thresholds: nothing to chase
+    later = worker.poll_once()
+    assert later.reminded == 0 and later.escalated == 0
+    assert sent(smtp_server, "reminder") == [] and sent(smtp_server, "escalation") == []
+
+
+def test_internal_forward_to_a_colleague_is_not_an_answer(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    deliver(imap_inbox, sample("001"))
+    worker.poll_once()
+    deliver(imap_inbox, manager_reply(SIDOROV, "d.petrov@severkarton.test", CLIENT_ID))
+    assert worker.poll_once().answers == 0
+
+
+def test_answered_flag_set_from_the_shared_mailbox_counts(worker: Worker, imap_inbox: ServerSettings, clock: Clock) -> None:
+    deliver(imap_inbox, sample("001"))
+    worker.poll_once()
+    client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
+    client.login(imap_inbox.user, imap_inbox.password)
+    client.select_folder("INBOX")
+    client.add_flags(client.search("ALL"), [b"\\Answered"])  # a human replied from the shared box
+    client.logout()
+    clock.at(2026, 11, 23, 12, 0)
+    assert worker.poll_once().answers == 1
+    (row,) = worker.journal.requests(clock.now - timedelta(days=1))
+    assert row.answer_how == "flag"
+
+
+def test_unanswered_request_is_reminded_then_escalated_in_working_time(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    deliver(imap_inbox, sample("001"))  # Monday 10:00
+    worker.poll_once()
+    (forward,) = [m for _, m in sent(smtp_server, "forwarded")]
+
+    clock.at(2026, 11, 23, 13, 59)  # 3 h 59 min: not yet
+    assert worker.poll_once().reminded == 0
+    clock.at(2026, 11, 23, 14, 0)  # remind_after = 4h
+    assert worker.poll_once().reminded == 1
+    ((rcpts, reminder),) = sent(smtp_server, "reminder")
+    assert rcpts == (SIDOROV,)
+    assert reminder["In-Reply-To"] == forward["Message-ID"]  # threads under the forward
+    clock.at(2026, 11, 23, 17, 0)
+    assert worker.poll_once().reminded == 0  # once
+
+    clock.at(2026, 11, 24, 8, 30)  # Tuesday before office hours: nobody to tell
+    assert worker.poll_once().escalated == 0
+    clock.at(2026, 11, 24, 10, 0)  # 8 h Monday + 1 h Tuesday = escalate_after "1d" (9 h)
+    assert worker.poll_once().escalated == 1
+    ((rcpts, escalation),) = sent(smtp_server, "escalation")
+    assert set(rcpts) == {HEAD, SIDOROV}
+    clock.at(2026, 11, 25, 10, 0)
+    assert worker.poll_once().escalated == 0
+    (row,) = worker.journal.requests(datetime(2026, 11, 23, tzinfo=MSK))
+    assert row.reminded_at is not None and row.escalated_to == "volkov"
+
+
+def test_reassign_hands_the_request_to_a_colleague_and_moves_the_thread(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    rules = worker.holder.rules
+    worker.holder.rules = replace(rules, followup=FollowUp(timedelta(hours=4), timedelta(hours=9), "reassign"))
+    deliver(imap_inbox, sample("001"))
+    worker.poll_once()
+    clock.at(2026, 11, 24, 10, 0)
+    report = worker.poll_once()
+    assert report.escalated == 1
+    forwards = sent(smtp_server, "forwarded")
+    assert len(forwards) == 2
+    (new_owner,), second = forwards[1]
+    assert new_owner != SIDOROV
+    assert second.get_body(("plain",)) is not None
+    assert "не ответил" in second.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    ((rcpts, _),) = sent(smtp_server, "escalation")
+    assert HEAD in rcpts
+    # The client's next mail in the thread goes to the new owner.
+    deliver(imap_inbox, (
+        f"From: {CLIENT}\r\nTo: sales@severkarton.test\r\nSubject: Re: request\r\nMessage-ID: <third@mail.gmail.com>\r\n"
+        f"In-Reply-To: <{CLIENT_ID}>\r\nReferences: <{CLIENT_ID}>\r\nDate: Tue, 24 Nov 2026 11:00:00 +0300\r\n\r\nАу?\r\n"
+    ).encode())  # fmt: skip
+    clock.at(2026, 11, 24, 11, 0)
+    worker.poll_once()
+    assert sent(smtp_server, "forwarded")[-1][0] == (new_owner,)
+    assert pending(imap_inbox) == []
+
+
+def test_weekly_report_goes_to_the_head_once_per_period(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    deliver(imap_inbox, sample("001"), sample("019"))
+    worker.poll_once()  # Monday 10:00: the first poll notes the schedule, no report about the past
+    assert worker.poll_once().reports == 0
+    clock.at(2026, 11, 30, 9, 5)  # next Monday after 09:00
+    report = worker.poll_once()
+    assert report.reports == 1
+    ((rcpts, mail),) = sent(smtp_server, "report")
+    assert rcpts == (HEAD,)
+    images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    assert images and all(p.get_content().startswith(b"\x89PNG") for p in images)
+    html = mail.get_body(("html",))
+    assert html is not None
+    for part in images:
+        assert f"cid:{part['Content-ID'].strip('<>')}" in html.get_content()
+    clock.at(2026, 11, 30, 15, 0)
+    assert worker.poll_once().reports == 0
