@@ -2,7 +2,10 @@
 
 A pure-Python IMAP server (pymap) and an SMTP catcher (aiosmtpd) are started on
 loopback, the sample requests are delivered to the shared mailbox, one poll handles
-them, and each forward lands as an .eml file in the output folder.
+them, and every mail the bot sends (forwards, notices, acknowledgements) lands as an
+.eml file in the output folder. Then a manager answers one request with the shared
+address in copy, the clock moves on by the reminder time (the worker takes a clock),
+a poll sends the reminders for the rest, and the distribution report is written as HTML.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -27,6 +31,8 @@ from inboxbot.fetch import Mailbox
 from inboxbot.journal import Journal
 from inboxbot.mailsource import read_mail
 from inboxbot.message import parse
+from inboxbot.report import build_report
+from inboxbot.report_mail import render_report_html
 from inboxbot.worker import PollReport, Worker
 
 DEMO_USER = "sales"
@@ -116,23 +122,89 @@ def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
         settings = Settings(imap=imap, smtp=smtp, journal=str(out_dir / "journal.sqlite"), poll_seconds=60)
         with Journal(settings.journal) as journal:
             started = time.monotonic()
-            worker = Worker(settings, rules_path, journal)
+            clock = _Clock()
+            worker = Worker(settings, rules_path, journal, clock=clock)
             try:
                 report = worker.poll_once()
                 elapsed = time.monotonic() - started
                 again = worker.poll_once()
+                answered = _answer_one(box_settings=imap, report=report, worker=worker)
+                later = _poll_later(worker, clock)
             finally:
                 worker.close()
+            report_file = out_dir / "report.html"
+            data = build_report(journal, worker.rules, clock.start - timedelta(days=1), clock.now + timedelta(hours=1),
+                                now=clock.now)  # fmt: skip
+            report_file.write_text(render_report_html(data, worker.templates, "data"), encoding="utf-8")
         _print_table(report, worker)
         click.echo()
         click.echo(
             f"Итого: {report.seen} писем за {elapsed:.1f} с — переслано {report.forwarded}, "
-            f"не заявки {report.skipped}, на ручной разбор {report.triaged}."
+            f"не заявки {report.skipped}, на ручной разбор {report.triaged}; "
+            f"клиентам отправлено подтверждений: {report.acknowledged}."
         )
         click.echo(f"Повторный опрос ящика: новых писем {again.seen} (каждое письмо обрабатывается один раз).")
-    click.echo(f"Пересланные письма: {forwards}/ (откройте любой .eml почтовой программой)")
+        if answered and later is not None:
+            click.echo(
+                f"Менеджер {answered} ответил клиенту с копией на общий ящик — бот это увидел "
+                f"(ответов замечено: {later[1].answers + again.answers})."
+            )
+            click.echo(
+                f"Часы сдвинуты на {later[0]} рабочего времени вперёд: напоминаний менеджерам о заявках "
+                f"без ответа — {later[1].reminded}, писем руководителю — {later[1].escalated}."
+            )
+    click.echo(f"Письма бота: {forwards}/ (откройте любой .eml почтовой программой)")
+    click.echo(f"Отчёт о распределении заявок: {report_file} (откройте в браузере)")
     click.echo(f"Журнал решений: {settings.journal} (inboxbot status --journal {settings.journal})")
     return report
+
+
+class _Clock:
+    """The worker's clock in the demo: now, until the demo moves it on."""
+
+    def __init__(self) -> None:
+        self.start = self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _answer_one(*, box_settings: ServerSettings, report: PollReport, worker: Worker) -> str | None:
+    """A manager replies to the first forwarded request, copying the shared address, as
+    the team is asked to: the reply lands in the shared mailbox."""
+    rules = worker.rules
+    for raw, decision in report.handled:
+        if not decision.forwards or decision.owner not in rules.managers:
+            continue
+        msg = parse(raw.raw)
+        client = msg.reply_to[0] if msg.reply_to else msg.sender
+        if client is None or not msg.has_message_id:
+            continue
+        manager = rules.managers[decision.owner or ""]
+        shared = rules.department.shared_addresses[0]
+        reply = (
+            f"From: {manager.email}\r\nTo: {client.email}\r\nCc: {shared}\r\nSubject: Re: request\r\n"
+            f"Message-ID: <demo-answer.{secrets.token_hex(8)}@{manager.email.split('@')[1]}>\r\n"
+            f"In-Reply-To: <{msg.message_id}>\r\nReferences: <{msg.message_id}>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день! Счёт во вложении.\r\n"
+        ).encode()
+        with Mailbox(box_settings, "INBOX") as box:
+            box.append(reply)
+        return manager.name
+    return None
+
+
+def _poll_later(worker: Worker, clock: _Clock) -> tuple[str, PollReport] | None:
+    """Move the clock on by the reminder time (working time) and poll: the manager's
+    answer is seen, and every other forwarded request gets its reminder."""
+    policy = worker.rules.followup
+    if policy is None:
+        return None
+    hours = worker.rules.department.hours
+    clock.now = hours.add(clock.now, policy.remind_after + timedelta(minutes=1))
+    from inboxbot.worktime import describe_duration
+
+    return describe_duration(policy.remind_after), worker.poll_once()
 
 
 def _print_table(report: PollReport, worker: Worker) -> None:

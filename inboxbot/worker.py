@@ -592,6 +592,7 @@ class Worker:
         """A moment kept in the journal's meta table, set to `now` the first time."""
         stored = self.journal.get_meta(key)
         if stored is None:
+            now = now.replace(microsecond=0)  # as the journal stores its times
             self.journal.set_meta(key, now.isoformat())
             return now
         return datetime.fromisoformat(stored)

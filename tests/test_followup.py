@@ -41,7 +41,7 @@ class Clock:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 11, 23, 10, 0, tzinfo=MSK))  # a Monday, office hours
+    return Clock(datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=MSK))  # a Monday, office hours
 
 
 @pytest.fixture
