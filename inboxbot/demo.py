@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import click
@@ -186,6 +187,7 @@ def _answer_one(*, box_settings: ServerSettings, report: PollReport, worker: Wor
             f"From: {manager.email}\r\nTo: {client.email}\r\nCc: {shared}\r\nSubject: Re: request\r\n"
             f"Message-ID: <demo-answer.{secrets.token_hex(8)}@{manager.email.split('@')[1]}>\r\n"
             f"In-Reply-To: <{msg.message_id}>\r\nReferences: <{msg.message_id}>\r\n"
+            f"Date: {format_datetime(worker.clock() + timedelta(minutes=25))}\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день! Счёт во вложении.\r\n"
         ).encode()
         with Mailbox(box_settings, "INBOX") as box:
