@@ -173,7 +173,7 @@ _REPLY_SUBJECT = re.compile(r"^\s*(?:re|ответ|aw|отв)\s*:", re.IGNORECAS
 _FROM_LINE = re.compile(r"^\s*(?:От|From|Отправитель)\s*:.*?([\w.+-]+@[\w.-]+\.\w+)", re.IGNORECASE | re.MULTILINE)
 
 
-def _domain_in(domain: str, domains: Sequence[str]) -> bool:
+def domain_in(domain: str, domains: Sequence[str]) -> bool:
     domain = domain.lower().rstrip(".")
     return any(domain == d or domain.endswith("." + d) for d in (x.lower().strip(".") for x in domains))
 
@@ -242,14 +242,14 @@ def classify(
         return verdict
 
     # 5. Internal mail, unless a colleague forwards an external one.
-    if sender and _domain_in(sender.rpartition("@")[2], internal_domains):
+    if sender and domain_in(sender.rpartition("@")[2], internal_domains):
         return _internal(msg, sender, internal_domains)
 
     # 6. Robots of procurement platforms and EDO operators. Their companies buy packaging
     # too, so a mail from the domain that plainly asks for something stays a request.
     strict_ask = asks_us(body, strict=True) or asks_us(msg.subject, strict=True)
     domain = sender.rpartition("@")[2]
-    if domain and _domain_in(domain, tuple(ROBOT_DOMAINS)) and not strict_ask:
+    if domain and domain_in(domain, tuple(ROBOT_DOMAINS)) and not strict_ask:
         return Verdict("spam", f"уведомление торговой площадки или оператора ЭДО ({domain})")
     robot = _ROBOT_SUBJECT.search(msg.subject)
     if robot and not ask:
@@ -328,7 +328,7 @@ def _internal(msg: ParsedMessage, sender: str, internal_domains: Sequence[str]) 
     """A colleague's mail: a request only when it forwards an external sender's mail."""
     for inner in msg.forwarded:
         origin = inner.sender.email if inner.sender else ""
-        if origin and not _domain_in(origin.rpartition("@")[2], internal_domains):
+        if origin and not domain_in(origin.rpartition("@")[2], internal_domains):
             return Verdict("request", f"запрос: сотрудник {sender} переслал вложенное письмо от {origin}")
     head = msg.text[:3000]
     forward = (
@@ -339,7 +339,7 @@ def _internal(msg: ParsedMessage, sender: str, internal_domains: Sequence[str]) 
     if forward:
         quoted = msg.text[len(new_text(msg.text)) :]
         origins = [m.group(1).lower() for m in _FROM_LINE.finditer(quoted)]
-        external = [o for o in origins if not _domain_in(o.rpartition("@")[2], internal_domains)]
+        external = [o for o in origins if not domain_in(o.rpartition("@")[2], internal_domains)]
         if external:
             return Verdict("request", f"запрос: сотрудник {sender} переслал письмо от {external[0]}")
         if not origins:

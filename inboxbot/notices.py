@@ -50,7 +50,7 @@ from inboxbot.act import (
     greeting_name,
     reply_address,
 )
-from inboxbot.classify import _AUTO_SUBJECT, _BOUNCE_SENDERS, _domain_in
+from inboxbot.classify import _AUTO_SUBJECT, _BOUNCE_SENDERS, domain_in
 from inboxbot.decision import Decision
 from inboxbot.facts import Facts
 from inboxbot.journal import MessageKey, RequestRow
@@ -180,7 +180,7 @@ def _our_address(address: str, rules: Rules) -> str:
         return ""
     if address == dept.bot_address or address in dept.shared_addresses:
         return address
-    return address if _domain_in(address.rpartition("@")[2], dept.internal_domains) else ""
+    return address if domain_in(address.rpartition("@")[2], dept.internal_domains) else ""
 
 
 def _header_title(name: str) -> str:

@@ -37,6 +37,7 @@ from inboxbot.act import (
     compose_rules_error,
     reply_address,
 )
+from inboxbot.classify import domain_in
 from inboxbot.config import Settings
 from inboxbot.decision import Decision
 from inboxbot.errors import ActionError, FetchError, RulesError
@@ -422,11 +423,11 @@ class Worker:
         sender = msg.sender.email.lower() if msg.sender else ""
         if not sender or sender == (self.settings.bot_address or dept.bot_address) or sender in dept.shared_addresses:
             return
-        if not _in_domains(sender, dept.internal_domains) or not msg.thread_ids:
+        if not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not msg.thread_ids:
             return
         if any(msg.header(name) is not None for name in dept.loop_headers):
             return
-        outside = [a for a in (*msg.to, *msg.cc) if not _in_domains(a.email.lower(), dept.internal_domains)]
+        outside = [a for a in (*msg.to, *msg.cc) if not domain_in(a.email.rpartition("@")[2], dept.internal_domains)]
         if not outside:
             return
         by = next((m.id for m in self.rules.managers.values() if m.email == sender), sender)
@@ -746,11 +747,6 @@ def _recipient(manager: Manager, day: date | None = None, rules: Rules | None = 
     """A manager as a mail names them; with `day`, until when they are away (if they are)."""
     absence = rules.absence_on(manager.id, day) if rules is not None and day is not None else None
     return Recipient(manager.id, manager.name, manager.email, absence.end if absence else None)
-
-
-def _in_domains(address: str, domains: tuple[str, ...]) -> bool:
-    domain = address.rpartition("@")[2]
-    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _details(facts: Facts) -> dict[str, object]:
