@@ -14,7 +14,7 @@ from inboxbot.journal import MessageKey, RequestRow
 from inboxbot.rules import FollowUp, ReportSchedule, load_rules
 from inboxbot.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
 from inboxbot.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
-from tests.samples import RULES
+from samples import RULES
 
 MSK = ZoneInfo("Europe/Moscow")
 HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), MSK)
