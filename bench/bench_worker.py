@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import dataclasses
 import os
 import pstats
 import random
@@ -150,7 +151,7 @@ def load(dovecot: Dovecot, mails: list[bytes]) -> tuple[str, str]:
 
 
 def run_once(dovecot: Dovecot, smtp: tuple[ServerSettings, int], mails: list[bytes], *, floor: bool,
-             profile: bool, processes: int = 2) -> tuple[float, CpuUse]:
+             profile: bool, processes: int = 2, acknowledge: bool = True) -> tuple[float, CpuUse]:
     """One poll over the whole backlog; returns mails/s and where the CPU went."""
     user, password = load(dovecot, mails)
     smtp_settings, smtp_pid = smtp
@@ -160,6 +161,8 @@ def run_once(dovecot: Dovecot, smtp: tuple[ServerSettings, int], mails: list[byt
                             journal=journal.path, bot_address="sales-bot@severkarton.test")
         worker = Worker(settings, RULES, journal, pipeline_factory=FloorPipeline if floor else None,
                         processes=processes)
+        if not acknowledge:
+            worker.holder.rules = dataclasses.replace(worker.holder.rules, acknowledge=None)
         profiler = cProfile.Profile() if profile else None
         own = resource.getrusage(resource.RUSAGE_SELF)
         smtp_before, machine_before = cpu_seconds(smtp_pid), machine_busy_seconds()
@@ -199,14 +202,17 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--processes", type=int, default=2, help="extraction processes (0 = in the worker)")
+    parser.add_argument("--no-ack", action="store_true",
+                        help="no acknowledgements to clients (rules.toml sends one per request: a second mail each)")
     args = parser.parse_args()
     mails = backlog(args.mails)
     with Dovecot.running() as dovecot, smtp_sink() as smtp:
         full, full_cpu = run_once(dovecot, smtp, mails, floor=False, profile=args.profile,
-                                  processes=args.processes)
-        floor, floor_cpu = run_once(dovecot, smtp, mails, floor=True, profile=False)
+                                  processes=args.processes, acknowledge=not args.no_ack)
+        floor, floor_cpu = run_once(dovecot, smtp, mails, floor=True, profile=False, acknowledge=not args.no_ack)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"mails: {args.mails}, extraction processes: {args.processes}, cores: {os.cpu_count()}")
+    print(f"mails: {args.mails}, extraction processes: {args.processes}, cores: {os.cpu_count()}, "
+          f"acknowledgements to clients: {'off' if args.no_ack else 'on (a second mail per request)'}")
     # The test server's default is `never` (throwaway data); a production Dovecot's is
     # `optimized`. The worker's IMAP marks are a few STOREs per batch, so the difference
     # is small, but measure both: DOVECOT_TEST_FSYNC=optimized.
