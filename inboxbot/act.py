@@ -562,13 +562,8 @@ def compose_forward(
     _put_text(out, "Subject", forward_subject(msg.subject))
     _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
     _put_ascii(out, "Message-ID", forward_message_id(msg, ctx.owner.id, ctx.bot_address.domain))
-    if msg.has_message_id and _ID_RE.fullmatch(msg.message_id):
-        refs = [r for r in msg.references if _ID_RE.fullmatch(r) and r != msg.message_id]
-        _put_ascii(out, "In-Reply-To", f"<{msg.message_id}>")
-        # RFC 5322 3.6.4: the parent's References, then the parent. The oldest and the
-        # newest are kept when the chain is long, as MUAs do.
-        chain = [*refs[:1], *refs[1:][-18:], msg.message_id]
-        _put_ascii(out, "References", " ".join(f"<{r}>" for r in chain))
+    if msg.has_message_id:
+        put_thread(out, msg.message_id, msg.references)
     _put_ascii(out, ctx.loop_header, _loop_value("forwarded", decision, ctx.owner.id, msg))
     # No Auto-Submitted on the forward: it carries a client's own words to a human who
     # answers them, and mail systems file "auto-generated" mail away from the inbox
@@ -779,6 +774,18 @@ def _clean(text: str, limit: int) -> str:
     """One line of printable text, at most `limit` characters."""
     text = " ".join(_CONTROL_RE.sub(" ", text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def put_thread(out: EmailMessage, parent: str, references: Sequence[str]) -> None:
+    """In-Reply-To the parent; References = the parent's References (the oldest and the
+    newest 18 when the chain is long, as MUAs do), then the parent (RFC 5322 3.6.4).
+    Nothing when the parent's id is not a plain msg-id."""
+    if not _ID_RE.fullmatch(parent):
+        return
+    refs = [r for r in references if _ID_RE.fullmatch(r) and r != parent]
+    _put_ascii(out, "In-Reply-To", f"<{parent}>")
+    chain = [*refs[:1], *refs[1:][-18:], parent]
+    _put_ascii(out, "References", " ".join(f"<{r}>" for r in chain))
 
 
 def _put_ascii(msg: EmailMessage, name: str, value: str) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -48,6 +47,7 @@ from inboxbot.act import (
     _recipient_view,
     forward_subject,
     greeting_name,
+    put_thread,
     reply_address,
 )
 from inboxbot.classify import _AUTO_SUBJECT, _BOUNCE_SENDERS, domain_in
@@ -236,7 +236,7 @@ def compose_ack(
     _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
     _put_ascii(out, "Message-ID", _message_id("ack", msg, ctx.owner.id, Address("", sender).domain))
     if msg.has_message_id:
-        _put_thread(out, msg.message_id, msg.references)
+        put_thread(out, msg.message_id, msg.references)
     orig = msg.message_id if _ID_RE.fullmatch(msg.message_id) else "-"
     # No rule or manager id here: this header travels to another company.
     _put_ascii(out, ctx.loop_header, f"{ACK_KIND}; orig=<{orig}>")
@@ -409,17 +409,6 @@ def _answer_link(request: RequestRow, shared_address: str) -> str:
     return f"mailto:{quote(client, safe='@')}?{query}"
 
 
-def _put_thread(out: EmailMessage, parent: str, references: Sequence[str]) -> None:
-    """In-Reply-To the parent; References = the parent's References (the oldest and the
-    newest 18 when the chain is long, as MUAs do), then the parent (RFC 5322 3.6.4)."""
-    if not _ID_RE.fullmatch(parent):
-        return
-    refs = [r for r in references if _ID_RE.fullmatch(r) and r != parent]
-    _put_ascii(out, "In-Reply-To", f"<{parent}>")
-    chain = [*refs[:1], *refs[1:][-18:], parent]
-    _put_ascii(out, "References", " ".join(f"<{r}>" for r in chain))
-
-
 def _set_body(out: EmailMessage, templates: Templates, names: tuple[str, str], view: dict[str, object]) -> None:
     text, html = (templates.render(name, **view) for name in names)
     out.set_content(text, subtype="plain", charset="utf-8", cte="base64")
@@ -443,7 +432,7 @@ def _finish_followup(
     out-of-office responders stay quiet)."""
     _put_ascii(out, "Date", format_datetime(_moscow(now or datetime.now(UTC))))
     _put_ascii(out, "Message-ID", message_id)
-    _put_thread(out, _bare_id(request.forward_id), ())
+    put_thread(out, _bare_id(request.forward_id), ())
     person = _TOKEN_RE.sub("_", owner.id) or "-"
     orig = request.message_id if _ID_RE.fullmatch(request.message_id) else "-"
     _put_ascii(out, ctx.loop_header, f"{kind}; owner={person}; orig=<{orig}>")
