@@ -32,6 +32,24 @@ def _rules_option(func: F) -> F:
     )(func)
 
 
+def _journal_option(func: F) -> F:
+    return click.option(
+        "--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).",
+    )(func)
+
+
+def _existing_journal(journal_path: Path | None) -> Path:
+    """The journal a read-only command looks at: --journal, else INBOXBOT_JOURNAL, else
+    the default; an absent file is a user error, not a new empty journal."""
+    import os
+
+    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
+    if not path.exists():
+        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
+    return path
+
+
 def _user_errors(func: F) -> F:
     """Map user errors to one clear line and an exit code; bugs keep their traceback."""
 
@@ -279,8 +297,7 @@ def check(rules_path: Path) -> None:
 
 
 @cli.command()
-@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).")
+@_journal_option
 @click.option("--json", "as_json", is_flag=True)
 @_user_errors
 def status(journal_path: Path | None, as_json: bool) -> None:
@@ -288,13 +305,9 @@ def status(journal_path: Path | None, as_json: bool) -> None:
 
     Example: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
     """
-    import os
-
     from inboxbot.journal import Journal
 
-    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
-    if not path.exists():
-        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
+    path = _existing_journal(journal_path)
     with Journal(path) as journal:
         summary = journal.summary()
     if as_json:
@@ -363,8 +376,7 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
               help="Первый день периода, ГГГГ-ММ-ДД (по умолчанию — шесть дней назад).")
 @click.option("--until", "until_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Последний день периода включительно (по умолчанию — сегодня).")
-@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).")
+@_journal_option
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Записать отчёт в HTML-файл (графики внутри файла).")
 @click.option("--mail", "mail_dir", type=click.Path(path_type=Path, exists=True), default=None,
@@ -383,7 +395,6 @@ def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path 
 
     Example: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
-    import os
     from datetime import datetime, timedelta
 
     from inboxbot.act import Templates
@@ -405,9 +416,7 @@ def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path 
     first = since_day.date() if since_day else last - timedelta(days=6)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
-    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
-    if not path.exists():
-        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
+    path = _existing_journal(journal_path)
     target = load_rules(compare_with) if compare_with else rules
     label = f"новые правила ({compare_with.name})" if compare_with else f"действующие правила ({rules_path.name})"
     since, until = day_bounds(rules, first, last)
