@@ -38,7 +38,7 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import jinja2
@@ -47,6 +47,9 @@ from inboxbot.decision import ClientRef, Decision
 from inboxbot.errors import RulesError
 from inboxbot.facts import Facts
 from inboxbot.message import Address, ParsedMessage
+
+if TYPE_CHECKING:
+    from inboxbot.rules import Manager
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,6 +116,10 @@ class Recipient:
     name: str
     email: str
     away_until: date | None = None
+
+    @classmethod
+    def of(cls, manager: Manager, away_until: date | None = None) -> Recipient:
+        return cls(manager.id, manager.name, manager.email, away_until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,7 +267,7 @@ def check_templates(templates: Templates, rules: Rules) -> None:
 def report_recipients(rules: Rules) -> list[Recipient]:
     """Who gets the report: [report] to, else the department head."""
     ids = rules.report.to if rules.report and rules.report.to else (rules.department.head,)
-    return [Recipient(m.id, m.name, m.email) for m in (rules.managers.get(i) for i in ids) if m is not None]
+    return [Recipient.of(m) for m in (rules.managers.get(i) for i in ids) if m is not None]
 
 
 def report_context(rules: Rules, bot_address: str, recipients: Sequence[Recipient]) -> ForwardContext:

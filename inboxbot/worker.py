@@ -612,7 +612,7 @@ class Worker:
         head = self.rules.managers.get(self.rules.department.head)
         if head is None:
             return
-        recipient = Recipient(head.id, head.name, head.email)
+        recipient = Recipient.of(head)
         notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates)
         smtp.send(notice, [head.email])
         log.info("руководителю (%s) отправлено письмо об ошибке в правилах", head.email)
@@ -746,7 +746,7 @@ def load_templates(rules: Rules) -> Templates:
 def _recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:
     """A manager as a mail names them; with `day`, until when they are away (if they are)."""
     absence = rules.absence_on(manager.id, day) if rules is not None and day is not None else None
-    return Recipient(manager.id, manager.name, manager.email, absence.end if absence else None)
+    return Recipient.of(manager, absence.end if absence else None)
 
 
 def _details(facts: Facts) -> dict[str, object]:
