@@ -17,15 +17,21 @@ The points, in the order the worker passes them for one message (see worker.py):
 
 The worker takes a batch in runs: every decision of a run, then its forwards, then its
 marks (set together); each point is still passed once per message.
+
+One point is tied to a mail rather than a count: `INBOXBOT_FAILPOINT=prepare` kills the
+process (worker or extraction child) that prepares a mail carrying the header
+`X-Inboxbot-Failpoint: prepare` — a mail that kills whoever reads it, every time.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 ENV = "INBOXBOT_FAILPOINT"
 POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
+MAIL_POINTS = ("prepare",)
 _hits: dict[str, int] = {}
 
 
@@ -36,6 +42,8 @@ def failpoint(name: str) -> None:
     if not spec:
         return
     point, _, nth = spec.partition(":")
+    if point in MAIL_POINTS:
+        return
     if point not in POINTS or not (nth or "1").isdigit():
         # A typo would otherwise make a crash test pass without ever crashing.
         raise ValueError(f"{ENV}={spec!r}: expected POINT or POINT:N, POINT one of {', '.join(POINTS)}")
@@ -43,4 +51,11 @@ def failpoint(name: str) -> None:
         return
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def mail_failpoint(name: str, raw: bytes) -> None:
+    """SIGKILL this process when INBOXBOT_FAILPOINT is `name` and `raw` carries the header
+    `X-Inboxbot-Failpoint: name`."""
+    if os.environ.get(ENV) == name and re.search(rb"(?m)^X-Inboxbot-Failpoint: " + re.escape(name.encode()), raw):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS acks (
 _ADDED_COLUMNS = (
     "forwarded_at", "answered_at", "answered_by", "answer_how",
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
-    "failing_since",
+    "failing_since", "notified_at",
 )  # fmt: skip
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 
@@ -289,19 +289,16 @@ class Journal:
         return _entry(row) if row else None
 
     def find_copy(self, message_id: str, content_hash: str, *, has_message_id: bool) -> Entry | None:
-        """A message already handled under another key: the same mail after a
-        UIDVALIDITY change, or a second delivery of the same Message-ID."""
-        if has_message_id:
-            row = self._one(
-                "SELECT * FROM messages WHERE message_id=? AND has_message_id=1 "
-                "AND state IN (?, ?) ORDER BY id LIMIT 1",
-                (message_id, FORWARDED, MARKED),
-            )
-        else:
-            row = self._one(
-                "SELECT * FROM messages WHERE content_hash=? AND state IN (?, ?) ORDER BY id LIMIT 1",
-                (content_hash, FORWARDED, MARKED),
-            )
+        """The same mail journalled under another key: a second delivery of the same
+        Message-ID (or, without one, the same bytes), or the mail after a UIDVALIDITY
+        change. A copy that went out or was marked wins over one only `decided` (still
+        waiting for its forward); among equals, the first."""
+        column, value = ("message_id", message_id) if has_message_id else ("content_hash", content_hash)
+        extra = " AND has_message_id=1" if has_message_id else ""
+        row = self._one(
+            f"SELECT * FROM messages WHERE {column}=?{extra} ORDER BY state = ?, id LIMIT 1",
+            (value, DECIDED),
+        )
         return _entry(row) if row else None
 
     def record_decision(
@@ -372,6 +369,17 @@ class Journal:
             # The manager's reply to our forward carries its Message-ID: same owner.
             self._remember_thread(forward_id, owner, rule, now)
             self._db.execute("COMMIT")
+
+    def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:
+        """The absence notices of a forwarded message went out (or were refused for good)."""
+        self._update(key, notified_at=_iso(at) if at else _now())
+
+    def notified(self, key: MessageKey) -> bool:
+        row = self._one(
+            "SELECT notified_at FROM messages WHERE folder=? AND uidvalidity=? AND uid=?",
+            (key.folder, key.uidvalidity, key.uid),
+        )
+        return bool(row and row["notified_at"])
 
     def mark_done(self, key: MessageKey, *, error: str | None = None) -> None:
         """The IMAP mark is set. `error`: why the mail went to manual triage instead of

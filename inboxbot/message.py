@@ -9,11 +9,12 @@ attached as message/rfc822, and attachments with their bytes.
 from __future__ import annotations
 
 import email.message
+import email.parser
 import email.utils
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.header import Header, decode_header
 
@@ -27,6 +28,17 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 200_000
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_NESTING = 4
+MAX_HEADER_CHARS = 2_000  # a subject or name past this is noise (RFC 5322 lines end at 998)
+# Limits on what is parsed at all, checked on the raw bytes before any parser runs: the
+# stdlib parser recurses once per nested part and its boundary patterns grow with the
+# depth, so a mail nested ~1,000 deep (68 KB) raised RecursionError; a 50 MB attachment
+# took the process to 1 GB. Within the limits every real mail parses whole; past them
+# the mail is read in part and `unreadable` or `defects` say why.
+MAX_MULTIPARTS = 100
+MAX_PARTS = 1_000
+MAX_PARSE_BYTES = 16 * 1024 * 1024
+_MULTIPART_RE = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
+_PART_RE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 
 _FALLBACK_CHARSETS = ("utf-8", "cp1251", "koi8-r")
 
@@ -78,6 +90,9 @@ class ParsedMessage:
     content_hash: str
     size: int
     defects: tuple[str, ...]
+    # Why the body could not be read at all (a parsing limit, a parser failure): the
+    # headers are all there is, and the mail goes to a human with this reason.
+    unreadable: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), decoded; None when absent."""
@@ -101,29 +116,86 @@ class ParsedMessage:
 
 
 def parse(raw: bytes) -> ParsedMessage:
-    """Parse any bytes into a ParsedMessage. Never raises on malformed input: what
-    cannot be read is left empty and named in `defects`."""
-    return _parse(raw, depth=0)
+    """Parse any bytes into a ParsedMessage. Never raises: what cannot be read is left
+    empty and named in `defects`; a mail past the structure limits, or one that makes
+    the parsers fail, keeps its headers and says why in `unreadable`."""
+    problem = structure_problem(raw)
+    if problem is not None:
+        return parse_headers(raw, problem)
+    try:
+        return _parse(raw, depth=0)
+    except Exception as exc:  # RecursionError, MemoryError or a parser bug: this mail only
+        log.warning("mail could not be parsed (%s: %s); reading its headers only", type(exc).__name__, exc)
+        return parse_headers(raw, f"письмо не удалось разобрать ({type(exc).__name__})")
+
+
+def structure_problem(raw: bytes) -> str | None:
+    """The structure limit `raw` is past, in words for the person who gets the mail; None
+    within the limits. Counts header lines, so it costs one scan and never recurses."""
+    multiparts = len(_MULTIPART_RE.findall(raw))
+    if multiparts > MAX_MULTIPARTS:
+        return f"в письме {multiparts} составных частей (multipart), предел — {MAX_MULTIPARTS}"
+    parts = len(_PART_RE.findall(raw))
+    if parts > MAX_PARTS:
+        return f"в письме {parts} частей, предел — {MAX_PARTS}"
+    return None
+
+
+def parse_headers(raw: bytes, reason: str) -> ParsedMessage:
+    """The top-level headers of `raw`, its body left unread because of `reason`."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    head = raw[: end if end >= 0 else MAX_PARSE_BYTES][:MAX_PARSE_BYTES]
+    try:
+        msg = email.parser.BytesHeaderParser().parsebytes(head)
+    except Exception as exc:  # even the headers are beyond reading: identity from the bytes
+        log.warning("headers could not be parsed either (%s)", type(exc).__name__)
+        msg = email.message.Message()
+    return _message(msg, raw, texts=[], htmls=[], attachments=[], forwarded=[], defects=[reason], unreadable=reason)
 
 
 def _parse(raw: bytes, depth: int) -> ParsedMessage:
-    content_hash = hashlib.sha256(raw).hexdigest()
     defects: list[str] = []
+    readable = raw
+    if len(raw) > MAX_PARSE_BYTES:
+        # Text parts come first in real mail; the rest is attachments nobody reads past
+        # attachments.MAX_SOURCE_BYTES anyway. The original still goes out whole.
+        readable = raw[:MAX_PARSE_BYTES]
+        defects.append(f"письмо больше {MAX_PARSE_BYTES // (1024 * 1024)} МБ: прочитано начало")
     try:
-        parsed = mailparser.parse_from_bytes(raw)
+        parsed = mailparser.parse_from_bytes(readable)
         msg = parsed.message
         defects.extend(sorted(parsed.defects_categories))
+    except RecursionError:
+        raise  # the stdlib parser below would recurse the same way
     except Exception as exc:  # mail-parser wraps stdlib errors in several types
         log.warning("mail-parser failed (%s); falling back to the stdlib parser", exc)
         defects.append(f"mail-parser: {type(exc).__name__}")
-        msg = email.message_from_bytes(raw)
+        msg = email.message_from_bytes(readable)
 
-    headers = tuple((str(k).lower(), decode_header_value(v)) for k, v in msg.items())
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[Attachment] = []
     forwarded: list[ParsedMessage] = []
     _walk(msg, texts, htmls, attachments, forwarded, defects, depth)
+    if readable is not raw and attachments:  # the cut went through the last part
+        attachments[-1] = replace(attachments[-1], truncated=True)
+    return _message(msg, raw, texts, htmls, attachments, forwarded, defects)
+
+
+def _message(
+    msg: email.message.Message,
+    raw: bytes,
+    texts: list[str],
+    htmls: list[str],
+    attachments: list[Attachment],
+    forwarded: list[ParsedMessage],
+    defects: list[str],
+    unreadable: str | None = None,
+) -> ParsedMessage:
+    content_hash = hashlib.sha256(raw).hexdigest()
+    headers = tuple((str(k).lower(), decode_header_value(v)[:MAX_HEADER_CHARS]) for k, v in msg.items())
 
     html = "\n".join(htmls)
     text = "\n\n".join(t for t in texts if t.strip())
@@ -141,7 +213,7 @@ def _parse(raw: bytes, depth: int) -> ParsedMessage:
         to=_addresses(msg, "to"),
         cc=_addresses(msg, "cc"),
         date=_date(_get(msg, "date")),
-        subject=_one_line(_get(msg, "subject")),
+        subject=_one_line(_get(msg, "subject"))[:MAX_HEADER_CHARS],
         text=text[:MAX_TEXT_CHARS],
         html=html[:MAX_TEXT_CHARS],
         attachments=tuple(attachments),
@@ -151,6 +223,7 @@ def _parse(raw: bytes, depth: int) -> ParsedMessage:
         content_hash=content_hash,
         size=len(raw),
         defects=tuple(defects),
+        unreadable=unreadable,
     )
 
 
@@ -294,7 +367,7 @@ def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
         addr = addr.strip().lower()
         if "@" not in addr or not _ADDR_RE.fullmatch(addr):
             continue
-        result.append(Address(_one_line(decode_header_value(display)), addr))
+        result.append(Address(_one_line(decode_header_value(display))[:MAX_HEADER_CHARS], addr))
     return tuple(result)
 
 

@@ -705,6 +705,10 @@ def analyse(
     where only legal forms and requisites are looked for); `ner_ranges` limits the NER to
     those character ranges (a greeting and a signature, not a 100-line order list)."""
     nlp = nlp or get_pipeline()
+    # The stages cap what they hand over (message.MAX_TEXT_CHARS, MAX_HEADER_CHARS), so
+    # this only guards against a new caller: past spaCy's limit make_doc raises (E088)
+    # and the mail would lose all its facts instead of the tail of one text.
+    text = text[: nlp.max_length]
     doc = nlp.make_doc(text)
     doc.user_data["text"] = text
     doc._.ner_ranges = tuple(ner_ranges)

@@ -7,6 +7,7 @@ the same way wherever it comes from.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -14,15 +15,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from inboxbot.decision import Decision, Step
 from inboxbot.extract import Extractor
 from inboxbot.facts import Facts
-from inboxbot.message import ParsedMessage, parse
+from inboxbot.failpoints import mail_failpoint
+from inboxbot.message import ParsedMessage, parse, parse_headers
 from inboxbot.route import History, decide
 from inboxbot.rules import Rules
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUARANTINE_RULE = "quarantine"
+CHILD_DIED = "процесс разбора аварийно завершился на этом письме"
 DUPLICATE_RULE = "duplicate"
 
 
@@ -61,6 +65,19 @@ class Prepared:
     error: str | None = None
 
 
+class Inflight(Protocol):
+    """Durable note of the mails this process is preparing (the worker keeps it in its
+    journal): what a killed process was preparing is known after the restart."""
+
+    def suspects(self) -> set[str]:
+        """Content hashes (sha256 of the raw mail) noted by a process that did not finish."""
+        ...
+
+    def begin(self, hashes: Sequence[str]) -> None: ...
+
+    def end(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractParams:
     """What extraction needs from the rules: plain values, so a child process gets them."""
@@ -79,7 +96,10 @@ class ExtractParams:
 
 def prepare(raw: bytes, extractor: Extractor, params: ExtractParams) -> Prepared:
     """Parse and extract one mail; never raises (a failure is named in `error`)."""
+    mail_failpoint("prepare", raw)
     msg = parse(raw)
+    if msg.unreadable is not None:
+        return Prepared(msg, Facts(), msg.unreadable)
     try:
         facts = prepare_facts(msg, extractor, params)
     except Exception as exc:  # any bug triggered by odd mail must not stop the worker
@@ -137,17 +157,34 @@ class Pipeline:
     PARALLEL_MIN = 40
     CHUNK = 4  # mails per task sent to a child
 
-    def __init__(self, rules: Rules, extractor: Extractor | None = None, *, processes: int = 0) -> None:
+    def __init__(
+        self, rules: Rules, extractor: Extractor | None = None, *, processes: int = 0,
+        inflight: Inflight | None = None,
+    ) -> None:
         self.rules = rules
         self._extractor = extractor
         self.params = ExtractParams.of(rules)
         self.processes = processes
+        self.inflight = inflight
         self._pool: ProcessPoolExecutor | None = None
+        self._loading: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start loading the NLP pipeline in a thread, so that it overlaps the caller's
+        I/O (connecting, fetching); `extractor` waits for it."""
+        if self._extractor is None and self._loading is None:
+            self._loading = threading.Thread(target=self._load, name="load-nlp", daemon=True)
+            self._loading.start()
+
+    def _load(self) -> None:
+        self._extractor = Extractor()
 
     @property
     def extractor(self) -> Extractor:
-        """The NLP pipeline in this process, loaded on first use: a worker whose batches
-        all go to the child processes never needs it here (~1.5 s and ~250 MB saved)."""
+        """The NLP pipeline in this process, loaded on first use (or by `warm_up`)."""
+        if self._loading is not None:
+            self._loading.join()
+            self._loading = None
         if self._extractor is None:
             self._extractor = Extractor()
         return self._extractor
@@ -155,6 +192,8 @@ class Pipeline:
     @property
     def loaded_extractor(self) -> Extractor | None:
         """The extractor if this process has loaded it, for the next Pipeline to reuse."""
+        if self._loading is not None:
+            self._loading.join()
         return self._extractor
 
     def facts(self, msg: ParsedMessage) -> Facts:
@@ -163,8 +202,25 @@ class Pipeline:
     def prepare_many(self, raws: Sequence[bytes]) -> list[Prepared]:
         """Parse and extract a batch, in order; in child processes for big batches."""
         if not self._parallel(len(raws)):
+            return self._prepare_here(raws)
+        return self._collect(raws, self._submit(raws))
+
+    def _prepare_here(self, raws: Sequence[bytes]) -> list[Prepared]:
+        """Prepare in this process. A mail that kills the process (memory, a crash in
+        native code) would kill it again after every restart: with `inflight` the mails
+        are noted first, and a mail noted by a process that died is prepared alone in a
+        child process instead (see `_isolated`)."""
+        if self.inflight is None:
             return [prepare(raw, self.extractor, self.params) for raw in raws]
-        return [prepared for future in self._submit(raws) for prepared in future.result()]
+        suspects = self.inflight.suspects()
+        hashes = [hashlib.sha256(raw).hexdigest() for raw in raws]
+        self.inflight.begin(hashes)
+        prepared = [
+            self._isolated(raw) if digest in suspects else prepare(raw, self.extractor, self.params)
+            for raw, digest in zip(raws, hashes, strict=True)
+        ]
+        self.inflight.end()
+        return prepared
 
     def prepare_ahead(
         self, batches: Iterable[Sequence[T]], raw_of: Callable[[T], bytes], *, ahead: int = 2
@@ -174,7 +230,7 @@ class Pipeline:
         sending, marking) overlaps the extraction of the next instead of waiting for it.
         Batches too small for the children are prepared here, when their turn comes.
         Work still queued when the caller stops early is cancelled."""
-        queue: deque[tuple[Sequence[T], list[Future[list[Prepared]]] | None]] = deque()
+        queue: deque[tuple[Sequence[T], list[bytes], list[Future[list[Prepared]]] | None]] = deque()
         source = iter(batches)
         try:
             while True:
@@ -183,16 +239,16 @@ class Pipeline:
                     if batch is None:
                         break
                     raws = [raw_of(item) for item in batch]
-                    queue.append((batch, self._submit(raws) if self._parallel(len(raws)) else None))
+                    queue.append((batch, raws, self._submit(raws) if self._parallel(len(raws)) else None))
                 if not queue:
                     return
-                batch, futures = queue.popleft()
+                batch, raws, futures = queue.popleft()
                 if futures is None:
-                    yield batch, self.prepare_many([raw_of(item) for item in batch])
+                    yield batch, self.prepare_many(raws)
                 else:
-                    yield batch, [prepared for future in futures for prepared in future.result()]
+                    yield batch, self._collect(raws, futures)
         finally:
-            for _, futures in queue:
+            for _, _, futures in queue:
                 for future in futures or ():
                     future.cancel()
 
@@ -204,10 +260,37 @@ class Pipeline:
         per mail); the children take them in order as they get free."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=get_context("spawn"), initializer=_child_init, initargs=(self.params,)
+                max(1, self.processes), mp_context=get_context("spawn"), initializer=_child_init,
+                initargs=(self.params,),
             )
         pool = self._pool
         return [pool.submit(_child_prepare_many, raws[i : i + self.CHUNK]) for i in range(0, len(raws), self.CHUNK)]
+
+    def _collect(self, raws: Sequence[bytes], futures: list[Future[list[Prepared]]]) -> list[Prepared]:
+        """The results of `_submit(raws)`, in order. A child that dies on a mail (killed
+        for memory, a crash in native code) breaks the whole pool and every task in it:
+        those mails are prepared again one by one in a new pool, so the mail that kills
+        a child again is the only one that fails, named, and the rest go on."""
+        result: list[Prepared] = []
+        for index, future in enumerate(futures):
+            chunk = raws[index * self.CHUNK : (index + 1) * self.CHUNK]
+            try:
+                result.extend(future.result())
+            except BrokenProcessPool:
+                result.extend(self._isolated(raw) for raw in chunk)
+        return result
+
+    def _isolated(self, raw: bytes) -> Prepared:
+        """Prepare one mail alone in a child process. A broken pool refuses the task at
+        once (and is replaced); a child that dies on this mail in a fresh pool too
+        leaves it to a human with its headers."""
+        for _ in range(2):
+            try:
+                return self._submit([raw])[0].result()[0]
+            except BrokenProcessPool:
+                self.close()
+        log.error("a child process died preparing one mail; it goes to manual triage")
+        return Prepared(parse_headers(raw, CHILD_DIED), Facts(), CHILD_DIED)
 
     def decide(self, prepared: Prepared, history: History, *, received_at: datetime | None = None) -> Outcome:
         """Decide for one prepared mail. A mail that makes a stage fail is not lost and

@@ -17,6 +17,7 @@ every mail, and the fsyncs and IMAP commands are shared (see `_handle_batch`).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -44,10 +45,10 @@ from inboxbot.errors import ActionError, FetchError, RulesError
 from inboxbot.facts import Facts
 from inboxbot.failpoints import failpoint
 from inboxbot.fetch import Mailbox, RawMessage
-from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, RequestRow
-from inboxbot.message import Address, ParsedMessage
+from inboxbot.journal import DECIDED, FORWARDED, MARKED, Entry, Journal, MessageKey, RequestRow
+from inboxbot.message import Address, ParsedMessage, parse_headers
 from inboxbot.notices import ack_refusal, compose_ack, compose_escalation, compose_reminder, thread_ids
-from inboxbot.pipeline import Pipeline, Prepared, duplicate_of
+from inboxbot.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.report import build_report
 from inboxbot.report_mail import check_templates as check_report_templates
 from inboxbot.report_mail import compose_report, report_recipients
@@ -66,6 +67,7 @@ MAX_BACKOFF_SECONDS = 15 * 60
 # rule (triage after 20 failed attempts) sent waiting mail to triage during an outage of
 # ~3 hours (the backoff reaches 15 min). See `_act` and `_give_up_if_overtaken`.
 GIVE_UP_AFTER = timedelta(days=1)
+FIRST_BATCH = 8
 FOLLOWUP_RULE = "followup"
 # Journal meta keys: when follow-ups were switched on (older forwards are left alone),
 # and the end of the last report period sent.
@@ -81,12 +83,18 @@ class PollReport:
     triaged: int = 0
     finished: int = 0  # resumed from a journal state left by an earlier run
     waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
+    held: int = 0  # a second copy of a mail whose first copy is still waiting: left with it
     acknowledged: int = 0
     answers: int = 0  # forwarded requests found answered in this poll
     reminded: int = 0
     escalated: int = 0
     reports: int = 0
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
+
+    @property
+    def progressed(self) -> bool:
+        """Some mail was handled for good in this poll."""
+        return bool(self.forwarded or self.tagged or self.skipped or self.triaged)
 
 
 class RulesHolder:
@@ -136,6 +144,33 @@ class RulesHolder:
         return True
 
 
+class JournalInflight:
+    """pipeline.Inflight in the journal's meta table: the content hashes of the mails the
+    worker prepares in its own process, with those a killed run left unfinished."""
+
+    KEY = "preparing"
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._suspects: set[str] | None = None
+        self._current: set[str] = set()
+
+    def suspects(self) -> set[str]:
+        if self._suspects is None:
+            stored = self.journal.get_meta(self.KEY)
+            self._suspects = set(json.loads(stored)) if stored else set()
+        return self._suspects
+
+    def begin(self, hashes: Sequence[str]) -> None:
+        self._current = set(hashes)
+        self.journal.set_meta(self.KEY, json.dumps(sorted(self.suspects() | self._current)))
+
+    def end(self) -> None:
+        self._suspects = self.suspects() - self._current
+        self._current = set()
+        self.journal.set_meta(self.KEY, json.dumps(sorted(self._suspects)))
+
+
 class Worker:
     def __init__(
         self,
@@ -155,6 +190,7 @@ class Worker:
         self.holder = RulesHolder(rules_path)
         # Both cores for extraction of a backlog by default (the main process does I/O).
         self.processes = min(2, os.cpu_count() or 1) if processes is None else processes
+        self._inflight = JournalInflight(journal)
         self._pipeline_factory = pipeline_factory or self._new_pipeline
         self.pipeline = self._pipeline_factory(self.holder.rules)
         # Compiled once per rule set: compiling the templates costs more than routing a mail.
@@ -162,11 +198,16 @@ class Worker:
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self.failures = 0
+        # The mailbox's pending mail in this poll: a first copy listed here is still alive.
+        self._pending: set[MessageKey] = set()
+        self.last_report = PollReport()  # of the poll running or last run, also a failed one
 
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
         current = getattr(self, "pipeline", None)
-        return Pipeline(rules, current.loaded_extractor if current else None, processes=self.processes)
+        return Pipeline(
+            rules, current.loaded_extractor if current else None, processes=self.processes, inflight=self._inflight
+        )
 
     @property
     def rules(self) -> Rules:
@@ -192,12 +233,15 @@ class Worker:
             except RulesError as exc:  # a broken override: the last good templates keep going
                 log.error("шаблоны не загружены, продолжаю по прежним: %s", exc)
                 self.holder.unreported_error = str(exc)
-        report = PollReport()
+        report = self.last_report = PollReport()
+        # The models load while the mailbox is opened and the first mail fetched.
+        self.pipeline.warm_up()
         with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
             if self.holder.unreported_error and self.settings.smtp:
                 self._tell_head(smtp, self.holder.unreported_error)
                 self.holder.unreported_error = None
             pending = box.pending_uids()
+            self._pending = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
             # The child processes extract the next batches while this one is handled.
@@ -211,13 +255,18 @@ class Worker:
         return report
 
     def _batches(self, fetched: Iterator[RawMessage]) -> Iterator[list[RawMessage]]:
+        """Batches of growing size up to `batch_size`: the first forward of a backlog goes
+        out after FIRST_BATCH mails are prepared, not after a whole batch (a worker
+        restarted in a loop every few seconds still makes progress)."""
         batch: list[RawMessage] = []
+        size = min(FIRST_BATCH, self.settings.batch_size)
         for raw in fetched:
             failpoint("after_fetch")
             batch.append(raw)
-            if len(batch) >= self.settings.batch_size:
+            if len(batch) >= size:
                 yield batch
                 batch = []
+                size = min(size * 2, self.settings.batch_size)
             if self._stop.is_set():
                 return
         if batch:
@@ -255,7 +304,13 @@ class Worker:
                     for work in run:
                         if self._stop.is_set():
                             break  # decided, not acted on: the next poll finishes it
-                        self._act(box, smtp, work, report, done, waiting)
+                        try:
+                            self._act(box, smtp, work, report, done, waiting)
+                        except (ActionError, FetchError):
+                            raise  # a server failing: the poll stops and is retried
+                        except Exception as exc:  # a bug this one mail trips: it goes to a human
+                            log.exception("uid %s could not be handled", work.raw.uid)
+                            self._give_up(box, work, ActionError(_failed(exc), permanent=True), report)
                 finally:
                     self._mark_all(box, done, report)
         if waiting:
@@ -277,28 +332,59 @@ class Worker:
             ids.add(msg.message_id)
             hashes.add(msg.content_hash)
             report.seen += 1
-            run.append(self._decide(batch[index], prepared[index], report))
+            try:
+                work = self._decide(batch[index], prepared[index], report)
+            except Exception as exc:  # a bug this one mail trips: it goes to a human, the rest flows
+                log.exception("uid %s could not be decided", batch[index].uid)
+                work = self._quarantined(batch[index], _failed(exc))
+            if work is not None:
+                run.append(work)
             index += 1
         return run, index
+
+    def _quarantined(self, raw: RawMessage, reason: str) -> _Work:
+        """A mail whose handling failed, decided for manual triage with `reason`. Should
+        even the journal refuse it, the IMAP triage mark alone keeps it from coming back."""
+        key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
+        msg, decision = parse_headers(raw.raw, reason), quarantine(reason)
+        try:
+            self.journal.record_decision(key, msg, decision, seen_at=self.clock())
+        except Exception:  # noqa: BLE001 - logged; the triage mark is what keeps the mail safe
+            log.exception("uid %s: quarantine not journalled", raw.uid)
+        return _Work(raw, key, msg, Facts(), decision, DECIDED)
 
     def _smtp(self) -> SmtpSender | _NoSmtp:
         return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
 
-    def _decide(self, raw: RawMessage, prepared: Prepared, report: PollReport) -> _Work:
+    def _decide(self, raw: RawMessage, prepared: Prepared, report: PollReport) -> _Work | None:
+        """The mail's decision, journalled; None when it is a second copy of a mail whose
+        first copy still waits in the mailbox (it stays pending, undecided, until the
+        first copy is forwarded or handed to a human, and is then a duplicate)."""
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         entry = self.journal.entry(key)
         if entry is not None and entry.decision is not None:
             # Journalled before a crash: act on the stored decision, never decide anew (the
             # round robin would move on); the facts only feed the forward's text.
-            decision = Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
+            decision = _stored_decision(entry)
             report.finished += 1
             return _Work(raw, key, prepared.msg, prepared.facts, decision, entry.state)
-        self._note_answer(prepared.msg, report)
-        outcome = self.pipeline.decide(prepared, self.journal, received_at=self.clock())
-        msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+        msg = prepared.msg
         copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
-        if copy is not None:
-            decision = duplicate_of(copy.owner, msg.message_id)
+        if copy is not None and copy.state == DECIDED and copy.key in self._pending:
+            log.info("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
+            report.held += 1
+            return None
+        self._note_answer(msg, report)
+        if copy is None:
+            outcome = self.pipeline.decide(prepared, self.journal, received_at=self.clock())
+            msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
+        elif copy.state == DECIDED:
+            # The first copy was decided and is gone from the mailbox (deleted, or the folder
+            # was recreated) before its forward was known to go out: this copy carries out
+            # that decision, to the same manager under the same forward Message-ID.
+            facts, decision = prepared.facts, _stored_decision(copy)
+        else:
+            facts, decision = prepared.facts, duplicate_of(copy.owner, msg.message_id)
         self.journal.record_decision(key, msg, decision, details=_details(facts), seen_at=self.clock())
         failpoint("after_decide")
         return _Work(raw, key, msg, facts, decision, DECIDED)
@@ -337,8 +423,10 @@ class Worker:
             work.state = FORWARDED
             self._give_up_if_overtaken(box, waiting, report)
 
-        # After the forward, before the mark: a crash in between finishes the
-        # acknowledgement on the next run (the journal knows whether it went).
+        # After the forward, before the mark: a crash in between finishes the notices
+        # and the acknowledgement on the next run (the journal knows whether they went).
+        if work.state == FORWARDED and decision.notify and not self.journal.notified(key):
+            self._notify_absent(smtp, key, msg, work.facts, decision)
         if work.state == FORWARDED and decision.forwards and not self.journal.acked(key):
             if self._acknowledge(smtp, key, msg, work.facts, decision):
                 report.acknowledged += 1
@@ -454,8 +542,15 @@ class Worker:
             return False
         owner = rules.managers[decision.owner or ""]
         ctx = self._context(_recipient(owner))
-        ack = compose_ack(msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone)
         now = self.clock()
+        try:
+            ack = compose_ack(
+                msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone
+            )
+        except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
+            log.exception("acknowledgement of %s could not be composed", msg.message_id)
+            self.journal.record_ack(key, ids, now, error=f"не удалось составить ({type(exc).__name__})")
+            return False
         try:
             smtp.send(ack, [client.email])
         except ActionError as exc:
@@ -620,24 +715,56 @@ class Worker:
     def _forward(
         self, smtp: SmtpSender | _NoSmtp, raw: bytes, msg: ParsedMessage, facts: Facts, decision: Decision
     ) -> str:
-        rules = self.rules
-        owner = rules.managers[decision.owner] if decision.owner in rules.managers else None
+        """Send the forward alone: the absence notices go after its `forwarded` is
+        journalled (`_notify_absent`), so a crash while they are sent never sends the
+        forward again."""
+        owner = self.rules.managers[decision.owner] if decision.owner in self.rules.managers else None
         if owner is None:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
+        ctx, _ = self._forward_context(msg, decision, owner)
+        try:
+            forward = compose_forward(raw, msg, facts, decision, ctx, self.templates)
+        except Exception as exc:  # a mail the composer chokes on goes to a human; the rest flows
+            log.exception("forward of %s could not be composed", msg.message_id)
+            raise ActionError(f"пересылку не удалось составить ({type(exc).__name__})", permanent=True) from exc
+        smtp.send(forward, [owner.email])
+        return str(forward["Message-ID"]).strip("<>")
+
+    def _forward_context(self, msg: ParsedMessage, decision: Decision, owner: Manager) -> tuple[ForwardContext, date | None]:
+        rules = self.rules
         # The absence was decided by the mail's day; the texts say until when it lasts.
         day = day_in(rules, msg.date) or day_in(rules, self.clock())
         base = rules.managers.get(decision.base_owner) if decision.base_owner else None
-        ctx = self._context(_recipient(owner), _recipient(base, day, rules) if base else None)
-        templates = self.templates
-        forward = compose_forward(raw, msg, facts, decision, ctx, templates)
-        smtp.send(forward, [owner.email])
-        for manager_id in decision.notify:
-            absent = rules.managers.get(manager_id)
-            if absent is None:
-                continue
-            notice = compose_absence_notice(msg, facts, decision, ctx, _recipient(absent, day, rules), templates)
-            smtp.send(notice, [absent.email])
-        return str(forward["Message-ID"]).strip("<>")
+        return self._context(_recipient(owner), _recipient(base, day, rules) if base else None), day
+
+    def _notify_absent(
+        self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision
+    ) -> None:
+        """Tell each absent manager whose request went to whom, once: journalled after
+        the last one went. A transient SMTP failure raises (the poll is retried and the
+        notices with it, never the forward); a permanent one is logged and not retried."""
+        rules = self.rules
+        owner = rules.managers.get(decision.owner or "")
+        if owner is not None:
+            ctx, day = self._forward_context(msg, decision, owner)
+            for manager_id in decision.notify:
+                absent = rules.managers.get(manager_id)
+                if absent is None:
+                    continue
+                try:
+                    notice = compose_absence_notice(
+                        msg, facts, decision, ctx, _recipient(absent, day, rules), self.templates
+                    )
+                except Exception:  # the forward went; a notice the composer chokes on is only logged
+                    log.exception("absence notice of %s could not be composed", msg.message_id)
+                    continue
+                try:
+                    smtp.send(notice, [absent.email])
+                except ActionError as exc:
+                    if not exc.permanent:
+                        raise
+                    log.error("uid %s: уведомление об отсутствии для %s не отправлено: %s", key.uid, absent.email, exc)
+        self.journal.mark_notified(key, at=self.clock())
 
     # -- forever -------------------------------------------------------------
 
@@ -657,7 +784,9 @@ class Worker:
                     report.seen, report.forwarded, report.tagged, report.skipped, report.triaged,
                 )
         except (FetchError, ActionError) as exc:
-            self.failures += 1
+            # A poll that handled mail before it failed shows the servers work: the
+            # backoff starts over instead of growing from the last outage.
+            self.failures = 1 if self.last_report.progressed else self.failures + 1
             log.warning("сбой (попытка %d): %s; повтор через %d с", self.failures, exc, self.backoff_seconds())
         finally:
             self._busy.release()
@@ -713,6 +842,15 @@ class _Work:
     facts: Facts
     decision: Decision
     state: str  # journal state: DECIDED, FORWARDED or MARKED
+
+
+def _failed(exc: Exception) -> str:
+    return f"письмо не удалось обработать: ошибка программы ({type(exc).__name__}); подробности в журнале работы"
+
+
+def _stored_decision(entry: Entry) -> Decision:
+    assert entry.decision is not None
+    return Decision.from_dict(entry.decision["decision"])  # type: ignore[arg-type]
 
 
 def _raw_bytes(raw: RawMessage) -> bytes:

@@ -83,14 +83,16 @@ def test_pool_history_and_counts() -> None:
     assert journal.owner_counts(datetime.now(timezone.utc) + timedelta(days=1)) == {}
 
 
-def test_find_copy_only_for_finished_messages() -> None:
+def test_find_copy_prefers_a_finished_copy_to_one_only_decided() -> None:
     journal = Journal()
     _record(journal, 1, "same@x", _decision("petrov"))
     content_hash = journal.entry(MessageKey("INBOX", 7, 1)).content_hash  # type: ignore[union-attr]
-    assert journal.find_copy("same@x", content_hash, has_message_id=True) is None  # only decided
-    journal.mark_forwarded(MessageKey("INBOX", 7, 1), "fwd@bot", "petrov", "territory")
+    waiting = journal.find_copy("same@x", content_hash, has_message_id=True)
+    assert waiting is not None and waiting.state == "decided" and waiting.key.uid == 1
+    _record(journal, 2, "same@x", _decision("petrov"))
+    journal.mark_forwarded(MessageKey("INBOX", 7, 2), "fwd@bot", "petrov", "territory")
     copy = journal.find_copy("same@x", "other-hash", has_message_id=True)
-    assert copy is not None and copy.owner == "petrov"
+    assert copy is not None and copy.owner == "petrov" and copy.state == "forwarded" and copy.key.uid == 2
     assert journal.find_copy("x@y", content_hash, has_message_id=False) is not None
     assert journal.find_copy("x@y", "h2", has_message_id=False) is None
 
