@@ -142,6 +142,15 @@ class Tally:
         return sum(len(ids) - len(set(ids)) for ids in self.copies.values())
 
     @property
+    def ack_resends(self) -> int:
+        """Client acknowledgements sent more than once under the same Message-ID."""
+        acks = Counter(
+            str(email.message_from_bytes(m.raw, policy=policy.default)["Message-ID"]).strip()
+            for m in self.delivered if re.search(rb"^X-Inboxbot: ack", m.raw, re.MULTILINE)
+        )
+        return sum(count - 1 for count in acks.values())
+
+    @property
     def unmarked(self) -> set[str]:
         return {mid for mid in self.requests | self.others if "$inboxbotdone" not in self.flags.get(mid, set())}
 
@@ -166,7 +175,8 @@ class Tally:
         return (f"{len(self.requests) + len(self.others)} mails, {len(self.requests)} requests: "
                 f"lost {len(self.lost)}, doubled {len(self.doubled)}, "
                 f"non-requests forwarded {len(self.wrongly_forwarded)}, unmarked {len(self.unmarked)}, "
-                f"triaged {len(self.triaged)}, same-Message-ID resends {self.resends}")
+                f"triaged {len(self.triaged)}, same-Message-ID resends: forwards {self.resends}, "
+                f"acknowledgements {self.ack_resends}")
 
     def assert_exactly_once(self) -> None:
         assert self.lost == set(), self.report()
@@ -376,6 +386,7 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
     deliver(imap_inbox, *mails)
     journal = tmp_path / "journal.sqlite"
     kills: Counter[str] = Counter()
+    productive = 0  # killed lives that got some mail to the server first
     rounds = 0
     while pending(imap_inbox):
         rounds += 1
@@ -383,6 +394,7 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
         # 100: the production batch, parsed in child processes; 30: in the worker itself.
         env = worker_env(imap_inbox, port, journal, INBOXBOT_BATCH_SIZE=str(rng.choice((100, 30))))
         how = rng.choice(("failpoint", "progress", "smtp-data"))
+        sent_before = len(sink.messages)
         log = tmp_path / f"round-{rounds}.log"
         if how == "failpoint":
             point = rng.choice(POINTS)
@@ -403,6 +415,7 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
         sink.plan = None
         if returncode == -signal.SIGKILL:
             kills[how] += 1
+            productive += len(sink.messages) > sent_before
         else:
             assert returncode == 0, f"round {rounds} ({how}): exit code {returncode}\n{log.read_text()[-3000:]}"
         print(f"round {rounds} {how} rc={returncode} sent={len(sink.messages)}", flush=True)
@@ -411,7 +424,8 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
     assert settled.returncode == 0 and "Обработано писем: 0" in settled.stdout, settled.stdout
 
     tally = Tally(requests, others, sink.messages, mailbox_flags(imap_inbox))
-    print(f"\nrandom kills: {sum(kills.values())} kill -9 in {rounds} rounds ({dict(kills)}); {tally.report()}")
+    print(f"\nrandom kills: {sum(kills.values())} kill -9 in {rounds} rounds ({dict(kills)}), {productive} productive; "
+          f"{tally.report()}")
     tally.assert_exactly_once()
     assert sum(kills.values()) >= 10 and len(kills) == 3  # the worker really was killed, every way
     rows = journal_rows(journal)
