@@ -52,10 +52,10 @@ class FloorPipeline(Pipeline):
     """Extraction and routing switched off: every mail is forwarded to one manager."""
 
     def __init__(self, rules: Rules) -> None:
-        self.rules = rules
-        self._pool = None
-        self._extractor = None
-        self.processes = 0
+        super().__init__(rules, processes=0)
+
+    def warm_up(self) -> None:
+        """Nothing to load: the floor never extracts."""
 
     def prepare_many(self, raws: Sequence[bytes]) -> list[Prepared]:
         return [Prepared(parse(raw), Facts()) for raw in raws]

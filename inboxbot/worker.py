@@ -255,9 +255,10 @@ class Worker:
         return report
 
     def _batches(self, fetched: Iterator[RawMessage]) -> Iterator[list[RawMessage]]:
-        """Batches of growing size up to `batch_size`: the first forward of a backlog goes
-        out after FIRST_BATCH mails are prepared, not after a whole batch (a worker
-        restarted in a loop every few seconds still makes progress)."""
+        """A first batch of FIRST_BATCH mails, then batches of `batch_size`: the first
+        forward of a backlog goes out after a few mails are prepared, not after a whole
+        batch (a worker restarted in a loop every few seconds still makes progress),
+        while the child processes already prepare the next batch."""
         batch: list[RawMessage] = []
         size = min(FIRST_BATCH, self.settings.batch_size)
         for raw in fetched:
@@ -266,7 +267,7 @@ class Worker:
             if len(batch) >= size:
                 yield batch
                 batch = []
-                size = min(size * 2, self.settings.batch_size)
+                size = self.settings.batch_size
             if self._stop.is_set():
                 return
         if batch:

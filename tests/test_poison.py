@@ -152,8 +152,8 @@ def test_a_mail_that_kills_its_extraction_process_goes_to_a_human(
         imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first batches are prepared in the worker, the later ones in child processes:
     the killer sits where a child takes it. It kills a child every time."""
-    mails = requests(100)  # batches of 8, 16, 32, then 45 ≥ Pipeline.PARALLEL_MIN for the children
-    in_process = sum(FIRST_BATCH * 2**i for i in range(3))  # 8 + 16 + 32: prepared here
+    mails = requests(100)  # batches of 8 (prepared here), then 93 ≥ Pipeline.PARALLEL_MIN for the children
+    in_process = FIRST_BATCH
     killer = b"X-Inboxbot-Failpoint: prepare\r\n" + requests(1, "killer")[0]
     deliver(imap_inbox, *mails[: in_process + 2], killer, *mails[in_process + 2 :])
     monkeypatch.setenv("INBOXBOT_FAILPOINT", "prepare")
