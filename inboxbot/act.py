@@ -67,6 +67,7 @@ ORIGINAL_FILENAME = "original.eml"
 TEMPLATE_NAMES = (
     "forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2", "rules_error.txt.j2",
     "ack.txt.j2", "ack.html.j2", "reminder.txt.j2", "reminder.html.j2", "escalation.txt.j2", "escalation.html.j2",
+    "mailbox_notice.txt.j2",
 )
 
 

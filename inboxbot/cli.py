@@ -101,10 +101,7 @@ def run(rules_path: Path, once: bool) -> None:
                 report = worker.poll_once()
             finally:
                 worker.close()
-            click.echo(
-                f"Обработано писем: {report.seen}; переслано: {report.forwarded}, помечено: {report.tagged}, "
-                f"пропущено: {report.skipped}, на ручной разбор: {report.triaged}"
-            )
+            click.echo(report.summary())
         else:
             worker.run_forever()
 

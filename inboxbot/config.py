@@ -33,6 +33,7 @@ KNOWN_KEYS = frozenset(
         for key in (
             "FOLDER", "JOURNAL", "POLL_SECONDS", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
+            "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
         )
     ]
 )
@@ -67,6 +68,35 @@ class ServerSettings:
         return data
 
 
+MARKING_MODES = ("auto", "keywords", "folders")
+_YES, _NO = ("1", "yes", "true", "on", "да"), ("0", "no", "false", "off", "нет")
+
+
+@dataclass(frozen=True, slots=True)
+class MarkingSettings:
+    """How handled mail is marked on the IMAP server (see fetch.py). Folder names have
+    their levels separated by "/" and are placed in the server's personal namespace
+    ("Inboxbot/Done" is INBOX.Inboxbot.Done on Cyrus and Courier)."""
+
+    mode: str = "auto"  # "auto" (keywords where the server keeps them), "keywords", "folders"
+    done_folder: str = "Inboxbot/Done"
+    triage_folder: str = "Inboxbot/Triage"
+    # $InboxbotTo-<manager> on each forwarded mail: who has it, seen in any mail client.
+    # Each manager takes a slot of the keyword table (Cyrus: 100 per mailbox, never freed);
+    # when the server refuses one, the bot drops them by itself and tells the head.
+    owner_keywords: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in MARKING_MODES:
+            raise ConfigError(f"{PREFIX}MARKING={self.mode}: неизвестный способ; допустимо: {', '.join(MARKING_MODES)}")
+        for key, name in (("DONE_FOLDER", self.done_folder), ("TRIAGE_FOLDER", self.triage_folder)):
+            if not name.strip("/ "):
+                raise ConfigError(f"{PREFIX}{key}: пустое имя папки; укажите, например, Inboxbot/Done")
+        if self.done_folder.strip("/") == self.triage_folder.strip("/"):
+            raise ConfigError(f"{PREFIX}DONE_FOLDER и {PREFIX}TRIAGE_FOLDER совпадают ({self.done_folder}); "
+                              f"обработанные письма и письма на ручной разбор должны лежать в разных папках")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     imap: ServerSettings
@@ -76,6 +106,7 @@ class Settings:
     poll_seconds: int = 60
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
+    marking: MarkingSettings = field(default_factory=MarkingSettings)
 
     def masked(self) -> dict[str, Any]:
         """Everything, for `inboxbot dump-config`; passwords as "***"."""
@@ -87,6 +118,7 @@ class Settings:
             "poll_seconds": self.poll_seconds,
             "batch_size": self.batch_size,
             "bot_address": self.bot_address,
+            "marking": asdict(self.marking),
         }
 
 
@@ -133,6 +165,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         poll_seconds=_positive_int(values, f"{PREFIX}POLL_SECONDS", 60),
         batch_size=_positive_int(values, f"{PREFIX}BATCH_SIZE", 100),
         bot_address=bot_address,
+        marking=MarkingSettings(
+            mode=values.get(f"{PREFIX}MARKING", "").strip().lower() or "auto",
+            done_folder=values.get(f"{PREFIX}DONE_FOLDER", "").strip() or "Inboxbot/Done",
+            triage_folder=values.get(f"{PREFIX}TRIAGE_FOLDER", "").strip() or "Inboxbot/Triage",
+            owner_keywords=_flag(values, f"{PREFIX}OWNER_KEYWORDS", True),
+        ),
     )
 
 
@@ -240,6 +278,15 @@ def _int(values: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{key}={raw!r}: ожидается целое число") from None
+
+
+def _flag(values: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = values.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _YES or raw in _NO:
+        return raw in _YES
+    raise ConfigError(f"{key}={raw!r}: ожидается yes или no")
 
 
 def _positive_int(values: Mapping[str, str], key: str, default: int) -> int:

@@ -33,3 +33,9 @@ class ActionError(InboxbotError):
 
 class MessageError(InboxbotError):
     """A message cannot be processed; it is quarantined for manual triage with this reason."""
+
+
+class MarkingError(FetchError):
+    """Handled mail cannot be marked on the IMAP server (no keyword sticks, and the
+    folder cannot be created): nothing may be forwarded until it can. The message is
+    Russian and quotes the server's answer."""

@@ -61,11 +61,12 @@ from inboxbot.worktime import describe_duration
 ACK_TEMPLATES = ("ack.txt.j2", "ack.html.j2")
 REMINDER_TEMPLATES = ("reminder.txt.j2", "reminder.html.j2")
 ESCALATION_TEMPLATES = ("escalation.txt.j2", "escalation.html.j2")
-TEMPLATE_NAMES = (*ACK_TEMPLATES, *REMINDER_TEMPLATES, *ESCALATION_TEMPLATES)
+MAILBOX_TEMPLATE = "mailbox_notice.txt.j2"
+TEMPLATE_NAMES = (*ACK_TEMPLATES, *REMINDER_TEMPLATES, *ESCALATION_TEMPLATES, MAILBOX_TEMPLATE)
 
 # The first word of each loop header value: the worker and the tests tell the bot's
 # mails apart by it.
-ACK_KIND, REMINDER_KIND, ESCALATION_KIND = "ack", "reminder", "escalation"
+ACK_KIND, REMINDER_KIND, ESCALATION_KIND, MAILBOX_KIND = "ack", "reminder", "escalation", "mailbox"
 
 # Robots' own addresses: noreply, no-reply, do_not_reply, info-noreply, robot@, bounces@…
 _NOREPLY_RE = re.compile(
@@ -365,6 +366,39 @@ def compose_escalation(
 # -- shared pieces -----------------------------------------------------------------------------
 
 
+def mailbox_notice_view(head: Recipient, details: list[str], department: str, *, stopped: bool,
+                        retry_minutes: int, at: datetime) -> dict[str, object]:
+    return {"head_name": head.name, "details": details, "department": department, "stopped": stopped,
+            "retry_minutes": retry_minutes, "at": at}
+
+
+def compose_mailbox_notice(
+    ctx: ForwardContext, head: Recipient, details: list[str], templates: Templates, *, stopped: bool,
+    retry_minutes: int, now: datetime | None = None,
+) -> EmailMessage:
+    """Tells the sales head that handled mail cannot be marked on the IMAP server, so
+    nothing is forwarded (`stopped`), or that marking fell back to another way (a full
+    keyword table). `details`: the bot's findings with the server's answers. One mail
+    per distinct finding: its Message-ID is derived from them, so a resend collapses."""
+    at = now or datetime.now(UTC)
+    digest = hashlib.sha256("\n".join([str(stopped), *details]).encode("utf-8")).hexdigest()[:32]
+    out = EmailMessage(policy=POLICY)
+    _put_address(out, "From", ctx.bot_address.email, _bot_name(ctx))
+    _put_address(out, "To", head.email, head.name)
+    subject = "Бот остановил пересылку: не удаётся отмечать письма в ящике" if stopped else (
+        "Бот отмечает обработанные письма по-другому")
+    _put_text(out, "Subject", subject)
+    _put_ascii(out, "Date", format_datetime(_moscow(at)))
+    domain = ctx.bot_address.domain.strip().lower()
+    _put_ascii(out, "Message-ID", f"<{MAILBOX_KIND}.{digest}@{domain if _DOMAIN_RE.fullmatch(domain) else 'inboxbot.invalid'}>")
+    _put_ascii(out, ctx.loop_header, MAILBOX_KIND)
+    _put_ascii(out, "Auto-Submitted", "auto-generated")
+    _put_ascii(out, "MIME-Version", "1.0")
+    view = mailbox_notice_view(head, details, ctx.department, stopped=stopped, retry_minutes=retry_minutes, at=at)
+    out.set_content(templates.render(MAILBOX_TEMPLATE, **view), subtype="plain", charset="utf-8", cte="base64")
+    return out
+
+
 def _contact_view(person: Recipient, phone: str) -> dict[str, object]:
     """A manager as a client may see them: name, address, phone. No id, no absence."""
     name = _clean(person.name, 120)
@@ -486,3 +520,6 @@ def check_templates(templates: Templates) -> None:
     for names, view in views:
         for name in names:
             templates.render(name, **view)
+    for stopped in (True, False):
+        templates.render(MAILBOX_TEMPLATE, **mailbox_notice_view(someone, ["пример"], "Отдел", stopped=stopped,
+                                                                 retry_minutes=15, at=moment))

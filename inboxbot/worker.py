@@ -41,13 +41,20 @@ from inboxbot.act import (
 from inboxbot.classify import domain_in
 from inboxbot.config import Settings
 from inboxbot.decision import Decision
-from inboxbot.errors import ActionError, FetchError, RulesError
+from inboxbot.errors import ActionError, FetchError, MarkingError, RulesError
 from inboxbot.facts import Facts
 from inboxbot.failpoints import failpoint
-from inboxbot.fetch import Mailbox, RawMessage
+from inboxbot.fetch import Mailbox, Marking, RawMessage
 from inboxbot.journal import DECIDED, FORWARDED, MARKED, Entry, Journal, MessageKey, RequestRow
 from inboxbot.message import Address, ParsedMessage, parse_headers
-from inboxbot.notices import ack_refusal, compose_ack, compose_escalation, compose_reminder, thread_ids
+from inboxbot.notices import (
+    ack_refusal,
+    compose_ack,
+    compose_escalation,
+    compose_mailbox_notice,
+    compose_reminder,
+    thread_ids,
+)
 from inboxbot.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.report import build_report
 from inboxbot.report_mail import check_templates as check_report_templates
@@ -72,6 +79,12 @@ FOLLOWUP_RULE = "followup"
 # Journal meta keys: when follow-ups were switched on (older forwards are left alone),
 # and the end of the last report period sent.
 FOLLOWUP_SINCE, REPORT_UNTIL = "followup_since", "report_until"
+# Journal meta keys: the marking failure and the marking fallbacks the head was told of
+# (each is told once, not on every poll or restart).
+MARKING_ERROR_TOLD, MARKING_NOTES_TOLD = "marking_error_told", "marking_notes_told"
+# While no mark works nothing is forwarded; the mailbox is tried again at this pace (a
+# fix on the server is picked up by itself, without a restart).
+MARKING_RETRY_SECONDS = 15 * 60
 
 
 @dataclass(slots=True)
@@ -82,6 +95,9 @@ class PollReport:
     skipped: int = 0
     triaged: int = 0
     finished: int = 0  # resumed from a journal state left by an earlier run
+    # Forwarded by an earlier run whose mark did not land (crash, IMAP failure): only
+    # marked now. Not counted in `forwarded`, which is what went out in this run.
+    marked_only: int = 0
     waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
     held: int = 0  # a second copy of a mail whose first copy is still waiting: left with it
     acknowledged: int = 0
@@ -95,6 +111,14 @@ class PollReport:
     def progressed(self) -> bool:
         """Some mail was handled for good in this poll."""
         return bool(self.forwarded or self.tagged or self.skipped or self.triaged)
+
+    def summary(self) -> str:
+        """One Russian line for the log and `run --once`."""
+        earlier = f", отмечено пересланных ранее: {self.marked_only}" if self.marked_only else ""
+        return (
+            f"Обработано писем: {self.seen}; переслано: {self.forwarded}{earlier}, помечено: {self.tagged}, "
+            f"пропущено: {self.skipped}, на ручной разбор: {self.triaged}"
+        )
 
 
 class RulesHolder:
@@ -201,6 +225,9 @@ class Worker:
         # The mailbox's pending mail in this poll: a first copy listed here is still alive.
         self._pending: set[MessageKey] = set()
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
+        # How handled mail is marked, learnt from the server once and kept across polls.
+        self.marking: Marking | None = None
+        self._marking_broken = False  # the last check found no working mark
 
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
@@ -236,11 +263,12 @@ class Worker:
         report = self.last_report = PollReport()
         # The models load while the mailbox is opened and the first mail fetched.
         self.pipeline.warm_up()
-        with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
+        with self._mailbox() as box, self._smtp() as smtp:
             if self.holder.unreported_error and self.settings.smtp:
                 self._tell_head(smtp, self.holder.unreported_error)
                 self.holder.unreported_error = None
             pending = box.pending_uids()
+            self._check_marking(box, smtp, pending)
             self._pending = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.info("%d новых писем в %s", len(pending), self.settings.folder)
@@ -252,6 +280,7 @@ class Worker:
             if self.settings.smtp and not self._stop.is_set():
                 self._follow_up(box, smtp, report)
                 self._send_report(smtp, report)
+                self._tell_marking_notes(smtp)
         return report
 
     def _batches(self, fetched: Iterator[RawMessage]) -> Iterator[list[RawMessage]]:
@@ -422,6 +451,7 @@ class Worker:
             self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule, at=self.clock())
             failpoint("after_forwarded")
             work.state = FORWARDED
+            work.forwarded_now = True
             self._give_up_if_overtaken(box, waiting, report)
 
         # After the forward, before the mark: a crash in between finishes the notices
@@ -493,6 +523,8 @@ class Worker:
             action = work.decision.action
             if action == "triage":
                 report.triaged += 1
+            elif work.decision.forwards and not work.forwarded_now:
+                report.marked_only += 1
             elif work.decision.forwards:
                 report.forwarded += 1
             elif action == "skip":
@@ -704,6 +736,68 @@ class Worker:
             base_owner=base,
         )
 
+    # -- marking set-up ---------------------------------------------------------
+
+    def _mailbox(self) -> Mailbox:
+        m = self.settings.marking
+        return Mailbox(
+            self.settings.imap, self.settings.folder, marking=m.mode, handled_folder=m.done_folder,
+            triage_folder=m.triage_folder, owner_keywords=m.owner_keywords, known=self.marking,
+            on_change=self._marking_learnt,
+        )  # fmt: skip
+
+    def _marking_learnt(self, marking: Marking) -> None:
+        # Kept even when the poll fails afterwards: a fallback is learnt once.
+        self.marking = marking
+
+    def _check_marking(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, pending: Sequence[int]) -> None:
+        """Before anything is forwarded: a mark must work on this server. If none does,
+        the head is told once (MarkingError's text names the server's answer), and the
+        poll fails without sending anything; the worker tries again every
+        MARKING_RETRY_SECONDS and goes on by itself once a mark works."""
+        try:
+            box.check_marking(pending[-1] if pending else None)
+        except MarkingError as exc:
+            self._marking_broken = True
+            log.error("пересылка остановлена: %s", exc)
+            if self.settings.smtp and self.journal.get_meta(MARKING_ERROR_TOLD) != str(exc):
+                if self._tell_head_mailbox(smtp, [str(exc)], stopped=True):
+                    self.journal.set_meta(MARKING_ERROR_TOLD, str(exc))
+            raise
+        if self._marking_broken:
+            log.info("отметка писем снова работает (%s): пересылка продолжается", box.marking)
+        self._marking_broken = False
+        if self.journal.get_meta(MARKING_ERROR_TOLD):
+            self.journal.set_meta(MARKING_ERROR_TOLD, "")  # a later failure is told again
+
+    def _tell_marking_notes(self, smtp: SmtpSender | _NoSmtp) -> None:
+        """The head hears once of each marking fallback (a keyword the server refused)."""
+        notes = list(self.marking.notes) if self.marking else []
+        if not notes:
+            return
+        told = set(json.loads(self.journal.get_meta(MARKING_NOTES_TOLD) or "[]"))
+        new = [note for note in notes if note not in told]
+        if new and self._tell_head_mailbox(smtp, new, stopped=False):
+            self.journal.set_meta(MARKING_NOTES_TOLD, json.dumps(sorted(told | set(new)), ensure_ascii=False))
+
+    def _tell_head_mailbox(self, smtp: SmtpSender | _NoSmtp, details: list[str], *, stopped: bool) -> bool:
+        """A mailbox notice to the head; False when there is no head or it did not go."""
+        head = self.rules.managers.get(self.rules.department.head)
+        if head is None:
+            return False
+        recipient = Recipient.of(head)
+        notice = compose_mailbox_notice(
+            self._context(recipient), recipient, details, self.templates, stopped=stopped,
+            retry_minutes=MARKING_RETRY_SECONDS // 60, now=self.clock(),
+        )  # fmt: skip
+        try:
+            smtp.send(notice, [head.email])
+        except ActionError as exc:
+            log.warning("письмо руководителю о пометке писем не отправлено: %s", exc)
+            return False
+        log.info("руководителю (%s) отправлено письмо о пометке писем в ящике", head.email)
+        return True
+
     def _tell_head(self, smtp: SmtpSender | _NoSmtp, errors: str) -> None:
         head = self.rules.managers.get(self.rules.department.head)
         if head is None:
@@ -780,10 +874,7 @@ class Worker:
                 log.info("связь восстановлена после %d неудачных попыток", self.failures)
             self.failures = 0
             if report.seen:
-                log.info(
-                    "обработано %d: переслано %d, помечено %d, пропущено %d, на ручной разбор %d",
-                    report.seen, report.forwarded, report.tagged, report.skipped, report.triaged,
-                )
+                log.info("%s", report.summary())
         except (FetchError, ActionError) as exc:
             # A poll that handled mail before it failed shows the servers work: the
             # backoff starts over instead of growing from the last outage.
@@ -795,6 +886,8 @@ class Worker:
     def backoff_seconds(self) -> int:
         if not self.failures:
             return self.settings.poll_seconds
+        if self._marking_broken:
+            return max(MARKING_RETRY_SECONDS, self.settings.poll_seconds)
         return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** min(self.failures - 1, 10)))
 
     def run_forever(self) -> None:
@@ -843,6 +936,7 @@ class _Work:
     facts: Facts
     decision: Decision
     state: str  # journal state: DECIDED, FORWARDED or MARKED
+    forwarded_now: bool = False  # forwarded in this poll (not only marked after an earlier one)
 
 
 def _failed(exc: Exception) -> str:

@@ -205,3 +205,25 @@ def test_settings_are_frozen() -> None:
     settings = load()
     with pytest.raises(AttributeError):
         settings.folder = "Other"  # type: ignore[misc]
+
+
+def test_marking_settings_default_and_from_the_environment() -> None:
+    default = load().marking
+    assert (default.mode, default.done_folder, default.triage_folder, default.owner_keywords) == (
+        "auto", "Inboxbot/Done", "Inboxbot/Triage", True)
+    chosen = load(INBOXBOT_MARKING="Folders", INBOXBOT_DONE_FOLDER="Бот/Готово", INBOXBOT_TRIAGE_FOLDER="Бот/Разбор",
+                  INBOXBOT_OWNER_KEYWORDS="no").marking
+    assert (chosen.mode, chosen.done_folder, chosen.triage_folder, chosen.owner_keywords) == (
+        "folders", "Бот/Готово", "Бот/Разбор", False)
+    assert load().masked()["marking"]["done_folder"] == "Inboxbot/Done"
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"INBOXBOT_MARKING": "labels"}, "auto, keywords, folders"),
+    ({"INBOXBOT_OWNER_KEYWORDS": "maybe"}, "INBOXBOT_OWNER_KEYWORDS"),
+    ({"INBOXBOT_DONE_FOLDER": "/"}, "INBOXBOT_DONE_FOLDER"),
+    ({"INBOXBOT_DONE_FOLDER": "Бот", "INBOXBOT_TRIAGE_FOLDER": "Бот/"}, "совпадают"),
+])
+def test_bad_marking_settings_name_the_fix(extra: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load(**extra)

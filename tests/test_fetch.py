@@ -263,21 +263,6 @@ def test_pymap_drops_keywords_so_mailbox_moves_to_folders(pymap_server: Pymap) -
         assert [m.raw for m in triage.fetch(triage.pending_uids())] == [raws[1]]
 
 
-def test_keywords_that_do_not_stick_are_caught_at_the_first_mark(pymap_server: Pymap) -> None:
-    """Forced into keyword mode the way a server advertising \\* would be: the first
-    mark notices the keyword did not stick and moves the message instead."""
-    settings = pymap_server.settings()
-    fill(settings, 2)
-    box = Mailbox(settings)
-    with box:
-        box._forced = None  # as if SELECT had promised \* on an empty folder
-        box._marking, box._verified = "keywords", False
-        first, second = box.pending_uids()
-        box.mark_handled(first, None)
-        assert box.marking == "folders"
-        assert box.pending_uids() == [second]
-
-
 # -- TLS ----------------------------------------------------------------------
 
 
