@@ -19,6 +19,7 @@ from email.header import Header, decode_header
 
 import mailparser
 
+from inboxbot.charsets import decode_unknown
 from inboxbot.htmltext import html_to_text
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 200_000
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_NESTING = 4
-
-_FALLBACK_CHARSETS = ("utf-8", "cp1251", "koi8-r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,16 +222,15 @@ def _nested_bytes(inner: object) -> bytes | None:
 
 
 def decode_text(data: bytes, charset: str | None) -> str:
-    """Decode a text part: the declared charset if it decodes cleanly, else the common
-    Russian charsets, else UTF-8 with replacement characters."""
-    candidates = [charset] if charset else []
-    candidates += [c for c in _FALLBACK_CHARSETS if c != charset]
-    for name in candidates:
+    """Decode a text part: the declared charset if it decodes cleanly; else strict UTF-8,
+    else the Cyrillic code page whose text reads most like Russian (windows-1251, KOI8-R,
+    cp866, ISO-8859-5, mac-cyrillic: see inboxbot.charsets). Never raises."""
+    if charset:
         try:
-            return data.decode(name)
+            return data.decode(charset)
         except (LookupError, ValueError):  # unknown or garbage charset name, undecodable bytes
-            continue
-    return data.decode("utf-8", "replace")
+            pass
+    return decode_unknown(data).text
 
 
 def decode_header_value(value: object) -> str:
