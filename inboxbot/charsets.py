@@ -164,15 +164,8 @@ def misdecoded_as(text: str, encoding: str) -> str | None:
     windows-1251 (now or before the file was last saved) gives «РћРћРћ». None when the
     text looks right or it cannot be told."""
     sample = text[:_SAMPLE_BYTES]
-    for codepage in CYRILLIC_CODEPAGES:
-        try:
-            again = sample.encode(codepage).decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            continue
-        # Russian in a single-byte page is never valid UTF-8 by accident: a lead byte
-        # 0xD0/0xD1 would have to be followed by 0x80–0xBF, which are not letters there.
-        if again != sample and _CYRILLIC_WORD.search(again):
-            return "utf-8"
+    if _utf8_read_as_codepage(sample):
+        return "utf-8"
     if encoding not in CYRILLIC_CODEPAGES:
         return None
     try:
@@ -190,3 +183,26 @@ def misdecoded_as(text: str, encoding: str) -> str | None:
 
 _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]{2,}")
 _MISDECODED_MARGIN = 1.0
+_WORD = re.compile(r"\S+")
+# Share of non-ASCII words that must turn into Cyrillic UTF-8: some do not, as the page
+# lacks a byte (windows-1251 has no 0x98, the second byte of UTF-8 «И»).
+_UTF8_WORD_SHARE = 0.3
+
+
+def _utf8_read_as_codepage(sample: str) -> bool:
+    """True when the words of `sample` are UTF-8 bytes read in a Cyrillic page: written
+    back in that page, they decode as UTF-8 into Cyrillic («РћРћРћ» → «ООО»). Russian in
+    a single-byte page is never valid UTF-8 by accident: a lead byte 0xD0/0xD1 must be
+    followed by 0x80–0xBF, which are not letters there."""
+    words = [w for w in _WORD.findall(sample) if not w.isascii()]
+    for codepage in CYRILLIC_CODEPAGES:
+        hits = 0
+        for word in words:
+            try:
+                again = word.encode(codepage).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            hits += again != word and _CYRILLIC_WORD.search(again) is not None
+        if words and hits >= max(1, _UTF8_WORD_SHARE * len(words)):
+            return True
+    return False
