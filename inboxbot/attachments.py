@@ -142,17 +142,35 @@ def _read_rtf(data: bytes) -> str:
 def _read_doc(data: bytes) -> str:
     """Legacy Word 97–2003: no pure-Python reader ships here. The text of a simple .doc is
     stored as UTF-16LE or cp1251 runs in the WordDocument stream; pulling out long runs of
-    Cyrillic/Latin text finds a requisites card's lines well enough for INN/KPP/OGRN."""
+    Cyrillic/Latin text finds a requisites card's lines well enough for INN/KPP/OGRN.
+    Word ends each table cell with \x07 and each row with one more: they are kept in the
+    runs and become tabs and line ends, so a card laid out as a table reads «ИНН\t7707083893»
+    (without them each cell was a run of its own, and «ИНН» too short to be kept)."""
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
         raise _Skip("не похож на документ Word")
-    runs = re.findall(rb"(?:[\x20-\x7e\x0a\x0d\x09]\x00|[\x00-\xff]\x04){6,}", data)
-    text = "\n".join(r.decode("utf-16-le", "ignore") for r in runs)
+    runs = _UTF16_RUN.findall(data)
+    text = "\n".join(_table_marks(r.decode("utf-16-le", "ignore")) for r in runs)
     if not re.search(r"\d{9,}", text):
-        cp = re.findall(rb"[\x20-\x7e\xc0-\xff\xa8\xb8\r\n\t]{8,}", data)
-        text = "\n".join(r.decode("cp1251", "ignore") for r in cp)
+        cp = _CP1251_RUN.findall(data)
+        text = "\n".join(_table_marks(r.decode("cp1251", "ignore")) for r in cp)
     if not text.strip():
         raise _Skip("текст .doc не извлечён")
     return text
+
+
+# UTF-16LE code units of text: ASCII with tab, line ends and Word's cell mark \x07,
+# Latin-1 (« » NBSP), Cyrillic (U+04xx), dashes, quotes and № (U+2013–U+2026, U+2116).
+_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e\x07\x09-\x0d\xa0\xab\xbb\xb0\xa7]\x00|[\x00-\xff]\x04|[\x13-\x26]\x20|\x16\x21){6,}")
+_CP1251_RUN = re.compile(rb"[\x20-\x7e\xc0-\xff\xa8\xb8\xab\xbb\xb9\x96\x97\x07\x09-\x0d]{8,}")
+
+
+def _table_marks(run: str) -> str:
+    """Word's marks → text: \x07 ends a cell, \x07\x07 a row (the row's own mark follows
+    its last cell's); \r ends a paragraph, \x0b is a line break, \x0c a page break."""
+    return run.replace("\x07\x07", "\n").replace("\x07", "\t").translate(_BREAKS)
+
+
+_BREAKS = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n"})
 
 
 _READERS: dict[str, Callable[[bytes], str]] = {

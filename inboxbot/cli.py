@@ -275,13 +275,16 @@ def check(rules_path: Path) -> None:
     from inboxbot.rules import check as check_rules
 
     errors, warnings = check_rules(rules_path)
+    damaged: tuple[str, ...] = ()
     if not errors:
         from inboxbot.errors import RulesError
         from inboxbot.rules import load_rules
         from inboxbot.worker import load_templates
 
         try:
-            load_templates(load_rules(rules_path))
+            rules = load_rules(rules_path)
+            load_templates(rules)
+            damaged = rules.clients.damage
         except RulesError as exc:
             errors.append(str(exc))
     for line in warnings:
@@ -289,6 +292,11 @@ def check(rules_path: Path) -> None:
     for line in errors:
         click.echo(f"ошибка: {line}", err=True)
     if errors:
+        sys.exit(EXIT_CONFIG)
+    if damaged:
+        # The rules load, but the client base looks damaged (see ClientBase.damage): the
+        # worker would run on a part of it, so check must not say «в порядке».
+        click.echo(f"ошибка: база клиентов повреждена (замечаний: {len(damaged)}, см. выше); исправьте файл и повторите проверку", err=True)
         sys.exit(EXIT_CONFIG)
     click.echo(f"{rules_path}: правила в порядке" + (f", предупреждений: {len(warnings)}" if warnings else ""))
 

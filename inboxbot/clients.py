@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from inboxbot.charsets import CODEPAGE_TITLES, CYRILLIC_CODEPAGES, decode_unknown, misdecoded_as
 from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
 from inboxbot.names import NameIndex, name_key, name_variants, normal_form, variant_text
@@ -36,6 +38,8 @@ GROUP_POLICIES = ("one_owner", "independent")
 # name scores ≈ 93, «Агроимпульс» vs «Агроимпульс Омск» 83, «Альянс» vs «Альянс Трейд» 67.
 NAME_THRESHOLD = 86.0
 NAME_MARGIN = 5.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +104,53 @@ class ColumnMap:
 
 # --- reading tables --------------------------------------------------------------------
 
+# No client name, INN or domain list is this long: a longer cell is a damaged export
+# (and csv's own limit, 131,072 characters, would raise instead of saying so).
+MAX_CELL_CHARS = 10_000
+# A file whose records are fewer than this share of its non-empty lines has cells that
+# swallowed lines (quotes out of step): worth a warning even when each row parsed.
+MIN_RECORD_SHARE = 0.5
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's «Unicode text»), else
-    windows-1251, which decodes any byte string — so it has to be the last guess."""
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A CSV or XLSX table being read. `rows` is lazy (a million-row export is not held
+    twice); `damage` fills up as it is read with what is wrong with the file as a whole
+    (a stray quote, an unreadable record) — Russian, each naming the file and the line."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    damage: list[str]
+    encoding: str  # what the text was read as; "xlsx" for a workbook
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (with or without BOM), UTF-16 with BOM (Excel's «Unicode
+    text»), else the Cyrillic code page whose text reads most like Russian."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", "replace")
+        return data[3:].decode("utf-8", "replace"), "utf-8"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", "replace")
+        return data.decode("utf-16", "replace"), "utf-16"
+    decoded = decode_unknown(data)
+    return decoded.text, decoded.encoding
+
+
+def _decode_as(data: bytes, encoding: str, file: str) -> str:
+    """`data` in the encoding rules.toml names; RulesError (Russian, with the line) when
+    the name is unknown or the bytes are not in that encoding."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", "replace")
+        return data.decode(encoding)  # LookupError also for codecs that are no text encoding (rot13)
+    except (LookupError, TypeError):
+        raise RulesError(
+            f"{file}: кодировка «{encoding}» неизвестна. Допустимые, например: utf-8, cp1251, koi8-r, "
+            "cp866; или уберите encoding из [clients], и кодировка определится сама"
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RulesError(
+            f"{file}, строка {line}: файл не в кодировке {encoding} (байт {data[exc.start]:#04x} не читается); "
+            "уберите encoding из [clients], и кодировка определится сама, или сохраните выгрузку в UTF-8"
+        ) from None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -137,27 +176,137 @@ def read_table(
     path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Header and (line, cells) rows of a CSV or XLSX file; line numbers are 1-based with
-    the header on line 1 (for XLSX: the sheet's row number)."""
+    the header on line 1 (for XLSX: the sheet's row number). For small hand-edited files
+    (groups, VIP): damage to the file raises RulesError once the rows are read."""
+    table = open_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        yield from table.rows
+        if table.damage:
+            raise RulesError("\n".join(table.damage))
+
+    return table.header, rows()
+
+
+def open_table(
+    path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+) -> Table:
+    """The table of a CSV or XLSX file (see Table). RulesError for a missing or unreadable
+    file, an unknown encoding or a delimiter that is not one character."""
     if not path.is_file():
         raise RulesError(f"{path}: файл не найден; укажите путь к выгрузке клиентов (CSV или XLSX)")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
+    file = path.name
+    if delimiter not in (None, "") and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise RulesError(
+            f"{file}: разделитель {delimiter!r} не годится — нужен один знак, например \";\" или \",\" "
+            "(для табуляции \"\\t\"); или уберите delimiter, и он определится сам"
+        )
     data = path.read_bytes()
-    text = data.decode(encoding) if encoding else _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff_delimiter(text))
-    rows = iter(reader)
-    header = next(rows, [])
+    if encoding:
+        text, used = _decode_as(data, encoding, file), encoding
+    else:
+        text, used = _decode(data)
+    delimiter = delimiter or _sniff_delimiter(text)
+    lines = list(io.StringIO(text, newline=""))  # split as csv splits: \n, \r\n and \r
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    damage: list[str] = []
+    header: list[str] = []
+    if header_at < len(lines):
+        # The header is one line, read alone: a stray quote in it must not eat the rows.
+        header = next(csv.reader([lines[header_at][:MAX_CELL_CHARS]], delimiter=delimiter), [])
+        if _record_patterns(delimiter)[0].fullmatch(lines[header_at]) is None:
+            damage.append(
+                f"{file}, строка {header_at + 1}: в заголовке кавычка не закрыта — колонки после неё не распознаны; "
+                "уберите эту кавычку"
+            )
+    records = _records(lines, header_at + 1, delimiter, file, damage)
+    return Table([h.strip().lstrip("\ufeff") for h in header], _counted(records, lines, header_at, file, damage), damage, used)
 
-    def body() -> Iterator[tuple[int, list[str]]]:
-        start = reader.line_num + 1
-        for row in rows:
-            yield start, [c.strip() for c in row]
-            start = reader.line_num + 1  # a quoted cell may span lines
 
-    return [h.strip().lstrip("\ufeff") for h in header], body()
+def _counted(
+    records: Iterator[tuple[int, list[str]]], lines: Sequence[str], header_at: int, file: str, damage: list[str]
+) -> Iterator[tuple[int, list[str]]]:
+    """The records, then a damage note if they are a small share of the file's lines."""
+    count = 0
+    for record in records:
+        count += 1
+        yield record
+    non_empty = sum(1 for line in lines[header_at + 1 :] if line.strip())
+    if non_empty >= 10 and count < MIN_RECORD_SHARE * non_empty:
+        damage.append(
+            f"{file}: из {non_empty} непустых строк прочитано только {count} записей — ячейки в кавычках "
+            "захватили соседние строки; проверьте кавычки (непарная «\"» в начале ячейки) или пересохраните "
+            "выгрузку из Excel/1C заново"
+        )
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _records(
+    lines: Sequence[str], first: int, delimiter: str, file: str, damage: list[str]
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each record from lines[first] on. A quoted cell may span lines; a quote that
+    opens a cell and never closes properly («"ООО Ромашка;7707083893;…») would make csv
+    swallow the following lines, so that line is reported and skipped and reading goes
+    on from the next line. Blank lines yield no record."""
+    record, cont = _record_patterns(delimiter)
+    i = first
+    while i < len(lines):
+        start = i
+        line = lines[i]
+        i += 1
+        if '"' not in line:
+            if line.strip():
+                yield start + 1, _plain_cells(line, delimiter)
+            continue
+        chunk = [line]
+        open_ = record.fullmatch(line) is None
+        while open_ and i < len(lines) and len(chunk) < _MAX_RECORD_LINES:
+            chunk.append(lines[i])
+            i += 1
+            open_ = cont.fullmatch(chunk[-1]) is None
+        closing = chunk[-1]
+        if open_ or (len(chunk) > 1 and closing.count('"') % 2 == 0 and record.fullmatch(closing)):
+            # Never closed, or closed by a line that stands as a row of its own (its quote
+            # opened its own cell and closed ours by accident): skip the opening line only.
+            damage.append(
+                f"{file}, строка {start + 1}: кавычка в начале ячейки не закрыта — строка пропущена; "
+                'уберите эту кавычку или закройте её (например, "ООО ""Ромашка""")'
+            )
+            i = start + 1
+            continue
+        try:
+            cells = next(csv.reader(chunk, delimiter=delimiter), [])
+        except csv.Error as exc:  # a cell over csv's size limit
+            damage.append(
+                f"{file}, строка {start + 1}: запись не разобрана ({exc}) — строка пропущена; "
+                "проверьте эту строку в выгрузке"
+            )
+            continue
+        yield start + 1, [c.strip() for c in cells]
+
+
+# A quoted cell longer than this many lines is a quote out of step, not an address.
+_MAX_RECORD_LINES = 200
+
+
+def _plain_cells(line: str, delimiter: str) -> list[str]:
+    """A line without quotes, as csv would read it (and without csv's cell size limit)."""
+    return [c.strip() for c in line.rstrip("\r\n").split(delimiter)]
+
+
+def _record_patterns(delimiter: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a line that is a whole record, a line that ends a record begun inside quotes), as
+    csv's default dialect reads them: a quote matters only at the start of a cell; ""
+    inside quotes is a quote; after the closing quote the cell goes on as plain text up to
+    the delimiter. Any other line ends inside quotes. Both run in linear time."""
+    d = re.escape(delimiter)
+    cell = rf'(?:"(?:[^"]|"")*"(?!")[^{d}\r\n]*|[^"{d}\r\n][^{d}\r\n]*|)'
+    tail = rf"(?:{d}{cell})*(?:\r\n|\r|\n)?"
+    return re.compile(cell + tail), re.compile(rf'(?:[^"]|"")*"(?!")[^{d}\r\n]*' + tail)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> Table:
     import openpyxl  # only XLSX users pay for the import
 
     try:
@@ -168,17 +317,28 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[tuple
         book.close()
         raise RulesError(f"{path.name}: нет листа «{sheet}». Листы: {', '.join(book.sheetnames)}")
     ws = book[sheet] if sheet is not None else book.worksheets[0]
+    damage: list[str] = []
     rows = ws.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    try:
+        header = [_cell(v) for v in next(rows, ())]
+    except Exception as exc:  # a damaged sheet XML fails only when read
+        book.close()
+        raise RulesError(f"{path.name}: лист не читается ({exc}); пересохраните выгрузку в Excel") from exc
 
     def body() -> Iterator[tuple[int, list[str]]]:
+        number = 1
         try:
             for number, row in enumerate(rows, start=2):
                 yield number, [_cell(v) for v in row]
+        except Exception as exc:  # the same damage further down the sheet
+            damage.append(
+                f"{path.name}, строка {number + 1}: лист дальше не читается ({type(exc).__name__}: {exc}) — "
+                "остальные строки пропущены; пересохраните выгрузку в Excel"
+            )
         finally:
             book.close()
 
-    return header, body()
+    return Table(header, body(), damage, "xlsx")
 
 
 def _column_indexes(
@@ -224,7 +384,7 @@ def _fix_inn(value: str) -> str:
     digits = re.sub(r"\s", "", value)
     # Excel drops leading zeros (Adygea's 01…, Bashkortostan's 02…): put one back when
     # that makes a valid INN.
-    if len(digits) in (9, 11) and digits.isdigit() and is_valid_inn("0" + digits):
+    if len(digits) in (9, 11) and is_valid_inn("0" + digits):
         return "0" + digits
     return digits
 
@@ -271,10 +431,13 @@ class ClientBase:
         clients: Sequence[Client],
         problems: Sequence[str] = (),
         *,
+        damage: Sequence[str] = (),
         free_mail_domains: Iterable[str] = FREE_MAIL_DOMAINS,
     ) -> None:
         self._clients = tuple(clients)
         self.problems: tuple[str, ...] = tuple(problems)
+        # The problems that make the file itself suspect: `inboxbot check` fails on them.
+        self.damage: tuple[str, ...] = tuple(damage)
         self._free_mail = frozenset(normalize_domain(d) for d in free_mail_domains)
         self._by_inn: dict[str, Client] = {}
         self._by_domain: dict[str, list[int]] = {}
@@ -303,35 +466,59 @@ class ClientBase:
         sheet: str | None = None,
         free_mail_domains: Iterable[str] = FREE_MAIL_DOMAINS,
     ) -> ClientBase:
-        """Load a CSV (UTF-8/BOM/windows-1251; ; , or tab) or XLSX export. Bad rows end up in
-        `problems`; a missing file or a missing name/manager column raises RulesError."""
+        """Load a CSV (UTF-8/BOM/any Cyrillic code page; ; , or tab) or XLSX export.
+        Bad rows end up in `problems`; damage to the file as a whole (a stray quote, a
+        mapped column missing or empty, mis-decoded text) in `damage` and, first, in
+        `problems` too. RulesError for a missing or unreadable file or a missing
+        name/manager column."""
         path = Path(path)
+        file = path.name
         free = frozenset(normalize_domain(d) for d in free_mail_domains)
-        header, rows = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        table = open_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
         wanted = {f.name: getattr(columns, f.name) for f in fields(ColumnMap)}
-        cols = _column_indexes(path.name, header, wanted, REQUIRED_COLUMNS)
+        cols = _column_indexes(file, table.header, wanted, REQUIRED_COLUMNS)
+        damage = _missing_columns(file, table.header, columns, cols)
         clients: list[Client] = []
         problems: list[str] = []
         inn_lines: dict[str, int] = {}
-        file = path.name
-        for line, cells in rows:
+        filled: set[str] = set()  # fields with a value in at least one row
+        rows = 0
+        for line, cells in table.rows:
             if not any(cells):
                 continue
+            rows += 1
             values = {f: (cells[i] if i < len(cells) else "") for f, i in cols.items()}
-            client, row_problems = _client_from_row(values, file, line, free)
-            problems.extend(f"{path.name}, строка {line}: {p}" for p in row_problems)
+            filled.update(f for f, v in values.items() if v)
+            huge = next((f for f, v in values.items() if len(v) > MAX_CELL_CHARS), None)
+            if huge is not None:
+                damage.append(
+                    f"{file}, строка {line}: в колонке «{wanted[huge]}» больше {MAX_CELL_CHARS} знаков — "
+                    "строка пропущена; так бывает с испорченной выгрузкой, проверьте эту строку"
+                )
+                continue
+            try:
+                client, row_problems = _client_from_row(values, file, line, free)
+            except (ValueError, TypeError, ArithmeticError, UnicodeError) as exc:
+                # A value no check foresaw must cost its row, never the whole base.
+                log.warning("%s, line %d: row not converted", file, line, exc_info=True)
+                problems.append(f"{file}, строка {line}: значения не разобраны ({type(exc).__name__}: {exc}) — строка пропущена")
+                continue
+            problems.extend(f"{file}, строка {line}: {p}" for p in row_problems)
             if client is None:
                 continue
             if client.inn:
                 if client.inn in inn_lines:
                     problems.append(
-                        f"{path.name}, строка {line}: ИНН {client.inn} уже есть в строке "
+                        f"{file}, строка {line}: ИНН {client.inn} уже есть в строке "
                         f"{inn_lines[client.inn]}; по ИНН будет находиться клиент из строки {inn_lines[client.inn]}"
                     )
                 else:
                     inn_lines[client.inn] = line
             clients.append(client)
-        return cls(clients, problems, free_mail_domains=free)
+        damage.extend(table.damage)  # filled while the rows were read
+        damage.extend(_empty_columns(file, columns, cols, filled, rows))
+        damage.extend(_misdecoded(file, table.encoding, encoding, clients))
+        return cls(clients, [*damage, *problems], damage=damage, free_mail_domains=free)
 
     def __len__(self) -> int:
         return len(self._clients)
@@ -397,6 +584,99 @@ class ClientBase:
         return NameLookup(best=chosen[0], candidates=chosen, ambiguous=ambiguous)
 
 
+# What each field holds, for messages: «ИНН не загружены».
+_FIELD_TITLES = {
+    "name": "названия", "inn": "ИНН", "kpp": "КПП", "ogrn": "ОГРН", "region_code": "коды регионов",
+    "city": "города", "manager": "менеджеры", "group": "группы", "domains": "домены",
+    "alt_names": "другие названия", "since": "даты «клиент с»",
+}  # fmt: skip
+# Russian headers of CRM and 1C exports, to say which column was probably meant.
+_USUAL_HEADERS = {
+    "inn": ("инн",), "kpp": ("кпп",), "ogrn": ("огрн", "огрнип"), "city": ("город",),
+    "region_code": ("регион", "код региона"), "domains": ("домен", "домены", "сайт"),
+    "group": ("группа", "холдинг"), "since": ("клиент с", "дата начала"),
+}  # fmt: skip
+
+
+def _missing_columns(file: str, header: Sequence[str], columns: ColumnMap, cols: dict[str, int]) -> list[str]:
+    """Damage notes for optional columns that were asked for and are not in the file: a
+    column renamed in [clients.columns], or an ИНН-like header the default map misses."""
+    found = ", ".join(h for h in header if h)
+    notes: list[str] = []
+    for f in fields(ColumnMap):
+        name = getattr(columns, f.name)
+        if f.name in cols or f.name in REQUIRED_COLUMNS:
+            continue
+        if name != f.default:
+            notes.append(
+                f"{file}: колонки «{name}» (поле {f.name} в [clients.columns]) в файле нет — "
+                f"{_FIELD_TITLES[f.name]} не загружены. Найдены колонки: {found}; исправьте имя в [clients.columns]"
+            )
+            continue
+        usual = next((h for h in header if h.strip().lower() in _USUAL_HEADERS.get(f.name, ())), None)
+        if usual is not None:
+            notes.append(
+                f"{file}: есть колонка «{usual}», но {_FIELD_TITLES[f.name]} читаются из колонки «{name}», "
+                f'которой нет, — {_FIELD_TITLES[f.name]} не загружены; добавьте {f.name} = "{usual}" в [clients.columns]'
+            )
+    return notes
+
+
+def _empty_columns(file: str, columns: ColumnMap, cols: dict[str, int], filled: set[str], rows: int) -> list[str]:
+    """Damage notes for columns that are there but empty in every row: the required ones,
+    ИНН and any column renamed in [clients.columns] (an optional column left empty in a
+    standard export, such as group, is normal)."""
+    if rows == 0:
+        return []
+    return [
+        f"{file}: колонка «{getattr(columns, f)}» пуста во всех строках ({rows}) — {_FIELD_TITLES[f]} не загружены; "
+        "проверьте выгрузку или соответствие колонок в [clients.columns]"
+        for f in cols
+        if f not in filled
+        and (f in REQUIRED_COLUMNS or f == "inn" or getattr(columns, f) != ColumnMap.__dataclass_fields__[f].default)
+    ]
+
+
+def _misdecoded(file: str, used: str, asked: str | None, clients: Sequence[Client]) -> list[str]:
+    """A damage note when the names read look like text in the wrong encoding: the file
+    read in the wrong code page, or garbled text saved into it (Excel in a Russian locale
+    reads a UTF-8 or KOI8-R CSV as windows-1251, and saves what it shows)."""
+    page = used if used in CYRILLIC_CODEPAGES else "cp1251"
+    real = misdecoded_as("\n".join(c.name for c in clients[:2000]), page)
+    if real is None:
+        return []
+    example = next(((c, fixed) for c in clients if (fixed := _redecoded(c.name, page, real)) != c.name), None)
+    if example is None:
+        return []
+    client, fixed = example
+    where = f"{file}, строка {client.line}: «{client.name}» — похоже на текст в неверной кодировке («{fixed}»)"
+    if used == page and asked:
+        return [
+            f'{where}: файл в кодировке {CODEPAGE_TITLES.get(real, real)}, а в [clients] указано encoding = "{asked}"; '
+            "уберите encoding, и кодировка определится сама"
+        ]
+    if used == page:
+        return [
+            f"{where}: кодировка файла не определилась; сохраните выгрузку в UTF-8 "
+            f'или укажите encoding = "{real}" в [clients]'
+        ]
+    return [
+        f"{where}: выгрузку когда-то открыли не в той кодировке и сохранили заново; "
+        "выгрузите базу из CRM или 1C заново (лучше в UTF-8)"
+    ]
+
+
+def _redecoded(text: str, page: str, real: str) -> str:
+    """`text` as it reads when its bytes in `page` are decoded as `real` (for UTF-8: the
+    first page whose bytes are valid UTF-8); the text itself when that fails."""
+    for source in (page, *CYRILLIC_CODEPAGES) if real == "utf-8" else (page,):
+        try:
+            return text.encode(source).decode(real)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
 def _client_from_row(
     values: dict[str, str], file: str, line: int, free_mail: frozenset[str]
 ) -> tuple[Client | None, list[str]]:
@@ -427,7 +707,7 @@ def _client_from_row(
         ogrn = None
     region = values.get("region_code", "").strip() or None
     if region is not None:
-        if region.isdigit() and 1 <= int(region) <= 99:
+        if region.isascii() and region.isdigit() and 1 <= int(region) <= 99:  # not «²», which int() rejects
             region = region.zfill(2)  # Excel writes Adygea's 01 as 1
         else:
             problems.append(f"код региона «{region}» — нужен код субъекта РФ из двух цифр (01–99)")

@@ -20,6 +20,7 @@ from email.header import Header, decode_header
 
 import mailparser
 
+from inboxbot.charsets import decode_unknown
 from inboxbot.htmltext import html_to_text
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ MAX_PARTS = 1_000
 MAX_PARSE_BYTES = 16 * 1024 * 1024
 _MULTIPART_RE = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
 _PART_RE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
-
-_FALLBACK_CHARSETS = ("utf-8", "cp1251", "koi8-r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,16 +295,15 @@ def _nested_bytes(inner: object) -> bytes | None:
 
 
 def decode_text(data: bytes, charset: str | None) -> str:
-    """Decode a text part: the declared charset if it decodes cleanly, else the common
-    Russian charsets, else UTF-8 with replacement characters."""
-    candidates = [charset] if charset else []
-    candidates += [c for c in _FALLBACK_CHARSETS if c != charset]
-    for name in candidates:
+    """Decode a text part: the declared charset if it decodes cleanly; else strict UTF-8,
+    else the Cyrillic code page whose text reads most like Russian (windows-1251, KOI8-R,
+    cp866, ISO-8859-5, mac-cyrillic: see inboxbot.charsets). Never raises."""
+    if charset:
         try:
-            return data.decode(name)
+            return data.decode(charset)
         except (LookupError, ValueError):  # unknown or garbage charset name, undecodable bytes
-            continue
-    return data.decode("utf-8", "replace")
+            pass
+    return decode_unknown(data).text
 
 
 def decode_header_value(value: object) -> str:

@@ -7,7 +7,13 @@ import re
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_KPP_RE = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+_KPP_RE = re.compile(r"\d{4}[\dA-Z]{2}\d{3}", re.ASCII)
+
+
+def _ascii_digits(value: str) -> bool:
+    # str.isdigit() is also true for «³», which int() rejects, and for «٣» or «３»: a client
+    # base cell «770708389³» must fail the check, not raise; INNs are written in ASCII.
+    return value.isascii() and value.isdigit()
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
@@ -17,7 +23,7 @@ def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
 def is_valid_inn(value: str) -> bool:
     """True for a 10-digit (organisation) or 12-digit (person, ИП) INN whose check digits hold.
     Region code 00 does not exist, so it is rejected too."""
-    if not value.isdigit() or value.startswith("00"):
+    if not _ascii_digits(value) or value.startswith("00"):
         return False
     if len(value) == 10:
         return _check_digit(value[:9], _INN10_WEIGHTS) == int(value[9])
@@ -30,7 +36,7 @@ def is_valid_inn(value: str) -> bool:
 
 def is_valid_ogrn(value: str) -> bool:
     """OGRN (13 digits, organisations) or OGRNIP (15 digits, ИП) with a correct check digit."""
-    if not value.isdigit():
+    if not _ascii_digits(value):
         return False
     if len(value) == 13:
         return int(value[:12]) % 11 % 10 == int(value[12])

@@ -56,6 +56,30 @@ def test_check_accepts_the_example_and_rejects_a_broken_file(tmp_path: Path) -> 
     assert "rules.toml" in bad.output and "строк" in bad.output
 
 
+@pytest.mark.parametrize(
+    ("damage", "warning"),
+    [
+        (lambda lines: lines.__setitem__(10, '"' + lines[10]), "clients.csv, строка 11: кавычка в начале ячейки не закрыта"),
+        (lambda lines: lines.__setitem__(0, lines[0].replace("inn", "ИНН")), "clients.csv: есть колонка «ИНН»"),
+    ],
+)
+def test_check_fails_on_a_damaged_client_base(tmp_path: Path, damage, warning: str) -> None:  # type: ignore[no-untyped-def]
+    lines = (REPO / "demo" / "clients.csv").read_text(encoding="utf-8").splitlines()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join(lines), encoding="utf-8")
+    damage(lines)
+    (tmp_path / "clients.csv").write_text("\n".join(lines), encoding="utf-8")
+    text = (REPO / "rules.toml").read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text.replace(f'file = "{REPO}/demo/clients.csv"', 'file = "clean.csv"'), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["check", "--rules", str(rules)]).exit_code == 0
+    rules.write_text(text.replace(f'file = "{REPO}/demo/clients.csv"', 'file = "clients.csv"'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--rules", str(rules)])
+    assert result.exit_code == 2, result.output
+    assert f"предупреждение: {warning}" in result.output
+    assert "база клиентов повреждена" in result.output and "правила в порядке" not in result.output
+
+
 def test_status_without_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["status", "--journal", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 2

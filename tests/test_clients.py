@@ -18,6 +18,7 @@ from inboxbot.clients import (
 )
 from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
+from russian_texts import for_codepage
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
@@ -206,6 +207,203 @@ def test_xlsx_export_with_numeric_inn(tmp_path: Path) -> None:
     assert base.problems == ()
     with pytest.raises(RulesError, match="нет листа «Лист1»"):
         ClientBase.load(path, sheet="Лист1")
+
+
+# --- damaged exports: one bad cell costs its value or its row, never the base ----------
+
+DEMO = Path(__file__).resolve().parents[1] / "demo" / "clients.csv"
+
+
+def _demo_lines() -> list[str]:
+    return DEMO.read_text(encoding="utf-8").splitlines()
+
+
+def _write(tmp_path: Path, lines: list[str], name: str = "clients.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes("\n".join(lines).encode(encoding))
+    return path
+
+
+def _set_cell(lines: list[str], line: int, column: str, value: str) -> None:
+    header = lines[0].split(",")
+    cells = lines[line - 1].split(",")
+    cells[header.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("inn", "770708389³", "ИНН 770708389³ не проходит проверку"),
+        ("inn", "٧٧٠٧٠٨٣٨٩٣", "ИНН ٧٧٠٧٠٨٣٨٩٣ не проходит проверку"),
+        ("ogrn", "102770013219³", "ОГРН 102770013219³ не проходит проверку"),
+        ("kpp", "７７０７０１００１", "КПП ７７０７０１００１ — не 9 знаков"),
+        ("region_code", "²", "код региона «²»"),
+        ("since", "15.03.２０２１", None),  # read as the date it is, digits of any script
+    ],
+)
+def test_a_non_ascii_digit_costs_only_its_cell(tmp_path: Path, column: str, value: str, problem: str | None) -> None:
+    lines = _demo_lines()
+    _set_cell(lines, 6, column, value)
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert len(base) == 263 and base.damage == ()
+    if problem is None:
+        assert base.problems == ()
+    else:
+        assert len(base.problems) == 1 and base.problems[0].startswith(f"clients.csv, строка 6: {problem}")
+
+
+def test_a_stray_quote_skips_its_line_only(tmp_path: Path) -> None:
+    lines = _demo_lines()
+    lines[10] = '"' + lines[10]  # line 11: a quote opens the name cell and never closes
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert len(base) == 262
+    assert base.damage == (
+        'clients.csv, строка 11: кавычка в начале ячейки не закрыта — строка пропущена; уберите эту кавычку '
+        'или закройте её (например, "ООО ""Ромашка""")',
+    )
+    assert base.problems == base.damage
+    assert [c.line for c in base][8:10] == [10, 12]
+
+
+def test_a_stray_quote_closed_by_the_next_quoted_cell_skips_its_line_only(tmp_path: Path) -> None:
+    # csv would pair the stray quote with the next row's opening one and read two rows as one
+    rows = [
+        "name;inn;manager",
+        '"ООО Ромашка;7707083893;ivanova',
+        '"ООО ""Лютик""";7106346026;petrov',
+        "ООО Василёк;;orlov",
+    ]
+    base = ClientBase.load(_write(tmp_path, rows))
+    assert [(c.name, c.line) for c in base] == [('ООО "Лютик"', 3), ("ООО Василёк", 4)]
+    assert len(base.damage) == 1 and base.damage[0].startswith("clients.csv, строка 2: кавычка")
+
+
+def test_a_quoted_cell_over_lines_is_still_one_record(tmp_path: Path) -> None:
+    rows = ["name;manager;city", '"ООО ""Север;\nЮг"" и партнёры";petrov;"Москва,\nул. Ленина, 1"', "ООО Б;orlov;"]
+    base = ClientBase.load(_write(tmp_path, rows))
+    assert [(c.name, c.line) for c in base] == [('ООО "Север;\nЮг" и партнёры', 2), ("ООО Б", 5)]
+    assert base.damage == ()
+
+
+def test_a_file_read_as_few_records_is_damage(tmp_path: Path) -> None:
+    rows = ["name,manager,city"] + [f'ООО {i},petrov,"г. Москва,\nул. Ленина,\nд. {i}"' for i in range(12)]
+    base = ClientBase.load(_write(tmp_path, rows))
+    assert len(base) == 12
+    assert base.damage == (
+        "clients.csv: из 36 непустых строк прочитано только 12 записей — ячейки в кавычках захватили соседние "
+        "строки; проверьте кавычки (непарная «\"» в начале ячейки) или пересохраните выгрузку из Excel/1C заново",
+    )
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_huge_cell_skips_its_row(tmp_path: Path, quoted: bool) -> None:
+    lines = _demo_lines()
+    huge = "x" * 140_000
+    _set_cell(lines, 4, "city", f'"{huge}"' if quoted else huge)
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert len(base) == 262 and 4 not in [c.line for c in base]
+    assert len(base.damage) == 1
+    assert base.damage[0].startswith("clients.csv, строка 4: ")
+    assert "больше 10000 знаков" in base.damage[0] or "field larger than field limit" in base.damage[0]
+
+
+def test_a_renamed_inn_column_that_is_missing_is_damage(tmp_path: Path) -> None:
+    base = ClientBase.load(_write(tmp_path, _demo_lines()), ColumnMap(inn="ИНН"))
+    assert base.by_inn("2221555396") is None
+    assert len(base.damage) == 1
+    assert base.damage[0].startswith("clients.csv: колонки «ИНН» (поле inn в [clients.columns]) в файле нет — ИНН не загружены.")
+
+
+def test_an_inn_header_the_default_map_misses_is_damage(tmp_path: Path) -> None:
+    lines = _demo_lines()
+    lines[0] = lines[0].replace("inn", "ИНН")
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert base.damage == (
+        "clients.csv: есть колонка «ИНН», но ИНН читаются из колонки «inn», которой нет, — ИНН не загружены; "
+        'добавьте inn = "ИНН" в [clients.columns]',
+    )
+
+
+def test_an_inn_column_empty_in_every_row_is_damage(tmp_path: Path) -> None:
+    lines = _demo_lines()
+    for number in range(2, len(lines) + 1):
+        _set_cell(lines, number, "inn", "")
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert len(base) == 263
+    assert base.damage == (
+        "clients.csv: колонка «inn» пуста во всех строках (263) — ИНН не загружены; "
+        "проверьте выгрузку или соответствие колонок в [clients.columns]",
+    )
+
+
+def _koi8_lines(codepage: str = "koi8-r") -> list[str]:
+    # KOI8-R has no «» or —: an export in it writes plain quotes and hyphens
+    return [for_codepage(line, codepage) for line in _demo_lines()]
+
+
+@pytest.mark.parametrize("codepage", ["cp1251", "koi8-r", "cp866", "iso8859-5", "mac-cyrillic"])
+def test_a_cyrillic_code_page_is_recognised(tmp_path: Path, codepage: str) -> None:
+    lines = _koi8_lines(codepage)
+    base = ClientBase.load(_write(tmp_path, lines, encoding=codepage))
+    assert [c.name for c in base] == [ln.split(",")[0] for ln in lines[1:]]
+    assert base.damage == () and base.problems == ()
+
+
+def test_a_wrong_explicit_encoding_is_damage(tmp_path: Path) -> None:
+    base = ClientBase.load(_write(tmp_path, _koi8_lines(), encoding="koi8-r"), encoding="cp1251")
+    assert base.damage == (
+        'clients.csv, строка 2: «бп "бЗТПЙНРХМШУ"» — похоже на текст в неверной кодировке («АО "Агроимпульс"»): '
+        'файл в кодировке KOI8-R, а в [clients] указано encoding = "cp1251"; уберите encoding, и кодировка определится сама',
+    )
+
+
+@pytest.mark.parametrize("garbled_as", ["utf-8", "koi8-r"])
+def test_text_garbled_before_it_was_saved_is_damage(tmp_path: Path, garbled_as: str) -> None:
+    # Excel in a Russian locale opened a UTF-8 (or KOI8-R) CSV as windows-1251 and saved it
+    text = "\n".join(_koi8_lines())
+    garbled = text.encode(garbled_as).decode("cp1251", "replace")
+    base = ClientBase.load(_write(tmp_path, garbled.splitlines()))
+    assert len(base.damage) == 1
+    assert "похоже на текст в неверной кодировке («АО \"Агроимпульс\"»)" in base.damage[0]
+    assert "выгрузите базу из CRM или 1C заново" in base.damage[0]
+
+
+def test_garbled_names_in_a_workbook_are_damage(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")  # a declared dependency; skip only if broken
+    book = openpyxl.Workbook()
+    book.active.append(["name", "manager"])
+    for name in ("ООО «Северный упаковщик»", "АО «Сибирские напитки»", "ООО «Пряничный двор»"):
+        book.active.append([name.encode("utf-8").decode("cp1251", "replace"), "petrov"])
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    base = ClientBase.load(path)
+    assert len(base) == 3 and len(base.damage) == 1
+    assert base.damage[0].startswith("clients.xlsx, строка 2: «РћРћРћ")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"encoding": "no-such"}, "clients.csv: кодировка «no-such» неизвестна."),
+        ({"encoding": "rot13"}, "clients.csv: кодировка «rot13» неизвестна."),
+        ({"encoding": "utf-16"}, "clients.csv, строка 2: файл не в кодировке utf-16"),
+        ({"delimiter": "ab"}, "clients.csv: разделитель 'ab' не годится"),
+    ],
+)
+def test_bad_encoding_or_delimiter_is_a_russian_rules_error(tmp_path: Path, kwargs: dict[str, str], message: str) -> None:
+    path = _write(tmp_path, ["name,manager", "ООО А,petrov"])
+    with pytest.raises(RulesError) as err:
+        ClientBase.load(path, **kwargs)  # type: ignore[arg-type]
+    assert str(err.value).startswith(message)
+
+
+def test_a_stray_quote_in_the_header_keeps_the_rows(tmp_path: Path) -> None:
+    lines = _demo_lines()
+    lines[0] = lines[0].replace("domains", '"domains')
+    base = ClientBase.load(_write(tmp_path, lines))
+    assert len(base) == 263
+    assert base.damage[0].startswith("clients.csv, строка 1: в заголовке кавычка не закрыта")
 
 
 # --- holdings and VIP ------------------------------------------------------------------

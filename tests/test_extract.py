@@ -247,6 +247,27 @@ def test_attachment_limits_and_broken_files() -> None:
     assert len(result.notes) == 3 and all("не прочитано" in n for n in result.notes)
 
 
+def test_word97_requisites_table_yields_its_identifiers(extractor: Extractor) -> None:
+    """A real Word 97 card (LibreOffice-made, see tests/fixtures/word97/README.md) whose
+    requisites sit in a table: the cell marks used to split «ИНН» from its number."""
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    mail = MIMEMultipart()
+    mail["From"] = "olga@sev-upak.ru"
+    mail["To"] = "sales@severkarton.test"
+    mail["Subject"] = "Реквизиты"
+    mail.attach(MIMEText("Добрый день! Реквизиты во вложении.\nОльга", "plain", "utf-8"))
+    doc = MIMEApplication((Path(__file__).parent / "fixtures" / "word97" / "requisites-table.doc").read_bytes(), "msword")
+    doc.add_header("Content-Disposition", "attachment", filename="Карточка.doc")
+    mail.attach(doc)
+    company = run(extractor, mail.as_bytes()).company
+    assert company is not None
+    assert (company.inn, company.kpp, company.ogrn) == ("7707083893", "770701001", "1027700132195")
+    assert "Северный упаковщик" in company.name
+
+
 def test_attachment_text_is_capped() -> None:
     att = Attachment("big.txt", "text/plain", ("ИНН 7812345675\n" * 20_000).encode("utf-8"))
     result = attachment_texts([att])

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inboxbot.message import parse
+from inboxbot.charsets import CYRILLIC_CODEPAGES
+from inboxbot.message import decode_text, parse
+from russian_texts import LINES, MAILS, for_codepage
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MIME_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "mime-corpus"
@@ -117,9 +119,58 @@ def test_encoded_display_name_cannot_smuggle_an_address() -> None:
     assert "evil@attacker.test" in msg.sender.name  # kept as text, never as an address
 
 
-@pytest.mark.parametrize("charset", ["utf-8", "cp1251"])
+@pytest.mark.parametrize("charset", ["utf-8", *CYRILLIC_CODEPAGES])
 def test_raw_8bit_headers_are_decoded(charset: str) -> None:
     raw = "From: Иван Петров <ivan@client.ru>\r\nSubject: Коробки 40x30\r\n\r\nтело\r\n".encode(charset)
     msg = parse(raw)
     assert msg.subject == "Коробки 40x30"
     assert msg.sender is not None and msg.sender.name == "Иван Петров"
+
+
+# --- bodies and headers with no declared charset ---------------------------------------
+
+
+def _undeclared(body: bytes, subject: bytes, *, base64_body: bool = False) -> bytes:
+    """A mail whose Content-Type has no charset parameter and whose headers are raw 8-bit."""
+    import base64
+
+    encoding = b"base64" if base64_body else b"8bit"
+    payload = base64.encodebytes(body) if base64_body else body
+    return (
+        b"From: a@client.ru\r\nTo: sales@example.ru\r\nSubject: " + subject + b"\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: " + encoding +
+        b"\r\n\r\n" + payload
+    )
+
+
+@pytest.mark.parametrize("codepage", ["utf-8", *CYRILLIC_CODEPAGES])
+@pytest.mark.parametrize("index", range(len(MAILS)))
+def test_undeclared_charset_body_decodes_exactly(codepage: str, index: int) -> None:
+    text = for_codepage(MAILS[index], codepage)
+    subject = for_codepage(f"{LINES[index]} / {LINES[index + 1]}", codepage)
+    for base64_body in (False, True):
+        msg = parse(_undeclared(text.replace("\n", "\r\n").encode(codepage), subject.encode(codepage), base64_body=base64_body))
+        assert msg.text.replace("\r\n", "\n").strip() == text
+        assert msg.subject == subject
+
+
+@pytest.mark.parametrize("codepage", CYRILLIC_CODEPAGES)
+def test_every_sample_line_and_paragraph_decodes(codepage: str) -> None:
+    """The measurement of the issue (130 of 130 KOI8-R/cp866/… bodies read wrong): every
+    paragraph of every sample mail, and the short lines, decode to their original."""
+    samples = [*LINES, *(p for m in MAILS for p in m.split("\n\n") if len(p) > 20)]
+    wrong = [
+        t for t in (for_codepage(s, codepage) for s in samples) if decode_text(t.encode(codepage), None) != t
+    ]
+    # One short line is ambiguous in mac-cyrillic: «Ёлочные» at the very start (mac Ё is
+    # windows-1251 Э), so «Элочные …» reads as windows-1251 just as well.
+    allowed = {"Ёлочные игрушки, 500 шт."} if codepage == "mac-cyrillic" else set()
+    assert set(wrong) <= allowed, wrong
+
+
+def test_declared_charset_still_wins_and_a_wrong_declaration_falls_back() -> None:
+    body = "Прошу выставить счёт на коробки".encode("koi8-r")
+    assert decode_text(body, "koi8-r") == "Прошу выставить счёт на коробки"
+    # us-ascii declared over 8-bit bytes (a common mailer bug) is not trusted
+    assert decode_text(body, "us-ascii") == "Прошу выставить счёт на коробки"
+    assert decode_text(body, "no-such-charset") == "Прошу выставить счёт на коробки"
