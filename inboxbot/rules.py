@@ -35,6 +35,7 @@ from inboxbot.clients import (
     load_vip,
     normalize_domain,
 )
+from inboxbot import tomlerrors
 from inboxbot.decision import ACTIONS
 from inboxbot.errors import RulesError
 from inboxbot.worktime import WorkingHours, parse_clock, parse_duration
@@ -419,35 +420,6 @@ def _scan(line: str, depth: int, ml: str | None) -> tuple[int, str | None]:
     return depth, ml
 
 
-_TOML_ERRORS = (
-    (r"Expected '=' after a key", "после названия параметра нужен знак «=»"),
-    (r"Invalid value", "непонятное значение (строки берутся в кавычки, списки — в [ ])"),
-    (r"Cannot (?:overwrite|declare) .*", "параметр или раздел указан дважды"),
-    (r"Unterminated string", "не закрыта кавычка"),
-    (r"Illegal character '\\n'", "кавычка не закрыта до конца строки"),
-    (r"Illegal character", "недопустимый символ"),
-    (r"Invalid statement", "непонятная строка (ожидается «параметр = значение» или [раздел])"),
-    (r"Expected newline or end of document after a statement", "после значения в строке лишний текст"),
-    (r"Unclosed array", "не закрыта скобка списка «]»"),
-    (r"Unclosed inline table", "не закрыта фигурная скобка «}»"),
-    (r"Invalid initial character for a key part", "недопустимое название параметра (русские буквы берите в кавычки)"),
-)
-
-
-def _syntax_error(name: str, exc: tomllib.TOMLDecodeError) -> str:
-    text = str(exc)
-    where = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", text).strip()
-    hint = detail
-    for pattern, russian in _TOML_ERRORS:
-        if re.match(pattern, detail):
-            hint = russian
-            break
-    if where:
-        return f"{name}, строка {where.group(1)}, столбец {where.group(2)}: ошибка в записи: {hint}"
-    return f"{name}: ошибка в записи: {hint}"
-
-
 # --- manager name forms -----------------------------------------------------------------
 
 # First name → common diminutives (forms people use when they write to a manager).
@@ -676,12 +648,14 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         return None, [f"{name}: файл правил не найден ({path.resolve()})"], []
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, [f"{name}: файл должен быть в кодировке UTF-8 (сохраните его как UTF-8)"], []
+    except UnicodeDecodeError as exc:
+        return None, [tomlerrors.not_utf8(name, raw, exc.start)], []
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [_syntax_error(name, exc)], []
+        return None, [tomlerrors.explain(name, text, str(exc))], []
+    except RecursionError:  # thousands of nested brackets
+        return None, [tomlerrors.too_deep(name, text)], []
     pos = _Positions(text)
     ctx = _Ctx(path, data, pos, _Problems(name, pos))
     p = ctx.p
