@@ -125,15 +125,26 @@ class RulesHolder:
         try:
             rules = load_rules(self.path)
         except RulesError as exc:
-            if str(exc) != self.last_error:
-                log.error("правила не загружены, продолжаю по прежним: %s", exc)
-                self.unreported_error = str(exc)
-            self.last_error = str(exc)
+            self._reject(str(exc))
+            return False
+        except Exception:  # a bug in the loader must not stop the worker nor keep the head uninformed
+            log.exception("правила %s не загружены из-за внутренней ошибки", self.path)
+            self._reject(
+                f"{self.path.name}: правила не загружены из-за внутренней ошибки программы; "
+                "проверьте файл командой inboxbot check и сообщите администратору"
+            )
             return False
         self.rules = rules
         self.last_error = self.unreported_error = None
         log.info("правила перечитаны: %s", self.path)
         return True
+
+    def _reject(self, errors: str) -> None:
+        """Keep the rules in force; the head hears of each new error once."""
+        if errors != self.last_error:
+            log.error("правила не загружены, продолжаю по прежним: %s", errors)
+            self.unreported_error = errors
+        self.last_error = errors
 
 
 class Worker:
@@ -192,6 +203,9 @@ class Worker:
             except RulesError as exc:  # a broken override: the last good templates keep going
                 log.error("шаблоны не загружены, продолжаю по прежним: %s", exc)
                 self.holder.unreported_error = str(exc)
+            except Exception:  # a bug in rendering the samples: as above, and the traceback for a developer
+                log.exception("шаблоны не загружены из-за внутренней ошибки, продолжаю по прежним")
+                self.holder.unreported_error = "шаблоны писем не загружены из-за внутренней ошибки программы"
         report = PollReport()
         with Mailbox(self.settings.imap, self.settings.folder) as box, self._smtp() as smtp:
             if self.holder.unreported_error and self.settings.smtp:

@@ -142,3 +142,48 @@ def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
     rules.write_text(text.replace('foreign = "smirnova"', 'foreign = "orlov"'), encoding="utf-8")
     worker.poll_once()
     assert worker.rules.territory.foreign == "orlov" and worker.holder.last_error is None
+
+
+def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
+) -> None:
+    """`when = ["pool"]` once made the loader raise TypeError inside the running worker:
+    a traceback in the log every poll and no mail to the head."""
+    rules = tmp_path / "rules.toml"
+    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules.write_text(text, encoding="utf-8")
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")
+    worker = Worker(settings, rules, journal)
+    assert text.count('when = "pool"') == 1
+    rules.write_text(text.replace('when = "pool"', 'when = ["pool"]'), encoding="utf-8")
+
+    worker.poll_once()
+    to_head = [m for m in smtp_server.messages if m.rcpt_tos == ("a.volkov@severkarton.test",)]
+    assert len(to_head) == 1
+    body = email.message_from_bytes(to_head[0].raw, policy=policy.default).get_body(("plain",)).get_content()
+    line = text.splitlines().index('when = "pool"') + 1
+    assert f"строка {line}" in body and 'when = "pool"' in body and "указан список" in body
+    assert any(s.when == "pool" for s in worker.rules.rules)  # the last good rules go on
+
+
+def test_a_loader_bug_on_reload_keeps_the_rules_and_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong while reloading, the worker keeps its rules and the head is told."""
+    import inboxbot.worker as worker_module
+    from inboxbot.worker import RulesHolder
+
+    rules = tmp_path / "rules.toml"
+    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules.write_text(text, encoding="utf-8")
+    holder = RulesHolder(rules)
+    before = holder.rules
+
+    def broken_loader(path: Path) -> None:
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(worker_module, "load_rules", broken_loader)
+    rules.write_text(text + "\n# edited\n", encoding="utf-8")
+    assert holder.refresh() is False
+    assert holder.rules is before
+    assert holder.unreported_error and "внутренней ошибки" in holder.unreported_error
+    assert "unhashable" not in holder.unreported_error  # the head reads Russian, the log keeps the traceback
