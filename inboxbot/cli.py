@@ -275,16 +275,13 @@ def check(rules_path: Path) -> None:
 
     Example: inboxbot check --rules rules.toml
     """
-    from inboxbot.rules import check as check_rules
+    from inboxbot.report_mail import load_templates
+    from inboxbot.rules import examine
 
-    errors, warnings = check_rules(rules_path)
-    if not errors:
-        from inboxbot.errors import RulesError
-        from inboxbot.rules import load_rules
-        from inboxbot.worker import load_templates
-
+    rules, errors, warnings = examine(rules_path)
+    if rules is not None:
         try:
-            load_templates(load_rules(rules_path))
+            load_templates(rules)
         except RulesError as exc:
             errors.append(str(exc))
     for line in warnings:

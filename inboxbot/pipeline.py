@@ -19,7 +19,7 @@ from datetime import datetime
 from multiprocessing import get_context
 from typing import TypeVar
 
-from inboxbot.decision import Decision, Step
+from inboxbot.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
 from inboxbot.extract import Extractor
 from inboxbot.facts import Facts
 from inboxbot.message import ParsedMessage, parse
@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-QUARANTINE_RULE = "quarantine"
-DUPLICATE_RULE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from inboxbot.decision import DUPLICATE_RULE, QUARANTINE_RULE
 from inboxbot.journal import FORWARDED, MARKED, Journal, RequestRow
-from inboxbot.pipeline import DUPLICATE_RULE, QUARANTINE_RULE
 from inboxbot.route import ABSENCE_RULE, NO_RULE
 from inboxbot.rules import DISTRICTS, Rules, day_in
 

@@ -317,6 +317,12 @@ def check(path: Path) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def examine(path: Path) -> tuple[Rules | None, list[str], list[str]]:
+    """(rules or None, errors, warnings) from one load: `inboxbot check` goes on to the
+    templates with the rules it got, without loading the files a second time."""
+    return _load(Path(path))
+
+
 # --- positions in the raw text -----------------------------------------------------------
 
 
@@ -1719,6 +1725,7 @@ __all__ = [
     "absence_chain",
     "check",
     "derive_forms",
+    "examine",
     "load_rules",
 ]
 

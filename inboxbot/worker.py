@@ -31,7 +31,6 @@ from pathlib import Path
 from inboxbot.act import (
     ForwardContext,
     Recipient,
-    Templates,
     compose_absence_notice,
     compose_forward,
     compose_rules_error,
@@ -49,8 +48,7 @@ from inboxbot.message import Address, ParsedMessage
 from inboxbot.notices import ack_refusal, compose_ack, compose_escalation, compose_reminder, thread_ids
 from inboxbot.pipeline import Pipeline, Prepared, duplicate_of
 from inboxbot.report import build_report
-from inboxbot.report_mail import check_templates as check_report_templates
-from inboxbot.report_mail import compose_report, report_recipients
+from inboxbot.report_mail import compose_report, load_templates, report_recipients
 from inboxbot.rules import Manager, Rules, day_in, load_rules, window_start
 from inboxbot.schedule import ESCALATE, Due, due_followups, reassign_target, report_period
 from inboxbot.smtp import SmtpSender
@@ -745,16 +743,6 @@ class _NoSmtp:
 
     def send(self, message: EmailMessage, recipients: list[str] | None = None) -> None:
         raise ActionError("SMTP-сервер не настроен (INBOXBOT_SMTP_HOST), а правило требует пересылки", permanent=True)
-
-
-def load_templates(rules: Rules) -> Templates:
-    """The templates of `rules` (built-in, or overridden by [department] templates), each
-    rendered once with sample values: a broken override fails here, at start-up or on a
-    rules reload, not in the middle of a poll. Raises TemplateError (a RulesError)."""
-    templates = Templates(rules.templates_dir)
-    templates.check()
-    check_report_templates(templates, rules)
-    return templates
 
 
 def _recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:

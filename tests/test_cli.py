@@ -96,3 +96,25 @@ def test_replay_compare_lists_changed_decisions_and_shares(tmp_path: Path) -> No
     assert changes[0]["before"]["owner"] == "smirnova" and changes[0]["after"]["owner"] == "orlov"
     assert summary["total"] == 30 and summary["changed"] == 1
     assert summary["shares_after"]["orlov"] == summary["shares_before"]["orlov"] + 1
+
+
+HEAVY = ("spacy", "natasha", "matplotlib", "numpy", "thinc")
+
+
+@pytest.mark.parametrize("args", [["check", "--rules", RULES], ["status"], ["--help"], ["check", "--help"]])
+def test_light_commands_do_not_load_the_nlp_or_plotting_stacks(args: list[str], tmp_path: Path) -> None:
+    """`check` ran 2–3 s and took 160 MB because the CLI imported spaCy and matplotlib
+    through worker → report → pipeline → nlp; a sales head runs it after every edit."""
+    code = (
+        "import sys\n"
+        "from inboxbot.cli import cli\n"
+        f"try:\n    cli.main(args={args!r}, standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        f"print('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert "LOADED:" in out.stdout, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "LOADED:", out.stdout
