@@ -6,14 +6,18 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from inboxbot import __version__
+from inboxbot import __version__, clickru
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
+
+# Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
+clickru.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +54,23 @@ def _existing_journal(journal_path: Path | None) -> Path:
     return path
 
 
+class _Day(click.ParamType):
+    """A calendar day written as 2025-06-16; the error says how to write one."""
+
+    name = "ГГГГ-ММ-ДД"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"«{value}» — не дата: нужна дата вида 2025-06-16 (год-месяц-день)", param, ctx)
+
+
+DAY = _Day()
+
+
 def _user_errors(func: F) -> F:
     """Map user errors to one clear line and an exit code; bugs keep their traceback."""
 
@@ -67,7 +88,7 @@ def _user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=clickru.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="inboxbot")
 @click.option("-v", "--verbose", count=True, help="Подробнее в журнал (-vv — отладка).")
 def cli(verbose: int) -> None:
@@ -85,7 +106,7 @@ def run(rules_path: Path, once: bool) -> None:
 
     Подключение — из переменных окружения INBOXBOT_* или файла INBOXBOT_SECRETS_FILE.
 
-    Example: inboxbot run --rules /etc/inboxbot/rules.toml
+    Пример: inboxbot run --rules /etc/inboxbot/rules.toml
     """
     from inboxbot.config import load_settings
     from inboxbot.journal import Journal
@@ -119,7 +140,7 @@ def run(rules_path: Path, once: bool) -> None:
 def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
     """Показать работу на примере: настоящий IMAP-сервер с образцами заявок, пересылка через SMTP.
 
-    Example: inboxbot demo
+    Пример: inboxbot demo
     """
     from inboxbot.demo import run_demo
 
@@ -137,20 +158,20 @@ def _demo_rules(rules_path: Path) -> Path:
 
 @cli.command()
 @_rules_option
-@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("file", metavar="ПИСЬМО.eml", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Вывести решение как JSON.")
 @_user_errors
 def explain(rules_path: Path, file: Path, as_json: bool) -> None:
     """Решение для одного письма и его объяснение; ничего не отправляется.
 
-    Example: inboxbot explain заявка.eml
+    Пример: inboxbot explain заявка.eml
     """
     _replay(rules_path, [file], as_json, trail=True, first_only=True)
 
 
 @cli.command()
 @_rules_option
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.argument("paths", metavar="ПИСЬМА...", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Одна строка JSON на письмо.")
 @click.option("--compare", "compare_with", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, help="Другие правила: показать, какие письма ушли бы иначе и как изменятся доли.")
@@ -161,7 +182,7 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_wit
     Переписки и очередь пула переходят от письма к письму; ничего не отправляется.
     С --compare НОВЫЕ.toml — что изменится, если заменить правила (--rules) на новые.
 
-    Example: inboxbot replay архив/ --json
+    Пример: inboxbot replay архив/ --json
     """
     if compare_with is not None:
         _compare(rules_path, compare_with, list(paths), as_json)
@@ -273,7 +294,7 @@ def _print_decision(label: str, subject: str, decision: Any, rules: Any, *, trai
 def check(rules_path: Path) -> None:
     """Проверить правила и базу клиентов; код выхода 0 — всё в порядке.
 
-    Example: inboxbot check --rules rules.toml
+    Пример: inboxbot check --rules rules.toml
     """
     from inboxbot.report_mail import load_templates
     from inboxbot.rules import examine
@@ -295,12 +316,12 @@ def check(rules_path: Path) -> None:
 
 @cli.command()
 @_journal_option
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Сводка как JSON.")
 @_user_errors
 def status(journal_path: Path | None, as_json: bool) -> None:
     """Сводка журнала: сколько писем, кому, в каком состоянии.
 
-    Example: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
+    Пример: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
     """
     from inboxbot.journal import Journal
 
@@ -324,7 +345,7 @@ def status(journal_path: Path | None, as_json: bool) -> None:
 def dump_config() -> None:
     """Показать действующие настройки подключения (пароли скрыты).
 
-    Example: INBOXBOT_SECRETS_FILE=/etc/inboxbot/secrets inboxbot dump-config
+    Пример: INBOXBOT_SECRETS_FILE=/etc/inboxbot/secrets inboxbot dump-config
     """
     from inboxbot.config import load_settings
 
@@ -338,7 +359,7 @@ def dump_config() -> None:
 
 @cli.command()
 @_rules_option
-@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("folder", metavar="ПАПКА", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Итог и промахи как JSON.")
 @_user_errors
 def score(rules_path: Path, folder: Path, as_json: bool) -> None:
@@ -347,7 +368,7 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     В папке — письма .eml и labels.json в формате ../shared/corpus; свои домены и
     название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
 
-    Example: inboxbot score ../shared/corpus
+    Пример: inboxbot score ../shared/corpus
     """
     from inboxbot.pipeline import ExtractParams
     from inboxbot.rules import load_rules
@@ -369,9 +390,9 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
 
 @cli.command()
 @_rules_option
-@click.option("--since", "since_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--since", "since_day", type=DAY, default=None,
               help="Первый день периода, ГГГГ-ММ-ДД (по умолчанию — шесть дней назад).")
-@click.option("--until", "until_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--until", "until_day", type=DAY, default=None,
               help="Последний день периода включительно (по умолчанию — сегодня).")
 @_journal_option
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -383,14 +404,14 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
               help="Новые правила: какие решения периода они изменили бы (по умолчанию — действующие --rules).")
 @click.option("--send", is_flag=True, help="Отправить письмом: кому — [report] to в правилах, иначе руководителю.")
 @_user_errors
-def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path | None, out_path: Path | None,
+def report(rules_path: Path, since_day: date | None, until_day: date | None, journal_path: Path | None, out_path: Path | None,
            mail_dir: Path | None, compare_with: Path | None, send: bool) -> None:
     """Отчёт о распределении заявок: по менеджерам и правилам, доли очереди, регионы,
     время ответа, заявки без ответа и на ручном разборе, графики.
 
     Без --out и --send печатает текстовую версию. Период — дни по часовому поясу отдела.
 
-    Example: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
+    Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
     from datetime import datetime, timedelta
 
@@ -409,8 +430,8 @@ def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path 
 
     rules = load_rules(rules_path)
     today = datetime.now(rules.department.timezone).date()
-    last = until_day.date() if until_day else today
-    first = since_day.date() if since_day else last - timedelta(days=6)
+    last = until_day or today
+    first = since_day or last - timedelta(days=6)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
     path = _existing_journal(journal_path)

@@ -1,6 +1,7 @@
 """The command line, through click's runner: fields of --json, exit codes, docs."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "comp
 
 def test_every_command_is_documented_with_an_example() -> None:
     for name, command in cli.commands.items():
-        assert command.help and "Example:" in command.help, name
+        assert command.help and "Пример:" in command.help, name
 
 
 def test_replay_answers_every_sample_with_the_json_fields() -> None:
@@ -118,3 +119,64 @@ def test_light_commands_do_not_load_the_nlp_or_plotting_stacks(args: list[str], 
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert "LOADED:" in out.stdout, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "LOADED:", out.stdout
+
+
+def _click_messages() -> list[tuple[str, ...]]:
+    """Every text click passes through gettext/ngettext, read from the installed click."""
+    import ast
+
+    import click as click_package
+
+    found: list[tuple[str, ...]] = []
+    for source in sorted(Path(click_package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = tuple(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            if node.func.id == "_" and texts:
+                found.append(texts[:1])
+            elif node.func.id == "ngettext" and len(texts) >= 2:
+                found.append(texts[:2])
+    return found
+
+
+def test_every_click_text_has_a_russian_one_with_the_same_fields() -> None:
+    from inboxbot.clickru import MESSAGES, PLURALS
+
+    messages = _click_messages()
+    assert len(messages) > 50, messages  # the source is still read
+    missing = [m[0] for m in messages if m[0] not in (PLURALS if len(m) == 2 else MESSAGES)]
+    assert missing == []
+
+    def fields(text: str) -> set[str]:
+        return set(re.findall(r"\{[^}]*\}|%\(\w+\)s", text))
+
+    for english, russian in MESSAGES.items():
+        assert fields(russian) == fields(english), english
+    for (singular, plural) in (m for m in messages if len(m) == 2):
+        for form in PLURALS[singular]:
+            assert fields(form) <= fields(singular) | fields(plural), singular
+
+
+CLICK_ENGLISH = ("Usage", "Options", "Commands", "Show this", "message and exit", "Error", "Missing", "argument",
+                 "No such", "Try ", "for help", "Example", "default", "version", "Did you mean", "does not exist",
+                 "PATH", "FILE", "DIRECTORY", "TEXT", "OPTIONS", "COMMAND", "ARGS", "%Y")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["check", "--help"], ["report", "--help"], ["replay", "--help"], ["check", "--bogus"],
+     ["explain"], ["explain", "nofile.eml"], ["chek"], ["report", "--since", "2025-13-01"], ["--version"], []],
+    ids=["help", "check-help", "report-help", "replay-help", "unknown-option", "missing-argument", "missing-file",
+         "unknown-command", "bad-date", "version", "no-command"],
+)  # fmt: skip
+def test_click_speaks_russian(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    text = result.output
+    assert text.strip()
+    text = re.sub(r"--?[a-z][a-z-]*", "", text)  # option names stay English
+    for word in CLICK_ENGLISH:
+        assert word not in text, (word, text)
+    if result.exit_code == 2:
+        assert "Ошибка:" in text or "Использование:" in text
