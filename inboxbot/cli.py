@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from inboxbot import __version__, clickru
+from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
 
 # Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
@@ -37,21 +38,24 @@ def _rules_option(func: F) -> F:
 
 
 def _journal_option(func: F) -> F:
+    from inboxbot.config import DEFAULT_JOURNAL, DEMO_JOURNAL, DEMO_OUT
+
     return click.option(
         "--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-        help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).",
+        help=f"Файл журнала. По умолчанию — тот, куда пишет inboxbot run (INBOXBOT_JOURNAL, иначе {DEFAULT_JOURNAL}), "
+             f"а если его нет — журнал демо {DEMO_OUT}/{DEMO_JOURNAL}.",
     )(func)
 
 
 def _existing_journal(journal_path: Path | None) -> Path:
-    """The journal a read-only command looks at: --journal, else INBOXBOT_JOURNAL, else
-    the default; an absent file is a user error, not a new empty journal."""
-    import os
+    """The journal a read-only command reads (config.find_journal); says so on stderr when
+    it is the demo's rather than the configured one."""
+    from inboxbot.config import find_journal
 
-    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
-    if not path.exists():
-        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
-    return path
+    found = find_journal(journal_path)
+    if found.note:
+        click.echo(found.note, err=True)
+    return found.path
 
 
 class _Day(click.ParamType):
@@ -134,7 +138,7 @@ def run(rules_path: Path, once: bool) -> None:
 @_rules_option
 @click.option("--mail", "mail_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Папка с письмами для демо (по умолчанию demo/mail рядом с правилами).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-out"),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(DEMO_OUT),
               show_default=True, help="Куда сложить пересланные письма (.eml).")
 @_user_errors
 def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
@@ -316,29 +320,103 @@ def check(rules_path: Path) -> None:
 
 @cli.command()
 @_journal_option
+@_rules_option
+@click.option("--list", "as_list", is_flag=True,
+              help="Полный список: заявки без ответа и письма на ручном разборе — те, что перечисляет отчёт.")
+@click.option("--since", "since_day", type=DAY, default=None,
+              help="Для --list: ручной разбор с этого дня (по умолчанию — шесть дней назад, как в отчёте).")
 @click.option("--json", "as_json", is_flag=True, help="Сводка как JSON.")
 @_user_errors
-def status(journal_path: Path | None, as_json: bool) -> None:
-    """Сводка журнала: сколько писем, кому, в каком состоянии.
+def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day: date | None, as_json: bool) -> None:
+    """Сводка журнала: сколько писем, кому, в каком состоянии; с --list — какие заявки ждут ответа
+    и какие письма оставлены на ручной разбор.
 
-    Пример: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
+    Пример: inboxbot status --list
     """
     from inboxbot.journal import Journal
 
     path = _existing_journal(journal_path)
+    if as_list:
+        _print_request_lists(path, rules_path, since_day)
+        return
     with Journal(path) as journal:
         summary = journal.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"Всего писем: {summary['total']}")
-    for title, key in (("По состоянию", "states"), ("По действию", "actions"),
-                       ("По менеджерам", "owners"), ("По правилам", "rules")):
-        items: dict[str, int] = summary[key]  # type: ignore[assignment]
-        click.echo(f"{title}: " + ", ".join(f"{k}: {v}" for k, v in sorted(items.items(), key=lambda kv: str(kv[0]))))
-    failing: Iterable[dict[str, Any]] = summary["failing"]  # type: ignore[assignment]
-    for row in failing:
-        click.echo(f"  ! uid {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
+    rules = _rules_if_any(rules_path)
+    for line in status_lines(summary, rules, path):
+        click.echo(line)
+
+
+def _rules_if_any(rules_path: Path) -> Any:
+    """The rules, for names instead of ids; None when they do not load (status still works)."""
+    from inboxbot.rules import load_rules
+
+    try:
+        return load_rules(rules_path)
+    except RulesError:
+        return None
+
+
+# How `status` names journal states and actions (the journal stores the English ids).
+STATE_NAMES = {"decided": "решено, ещё не отправлено", "forwarded": "переслано, ещё не помечено в ящике",
+               "marked": "обработано"}
+ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "переслать и пометить", "tag": "только пометить",
+                "skip": "не заявка", "triage": "на ручной разбор"}
+
+
+def status_lines(summary: dict[str, Any], rules: Any, path: Path) -> list[str]:
+    """The journal summary in Russian: states and actions in words, managers by name and
+    rules by what they mean when the rules load (ids otherwise)."""
+    from inboxbot.report import rule_label, short_name
+
+    def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
+        ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
+        return ", ".join(f"{label} — {count}" for label, count in ordered) or "—"
+
+    def manager(key: Any) -> str:
+        return short_name(rules, str(key)) if rules is not None else str(key)
+
+    def rule(key: Any) -> str:
+        if key is None:
+            return "без правила"
+        return f"{rule_label(rules, str(key))} ({key})" if rules is not None else str(key)
+
+    lines = [
+        f"Журнал: {path}",
+        f"Всего писем: {summary['total']}",
+        f"Состояние: {counted(summary['states'], lambda k: STATE_NAMES.get(str(k), str(k)))}",
+        f"Решение: {counted(summary['actions'], lambda k: ACTION_NAMES.get(str(k), str(k)))}",
+        f"Менеджеры: {counted(summary['owners'], manager)}",
+        f"Правила: {counted(summary['rules'], rule)}",
+    ]
+    failing: Iterable[dict[str, Any]] = summary["failing"]
+    failing = list(failing)
+    if failing:
+        lines.append(f"Ошибки при обработке (последние {len(failing)}):")
+        for row in failing:
+            lines.append(f"  ! письмо {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
+    lines.append("Заявки без ответа и письма на ручном разборе: inboxbot status --list")
+    return lines
+
+
+def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
+    from datetime import datetime, timedelta
+
+    from inboxbot.journal import Journal
+    from inboxbot.report import build_report, day_bounds
+    from inboxbot.report_mail import request_lists
+    from inboxbot.rules import load_rules
+
+    rules = load_rules(rules_path)  # working hours (how long a request waits) and names
+    today = datetime.now(rules.department.timezone).date()
+    first = since_day or today - timedelta(days=6)
+    since, until = day_bounds(rules, min(first, today), today)
+    with Journal(path) as journal:
+        result = build_report(journal, rules, since, until, waiting_shown=10**9)
+    for line in request_lists(result):
+        click.echo(line)
 
 
 @cli.command("dump-config")

@@ -219,13 +219,15 @@ def build_report(
     *,
     now: datetime | None = None,
     changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured (default: the clock)."""
+    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
+    requests are listed (`inboxbot status --list` lists them all)."""
     now = now or datetime.now(UTC)
     rows = journal.requests(since, until)
     waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
-    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes)
+    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
 
 
 def aggregate(
@@ -237,6 +239,7 @@ def aggregate(
     *,
     now: datetime,
     changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
@@ -267,7 +270,7 @@ def aggregate(
         other_regions=other_regions,
         districts=districts,
         response=Response(len(all_times), len(response_rows), median, p90, hours.describe()),
-        waiting=tuple(waiting[:WAITING_SHOWN]),
+        waiting=tuple(waiting[:waiting_shown]),
         waiting_total=len(waiting),
         waiting_earlier=sum(1 for w in waiting if w.earlier),
         triaged=tuple(sorted(_triaged(rows), key=lambda t: t.seen_at)),

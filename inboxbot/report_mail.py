@@ -142,6 +142,31 @@ def _triaged_view(t: Triaged, when: Callable[[datetime | None], str]) -> dict[st
             "reason": _capital(_clean(t.reason, 300)) or "Причина не записана", "rule": t.rule}
 
 
+def request_lists(report: Report) -> list[str]:
+    """Every request of `report` still waiting for an answer and every mail left to manual
+    triage, as text lines: the full lists behind the report's «…и ещё N»
+    (`inboxbot status --list`)."""
+    tz = report.tz
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%d.%m %H:%M") if moment else ""
+
+    lines = [f"Без ответа сейчас: {report.waiting_total}"]
+    for item in (_waiting_view(w, when, report.day_length) for w in report.waiting):
+        lines.append(f"  • {item['subject']} — {item['who']}")
+        marks = f"; {item['marks']}" if item["marks"] else ""
+        lines.append(f"    {item['owner']}, ждёт {item['waited']} (переслано {item['forwarded']}){marks}")
+    if report.waiting_total > len(report.waiting):
+        lines.append(f"  …и ещё {report.waiting_total - len(report.waiting)}.")
+    first, last = period_days(report)
+    lines.append("")
+    lines.append(f"На ручном разборе ({period_text(first, last)}): {len(report.triaged)}")
+    for item in (_triaged_view(t, when) for t in report.triaged):
+        lines.append(f"  • {item['subject']} — {item['who']}, {item['seen']}")
+        lines.append(f"    {item['reason']}")
+    return lines
+
+
 def _changes_view(changes: Changes | None, when: Callable[[datetime | None], str]) -> dict[str, object]:
     if changes is None:
         return {"state": "off", "note": "не проверялось", "rules_label": "", "checked": 0, "missing": 0,
