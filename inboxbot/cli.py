@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -94,11 +93,13 @@ def _user_errors(func: F) -> F:
 
 @click.group(cls=clickru.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="inboxbot")
-@click.option("-v", "--verbose", count=True, help="Подробнее в журнал (-vv — отладка).")
+@click.option("-v", "--verbose", count=True,
+              help="Подробнее в журнал: каждое письмо и сообщения библиотек (-vv — всё для отладки).")
 def cli(verbose: int) -> None:
     """inboxbot — разбор общего ящика отдела продаж: кому из менеджеров и почему."""
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from inboxbot.logsetup import configure
+
+    configure(verbose)
 
 
 @cli.command()
@@ -116,8 +117,10 @@ def run(rules_path: Path, once: bool) -> None:
     from inboxbot.journal import Journal
     from inboxbot.worker import Worker
 
-    if not logging.getLogger().isEnabledFor(logging.INFO):
-        logging.getLogger().setLevel(logging.INFO)
+    from inboxbot.logsetup import configure
+
+    # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
+    configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
     settings = load_settings()
     with Journal(settings.journal) as journal:
         worker = Worker(settings, rules_path, journal)

@@ -211,7 +211,7 @@ class Worker:
                 self.holder.unreported_error = None
             pending = box.pending_uids()
             if pending:
-                log.info("%d новых писем в %s", len(pending), self.settings.folder)
+                log.debug("%d новых писем в %s", len(pending), self.settings.folder)
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(self._batches(box.fetch(pending)), _raw_bytes):
                 self._handle_batch(box, smtp, batch, prepared, report)
@@ -360,7 +360,7 @@ class Worker:
         # before it, see _mark_all). Mark again, never resend.
         to_mark.append(work)
         report.handled.append((raw, decision))
-        log.info(
+        log.debug(
             "uid %s %s → %s [%s] %s",
             raw.uid,
             msg.subject[:60],
@@ -447,7 +447,7 @@ class Worker:
         at = msg.date if msg.date is not None and msg.date <= now else now
         for row in self.journal.record_answer(msg.thread_ids, by, at, "reply"):
             report.answers += 1
-            log.info("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
+            log.debug("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
 
     def _acknowledge(
         self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision
@@ -491,7 +491,7 @@ class Worker:
         for uid in sorted(box.answered_uids(sorted(here))):
             for row in self.journal.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
                 report.answers += 1
-                log.info("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
+                log.debug("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
         rows = self.journal.awaiting_answer() if here else waiting
         for due in due_followups(rows, policy, self.rules.department.hours, now, since=since):
             if self._stop.is_set():
@@ -515,7 +515,7 @@ class Worker:
         )  # fmt: skip
         smtp.send(mail, [owner.email])
         self.journal.record_reminder(row.id, now)
-        log.info("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
+        log.debug("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
 
     def _escalate(self, box: Mailbox | None, smtp: SmtpSender | _NoSmtp, due: Due, now: datetime) -> None:
         rules, row = self.rules, due.request
@@ -536,7 +536,7 @@ class Worker:
         self.journal.record_escalation(
             row.id, now, head.id, new_owner=new_owner.id if new_owner else None, new_forward_id=forward_id
         )
-        log.info(
+        log.debug(
             "заявка «%s» без ответа %s: %s", row.subject[:60], describe_duration(due.waited),
             f"передана {new_owner.id}" if new_owner else f"сообщено руководителю {head.id}",
         )  # fmt: skip
@@ -592,7 +592,7 @@ class Worker:
         smtp.send(mail, [m.email for m in recipients])
         self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
         report.reports += 1
-        log.info("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
+        log.debug("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
 
     def _shared_address(self) -> str:
         """The address colleagues copy in their answers (the bot sees the copy there)."""
@@ -663,11 +663,8 @@ class Worker:
             if self.failures:
                 log.info("связь восстановлена после %d неудачных попыток", self.failures)
             self.failures = 0
-            if report.seen:
-                log.info(
-                    "обработано %d: переслано %d, помечено %d, пропущено %d, на ручной разбор %d",
-                    report.seen, report.forwarded, report.tagged, report.skipped, report.triaged,
-                )
+            if summary := poll_summary(report):
+                log.info("%s", summary)
         except (FetchError, ActionError) as exc:
             self.failures += 1
             log.warning("сбой (попытка %d): %s; повтор через %d с", self.failures, exc, self.backoff_seconds())
@@ -713,6 +710,23 @@ class Worker:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("inboxbot остановлен")
+
+
+def poll_summary(report: PollReport) -> str:
+    """The poll's one log line (empty when nothing happened): what came in and what was
+    done with it, answers seen and follow-ups sent. Per-mail lines are at DEBUG (-v)."""
+    parts = []
+    if report.seen:
+        parts.append(
+            f"писем {report.seen}: переслано {report.forwarded}, помечено {report.tagged}, "
+            f"не заявки {report.skipped}, на ручной разбор {report.triaged}"
+            + (f", ждут SMTP-сервер {report.waiting}" if report.waiting else "")
+        )
+    for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),
+                        (report.escalated, "эскалаций"), (report.reports, "отчётов")):  # fmt: skip
+        if count:
+            parts.append(f"{what} {count}")
+    return "опрос: " + "; ".join(parts) if parts else ""
 
 
 @dataclass(slots=True)

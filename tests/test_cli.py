@@ -180,3 +180,16 @@ def test_click_speaks_russian(args: list[str]) -> None:
         assert word not in text, (word, text)
     if result.exit_code == 2:
         assert "Ошибка:" in text or "Использование:" in text
+
+
+def test_library_chatter_only_with_verbose() -> None:
+    import logging
+
+    from inboxbot.logsetup import levels
+
+    quiet, verbose = levels(0, service=True), levels(1, service=True)
+    assert quiet["apscheduler"] == logging.WARNING and quiet["mailparser"] == logging.ERROR
+    assert quiet["inboxbot.worker"] == logging.INFO and quiet["inboxbot"] == logging.WARNING
+    assert levels(0)["inboxbot.worker"] == logging.WARNING  # check, status, report: no worker chatter
+    assert verbose["apscheduler"] == logging.INFO and verbose["mailparser"] == logging.INFO
+    assert verbose["inboxbot.worker"] == logging.DEBUG
