@@ -57,7 +57,7 @@ def _existing_journal(journal_path: Path | None) -> Path:
     return found.path
 
 
-class _Day(click.ParamType):
+class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
     """A calendar day written as 2025-06-16; the error says how to write one."""
 
     name = "ГГГГ-ММ-ДД"
@@ -115,9 +115,8 @@ def run(rules_path: Path, once: bool) -> None:
     """
     from inboxbot.config import load_settings
     from inboxbot.journal import Journal
-    from inboxbot.worker import Worker
-
     from inboxbot.logsetup import configure
+    from inboxbot.worker import Worker
 
     # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
     configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)

@@ -166,9 +166,9 @@ def install() -> None:
             except ImportError:  # a click without this module (or, on Linux, its Windows console part)
                 continue
         if hasattr(module, "_"):
-            module._ = gettext
+            setattr(module, "_", gettext)  # noqa: B010 - a module global, not an attribute of ours
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+            setattr(module, "ngettext", ngettext)  # noqa: B010
 
 
 class Command(click.Command):

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-import threading
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 

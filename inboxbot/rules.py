@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inboxbot import tomlerrors
 from inboxbot.clients import (
     FREE_MAIL_DOMAINS,
     ClientBase,
@@ -37,7 +38,6 @@ from inboxbot.clients import (
     load_vip,
     normalize_domain,
 )
-from inboxbot import tomlerrors
 from inboxbot.decision import ACTIONS
 from inboxbot.errors import RulesError
 from inboxbot.worktime import WorkingHours, parse_clock, parse_duration
@@ -1123,7 +1123,9 @@ def _report(ctx: _Ctx, head: str | None) -> ReportSchedule | None:
     at_text = table.get("at", "09:00")
     at = parse_clock(at_text) if isinstance(at_text, str) else None
     if at is None:
-        ctx.p.error(ctx.pos.line(*path, "at"), where, f"at — время отправки отчёта в кавычках, например at = \"09:00\"; {_shown(at_text)}")
+        ctx.p.error(
+            ctx.pos.line(*path, "at"), where, f"at — время отправки отчёта в кавычках, например at = \"09:00\"; {_shown(at_text)}"
+        )
         at = time(9)
     weekday_text = table.get("weekday", "пн")
     weekday = WEEKDAYS.get(fold(weekday_text)) if isinstance(weekday_text, str) else None
@@ -1133,7 +1135,9 @@ def _report(ctx: _Ctx, head: str | None) -> ReportSchedule | None:
             f"weekday — день недели в кавычках, например weekday = \"пн\"; {_shown(weekday_text)}",
         )  # fmt: skip
     elif weekday is None:
-        ctx.p.error(ctx.pos.line(*path, "weekday"), where, f"неизвестный день «{weekday_text}». Допустимые: пн, вт, ср, чт, пт, сб, вс")
+        ctx.p.error(
+            ctx.pos.line(*path, "weekday"), where, f"неизвестный день «{weekday_text}». Допустимые: пн, вт, ср, чт, пт, сб, вс"
+        )
     weekday = weekday or 0
     recipients = ctx.str_list(table, "to", path, where) if "to" in table else ((head,) if head else ())
     good = tuple(r for r in recipients if r in ctx.manager_ids)
@@ -1442,7 +1446,7 @@ def _clients(ctx: _Ctx, free_mail: Sequence[str], sources: list[Path]) -> Client
 def _is_text_encoding(name: str) -> bool:
     """A codec that turns bytes into text (not "rot13", "base64" or an unknown name)."""
     try:
-        return codecs.lookup(name)._is_text_encoding  # type: ignore[attr-defined,no-any-return]
+        return codecs.lookup(name)._is_text_encoding
     except LookupError:
         return False
 
@@ -1480,7 +1484,9 @@ def _groups(ctx: _Ctx, sources: list[Path]) -> tuple[Group, ...]:
             ctx.p.error(ctx.pos.line(*path, "name"), where, "группа с таким названием уже описана")
             continue
         names.add(group_name.casefold())
-        policy = ctx.choice(entry, "policy", ("one_owner", "independent"), path, where, "independent", unknown="неизвестная политика")
+        policy = ctx.choice(
+            entry, "policy", ("one_owner", "independent"), path, where, "independent", unknown="неизвестная политика"
+        )
         if policy is None:
             continue
         owner = entry.get("owner")

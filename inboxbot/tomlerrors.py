@@ -192,7 +192,10 @@ def _redefine(match: re.Match[str], spot: _Spot) -> str:
 def _statement(match: re.Match[str], spot: _Spot) -> str:
     text = spot.text.strip()
     if re.match(r"[А-Яа-яЁё]", text):
-        return "название параметра русскими буквами берите в кавычки: \"Москва\" = \"smirnova\"; параметры бота называются латиницей"
+        return (
+            "название параметра русскими буквами берите в кавычки: \"Москва\" = \"smirnova\"; "
+            "параметры бота называются латиницей"
+        )
     if text.startswith("="):
         return "перед «=» не указано название параметра"
     if text[:1] in "«“„":
