@@ -55,10 +55,11 @@ def heavy_modules(args: list[str]) -> list[str]:
         "from inboxbot.cli import cli\n"
         f"try:\n    cli.main(args={args!r}, standalone_mode=False)\n"
         "except SystemExit:\n    pass\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False, env=child_env())
-    return [m for m in out.stdout.strip().splitlines()[-1:][0].split(",") if m] if out.stdout.strip() else []
+    marked = [line for line in out.stdout.splitlines() if line.startswith("LOADED:")]
+    return [m for m in marked[-1].removeprefix("LOADED:").split(",") if m] if marked else ["(unknown: the run failed)"]
 
 
 def main() -> None:

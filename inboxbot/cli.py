@@ -346,19 +346,10 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
-    rules = _rules_if_any(rules_path)
-    for line in status_lines(summary, rules, path):
+    from inboxbot.rules import read_names
+
+    for line in status_lines(summary, read_names(rules_path), path):
         click.echo(line)
-
-
-def _rules_if_any(rules_path: Path) -> Any:
-    """The rules, for names instead of ids; None when they do not load (status still works)."""
-    from inboxbot.rules import load_rules
-
-    try:
-        return load_rules(rules_path)
-    except RulesError:
-        return None
 
 
 # How `status` names journal states and actions (the journal stores the English ids).
@@ -368,22 +359,24 @@ ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "перес�
                 "skip": "не заявка", "triage": "на ручной разбор"}
 
 
-def status_lines(summary: dict[str, Any], rules: Any, path: Path) -> list[str]:
+def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
     """The journal summary in Russian: states and actions in words, managers by name and
-    rules by what they mean when the rules load (ids otherwise)."""
-    from inboxbot.report import rule_label, short_name
+    rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
+    from inboxbot.report import SPECIAL_RULES, condition_label, initials
 
     def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
         ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
         return ", ".join(f"{label} — {count}" for label, count in ordered) or "—"
 
     def manager(key: Any) -> str:
-        return short_name(rules, str(key)) if rules is not None else str(key)
+        full = names.managers.get(str(key))
+        return initials(full) if full else str(key)
 
     def rule(key: Any) -> str:
         if key is None:
             return "без правила"
-        return f"{rule_label(rules, str(key))} ({key})" if rules is not None else str(key)
+        when = names.conditions.get(str(key))
+        return f"{condition_label(str(key), when)} ({key})" if when or key in SPECIAL_RULES else str(key)
 
     lines = [
         f"Журнал: {path}",

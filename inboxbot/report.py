@@ -314,9 +314,12 @@ def short_name(rules: Rules, manager_id: str | None) -> str:
     if not manager_id:
         return "—"
     manager = rules.managers.get(manager_id)
-    if manager is None:
-        return manager_id
-    surname, *rest = manager.name.split() or [manager_id]
+    return initials(manager.name) if manager is not None else manager_id
+
+
+def initials(full_name: str) -> str:
+    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»."""
+    surname, *rest = full_name.split() or [""]
     return " ".join([surname, *(f"{word[0]}." for word in rest[:2])])
 
 
@@ -412,12 +415,17 @@ def _pool_summary(handled: Sequence[RequestRow], rules: Rules) -> PoolSummary | 
 
 
 def rule_label(rules: Rules, rule_id: str) -> str:
+    spec = next((s for s in rules.rules if s.id == rule_id), None)
+    return condition_label(rule_id, spec.when if spec is not None else None)
+
+
+def condition_label(rule_id: str, when: str | None) -> str:
+    """What a rule means, by its condition (`when`: None for a rule no longer in the rules)."""
     if rule_id in SPECIAL_RULES:
         return SPECIAL_RULES[rule_id]
-    spec = next((s for s in rules.rules if s.id == rule_id), None)
-    if spec is None:
+    if when is None:
         return "правила уже нет"
-    return CONDITION_LABELS.get(spec.when, spec.when)
+    return CONDITION_LABELS.get(when, when)
 
 
 def _rules(rows: Sequence[RequestRow], rules: Rules) -> tuple[CountLine, ...]:

@@ -323,6 +323,32 @@ def examine(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     return _load(Path(path))
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Manager names and rule conditions as rules.toml writes them, not validated."""
+
+    managers: Mapping[str, str]  # manager id → full name
+    conditions: Mapping[str, str]  # rule id → condition (when)
+
+
+def read_names(path: Path) -> Names:
+    """For `inboxbot status`, which names managers and rules but decides nothing: the
+    names without loading the client base (whose name keys need the morphology
+    dictionaries). Empty when the file does not read; `check` says why."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return Names({}, {})
+
+    def entries(key: str) -> list[dict[str, Any]]:
+        value = data.get(key)
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    managers = {m["id"]: m["name"] for m in entries("manager") if isinstance(m.get("id"), str) and isinstance(m.get("name"), str)}
+    conditions = {r["id"]: r["when"] for r in entries("rule") if isinstance(r.get("id"), str) and isinstance(r.get("when"), str)}
+    return Names(MappingProxyType(managers), MappingProxyType(conditions))
+
+
 # --- positions in the raw text -----------------------------------------------------------
 
 
@@ -1732,6 +1758,7 @@ __all__ = [
     "check",
     "derive_forms",
     "examine",
+    "read_names",
     "load_rules",
 ]
 
