@@ -344,8 +344,10 @@ def read_names(path: Path) -> Names:
         value = data.get(key)
         return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
-    managers = {m["id"]: m["name"] for m in entries("manager") if isinstance(m.get("id"), str) and isinstance(m.get("name"), str)}
-    conditions = {r["id"]: r["when"] for r in entries("rule") if isinstance(r.get("id"), str) and isinstance(r.get("when"), str)}
+    def pairs(key: str, first: str, second: str) -> dict[str, str]:
+        return {e[first]: e[second] for e in entries(key) if isinstance(e.get(first), str) and isinstance(e.get(second), str)}
+
+    managers, conditions = pairs("manager", "id", "name"), pairs("rule", "id", "when")
     return Names(MappingProxyType(managers), MappingProxyType(conditions))
 
 
