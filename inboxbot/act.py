@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import binascii
 import email
+import functools
 import hashlib
 import importlib.resources
 import re
@@ -193,6 +194,18 @@ def _load_default(name: str) -> tuple[str, str, Callable[[], bool]] | None:
     return resource.read_text("utf-8"), f"(встроенный) {name}", lambda: True
 
 
+@functools.lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (jinja2's per-user folder in the temp dir,
+    checked to be private): compiling the 15 templates is most of what `inboxbot check`
+    and start-up spend on them. A template whose text changed is compiled anew (the
+    cache compares the source); no usable temp folder → no cache."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 class Templates:
     """The jinja2 environment: templates in `override_dir` win over the built-in ones
     (package `inboxbot.templates`); StrictUndefined, so a typo fails loudly instead of
@@ -208,6 +221,7 @@ class Templates:
         loaders.append(jinja2.FunctionLoader(_load_default))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
+            bytecode_cache=_bytecode_cache(),
             autoescape=_autoescape,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

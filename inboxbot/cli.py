@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from inboxbot import __version__
+from inboxbot import __version__, clickru
+from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
+
+# Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
+clickru.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,21 +37,41 @@ def _rules_option(func: F) -> F:
 
 
 def _journal_option(func: F) -> F:
+    from inboxbot.config import DEFAULT_JOURNAL, DEMO_JOURNAL, DEMO_OUT
+
     return click.option(
         "--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-        help="Файл журнала (по умолчанию INBOXBOT_JOURNAL или inboxbot.sqlite).",
+        help=f"Файл журнала. По умолчанию — тот, куда пишет inboxbot run (INBOXBOT_JOURNAL, иначе {DEFAULT_JOURNAL}), "
+             f"а если его нет — журнал демо {DEMO_OUT}/{DEMO_JOURNAL}.",
     )(func)
 
 
 def _existing_journal(journal_path: Path | None) -> Path:
-    """The journal a read-only command looks at: --journal, else INBOXBOT_JOURNAL, else
-    the default; an absent file is a user error, not a new empty journal."""
-    import os
+    """The journal a read-only command reads (config.find_journal); says so on stderr when
+    it is the demo's rather than the configured one."""
+    from inboxbot.config import find_journal
 
-    path = journal_path or Path(os.environ.get("INBOXBOT_JOURNAL", "inboxbot.sqlite"))
-    if not path.exists():
-        raise ConfigError(f"журнал {path} не найден: бот ещё не запускался или путь другой")
-    return path
+    found = find_journal(journal_path)
+    if found.note:
+        click.echo(found.note, err=True)
+    return found.path
+
+
+class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A calendar day written as 2025-06-16; the error says how to write one."""
+
+    name = "ГГГГ-ММ-ДД"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"«{value}» — не дата: нужна дата вида 2025-06-16 (год-месяц-день)", param, ctx)
+
+
+DAY = _Day()
 
 
 def _user_errors(func: F) -> F:
@@ -67,13 +91,15 @@ def _user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=clickru.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="inboxbot")
-@click.option("-v", "--verbose", count=True, help="Подробнее в журнал (-vv — отладка).")
+@click.option("-v", "--verbose", count=True,
+              help="Подробнее в журнал: каждое письмо и сообщения библиотек (-vv — всё для отладки).")
 def cli(verbose: int) -> None:
     """inboxbot — разбор общего ящика отдела продаж: кому из менеджеров и почему."""
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from inboxbot.logsetup import configure
+
+    configure(verbose)
 
 
 @cli.command()
@@ -85,14 +111,15 @@ def run(rules_path: Path, once: bool) -> None:
 
     Подключение — из переменных окружения INBOXBOT_* или файла INBOXBOT_SECRETS_FILE.
 
-    Example: inboxbot run --rules /etc/inboxbot/rules.toml
+    Пример: inboxbot run --rules /etc/inboxbot/rules.toml
     """
     from inboxbot.config import load_settings
     from inboxbot.journal import Journal
+    from inboxbot.logsetup import configure
     from inboxbot.worker import Worker
 
-    if not logging.getLogger().isEnabledFor(logging.INFO):
-        logging.getLogger().setLevel(logging.INFO)
+    # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
+    configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
     settings = load_settings()
     with Journal(settings.journal) as journal:
         worker = Worker(settings, rules_path, journal)
@@ -110,13 +137,13 @@ def run(rules_path: Path, once: bool) -> None:
 @_rules_option
 @click.option("--mail", "mail_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Папка с письмами для демо (по умолчанию demo/mail рядом с правилами).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-out"),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(DEMO_OUT),
               show_default=True, help="Куда сложить пересланные письма (.eml).")
 @_user_errors
 def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
     """Показать работу на примере: настоящий IMAP-сервер с образцами заявок, пересылка через SMTP.
 
-    Example: inboxbot demo
+    Пример: inboxbot demo
     """
     from inboxbot.demo import run_demo
 
@@ -134,20 +161,20 @@ def _demo_rules(rules_path: Path) -> Path:
 
 @cli.command()
 @_rules_option
-@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("file", metavar="ПИСЬМО.eml", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Вывести решение как JSON.")
 @_user_errors
 def explain(rules_path: Path, file: Path, as_json: bool) -> None:
     """Решение для одного письма и его объяснение; ничего не отправляется.
 
-    Example: inboxbot explain заявка.eml
+    Пример: inboxbot explain заявка.eml
     """
     _replay(rules_path, [file], as_json, trail=True, first_only=True)
 
 
 @cli.command()
 @_rules_option
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.argument("paths", metavar="ПИСЬМА...", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Одна строка JSON на письмо.")
 @click.option("--compare", "compare_with", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, help="Другие правила: показать, какие письма ушли бы иначе и как изменятся доли.")
@@ -158,7 +185,7 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_wit
     Переписки и очередь пула переходят от письма к письму; ничего не отправляется.
     С --compare НОВЫЕ.toml — что изменится, если заменить правила (--rules) на новые.
 
-    Example: inboxbot replay архив/ --json
+    Пример: inboxbot replay архив/ --json
     """
     if compare_with is not None:
         _compare(rules_path, compare_with, list(paths), as_json)
@@ -270,19 +297,16 @@ def _print_decision(label: str, subject: str, decision: Any, rules: Any, *, trai
 def check(rules_path: Path) -> None:
     """Проверить правила и базу клиентов; код выхода 0 — всё в порядке.
 
-    Example: inboxbot check --rules rules.toml
+    Пример: inboxbot check --rules rules.toml
     """
-    from inboxbot.rules import check as check_rules
+    from inboxbot.errors import RulesError
+    from inboxbot.report_mail import load_templates
+    from inboxbot.rules import examine
 
-    errors, warnings = check_rules(rules_path)
+    rules, errors, warnings = examine(rules_path)
     damaged: tuple[str, ...] = ()
-    if not errors:
-        from inboxbot.errors import RulesError
-        from inboxbot.rules import load_rules
-        from inboxbot.worker import load_templates
-
+    if rules is not None:
         try:
-            rules = load_rules(rules_path)
             load_templates(rules)
             damaged = rules.clients.damage
         except RulesError as exc:
@@ -303,36 +327,103 @@ def check(rules_path: Path) -> None:
 
 @cli.command()
 @_journal_option
-@click.option("--json", "as_json", is_flag=True)
+@_rules_option
+@click.option("--list", "as_list", is_flag=True,
+              help="Полный список: заявки без ответа и письма на ручном разборе — те, что перечисляет отчёт.")
+@click.option("--since", "since_day", type=DAY, default=None,
+              help="Для --list: ручной разбор с этого дня (по умолчанию — шесть дней назад, как в отчёте).")
+@click.option("--json", "as_json", is_flag=True, help="Сводка как JSON.")
 @_user_errors
-def status(journal_path: Path | None, as_json: bool) -> None:
-    """Сводка журнала: сколько писем, кому, в каком состоянии.
+def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day: date | None, as_json: bool) -> None:
+    """Сводка журнала: сколько писем, кому, в каком состоянии; с --list — какие заявки ждут ответа
+    и какие письма оставлены на ручной разбор.
 
-    Example: inboxbot status --journal /var/lib/inboxbot/journal.sqlite
+    Пример: inboxbot status --list
     """
     from inboxbot.journal import Journal
 
     path = _existing_journal(journal_path)
+    if as_list:
+        _print_request_lists(path, rules_path, since_day)
+        return
     with Journal(path) as journal:
         summary = journal.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"Всего писем: {summary['total']}")
-    for title, key in (("По состоянию", "states"), ("По действию", "actions"),
-                       ("По менеджерам", "owners"), ("По правилам", "rules")):
-        items: dict[str, int] = summary[key]  # type: ignore[assignment]
-        click.echo(f"{title}: " + ", ".join(f"{k}: {v}" for k, v in sorted(items.items(), key=lambda kv: str(kv[0]))))
-    failing: Iterable[dict[str, Any]] = summary["failing"]  # type: ignore[assignment]
-    for row in failing:
-        click.echo(f"  ! uid {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
+    from inboxbot.rules import read_names
+
+    for line in status_lines(summary, read_names(rules_path), path):
+        click.echo(line)
+
+
+# How `status` names journal states and actions (the journal stores the English ids).
+STATE_NAMES = {"decided": "решено, ещё не отправлено", "forwarded": "переслано, ещё не помечено в ящике",
+               "marked": "обработано"}
+ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "переслать и пометить", "tag": "только пометить",
+                "skip": "не заявка", "triage": "на ручной разбор"}
+
+
+def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
+    """The journal summary in Russian: states and actions in words, managers by name and
+    rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
+    from inboxbot.report import SPECIAL_RULES, condition_label, initials
+
+    def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
+        ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
+        return ", ".join(f"{label} — {count}" for label, count in ordered) or "—"
+
+    def manager(key: Any) -> str:
+        full = names.managers.get(str(key))
+        return initials(full) if full else str(key)
+
+    def rule(key: Any) -> str:
+        if key is None:
+            return "без правила"
+        when = names.conditions.get(str(key))
+        return f"{condition_label(str(key), when)} ({key})" if when or key in SPECIAL_RULES else str(key)
+
+    lines = [
+        f"Журнал: {path}",
+        f"Всего писем: {summary['total']}",
+        f"Состояние: {counted(summary['states'], lambda k: STATE_NAMES.get(str(k), str(k)))}",
+        f"Решение: {counted(summary['actions'], lambda k: ACTION_NAMES.get(str(k), str(k)))}",
+        f"Менеджеры: {counted(summary['owners'], manager)}",
+        f"Правила: {counted(summary['rules'], rule)}",
+    ]
+    failing: Iterable[dict[str, Any]] = summary["failing"]
+    failing = list(failing)
+    if failing:
+        lines.append(f"Ошибки при обработке (последние {len(failing)}):")
+        for row in failing:
+            lines.append(f"  ! письмо {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
+    lines.append("Заявки без ответа и письма на ручном разборе: inboxbot status --list")
+    return lines
+
+
+def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
+    from datetime import datetime, timedelta
+
+    from inboxbot.journal import Journal
+    from inboxbot.report import build_report, day_bounds
+    from inboxbot.report_mail import request_lists
+    from inboxbot.rules import load_rules
+
+    rules = load_rules(rules_path)  # working hours (how long a request waits) and names
+    today = datetime.now(rules.department.timezone).date()
+    first = since_day or today - timedelta(days=6)
+    since, until = day_bounds(rules, min(first, today), today)
+    with Journal(path) as journal:
+        result = build_report(journal, rules, since, until, waiting_shown=10**9)
+    for line in request_lists(result):
+        click.echo(line)
 
 
 @cli.command("dump-config")
 def dump_config() -> None:
     """Показать действующие настройки подключения (пароли скрыты).
 
-    Example: INBOXBOT_SECRETS_FILE=/etc/inboxbot/secrets inboxbot dump-config
+    Пример: INBOXBOT_SECRETS_FILE=/etc/inboxbot/secrets inboxbot dump-config
     """
     from inboxbot.config import load_settings
 
@@ -346,7 +437,7 @@ def dump_config() -> None:
 
 @cli.command()
 @_rules_option
-@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("folder", metavar="ПАПКА", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Итог и промахи как JSON.")
 @_user_errors
 def score(rules_path: Path, folder: Path, as_json: bool) -> None:
@@ -355,7 +446,7 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     В папке — письма .eml и labels.json в формате ../shared/corpus; свои домены и
     название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
 
-    Example: inboxbot score ../shared/corpus
+    Пример: inboxbot score ../shared/corpus
     """
     from inboxbot.pipeline import ExtractParams
     from inboxbot.rules import load_rules
@@ -377,9 +468,9 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
 
 @cli.command()
 @_rules_option
-@click.option("--since", "since_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--since", "since_day", type=DAY, default=None,
               help="Первый день периода, ГГГГ-ММ-ДД (по умолчанию — шесть дней назад).")
-@click.option("--until", "until_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--until", "until_day", type=DAY, default=None,
               help="Последний день периода включительно (по умолчанию — сегодня).")
 @_journal_option
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -391,14 +482,14 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
               help="Новые правила: какие решения периода они изменили бы (по умолчанию — действующие --rules).")
 @click.option("--send", is_flag=True, help="Отправить письмом: кому — [report] to в правилах, иначе руководителю.")
 @_user_errors
-def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path | None, out_path: Path | None,
+def report(rules_path: Path, since_day: date | None, until_day: date | None, journal_path: Path | None, out_path: Path | None,
            mail_dir: Path | None, compare_with: Path | None, send: bool) -> None:
     """Отчёт о распределении заявок: по менеджерам и правилам, доли очереди, регионы,
     время ответа, заявки без ответа и на ручном разборе, графики.
 
     Без --out и --send печатает текстовую версию. Период — дни по часовому поясу отдела.
 
-    Example: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
+    Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
     from datetime import datetime, timedelta
 
@@ -417,8 +508,8 @@ def report(rules_path: Path, since_day: Any, until_day: Any, journal_path: Path 
 
     rules = load_rules(rules_path)
     today = datetime.now(rules.department.timezone).date()
-    last = until_day.date() if until_day else today
-    first = since_day.date() if since_day else last - timedelta(days=6)
+    last = until_day or today
+    first = since_day or last - timedelta(days=6)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
     path = _existing_journal(journal_path)

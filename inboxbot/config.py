@@ -25,6 +25,12 @@ TLS_MODES = ("ssl", "starttls", "none")
 IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 
+# The journal's file when INBOXBOT_JOURNAL names none: the one place this name is spelled.
+DEFAULT_JOURNAL = "inboxbot.sqlite"
+# Where `inboxbot demo` leaves its output (its --out) and, in it, its journal.
+DEMO_OUT = "demo-out"
+DEMO_JOURNAL = "journal.sqlite"
+
 _SERVER_KEYS = ("HOST", "PORT", "TLS", "USER", "PASSWORD", "PASSWORD_FILE")
 KNOWN_KEYS = frozenset(
     [f"{PREFIX}{proto}_{key}" for proto in ("IMAP", "SMTP") for key in _SERVER_KEYS]
@@ -102,7 +108,7 @@ class Settings:
     imap: ServerSettings
     smtp: ServerSettings | None  # None: no SMTP host configured (tag-only setups)
     folder: str = "INBOX"
-    journal: str = "inboxbot.sqlite"
+    journal: str = DEFAULT_JOURNAL
     poll_seconds: int = 60
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
@@ -136,13 +142,7 @@ def is_loopback(host: str) -> bool:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from `env` (default: os.environ) merged over INBOXBOT_SECRETS_FILE.
     Raises ConfigError naming the variable for anything missing or malformed."""
-    environ = dict(os.environ if env is None else env)
-    values: dict[str, str] = {}
-    secrets_path = environ.get(f"{PREFIX}SECRETS_FILE", "").strip()
-    if secrets_path:
-        values.update(read_secrets_file(Path(secrets_path)))
-    # The environment wins: an operator can override one value without editing the file.
-    values.update({k: v for k, v in environ.items() if k.startswith(PREFIX)})
+    values = configured_values(env)
 
     insecure = {h.strip().lower() for h in values.get(f"{PREFIX}TLS_INSECURE_HOSTS", "").split(",") if h.strip()}
     cafile = values.get(f"{PREFIX}CAFILE", "").strip() or None
@@ -161,7 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         imap=imap,
         smtp=smtp,
         folder=values.get(f"{PREFIX}FOLDER", "").strip() or "INBOX",
-        journal=values.get(f"{PREFIX}JOURNAL", "").strip() or "inboxbot.sqlite",
+        journal=values.get(f"{PREFIX}JOURNAL", "").strip() or DEFAULT_JOURNAL,
         poll_seconds=_positive_int(values, f"{PREFIX}POLL_SECONDS", 60),
         batch_size=_positive_int(values, f"{PREFIX}BATCH_SIZE", 100),
         bot_address=bot_address,
@@ -171,6 +171,60 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             triage_folder=values.get(f"{PREFIX}TRIAGE_FOLDER", "").strip() or "Inboxbot/Triage",
             owner_keywords=_flag(values, f"{PREFIX}OWNER_KEYWORDS", True),
         ),
+    )
+
+
+def configured_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The INBOXBOT_* values: `env` (default: os.environ) merged over INBOXBOT_SECRETS_FILE."""
+    environ = dict(os.environ if env is None else env)
+    values: dict[str, str] = {}
+    secrets_path = environ.get(f"{PREFIX}SECRETS_FILE", "").strip()
+    if secrets_path:
+        values.update(read_secrets_file(Path(secrets_path)))
+    # The environment wins: an operator can override one value without editing the file.
+    values.update({k: v for k, v in environ.items() if k.startswith(PREFIX)})
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class FoundJournal:
+    path: Path
+    note: str = ""  # said to the user when the journal is not the configured one (the demo's)
+
+
+def find_journal(explicit: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> FoundJournal:
+    """The journal a read-only command (status, report) reads: `explicit` (--journal), else
+    the one the configuration names (INBOXBOT_JOURNAL, in the environment or the secrets
+    file) — where `run` writes it; with nothing configured, inboxbot.sqlite and then the
+    demo's journal (demo-out/journal.sqlite), which `inboxbot demo` leaves. Raises
+    ConfigError naming every place looked at when none exists: an absent file is a user
+    error, never a new empty journal."""
+    base = cwd or Path.cwd()
+
+    def at(path: Path) -> Path:
+        return path if path.is_absolute() else base / path
+
+    if explicit is not None:
+        if at(explicit).is_file():
+            return FoundJournal(at(explicit))
+        raise ConfigError(f"журнал {explicit} не найден (он указан в --journal)")
+    configured = configured_values(env).get(f"{PREFIX}JOURNAL", "").strip()
+    if configured:
+        if at(Path(configured)).is_file():
+            return FoundJournal(at(Path(configured)))
+        raise ConfigError(
+            f"журнал {configured} не найден (его называет {PREFIX}JOURNAL): бот ещё не запускался "
+            "с этими настройками, или путь другой — укажите его в --journal"
+        )
+    default, demo = at(Path(DEFAULT_JOURNAL)), at(Path(DEMO_OUT) / DEMO_JOURNAL)
+    if default.is_file():
+        return FoundJournal(default)
+    if demo.is_file():
+        return FoundJournal(demo, f"журнал демо: {Path(DEMO_OUT) / DEMO_JOURNAL} (рабочий журнал {DEFAULT_JOURNAL} не найден)")
+    raise ConfigError(
+        f"журнал не найден: искал {default} (по умолчанию, {PREFIX}JOURNAL не задан) и {demo} (журнал демо). "
+        f"Бот ещё не запускался здесь — запустите inboxbot run или inboxbot demo, либо укажите --journal ФАЙЛ "
+        f"или {PREFIX}JOURNAL"
     )
 
 
@@ -204,7 +258,7 @@ def read_secrets_file(path: Path) -> dict[str, str]:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         if key not in KNOWN_KEYS:
-            log.warning("%s, line %d: unknown key %s ignored", path, lineno, key)
+            log.warning("%s, строка %d: неизвестный ключ %s пропущен", path, lineno, key)
             continue
         values[key] = value
     return values

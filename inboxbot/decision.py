@@ -11,6 +11,11 @@ from typing import Any
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
 # triage: a human must look at it (broken mail, ambiguity with that fallback).
 ACTIONS = ("forward", "tag", "forward_and_tag", "skip", "triage")
+# Rule ids of decisions no rule of rules.toml made: a mail that could not be read (left to
+# triage) and the same mail delivered again. Here, not in pipeline.py, so that the report
+# and `inboxbot status` can name them without importing the NLP stack.
+QUARANTINE_RULE = "quarantine"
+DUPLICATE_RULE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

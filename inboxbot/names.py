@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 from rapidfuzz import fuzz, process
+
+if TYPE_CHECKING:  # numpy is imported where the index is built or searched: `inboxbot check` never needs it
+    import numpy as np
+    import numpy.typing as npt
 
 # --- normalisation ---------------------------------------------------------------------
 
@@ -246,6 +250,8 @@ def score_keys(
     «альянс» vs «альянс трейд» scores 67, far below a typo (≈ 90). Scores under `cutoff`
     may come back as 0. `sorted_keys`/`squeezed` are the keys' precomputed forms (tokens
     sorted; spaces removed), which the exhaustive search keeps to save the work per query."""
+    import numpy as np
+
     if not keys:
         return np.zeros(0, dtype=np.float32)
     if sorted_keys is None:
@@ -291,6 +297,13 @@ def _deletes(token: str) -> list[str]:
     return [token[:i] + token[i + 1 :] for i in range(len(token))]
 
 
+# NameIndex attributes set by `_build` on the first search.
+_LAZY_ARRAYS = frozenset({
+    "_owners", "_kinds", "_entry_offsets", "_key_len", "_postings", "_offsets", "_del_hash", "_del_tok",
+    "_tri_ids", "_tri_postings", "_tri_offsets", "_tri_count",
+})  # fmt: skip
+
+
 class NameIndex:
     """Blocked fuzzy index over name keys.
 
@@ -331,8 +344,30 @@ class NameIndex:
             entry_kind.append(kind)
         del key_ids
         self._keys = keys
+        self._vocab = vocab
         # Sorted-token and space-free forms of every key, built on the first exhaustive search.
         self._forms: tuple[list[str], list[str]] | None = None
+        # The arrays are built on the first search, not here: loading the client base (as
+        # `inboxbot check` does) then costs neither numpy's import nor the arrays' time.
+        self._pending: tuple[list[int], ...] | None = (entry_key, entry_owner, entry_kind, post_tok, post_key)
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not set yet: the arrays, before the first search.
+        if name not in _LAZY_ARRAYS or "_pending" not in self.__dict__:
+            raise AttributeError(name)
+        with self._lock:
+            if self._pending is not None:
+                self._build(*self._pending)
+                self._pending = None
+        return self.__dict__[name]
+
+    def _build(
+        self, entry_key: list[int], entry_owner: list[int], entry_kind: list[int], post_tok: list[int], post_key: list[int]
+    ) -> None:
+        import numpy as np
+
+        keys, vocab = self._keys, self._vocab
         # Owners and kinds of each key: CSR over entries sorted by key id.
         by_key = np.asarray(entry_key, dtype=np.int32)
         order = np.argsort(by_key, kind="stable")
@@ -341,7 +376,6 @@ class NameIndex:
         self._entry_offsets = np.zeros(len(keys) + 1, dtype=np.int64)
         np.cumsum(np.bincount(by_key, minlength=len(keys)), out=self._entry_offsets[1:])
         self._key_len = np.fromiter((len(k) for k in keys), dtype=np.int16, count=len(keys))
-        self._vocab = vocab
         tok = np.asarray(post_tok, dtype=np.int32)
         order = np.argsort(tok, kind="stable")
         self._postings = np.asarray(post_key, dtype=np.int32)[order]
@@ -400,6 +434,8 @@ class NameIndex:
         # A three-letter token is looked up as it is: it finds four-letter tokens one
         # deletion away («име» → «виме»); its own deletions would match half the vocabulary.
         forms = {token} if len(token) == 3 else {token, *_deletes(token)}
+        import numpy as np
+
         hashes = np.asarray([hash(f) for f in forms], dtype=np.int64)
         lo = np.searchsorted(self._del_hash, hashes, side="left")
         hi = np.searchsorted(self._del_hash, hashes, side="right")
@@ -414,6 +450,8 @@ class NameIndex:
     def _similar_tokens(self, token: str) -> list[tuple[int, float]]:
         """Vocabulary tokens sharing at least 40 % of their trigrams (Dice) with `token`,
         the 32 closest; reads the rarest trigram lists first, up to the postings cap."""
+        import numpy as np
+
         grams = _trigrams(token)
         spans = sorted(
             (
@@ -460,6 +498,8 @@ class NameIndex:
         tokens match the query's best, a match counting by how sure it is (exact, one
         edit, similar) and how rare the token is (idf), so that a key sharing a rare brand
         beats thousands sharing «Трейд»."""
+        import numpy as np
+
         tokens = key.split()
         if not tokens or not len(self._keys):
             return np.zeros(0, dtype=np.int32)
@@ -498,6 +538,8 @@ class NameIndex:
     def search(self, key: str, *, threshold: float, exhaustive: bool = False) -> list[Hit]:
         """Hits at or above `threshold`, best per owner, best first. `exhaustive` scores
         every key (for tests and the benchmark's recall check)."""
+        import numpy as np
+
         if not key:
             return []
         if exhaustive:

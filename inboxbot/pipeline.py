@@ -21,7 +21,7 @@ from datetime import datetime
 from multiprocessing import get_context
 from typing import Protocol, TypeVar
 
-from inboxbot.decision import Decision, Step
+from inboxbot.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
 from inboxbot.extract import Extractor
 from inboxbot.facts import Facts
 from inboxbot.failpoints import mail_failpoint
@@ -33,9 +33,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-QUARANTINE_RULE = "quarantine"
 CHILD_DIED = "процесс разбора аварийно завершился на этом письме"
-DUPLICATE_RULE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

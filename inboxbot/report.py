@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from inboxbot.decision import DUPLICATE_RULE, QUARANTINE_RULE
 from inboxbot.journal import FORWARDED, MARKED, Journal, RequestRow
-from inboxbot.pipeline import DUPLICATE_RULE, QUARANTINE_RULE
 from inboxbot.route import ABSENCE_RULE, NO_RULE
 from inboxbot.rules import DISTRICTS, Rules, day_in
 
@@ -219,13 +219,15 @@ def build_report(
     *,
     now: datetime | None = None,
     changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured (default: the clock)."""
+    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
+    requests are listed (`inboxbot status --list` lists them all)."""
     now = now or datetime.now(UTC)
     rows = journal.requests(since, until)
     waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
-    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes)
+    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
 
 
 def aggregate(
@@ -237,6 +239,7 @@ def aggregate(
     *,
     now: datetime,
     changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
@@ -267,7 +270,7 @@ def aggregate(
         other_regions=other_regions,
         districts=districts,
         response=Response(len(all_times), len(response_rows), median, p90, hours.describe()),
-        waiting=tuple(waiting[:WAITING_SHOWN]),
+        waiting=tuple(waiting[:waiting_shown]),
         waiting_total=len(waiting),
         waiting_earlier=sum(1 for w in waiting if w.earlier),
         triaged=tuple(sorted(_triaged(rows), key=lambda t: t.seen_at)),
@@ -311,9 +314,12 @@ def short_name(rules: Rules, manager_id: str | None) -> str:
     if not manager_id:
         return "—"
     manager = rules.managers.get(manager_id)
-    if manager is None:
-        return manager_id
-    surname, *rest = manager.name.split() or [manager_id]
+    return initials(manager.name) if manager is not None else manager_id
+
+
+def initials(full_name: str) -> str:
+    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»."""
+    surname, *rest = full_name.split() or [""]
     return " ".join([surname, *(f"{word[0]}." for word in rest[:2])])
 
 
@@ -409,12 +415,17 @@ def _pool_summary(handled: Sequence[RequestRow], rules: Rules) -> PoolSummary | 
 
 
 def rule_label(rules: Rules, rule_id: str) -> str:
+    spec = next((s for s in rules.rules if s.id == rule_id), None)
+    return condition_label(rule_id, spec.when if spec is not None else None)
+
+
+def condition_label(rule_id: str, when: str | None) -> str:
+    """What a rule means, by its condition (`when`: None for a rule no longer in the rules)."""
     if rule_id in SPECIAL_RULES:
         return SPECIAL_RULES[rule_id]
-    spec = next((s for s in rules.rules if s.id == rule_id), None)
-    if spec is None:
+    if when is None:
         return "правила уже нет"
-    return CONDITION_LABELS.get(spec.when, spec.when)
+    return CONDITION_LABELS.get(when, when)
 
 
 def _rules(rows: Sequence[RequestRow], rules: Rules) -> tuple[CountLine, ...]:

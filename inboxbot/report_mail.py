@@ -21,7 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inboxbot.act import (
     _DOMAIN_RE,
@@ -37,11 +37,13 @@ from inboxbot.act import (
     _put_text,
     ru_date,
 )
-from inboxbot.charts import Chart, render_charts
 from inboxbot.message import Address
 from inboxbot.report import Changes, CountLine, ManagerLine, Report, Triaged, Waiting
 from inboxbot.rules import Rules
 from inboxbot.worktime import describe_duration
+
+if TYPE_CHECKING:  # matplotlib is loaded when a chart is drawn, not by `inboxbot check`
+    from inboxbot.charts import Chart
 
 REPORT_TITLE = "Отчёт о распределении заявок"
 TRIAGE_SHOWN = 15  # in the mail; the rest are counted
@@ -138,6 +140,31 @@ def _waiting_view(w: Waiting, when: Callable[[datetime | None], str], day: timed
 def _triaged_view(t: Triaged, when: Callable[[datetime | None], str]) -> dict[str, object]:
     return {"subject": _subject(t.subject), "who": _who_wrote("", t.sender), "seen": when(t.seen_at),
             "reason": _capital(_clean(t.reason, 300)) or "Причина не записана", "rule": t.rule}
+
+
+def request_lists(report: Report) -> list[str]:
+    """Every request of `report` still waiting for an answer and every mail left to manual
+    triage, as text lines: the full lists behind the report's «…и ещё N»
+    (`inboxbot status --list`)."""
+    tz = report.tz
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%d.%m %H:%M") if moment else ""
+
+    lines = [f"Без ответа сейчас: {report.waiting_total}"]
+    for item in (_waiting_view(w, when, report.day_length) for w in report.waiting):
+        lines.append(f"  • {item['subject']} — {item['who']}")
+        marks = f"; {item['marks']}" if item["marks"] else ""
+        lines.append(f"    {item['owner']}, ждёт {item['waited']} (переслано {item['forwarded']}){marks}")
+    if report.waiting_total > len(report.waiting):
+        lines.append(f"  …и ещё {report.waiting_total - len(report.waiting)}.")
+    first, last = period_days(report)
+    lines.append("")
+    lines.append(f"На ручном разборе ({period_text(first, last)}): {len(report.triaged)}")
+    for item in (_triaged_view(t, when) for t in report.triaged):
+        lines.append(f"  • {item['subject']} — {item['who']}, {item['seen']}")
+        lines.append(f"    {item['reason']}")
+    return lines
 
 
 def _changes_view(changes: Changes | None, when: Callable[[datetime | None], str]) -> dict[str, object]:
@@ -238,7 +265,10 @@ def render_report_html(
 ) -> str:
     """The report as HTML. inline="data": the charts embedded as data: URIs (a file that
     opens on its own); inline="cid": referenced as cid:<Content-ID> from `cids`."""
-    charts = render_charts(report) if charts is None else charts
+    if charts is None:
+        from inboxbot.charts import render_charts
+
+        charts = render_charts(report)
     images: dict[str, dict[str, object]] = {}
     for chart in charts:
         if inline == "data":
@@ -262,6 +292,17 @@ def check_templates(templates: Templates, rules: Rules) -> None:
         sample = build_report(journal, rules, moment - timedelta(days=7), moment, now=moment)
     render_report_html(sample, templates, "data", charts=())
     templates.render("report.txt.j2", **report_view(sample, {}))
+
+
+def load_templates(rules: Rules) -> Templates:
+    """The templates of `rules` (built-in, or overridden by [department] templates), each
+    rendered once with sample values: a broken override fails here, at start-up, on a
+    rules reload or in `inboxbot check`, not in the middle of a poll. Raises
+    TemplateError (a RulesError)."""
+    templates = Templates(rules.templates_dir)
+    templates.check()
+    check_templates(templates, rules)
+    return templates
 
 
 def report_recipients(rules: Rules) -> list[Recipient]:
@@ -297,6 +338,8 @@ def compose_report(
     recipient whose address is not a plain e-mail address."""
     if not recipients:
         raise ValueError("a report needs at least one recipient")
+    from inboxbot.charts import render_charts
+
     first, last = period_days(report)
     domain = _domain(ctx.bot_address.domain)
     charts = render_charts(report)

@@ -12,8 +12,10 @@ names to the functions that implement them.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inboxbot import tomlerrors
 from inboxbot.clients import (
     FREE_MAIL_DOMAINS,
     ClientBase,
@@ -54,6 +57,9 @@ DISTRICTS: dict[str, str] = {
 }
 
 POOL_METHODS = ("round_robin", "weighted", "least_loaded")
+# Bounds that keep arithmetic sane (a window of 10**30 days overflows a timedelta).
+MAX_WEIGHT = 100
+MAX_WINDOW_DAYS = 3660
 DEFAULT_HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), ZoneInfo("Europe/Moscow"))
 AMBIGUITY_CHOICES = ("triage", "next", "head")
 WEEKDAYS: dict[str, int] = {
@@ -311,6 +317,40 @@ def check(path: Path) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def examine(path: Path) -> tuple[Rules | None, list[str], list[str]]:
+    """(rules or None, errors, warnings) from one load: `inboxbot check` goes on to the
+    templates with the rules it got, without loading the files a second time."""
+    return _load(Path(path))
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Manager names and rule conditions as rules.toml writes them, not validated."""
+
+    managers: Mapping[str, str]  # manager id → full name
+    conditions: Mapping[str, str]  # rule id → condition (when)
+
+
+def read_names(path: Path) -> Names:
+    """For `inboxbot status`, which names managers and rules but decides nothing: the
+    names without loading the client base (whose name keys need the morphology
+    dictionaries). Empty when the file does not read; `check` says why."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return Names({}, {})
+
+    def entries(key: str) -> list[dict[str, Any]]:
+        value = data.get(key)
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    def pairs(key: str, first: str, second: str) -> dict[str, str]:
+        return {e[first]: e[second] for e in entries(key) if isinstance(e.get(first), str) and isinstance(e.get(second), str)}
+
+    managers, conditions = pairs("manager", "id", "name"), pairs("rule", "id", "when")
+    return Names(MappingProxyType(managers), MappingProxyType(conditions))
+
+
 # --- positions in the raw text -----------------------------------------------------------
 
 
@@ -417,35 +457,6 @@ def _scan(line: str, depth: int, ml: str | None) -> tuple[int, str | None]:
             depth = max(0, depth - 1)
         i += 1
     return depth, ml
-
-
-_TOML_ERRORS = (
-    (r"Expected '=' after a key", "после названия параметра нужен знак «=»"),
-    (r"Invalid value", "непонятное значение (строки берутся в кавычки, списки — в [ ])"),
-    (r"Cannot (?:overwrite|declare) .*", "параметр или раздел указан дважды"),
-    (r"Unterminated string", "не закрыта кавычка"),
-    (r"Illegal character '\\n'", "кавычка не закрыта до конца строки"),
-    (r"Illegal character", "недопустимый символ"),
-    (r"Invalid statement", "непонятная строка (ожидается «параметр = значение» или [раздел])"),
-    (r"Expected newline or end of document after a statement", "после значения в строке лишний текст"),
-    (r"Unclosed array", "не закрыта скобка списка «]»"),
-    (r"Unclosed inline table", "не закрыта фигурная скобка «}»"),
-    (r"Invalid initial character for a key part", "недопустимое название параметра (русские буквы берите в кавычки)"),
-)
-
-
-def _syntax_error(name: str, exc: tomllib.TOMLDecodeError) -> str:
-    text = str(exc)
-    where = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", text).strip()
-    hint = detail
-    for pattern, russian in _TOML_ERRORS:
-        if re.match(pattern, detail):
-            hint = russian
-            break
-    if where:
-        return f"{name}, строка {where.group(1)}, столбец {where.group(2)}: ошибка в записи: {hint}"
-    return f"{name}: ошибка в записи: {hint}"
 
 
 # --- manager name forms -----------------------------------------------------------------
@@ -565,6 +576,9 @@ def title_of(form: str) -> str | None:
 # --- the loader --------------------------------------------------------------------------
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 class _Problems:
     def __init__(self, name: str, pos: _Positions) -> None:
         self.name = name
@@ -574,7 +588,9 @@ class _Problems:
 
     def _fmt(self, line: int, where: str, text: str) -> str:
         head = f"{self.name}, строка {line}" if line else self.name
-        return f"{head}, {where}: {text}" if where else f"{head}: {text}"
+        out = f"{head}, {where}: {text}" if where else f"{head}: {text}"
+        # One problem, one line: a value quoted back may hold line breaks or control characters.
+        return _CONTROL_RE.sub(" ", out)
 
     def error(self, line: int, where: str, text: str) -> None:
         self.errors.append((line, self._fmt(line, where, text)))
@@ -590,6 +606,44 @@ def _valid_list(values: Iterable[str]) -> str:
 def _suggest(word: str, valid: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
     return f" (возможно, «{close[0]}»)" if close else ""
+
+
+def _toml(value: Any) -> str:
+    """A value written back the way TOML spells it, cut to a readable length."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = '"' + value.replace("\n", " ") + '"'
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_toml(v) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    elif isinstance(value, (date, time)):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _shown(value: Any) -> str:
+    """What was written instead, named for a person: «указан список [1, 2]»."""
+    if isinstance(value, bool):
+        return f"указано {_toml(value)}"
+    if isinstance(value, (int, float)):
+        return f"указано число {_toml(value)}"
+    if isinstance(value, str):
+        return f"указан текст {_toml(value)}"
+    if isinstance(value, list):
+        return f"указан список {_toml(value)}"
+    if isinstance(value, dict):
+        return f"указана таблица {_toml(value)}"
+    if isinstance(value, datetime):
+        return f"указаны дата и время {_toml(value)}"
+    if isinstance(value, date):
+        return f"указана дата {_toml(value)}"
+    if isinstance(value, time):
+        return f"указано время {_toml(value)}"
+    return f"указано {_toml(value)}"
 
 
 @dataclass
@@ -615,7 +669,10 @@ class _Ctx:
             return True
         line = self.pos.line(*path)
         if not isinstance(value, str) or not value:
-            self.p.error(line, where, f"{what}: нужен id менеджера в кавычках. Допустимые: {_valid_list(self.manager_ids)}")
+            self.p.error(
+                line, where,
+                f"{what}: нужен id менеджера в кавычках, {_shown(value)}. Допустимые: {_valid_list(self.manager_ids)}",
+            )  # fmt: skip
         else:
             self.p.error(
                 line,
@@ -630,17 +687,64 @@ class _Ctx:
         if isinstance(value, str):
             return (value,)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.p.error(self.pos.line(*path, key), where, f"«{key}» — нужен список строк, например [\"a\", \"b\"]")
+            self.p.error(
+                self.pos.line(*path, key), where,
+                f"«{key}» — нужен список строк в кавычках, например {key} = [\"a\", \"b\"]; {_shown(value)}",
+            )  # fmt: skip
             return ()
         return tuple(value)
 
+    def text(
+        self, table: Mapping[str, Any], key: str, path: tuple[object, ...], where: str, example: str, default: str | None = None
+    ) -> str | None:
+        """The string value of `key`; `default` when it is absent or not a string (then reported)."""
+        if key not in table:
+            return default
+        value = table[key]
+        if not isinstance(value, str):
+            self.p.error(
+                self.pos.line(*path, key), where,
+                f"«{key}» — текст в кавычках, например {key} = \"{example}\"; {_shown(value)}",
+            )  # fmt: skip
+            return default
+        return value
+
+    def choice(
+        self, table: Mapping[str, Any], key: str, valid: Sequence[str], path: tuple[object, ...], where: str,
+        default: str, unknown: str = "неизвестное значение", explain: str = "",
+    ) -> str | None:
+        """One of `valid` (`default` when absent); None, reported, when it is anything else."""
+        value = table.get(key, default)
+        line = self.pos.line(*path, key)
+        if not isinstance(value, str):
+            self.p.error(
+                line, where,
+                f"«{key}» — одно значение в кавычках, например {key} = \"{valid[0]}\"; {_shown(value)}. "
+                f"Допустимые: {_valid_list(valid)}{explain}",
+            )  # fmt: skip
+            return None
+        if value not in valid:
+            self.p.error(
+                line, where,
+                f"{unknown} «{value}»{_suggest(value, valid)}. Допустимые: {_valid_list(valid)}{explain}",
+            )  # fmt: skip
+            return None
+        return value
+
     def file(self, value: Any, path: tuple[object, ...], where: str) -> Path | None:
         line = self.pos.line(*path)
+        if value is not None and not isinstance(value, str):
+            self.p.error(line, where, f"file — путь к файлу в кавычках, например file = \"clients.csv\"; {_shown(value)}")
+            return None
         if not isinstance(value, str) or not value.strip():
             self.p.error(line, where, "не указан файл (file = \"путь/к/файлу.csv\")")
             return None
-        resolved = (self.path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
-        if not resolved.is_file():
+        try:
+            resolved = (self.path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
+            found = resolved.is_file()
+        except (OSError, ValueError):  # a NUL or an over-long name: no such file either way
+            found = False
+        if not found:
             self.p.error(line, where, f"файл «{value}» не найден (путь считается от папки, где лежит {self.path.name})")
             return None
         return resolved
@@ -676,12 +780,14 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         return None, [f"{name}: файл правил не найден ({path.resolve()})"], []
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, [f"{name}: файл должен быть в кодировке UTF-8 (сохраните его как UTF-8)"], []
+    except UnicodeDecodeError as exc:
+        return None, [tomlerrors.not_utf8(name, raw, exc.start)], []
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [_syntax_error(name, exc)], []
+        return None, [tomlerrors.explain(name, text, str(exc))], []
+    except RecursionError:  # thousands of nested brackets
+        return None, [tomlerrors.too_deep(name, text)], []
     pos = _Positions(text)
     ctx = _Ctx(path, data, pos, _Problems(name, pos))
     p = ctx.p
@@ -783,9 +889,12 @@ def _array(ctx: _Ctx, key: str) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         ctx.p.error(ctx.pos.line(key), f"[{key}]", f"каждую запись пишите как [[{key}]] (с двойными скобками)")
         return []
-    if not isinstance(value, list):
-        return []
-    return [v for v in value if isinstance(v, dict)]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        ctx.p.error(
+            ctx.pos.line(key), "",
+            f"«{key}» — записи [[{key}]], у каждой свои параметры по строкам, а не одно значение; {_shown(value)}",
+        )  # fmt: skip
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _managers(ctx: _Ctx) -> dict[str, Manager]:
@@ -815,8 +924,12 @@ def _managers(ctx: _Ctx) -> dict[str, Manager]:
             continue
         full_name = entry.get("name")
         if not isinstance(full_name, str) or len(full_name.split()) < 2:
-            ctx.p.error(ctx.pos.line(*path, "name"), where, "name — ФИО полностью, например name = \"Иванова Ирина Александровна\"")
-            full_name = str(full_name or mid)
+            given = f"; {_shown(full_name)}" if full_name is not None else ""
+            ctx.p.error(
+                ctx.pos.line(*path, "name"), where,
+                f"name — ФИО полностью, например name = \"Иванова Ирина Александровна\"{given}",
+            )  # fmt: skip
+            full_name = full_name if isinstance(full_name, str) and full_name.strip() else mid
         email = entry.get("email")
         if not isinstance(email, str) or not _EMAIL_RE.fullmatch(email.strip()):
             ctx.p.error(ctx.pos.line(*path, "email"), where, "email — личный адрес менеджера, например email = \"i.ivanova@company.ru\"")
@@ -827,14 +940,17 @@ def _managers(ctx: _Ctx) -> dict[str, Manager]:
         emails[email] = mid
         forms = ctx.str_list(entry, "forms", path, where)
         weight = entry.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-            ctx.p.error(ctx.pos.line(*path, "weight"), where, "weight — положительное число, например 1 или 0.5")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= MAX_WEIGHT:
+            ctx.p.error(
+                ctx.pos.line(*path, "weight"), where,
+                f"weight — число больше нуля и не больше {MAX_WEIGHT}, например 1 или 0.5; {_shown(weight)}",
+            )  # fmt: skip
             weight = 1.0
         caps: dict[str, int | None] = {}
         for cap in ("daily_cap", "monthly_cap"):
             value = entry.get(cap)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                ctx.p.error(ctx.pos.line(*path, cap), where, f"{cap} — целое число больше нуля")
+                ctx.p.error(ctx.pos.line(*path, cap), where, f"{cap} — целое число больше нуля, например {cap} = 40; {_shown(value)}")
                 value = None
             caps[cap] = value
         duty: list[int] = []
@@ -848,7 +964,7 @@ def _managers(ctx: _Ctx) -> dict[str, Manager]:
                 duty.append(WEEKDAYS[fold(day)])
         in_pool = entry.get("in_pool", False)
         if not isinstance(in_pool, bool):
-            ctx.p.error(ctx.pos.line(*path, "in_pool"), where, "in_pool — true или false")
+            ctx.p.error(ctx.pos.line(*path, "in_pool"), where, f"in_pool — true или false; {_shown(in_pool)}")
             in_pool = False
         phone = entry.get("phone", "")
         if not isinstance(phone, str) or (phone and not _PHONE_RE.fullmatch(phone.strip())):
@@ -880,14 +996,13 @@ def _department(ctx: _Ctx) -> Department | None:
     ctx.unknown_keys(table, _DEPARTMENT_KEYS, ("department",), where)
     path = ("department",)
     ok = True
-    dept_name = table.get("name")
-    if not isinstance(dept_name, str) or not dept_name.strip():
+    dept_name = ctx.text(table, "name", path, where, "Отдел продаж")
+    if "name" not in table or (dept_name is not None and not dept_name.strip()):
         ctx.p.error(ctx.pos.line(*path), where, "не указано название отдела (name = \"…\")")
-        dept_name = ""
-    tz_name = table.get("timezone", "Europe/Moscow")
+    tz_name = ctx.text(table, "timezone", path, where, "Europe/Moscow", "Europe/Moscow")
     try:
         tz = ZoneInfo(str(tz_name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder of zones
         ctx.p.error(
             ctx.pos.line(*path, "timezone"), where,
             f"неизвестный часовой пояс «{tz_name}». Пример: \"Europe/Moscow\", \"Asia/Yekaterinburg\"",
@@ -903,7 +1018,10 @@ def _department(ctx: _Ctx) -> Department | None:
             ctx.p.error(ctx.pos.value_line((*path, "shared_addresses"), address), where, f"«{address}» не похоже на адрес почты")
     bot = table.get("bot_address", "")
     if not isinstance(bot, str) or (bot and not _EMAIL_RE.fullmatch(bot.strip())):
-        ctx.p.error(ctx.pos.line(*path, "bot_address"), where, "bot_address — адрес, с которого пишет бот")
+        ctx.p.error(
+            ctx.pos.line(*path, "bot_address"), where,
+            f"bot_address — адрес, с которого пишет бот, например bot_address = \"sales-bot@company.ru\"; {_shown(bot)}",
+        )  # fmt: skip
         bot = ""
     loop = [h for h in ctx.str_list(table, "loop_headers", path, where) if h.lower() != OWN_LOOP_HEADER.lower()]
     head = table.get("head")
@@ -920,13 +1038,13 @@ def _department(ctx: _Ctx) -> Department | None:
     )
     backup_chain = table.get("backup_chain", True)
     if not isinstance(backup_chain, bool):
-        ctx.p.error(ctx.pos.line(*path, "backup_chain"), where, "backup_chain — true или false")
+        ctx.p.error(ctx.pos.line(*path, "backup_chain"), where, f"backup_chain — true или false; {_shown(backup_chain)}")
         backup_chain = True
     hours = _working_hours(ctx, table, tz)
     if not ok:
         return None
     return Department(
-        name=str(dept_name),
+        name=dept_name or "",
         timezone=tz,
         internal_domains=internal,
         shared_addresses=shared,
@@ -947,7 +1065,11 @@ def _working_hours(ctx: _Ctx, table: Mapping[str, Any], tz: ZoneInfo) -> Working
     if len(parts) == 2 and parts[0] is not None and parts[1] is not None and parts[0] < parts[1]:
         start, end = parts[0], parts[1]
     else:
-        ctx.p.error(ctx.pos.line(*path, "working_hours"), where, "working_hours — начало и конец рабочего дня, например \"09:00-18:00\"")
+        ctx.p.error(
+            ctx.pos.line(*path, "working_hours"), where,
+            "working_hours — начало и конец рабочего дня в кавычках, начало раньше конца, например "
+            f"working_hours = \"09:00-18:00\"; {_shown(text)}",
+        )  # fmt: skip
     days: list[int] = []
     for day in ctx.str_list(table, "working_days", path, where) if "working_days" in table else ("пн", "вт", "ср", "чт", "пт"):
         if fold(day) not in WEEKDAYS:
@@ -967,7 +1089,7 @@ def _acknowledge(ctx: _Ctx, department: Department | None) -> Acknowledge | None
     ctx.unknown_keys(table, _ACKNOWLEDGE_KEYS, path, where)
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
-        ctx.p.error(ctx.pos.line(*path, "enabled"), where, "enabled — true (отвечать клиентам) или false")
+        ctx.p.error(ctx.pos.line(*path, "enabled"), where, f"enabled — true (отвечать клиентам) или false; {_shown(enabled)}")
         enabled = False
     shared = department.shared_addresses if department else ()
     sender = table.get("from", shared[0] if shared else "")
@@ -998,7 +1120,7 @@ def _followup(ctx: _Ctx, hours: WorkingHours) -> FollowUp | None:
         if amount is None or amount <= timedelta(0):
             ctx.p.error(
                 ctx.pos.line(*path, key), where,
-                f"{key} — рабочее время в кавычках: \"4h\" (часы), \"90m\" (минуты), \"1d\" (рабочие дни)",
+                f"{key} — рабочее время в кавычках: \"4h\" (часы), \"90m\" (минуты), \"1d\" (рабочие дни); {_shown(value)}",
             )  # fmt: skip
             return None
         return amount
@@ -1007,19 +1129,16 @@ def _followup(ctx: _Ctx, hours: WorkingHours) -> FollowUp | None:
     escalate_after = duration("escalate_after", False)
     if remind is not None and escalate_after is not None and escalate_after <= remind:
         ctx.p.error(ctx.pos.line(*path, "escalate_after"), where, "escalate_after должен быть больше remind_after")
-    escalate = table.get("escalate", "head")
-    if escalate not in ESCALATIONS:
-        ctx.p.error(
-            ctx.pos.line(*path, "escalate"), where,
-            f"неизвестное значение «{escalate}»{_suggest(str(escalate), ESCALATIONS)}. Допустимые: {_valid_list(ESCALATIONS)} "
-            "(head — написать руководителю, reassign — передать заявку другому менеджеру)",
-        )  # fmt: skip
+    escalate = ctx.choice(
+        table, "escalate", ESCALATIONS, path, where, "head",
+        explain=" (head — написать руководителю, reassign — передать заявку другому менеджеру)",
+    )  # fmt: skip
     reassign_to = table.get("reassign_to", "pool")
     if reassign_to != "pool" and not ctx.manager_ref(reassign_to, (*path, "reassign_to"), where, "reassign_to"):
         reassign_to = "pool"
     if remind is None:
         return None
-    return FollowUp(remind, escalate_after, str(escalate) if escalate in ESCALATIONS else "head", str(reassign_to))
+    return FollowUp(remind, escalate_after, escalate or "head", str(reassign_to))
 
 
 def _report(ctx: _Ctx, head: str | None) -> ReportSchedule | None:
@@ -1028,30 +1147,33 @@ def _report(ctx: _Ctx, head: str | None) -> ReportSchedule | None:
     if table is None:
         return None
     ctx.unknown_keys(table, _REPORT_KEYS, path, where)
-    every = table.get("every", "week")
-    if every not in REPORT_PERIODS:
-        ctx.p.error(
-            ctx.pos.line(*path, "every"), where,
-            f"неизвестное значение «{every}»{_suggest(str(every), REPORT_PERIODS)}. Допустимые: {_valid_list(REPORT_PERIODS)}",
-        )  # fmt: skip
-        return None
+    every = ctx.choice(table, "every", REPORT_PERIODS, path, where, "week")
     at_text = table.get("at", "09:00")
     at = parse_clock(at_text) if isinstance(at_text, str) else None
     if at is None:
-        ctx.p.error(ctx.pos.line(*path, "at"), where, "at — время отправки отчёта, например at = \"09:00\"")
+        ctx.p.error(
+            ctx.pos.line(*path, "at"), where, f"at — время отправки отчёта в кавычках, например at = \"09:00\"; {_shown(at_text)}"
+        )
         at = time(9)
     weekday_text = table.get("weekday", "пн")
-    weekday = WEEKDAYS.get(fold(str(weekday_text)))
-    if weekday is None:
-        ctx.p.error(ctx.pos.line(*path, "weekday"), where, f"неизвестный день «{weekday_text}». Допустимые: пн, вт, ср, чт, пт, сб, вс")
-        weekday = 0
+    weekday = WEEKDAYS.get(fold(weekday_text)) if isinstance(weekday_text, str) else None
+    if not isinstance(weekday_text, str):
+        ctx.p.error(
+            ctx.pos.line(*path, "weekday"), where,
+            f"weekday — день недели в кавычках, например weekday = \"пн\"; {_shown(weekday_text)}",
+        )  # fmt: skip
+    elif weekday is None:
+        ctx.p.error(
+            ctx.pos.line(*path, "weekday"), where, f"неизвестный день «{weekday_text}». Допустимые: пн, вт, ср, чт, пт, сб, вс"
+        )
+    weekday = weekday or 0
     recipients = ctx.str_list(table, "to", path, where) if "to" in table else ((head,) if head else ())
     good = tuple(r for r in recipients if r in ctx.manager_ids)
     for bad in (r for r in recipients if r not in ctx.manager_ids):
         ctx.manager_ref(bad, (*path, "to"), where, "to")
-    if every == "off":
+    if every is None or every == "off":
         return None
-    return ReportSchedule(str(every), at, weekday, good)
+    return ReportSchedule(every, at, weekday, good)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1088,6 +1210,13 @@ def _territory(ctx: _Ctx) -> Territory:
     table = _table(ctx, "territory", where) or {}
     path: tuple[object, ...] = ("territory",)
     ctx.unknown_keys(table, _TERRITORY_KEYS, path, where)
+    for key, example in (("districts", '{ "ЦФО" = "ivanova" }'), ("regions", '{ "77" = "smirnova" }'),
+                         ("cities", '{ "Тольятти" = "orlov" }')):  # fmt: skip
+        if key in table and not isinstance(table[key], dict):
+            ctx.p.error(
+                ctx.pos.line(*path, key), where,
+                f"«{key}» — пары в фигурных скобках, например {key} = {example}; {_shown(table[key])}",
+            )  # fmt: skip
     districts: dict[str, str] = {}
     district_keys: dict[str, str] = {}
     raw = table.get("districts", {})
@@ -1190,7 +1319,8 @@ def _absences(ctx: _Ctx, head: str | None) -> list[Absence]:
                 ctx.p.error(
                     ctx.pos.line(*path, key) if key in entry else ctx.pos.line(*path), where,
                     f"«{key}»: нужна дата вида 2025-07-07 (или «07.07.2025»)"
-                    + (f", а указано «{value}»" if value is not None else ", а она не указана"),
+                    + (f", а указано «{value}»" if isinstance(value, str) else f"; {_shown(value)}" if value is not None
+                       else ", а она не указана"),
                 )  # fmt: skip
                 ok = False
         start, end = dates["from"], dates["to"]
@@ -1209,9 +1339,11 @@ def _absences(ctx: _Ctx, head: str | None) -> list[Absence]:
         elif backup == manager:
             ctx.p.error(ctx.pos.line(*path, "backup"), where, "менеджер не может замещать сам себя")
             ok = False
-        reason = entry.get("reason", "отсутствует")
+        reason = ctx.text(entry, "reason", path, where, "в отпуске", "отсутствует")
+        if "reason" in entry and not isinstance(entry["reason"], str):
+            ok = False
         if ok and start and end:
-            result.append(Absence(str(manager), start, end, str(backup), str(reason), ctx.pos.line(*path)))
+            result.append(Absence(str(manager), start, end, str(backup), reason or "отсутствует", ctx.pos.line(*path)))
     # Overlapping absences of one manager, and backups that lead round in a circle.
     for i, a in enumerate(result):
         for b in result[i + 1 :]:
@@ -1267,19 +1399,16 @@ def _pool(ctx: _Ctx, managers: Mapping[str, Manager]) -> Pool | None:
             members.append(member)
     if not members_list:
         ctx.p.error(ctx.pos.line(*path), where, "в пуле нет участников (members = [\"…\", \"…\"])")
-    method = table.get("method", "round_robin")
-    if method not in POOL_METHODS:
-        ctx.p.error(
-            ctx.pos.line(*path, "method"), where,
-            f"неизвестный способ «{method}»{_suggest(str(method), POOL_METHODS)}. Допустимые: {_valid_list(POOL_METHODS)}",
-        )  # fmt: skip
-        method = "round_robin"
+    method = ctx.choice(table, "method", POOL_METHODS, path, where, "round_robin", unknown="неизвестный способ") or "round_robin"
     window = table.get("window_days", 30)
-    if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
-        ctx.p.error(ctx.pos.line(*path, "window_days"), where, "window_days — целое число дней больше нуля")
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= MAX_WINDOW_DAYS:
+        ctx.p.error(
+            ctx.pos.line(*path, "window_days"), where,
+            f"window_days — целое число дней от 1 до {MAX_WINDOW_DAYS}, например window_days = 30; {_shown(window)}",
+        )  # fmt: skip
         window = 30
-    pool_name = table.get("name", "main")
-    return Pool(str(pool_name), tuple(members), str(method), int(window))
+    pool_name = ctx.text(table, "name", path, where, "main", "main") or "main"
+    return Pool(pool_name, tuple(members), method, int(window))
 
 
 def _clients(ctx: _Ctx, free_mail: Sequence[str], sources: list[Path]) -> ClientBase | None:
@@ -1295,18 +1424,43 @@ def _clients(ctx: _Ctx, free_mail: Sequence[str], sources: list[Path]) -> Client
     mapping: dict[str, str] = {}
     if isinstance(columns, dict):
         ctx.unknown_keys(columns, tuple(column_names), (*path, "columns"), "[clients.columns]")
-        mapping = {k: str(v) for k, v in columns.items() if k in column_names}
+        for key, value in columns.items():
+            if key in column_names and ctx.text(columns, key, (*path, "columns"), "[clients.columns]", "Название") is not None:
+                mapping[key] = value
+    else:
+        ctx.p.error(
+            ctx.pos.line(*path, "columns"), where,
+            f"columns — раздел [clients.columns] с заголовками колонок, например name = \"Название\"; {_shown(columns)}",
+        )  # fmt: skip
+    encoding = ctx.text(table, "encoding", path, where, "cp1251")
+    if encoding is not None and not _is_text_encoding(encoding):
+        ctx.p.error(
+            ctx.pos.line(*path, "encoding"), where,
+            f"неизвестная кодировка «{encoding}». Обычно: \"utf-8\", \"cp1251\" (windows-1251), \"koi8-r\"",
+        )  # fmt: skip
+        encoding = None
+    delimiter = ctx.text(table, "delimiter", path, where, ";")
+    if delimiter is not None and len(delimiter) != 1:
+        ctx.p.error(
+            ctx.pos.line(*path, "delimiter"), where,
+            f"delimiter — один символ в кавычках: \";\", \",\" или \"\\t\" (табуляция); указан текст «{delimiter}»",
+        )  # fmt: skip
+        delimiter = None
+    sheet = ctx.text(table, "sheet", path, where, "Клиенты")
     file = ctx.file(table.get("file"), (*path, "file"), where)
     if file is None:
         return None
     sources.append(file)
+    if any(key in table and value is None for key, value in (("encoding", encoding), ("delimiter", delimiter),
+                                                              ("sheet", sheet))):  # fmt: skip
+        return None  # reported above; reading the file with a guess would only add noise
     try:
         return ClientBase.load(
             file,
             ColumnMap(**mapping),
-            encoding=table.get("encoding"),
-            delimiter=table.get("delimiter"),
-            sheet=table.get("sheet"),
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
             free_mail_domains=free_mail,
         )
     except RulesError as exc:
@@ -1315,6 +1469,14 @@ def _clients(ctx: _Ctx, free_mail: Sequence[str], sources: list[Path]) -> Client
     except (LookupError, ValueError) as exc:  # unknown encoding name, bad delimiter
         ctx.p.error(ctx.pos.line(*path), where, f"файл не читается: {exc}")
     return None
+
+
+def _is_text_encoding(name: str) -> bool:
+    """A codec that turns bytes into text (not "rot13", "base64" or an unknown name)."""
+    try:
+        return codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        return False
 
 
 def _groups(ctx: _Ctx, sources: list[Path]) -> tuple[Group, ...]:
@@ -1350,13 +1512,10 @@ def _groups(ctx: _Ctx, sources: list[Path]) -> tuple[Group, ...]:
             ctx.p.error(ctx.pos.line(*path, "name"), where, "группа с таким названием уже описана")
             continue
         names.add(group_name.casefold())
-        policy = entry.get("policy", "independent")
-        if policy not in ("one_owner", "independent"):
-            ctx.p.error(
-                ctx.pos.line(*path, "policy"), where,
-                f"неизвестная политика «{policy}»{_suggest(str(policy), ('one_owner', 'independent'))}. "
-                "Допустимые: one_owner, independent",
-            )  # fmt: skip
+        policy = ctx.choice(
+            entry, "policy", ("one_owner", "independent"), path, where, "independent", unknown="неизвестная политика"
+        )
+        if policy is None:
             continue
         owner = entry.get("owner")
         if policy == "one_owner" and owner is None:
@@ -1367,7 +1526,7 @@ def _groups(ctx: _Ctx, sources: list[Path]) -> tuple[Group, ...]:
         groups.append(
             Group(
                 name=group_name.strip(),
-                policy=str(policy),
+                policy=policy,
                 owner=owner,
                 aliases=ctx.str_list(entry, "aliases", path, where),
                 domains=tuple(normalize_domain(d) for d in ctx.str_list(entry, "domains", path, where)),
@@ -1406,8 +1565,19 @@ def _templates(ctx: _Ctx) -> Path | None:
     if not isinstance(table, dict) or "templates" not in table:
         return None
     value = table["templates"]
-    resolved = (ctx.path.parent / str(value)).resolve()
-    if not resolved.is_dir():
+    if not isinstance(value, str) or not value.strip():
+        ctx.p.error(
+            ctx.pos.line("department", "templates"), "[department]",
+            f"templates — папка шаблонов в кавычках, например templates = \"my-templates\"; {_shown(value)}",
+        )  # fmt: skip
+        return None
+    resolved = ctx.path.parent / value
+    try:
+        resolved = resolved.resolve()
+        found = resolved.is_dir()
+    except (OSError, ValueError):  # a NUL or an over-long name
+        found = False
+    if not found:
         ctx.p.error(ctx.pos.line("department", "templates"), "[department]", f"папка шаблонов «{value}» не найдена ({resolved})")
         return None
     return resolved
@@ -1417,30 +1587,32 @@ def _option_value(ctx: _Ctx, option: Option, key: str, value: Any, path: tuple[o
     line = ctx.pos.line(*path, key)
     if option.kind == "bool":
         if not isinstance(value, bool):
-            ctx.p.error(line, where, f"«{key}» — true или false")
+            ctx.p.error(line, where, f"«{key}» — true или false; {_shown(value)}")
             return False, None
         return True, value
     if option.kind == "manager":
         return ctx.manager_ref(value, (*path, key), where, key), value
     if option.kind == "str_list":
         values = ctx.str_list({key: value}, key, path, where)
-        return True, values
+        good = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        return good, values
     if option.kind == "choice":
-        if value not in option.choices:
+        if isinstance(value, str) and value not in option.choices:
             ctx.p.error(
                 line, where,
-                f"«{key}»: неизвестное значение «{value}»{_suggest(str(value), option.choices)}. "
+                f"«{key}»: неизвестное значение «{value}»{_suggest(value, option.choices)}. "
                 f"Допустимые: {_valid_list(option.choices)}",
             )  # fmt: skip
             return False, None
-        return True, value
+        chosen = ctx.choice({key: value}, key, option.choices, path, where, option.choices[0])
+        return chosen is not None, chosen
     if option.kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            ctx.p.error(line, where, f"«{key}» — число")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            ctx.p.error(line, where, f"«{key}» — число; {_shown(value)}")
             return False, None
         return True, value
     if not isinstance(value, str):
-        ctx.p.error(line, where, f"«{key}» — строка в кавычках")
+        ctx.p.error(line, where, f"«{key}» — текст в кавычках; {_shown(value)}")
         return False, None
     return True, value
 
@@ -1458,7 +1630,13 @@ def _rule_specs(ctx: _Ctx) -> list[RuleSpec]:
         where = f"правило «{rid}»" if isinstance(rid, str) else f"правило №{index + 1}"
         line = ctx.pos.line(*path)
         ok = True
-        if not isinstance(rid, str) or not rid.strip():
+        if rid is not None and not isinstance(rid, str):
+            ctx.p.error(
+                ctx.pos.line(*path, "id"), where,
+                f"id — короткое имя латиницей в кавычках, например id = \"pool\"; {_shown(rid)}",
+            )  # fmt: skip
+            ok = False
+        elif not isinstance(rid, str) or not rid.strip():
             ctx.p.error(line, where, "у правила нет id (id = \"…\": короткое имя латиницей, оно попадёт в объяснение)")
             ok = False
         elif rid in ids:
@@ -1467,15 +1645,20 @@ def _rule_specs(ctx: _Ctx) -> list[RuleSpec]:
         else:
             ids[rid] = line
         when = entry.get("when")
-        if when not in CONDITIONS:
+        if not isinstance(when, str) or when not in CONDITIONS:
             if when is None:
                 text = f"не указано условие (when = \"…\"). Допустимые: {_valid_list(CONDITIONS)}"
+            elif not isinstance(when, str):
+                text = (
+                    f"when — название одного условия в кавычках, например when = \"pool\"; {_shown(when)}. "
+                    f"Допустимые: {_valid_list(CONDITIONS)}"
+                )
             else:
-                text = f"неизвестное условие «{when}»{_suggest(str(when), list(CONDITIONS))}. Допустимые: {_valid_list(CONDITIONS)}"
+                text = f"неизвестное условие «{when}»{_suggest(when, list(CONDITIONS))}. Допустимые: {_valid_list(CONDITIONS)}"
             ctx.p.error(ctx.pos.line(*path, "when"), where, text)
             ctx.unknown_keys(entry, tuple(COMMON_RULE_KEYS) + tuple(sorted({k for o in CONDITIONS.values() for k in o})), path, where)
             continue
-        schema = CONDITIONS[str(when)]
+        schema = CONDITIONS[when]
         valid_keys = (*COMMON_RULE_KEYS, *schema)
         for key in entry:
             if key not in valid_keys:
@@ -1485,15 +1668,13 @@ def _rule_specs(ctx: _Ctx) -> list[RuleSpec]:
                     f"Допустимые: {_valid_list(valid_keys)}",
                 )  # fmt: skip
                 ok = False
-        default_action = DEFAULT_ACTIONS.get(str(when), "forward")
+        default_action = DEFAULT_ACTIONS.get(when, "forward")
         if when == "fallback" and "owner" not in entry:
             default_action = "triage"
-        action = entry.get("action", default_action)
-        if action not in ACTIONS:
-            ctx.p.error(
-                ctx.pos.line(*path, "action"), where,
-                f"неизвестное действие «{action}»{_suggest(str(action), ACTIONS)}. Допустимые: {_valid_list(ACTIONS)}",
-            )  # fmt: skip
+        action = ctx.choice(entry, "action", ACTIONS, path, where, default_action, unknown="неизвестное действие")
+        if action is None:
+            ok = False
+        if "note" in entry and ctx.text(entry, "note", path, where, "заметка для себя") is None:
             ok = False
         options: dict[str, Any] = {}
         for key, option in schema.items():
@@ -1512,16 +1693,19 @@ def _rule_specs(ctx: _Ctx) -> list[RuleSpec]:
             ok = False
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
-            ctx.p.error(ctx.pos.line(*path, "enabled"), where, "«enabled» — true или false")
+            ctx.p.error(ctx.pos.line(*path, "enabled"), where, f"«enabled» — true или false; {_shown(enabled)}")
             ok = False
         if catch_all is not None and enabled:
             ctx.p.warn(line, where, f"правило никогда не сработает: перед ним правило «{catch_all.id}» (строка {catch_all.line}) срабатывает всегда")
         acknowledge = entry.get("acknowledge")
         if acknowledge is not None and not isinstance(acknowledge, bool):
-            ctx.p.error(ctx.pos.line(*path, "acknowledge"), where, "«acknowledge» — true (подтверждать клиенту) или false")
+            ctx.p.error(
+                ctx.pos.line(*path, "acknowledge"), where,
+                f"«acknowledge» — true (подтверждать клиенту) или false; {_shown(acknowledge)}",
+            )  # fmt: skip
             ok = False
         if ok:
-            spec = RuleSpec(str(rid), str(when), str(action), MappingProxyType(options), line, bool(enabled), acknowledge)
+            spec = RuleSpec(str(rid), when, str(action), MappingProxyType(options), line, bool(enabled), acknowledge)
             specs.append(spec)
             if spec.enabled and spec.when == "fallback" and catch_all is None:
                 catch_all = spec
@@ -1575,6 +1759,8 @@ __all__ = [
     "absence_chain",
     "check",
     "derive_forms",
+    "examine",
+    "read_names",
     "load_rules",
 ]
 

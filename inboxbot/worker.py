@@ -32,7 +32,6 @@ from pathlib import Path
 from inboxbot.act import (
     ForwardContext,
     Recipient,
-    Templates,
     compose_absence_notice,
     compose_forward,
     compose_rules_error,
@@ -57,8 +56,7 @@ from inboxbot.notices import (
 )
 from inboxbot.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.report import build_report
-from inboxbot.report_mail import check_templates as check_report_templates
-from inboxbot.report_mail import compose_report, report_recipients
+from inboxbot.report_mail import compose_report, load_templates, report_recipients
 from inboxbot.rules import Manager, Rules, day_in, load_rules, window_start
 from inboxbot.schedule import ESCALATE, Due, due_followups, reassign_target, report_period
 from inboxbot.smtp import SmtpSender
@@ -157,15 +155,26 @@ class RulesHolder:
         try:
             rules = load_rules(self.path)
         except RulesError as exc:
-            if str(exc) != self.last_error:
-                log.error("правила не загружены, продолжаю по прежним: %s", exc)
-                self.unreported_error = str(exc)
-            self.last_error = str(exc)
+            self._reject(str(exc))
+            return False
+        except Exception:  # a bug in the loader must not stop the worker nor keep the head uninformed
+            log.exception("правила %s не загружены из-за внутренней ошибки", self.path)
+            self._reject(
+                f"{self.path.name}: правила не загружены из-за внутренней ошибки программы; "
+                "проверьте файл командой inboxbot check и сообщите администратору"
+            )
             return False
         self.rules = rules
         self.last_error = self.unreported_error = None
         log.info("правила перечитаны: %s", self.path)
         return True
+
+    def _reject(self, errors: str) -> None:
+        """Keep the rules in force; the head hears of each new error once."""
+        if errors != self.last_error:
+            log.error("правила не загружены, продолжаю по прежним: %s", errors)
+            self.unreported_error = errors
+        self.last_error = errors
 
 
 class JournalInflight:
@@ -260,6 +269,9 @@ class Worker:
             except RulesError as exc:  # a broken override: the last good templates keep going
                 log.error("шаблоны не загружены, продолжаю по прежним: %s", exc)
                 self.holder.unreported_error = str(exc)
+            except Exception:  # a bug in rendering the samples: as above, and the traceback for a developer
+                log.exception("шаблоны не загружены из-за внутренней ошибки, продолжаю по прежним")
+                self.holder.unreported_error = "шаблоны писем не загружены из-за внутренней ошибки программы"
         report = self.last_report = PollReport()
         # The models load while the mailbox is opened and the first mail fetched.
         self.pipeline.warm_up()
@@ -271,7 +283,7 @@ class Worker:
             self._check_marking(box, smtp, pending)
             self._pending = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
-                log.info("%d новых писем в %s", len(pending), self.settings.folder)
+                log.debug("%d новых писем в %s", len(pending), self.settings.folder)
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(self._batches(box.fetch(pending)), _raw_bytes):
                 self._handle_batch(box, smtp, batch, prepared, report)
@@ -401,7 +413,7 @@ class Worker:
         msg = prepared.msg
         copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
         if copy is not None and copy.state == DECIDED and copy.key in self._pending:
-            log.info("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
+            log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
         self._note_answer(msg, report)
@@ -467,7 +479,7 @@ class Worker:
         # before it, see _mark_all). Mark again, never resend.
         to_mark.append(work)
         report.handled.append((raw, decision))
-        log.info(
+        log.debug(
             "uid %s %s → %s [%s] %s",
             raw.uid,
             msg.subject[:60],
@@ -556,7 +568,7 @@ class Worker:
         at = msg.date if msg.date is not None and msg.date <= now else now
         for row in self.journal.record_answer(msg.thread_ids, by, at, "reply"):
             report.answers += 1
-            log.info("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
+            log.debug("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
 
     def _acknowledge(
         self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision
@@ -607,7 +619,7 @@ class Worker:
         for uid in sorted(box.answered_uids(sorted(here))):
             for row in self.journal.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
                 report.answers += 1
-                log.info("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
+                log.debug("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
         rows = self.journal.awaiting_answer() if here else waiting
         for due in due_followups(rows, policy, self.rules.department.hours, now, since=since):
             if self._stop.is_set():
@@ -631,7 +643,7 @@ class Worker:
         )  # fmt: skip
         smtp.send(mail, [owner.email])
         self.journal.record_reminder(row.id, now)
-        log.info("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
+        log.debug("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
 
     def _escalate(self, box: Mailbox | None, smtp: SmtpSender | _NoSmtp, due: Due, now: datetime) -> None:
         rules, row = self.rules, due.request
@@ -652,7 +664,7 @@ class Worker:
         self.journal.record_escalation(
             row.id, now, head.id, new_owner=new_owner.id if new_owner else None, new_forward_id=forward_id
         )
-        log.info(
+        log.debug(
             "заявка «%s» без ответа %s: %s", row.subject[:60], describe_duration(due.waited),
             f"передана {new_owner.id}" if new_owner else f"сообщено руководителю {head.id}",
         )  # fmt: skip
@@ -708,7 +720,7 @@ class Worker:
         smtp.send(mail, [m.email for m in recipients])
         self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
         report.reports += 1
-        log.info("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
+        log.debug("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
 
     def _shared_address(self) -> str:
         """The address colleagues copy in their answers (the bot sees the copy there)."""
@@ -873,8 +885,8 @@ class Worker:
             if self.failures:
                 log.info("связь восстановлена после %d неудачных попыток", self.failures)
             self.failures = 0
-            if report.seen:
-                log.info("%s", report.summary())
+            if summary := poll_summary(report):
+                log.info("%s", summary)
         except (FetchError, ActionError) as exc:
             # A poll that handled mail before it failed shows the servers work: the
             # backoff starts over instead of growing from the last outage.
@@ -926,6 +938,25 @@ class Worker:
             log.info("inboxbot остановлен")
 
 
+def poll_summary(report: PollReport) -> str:
+    """The poll's one log line (empty when nothing happened): what came in and what was
+    done with it, answers seen and follow-ups sent. Per-mail lines are at DEBUG (-v)."""
+    parts = []
+    if report.seen:
+        parts.append(
+            f"писем {report.seen}: переслано {report.forwarded}, помечено {report.tagged}, "
+            f"не заявки {report.skipped}, на ручной разбор {report.triaged}"
+            + (f", ждут SMTP-сервер {report.waiting}" if report.waiting else "")
+            + (f", копии ждут первое письмо {report.held}" if report.held else "")
+            + (f", отмечено пересланных ранее {report.marked_only}" if report.marked_only else "")
+        )
+    for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),
+                        (report.escalated, "эскалаций"), (report.reports, "отчётов")):  # fmt: skip
+        if count:
+            parts.append(f"{what} {count}")
+    return "опрос: " + "; ".join(parts) if parts else ""
+
+
 @dataclass(slots=True)
 class _Work:
     """One mail between its decision and its mark."""
@@ -964,16 +995,6 @@ class _NoSmtp:
 
     def send(self, message: EmailMessage, recipients: list[str] | None = None) -> None:
         raise ActionError("SMTP-сервер не настроен (INBOXBOT_SMTP_HOST), а правило требует пересылки", permanent=True)
-
-
-def load_templates(rules: Rules) -> Templates:
-    """The templates of `rules` (built-in, or overridden by [department] templates), each
-    rendered once with sample values: a broken override fails here, at start-up or on a
-    rules reload, not in the middle of a poll. Raises TemplateError (a RulesError)."""
-    templates = Templates(rules.templates_dir)
-    templates.check()
-    check_report_templates(templates, rules)
-    return templates
 
 
 def _recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:

@@ -95,11 +95,14 @@ def parse_duration(text: str, day_length: timedelta) -> timedelta | None:
         return None
     amount = float(match.group(1).replace(",", "."))
     unit = match.group(2).lower()
-    if unit.startswith(("h", "ч")):
-        return timedelta(hours=amount)
-    if unit.startswith(("m", "м")):
-        return timedelta(minutes=amount)
-    return day_length * amount
+    try:
+        if unit.startswith(("h", "ч")):
+            return timedelta(hours=amount)
+        if unit.startswith(("m", "м")):
+            return timedelta(minutes=amount)
+        return day_length * amount
+    except OverflowError:  # "99999999999d": longer than any timedelta, so not a duration
+        return None
 
 
 def parse_clock(text: str) -> time | None:

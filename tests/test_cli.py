@@ -1,6 +1,7 @@
 """The command line, through click's runner: fields of --json, exit codes, docs."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "comp
 
 def test_every_command_is_documented_with_an_example() -> None:
     for name, command in cli.commands.items():
-        assert command.help and "Example:" in command.help, name
+        assert command.help and "Пример:" in command.help, name
 
 
 def test_replay_answers_every_sample_with_the_json_fields() -> None:
@@ -120,3 +121,99 @@ def test_replay_compare_lists_changed_decisions_and_shares(tmp_path: Path) -> No
     assert changes[0]["before"]["owner"] == "smirnova" and changes[0]["after"]["owner"] == "orlov"
     assert summary["total"] == 30 and summary["changed"] == 1
     assert summary["shares_after"]["orlov"] == summary["shares_before"]["orlov"] + 1
+
+
+HEAVY = ("spacy", "natasha", "matplotlib", "numpy", "thinc")
+
+
+@pytest.mark.parametrize("args", [["check", "--rules", RULES], ["status"], ["--help"], ["check", "--help"]])
+def test_light_commands_do_not_load_the_nlp_or_plotting_stacks(args: list[str], tmp_path: Path) -> None:
+    """`check` ran 2–3 s and took 160 MB because the CLI imported spaCy and matplotlib
+    through worker → report → pipeline → nlp; a sales head runs it after every edit."""
+    code = (
+        "import sys\n"
+        "from inboxbot.cli import cli\n"
+        f"try:\n    cli.main(args={args!r}, standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        f"print('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert "LOADED:" in out.stdout, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "LOADED:", out.stdout
+
+
+def _click_messages() -> list[tuple[str, ...]]:
+    """Every text click passes through gettext/ngettext, read from the installed click."""
+    import ast
+
+    import click as click_package
+
+    found: list[tuple[str, ...]] = []
+    for source in sorted(Path(click_package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = tuple(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            if node.func.id == "_" and texts:
+                found.append(texts[:1])
+            elif node.func.id == "ngettext" and len(texts) >= 2:
+                found.append(texts[:2])
+    return found
+
+
+def test_every_click_text_has_a_russian_one_with_the_same_fields() -> None:
+    from inboxbot.clickru import MESSAGES, PLURALS
+
+    messages = _click_messages()
+    assert len(messages) > 50, messages  # the source is still read
+    missing = [m[0] for m in messages if m[0] not in (PLURALS if len(m) == 2 else MESSAGES)]
+    assert missing == []
+
+    def fields(text: str) -> set[str]:
+        return set(re.findall(r"\{[^}]*\}|%\(\w+\)s", text))
+
+    for english, russian in MESSAGES.items():
+        assert fields(russian) == fields(english), english
+    for (singular, plural) in (m for m in messages if len(m) == 2):
+        for form in PLURALS[singular]:
+            assert fields(form) <= fields(singular) | fields(plural), singular
+
+
+CLICK_ENGLISH = ("Usage", "Options", "Commands", "Show this", "message and exit", "Error", "Missing", "argument",
+                 "No such", "Try ", "for help", "Example", "default", "version", "Did you mean", "does not exist",
+                 "PATH", "FILE", "DIRECTORY", "TEXT", "OPTIONS", "COMMAND", "ARGS", "%Y")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["check", "--help"], ["report", "--help"], ["replay", "--help"], ["check", "--bogus"],
+     ["explain"], ["explain", "nofile.eml"], ["chek"], ["report", "--since", "2025-13-01"], ["--version"], []],
+    ids=["help", "check-help", "report-help", "replay-help", "unknown-option", "missing-argument", "missing-file",
+         "unknown-command", "bad-date", "version", "no-command"],
+)  # fmt: skip
+def test_click_speaks_russian(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    text = result.output
+    assert text.strip()
+    text = re.sub(r"--?[a-z][a-z-]*", "", text)  # option names stay English
+    for word in CLICK_ENGLISH:
+        assert word not in text, (word, text)
+    if result.exit_code == 2:
+        assert "Ошибка:" in text or "Использование:" in text
+
+
+def test_library_chatter_only_with_verbose() -> None:
+    import logging
+
+    from inboxbot.logsetup import levels
+
+    quiet, verbose = levels(0, service=True), levels(1, service=True)
+    assert quiet["apscheduler"] == logging.WARNING and quiet["mailparser"] == logging.ERROR
+    assert quiet["inboxbot.worker"] == logging.INFO and quiet["inboxbot"] == logging.WARNING
+    assert levels(0)["inboxbot.worker"] == logging.WARNING  # check, status, report: no worker chatter
+    assert verbose["apscheduler"] == logging.INFO and verbose["mailparser"] == logging.INFO
+    assert verbose["inboxbot.worker"] == logging.DEBUG

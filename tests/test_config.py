@@ -227,3 +227,42 @@ def test_marking_settings_default_and_from_the_environment() -> None:
 def test_bad_marking_settings_name_the_fix(extra: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load(**extra)
+
+
+# --- which journal read-only commands read -----------------------------------------------------
+
+
+def test_find_journal_prefers_the_configured_one_then_the_default_then_the_demos(tmp_path: Path) -> None:
+    from inboxbot.config import DEFAULT_JOURNAL, find_journal
+
+    demo = tmp_path / "demo-out" / "journal.sqlite"
+    demo.parent.mkdir()
+    demo.write_bytes(b"")
+    found = find_journal(None, env={}, cwd=tmp_path)
+    assert found.path == demo and "журнал демо" in found.note  # right after `inboxbot demo`
+    (tmp_path / DEFAULT_JOURNAL).write_bytes(b"")
+    assert find_journal(None, env={}, cwd=tmp_path).path == tmp_path / DEFAULT_JOURNAL
+    (tmp_path / "run.sqlite").write_bytes(b"")
+    found = find_journal(None, env={"INBOXBOT_JOURNAL": "run.sqlite"}, cwd=tmp_path)
+    assert found.path == tmp_path / "run.sqlite" and found.note == ""
+    assert find_journal(Path("run.sqlite"), env={}, cwd=tmp_path).path == tmp_path / "run.sqlite"
+
+
+def test_find_journal_says_where_it_looked(tmp_path: Path) -> None:
+    from inboxbot.config import find_journal
+
+    with pytest.raises(ConfigError) as none:
+        find_journal(None, env={}, cwd=tmp_path)
+    assert str(tmp_path / "inboxbot.sqlite") in str(none.value)
+    assert str(tmp_path / "demo-out" / "journal.sqlite") in str(none.value)
+    assert "--journal" in str(none.value)
+    with pytest.raises(ConfigError, match="INBOXBOT_JOURNAL"):  # configured but absent: no guessing
+        (tmp_path / "inboxbot.sqlite").write_bytes(b"")
+        find_journal(None, env={"INBOXBOT_JOURNAL": "elsewhere.sqlite"}, cwd=tmp_path)
+    secrets = tmp_path / "secrets"
+    secrets.write_text("INBOXBOT_JOURNAL=from-secrets.sqlite\n", encoding="utf-8")
+    secrets.chmod(0o600)
+    with pytest.raises(ConfigError, match="from-secrets.sqlite"):
+        find_journal(None, env={"INBOXBOT_SECRETS_FILE": str(secrets)}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="--journal"):
+        find_journal(Path("missing.sqlite"), env={}, cwd=tmp_path)

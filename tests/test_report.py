@@ -37,6 +37,7 @@ from inboxbot.message import Address, parse
 from inboxbot.pipeline import Pipeline
 from inboxbot.recheck import gather_changes, recheck
 from inboxbot.report import (
+    WAITING_SHOWN,
     ChangedDecision,
     Changes,
     Report,
@@ -430,6 +431,65 @@ def test_cli_report_errors_are_one_line(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "журнал" in missing.output and "не найден" in missing.output
     backwards = CliRunner().invoke(cli, [*base, "--since", "2026-11-22", "--until", "2026-11-16"])
     assert backwards.exit_code == 2 and "позже" in backwards.output
+
+
+def demo_like_journal(folder: Path) -> Path:
+    """A journal where `inboxbot demo` leaves one: demo-out/journal.sqlite under `folder`."""
+    path = folder / "demo-out" / "journal.sqlite"
+    path.parent.mkdir()
+    with Journal(path) as journal:
+        book = Book(journal)
+        book.add(fwd("petrov"), at(17, 10), answered=at(17, 12))
+        book.add(fwd("ivanova", "pool", pool="main"), at(18, 10), subject="Коробки для пельменей")  # waiting
+        book.add(Decision("triage", None, "quarantine", ("письмо не читается",)), at(18, 11), subject="Битое письмо")
+        book.add(Decision("skip", None, "not_a_request", ("автоответ",)), at(18, 12), subject="Автоответ")
+    return path
+
+
+def test_status_right_after_the_demo_finds_its_journal_and_speaks_russian(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inboxbot status` after `inboxbot demo` exited 2 until --journal demo-out/journal.sqlite
+    was given, and then printed raw ids («marked: 31», «forward: 25»)."""
+    for name in ("INBOXBOT_JOURNAL", "INBOXBOT_SECRETS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    journal = demo_like_journal(tmp_path)
+    result = CliRunner().invoke(cli, ["status", "--rules", str(RULES_PATH)])
+    assert result.exit_code == 0, result.output
+    assert "журнал демо: demo-out/journal.sqlite" in result.stderr
+    out = result.stdout
+    assert f"Журнал: {journal}" in out and "Всего писем: 4" in out
+    assert "Состояние: обработано — 4" in out
+    assert "Решение: переслать — 2, на ручной разбор — 1, не заявка — 1" in out
+    assert "Менеджеры: Иванова И. А. — 1, Петров Д. С. — 1" in out
+    assert "очередь (pool) — 1" in out and "письмо не разобрано (quarantine) — 1" in out
+    for raw in ("marked", "forward:", "triage", "skip"):
+        assert raw not in out
+    assert "inboxbot status --list" in out
+
+
+def test_status_list_names_every_waiting_request_and_every_triaged_mail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("INBOXBOT_JOURNAL", "INBOXBOT_SECRETS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = demo_like_journal(tmp_path)
+    with Journal(path) as journal:  # more waiting requests than the report lists
+        book = Book(journal)
+        book.uid = 100
+        for i in range(WAITING_SHOWN + 3):
+            book.add(fwd("orlov"), at(19, 10, i), subject=f"Заявка на коробки №{i}")
+    result = CliRunner().invoke(cli, ["status", "--list", "--rules", str(RULES_PATH), "--since", "2026-11-16"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"Без ответа сейчас: {WAITING_SHOWN + 4}" in out
+    assert "Коробки для пельменей — client@example.ru" in out and "Иванова И. А., ждёт" in out
+    assert all(f"Заявка на коробки №{i} " in out for i in range(WAITING_SHOWN + 3))  # all, not the report's 15
+    assert "…и ещё" not in out
+    assert re.search(r"На ручном разборе \(16 ноября (\d+ )?– .+\): 1\n", out), out
+    assert "Битое письмо" in out and "Письмо не читается" in out
 
 
 # --- what the rules would change ------------------------------------------------------------------

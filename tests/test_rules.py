@@ -202,3 +202,44 @@ def test_absence_chain_follows_backups_or_goes_to_head(tmp_path: Path) -> None:
     rules = load_rules(tmp_path / "rules.toml")
     assert absence_chain(rules, "petrov", date(2025, 7, 11))[0] == "volkov"
     assert absence_chain(rules, "orlov", date(2025, 7, 11)) == ("orlov", [])
+
+
+def _tomllib_messages() -> list[str]:
+    """Every message tomllib's parser raises with a position (`suffixed_err`), read from
+    the source of the Python that runs the tests; f-string fields get a sample value."""
+    import inspect
+    import tomllib._parser as parser
+
+    source = inspect.getsource(parser)
+    found = re.findall(r"suffixed_err\(\s*src,\s*\w+,\s*(f?)(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')", source)
+    messages = []
+    for is_f, literal in found:
+        text = eval(literal)  # a string literal from the stdlib source
+        if is_f:
+            text = re.sub(r"\{[^}]*!r\}", "'x'", text)
+            text = re.sub(r"\{[^}]*\}", "('a', 'b')", text)
+        messages.append(text)
+    return messages
+
+
+def test_every_tomllib_message_has_a_russian_text() -> None:
+    from inboxbot.tomlerrors import known
+
+    messages = _tomllib_messages()
+    assert len(messages) >= 20, messages  # the regex still finds them
+    assert [m for m in messages if not known(m)] == []
+
+
+SYNTAX_SAMPLES = sorted((Path(__file__).parent / "rules").glob("syntax_*.toml"))
+
+
+@pytest.mark.parametrize("path", SYNTAX_SAMPLES, ids=[p.stem for p in SYNTAX_SAMPLES])
+def test_syntax_errors_are_russian(path: Path) -> None:
+    """No English from tomllib reaches the user: beyond the file name, keys and examples,
+    a syntax error has no Latin word of four letters or more."""
+    (line,) = check(path)[0]
+    text = line.removeprefix(path.name)
+    allowed_re = r"\[\[?[a-z.]+\]\]?|\"[^\"]*\"|«[^»]*»|'[^']*'|[a-z_]+ = |UTF-8|U\+[0-9A-F]+|true|false|Windows|Word|PDF"
+    for allowed in re.findall(allowed_re, text):
+        text = text.replace(allowed, "")
+    assert not re.search(r"[A-Za-z]{4,}", text), line

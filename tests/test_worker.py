@@ -142,3 +142,105 @@ def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
     rules.write_text(text.replace('foreign = "smirnova"', 'foreign = "orlov"'), encoding="utf-8")
     worker.poll_once()
     assert worker.rules.territory.foreign == "orlov" and worker.holder.last_error is None
+
+
+def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
+) -> None:
+    """`when = ["pool"]` once made the loader raise TypeError inside the running worker:
+    a traceback in the log every poll and no mail to the head."""
+    rules = tmp_path / "rules.toml"
+    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules.write_text(text, encoding="utf-8")
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")
+    worker = Worker(settings, rules, journal)
+    assert text.count('when = "pool"') == 1
+    rules.write_text(text.replace('when = "pool"', 'when = ["pool"]'), encoding="utf-8")
+
+    worker.poll_once()
+    to_head = [m for m in smtp_server.messages if m.rcpt_tos == ("a.volkov@severkarton.test",)]
+    assert len(to_head) == 1
+    body = email.message_from_bytes(to_head[0].raw, policy=policy.default).get_body(("plain",)).get_content()
+    line = text.splitlines().index('when = "pool"') + 1
+    assert f"строка {line}" in body and 'when = "pool"' in body and "указан список" in body
+    assert any(s.when == "pool" for s in worker.rules.rules)  # the last good rules go on
+
+
+def test_a_loader_bug_on_reload_keeps_the_rules_and_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong while reloading, the worker keeps its rules and the head is told."""
+    import inboxbot.worker as worker_module
+    from inboxbot.worker import RulesHolder
+
+    rules = tmp_path / "rules.toml"
+    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
+    rules.write_text(text, encoding="utf-8")
+    holder = RulesHolder(rules)
+    before = holder.rules
+
+    def broken_loader(path: Path) -> None:
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(worker_module, "load_rules", broken_loader)
+    rules.write_text(text + "\n# edited\n", encoding="utf-8")
+    assert holder.refresh() is False
+    assert holder.rules is before
+    assert holder.unreported_error and "внутренней ошибки" in holder.unreported_error
+    assert "unhashable" not in holder.unreported_error  # the head reads Russian, the log keeps the traceback
+
+
+INVITE = (
+    "From: Иван Петренко <ivan@zavod-example.ru>\r\nTo: sales@severkarton.test\r\nSubject: Коробки на июль\r\n"
+    "Message-ID: <invite-1@zavod-example.ru>\r\nDate: Mon, 16 Jun 2025 10:30:00 +0300\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/alternative; boundary="a"\r\n\r\n'
+    "--a\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "Здравствуйте! Нужны коробки 40x30x20, 500 штук. Иван\r\n"
+    "--a\r\nContent-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n--a--\r\n"
+).encode()
+
+
+def test_a_running_worker_logs_one_russian_line_per_poll_and_no_library_chatter(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    """`inboxbot run` as deployed: apscheduler wrote four English lines per poll and
+    mail-parser «Email content '…' not handled» for ordinary mail; now a poll that
+    handles mail writes one line, an idle poll none."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    deliver(imap_inbox, sample("001"), INVITE, sample("015"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INBOXBOT_")}
+    env.update({
+        "INBOXBOT_IMAP_HOST": imap_inbox.host, "INBOXBOT_IMAP_PORT": str(imap_inbox.port), "INBOXBOT_IMAP_TLS": "none",
+        "INBOXBOT_IMAP_USER": imap_inbox.user, "INBOXBOT_IMAP_PASSWORD": imap_inbox.password,
+        "INBOXBOT_SMTP_HOST": smtp_server.host, "INBOXBOT_SMTP_PORT": str(smtp_server.port), "INBOXBOT_SMTP_TLS": "none",
+        "INBOXBOT_BOT_ADDRESS": "sales-bot@severkarton.test", "INBOXBOT_POLL_SECONDS": "1",
+        "INBOXBOT_JOURNAL": str(tmp_path / "journal.sqlite"),
+    })  # fmt: skip
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/'), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "inboxbot", "run", "--rules", str(rules)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        # Wait for the three mails to be handled, then for a few idle polls (1 s apart).
+        while len(smtp_server.forwards) < 2 and proc.poll() is None:
+            time.sleep(0.2)
+        while pending(imap_inbox) and proc.poll() is None:
+            time.sleep(0.2)
+        time.sleep(3.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)  # a guard against a hang, not a measure of speed
+    assert proc.returncode == 0, err
+    lines = err.splitlines()
+    assert lines, out
+    for word in ("apscheduler", "Running job", "executed successfully", "Added job", "Scheduler", "not handled",
+                 "mailparser", "INFO", "WARNING"):  # fmt: skip
+        assert word not in err, (word, err)
+    polls = [line for line in lines if "опрос:" in line]
+    assert len(polls) == 1 and "писем 3: переслано 2" in polls[0] and "не заявки 1" in polls[0], err
+    assert [line.split(": ", 1)[0][20:] for line in lines] == ["", "", ""], err  # INFO: no level word
+    assert "inboxbot запущен" in lines[0] and "inboxbot остановлен" in lines[-1]
