@@ -347,10 +347,10 @@ def dump_config() -> None:
 def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     """Точность и полнота извлечения (ИНН, компания, регион) на размеченной папке.
 
-    В папке — письма .eml и labels.json в формате ../shared/corpus; свои домены и
+    В папке — письма .eml и labels.json в формате tests/corpus репозитория; свои домены и
     название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
 
-    Example: inboxbot score ../shared/corpus
+    Example: inboxbot score tests/corpus
     """
     from inboxbot.pipeline import ExtractParams
     from inboxbot.rules import load_rules

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import CORPUS
 
 from inboxbot.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = str(REPO / "rules.toml")
-CORPUS = REPO.parent / "shared" / "corpus"
 JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "company", "region"}
 
 

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from samples import CORPUS
 
 from inboxbot.clients import (
     ClientBase,
@@ -19,7 +20,6 @@ from inboxbot.clients import (
 from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
 
 

@@ -1,7 +1,7 @@
 """The whole pure pipeline over the shared developer corpus, in arrival order, against
 labels.json: parse → extract → decide → journal (so threads and the pool carry on).
 
-The corpus lives next to the repository (../shared/corpus); a missing corpus fails the
+The corpus is tests/corpus (see its PROVENANCE.md); a missing corpus fails the
 test rather than skipping it, so CI can never pass without running it.
 """
 
@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from samples import CORPUS
 
 from inboxbot.decision import Decision
 from inboxbot.extract import Extractor
@@ -21,7 +22,6 @@ from inboxbot.route import decide, describe_company, describe_region
 from inboxbot.rules import Rules, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
 REQUIRED_ACCURACY = 0.97
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from samples import CORPUS
 
 from inboxbot.act import (
     ForwardContext,
@@ -27,7 +28,6 @@ from inboxbot.message import Address, parse
 from inboxbot.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names,since"
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)
 ORLOV = Recipient("orlov", "Орлов Максим Игоревич", "m.orlov@severkarton.test")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fixtures.extract.build import eml
+from samples import CORPUS
 
 from inboxbot.cli import cli
 from inboxbot.extract import Extractor
@@ -23,7 +24,6 @@ from inboxbot.scoring import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 INTERNAL = ("severkarton.test",)
 OWN_NAME = ("ТД «Северный Картон», отдел продаж",)
