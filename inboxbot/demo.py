@@ -59,14 +59,17 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeou
 
 
 @contextlib.contextmanager
-def pymap_server() -> Iterator[ServerSettings]:
-    """An in-memory IMAP server (pymap's dict backend) on a free loopback port. It answers
-    OK to STORE of a custom keyword and drops it: the worker marks by moving instead."""
+def pymap_server(password: str | None = None) -> Iterator[ServerSettings]:
+    """An in-memory IMAP server (pymap's dict backend) on a free loopback port, with one
+    account (a random password unless one is given). It answers OK to STORE of a custom
+    keyword and drops it: the worker marks by moving instead."""
     port = free_port()
-    password = secrets.token_urlsafe(12)
+    password = secrets.token_urlsafe(12) if password is None else password
     exe = Path(sys.executable).with_name("pymap")
-    cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
-           "--port", str(port), "dict", "--demo-user", DEMO_USER, "--demo-password", password]
+    # --opt=value: a value of its own argument that starts with '-' (token_urlsafe gives one
+    # in 64) would be read by pymap's argparse as an unknown option, and the server exits.
+    cmd = [str(exe) if exe.exists() else "pymap", "--no-service=admin", "--host=127.0.0.1",
+           f"--port={port}", "dict", f"--demo-user={DEMO_USER}", f"--demo-password={password}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
