@@ -110,29 +110,21 @@ def run(rules_path: Path, once: bool) -> None:
 
 
 @cli.command()
-@_rules_option
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Свой файл правил (по умолчанию — правила демо-компании из пакета).")
 @click.option("--mail", "mail_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Папка с письмами для демо (по умолчанию demo/mail рядом с правилами).")
+              help="Папка с письмами для демо (по умолчанию — 30 образцов заявок из пакета).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-out"),
               show_default=True, help="Куда сложить пересланные письма (.eml).")
 @_user_errors
-def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
+def demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> None:
     """Показать работу на примере: настоящий IMAP-сервер с образцами заявок, пересылка через SMTP.
 
     Example: inboxbot demo
     """
     from inboxbot.demo import run_demo
 
-    rules_path = _demo_rules(rules_path)
-    run_demo(rules_path, mail_dir or rules_path.parent / "demo" / "mail", out_dir)
-
-
-def _demo_rules(rules_path: Path) -> Path:
-    if rules_path.exists():
-        return rules_path
-    # Installed from a checkout: the example rules live at the repository root.
-    bundled = Path(__file__).resolve().parent.parent / "rules.toml"
-    return bundled if bundled.exists() else rules_path
+    run_demo(rules_path, mail_dir, out_dir)
 
 
 @cli.command()

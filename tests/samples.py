@@ -6,6 +6,7 @@ fresh clone must run its tests with nothing beside it (tests/test_repository.py 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,11 @@ if TYPE_CHECKING:
     from inboxbot.config import ServerSettings
 
 REPO = Path(__file__).resolve().parents[1]
-RULES = REPO / "rules.toml"
+# The demo company, shipped in the package: its rules.toml (the documented example of every
+# setting, and the rules of the corpus scenario), client files and 30 sample requests.
+DEMO_DATA = REPO / "inboxbot" / "demo_data"
+RULES = DEMO_DATA / "rules.toml"
+DEMO_MAIL = DEMO_DATA / "mail"
 # 30 labelled requests of the demo company's scenario, with its client base (PROVENANCE.md).
 CORPUS = REPO / "tests" / "corpus"
 # 120 more labelled requests under the same scenario and client base.
@@ -27,6 +32,17 @@ def mime_corpus_files() -> list[Path]:
     manifest, SOURCES.md and licence texts, which are not mail)."""
     lines = (MIME_CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
     return [MIME_CORPUS / line.split("\t")[0] for line in lines if line.strip()]
+
+
+def demo_department(folder: Path, rules_text: str | None = None) -> Path:
+    """The demo company's rules and client files (not its mail) copied into `folder` to be
+    edited; `rules_text`, if given, is written as its rules.toml. Returns the rules file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("clients.csv", "groups.csv", "vip.csv"):  # the files rules.toml names
+        shutil.copyfile(DEMO_DATA / name, folder / name)
+    rules = folder / "rules.toml"
+    rules.write_text(RULES.read_text(encoding="utf-8") if rules_text is None else rules_text, encoding="utf-8")
+    return rules
 
 
 def sample(prefix: str) -> bytes:
