@@ -113,11 +113,14 @@ def pymap_server(password: str | None = None) -> Iterator[ServerSettings]:
     keyword and drops it: the worker marks by moving instead."""
     port = free_port()
     password = secrets.token_urlsafe(12) if password is None else password
-    exe = Path(sys.executable).with_name("pymap")
+    # pymap's entry point run by this interpreter: no console script needs to be on PATH or
+    # beside sys.executable (pip install --user, a venv not activated, a wheel whose
+    # dependencies come from another environment).
     # --opt=value: a value of its own argument that starts with '-' (token_urlsafe gives one
     # in 64) would be read by pymap's argparse as an unknown option, and the server exits.
-    cmd = [str(exe) if exe.exists() else "pymap", "--no-service=admin", "--host=127.0.0.1",
-           f"--port={port}", "dict", f"--demo-user={DEMO_USER}", f"--demo-password={password}"]
+    cmd = [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+           "--no-service=admin", "--host=127.0.0.1", f"--port={port}",
+           "dict", f"--demo-user={DEMO_USER}", f"--demo-password={password}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
