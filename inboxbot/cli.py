@@ -128,6 +128,24 @@ def demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@_user_errors
+def init(folder: Path) -> None:
+    """Заготовка для нового отдела: rules.toml с пояснениями и пустая база клиентов.
+
+    Существующие файлы не перезаписываются.
+
+    Example: inboxbot init /etc/inboxbot
+    """
+    from inboxbot.starter import write_starter
+
+    rules, clients = write_starter(folder)
+    click.echo(f"Созданы файлы:\n  {rules} — правила: замените примеры (адреса, менеджеров) своими"
+               f"\n  {clients} — база клиентов: пока пустая, колонки — как в разделе [clients.columns]")
+    click.echo(f"Проверьте правила после правки: inboxbot check --rules {rules}")
+
+
+@cli.command()
 @_rules_option
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Вывести решение как JSON.")
