@@ -360,7 +360,7 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     В папке — письма .eml и labels.json в формате tests/corpus репозитория; свои домены и
     название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
 
-    Example: inboxbot score tests/corpus
+    Example: inboxbot score --rules inboxbot/demo_data/rules.toml tests/corpus
     """
     from inboxbot.pipeline import ExtractParams
     from inboxbot.rules import load_rules
