@@ -40,10 +40,10 @@ from inboxbot.mailsource import read_mail
 from inboxbot.message import parse
 from inboxbot.report import build_report
 from inboxbot.report_mail import render_report_html
+from inboxbot.starter import REINSTALL
 from inboxbot.worker import PollReport, Worker
 
 DEMO_USER = "sales"
-REINSTALL = "переустановите inboxbot: pip install --force-reinstall inboxbot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class DemoFiles:
 def packaged_demo() -> Path:
     """The folder of the demo company inside the installed package."""
     # A plain pip install (wheel or editable) unpacks the package to disk; the worker and
-    # the rules loader need real paths, so a zipped install is reported, not supported.
+    # the rules loader need real paths, so a zipped install shows as missing data.
     return Path(str(importlib.resources.files("inboxbot") / "demo_data"))
 
 

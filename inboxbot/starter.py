@@ -14,6 +14,8 @@ from pathlib import Path
 from inboxbot.errors import ConfigError
 
 STARTER_FILES = ("rules.toml", "clients.csv")
+# What to do when the package's own data files are missing (a broken install).
+REINSTALL = "переустановите inboxbot: pip install --force-reinstall inboxbot"
 
 
 def starter_data() -> Path:
@@ -37,7 +39,7 @@ def write_starter(folder: Path, data: Path | None = None) -> tuple[Path, ...]:
     if missing:
         raise ConfigError(
             f"в установленном пакете нет заготовки ({', '.join(missing)} в {data}). "
-            f"Что сделать: переустановите inboxbot: pip install --force-reinstall inboxbot"
+            f"Что сделать: {REINSTALL}"
         )
     folder.mkdir(parents=True, exist_ok=True)
     written = []
