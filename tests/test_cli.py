@@ -10,7 +10,6 @@ from samples import RULES as RULES_PATH
 
 from inboxbot.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
 RULES = str(RULES_PATH)
 JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "company", "region"}
 

@@ -133,9 +133,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('head = "volkov"', 'head = "volkof"').replace('backup = "orlov"', 'backpu = "orlov"')
     text = text.replace('method = "round_robin"', 'method = "roundrobin"')
-    demo_department(tmp_path)
-    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
-    errors, _ = check(tmp_path / "rules.toml")
+    errors, _ = check(demo_department(tmp_path, text))
     assert len(errors) == 4, errors
     assert "неизвестный менеджер «volkof» (возможно, «volkov»)" in errors[0]
     assert any("неизвестный параметр «backpu» (возможно, «backup»)" in e for e in errors)

@@ -23,7 +23,6 @@ from inboxbot.scoring import (
     score_folder,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 INTERNAL = ("severkarton.test",)
 OWN_NAME = ("ТД «Северный Картон», отдел продаж",)
