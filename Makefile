@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# The demo company's rules: the documented example of every setting, shipped in the package.
+DEMO_RULES := inboxbot/demo_data/rules.toml
 
 .PHONY: demo test dovecot chromium check
 
@@ -30,8 +32,8 @@ chromium:
 	fi
 
 check: $(BIN)/inboxbot
-	$(BIN)/inboxbot check --rules rules.toml
+	$(BIN)/inboxbot check --rules $(DEMO_RULES)
 
 test: $(BIN)/inboxbot dovecot chromium
-	$(BIN)/inboxbot check --rules rules.toml
+	$(BIN)/inboxbot check --rules $(DEMO_RULES)
 	$(BIN)/pytest -q

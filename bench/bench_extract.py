@@ -5,7 +5,7 @@ where the time goes (cProfile).
     .venv/bin/python bench/bench_extract.py --mails 3000 --profile 400
 
 Not a test: it prints numbers. The mails are made from the sample corpus
-(../shared/corpus) and our fixtures (tests/fixtures/extract) by varying what extraction
+(tests/corpus) and our fixtures (tests/fixtures/extract) by varying what extraction
 looks at: every INN becomes another valid INN of some region, company names in quotes get
 other invented names, cities are swapped for other cities, and the charset alternates
 between UTF-8 and windows-1251. Attachments (cards) travel along. Sizes stay those of real
@@ -37,8 +37,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-CORPUS = REPO.parent / "shared" / "corpus"
+from samples import CORPUS  # noqa: E402  (the one list of where sample data lives)
+
 FIXTURES = REPO / "tests" / "fixtures" / "extract"
 INTERNAL = ("severkarton.test",)
 OWN_NAMES = ("ТД «Северный Картон», отдел продаж",)

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from imapclient import IMAPClient  # noqa: E402
+from samples import DEMO_MAIL, RULES  # noqa: E402
 from servers import Dovecot, free_port, wait_for_port  # noqa: E402
 
 from inboxbot.config import ServerSettings, Settings  # noqa: E402
@@ -44,8 +45,7 @@ from inboxbot.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
 from inboxbot.rules import Rules  # noqa: E402
 from inboxbot.worker import Worker  # noqa: E402
 
-CORPUS = REPO / "demo" / "mail"
-RULES = REPO / "rules.toml"
+CORPUS = DEMO_MAIL
 
 
 class FloorPipeline(Pipeline):

@@ -134,29 +134,39 @@ def run(rules_path: Path, once: bool) -> None:
 
 
 @cli.command()
-@_rules_option
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Свой файл правил (по умолчанию — правила демо-компании из пакета).")
 @click.option("--mail", "mail_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Папка с письмами для демо (по умолчанию demo/mail рядом с правилами).")
+              help="Папка с письмами для демо (по умолчанию — 30 образцов заявок из пакета).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(DEMO_OUT),
               show_default=True, help="Куда сложить пересланные письма (.eml).")
 @_user_errors
-def demo(rules_path: Path, mail_dir: Path | None, out_dir: Path) -> None:
+def demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> None:
     """Показать работу на примере: настоящий IMAP-сервер с образцами заявок, пересылка через SMTP.
 
     Пример: inboxbot demo
     """
     from inboxbot.demo import run_demo
 
-    rules_path = _demo_rules(rules_path)
-    run_demo(rules_path, mail_dir or rules_path.parent / "demo" / "mail", out_dir)
+    run_demo(rules_path, mail_dir, out_dir)
 
 
-def _demo_rules(rules_path: Path) -> Path:
-    if rules_path.exists():
-        return rules_path
-    # Installed from a checkout: the example rules live at the repository root.
-    bundled = Path(__file__).resolve().parent.parent / "rules.toml"
-    return bundled if bundled.exists() else rules_path
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@_user_errors
+def init(folder: Path) -> None:
+    """Заготовка для нового отдела: rules.toml с пояснениями и пустая база клиентов.
+
+    Существующие файлы не перезаписываются.
+
+    Пример: inboxbot init /etc/inboxbot
+    """
+    from inboxbot.starter import write_starter
+
+    rules, clients = write_starter(folder)
+    click.echo(f"Созданы файлы:\n  {rules} — правила: замените примеры (адреса, менеджеров) своими"
+               f"\n  {clients} — база клиентов: пока пустая, колонки — как в разделе [clients.columns]")
+    click.echo(f"Проверьте правила после правки: inboxbot check --rules {rules}")
 
 
 @cli.command()
@@ -443,10 +453,10 @@ def dump_config() -> None:
 def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     """Точность и полнота извлечения (ИНН, компания, регион) на размеченной папке.
 
-    В папке — письма .eml и labels.json в формате ../shared/corpus; свои домены и
+    В папке — письма .eml и labels.json в формате tests/corpus репозитория; свои домены и
     название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
 
-    Пример: inboxbot score ../shared/corpus
+    Пример: inboxbot score --rules inboxbot/demo_data/rules.toml tests/corpus
     """
     from inboxbot.pipeline import ExtractParams
     from inboxbot.rules import load_rules

@@ -6,11 +6,16 @@ them, and every mail the bot sends (forwards, notices, acknowledgements) lands a
 .eml file in the output folder. Then a manager answers one request with the shared
 address in copy, the clock moves on by the reminder time (the worker takes a clock),
 a poll sends the reminders for the rest, and the distribution report is written as HTML.
+
+The demo company (its rules.toml, client base and 30 sample requests) ships inside the
+package, in inboxbot/demo_data/, so `inboxbot demo` works from any folder after
+`pip install`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import secrets
 import shutil
 import socket
@@ -19,6 +24,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -34,9 +40,51 @@ from inboxbot.mailsource import read_mail
 from inboxbot.message import parse
 from inboxbot.report import build_report
 from inboxbot.report_mail import render_report_html
+from inboxbot.starter import REINSTALL
 from inboxbot.worker import PollReport, Worker
 
 DEMO_USER = "sales"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFiles:
+    """What a demo run reads: the rules (their client files sit beside them) and the mail."""
+
+    rules: Path
+    mail: Path
+
+
+def packaged_demo() -> Path:
+    """The folder of the demo company inside the installed package."""
+    # A plain pip install (wheel or editable) unpacks the package to disk; the worker and
+    # the rules loader need real paths, so a zipped install shows as missing data.
+    return Path(str(importlib.resources.files("inboxbot") / "demo_data"))
+
+
+def demo_files(rules: Path | None, mail: Path | None, data: Path | None = None) -> DemoFiles:
+    """The rules and mail the demo uses: the given ones, else the demo company's from the
+    package (`data`). Raises InboxbotError saying what to do when something is missing."""
+    data = packaged_demo() if data is None else data
+    if rules is None or mail is None:
+        missing = [name for name in ("rules.toml", "mail") if not (data / name).exists()]
+        if missing:
+            raise InboxbotError(
+                f"демо-данные не найдены: в {data} нет {', '.join(missing)} (пакет установлен не полностью). "
+                f"Что сделать: {REINSTALL} — или укажите свои правила и письма: "
+                f"inboxbot demo --rules rules.toml --mail папка-с-письмами"
+            )
+    files = DemoFiles(rules or data / "rules.toml", mail or data / "mail")
+    if not files.rules.is_file():
+        raise InboxbotError(
+            f"файл правил {files.rules} не найден. Что сделать: укажите существующий файл в --rules "
+            f"или уберите --rules — тогда демо возьмёт правила демо-компании"
+        )
+    if not files.mail.exists():
+        raise InboxbotError(
+            f"папка с демо-письмами {files.mail} не найдена. Что сделать: укажите в --mail папку с письмами "
+            f"(файлы .eml или Maildir) или уберите --mail — тогда демо возьмёт 30 образцов заявок"
+        )
+    return files
 
 
 def free_port() -> int:
@@ -59,14 +107,20 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeou
 
 
 @contextlib.contextmanager
-def pymap_server() -> Iterator[ServerSettings]:
-    """An in-memory IMAP server (pymap's dict backend) on a free loopback port. It answers
-    OK to STORE of a custom keyword and drops it: the worker marks by moving instead."""
+def pymap_server(password: str | None = None) -> Iterator[ServerSettings]:
+    """An in-memory IMAP server (pymap's dict backend) on a free loopback port, with one
+    account (a random password unless one is given). It answers OK to STORE of a custom
+    keyword and drops it: the worker marks by moving instead."""
     port = free_port()
-    password = secrets.token_urlsafe(12)
-    exe = Path(sys.executable).with_name("pymap")
-    cmd = [str(exe) if exe.exists() else "pymap", "--no-service", "admin", "--host", "127.0.0.1",
-           "--port", str(port), "dict", "--demo-user", DEMO_USER, "--demo-password", password]
+    password = secrets.token_urlsafe(12) if password is None else password
+    # pymap's entry point run by this interpreter: no console script needs to be on PATH or
+    # beside sys.executable (pip install --user, a venv not activated, a wheel whose
+    # dependencies come from another environment).
+    # --opt=value: a value of its own argument that starts with '-' (token_urlsafe gives one
+    # in 64) would be read by pymap's argparse as an unknown option, and the server exits.
+    cmd = [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+           "--no-service=admin", "--host=127.0.0.1", f"--port={port}",
+           "dict", f"--demo-user={DEMO_USER}", f"--demo-password={password}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
@@ -105,14 +159,14 @@ def smtp_catcher(folder: Path) -> Iterator[ServerSettings]:
         controller.stop()
 
 
-def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
-    if not mail_dir.is_dir():
-        raise InboxbotError(f"папка с демо-письмами {mail_dir} не найдена")
+def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> PollReport:
+    """The demo with the given rules and mail, by default the demo company's from the package."""
+    files = demo_files(rules_path, mail_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     forwards = out_dir / "forwards"
     out_dir.mkdir(parents=True)
-    samples = list(read_mail([mail_dir]))
+    samples = list(read_mail([files.mail]))
     click.echo(click.style("inboxbot — демонстрация", bold=True))
     click.echo(f"Запускаю IMAP-сервер (pymap) и SMTP-сервер (aiosmtpd) на 127.0.0.1, "
                f"кладу {len(samples)} заявок в общий ящик…")
@@ -124,7 +178,7 @@ def run_demo(rules_path: Path, mail_dir: Path, out_dir: Path) -> PollReport:
         with Journal(settings.journal) as journal:
             started = time.monotonic()
             clock = _Clock()
-            worker = Worker(settings, rules_path, journal, clock=clock)
+            worker = Worker(settings, files.rules, journal, clock=clock)
             try:
                 report = worker.poll_once()
                 elapsed = time.monotonic() - started

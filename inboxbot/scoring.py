@@ -1,6 +1,6 @@
 """How well extraction finds the sender's INN, company and region on a labelled folder.
 
-A labelled folder holds `.eml` files and a `labels.json` as in ../shared/corpus: one object
+A labelled folder holds `.eml` files and a `labels.json` as in tests/corpus: one object
 per file name with `sender_company`, `inn`, `inn_source`, `region_code` and `expected_action`
 (other keys are ignored). A `clients.csv` next to it, if present, is the client base the
 labels refer to: its `alt_names` count as correct spellings of a client's name.
@@ -168,7 +168,7 @@ def load_labels(folder: Path) -> list[Label]:
     """The labels of a folder, in file-name order. Raises LabelsError naming the fix."""
     path = folder / "labels.json"
     if not path.is_file():
-        raise LabelsError(f"{path}: нет файла разметки labels.json (формат — как в ../shared/corpus/labels.json)")
+        raise LabelsError(f"{path}: нет файла разметки labels.json (формат — как в tests/corpus/labels.json в репозитории inboxbot; поля описаны в tests/corpus/README.md)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from samples import CORPUS, RULES
+
 PHONE = (390, 844)  # iPhone 12–15 CSS pixels; most Android phones are 360–412 wide
 DESKTOP = (1280, 900)
 TIMEOUT = 60
@@ -339,11 +341,11 @@ def compose_corpus_mail(name: str, now: datetime = datetime(2025, 9, 1, 9, 0, tz
     from inboxbot.route import decide
     from inboxbot.rules import load_rules
 
-    path = ROOT.parent / "shared" / "corpus" / name
+    path = CORPUS / name
     if not path.is_file():
-        raise FileNotFoundError(f"corpus mail {path} is missing (the shared corpus lives next to the repo)")
+        raise FileNotFoundError(f"corpus mail {path} is missing (tests/corpus, see its PROVENANCE.md)")
     raw = path.read_bytes()
-    rules = load_rules(ROOT / "rules.toml")
+    rules = load_rules(RULES)
     dept = rules.department
     msg = parse(raw)
     facts = Extractor().extract(

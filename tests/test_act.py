@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from samples import CORPUS
 
 from inboxbot.act import (
     ForwardContext,
@@ -31,7 +32,6 @@ from inboxbot.decision import ClientRef, Decision
 from inboxbot.facts import Company, Evidence, Facts, Region, Requisite
 from inboxbot.message import Address, ParsedMessage, parse
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)
 
 ORLOV = Recipient("orlov", "Орлов Максим Игоревич", "m.orlov@severkarton.test")
@@ -43,7 +43,7 @@ BOT = Address("ТД «Северный Картон»", "sales-bot@severkarton.t
 def corpus_bytes(name: str) -> bytes:
     path = CORPUS / name
     if not path.is_file():
-        pytest.fail(f"corpus mail {path} is missing (expected the shared corpus next to the repo)")
+        pytest.fail(f"corpus mail {path} is missing (tests/corpus, see its PROVENANCE.md)")
     return path.read_bytes()
 
 

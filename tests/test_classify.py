@@ -8,13 +8,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from samples import CORPUS, MIME_CORPUS, mime_corpus_files
 
 from inboxbot.classify import KINDS, Verdict, asks_us, classify, new_text
 from inboxbot.message import parse
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
-MIME_CORPUS = SHARED / "mime-corpus"
 SETTINGS: dict[str, list[str]] = {
     "internal_domains": ["severkarton.test"],
     "bot_addresses": ["sales-bot@severkarton.test"],
@@ -296,21 +294,12 @@ def test_helpers() -> None:
 # --- the MIME torture corpus -----------------------------------------------------------
 
 
-def _mime_files() -> list[str]:
-    manifest = MIME_CORPUS / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return ["MANIFEST.tsv missing"]
-    lines = manifest.read_text("utf-8").splitlines()[1:]
-    return [line.split("\t")[0] for line in lines if line.strip()]
-
-
 def test_mime_corpus_is_there() -> None:
-    assert len(_mime_files()) == 272, f"expected 272 mails in {MIME_CORPUS}"
+    assert len(mime_corpus_files()) == 272
 
 
-@pytest.mark.parametrize("name", _mime_files())
-def test_mime_corpus_never_raises(name: str) -> None:
-    path = MIME_CORPUS / name
+@pytest.mark.parametrize("path", mime_corpus_files(), ids=lambda p: str(p.relative_to(MIME_CORPUS)))
+def test_mime_corpus_never_raises(path: Path) -> None:
     assert path.is_file(), f"missing: {path}"
     result = verdict(path.read_bytes())
     assert result.kind in KINDS and result.reason

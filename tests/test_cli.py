@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import CORPUS, demo_department
+from samples import RULES as RULES_PATH
 
 from inboxbot.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
-RULES = str(REPO / "rules.toml")
-CORPUS = REPO.parent / "shared" / "corpus"
+RULES = str(RULES_PATH)
 JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "company", "region"}
 
 
@@ -106,13 +106,9 @@ def test_dump_config_masks_passwords() -> None:
 
 
 def test_replay_compare_lists_changed_decisions_and_shares(tmp_path: Path) -> None:
-    text = (REPO / "rules.toml").read_text(encoding="utf-8")
+    text = RULES_PATH.read_text(encoding="utf-8")
     assert 'foreign = "smirnova"' in text
-    new_rules = tmp_path / "rules.toml"
-    new_rules.write_text(
-        text.replace('foreign = "smirnova"', 'foreign = "orlov"').replace('file = "demo/', f'file = "{REPO}/demo/'),
-        encoding="utf-8",
-    )
+    new_rules = demo_department(tmp_path, text.replace('foreign = "smirnova"', 'foreign = "orlov"'))
     result = CliRunner().invoke(cli, ["replay", "--rules", RULES, "--compare", str(new_rules), "--json", str(CORPUS)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from samples import CORPUS
 
 from inboxbot.clients import (
     ClientBase,
@@ -20,7 +21,6 @@ from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
 from russian_texts import for_codepage
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
 
 

@@ -1,7 +1,7 @@
 """The whole pure pipeline over the shared developer corpus, in arrival order, against
 labels.json: parse → extract → decide → journal (so threads and the pool carry on).
 
-The corpus lives next to the repository (../shared/corpus); a missing corpus fails the
+The corpus is tests/corpus (see its PROVENANCE.md); a missing corpus fails the
 test rather than skipping it, so CI can never pass without running it.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
+from samples import CORPUS, RULES
 
 from inboxbot.decision import Decision
 from inboxbot.extract import Extractor
@@ -20,8 +20,6 @@ from inboxbot.message import parse
 from inboxbot.route import decide, describe_company, describe_region
 from inboxbot.rules import Rules, load_rules
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
 REQUIRED_ACCURACY = 0.97
 
 
@@ -37,7 +35,7 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
     labels = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
     files = sorted(CORPUS.glob("*.eml"))
     assert len(files) == len(labels) == 30
-    rules = load_rules(ROOT / "rules.toml")
+    rules = load_rules(RULES)
     dept = rules.department
     extractor = Extractor()
     out = []
@@ -70,7 +68,7 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
 
 
 def test_owner_and_action_accuracy(results: list) -> None:  # type: ignore[type-arg]
-    rules = load_rules(ROOT / "rules.toml")
+    rules = load_rules(RULES)
     misses = []
     for name, label, decision, _, _ in results:
         ok = decision.public_action == label["expected_action"] and (

@@ -1,7 +1,7 @@
 """Extraction: the sample corpus against labels.json, and hard cases of our own.
 
 Tables of (mail, expected facts), run with parametrize. The corpus lives in
-../shared/corpus next to the repository; when it is missing the tests fail, they do not skip.
+tests/corpus (see its PROVENANCE.md); when it is missing the tests fail, they do not skip.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fixtures.extract.build import eml
+from samples import CORPUS, mime_corpus_files
 
 from inboxbot.attachments import attachment_texts
 from inboxbot.extract import Extractor, extract_facts, normalize_person
@@ -20,8 +21,6 @@ from inboxbot.facts import Facts
 from inboxbot.message import Attachment, parse
 from inboxbot.scoring import same_company
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-MIME_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "mime-corpus"
 INTERNAL = ("severkarton.test",)
 
 
@@ -275,8 +274,8 @@ def test_attachment_text_is_capped() -> None:
 
 
 def test_never_raises_on_the_mime_corpus(extractor: Extractor) -> None:
-    files = sorted(p for p in MIME_CORPUS.rglob("*") if p.is_file() and p.suffix in (".eml", ".msg", ".txt", "") and p.name not in ("MANIFEST.tsv", "SOURCES.md"))
-    assert files, f"the MIME corpus is missing: {MIME_CORPUS}"
+    files = mime_corpus_files()
+    assert len(files) == 272, "the MIME corpus is missing or incomplete"
     for path in files:
         facts = extractor.extract(parse(path.read_bytes()), internal_domains=INTERNAL)
         assert isinstance(facts, Facts)

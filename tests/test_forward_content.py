@@ -6,12 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from samples import CORPUS, DEMO_DATA, RULES, demo_department
 
 from inboxbot.act import (
     ForwardContext,
@@ -26,8 +26,6 @@ from inboxbot.facts import Company, Facts, Region
 from inboxbot.message import Address, parse
 from inboxbot.rules import load_rules
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names,since"
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)
 ORLOV = Recipient("orlov", "Орлов Максим Игоревич", "m.orlov@severkarton.test")
@@ -96,11 +94,10 @@ def test_since_from_an_excel_date_cell(tmp_path: Path) -> None:
 
 
 def test_rules_toml_may_name_the_since_column(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns("mail"))
-    text = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    text = RULES.read_text(encoding="utf-8")
     assert '\nsince = "since"' in text
-    (tmp_path / "rules.toml").write_text(text.replace('\nsince = "since"', '\nsince = "Клиент с"'), encoding="utf-8")
-    csv = tmp_path / "demo" / "clients.csv"
+    demo_department(tmp_path, text.replace('\nsince = "since"', '\nsince = "Клиент с"'))
+    csv = tmp_path / "clients.csv"
     lines = csv.read_text(encoding="utf-8").split("\n")
     csv.write_text("\n".join([lines[0].replace(",since", ",Клиент с"), *lines[1:]]), encoding="utf-8")
     rules = load_rules(tmp_path / "rules.toml")
@@ -109,7 +106,7 @@ def test_rules_toml_may_name_the_since_column(tmp_path: Path) -> None:
 
 
 def test_every_demo_client_has_a_plausible_since() -> None:
-    base = ClientBase.load(ROOT / "demo" / "clients.csv")
+    base = ClientBase.load(DEMO_DATA / "clients.csv")
     assert base.problems == ()
     assert all(c.since is not None and date(2005, 1, 1) <= c.since <= date(2025, 6, 1) for c in base)
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import CORPUS
 
 from inboxbot import gazetteer as g
 from inboxbot.data import build_forms
 
 # The scenario is authoritative for region codes, names, districts and area codes. It lives
 # next to the repository; a missing file is a failure, never a skip.
-SCENARIO = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "scenario.json"
+SCENARIO = CORPUS / "scenario.json"
 
 
 def _scenario() -> dict[str, Any]:

@@ -1,17 +1,13 @@
 """Parsing: the typed mail object from real sample mails and from broken bytes."""
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from samples import CORPUS, mime_corpus_files
 
 from inboxbot.charsets import CYRILLIC_CODEPAGES
 from inboxbot.message import decode_text, parse
 from russian_texts import LINES, MAILS, for_codepage
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-MIME_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "mime-corpus"
 
 
 def _corpus(name: str) -> bytes:
@@ -75,8 +71,8 @@ def test_encoded_newlines_do_not_survive_in_subject_or_names() -> None:
 
 
 def test_every_real_malformed_mail_parses() -> None:
-    files = [p for p in MIME_CORPUS.rglob("*") if p.is_file() and p.suffix not in (".md", ".tsv")]
-    assert len(files) >= 272, f"mime corpus missing at {MIME_CORPUS}"
+    files = mime_corpus_files()
+    assert len(files) == 272, "the MIME corpus is missing or incomplete"
     for path in files:
         msg = parse(path.read_bytes())
         assert msg.message_id, path

@@ -13,7 +13,6 @@ import base64
 import dataclasses
 import email
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from samples import RULES, sample
+from samples import RULES, demo_department, sample
 from servers import Received, SmtpCatcher
 
 from inboxbot.act import ForwardContext, Recipient, TemplateError, Templates
@@ -88,13 +87,11 @@ def with_headers(raw: bytes, *lines: str, drop: tuple[str, ...] = ()) -> bytes:
 
 def rules_variant(tmp_path: Path, *edits: tuple[str, str]) -> Rules:
     """The shipped rules.toml with text replaced, next to a copy of its demo files."""
-    shutil.copytree(REPO / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns("mail"))
     text = RULES.read_text(encoding="utf-8")
     for old, new in edits:
         assert old in text, f"rules.toml no longer contains {old!r}"
         text = text.replace(old, new, 1)
-    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
-    return load_rules(tmp_path / "rules.toml")
+    return load_rules(demo_department(tmp_path, text))
 
 
 def person(rules: Rules, manager_id: str) -> Recipient:

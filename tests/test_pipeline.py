@@ -1,20 +1,18 @@
 """Parallel preparation of a backlog gives exactly what serial preparation gives."""
 
 import os
-from pathlib import Path
+
+from samples import CORPUS, RULES
 
 from inboxbot.pipeline import CHILD_NICENESS, Pipeline
 from inboxbot.rules import load_rules
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def test_child_processes_prepare_the_same_facts_in_order() -> None:
     raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
     assert len(raws) == 30, f"corpus missing at {CORPUS}"
     raws = raws + raws[:Pipeline.PARALLEL_MIN - len(raws) + 5]  # a batch big enough for the pool
-    rules = load_rules(REPO / "rules.toml")
+    rules = load_rules(RULES)
     serial = Pipeline(rules, processes=0)
     parallel = Pipeline(rules, serial.extractor, processes=2)
     try:
@@ -37,7 +35,7 @@ def test_prepare_ahead_gives_each_batch_its_own_mails_in_order() -> None:
     each comes back with its own mails' facts, in order, whatever ran ahead."""
     raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
     batches = [raws + raws[:15], raws[:3], raws[5:] + raws, raws[:1]]
-    rules = load_rules(REPO / "rules.toml")
+    rules = load_rules(RULES)
     serial = Pipeline(rules, processes=0)
     parallel = Pipeline(rules, serial.extractor, processes=2)
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from browser import (
@@ -27,8 +26,8 @@ from browser import (
     layouts,
     screenshot,
 )
+from samples import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 BACKGROUND = (0xF4, 0xF5, 0xF7)  # the page background of both templates
 MAX_COLUMN = 600
 # Template syntax, Python reprs and jinja's undefined markers that must never reach a reader.

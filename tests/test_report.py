@@ -57,10 +57,11 @@ from inboxbot.rules import Absence, Rules, load_rules
 from inboxbot.smtp import SmtpSender
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from samples import DEMO_MAIL, demo_department
+from samples import RULES as RULES_PATH
 from servers import SmtpCatcher
 
 REPO = Path(__file__).resolve().parents[1]
-RULES_PATH = REPO / "rules.toml"
 MSK = ZoneInfo("Europe/Moscow")
 PNG = b"\x89PNG\r\n\x1a\n"
 FIRST, LAST = date(2026, 11, 16), date(2026, 11, 22)  # Monday to Sunday
@@ -531,9 +532,7 @@ def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: P
     new_rules.write_text(text.replace('members = ["ivanova", "petrov", "sidorov", "orlov", "smirnova"]',
                                       'members = ["orlov"]'), encoding="utf-8")  # fmt: skip
     assert new_rules.read_text(encoding="utf-8") != text
-    (tmp_path / "demo").mkdir()
-    for name in ("clients.csv", "groups.csv", "vip.csv"):  # the files rules.toml names
-        (tmp_path / "demo" / name).write_bytes((RULES_PATH.parent / "demo" / name).read_bytes())
+    demo_department(tmp_path)  # the client files new.toml names
     book.journal.close()
     out = tmp_path / "report.html"
     result = CliRunner().invoke(cli, ["report", "--rules", str(RULES_PATH), "--journal", str(tmp_path / "j.sqlite"),
@@ -549,7 +548,7 @@ def test_recheck_with_the_rules_that_decided_changes_nothing(rules: Rules) -> No
     """The demo's 30 mails decided in order as the worker does (threads, the round
     robin and absences carry over), then re-decided from the journal: nothing moves."""
     journal, pipeline, raws = Journal(), Pipeline(rules), {}
-    for uid, stored in enumerate(read_mail([REPO / "demo" / "mail"]), start=1):
+    for uid, stored in enumerate(read_mail([DEMO_MAIL]), start=1):
         key, seen = MessageKey("INBOX", 7, uid), at(16, 9) + timedelta(minutes=20 * uid)
         outcome = pipeline.run(stored.raw, journal, received_at=seen)
         journal.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)

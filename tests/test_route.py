@@ -4,7 +4,6 @@ real in-memory Journal as the history."""
 from __future__ import annotations
 
 import itertools
-import shutil
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from email.header import Header
@@ -12,6 +11,7 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import pytest
+from samples import RULES, demo_department
 
 from inboxbot.decision import Decision
 from inboxbot.facts import Company, Evidence, Facts, Person, Region, Requisite
@@ -21,7 +21,6 @@ from inboxbot.route import CONDITIONS, decide, describe_company, describe_region
 from inboxbot.rules import CONDITIONS as RULE_CONDITIONS
 from inboxbot.rules import Absence, Rules, load_rules
 
-ROOT = Path(__file__).resolve().parent.parent
 JUNE = "Mon, 09 Jun 2025 10:00:00 +0300"
 _ids = itertools.count(1)
 
@@ -31,7 +30,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def base_rules() -> Rules:
-    return load_rules(ROOT / "rules.toml")
+    return load_rules(RULES)
 
 
 @pytest.fixture()
@@ -120,16 +119,15 @@ def route(rules: Rules, journal: Journal, msg: ParsedMessage, facts: Facts, **kw
 
 
 def copy_rules(tmp_path: Path, *, clients: str = "", text: tuple[tuple[str, str], ...] = ()) -> Rules:
-    shutil.copytree(ROOT / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns("mail"))
-    if clients:
-        with open(tmp_path / "demo" / "clients.csv", "a", encoding="utf-8") as f:
-            f.write(clients)
-    body = (ROOT / "rules.toml").read_text(encoding="utf-8")
+    body = RULES.read_text(encoding="utf-8")
     for old, new in text:
         assert old in body
         body = body.replace(old, new)
-    (tmp_path / "rules.toml").write_text(body, encoding="utf-8")
-    loaded = load_rules(tmp_path / "rules.toml")
+    path = demo_department(tmp_path, body)
+    if clients:
+        with open(tmp_path / "clients.csv", "a", encoding="utf-8") as f:
+            f.write(clients)
+    loaded = load_rules(path)
     return replace(loaded, rules=tuple(r for r in loaded.rules if r.when != "not_a_request"))
 
 

@@ -4,11 +4,12 @@ exactly the errors in its .expected twin (file, line, section, what, valid optio
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
+from samples import RULES as EXAMPLE
+from samples import demo_department
 
 from inboxbot.errors import RulesError
 from inboxbot.rules import (
@@ -22,8 +23,6 @@ from inboxbot.rules import (
     load_rules,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "rules.toml"
 BROKEN = sorted((Path(__file__).parent / "rules").glob("*.toml"))
 
 
@@ -134,9 +133,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('head = "volkov"', 'head = "volkof"').replace('backup = "orlov"', 'backpu = "orlov"')
     text = text.replace('method = "round_robin"', 'method = "roundrobin"')
-    _copy_demo(tmp_path)
-    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
-    errors, _ = check(tmp_path / "rules.toml")
+    errors, _ = check(demo_department(tmp_path, text))
     assert len(errors) == 4, errors
     assert "неизвестный менеджер «volkof» (возможно, «volkov»)" in errors[0]
     assert any("неизвестный параметр «backpu» (возможно, «backup»)" in e for e in errors)
@@ -146,24 +143,18 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     assert lines == sorted(lines)
 
 
-def _copy_demo(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns("mail"))
-
-
 def test_fingerprint_follows_loaded_files(tmp_path: Path) -> None:
-    _copy_demo(tmp_path)
-    shutil.copy(EXAMPLE, tmp_path / "rules.toml")
+    demo_department(tmp_path)
     first = load_rules(tmp_path / "rules.toml").fingerprint
     assert load_rules(tmp_path / "rules.toml").fingerprint == first
-    with open(tmp_path / "demo" / "vip.csv", "a", encoding="utf-8") as f:
+    with open(tmp_path / "vip.csv", "a", encoding="utf-8") as f:
         f.write("ООО «Новый VIP»,7707083893,volkov,2025-01-01\n")
     assert load_rules(tmp_path / "rules.toml").fingerprint != first
 
 
 def test_client_base_problems_are_warnings(tmp_path: Path) -> None:
-    _copy_demo(tmp_path)
-    shutil.copy(EXAMPLE, tmp_path / "rules.toml")
-    with open(tmp_path / "demo" / "clients.csv", "a", encoding="utf-8") as f:
+    demo_department(tmp_path)
+    with open(tmp_path / "clients.csv", "a", encoding="utf-8") as f:
         f.write("ООО «Ромашка»,1234567890,,,77,Москва,petrova,,romashka.ru,\n")
     errors, warnings = check(tmp_path / "rules.toml")
     assert errors == []
@@ -190,7 +181,7 @@ def test_manager_forms_from_file_are_kept(tmp_path: Path) -> None:
 
 
 def test_absence_chain_follows_backups_or_goes_to_head(tmp_path: Path) -> None:
-    _copy_demo(tmp_path)
+    demo_department(tmp_path)
     text = EXAMPLE.read_text(encoding="utf-8").replace("backup_chain = false", "backup_chain = true")
     text += '\n[[absence]]\nmanager = "ivanova"\nfrom = 2025-07-10\nto = 2025-07-12\nbackup = "orlov"\n'
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fixtures.extract.build import eml
+from samples import CORPUS, RULES
 
 from inboxbot.cli import cli
 from inboxbot.extract import Extractor
@@ -22,8 +23,6 @@ from inboxbot.scoring import (
     score_folder,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
 INTERNAL = ("severkarton.test",)
 OWN_NAME = ("ТД «Северный Картон», отдел продаж",)
@@ -151,14 +150,14 @@ def test_cli_score_table_and_json(tmp_path: Path) -> None:
     labels = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
     (folder / "labels.json").write_text(json.dumps({k: labels[k] for k in ("001-pryaniki-korobki-inn.eml", "002-pakmarket-novosti.eml")}, ensure_ascii=False), encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(cli, ["score", "--rules", str(REPO / "rules.toml"), str(folder)])
+    result = runner.invoke(cli, ["score", "--rules", str(RULES), str(folder)])
     assert result.exit_code == 0, result.output
     assert "Писем: 2, из них пропускаемых (не оцениваются): 1" in result.output
     assert "Промахов нет." in result.output
-    result = runner.invoke(cli, ["score", "--rules", str(REPO / "rules.toml"), "--json", str(folder)])
+    result = runner.invoke(cli, ["score", "--rules", str(RULES), "--json", str(folder)])
     data = json.loads(result.output)
     assert data["fields"]["inn"] == {"found": 1, "right": 1, "wrong": 0, "recall_total": 1, "recall_hit": 1, "precision": 1.0, "recall": 1.0}
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = runner.invoke(cli, ["score", "--rules", str(REPO / "rules.toml"), str(empty)])
+    result = runner.invoke(cli, ["score", "--rules", str(RULES), str(empty)])
     assert result.exit_code == 3 and "labels.json" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
-from samples import REPO, RULES, deliver, pending, sample
+from samples import RULES, deliver, demo_department, pending, sample
 from servers import SmtpCatcher
 
 from inboxbot.act import attached_original, normalize_newlines
@@ -120,9 +120,8 @@ def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettin
 def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
     imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
 ) -> None:
-    rules = tmp_path / "rules.toml"
-    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
-    rules.write_text(text, encoding="utf-8")
+    rules = demo_department(tmp_path)
+    text = rules.read_text(encoding="utf-8")
     settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     worker = Worker(settings, rules, journal)

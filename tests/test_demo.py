@@ -1,0 +1,55 @@
+"""`inboxbot demo` and the servers it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inboxbot.cli import cli
+from inboxbot.demo import demo_files, packaged_demo, pymap_server
+from inboxbot.errors import InboxbotError
+from inboxbot.fetch import Mailbox
+from inboxbot.rules import load_rules
+
+
+@pytest.mark.parametrize("password", ["-dash-first", "--looks-like-an-option", "-h"])
+def test_pymap_takes_a_password_that_looks_like_an_option(password: str) -> None:
+    """token_urlsafe starts with '-' one time in 64: the server must not read it as an option."""
+    with pymap_server(password) as imap, Mailbox(imap) as box:
+        assert imap.password == password
+        assert box.pending_uids() == []
+
+
+def test_the_demo_company_ships_in_the_package() -> None:
+    files = demo_files(None, None)
+    assert files.rules == packaged_demo() / "rules.toml"
+    assert len(list(files.mail.glob("*.eml"))) == 30
+    rules = load_rules(files.rules)  # its client files sit beside it, inside the package
+    assert len(rules.clients.by_domain("tvm-group.ru")) > 0 and rules.managers
+
+
+def test_missing_demo_data_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(InboxbotError) as caught:
+        demo_files(None, None, data=tmp_path)
+    message = str(caught.value)
+    assert "демо-данные не найдены" in message and "rules.toml, mail" in message
+    assert "pip install --force-reinstall inboxbot" in message and "--mail" in message
+
+
+def test_a_missing_mail_folder_names_the_option_and_the_default(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--mail", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert "папка с демо-письмами" in result.output and "уберите --mail" in result.output
+    assert not (tmp_path / "out").exists()  # nothing started, nothing written
+
+
+def test_demo_runs_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No rules.toml and no demo/ in the current folder: the package's demo company runs."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, (result.output, result.exc_info)
+    assert "Итого: 30 писем" in result.output and "переслано 25, не заявки 5" in result.output
+    forwards = sorted((tmp_path / "demo-out" / "forwards").glob("*.eml"))
+    assert len(forwards) >= 25 and (tmp_path / "demo-out" / "report.html").is_file()
