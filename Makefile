@@ -9,7 +9,7 @@ DEMO_RULES := inboxbot/demo_data/rules.toml
 
 $(BIN)/inboxbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[demo,test]'
 	touch $@
 
 demo: $(BIN)/inboxbot

@@ -146,9 +146,20 @@ def demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> None:
 
     Пример: inboxbot demo
     """
-    from inboxbot.demo import run_demo
-
+    try:
+        from inboxbot.demo import run_demo
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in DEMO_SERVERS:
+            raise
+        click.echo(f"ошибка: для демо нужен пакет {missing} (свои IMAP- и SMTP-серверы демо); "
+                   "установите: pip install 'inboxbot[demo]'", err=True)
+        sys.exit(EXIT_CONFIG)
     run_demo(rules_path, mail_dir, out_dir)
+
+
+# The demo's own servers: an optional extra, not needed by a department's worker.
+DEMO_SERVERS = ("aiosmtpd", "pymap")
 
 
 @cli.command()

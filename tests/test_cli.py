@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,14 @@ def test_library_chatter_only_with_verbose() -> None:
     assert levels(0)["inboxbot.worker"] == logging.WARNING  # check, status, report: no worker chatter
     assert verbose["apscheduler"] == logging.INFO and verbose["mailparser"] == logging.INFO
     assert verbose["inboxbot.worker"] == logging.DEBUG
+
+
+def test_demo_without_its_servers_says_which_extra_to_install(tmp_path: Path) -> None:
+    """aiosmtpd and pymap are the demo's extra, not the worker's dependencies: a plain
+    `pip install inboxbot` runs the worker, and `inboxbot demo` says what to add."""
+    script = ("import sys; sys.modules['aiosmtpd'] = None; sys.modules['pymap'] = None; "
+              "from inboxbot.cli import main; sys.argv = ['inboxbot', 'demo']; main()")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "pip install 'inboxbot[demo]'" in done.stderr and "Traceback" not in done.stderr
