@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
-from samples import RULES, deliver, pending, sample
+from samples import RULES, deliver, mime_corpus_files, pending, sample
 from servers import SmtpCatcher
 from test_crash import (  # noqa: F401 - killing_smtp is a fixture
     INBOXBOT,
@@ -291,3 +291,27 @@ def test_backoff_starts_over_after_a_poll_that_made_progress(
         assert bot.last_report.skipped == 1
     assert bot.failures == 1 and bot.backoff_seconds() == 5
     assert pending(imap_inbox) == [1] and smtp_server.forwards == []
+
+
+def test_the_running_worker_answers_every_malformed_mail(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
+                                                        tmp_path: Path) -> None:
+    """The MIME corpus (272 real malformed mails from other projects' test suites) and the
+    poison mail, delivered to the mailbox and read by the real `inboxbot run --once`: it
+    exits cleanly, leaves nothing pending and writes no traceback."""
+    raws = [path.read_bytes() for path in mime_corpus_files()] + [nested(1000)]
+    client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
+    client.login(imap_inbox.user, imap_inbox.password)
+    refused = 0
+    for raw in raws:
+        try:
+            client.append("INBOX", raw)
+        except IMAPClient.Error:  # the server's own limits (e.g. a NUL byte): never reaches the bot
+            refused += 1
+    client.logout()
+    delivered = len(raws) - refused
+    assert delivered >= 250, refused
+    done = run_worker(worker_env(imap_inbox, smtp_server.port, tmp_path / "j.sqlite"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert f"Обработано писем: {delivered};" in done.stdout
+    assert pending(imap_inbox) == []
