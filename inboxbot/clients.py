@@ -623,9 +623,9 @@ def _missing_columns(file: str, header: Sequence[str], columns: ColumnMap, cols:
 
 
 def _empty_columns(file: str, columns: ColumnMap, cols: dict[str, int], filled: set[str], rows: int) -> list[str]:
-    """Damage notes for columns that are there but empty in every row: the required ones,
-    ИНН and any column renamed in [clients.columns] (an optional column left empty in a
-    standard export, such as group, is normal)."""
+    """Damage notes for columns that are there but empty in every row: the required ones
+    and ИНН. An optional column left empty (КПП, ОГРН, holding) is normal, also under a
+    name of its own: `inboxbot init`'s template maps every column to a Russian header."""
     if rows == 0:
         return []
     return [
@@ -633,7 +633,7 @@ def _empty_columns(file: str, columns: ColumnMap, cols: dict[str, int], filled: 
         "проверьте выгрузку или соответствие колонок в [clients.columns]"
         for f in cols
         if f not in filled
-        and (f in REQUIRED_COLUMNS or f == "inn" or getattr(columns, f) != ColumnMap.__dataclass_fields__[f].default)
+        and (f in REQUIRED_COLUMNS or f == "inn")
     ]
 
 

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from samples import CORPUS
+from samples import CORPUS, DEMO_DATA
 
 from inboxbot.clients import (
     ClientBase,
@@ -211,7 +211,7 @@ def test_xlsx_export_with_numeric_inn(tmp_path: Path) -> None:
 
 # --- damaged exports: one bad cell costs its value or its row, never the base ----------
 
-DEMO = Path(__file__).resolve().parents[1] / "demo" / "clients.csv"
+DEMO = DEMO_DATA / "clients.csv"
 
 
 def _demo_lines() -> list[str]:

@@ -16,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from samples import DEMO_DATA
 
 from inboxbot.clients import ClientBase, ColumnMap
 from inboxbot.errors import RulesError
 
-DEMO = Path(__file__).resolve().parents[1] / "demo" / "clients.csv"
+DEMO = DEMO_DATA / "clients.csv"
 SEED = 20250611
 CSV_CASES = 700
 XLSX_CASES = 80

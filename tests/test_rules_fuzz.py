@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import sys
 import tomllib
 import traceback
@@ -23,13 +22,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from samples import RULES, demo_department
+
 from inboxbot import tomlerrors
 from inboxbot.cli import cli
 from inboxbot.errors import RulesError
 from inboxbot.rules import load_rules
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "rules.toml"
+EXAMPLE = RULES
 SEED = 20250616
 CASES = 400
 
@@ -202,7 +202,7 @@ def run_case(case: Case, folder: Path) -> str | None:
 
 
 def prepare(folder: Path) -> None:
-    shutil.copytree(ROOT / "demo", folder / "demo", ignore=shutil.ignore_patterns("mail"))
+    demo_department(folder)
 
 
 def test_mutated_rules_load_or_fail_with_a_rules_error(tmp_path: Path) -> None:

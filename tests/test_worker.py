@@ -148,9 +148,8 @@ def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
 ) -> None:
     """`when = ["pool"]` once made the loader raise TypeError inside the running worker:
     a traceback in the log every poll and no mail to the head."""
-    rules = tmp_path / "rules.toml"
-    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
-    rules.write_text(text, encoding="utf-8")
+    rules = demo_department(tmp_path)
+    text = rules.read_text(encoding="utf-8")
     settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     worker = Worker(settings, rules, journal)
@@ -171,9 +170,8 @@ def test_a_loader_bug_on_reload_keeps_the_rules_and_is_reported(tmp_path: Path, 
     import inboxbot.worker as worker_module
     from inboxbot.worker import RulesHolder
 
-    rules = tmp_path / "rules.toml"
-    text = RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/')
-    rules.write_text(text, encoding="utf-8")
+    rules = demo_department(tmp_path)
+    text = rules.read_text(encoding="utf-8")
     holder = RulesHolder(rules)
     before = holder.rules
 
@@ -219,8 +217,7 @@ def test_a_running_worker_logs_one_russian_line_per_poll_and_no_library_chatter(
         "INBOXBOT_BOT_ADDRESS": "sales-bot@severkarton.test", "INBOXBOT_POLL_SECONDS": "1",
         "INBOXBOT_JOURNAL": str(tmp_path / "journal.sqlite"),
     })  # fmt: skip
-    rules = tmp_path / "rules.toml"
-    rules.write_text(RULES.read_text(encoding="utf-8").replace('file = "demo/', f'file = "{REPO}/demo/'), encoding="utf-8")
+    rules = demo_department(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "inboxbot", "run", "--rules", str(rules)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
