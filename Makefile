@@ -36,4 +36,6 @@ check: $(BIN)/inboxbot
 
 test: $(BIN)/inboxbot dovecot chromium
 	$(BIN)/inboxbot check --rules $(DEMO_RULES)
+	$(BIN)/ruff check inboxbot
+	$(BIN)/mypy inboxbot
 	$(BIN)/pytest -q

@@ -101,7 +101,7 @@ def _read_docx(data: bytes) -> str:
 
 
 def _read_xlsx(data: bytes) -> str:
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     lines: list[str] = []
@@ -237,7 +237,7 @@ def read_attachment(attachment: Attachment) -> tuple[AttachmentText | None, str 
         text = _READERS[kind](attachment.payload)
     except _Skip as skip:
         return None, f"вложение «{name}» не прочитано: {skip}"
-    except Exception as exc:  # noqa: BLE001 - third-party parsers fail on broken files in many ways
+    except Exception as exc:
         log.info("attachment %r unreadable: %s: %s", name, type(exc).__name__, exc)
         return None, f"вложение «{name}» не прочитано: файл повреждён или не поддерживается ({type(exc).__name__})"
     text = text.replace("\x00", "").replace("\r\n", "\n")[:MAX_TEXT_CHARS]

@@ -126,11 +126,7 @@ _AUTO_BODY = re.compile(
 # Robots of e-procurement platforms and EDO operators (tender digests, «вам поступил документ»).
 # A customer's own «извещение о закупке» sent to us is a lead, not a robot: no such subjects here.
 ROBOT_DOMAINS = frozenset(
-    """zakupki.gov.ru b2b-center.ru roseltorg.ru sberbank-ast.ru rts-tender.ru fabrikant.ru tektorg.ru
-    etp-ets.ru etpgpb.ru otc.ru tender.pro zakazrf.ru lot-online.ru etp.zakazrf.ru torgi.gov.ru
-    tenderplan.ru tenderguru.ru tendery.ru rostender.info bicotender.ru zakupki.kontur.ru
-    diadoc.ru kontur.ru sbis.ru tensor.ru taxcom.ru astral.ru 1c-edo.ru esphere.ru edo.ru
-    synerdocs.ru korus.ru""".split()
+    ["zakupki.gov.ru", "b2b-center.ru", "roseltorg.ru", "sberbank-ast.ru", "rts-tender.ru", "fabrikant.ru", "tektorg.ru", "etp-ets.ru", "etpgpb.ru", "otc.ru", "tender.pro", "zakazrf.ru", "lot-online.ru", "etp.zakazrf.ru", "torgi.gov.ru", "tenderplan.ru", "tenderguru.ru", "tendery.ru", "rostender.info", "bicotender.ru", "zakupki.kontur.ru", "diadoc.ru", "kontur.ru", "sbis.ru", "tensor.ru", "taxcom.ru", "astral.ru", "1c-edo.ru", "esphere.ru", "edo.ru", "synerdocs.ru", "korus.ru"]
 )
 _ROBOT_SUBJECT = re.compile(
     r"новые (?:закупки|тендеры)|подборка (?:закупок|тендеров)|по вашим ключевым словам|"

@@ -235,7 +235,7 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, 
         if owner:
             shares[owner] = shares.get(owner, 0) + 1
         if as_json:
-            record = {
+            record: dict[str, object] = {
                 "file": stored.label,
                 "message_id": msg.message_id,
                 "subject": msg.subject,

@@ -29,8 +29,7 @@ from inboxbot.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 
 # Public mail services: a sender there tells nothing about the company.
 FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
-    """mail.ru bk.ru inbox.ru list.ru internet.ru yandex.ru ya.ru yandex.com gmail.com
-    rambler.ru outlook.com hotmail.com icloud.com qip.ru ro.ru""".split()
+    ["mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "yandex.ru", "ya.ru", "yandex.com", "gmail.com", "rambler.ru", "outlook.com", "hotmail.com", "icloud.com", "qip.ru", "ro.ru"]
 )
 REQUIRED_COLUMNS = ("name", "manager")
 GROUP_POLICIES = ("one_owner", "independent")

@@ -140,7 +140,7 @@ class _SaveToFolder:
         self.folder = folder
         self.count = 0
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.count += 1
         rcpt = envelope.rcpt_tos[0].split("@")[0] if envelope.rcpt_tos else "unknown"  # type: ignore[attr-defined]
         name = f"{self.count:03d}-{rcpt}.eml"
@@ -278,8 +278,8 @@ def _print_table(report: PollReport, worker: Worker) -> None:
         # Pad before styling: ANSI codes would otherwise count as width.
         if decision.action == "skip":
             owner = click.style(f"{'не заявка':<18}", fg="bright_black")
-        elif decision.owner in managers:
-            owner = f"{_clip(_short_name(managers[decision.owner].name), 18):<18}"
+        elif (manager := managers.get(decision.owner or "")) is not None:
+            owner = f"{_clip(_short_name(manager.name), 18):<18}"
         else:
             owner = click.style(f"{'ручной разбор':<18}", fg="yellow")
         lines = textwrap.wrap(" → ".join(decision.reasons) or decision.rule, reason_width)[:3] or [""]

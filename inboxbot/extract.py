@@ -314,7 +314,7 @@ def _ner_orgs(doc: Any, shift: int, known: Sequence[OrgMention]) -> list[OrgMent
     writer claims them («это компания Ромашка-Опт»), see `_company`."""
     result: list[OrgMention] = []
     for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent.text) < 4 or ent.text.isupper() and len(ent.text) < 5:
+        if ent.label_ != "ORG" or len(ent.text) < 4 or (ent.text.isupper() and len(ent.text) < 5):
             continue
         s, e = ent.start_char + shift, ent.end_char + shift
         if any(o.start < e and s < o.end for o in known):
@@ -582,7 +582,7 @@ def normalize_person(name: str) -> str | None:
         if case is None:
             continue
         result: list[str] = []
-        for word, options in zip(words, parses):
+        for options in parses[: len(words)]:
             match = next((p for p in options if p.tag.case == case and (gender is None or p.tag.gender in (gender, None))), None)
             if match is None:
                 break
@@ -716,7 +716,7 @@ class _Run:
             else:
                 by_index[i] = self._found(seg)
         for indexes in groups.values():
-            for i, f in zip(indexes, _analyse(self.nlp, [segments[i] for i in indexes])):
+            for i, f in zip(indexes, _analyse(self.nlp, [segments[i] for i in indexes]), strict=True):
                 by_index[i] = f
         return [by_index[i] for i in range(len(segments))]
 

@@ -203,7 +203,7 @@ class Mailbox:
         # LOGOUT, never CLOSE: CLOSE would expunge every \Deleted message in the folder.
         try:
             client.logout()
-        except Exception:  # noqa: BLE001 - the connection may already be gone; nothing to save
+        except Exception:
             with contextlib.suppress(Exception):
                 client.shutdown()
 

@@ -210,11 +210,10 @@ _GENERIC_TOKEN = re.compile(r"(област|обл$|кра[йяюеи]|кр$|р�
 # Between the tokens of one name: a space, hyphen, dash, dot or bracket — never a line break.
 _GAP = re.compile(r"[ \t\u00a0]*[-‐‑–—.()]{0,2}[ \t\u00a0]*[(]?")
 _STREET_BEFORE = frozenset(
-    "ул улица пр просп проспект пер переулок ш шоссе наб набережная б р бульвар пл площадь проезд туп тупик "
-    "аллея мкр микрорайон им имени м метро станция тракт линия квартал кв л".split()
+    ["ул", "улица", "пр", "просп", "проспект", "пер", "переулок", "ш", "шоссе", "наб", "набережная", "б", "р", "бульвар", "пл", "площадь", "проезд", "туп", "тупик", "аллея", "мкр", "микрорайон", "им", "имени", "м", "метро", "станция", "тракт", "линия", "квартал", "кв", "л"]
 )
-_STREET_AFTER = frozenset("улица проспект шоссе переулок бульвар площадь набережная проезд тракт тупик аллея".split())
-_TOWN_MARKERS = frozenset("г гор город города городе городу городом пгт пос поселок поселка поселке рп с село селе ст ца станица станице".split())
+_STREET_AFTER = frozenset(["улица", "проспект", "шоссе", "переулок", "бульвар", "площадь", "набережная", "проезд", "тракт", "тупик", "аллея"])
+_TOWN_MARKERS = frozenset(["г", "гор", "город", "города", "городе", "городу", "городом", "пгт", "пос", "поселок", "поселка", "поселке", "рп", "с", "село", "селе", "ст", "ца", "станица", "станице"])
 _PLACE_PREPOSITIONS = frozenset({"в", "во", "из", "под", "до", "около", "возле", "близ"})
 _PREPOSITIONS_FOR_COMMON = _PLACE_PREPOSITIONS | {"по"}
 # Signs of a postal address, searched in the lowercased line: a 6-digit index, a street, a house.
@@ -257,7 +256,7 @@ def _prev_token(text: str, start: int) -> _Token | None:
 
 
 def _is_word_char(char: str) -> bool:
-    return char.isascii() and char.isalnum() or "А" <= char <= "я" or char in "Ёё"
+    return (char.isascii() and char.isalnum()) or "А" <= char <= "я" or char in "Ёё"
 
 
 def _next_token(text: str, end: int) -> _Token | None:

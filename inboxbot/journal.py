@@ -24,7 +24,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from inboxbot.decision import Decision
@@ -166,18 +166,18 @@ class RequestRow:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _time(text: object) -> datetime | None:
     if not text:
         return None
     moment = datetime.fromisoformat(str(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Journal:
@@ -192,7 +192,7 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             # A damaged journal must not stop the bot: the IMAP marks say what was handled,
             # so a fresh journal loses only reasons and history. The old file is kept.
-            aside = f"{self.path}.corrupt-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+            aside = f"{self.path}.corrupt-{datetime.now(UTC):%Y%m%d%H%M%S}"
             if os.path.exists(aside):  # damaged twice within a second: keep both
                 aside += f"-{os.getpid()}-{id(self):x}"
             log.error("журнал %s повреждён (%s): сохранён как %s, начат новый", self.path, exc, aside)
@@ -450,7 +450,7 @@ class Journal:
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
         sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= ?"
-        args: list[object] = [since.astimezone(timezone.utc).isoformat(timespec="seconds")]
+        args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=?"
             args.append(pool)

@@ -33,7 +33,8 @@ def read_mail(paths: Sequence[Path]) -> Iterator[StoredMail]:
             raise InboxbotError(f"{path}: нет такого файла или папки")
         if path.is_dir() and _is_maildir(path):
             box = mailbox.Maildir(path, factory=None, create=False)
-            for key in sorted(box.keys(), key=lambda k: (box.get_date(k), k)):
+            # MaildirMessage.get_date: the delivery time (the Maildir itself has no get_date).
+            for key in sorted(box.keys(), key=lambda k: (box.get_message(k).get_date(), k)):
                 yield StoredMail(f"{path.name}/{key}", box.get_bytes(key))
         elif path.is_dir():
             for file in sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".eml", ".msg", ".txt")):

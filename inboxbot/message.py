@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.header import Header, decode_header
 
 import mailparser
@@ -83,7 +83,7 @@ class ParsedMessage:
     text: str
     html: str
     attachments: tuple[Attachment, ...]
-    forwarded: tuple["ParsedMessage", ...]
+    forwarded: tuple[ParsedMessage, ...]
     headers: tuple[tuple[str, str], ...]
     content_type: str
     content_hash: str
@@ -257,7 +257,8 @@ def _walk(
         filename and ctype == "text/plain" and disposition == "attachment"
     )
     try:
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
     except Exception as exc:  # broken base64/quoted-printable
         defects.append(f"payload: {type(exc).__name__}")
         data = b""
@@ -392,7 +393,7 @@ def _date(value: str) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     if parsed.tzinfo is None:  # RFC 5322 "-0000": time is UTC, zone unknown
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 

@@ -33,10 +33,7 @@ if TYPE_CHECKING:  # numpy is imported where the index is built or searched: `in
 
 # Legal forms, Russian and foreign, dropped wherever they stand: «ООО Ромашка» = «Ромашка».
 LEGAL_FORMS = frozenset(
-    """ооо оао зао пао ао нао ип чп пбоюл тоо одо уп ано ноу чоу чуз нко снт тсж пк кфх
-    гбу гау гку фгбу фгау фку гбуз гауз гкуз фгбоу фгаоу гбоу гбпоу гапоу мбу мау мку мбоу
-    маоу мкоу мадоу мбдоу мдоу мбуз мбук муп гуп фгуп гп мп
-    llc ltd inc jsc ojsc cjsc pjsc gmbh ag sa srl bv oy ab plc corp co""".split()
+    ["ооо", "оао", "зао", "пао", "ао", "нао", "ип", "чп", "пбоюл", "тоо", "одо", "уп", "ано", "ноу", "чоу", "чуз", "нко", "снт", "тсж", "пк", "кфх", "гбу", "гау", "гку", "фгбу", "фгау", "фку", "гбуз", "гауз", "гкуз", "фгбоу", "фгаоу", "гбоу", "гбпоу", "гапоу", "мбу", "мау", "мку", "мбоу", "маоу", "мкоу", "мадоу", "мбдоу", "мдоу", "мбуз", "мбук", "муп", "гуп", "фгуп", "гп", "мп", "llc", "ltd", "inc", "jsc", "ojsc", "cjsc", "pjsc", "gmbh", "ag", "sa", "srl", "bv", "oy", "ab", "plc", "corp", "co"]
 )
 # Spelled-out legal forms, removed before tokenising (lower-case, ё already folded).
 _LEGAL_PHRASES = re.compile(

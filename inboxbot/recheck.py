@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from inboxbot.config import Settings, load_settings
-from inboxbot.decision import Decision
+from inboxbot.decision import DUPLICATE_RULE, Decision
 from inboxbot.errors import ConfigError, FetchError
 from inboxbot.journal import Journal, MessageKey, RequestRow
 from inboxbot.mailsource import StoredMail, read_mail
 from inboxbot.message import parse
-from inboxbot.pipeline import DUPLICATE_RULE, Pipeline
+from inboxbot.pipeline import Pipeline
 from inboxbot.report import ChangedDecision, Changes, short_name
 from inboxbot.route import NO_RULE
 from inboxbot.rules import Rules

@@ -209,8 +209,8 @@ def _outcome(owner: str, action: str) -> str:
 
 
 def _lines(lines: Sequence[CountLine]) -> list[dict[str, object]]:
-    return [{"key": _clean(l.key, 60), "label": _clean(l.label, 120), "count": l.count, "share": _percent(l.share)}
-            for l in lines]  # fmt: skip
+    return [{"key": _clean(line.key, 60), "label": _clean(line.label, 120), "count": line.count,
+             "share": _percent(line.share)} for line in lines]  # fmt: skip
 
 
 def _pool_total(report: Report) -> int:

@@ -17,7 +17,7 @@ def _ascii_digits(value: str) -> bool:
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
 
 
 def is_valid_inn(value: str) -> bool:

@@ -429,7 +429,7 @@ def cond_addressed(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rule
         if tokens and own_name and tokens <= own_name:
             ignored.append(f"«{text}» — имя самого отправителя")
             continue
-        for size, owner, form in _match_form(text, rules):
+        for size, owner, _form in _match_form(text, rules):
             candidates.append((size, owner, text, where))
     if candidates:
         top = max(c[0] for c in candidates)

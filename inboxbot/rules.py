@@ -1360,7 +1360,7 @@ def _absences(ctx: _Ctx, head: str | None) -> list[Absence]:
         while current in away:
             current = away[current].backup
             if current in seen:
-                cycle = seen[seen.index(current) :] + [current]
+                cycle = [*seen[seen.index(current) :], current]
                 cycle_key = frozenset(cycle)
                 if cycle_key not in reported:
                     reported.add(cycle_key)
@@ -1760,7 +1760,7 @@ __all__ = [
     "check",
     "derive_forms",
     "examine",
-    "read_names",
     "load_rules",
+    "read_names",
 ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from inboxbot.journal import RequestRow
 from inboxbot.rules import FollowUp, ReportSchedule, Rules
@@ -101,4 +101,4 @@ def report_period(schedule: ReportSchedule, hours: WorkingHours, now: datetime, 
 
 
 def _midnight(day: date, hours: WorkingHours) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=hours.tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=hours.tz).astimezone(UTC)

@@ -15,6 +15,7 @@ The worker decides what to do with a failure from `ActionError.permanent`:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.utils
 import io
@@ -299,7 +300,5 @@ def _os_words(exc: BaseException) -> str:
 
 def _close_quietly(conn: smtplib.SMTP | None) -> None:
     if conn is not None:
-        try:
+        with contextlib.suppress(OSError):
             conn.close()
-        except OSError:
-            pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from inboxbot.decision import Decision
 from inboxbot.journal import Journal, MessageKey
@@ -45,7 +45,7 @@ class Replayer:
 
     def run(self, stored: StoredMail) -> Outcome:
         self._count += 1
-        outcome = self.pipeline.run(stored.raw, self.journal, received_at=datetime.now(timezone.utc))
+        outcome = self.pipeline.run(stored.raw, self.journal, received_at=datetime.now(UTC))
         msg = outcome.msg
         self.journal.record_decision(
             MessageKey("replay", 0, self._count),

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -213,7 +213,7 @@ class Worker:
         *,
         pipeline_factory: Callable[[Rules], Pipeline] | None = None,
         processes: int | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         # The time of day matters to follow-ups and reports (working hours, report days);
@@ -391,7 +391,7 @@ class Worker:
         msg, decision = parse_headers(raw.raw, reason), quarantine(reason)
         try:
             self.journal.record_decision(key, msg, decision, seen_at=self.clock())
-        except Exception:  # noqa: BLE001 - logged; the triage mark is what keeps the mail safe
+        except Exception:
             log.exception("uid %s: quarantine not journalled", raw.uid)
         return _Work(raw, key, msg, Facts(), decision, DECIDED)
 
@@ -470,9 +470,11 @@ class Worker:
         # and the acknowledgement on the next run (the journal knows whether they went).
         if work.state == FORWARDED and decision.notify and not self.journal.notified(key):
             self._notify_absent(smtp, key, msg, work.facts, decision)
-        if work.state == FORWARDED and decision.forwards and not self.journal.acked(key):
-            if self._acknowledge(smtp, key, msg, work.facts, decision):
-                report.acknowledged += 1
+        if (
+            work.state == FORWARDED and decision.forwards and not self.journal.acked(key)
+            and self._acknowledge(smtp, key, msg, work.facts, decision)
+        ):
+            report.acknowledged += 1
 
         # MARKED: the journal says marked but the server still lists the mail: the mark did
         # not stick (a server that drops keywords, a human removed it, or a crash right
@@ -772,9 +774,11 @@ class Worker:
         except MarkingError as exc:
             self._marking_broken = True
             log.error("пересылка остановлена: %s", exc)
-            if self.settings.smtp and self.journal.get_meta(MARKING_ERROR_TOLD) != str(exc):
-                if self._tell_head_mailbox(smtp, [str(exc)], stopped=True):
-                    self.journal.set_meta(MARKING_ERROR_TOLD, str(exc))
+            if (
+                self.settings.smtp and self.journal.get_meta(MARKING_ERROR_TOLD) != str(exc)
+                and self._tell_head_mailbox(smtp, [str(exc)], stopped=True)
+            ):
+                self.journal.set_meta(MARKING_ERROR_TOLD, str(exc))
             raise
         if self._marking_broken:
             log.info("отметка писем снова работает (%s): пересылка продолжается", box.marking)
@@ -825,7 +829,7 @@ class Worker:
         """Send the forward alone: the absence notices go after its `forwarded` is
         journalled (`_notify_absent`), so a crash while they are sent never sends the
         forward again."""
-        owner = self.rules.managers[decision.owner] if decision.owner in self.rules.managers else None
+        owner = self.rules.managers.get(decision.owner or "")
         if owner is None:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
         ctx, _ = self._forward_context(msg, decision, owner)
@@ -907,15 +911,15 @@ class Worker:
         SIGTERM/SIGINT; a poll in progress finishes its current message first."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        scheduler = BackgroundScheduler(timezone=timezone.utc)
+        scheduler = BackgroundScheduler(timezone=UTC)
         scheduler.add_job(
-            self.guarded_poll, "date", run_date=datetime.now(timezone.utc), id="poll",
+            self.guarded_poll, "date", run_date=datetime.now(UTC), id="poll",
             max_instances=1, coalesce=True, misfire_grace_time=None,
         )
 
         def reschedule(event: object) -> None:
             if not self._stop.is_set():
-                run_at = datetime.fromtimestamp(time.time() + self.backoff_seconds(), tz=timezone.utc)
+                run_at = datetime.fromtimestamp(time.time() + self.backoff_seconds(), tz=UTC)
                 scheduler.add_job(
                     self.guarded_poll, "date", run_date=run_at, id="poll", replace_existing=True,
                     max_instances=1, coalesce=True, misfire_grace_time=None,

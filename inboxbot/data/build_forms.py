@@ -21,8 +21,9 @@ import itertools
 import json
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 DATA = Path(__file__).resolve().parent
 OUT = DATA / "place_forms.tsv"
@@ -58,7 +59,7 @@ def _morph() -> Any:
     return pymorphy3.MorphAnalyzer()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _base_parse(word: str) -> Any:
     """The parse of a name word in the nominative: a place (Geox) if pymorphy knows one."""
     parses = _morph().parse(word)
@@ -74,7 +75,7 @@ def _base_parse(word: str) -> Any:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _word_forms(word: str, case: str) -> frozenset[str]:
     """The word in `case` (same number and gender as written); the word itself if it does not decline."""
     low = word.lower()
@@ -163,7 +164,7 @@ def form_flags(form: str, name: str) -> str:
     return ("C" if common >= 0.2 else "") + ("P" if person >= 0.2 else "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_adjective(name: str) -> bool:
     """True for a one-word name that is an ordinary adjective: "Мирный", "Волжский"."""
     if " " in name or "-" in name:
