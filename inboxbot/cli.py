@@ -225,6 +225,10 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, 
     replayer = Replayer(Pipeline(rules))
     shares: dict[str, int] = {}
     mails = list(read_mail(paths))
+    if not mails:  # an empty answer would read as "nothing to change"
+        names = ", ".join(str(path) for path in paths)
+        raise InboxbotError(f"{names}: писем не найдено — нужны файлы .eml, .msg или .txt, mbox или Maildir "
+                            "(вложенные папки не просматриваются)")
     if first_only and len(mails) > 1:
         click.echo(f"в файле {len(mails)} писем, объясняю первое; для всех — inboxbot replay", err=True)
         mails = mails[:1]

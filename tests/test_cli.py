@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from samples import CORPUS, demo_department
 from samples import RULES as RULES_PATH
 
-from inboxbot.cli import cli
+from inboxbot.cli import EXIT_RUNTIME, cli
 
 RULES = str(RULES_PATH)
 JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "company", "region"}
@@ -221,3 +221,13 @@ def test_demo_without_its_servers_says_which_extra_to_install(tmp_path: Path) ->
                           timeout=600, check=False)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "pip install 'inboxbot[demo]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_replay_of_a_folder_without_mail_says_so(tmp_path: Path) -> None:
+    """A folder whose mail sits in subfolders (like tests/mime-corpus) printed nothing and
+    exited 0, which reads as «nothing to report»."""
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "a.eml").write_bytes(b"Subject: x\r\n\r\nhi\r\n")
+    result = CliRunner().invoke(cli, ["replay", "--rules", RULES, "--json", str(tmp_path)])
+    assert result.exit_code == EXIT_RUNTIME, result.output  # as for a path that does not exist
+    assert "писем не найдено" in result.output and "вложенные папки" in result.output
