@@ -35,6 +35,11 @@ class MessageError(InboxbotError):
     """A message cannot be processed; it is quarantined for manual triage with this reason."""
 
 
+class ExtractionError(InboxbotError):
+    """The extraction processes cannot run at all (they die before any mail reaches
+    them): no mail is at fault, the poll is retried like an outage."""
+
+
 class MarkingError(FetchError):
     """Handled mail cannot be marked on the IMAP server (no keyword sticks, and the
     folder cannot be created): nothing may be forwarded until it can. The message is

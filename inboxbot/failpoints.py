@@ -20,7 +20,9 @@ marks (set together); each point is still passed once per message.
 
 One point is tied to a mail rather than a count: `INBOXBOT_FAILPOINT=prepare` kills the
 process (worker or extraction child) that prepares a mail carrying the header
-`X-Inboxbot-Failpoint: prepare` — a mail that kills whoever reads it, every time.
+`X-Inboxbot-Failpoint: prepare` — a mail that kills whoever reads it, every time. And
+`INBOXBOT_FAILPOINT=child_start` kills every extraction child as it starts, before any
+mail reaches it (the models cannot load, no memory): no mail is at fault.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import signal
 ENV = "INBOXBOT_FAILPOINT"
 POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
 MAIL_POINTS = ("prepare",)
+PROCESS_POINTS = ("child_start",)
 _hits: dict[str, int] = {}
 
 
@@ -42,7 +45,7 @@ def failpoint(name: str) -> None:
     if not spec:
         return
     point, _, nth = spec.partition(":")
-    if point in MAIL_POINTS:
+    if point in MAIL_POINTS or point in PROCESS_POINTS:
         return
     if point not in POINTS or not (nth or "1").isdigit():
         # A typo would otherwise make a crash test pass without ever crashing.
@@ -58,4 +61,10 @@ def mail_failpoint(name: str, raw: bytes) -> None:
     """SIGKILL this process when INBOXBOT_FAILPOINT is `name` and `raw` carries the header
     `X-Inboxbot-Failpoint: name`."""
     if os.environ.get(ENV) == name and re.search(rb"(?m)^X-Inboxbot-Failpoint: " + re.escape(name.encode()), raw):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def process_failpoint(name: str) -> None:
+    """SIGKILL this process when INBOXBOT_FAILPOINT is `name`, each time it passes here."""
+    if os.environ.get(ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)

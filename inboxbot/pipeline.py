@@ -22,9 +22,10 @@ from multiprocessing import get_context
 from typing import Protocol, TypeVar
 
 from inboxbot.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
+from inboxbot.errors import ExtractionError
 from inboxbot.extract import Extractor
 from inboxbot.facts import Facts
-from inboxbot.failpoints import mail_failpoint
+from inboxbot.failpoints import mail_failpoint, process_failpoint
 from inboxbot.message import ParsedMessage, parse, parse_headers
 from inboxbot.route import History, decide
 from inboxbot.rules import Rules
@@ -122,6 +123,7 @@ def _child_init(params: ExtractParams) -> None:
     global _child
     # Before the models load: a parent killed meanwhile must not leave us behind either.
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+    process_failpoint("child_start")
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
     _child = (Extractor(), params)
@@ -253,15 +255,18 @@ class Pipeline:
     def _parallel(self, count: int) -> bool:
         return self.processes >= 2 and count >= self.PARALLEL_MIN
 
-    def _submit(self, raws: Sequence[bytes]) -> list[Future[list[Prepared]]]:
-        """Tasks of CHUNK mails (fewer round trips through the pool's queues than one
-        per mail); the children take them in order as they get free."""
+    def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max(1, self.processes), mp_context=get_context("spawn"), initializer=_child_init,
                 initargs=(self.params,),
             )
-        pool = self._pool
+        return self._pool
+
+    def _submit(self, raws: Sequence[bytes]) -> list[Future[list[Prepared]]]:
+        """Tasks of CHUNK mails (fewer round trips through the pool's queues than one
+        per mail); the children take them in order as they get free."""
+        pool = self._executor()
         return [pool.submit(_child_prepare_many, raws[i : i + self.CHUNK]) for i in range(0, len(raws), self.CHUNK)]
 
     def _collect(self, raws: Sequence[bytes], futures: list[Future[list[Prepared]]]) -> list[Prepared]:
@@ -270,13 +275,28 @@ class Pipeline:
         those mails are prepared again one by one in a new pool, so the mail that kills
         a child again is the only one that fails, named, and the rest go on."""
         result: list[Prepared] = []
+        checked = False
         for index, future in enumerate(futures):
             chunk = raws[index * self.CHUNK : (index + 1) * self.CHUNK]
             try:
                 result.extend(future.result())
             except BrokenProcessPool:
+                if not checked:  # the other tasks of the broken pool fail the same way
+                    self._require_children()
+                    checked = True
                 result.extend(self._isolated(raw) for raw in chunk)
         return result
+
+    def _require_children(self) -> None:
+        """After a child died: a fresh pool that cannot even take an empty task (the
+        models fail to load, no memory to start) is not the mail's fault. Raises
+        ExtractionError, so the poll is retried instead of every mail going to triage."""
+        self.close()
+        try:
+            self._executor().submit(_child_prepare_many, []).result()
+        except BrokenProcessPool as exc:
+            self.close()
+            raise ExtractionError("процессы разбора писем не запускаются; повторю позже") from exc
 
     def _isolated(self, raw: bytes) -> Prepared:
         """Prepare one mail alone in a child process. A broken pool refuses the task at

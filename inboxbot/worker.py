@@ -40,7 +40,7 @@ from inboxbot.act import (
 from inboxbot.classify import domain_in
 from inboxbot.config import Settings
 from inboxbot.decision import Decision
-from inboxbot.errors import ActionError, FetchError, MarkingError, RulesError
+from inboxbot.errors import ActionError, ExtractionError, FetchError, MarkingError, RulesError
 from inboxbot.facts import Facts
 from inboxbot.failpoints import failpoint
 from inboxbot.fetch import Mailbox, Marking, RawMessage
@@ -273,13 +273,13 @@ class Worker:
                 log.exception("шаблоны не загружены из-за внутренней ошибки, продолжаю по прежним")
                 self.holder.unreported_error = "шаблоны писем не загружены из-за внутренней ошибки программы"
         report = self.last_report = PollReport()
-        # The models load while the mailbox is opened and the first mail fetched.
-        self.pipeline.warm_up()
         with self._mailbox() as box, self._smtp() as smtp:
             if self.holder.unreported_error and self.settings.smtp:
-                self._tell_head(smtp, self.holder.unreported_error)
-                self.holder.unreported_error = None
+                errors, self.holder.unreported_error = self.holder.unreported_error, None
+                self._tell_head(smtp, errors)
             pending = box.pending_uids()
+            if pending:  # the models load while the first mails are fetched
+                self.pipeline.warm_up()
             self._check_marking(box, smtp, pending)
             self._pending = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
@@ -352,7 +352,10 @@ class Worker:
                             raise  # a server failing: the poll stops and is retried
                         except Exception as exc:  # a bug this one mail trips: it goes to a human
                             log.exception("uid %s could not be handled", work.raw.uid)
-                            self._give_up(box, work, ActionError(_failed(exc), permanent=True), report)
+                            if work.state == DECIDED:
+                                self._give_up(box, work, ActionError(_failed(exc), permanent=True), report)
+                            else:  # its forward went out: the owner has it, only mark it
+                                done.append(work)
                 finally:
                     self._mark_all(box, done, report)
         if waiting:
@@ -601,8 +604,8 @@ class Worker:
         try:
             smtp.send(ack, [client.email])
         except ActionError as exc:
-            if not exc.permanent:
-                raise
+            if not (exc.permanent or exc.about_message):
+                raise  # the server fails as a whole: the poll is retried
             log.warning("uid %s: подтверждение клиенту не принято сервером: %s", key.uid, exc)
             self.journal.record_ack(key, ids, now, error=str(exc))
             return False
@@ -820,7 +823,13 @@ class Worker:
             return
         recipient = Recipient.of(head)
         notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates)
-        smtp.send(notice, [head.email])
+        try:
+            smtp.send(notice, [head.email])
+        except ActionError as exc:  # the mail flows on; the log has the errors either way
+            log.error("письмо руководителю об ошибке в правилах не отправлено: %s", exc)
+            if not exc.permanent:
+                self.holder.unreported_error = errors  # tried again next poll
+            return
         log.info("руководителю (%s) отправлено письмо об ошибке в правилах", head.email)
 
     def _forward(
@@ -872,8 +881,10 @@ class Worker:
                 try:
                     smtp.send(notice, [absent.email])
                 except ActionError as exc:
-                    if not exc.permanent:
-                        raise
+                    if not (exc.permanent or exc.about_message):
+                        raise  # the server fails as a whole: the poll is retried, the notice with it
+                    # Refused for this recipient (for good, or "mailbox full"): a notice is not
+                    # worth stopping the mailbox for, which retrying it in front of every poll would.
                     log.error("uid %s: уведомление об отсутствии для %s не отправлено: %s", key.uid, absent.email, exc)
         self.journal.mark_notified(key, at=self.clock())
 
@@ -891,7 +902,7 @@ class Worker:
             self.failures = 0
             if summary := poll_summary(report):
                 log.info("%s", summary)
-        except (FetchError, ActionError) as exc:
+        except (FetchError, ActionError, ExtractionError) as exc:
             # A poll that handled mail before it failed shows the servers work: the
             # backoff starts over instead of growing from the last outage.
             self.failures = 1 if self.last_report.progressed else self.failures + 1

@@ -315,3 +315,44 @@ def test_the_running_worker_answers_every_malformed_mail(imap_inbox: ServerSetti
     assert "Traceback" not in done.stderr
     assert f"Обработано писем: {delivered};" in done.stdout
     assert pending(imap_inbox) == []
+
+
+def test_children_that_cannot_start_are_an_outage_not_a_triage_of_every_mail(
+        imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every extraction child dies as it starts (models that cannot load, no memory): the
+    first batch, prepared in the worker, goes out; the rest waits, nothing goes to triage,
+    and once the children can start again everything is forwarded."""
+    mails = requests(60)
+    deliver(imap_inbox, *mails)
+    monkeypatch.setenv("INBOXBOT_FAILPOINT", "child_start")
+    with Journal(tmp_path / "j.sqlite") as journal:
+        bot = make_worker(imap_inbox, smtp_server, journal, processes=2)
+        try:
+            bot.guarded_poll()
+            assert bot.failures == 1 and bot.last_report.triaged == 0
+            assert len(pending(imap_inbox)) == len(mails) - FIRST_BATCH
+            monkeypatch.delenv("INBOXBOT_FAILPOINT")
+            bot.guarded_poll()
+        finally:
+            bot.close()
+    assert bot.failures == 0 and pending(imap_inbox) == []
+    assert forwarded_originals(smtp_server) == Counter({message_id(m): 1 for m in mails})
+    assert "$InboxbotTriage" not in str(flags_of(imap_inbox))
+
+
+def test_an_absence_notice_refused_for_now_does_not_stop_the_mailbox(
+        imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path) -> None:
+    """Mail 005 goes to the backup, with a notice to the absent manager, whose mailbox is
+    full (452). The notice is given up, not retried in front of every poll: before, the
+    poll failed on it each time and nothing behind it was ever forwarded."""
+    with Journal(tmp_path / "j.sqlite") as journal:
+        bot = make_worker(imap_inbox, smtp_server, journal)
+        decision = bot.pipeline.run(sample("005"), journal).decision
+        assert decision.notify, decision
+        smtp_server.defer_rcpt.update(bot.rules.managers[m].email for m in decision.notify)
+        deliver(imap_inbox, sample("005"), sample("001"))
+        bot.guarded_poll()
+        bot.close()
+    assert bot.failures == 0 and bot.last_report.forwarded == 2
+    assert pending(imap_inbox) == []
+    assert len(smtp_server.forwards) == 2
