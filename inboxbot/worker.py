@@ -388,8 +388,9 @@ class Worker:
         return run, index
 
     def _quarantined(self, raw: RawMessage, reason: str) -> _Work:
-        """A mail whose handling failed, decided for manual triage with `reason`. Should
-        even the journal refuse it, the IMAP triage mark alone keeps it from coming back."""
+        """A mail whose handling failed, decided for manual triage with `reason`. A journal
+        that refuses even this row is logged here and fails the poll at the marks (they
+        are journalled first), so the mail stays pending rather than marked unrecorded."""
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         msg, decision = parse_headers(raw.raw, reason), quarantine(reason)
         try:
