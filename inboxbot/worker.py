@@ -388,9 +388,10 @@ class Worker:
         return run, index
 
     def _quarantined(self, raw: RawMessage, reason: str) -> _Work:
-        """A mail whose handling failed, decided for manual triage with `reason`. A journal
-        that refuses even this row is logged here and fails the poll at the marks (they
-        are journalled first), so the mail stays pending rather than marked unrecorded."""
+        """A mail whose handling failed, decided for manual triage with `reason`. If the
+        journal refuses this one row, the mail is still marked for triage, only without
+        its row; a journal that fails as a whole fails the poll at the marks (journalled
+        before they are set), and the mail stays pending."""
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         msg, decision = parse_headers(raw.raw, reason), quarantine(reason)
         try:
