@@ -24,6 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from samples import RULES, modules_loaded_by  # noqa: E402
+
 HEAVY = ("spacy", "natasha", "matplotlib", "numpy", "pymorphy3", "thinc")
 AIM_CPU_S = 0.5
 AIM_RSS_MB = 60.0
@@ -50,22 +54,14 @@ def run_once(argv: list[str]) -> tuple[float, float, float, int]:
 
 def heavy_modules(args: list[str]) -> list[str]:
     """The heavy packages present in sys.modules after running the command in-process."""
-    code = (
-        "import sys\n"
-        "from inboxbot.cli import cli\n"
-        f"try:\n    cli.main(args={args!r}, standalone_mode=False)\n"
-        "except SystemExit:\n    pass\n"
-        f"print('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False, env=child_env())
-    marked = [line for line in out.stdout.splitlines() if line.startswith("LOADED:")]
-    return [m for m in marked[-1].removeprefix("LOADED:").split(",") if m] if marked else ["(unknown: the run failed)"]
+    loaded = modules_loaded_by(args, HEAVY, cwd=ROOT, env=child_env())
+    return ["(unknown: the run failed)"] if loaded is None else loaded
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--rules", default="rules.toml")
+    parser.add_argument("--rules", default=str(RULES))
     parser.add_argument("--command", default="check", help="check (default), status, --help …")
     options = parser.parse_args()
     args = [options.command, "--rules", options.rules] if options.command == "check" else [options.command]

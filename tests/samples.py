@@ -7,6 +7,8 @@ fresh clone must run its tests with nothing beside it (tests/test_repository.py 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,3 +71,20 @@ def pending(imap: ServerSettings) -> list[int]:
 
     with Mailbox(imap) as box:
         return box.pending_uids()
+
+
+def modules_loaded_by(args: list[str], names: tuple[str, ...], *, cwd: Path,
+                      env: dict[str, str] | None = None) -> list[str] | None:
+    """Which of `names` are in sys.modules after `inboxbot ARGS` runs in a fresh
+    interpreter (in-process, so the answer is about imports, not about subprocesses);
+    None when the run did not get that far."""
+    code = (
+        "import sys\n"
+        "from inboxbot.cli import cli\n"
+        f"try:\n    cli.main(args={args!r}, standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        f"print('LOADED:' + ','.join(m for m in {names!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False, env=env)
+    marked = [line for line in out.stdout.splitlines() if line.startswith("LOADED:")]
+    return [m for m in marked[-1].removeprefix("LOADED:").split(",") if m] if marked else None
