@@ -100,7 +100,7 @@ def _new_inn(rng: random.Random, length: int) -> str:
 
 
 def _vary_text(text: str, rng: random.Random) -> str:
-    from inboxbot.requisites import is_valid_inn
+    from inboxbot.model.requisites import is_valid_inn
 
     inns: dict[str, str] = {}
 
@@ -132,7 +132,7 @@ def source_mails() -> list[bytes]:
 
 def make_mails(count: int, seed: int = 7) -> list[bytes]:
     """`count` varied mails from the corpus and fixtures (see the module docstring)."""
-    from inboxbot.message import parse
+    from inboxbot.mail.message import parse
 
     rng = random.Random(seed)
     sources = [parse(raw) for raw in source_mails()]
@@ -201,8 +201,8 @@ def main() -> None:
     rss_start = _rss_mb()
 
     started = time.perf_counter()
-    from inboxbot.extract import Extractor
-    from inboxbot.message import parse
+    from inboxbot.extract.extract import Extractor
+    from inboxbot.mail.message import parse
 
     import_s = time.perf_counter() - started
     extractor = Extractor()

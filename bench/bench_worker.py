@@ -37,13 +37,13 @@ from samples import DEMO_MAIL, RULES  # noqa: E402
 from servers import Dovecot, free_port, wait_for_port  # noqa: E402
 
 from inboxbot.config import ServerSettings, Settings  # noqa: E402
-from inboxbot.decision import Decision  # noqa: E402
-from inboxbot.facts import Facts  # noqa: E402
-from inboxbot.journal import Journal  # noqa: E402
-from inboxbot.message import parse  # noqa: E402
-from inboxbot.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
-from inboxbot.rules import Rules  # noqa: E402
-from inboxbot.worker import Worker  # noqa: E402
+from inboxbot.mail.message import parse  # noqa: E402
+from inboxbot.model.decision import Decision  # noqa: E402
+from inboxbot.model.facts import Facts  # noqa: E402
+from inboxbot.rules.rules import Rules  # noqa: E402
+from inboxbot.run.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
+from inboxbot.run.worker import Worker  # noqa: E402
+from inboxbot.store.journal import Journal  # noqa: E402
 
 CORPUS = DEMO_MAIL
 

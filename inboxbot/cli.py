@@ -114,9 +114,9 @@ def run(rules_path: Path, once: bool) -> None:
     Пример: inboxbot run --rules /etc/inboxbot/rules.toml
     """
     from inboxbot.config import load_settings
-    from inboxbot.journal import Journal
     from inboxbot.logsetup import configure
-    from inboxbot.worker import Worker
+    from inboxbot.run.worker import Worker
+    from inboxbot.store.journal import Journal
 
     # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
     configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
@@ -147,7 +147,7 @@ def demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> None:
     Пример: inboxbot demo
     """
     try:
-        from inboxbot.demo import run_demo
+        from inboxbot.tools.demo import run_demo
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").partition(".")[0]
         if missing not in DEMO_SERVERS:
@@ -172,7 +172,7 @@ def init(folder: Path) -> None:
 
     Пример: inboxbot init /etc/inboxbot
     """
-    from inboxbot.starter import write_starter
+    from inboxbot.tools.starter import write_starter
 
     rules, clients = write_starter(folder)
     click.echo(f"Созданы файлы:\n  {rules} — правила: замените примеры (адреса, менеджеров) своими"
@@ -215,11 +215,11 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_wit
 
 
 def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, first_only: bool = False) -> None:
-    from inboxbot.mailsource import read_mail
-    from inboxbot.pipeline import Pipeline
-    from inboxbot.route import describe_company, describe_region
-    from inboxbot.rules import load_rules
-    from inboxbot.whatif import Replayer, owner_of
+    from inboxbot.io.mailsource import read_mail
+    from inboxbot.route.route import describe_company, describe_region
+    from inboxbot.rules.rules import load_rules
+    from inboxbot.run.pipeline import Pipeline
+    from inboxbot.tools.whatif import Replayer, owner_of
 
     rules = load_rules(rules_path)
     replayer = Replayer(Pipeline(rules))
@@ -263,10 +263,10 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, 
 
 
 def _compare(old_path: Path, new_path: Path, paths: list[Path], as_json: bool) -> None:
-    from inboxbot.mailsource import read_mail
-    from inboxbot.pipeline import Pipeline
-    from inboxbot.rules import load_rules
-    from inboxbot.whatif import compare, owner_of
+    from inboxbot.io.mailsource import read_mail
+    from inboxbot.rules.rules import load_rules
+    from inboxbot.run.pipeline import Pipeline
+    from inboxbot.tools.whatif import compare, owner_of
 
     old_rules, new_rules = load_rules(old_path), load_rules(new_path)
     before = Pipeline(old_rules)
@@ -324,9 +324,9 @@ def check(rules_path: Path) -> None:
 
     Пример: inboxbot check --rules rules.toml
     """
+    from inboxbot.compose.report_mail import load_templates
     from inboxbot.errors import RulesError
-    from inboxbot.report_mail import load_templates
-    from inboxbot.rules import examine
+    from inboxbot.rules.rules import examine
 
     rules, errors, warnings = examine(rules_path)
     damaged: tuple[str, ...] = ()
@@ -365,7 +365,7 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
 
     Пример: inboxbot status --list
     """
-    from inboxbot.journal import Journal
+    from inboxbot.store.journal import Journal
 
     path = _existing_journal(journal_path)
     if as_list:
@@ -376,7 +376,7 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
-    from inboxbot.rules import read_names
+    from inboxbot.rules.rules import read_names
 
     for line in status_lines(summary, read_names(rules_path), path):
         click.echo(line)
@@ -392,7 +392,7 @@ ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "перес�
 def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
     """The journal summary in Russian: states and actions in words, managers by name and
     rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
-    from inboxbot.report import SPECIAL_RULES, condition_label, initials
+    from inboxbot.compose.report import SPECIAL_RULES, condition_label, initials
 
     def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
         ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
@@ -429,10 +429,10 @@ def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
 def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
     from datetime import datetime, timedelta
 
-    from inboxbot.journal import Journal
-    from inboxbot.report import build_report, day_bounds
-    from inboxbot.report_mail import request_lists
-    from inboxbot.rules import load_rules
+    from inboxbot.compose.report import build_report, day_bounds
+    from inboxbot.compose.report_mail import request_lists
+    from inboxbot.rules.rules import load_rules
+    from inboxbot.store.journal import Journal
 
     rules = load_rules(rules_path)  # working hours (how long a request waits) and names
     today = datetime.now(rules.department.timezone).date()
@@ -469,13 +469,13 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
     """Точность и полнота извлечения (ИНН, компания, регион) на размеченной папке.
 
     В папке — письма .eml и labels.json в формате tests/corpus репозитория; свои домены и
-    название отдела берутся из файла правил. Правила подсчёта — в inboxbot/scoring.py.
+    название отдела берутся из файла правил. Правила подсчёта — в inboxbot/tools/scoring.py.
 
     Пример: inboxbot score --rules inboxbot/demo_data/rules.toml tests/corpus
     """
-    from inboxbot.pipeline import ExtractParams
-    from inboxbot.rules import load_rules
-    from inboxbot.scoring import format_report, score_folder
+    from inboxbot.rules.rules import load_rules
+    from inboxbot.run.pipeline import ExtractParams
+    from inboxbot.tools.scoring import format_report, score_folder
 
     params = ExtractParams.of(load_rules(rules_path))
     report = score_folder(
@@ -518,18 +518,18 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     """
     from datetime import datetime, timedelta
 
-    from inboxbot.act import Templates
-    from inboxbot.journal import Journal
-    from inboxbot.recheck import gather_changes
-    from inboxbot.report import build_report, day_bounds
-    from inboxbot.report_mail import (
+    from inboxbot.compose.act import Templates
+    from inboxbot.compose.report import build_report, day_bounds
+    from inboxbot.compose.report_mail import (
         compose_report,
         render_report_html,
         report_context,
         report_recipients,
         report_view,
     )
-    from inboxbot.rules import load_rules
+    from inboxbot.rules.rules import load_rules
+    from inboxbot.run.recheck import gather_changes
+    from inboxbot.store.journal import Journal
 
     rules = load_rules(rules_path)
     today = datetime.now(rules.department.timezone).date()
@@ -550,7 +550,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         click.echo(f"Отчёт записан: {out_path}")
     if send:
         from inboxbot.config import load_settings
-        from inboxbot.smtp import SmtpSender
+        from inboxbot.io.smtp import SmtpSender
 
         settings = load_settings()
         if settings.smtp is None:

@@ -34,17 +34,17 @@ def levels(verbose: int, *, service: bool = False) -> dict[str, int]:
     """Logger name ("" is the root) → level. `service`: the long-running worker, whose
     per-poll summary (INFO) is wanted without -v."""
     if verbose >= 2:
-        return {"": logging.DEBUG, "inboxbot": logging.DEBUG, "inboxbot.worker": logging.DEBUG,
+        return {"": logging.DEBUG, "inboxbot": logging.DEBUG, "inboxbot.run.worker": logging.DEBUG,
                 **{name: logging.DEBUG for name in QUIET_LIBRARIES}}  # fmt: skip
     if verbose == 1:
-        return {"": logging.INFO, "inboxbot": logging.DEBUG, "inboxbot.worker": logging.DEBUG,
+        return {"": logging.INFO, "inboxbot": logging.DEBUG, "inboxbot.run.worker": logging.DEBUG,
                 **{name: logging.INFO for name in QUIET_LIBRARIES}}  # fmt: skip
     return {
         "": logging.WARNING,
         "inboxbot": logging.WARNING,
         # Only the worker speaks at INFO: its summary of each poll and its rare events
         # (started, rules reloaded, connection back). Other modules' INFO lines are per mail.
-        "inboxbot.worker": logging.INFO if service else logging.WARNING,
+        "inboxbot.run.worker": logging.INFO if service else logging.WARNING,
         **QUIET_LIBRARIES,
     }
 

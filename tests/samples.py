@@ -59,7 +59,7 @@ def sample(prefix: str) -> bytes:
 
 
 def deliver(imap: ServerSettings, *raws: bytes) -> None:
-    from inboxbot.fetch import Mailbox
+    from inboxbot.io.imap import Mailbox
 
     with Mailbox(imap) as box:
         for raw in raws:
@@ -67,7 +67,7 @@ def deliver(imap: ServerSettings, *raws: bytes) -> None:
 
 
 def pending(imap: ServerSettings) -> list[int]:
-    from inboxbot.fetch import Mailbox
+    from inboxbot.io.imap import Mailbox
 
     with Mailbox(imap) as box:
         return box.pending_uids()

@@ -24,7 +24,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from inboxbot.config import ServerSettings
-from inboxbot.demo import free_port, pymap_server
+from inboxbot.tools.demo import free_port, pymap_server
 
 DOVECOT_BIN = Path(os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot"))
 # As root, Dovecot's services and mail access drop to this account (it refuses root).
@@ -471,7 +471,7 @@ class TcpProxy:
                 with contextlib.suppress(OSError):
                     sock.close()
 
-    def __enter__(self) -> "TcpProxy":
+    def __enter__(self) -> TcpProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:

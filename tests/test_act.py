@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from samples import CORPUS
 
-from inboxbot.act import (
+from inboxbot.compose.act import (
     ForwardContext,
     Recipient,
     TemplateError,
@@ -28,9 +28,9 @@ from inboxbot.act import (
     normalize_newlines,
     ru_datetime,
 )
-from inboxbot.decision import ClientRef, Decision
-from inboxbot.facts import Company, Evidence, Facts, Region, Requisite
-from inboxbot.message import Address, ParsedMessage, parse
+from inboxbot.mail.message import Address, ParsedMessage, parse
+from inboxbot.model.decision import ClientRef, Decision
+from inboxbot.model.facts import Company, Evidence, Facts, Region, Requisite
 
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)
 
@@ -279,7 +279,7 @@ def test_raw_crlf_in_values_handed_to_act_is_neutralised() -> None:
     context = ForwardContext("Отдел" + EVIL, Address("Бот" + EVIL, "sales-bot@severkarton.test"), (), ORLOV, PETROV)
     data = compose_forward(raw, dirty, facts, decision, context, Templates(), now=NOW).as_bytes()
     assert_no_injected_header(data)
-    # Read with the stdlib parser: inboxbot.message decodes encoded words before it splits
+    # Read with the stdlib parser: inboxbot.mail.message decodes encoded words before it splits
     # addresses, so it would itself misread "Bcc: evil@x.test" inside a display name.
     seen = email.message_from_bytes(data, policy=email.policy.default)
     assert [(a.display_name, a.addr_spec) for a in seen["Reply-To"].addresses] == [("Evil Bcc: evil@x.test", "a@example.ru")]
@@ -488,5 +488,5 @@ def test_display_names_come_back_exact(name: str) -> None:
     owner = Recipient("x", name, "x@severkarton.test")
     data = compose(raw, msg, facts, decision, ctx(owner)).as_bytes()
     assert max(len(line) for line in header_block(data).split(b"\r\n")) <= 78
-    # RFC 2047 decoding (inboxbot.message uses email.header.decode_header).
+    # RFC 2047 decoding (inboxbot.mail.message uses email.header.decode_header).
     assert parse(data).to == (Address(name, "x@severkarton.test"),)

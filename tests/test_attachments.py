@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from inboxbot.attachments import read_attachment
-from inboxbot.charsets import CYRILLIC_CODEPAGES
-from inboxbot.message import Attachment
 from russian_texts import MAILS, for_codepage
+
+from inboxbot.mail.attachments import read_attachment
+from inboxbot.mail.charsets import CYRILLIC_CODEPAGES
+from inboxbot.mail.message import Attachment
 
 
 @pytest.mark.parametrize("codepage", ["utf-8", *CYRILLIC_CODEPAGES])

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from samples import CORPUS, MIME_CORPUS, mime_corpus_files
 
-from inboxbot.classify import KINDS, Verdict, asks_us, classify, new_text
-from inboxbot.message import parse
+from inboxbot.mail.classify import KINDS, Verdict, asks_us, classify, new_text
+from inboxbot.mail.message import parse
 
 SETTINGS: dict[str, list[str]] = {
     "internal_domains": ["severkarton.test"],

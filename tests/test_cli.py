@@ -29,7 +29,7 @@ def test_replay_answers_every_sample_with_the_json_fields() -> None:
     records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert [r["file"] for r in records] == sorted(labels)
     for record in records:
-        assert JSON_FIELDS <= record.keys()
+        assert record.keys() >= JSON_FIELDS
         assert record["action"] in ("forward", "tag", "skip")
         assert record["reasons"] and all(isinstance(r, str) for r in record["reasons"])
         if record["company"] is not None:
@@ -194,10 +194,10 @@ def test_library_chatter_only_with_verbose() -> None:
 
     quiet, verbose = levels(0, service=True), levels(1, service=True)
     assert quiet["apscheduler"] == logging.WARNING and quiet["mailparser"] == logging.ERROR
-    assert quiet["inboxbot.worker"] == logging.INFO and quiet["inboxbot"] == logging.WARNING
-    assert levels(0)["inboxbot.worker"] == logging.WARNING  # check, status, report: no worker chatter
+    assert quiet["inboxbot.run.worker"] == logging.INFO and quiet["inboxbot"] == logging.WARNING
+    assert levels(0)["inboxbot.run.worker"] == logging.WARNING  # check, status, report: no worker chatter
     assert verbose["apscheduler"] == logging.INFO and verbose["mailparser"] == logging.INFO
-    assert verbose["inboxbot.worker"] == logging.DEBUG
+    assert verbose["inboxbot.run.worker"] == logging.DEBUG
 
 
 def test_demo_without_its_servers_says_which_extra_to_install(tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ import random
 from pathlib import Path
 
 import pytest
+from russian_texts import for_codepage
 from samples import CORPUS, DEMO_DATA
 
-from inboxbot.clients import (
+from inboxbot.directory.clients import (
     ClientBase,
     ColumnMap,
     find_group_mentions,
@@ -17,9 +18,8 @@ from inboxbot.clients import (
     load_vip,
     normalize_domain,
 )
-from inboxbot.decision import ClientRef
 from inboxbot.errors import RulesError
-from russian_texts import for_codepage
+from inboxbot.model.decision import ClientRef
 
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
 

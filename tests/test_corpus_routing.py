@@ -8,15 +8,15 @@ test rather than skipping it, so CI can never pass without running it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from samples import CORPUS, RULES
-
 from inboxbot.decision import Decision
-from inboxbot.extract import Extractor
 from inboxbot.journal import Journal, MessageKey
 from inboxbot.message import parse
+from samples import CORPUS, RULES
+
+from inboxbot.extract import Extractor
 from inboxbot.route import decide, describe_company, describe_region
 from inboxbot.rules import Rules, load_rules
 
@@ -48,7 +48,7 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
                 shared_addresses=dept.shared_addresses,
                 free_mail_domains=dept.free_mail_domains,
             )
-            received = msg.date or datetime(2025, 9, 1, tzinfo=timezone.utc)
+            received = msg.date or datetime(2025, 9, 1, tzinfo=UTC)
             decision = decide(msg, facts, rules, journal, received_at=received)
             journal.record_decision(
                 MessageKey("corpus", 1, index),

@@ -36,8 +36,8 @@ from samples import RULES, deliver, pending, sample
 from servers import Received, SmtpCatcher, free_port
 
 from inboxbot.config import ServerSettings
-from inboxbot.failpoints import POINTS
-from inboxbot.rules import load_rules
+from inboxbot.rules.rules import load_rules
+from inboxbot.run.failpoints import POINTS
 
 INBOXBOT = Path(sys.executable).with_name("inboxbot")
 REQUESTS = ("001", "006", "019")  # forwarded

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from inboxbot.cli import cli
-from inboxbot.demo import demo_files, packaged_demo, pymap_server
 from inboxbot.errors import InboxbotError
-from inboxbot.fetch import Mailbox
-from inboxbot.rules import load_rules
+from inboxbot.io.imap import Mailbox
+from inboxbot.rules.rules import load_rules
+from inboxbot.tools.demo import demo_files, packaged_demo, pymap_server
 
 
 @pytest.mark.parametrize("password", ["-dash-first", "--looks-like-an-option", "-h"])

@@ -15,11 +15,11 @@ import pytest
 from fixtures.extract.build import eml
 from samples import CORPUS, mime_corpus_files
 
-from inboxbot.attachments import attachment_texts
-from inboxbot.extract import Extractor, extract_facts, normalize_person
-from inboxbot.facts import Facts
-from inboxbot.message import Attachment, parse
-from inboxbot.scoring import same_company
+from inboxbot.extract.extract import Extractor, extract_facts, normalize_person
+from inboxbot.mail.attachments import attachment_texts
+from inboxbot.mail.message import Attachment, parse
+from inboxbot.model.facts import Facts
+from inboxbot.tools.scoring import same_company
 
 INTERNAL = ("severkarton.test",)
 

@@ -11,7 +11,7 @@ from servers import Dovecot, Pymap
 
 from inboxbot.config import ServerSettings
 from inboxbot.errors import FetchError
-from inboxbot.fetch import Mailbox, RawMessage, owner_keyword
+from inboxbot.io.imap import Mailbox, RawMessage, owner_keyword
 
 pytestmark = pytest.mark.servers
 

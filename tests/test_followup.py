@@ -18,9 +18,9 @@ from samples import RULES, deliver, pending, sample
 from servers import SmtpCatcher
 
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.journal import Journal
-from inboxbot.rules import FollowUp
-from inboxbot.worker import Worker
+from inboxbot.rules.rules import FollowUp
+from inboxbot.run.worker import Worker
+from inboxbot.store.journal import Journal
 
 MSK = ZoneInfo("Europe/Moscow")
 CLIENT_ID = "CAvRYDRPTLuAlOYAeH4QowFj7GwwAKVQHmPPuZAbQjdYrC@mail.gmail.com"  # sample 001 → sidorov

@@ -13,18 +13,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from samples import CORPUS, DEMO_DATA, RULES, demo_department
 
-from inboxbot.act import (
+from inboxbot.compose.act import (
     ForwardContext,
     Recipient,
     Templates,
     compose_absence_notice,
     compose_forward,
 )
-from inboxbot.clients import ClientBase, ColumnMap, parse_since
-from inboxbot.decision import ClientRef, Decision
-from inboxbot.facts import Company, Facts, Region
-from inboxbot.message import Address, parse
-from inboxbot.rules import load_rules
+from inboxbot.directory.clients import ClientBase, ColumnMap, parse_since
+from inboxbot.mail.message import Address, parse
+from inboxbot.model.decision import ClientRef, Decision
+from inboxbot.model.facts import Company, Facts, Region
+from inboxbot.rules.rules import load_rules
 
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names,since"
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)

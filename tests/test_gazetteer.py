@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from samples import CORPUS
 
-from inboxbot import gazetteer as g
 from inboxbot.data import build_forms
+from inboxbot.directory import gazetteer as g
 
 # The scenario is authoritative for region codes, names, districts and area codes. It lives
 # next to the repository; a missing file is a failure, never a skip.

@@ -1,9 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from inboxbot.decision import ClientRef, Decision, Step
-from inboxbot.message import parse
-from inboxbot.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, subject_key
+from inboxbot.mail.message import parse
+from inboxbot.model.decision import ClientRef, Decision, Step
+from inboxbot.store.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, subject_key
 
 
 def _decision(owner: str | None = "petrov", *, action: str = "forward", pool: str | None = None) -> Decision:
@@ -77,10 +77,10 @@ def test_pool_history_and_counts() -> None:
     _record(journal, 3, "c@x", _decision("orlov"))
     assert journal.last_pool_owner("main") == "petrov"
     assert journal.last_pool_owner("other") is None
-    since = datetime.now(timezone.utc) - timedelta(days=1)
+    since = datetime.now(UTC) - timedelta(days=1)
     assert journal.owner_counts(since) == {"ivanova": 1, "petrov": 1, "orlov": 1}
     assert journal.owner_counts(since, pool="main") == {"ivanova": 1, "petrov": 1}
-    assert journal.owner_counts(datetime.now(timezone.utc) + timedelta(days=1)) == {}
+    assert journal.owner_counts(datetime.now(UTC) + timedelta(days=1)) == {}
 
 
 def test_find_copy_prefers_a_finished_copy_to_one_only_decided() -> None:
@@ -124,7 +124,7 @@ def test_grouped_commits_are_fsynced_at_sync_and_at_the_end(tmp_path: Path) -> N
     reads it at once) without its own fsync; outside, every commit is FULL again."""
     path = tmp_path / "j.sqlite"
     with Journal(path) as journal:
-        synchronous = lambda: journal._db.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731, SLF001
+        synchronous = lambda: journal._db.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
         assert synchronous() == 2  # FULL
         with journal.grouped():
             assert synchronous() == 1  # NORMAL

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from samples import sample
 
-from inboxbot.mailsource import read_mail
+from inboxbot.io.mailsource import read_mail
 
 
 def test_a_maildir_is_read_in_delivery_order(tmp_path: Path) -> None:

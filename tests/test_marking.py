@@ -20,9 +20,9 @@ from servers import Dovecot, Pymap, SmtpCatcher, TcpProxy
 
 from inboxbot.config import MarkingSettings, ServerSettings, Settings
 from inboxbot.errors import MarkingError
-from inboxbot.fetch import FOLDERS, KEYWORDS, Mailbox, Marking, server_answer, server_folder
-from inboxbot.journal import Journal
-from inboxbot.worker import MARKING_RETRY_SECONDS, Worker
+from inboxbot.io.imap import FOLDERS, KEYWORDS, Mailbox, Marking, server_answer, server_folder
+from inboxbot.run.worker import MARKING_RETRY_SECONDS, Worker
+from inboxbot.store.journal import Journal
 
 pytestmark = pytest.mark.servers
 

@@ -3,11 +3,11 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from russian_texts import LINES, MAILS, for_codepage
 from samples import CORPUS, mime_corpus_files
 
-from inboxbot.charsets import CYRILLIC_CODEPAGES
-from inboxbot.message import decode_text, parse
-from russian_texts import LINES, MAILS, for_codepage
+from inboxbot.mail.charsets import CYRILLIC_CODEPAGES
+from inboxbot.mail.message import decode_text, parse
 
 
 def _corpus(name: str) -> bytes:

@@ -4,11 +4,11 @@ a reason, never an exception (the worker must go on)."""
 from collections import Counter
 
 import pytest
-from samples import RULES, mime_corpus_files
-
 from inboxbot.journal import Journal, MessageKey
 from inboxbot.mailsource import read_mail
 from inboxbot.pipeline import QUARANTINE_RULE, Pipeline
+from samples import RULES, mime_corpus_files
+
 from inboxbot.rules import load_rules
 
 

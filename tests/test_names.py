@@ -1,11 +1,11 @@
-"""Company-name normalisation and the match score (inboxbot.names)."""
+"""Company-name normalisation and the match score (inboxbot.directory.names)."""
 
 from __future__ import annotations
 
 import pytest
 
-from inboxbot.clients import NAME_THRESHOLD
-from inboxbot.names import (
+from inboxbot.directory.clients import NAME_THRESHOLD
+from inboxbot.directory.names import (
     KIND_INNER,
     KIND_NAME,
     KIND_OUTER,

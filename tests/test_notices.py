@@ -1,4 +1,4 @@
-"""The client's acknowledgement, the reminder and the escalation (inboxbot.notices).
+"""The client's acknowledgement, the reminder and the escalation (inboxbot.compose.notices).
 
 Requests are corpus mails (and variants of them with one header changed) run through the
 real pipeline — parse, extract, decide with the shipped rules.toml; the mails go through
@@ -24,22 +24,22 @@ import pytest
 from samples import RULES, demo_department, sample
 from servers import Received, SmtpCatcher
 
-from inboxbot.act import ForwardContext, Recipient, TemplateError, Templates
-from inboxbot.decision import Decision
-from inboxbot.extract import Extractor
-from inboxbot.facts import Facts
-from inboxbot.journal import Journal, MessageKey, RequestRow
-from inboxbot.message import Address, ParsedMessage, parse
-from inboxbot.notices import (
+from inboxbot.compose.act import ForwardContext, Recipient, TemplateError, Templates
+from inboxbot.compose.notices import (
     ack_refusal,
     compose_ack,
     compose_escalation,
     compose_reminder,
     thread_ids,
 )
-from inboxbot.route import decide
-from inboxbot.rules import Rules, load_rules
-from inboxbot.smtp import SmtpSender
+from inboxbot.extract.extract import Extractor
+from inboxbot.io.smtp import SmtpSender
+from inboxbot.mail.message import Address, ParsedMessage, parse
+from inboxbot.model.decision import Decision
+from inboxbot.model.facts import Facts
+from inboxbot.route.route import decide
+from inboxbot.rules.rules import Rules, load_rules
+from inboxbot.store.journal import Journal, MessageKey, RequestRow
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 7, 8, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ from test_worker import flags_of
 
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.errors import ActionError, FetchError
-from inboxbot.fetch import Mailbox
-from inboxbot.journal import Journal, MessageKey
-from inboxbot.worker import Worker
+from inboxbot.io.imap import Mailbox
+from inboxbot.run.worker import Worker
+from inboxbot.store.journal import Journal, MessageKey
 
 
 def worker(imap: ServerSettings, smtp: ServerSettings, journal: Journal, folder: str = "INBOX") -> Worker:
@@ -377,8 +377,8 @@ def test_permanent_rejection_sends_that_mail_to_triage_with_the_reason(how: str,
 def _backdate_failure(journal: Journal, uid: int, hours: float) -> None:
     """Pretend the SMTP server has refused mail `uid` for `hours` (the clock cannot be
     waited for in a test)."""
-    since = (datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat(timespec="seconds")
-    journal._db.execute("UPDATE messages SET failing_since=? WHERE uid=?", (since, uid))  # noqa: SLF001
+    since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="seconds")
+    journal._db.execute("UPDATE messages SET failing_since=? WHERE uid=?", (since, uid))
 
 
 def test_an_smtp_outage_of_hours_or_days_sends_nothing_to_triage(imap_inbox: ServerSettings,
@@ -505,7 +505,7 @@ def test_journal_with_damaged_pages_is_set_aside_marked_mail_not_reforwarded(
         for page in pages:
             f.seek((page - 1) * page_size)
             f.write((b"\xde\xad not sqlite " * page_size)[:page_size])
-    with caplog.at_level(logging.ERROR, logger="inboxbot.journal"), Journal(path) as replaced:
+    with caplog.at_level(logging.ERROR, logger="inboxbot.store.journal"), Journal(path) as replaced:
         w = worker(imap_inbox, smtp_server.settings(), replaced)
         assert w.poll_once().seen == 0  # the IMAP marks are the ground truth
         deliver(imap_inbox, sample("019"))

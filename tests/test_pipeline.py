@@ -4,8 +4,8 @@ import os
 
 from samples import CORPUS, RULES
 
-from inboxbot.pipeline import CHILD_NICENESS, Pipeline
-from inboxbot.rules import load_rules
+from inboxbot.rules.rules import load_rules
+from inboxbot.run.pipeline import CHILD_NICENESS, Pipeline
 
 
 def test_child_processes_prepare_the_same_facts_in_order() -> None:
@@ -18,10 +18,10 @@ def test_child_processes_prepare_the_same_facts_in_order() -> None:
     try:
         expected = serial.prepare_many(raws)
         got = parallel.prepare_many(raws)
-        assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+        assert parallel._pool is not None
         # The children yield the CPU to the worker's own, order-bound work.
         niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS)
-        children = list(parallel._pool._processes)  # noqa: SLF001
+        children = list(parallel._pool._processes)
         assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in children] == [niceness] * len(children)
     finally:
         parallel.close()
@@ -40,7 +40,7 @@ def test_prepare_ahead_gives_each_batch_its_own_mails_in_order() -> None:
     parallel = Pipeline(rules, serial.extractor, processes=2)
     try:
         got = list(parallel.prepare_ahead(batches, lambda raw: raw, ahead=2))
-        assert parallel._pool is not None  # noqa: SLF001 - the pool path really ran
+        assert parallel._pool is not None
     finally:
         parallel.close()
     assert [batch for batch, _ in got] == batches

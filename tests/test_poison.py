@@ -30,12 +30,12 @@ from test_crash import (  # noqa: F401 - killing_smtp is a fixture
 from test_worker import flags_of
 
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.journal import Journal
-from inboxbot.extract import Extractor
-from inboxbot.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
-from inboxbot.pipeline import CHILD_DIED, ExtractParams, prepare
-from inboxbot.rules import load_rules
-from inboxbot.worker import FIRST_BATCH, Worker
+from inboxbot.extract.extract import Extractor
+from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
+from inboxbot.rules.rules import load_rules
+from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
+from inboxbot.run.worker import FIRST_BATCH, Worker
+from inboxbot.store.journal import Journal
 
 REQUESTS = ("001", "004", "006", "009", "017", "019", "024")  # each forwarded to a manager
 

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from samples import CORPUS, CORPUS_2, REPO, RULES, mime_corpus_files
 
 PINNED = REPO / "tests" / "replay"

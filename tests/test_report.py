@@ -24,19 +24,10 @@ import pytest
 from click.testing import CliRunner
 from matplotlib.image import imread
 
-from inboxbot.act import ForwardContext, Recipient, TemplateError, Templates
-from inboxbot.charts import render_charts
 from inboxbot.cli import cli
-from inboxbot.config import ServerSettings
-from inboxbot.decision import Decision
-from inboxbot.demo import free_port
-from inboxbot.fetch import Mailbox
-from inboxbot.journal import Journal, MessageKey
-from inboxbot.mailsource import read_mail
-from inboxbot.message import Address, parse
-from inboxbot.pipeline import Pipeline
-from inboxbot.recheck import gather_changes, recheck
-from inboxbot.report import (
+from inboxbot.compose.act import ForwardContext, Recipient, TemplateError, Templates
+from inboxbot.compose.charts import render_charts
+from inboxbot.compose.report import (
     WAITING_SHOWN,
     ChangedDecision,
     Changes,
@@ -46,15 +37,24 @@ from inboxbot.report import (
     fair_shares,
     percentiles,
 )
-from inboxbot.report_mail import (
+from inboxbot.compose.report_mail import (
     check_templates,
     compose_report,
     period_text,
     render_report_html,
     report_view,
 )
-from inboxbot.rules import Absence, Rules, load_rules
-from inboxbot.smtp import SmtpSender
+from inboxbot.config import ServerSettings
+from inboxbot.io.imap import Mailbox
+from inboxbot.io.mailsource import read_mail
+from inboxbot.io.smtp import SmtpSender
+from inboxbot.mail.message import Address, parse
+from inboxbot.model.decision import Decision
+from inboxbot.rules.rules import Absence, Rules, load_rules
+from inboxbot.run.pipeline import Pipeline
+from inboxbot.run.recheck import gather_changes, recheck
+from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.tools.demo import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from samples import DEMO_MAIL, demo_department

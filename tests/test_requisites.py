@@ -1,6 +1,6 @@
 import pytest
 
-from inboxbot.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn, ogrn_region_code
+from inboxbot.model.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn, ogrn_region_code
 
 
 @pytest.mark.parametrize(

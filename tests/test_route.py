@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.header import Header
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from samples import RULES, demo_department
 
-from inboxbot.decision import Decision
-from inboxbot.facts import Company, Evidence, Facts, Person, Region, Requisite
-from inboxbot.journal import Journal, MessageKey
-from inboxbot.message import ParsedMessage, parse
-from inboxbot.route import CONDITIONS, decide, describe_company, describe_region
-from inboxbot.rules import CONDITIONS as RULE_CONDITIONS
-from inboxbot.rules import Absence, Rules, load_rules
+from inboxbot.mail.message import ParsedMessage, parse
+from inboxbot.model.decision import Decision
+from inboxbot.model.facts import Company, Evidence, Facts, Person, Region, Requisite
+from inboxbot.route.route import CONDITIONS, decide, describe_company, describe_region
+from inboxbot.rules.rules import CONDITIONS as RULE_CONDITIONS
+from inboxbot.rules.rules import Absence, Rules, load_rules
+from inboxbot.store.journal import Journal, MessageKey
 
 JUNE = "Mon, 09 Jun 2025 10:00:00 +0300"
 _ids = itertools.count(1)
@@ -468,7 +468,7 @@ def test_absence_day_is_the_moscow_date_of_the_date_header(rules: Rules, journal
 def test_no_date_header_uses_received_at(rules: Rules, journal: Journal) -> None:
     msg = mail(to="e.kuznetsova@severkarton.test", date=None)
     assert decide(msg, Facts(), rules, journal).owner == "kuznetsova"  # no date at all: no substitution
-    at = datetime(2025, 6, 20, 8, 0, tzinfo=timezone.utc)
+    at = datetime(2025, 6, 20, 8, 0, tzinfo=UTC)
     d = decide(msg, Facts(), rules, journal, received_at=at)
     assert (d.owner, d.base_owner) == ("orlov", "kuznetsova")
     assert "по времени получения" in d.trail[-1].detail
@@ -511,7 +511,7 @@ def test_pool_weighted_and_least_loaded(rules: Rules, journal: Journal) -> None:
     managers = dict(rules.managers)
     managers["orlov"] = replace(managers["orlov"], weight=3.0)
     weighted = replace(rules, pool=replace(rules.pool, method="weighted"), managers=managers)
-    now = datetime(2025, 6, 9, 7, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 9, 7, 0, tzinfo=UTC)
     owners = [route(weighted, journal, mail(), Facts(), received_at=now).owner for _ in range(7)]
     assert owners.count("orlov") == 3 and set(owners) == set(rules.pool.members)
     least = replace(rules, pool=replace(rules.pool, method="least_loaded"))
@@ -527,7 +527,7 @@ def test_pool_caps_and_duty_days(rules: Rules, journal: Journal) -> None:
     managers["ivanova"] = replace(managers["ivanova"], daily_cap=1)
     managers["petrov"] = replace(managers["petrov"], duty=(0, 1, 2, 3, 4))  # weekdays only
     variant = replace(rules, managers=managers)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     saturday = "Sat, 14 Jun 2025 10:00:00 +0300"
     owners = [route(variant, journal, mail(date=saturday), Facts(), received_at=now).owner for _ in range(5)]
     assert owners == ["ivanova", "sidorov", "orlov", "smirnova", "sidorov"]
@@ -552,7 +552,7 @@ def test_disabled_rule_is_in_the_trail(rules: Rules, journal: Journal) -> None:
 
 
 def test_segment(rules: Rules, journal: Journal) -> None:
-    from inboxbot.rules import RuleSpec
+    from inboxbot.rules.rules import RuleSpec
 
     spec = RuleSpec("pharma", "segment", "forward", {"owner": "smirnova", "keywords": ("аптека",), "okved": ("21.20",)})
     variant = replace(rules, rules=(*rules.rules[:-3], spec, *rules.rules[-3:]))

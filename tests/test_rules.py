@@ -12,7 +12,7 @@ from samples import RULES as EXAMPLE
 from samples import demo_department
 
 from inboxbot.errors import RulesError
-from inboxbot.rules import (
+from inboxbot.rules.rules import (
     CONDITIONS,
     OWN_LOOP_HEADER,
     _Positions,
@@ -214,7 +214,7 @@ def _tomllib_messages() -> list[str]:
 
 
 def test_every_tomllib_message_has_a_russian_text() -> None:
-    from inboxbot.tomlerrors import known
+    from inboxbot.rules.tomlerrors import known
 
     messages = _tomllib_messages()
     assert len(messages) >= 20, messages  # the regex still finds them

@@ -21,13 +21,12 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from samples import RULES, demo_department
 
-from inboxbot import tomlerrors
 from inboxbot.cli import cli
 from inboxbot.errors import RulesError
-from inboxbot.rules import load_rules
+from inboxbot.rules import tomlerrors
+from inboxbot.rules.rules import load_rules
 
 EXAMPLE = RULES
 SEED = 20250616

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from inboxbot.journal import MessageKey, RequestRow
-from inboxbot.rules import FollowUp, ReportSchedule, load_rules
-from inboxbot.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
-from inboxbot.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
 from samples import RULES
+
+from inboxbot.model.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
+from inboxbot.rules.rules import FollowUp, ReportSchedule, load_rules
+from inboxbot.run.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
+from inboxbot.store.journal import MessageKey, RequestRow
 
 MSK = ZoneInfo("Europe/Moscow")
 HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), MSK)
@@ -139,7 +139,7 @@ def test_reassign_goes_to_the_least_loaded_present_pool_member() -> None:
 )
 def test_weekly_report_period(now: datetime, last_until: datetime | None, expected: tuple[datetime, datetime] | None) -> None:
     schedule = ReportSchedule("week", time(9), 0, ("volkov",))
-    period = report_period(schedule, HOURS, now, last_until.astimezone(timezone.utc) if last_until else None)
+    period = report_period(schedule, HOURS, now, last_until.astimezone(UTC) if last_until else None)
     if expected is None:
         assert period is None
     else:

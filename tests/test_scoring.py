@@ -13,8 +13,8 @@ from fixtures.extract.build import eml
 from samples import CORPUS, RULES
 
 from inboxbot.cli import cli
-from inboxbot.extract import Extractor
-from inboxbot.scoring import (
+from inboxbot.extract.extract import Extractor
+from inboxbot.tools.scoring import (
     LabelsError,
     Report,
     format_report,

@@ -26,12 +26,12 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from servers import SmtpCatcher, free_port
 from test_act import corpus_bytes, ctx, kareliya
 
-from inboxbot.act import Templates, attached_original, compose_forward
+from inboxbot.compose.act import Templates, attached_original, compose_forward
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
-from inboxbot.message import parse
-from inboxbot import smtp as smtp_module
-from inboxbot.smtp import SmtpSender
+from inboxbot.io import smtp as smtp_module
+from inboxbot.io.smtp import SmtpSender
+from inboxbot.mail.message import parse
 
 BOT = "sales-bot@severkarton.test"
 PASSWORD = "s3cret-Pa55"

@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from inboxbot.cli import cli
-from inboxbot.rules import check, load_rules
-from inboxbot.starter import STARTER_FILES, starter_data
+from inboxbot.rules.rules import check, load_rules
+from inboxbot.tools.starter import STARTER_FILES, starter_data
 
 
 def init(folder: Path) -> tuple[int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inboxbot.textparts import parse_address, split_text
+from inboxbot.mail.textparts import parse_address, split_text
 
 CASES = [
     # (id, text, subject, new text ends with, signature starts with or None, quote starts with or None)

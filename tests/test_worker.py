@@ -11,10 +11,10 @@ from imapclient import IMAPClient
 from samples import RULES, deliver, demo_department, pending, sample
 from servers import SmtpCatcher
 
-from inboxbot.act import attached_original, normalize_newlines
+from inboxbot.compose.act import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.journal import MARKED, Journal, MessageKey
-from inboxbot.worker import Worker
+from inboxbot.run.worker import Worker
+from inboxbot.store.journal import MARKED, Journal, MessageKey
 
 
 def flags_of(imap: ServerSettings) -> dict[int, tuple[str, ...]]:
@@ -167,8 +167,8 @@ def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
 
 def test_a_loader_bug_on_reload_keeps_the_rules_and_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever goes wrong while reloading, the worker keeps its rules and the head is told."""
-    import inboxbot.worker as worker_module
-    from inboxbot.worker import RulesHolder
+    import inboxbot.run.worker as worker_module
+    from inboxbot.run.worker import RulesHolder
 
     rules = demo_department(tmp_path)
     text = rules.read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Decisions → the mails people read: forwards, notices, the report. Pure."""

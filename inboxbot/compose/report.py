@@ -1,0 +1,544 @@
+"""The sales head's distribution report: what the journal says about a period. Pure.
+
+`build_report` turns journal rows into a frozen `Report`: counts per manager and rule,
+pool shares against the fair share, regions, response times in working hours, requests
+still waiting for an answer, mail left to manual triage and absence substitutions. It
+reads the clock only when the caller passes no `now`.
+
+The report's last section, the decisions a rule change would alter, is computed by
+recheck.py (it needs the raw mails and the pipeline) and passed in as `changes`; the
+mail and the HTML file are put together in report_mail.py, the charts in charts.py.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE
+from inboxbot.route.route import ABSENCE_RULE, NO_RULE
+from inboxbot.rules.rules import DISTRICTS, Rules, day_in
+from inboxbot.store.journal import FORWARDED, MARKED, Journal, RequestRow
+
+FORWARDING = ("forward", "forward_and_tag")
+HANDLED = ("forward", "forward_and_tag", "tag")  # a request given to a manager
+WAITING_SHOWN = 15  # longest-waiting requests listed; the rest are counted
+TOP_REGIONS = 10
+DAILY_UP_TO = 45  # longer periods are counted per week
+
+# What each condition of rules.toml means, for a reader who does not know the ids.
+CONDITION_LABELS: dict[str, str] = {
+    "not_a_request": "не заявка",
+    "thread": "продолжение переписки",
+    "addressed": "адресовано менеджеру",
+    "vip": "VIP-клиент",
+    "public_sector": "госзаказчик",
+    "client_inn": "клиент из базы по ИНН",
+    "client_domain": "клиент из базы по домену",
+    "client_name": "клиент из базы по названию",
+    "group": "холдинг",
+    "segment": "отрасль",
+    "territory": "территория",
+    "pool": "очередь",
+    "fallback": "по умолчанию",
+}
+SPECIAL_RULES: dict[str, str] = {
+    QUARANTINE_RULE: "письмо не разобрано",
+    DUPLICATE_RULE: "повторная доставка",
+    NO_RULE: "ни одно правило не подошло",
+    ABSENCE_RULE: "замена на время отсутствия",
+}
+POOL_METHODS: dict[str, str] = {
+    "round_robin": "по кругу",
+    "weighted": "по весам",
+    "least_loaded": "наименее загруженному",
+}
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    received: int  # every mail first seen in the period
+    forwarded: int  # requests sent to a manager (forward, forward_and_tag)
+    tagged: int  # requests only marked in the mailbox for a manager
+    skipped: int  # not requests: auto-replies, bulk mail, internal mail…
+    duplicates: int  # the same mail delivered again
+    triage: int  # left to a human: no rule, unreadable, a forward that failed for good
+    pending: int  # decided, not yet sent (the worker is retrying)
+
+    @property
+    def requests(self) -> int:
+        return self.forwarded + self.tagged + self.triage + self.pending
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerLine:
+    id: str
+    name: str  # "Петров Д. С."
+    total: int  # requests given to them in the period, by any rule
+    pool: int  # of those, from the pool
+    pool_share: float | None  # pool / all pool mail; None without pool mail
+    target: float | None  # the fair share of the pool mail (None: not a pool member)
+    answered: int
+    waiting: int  # forwarded in the period, not answered yet
+    median: timedelta | None  # working time from forward to answer
+    p90: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountLine:
+    key: str  # rule id, region code, district code
+    label: str
+    count: int
+    share: float  # of the lines' total
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSummary:
+    name: str
+    method: str  # "по кругу" …
+    total: int  # pool mail in the period
+    members: tuple[str, ...]
+    # the most any member is off their fair share, in percentage points
+    worst_gap: float
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    answered: int
+    forwarded: int
+    median: timedelta | None
+    p90: timedelta | None
+    hours: str  # «пн–пт 09:00–18:00»
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    subject: str
+    sender: str
+    company: str
+    owner: str  # name
+    forwarded_at: datetime
+    waited: timedelta  # working time since the forward
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    escalated_to: str  # name, "" when not escalated
+    earlier: bool  # first seen before the period
+
+
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    subject: str
+    sender: str
+    seen_at: datetime
+    reason: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    absent: str  # name of whose client it was
+    backup: str  # name of who got it
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Requests first seen on one day (or in one week, for long periods)."""
+
+    start: date
+    label: str  # «16.11» / «нед. 16.11»
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedDecision:
+    seen_at: datetime
+    sender: str
+    subject: str
+    was_owner: str  # name, or "" for nobody
+    was_action: str  # forward | tag | skip (Decision.public_action)
+    was_rule: str
+    now_owner: str
+    now_action: str
+    now_rule: str
+    reason: str  # the deciding reason of the new decision
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Decisions of the period that the rules named in `rules_label` would change."""
+
+    available: bool  # False: no raw mail to re-decide; `note` says why
+    note: str
+    rules_label: str  # «действующие правила (rules.toml)» / «новые правила (new.toml)»
+    checked: int  # mails re-decided
+    missing: int  # journal rows without a raw mail
+    items: tuple[ChangedDecision, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    department: str
+    since: datetime  # inclusive, aware
+    until: datetime  # exclusive
+    generated_at: datetime
+    tz: tzinfo  # the department's: days and times are shown in it
+    day_length: timedelta  # of a working day, to say long waits in working days
+    totals: Totals
+    managers: tuple[ManagerLine, ...]
+    pool: PoolSummary | None
+    rules: tuple[CountLine, ...]
+    regions: tuple[CountLine, ...]  # the top ones; the rest in `other_regions`
+    other_regions: int  # requests from regions past the top
+    districts: tuple[CountLine, ...]
+    response: Response
+    waiting: tuple[Waiting, ...]  # the longest waiting first
+    waiting_total: int
+    waiting_earlier: int  # of those, first seen before the period
+    triaged: tuple[Triaged, ...]
+    substitutions: tuple[Substitution, ...]
+    buckets: tuple[Bucket, ...]
+    changes: Changes | None  # None: not checked
+
+
+# --- building it ---------------------------------------------------------------------------
+
+
+def build_report(
+    journal: Journal,
+    rules: Rules,
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime | None = None,
+    changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
+) -> Report:
+    """The report of mail first seen in [since, until). `now` is when waiting requests
+    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
+    requests are listed (`inboxbot status --list` lists them all)."""
+    now = now or datetime.now(UTC)
+    rows = journal.requests(since, until)
+    waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
+    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+
+
+def aggregate(
+    rows: Sequence[RequestRow],
+    waiting_rows: Sequence[RequestRow],
+    rules: Rules,
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime,
+    changes: Changes | None = None,
+    waiting_shown: int = WAITING_SHOWN,
+) -> Report:
+    """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
+    forwarded requests not answered yet (any period up to `until`). Pure."""
+    hours = rules.department.hours
+    handled = [r for r in rows if r.action in HANDLED and r.owner and not _failed(r)]
+    response_rows = [r for r in handled if r.forwarded_at is not None and r.action in FORWARDING]
+    times: dict[str, list[timedelta]] = defaultdict(list)
+    for row in response_rows:
+        if row.answered_at is not None and row.owner:
+            assert row.forwarded_at is not None
+            times[row.owner].append(hours.elapsed(row.forwarded_at, row.answered_at))
+    all_times = [t for owner_times in times.values() for t in owner_times]
+    median, p90 = percentiles(all_times)
+    regions, other_regions, districts = _regions(rows)
+    waiting = _waiting(waiting_rows, rules, since, now)
+    return Report(
+        department=rules.department.name,
+        since=since,
+        until=until,
+        generated_at=now,
+        tz=rules.department.timezone,
+        day_length=hours.day_length,
+        totals=_totals(rows),
+        managers=_managers(handled, response_rows, times, rules),
+        pool=_pool_summary(handled, rules),
+        rules=_rules(rows, rules),
+        regions=regions,
+        other_regions=other_regions,
+        districts=districts,
+        response=Response(len(all_times), len(response_rows), median, p90, hours.describe()),
+        waiting=tuple(waiting[:waiting_shown]),
+        waiting_total=len(waiting),
+        waiting_earlier=sum(1 for w in waiting if w.earlier),
+        triaged=tuple(sorted(_triaged(rows), key=lambda t: t.seen_at)),
+        substitutions=_substitutions(handled, rules),
+        buckets=_buckets(rows, rules, since, until),
+        changes=changes,
+    )
+
+
+def _failed(row: RequestRow) -> bool:
+    """A forward the SMTP server refused for good: the mail went to manual triage."""
+    return row.action in FORWARDING and row.state == MARKED and row.forward_id is None and bool(row.error)
+
+
+def _is_waiting(row: RequestRow) -> bool:
+    return row.action in FORWARDING and row.forwarded_at is not None and row.answered_at is None
+
+
+def _totals(rows: Sequence[RequestRow]) -> Totals:
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if row.rule == DUPLICATE_RULE:
+            counts["duplicates"] += 1
+        elif row.action == "skip":
+            counts["skipped"] += 1
+        elif row.action == "triage" or _failed(row):
+            counts["triage"] += 1
+        elif row.state not in (FORWARDED, MARKED):
+            counts["pending"] += 1
+        elif row.action in FORWARDING:
+            counts["forwarded"] += 1
+        elif row.action == "tag":
+            counts["tagged"] += 1
+    return Totals(len(rows), counts["forwarded"], counts["tagged"], counts["skipped"], counts["duplicates"],
+                  counts["triage"], counts["pending"])  # fmt: skip
+
+
+def short_name(rules: Rules, manager_id: str | None) -> str:
+    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»; the id for a manager no longer in
+    the rules; «—» for nobody."""
+    if not manager_id:
+        return "—"
+    manager = rules.managers.get(manager_id)
+    return initials(manager.name) if manager is not None else manager_id
+
+
+def initials(full_name: str) -> str:
+    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»."""
+    surname, *rest = full_name.split() or [""]
+    return " ".join([surname, *(f"{word[0]}." for word in rest[:2])])
+
+
+def percentiles(values: Sequence[timedelta]) -> tuple[timedelta | None, timedelta | None]:
+    """(median, 90th percentile by nearest rank); (None, None) for no values."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    seconds = statistics.median(v.total_seconds() for v in ordered)
+    return timedelta(seconds=seconds), ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def _managers(
+    handled: Sequence[RequestRow],
+    response_rows: Sequence[RequestRow],
+    times: Mapping[str, Sequence[timedelta]],
+    rules: Rules,
+) -> tuple[ManagerLine, ...]:
+    totals = Counter(r.owner for r in handled if r.owner)
+    pool = rules.pool
+    pool_rows = [r for r in handled if pool is not None and r.pool == pool.name]
+    pool_counts = Counter(r.owner for r in pool_rows if r.owner)
+    targets = fair_shares(pool_rows, rules)
+    waiting = Counter(r.owner for r in response_rows if r.answered_at is None and r.owner)
+    members = pool.members if pool else ()
+    ids = [m for m in rules.managers if totals[m] or m in members]
+    ids += sorted(o for o in totals if o not in rules.managers)  # managers since removed from the rules
+    lines = []
+    for manager_id in ids:
+        median, p90 = percentiles(times.get(manager_id, ()))
+        lines.append(ManagerLine(
+            id=manager_id,
+            name=short_name(rules, manager_id),
+            total=totals[manager_id],
+            pool=pool_counts[manager_id],
+            pool_share=pool_counts[manager_id] / len(pool_rows) if pool_rows else None,
+            target=targets.get(manager_id) if manager_id in members else None,
+            answered=len(times.get(manager_id, ())),
+            waiting=waiting[manager_id],
+            median=median,
+            p90=p90,
+        ))  # fmt: skip
+    return tuple(sorted(lines, key=lambda line: -line.total))
+
+
+def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, float]:
+    """Each pool member's fair share of the pool mail, mail by mail: a mail is shared
+    among the members who could take it on its day (not absent, on duty) — equally for
+    round_robin and least_loaded, by weight for weighted. Without pool mail, the shares
+    of a day when everyone is present."""
+    pool = rules.pool
+    if pool is None or not pool.members:
+        return {}
+
+    def weight(member: str) -> float:
+        manager = rules.managers.get(member)
+        return manager.weight if manager and pool.method == "weighted" else 1.0
+
+    def shares_on(day: date | None) -> dict[str, float]:
+        present = [m for m in pool.members if m in rules.managers and _available(rules, m, day)]
+        present = present or list(pool.members)
+        total = sum(weight(m) for m in present) or 1.0
+        return {m: weight(m) / total for m in present}
+
+    if not pool_rows:
+        return shares_on(None)
+    expected: Counter[str] = Counter()
+    by_day: dict[date | None, dict[str, float]] = {}
+    for row in pool_rows:
+        day = day_in(rules, row.sent_at or row.seen_at)
+        if day not in by_day:
+            by_day[day] = shares_on(day)
+        expected.update(by_day[day])
+    return {m: expected[m] / len(pool_rows) for m in pool.members}
+
+
+def _available(rules: Rules, member: str, day: date | None) -> bool:
+    if day is None:
+        return True
+    manager = rules.managers[member]
+    return rules.absence_on(member, day) is None and (not manager.duty or day.weekday() in manager.duty)
+
+
+def _pool_summary(handled: Sequence[RequestRow], rules: Rules) -> PoolSummary | None:
+    pool = rules.pool
+    if pool is None:
+        return None
+    pool_rows = [r for r in handled if r.pool == pool.name]
+    targets = fair_shares(pool_rows, rules)
+    counts = Counter(r.owner for r in pool_rows)
+    gap = max((abs(counts[m] / len(pool_rows) - targets.get(m, 0.0)) for m in pool.members), default=0.0) if pool_rows else 0.0
+    return PoolSummary(pool.name, POOL_METHODS.get(pool.method, pool.method), len(pool_rows), pool.members, gap * 100)
+
+
+def rule_label(rules: Rules, rule_id: str) -> str:
+    spec = next((s for s in rules.rules if s.id == rule_id), None)
+    return condition_label(rule_id, spec.when if spec is not None else None)
+
+
+def condition_label(rule_id: str, when: str | None) -> str:
+    """What a rule means, by its condition (`when`: None for a rule no longer in the rules)."""
+    if rule_id in SPECIAL_RULES:
+        return SPECIAL_RULES[rule_id]
+    if when is None:
+        return "правила уже нет"
+    return CONDITION_LABELS.get(when, when)
+
+
+def _rules(rows: Sequence[RequestRow], rules: Rules) -> tuple[CountLine, ...]:
+    # A substitution is counted under the rule that chose the absent manager.
+    counts = Counter((r.base_rule if r.rule == ABSENCE_RULE and r.base_rule else r.rule) or NO_RULE for r in rows)
+    order = {spec.id: index for index, spec in enumerate(rules.rules)}
+    total = sum(counts.values()) or 1
+    return tuple(
+        CountLine(rule_id, rule_label(rules, rule_id), count, count / total)
+        for rule_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+    )
+
+
+def _regions(rows: Sequence[RequestRow]) -> tuple[tuple[CountLine, ...], int, tuple[CountLine, ...]]:
+    """(top regions and the unknown ones, requests from the other regions, districts)."""
+    requests = [r for r in rows if r.action != "skip"]
+    total = len(requests) or 1
+    regions: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    districts: Counter[str] = Counter()
+    for row in requests:
+        code = row.region_code or ""
+        regions[code] += 1
+        if code:
+            names[code] = f"{code} {row.region_name}" if row.region_name else code
+        districts[row.district or ""] += 1
+    known = sorted(((c, n) for c, n in regions.items() if c), key=lambda kv: (-kv[1], kv[0]))
+    top = [CountLine(c, names[c], n, n / total) for c, n in known[:TOP_REGIONS]]
+    if regions[""]:
+        top.append(CountLine("", "не определён", regions[""], regions[""] / total))
+    district_lines = tuple(
+        CountLine(code, DISTRICTS.get(code, code) if code else "не определён", n, n / total)
+        for code, n in sorted(districts.items(), key=lambda kv: (not kv[0], -kv[1], kv[0]))
+    )
+    return tuple(top), sum(n for _, n in known[TOP_REGIONS:]), district_lines
+
+
+def _waiting(rows: Sequence[RequestRow], rules: Rules, since: datetime, now: datetime) -> list[Waiting]:
+    """Forwarded, unanswered requests, the longest waiting first."""
+    hours = rules.department.hours
+    items = []
+    for row in rows:
+        assert row.forwarded_at is not None
+        items.append(Waiting(
+            subject=row.subject,
+            sender=row.sender,
+            company=row.company or "",
+            owner=short_name(rules, row.owner),
+            forwarded_at=row.forwarded_at,
+            waited=hours.elapsed(row.forwarded_at, now),
+            reminded_at=row.reminded_at,
+            escalated_at=row.escalated_at,
+            escalated_to=short_name(rules, row.escalated_to) if row.escalated_to else "",
+            earlier=row.seen_at < since,
+        ))  # fmt: skip
+    items.sort(key=lambda w: (-w.waited, w.forwarded_at))
+    return items
+
+
+def _triaged(rows: Sequence[RequestRow]) -> Iterable[Triaged]:
+    for row in rows:
+        if row.rule != DUPLICATE_RULE and (row.action == "triage" or _failed(row)):
+            reason = row.error or (row.reasons[-1] if row.reasons else "")
+            yield Triaged(row.subject, row.sender, row.seen_at, reason, row.rule or NO_RULE)
+
+
+def _substitutions(handled: Sequence[RequestRow], rules: Rules) -> tuple[Substitution, ...]:
+    pairs = Counter((r.base_owner, r.owner) for r in handled if r.base_owner and r.owner and r.base_owner != r.owner)
+    return tuple(
+        Substitution(short_name(rules, absent), short_name(rules, backup), count)
+        for (absent, backup), count in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+
+
+def _buckets(rows: Sequence[RequestRow], rules: Rules, since: datetime, until: datetime) -> tuple[Bucket, ...]:
+    tz = rules.department.timezone
+    first = since.astimezone(tz).date()
+    last = (until - timedelta(microseconds=1)).astimezone(tz).date()
+    days = (last - first).days + 1
+    step = 1 if days <= DAILY_UP_TO else 7
+    if step == 7:
+        first -= timedelta(days=first.weekday())
+    counts: Counter[date] = Counter()
+    for row in rows:
+        if row.action == "skip":
+            continue
+        day = row.seen_at.astimezone(tz).date()
+        counts[first + timedelta(days=(day - first).days // step * step)] += 1
+    buckets = []
+    start = first
+    while start <= last:
+        label = f"{start:%d.%m}" if step == 1 else f"нед. {start:%d.%m}"
+        buckets.append(Bucket(start, label, counts[start]))
+        start += timedelta(days=step)
+    return tuple(buckets)
+
+
+def day_bounds(rules: Rules, first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after `last` 00:00) in the department's time zone, as UTC."""
+    tz = rules.department.timezone
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+__all__ = [
+    "ChangedDecision",
+    "Changes",
+    "Report",
+    "aggregate",
+    "build_report",
+    "day_bounds",
+    "fair_shares",
+    "percentiles",
+    "short_name",
+]

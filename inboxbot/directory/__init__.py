@@ -1,0 +1,1 @@
+"""Loaded reference data: the client base, holdings, VIP, company names, the gazetteer."""

@@ -1,0 +1,1 @@
+"""The network edges: the shared mailbox over IMAP, sending over SMTP, mail read from disk."""

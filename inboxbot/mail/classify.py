@@ -1,0 +1,346 @@
+"""Is this mail a request at all? Auto-replies, bounces, read receipts, mailing lists, the
+bot's own mail, internal chatter and cold offers to us are not. Pure.
+
+The costs are lopsided: a skipped real request is a lost customer, a forwarded newsletter
+costs a manager two seconds. So every "not a request" verdict that rests on wording (not
+on a header a machine sets) is overruled when the new text asks us for something, and an
+internal mail that forwards an external one is a request. Only the bot's own mail is
+skipped unconditionally: forwarding it again would loop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inboxbot.mail.message import ParsedMessage
+
+KINDS = ("request", "auto_reply", "bounce", "read_receipt", "bulk", "own", "internal", "offer", "spam")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: str  # one of KINDS
+    reason: str  # Russian, one line: «автоответ (заголовок Auto-Submitted: auto-replied)»
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown verdict kind {self.kind!r}; valid: {', '.join(KINDS)}")
+
+    @property
+    def is_request(self) -> bool:
+        return self.kind == "request"
+
+
+# --- the new text of a mail ------------------------------------------------------------
+
+# Where quoted or forwarded material starts (Outlook, Thunderbird, Gmail, Mail.ru, Yandex).
+_QUOTE_START = re.compile(
+    r"^(?:>|-{2,}\s*(?:Original Message|Исходное сообщение|Пересылаемое сообщение|Forwarded message"
+    r"|Переадресованное сообщение)|(?:От|From)\s*:\s*\S|(?:Начало переадресованного|Begin forwarded)"
+    r"|.{0,80}\b(?:пишет|написал[а]?|wrote)\s*:\s*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def new_text(text: str) -> str:
+    """The part of the body the sender wrote now: everything before the first quote or
+    forwarded block."""
+    match = _QUOTE_START.search(text)
+    return text[: match.start()] if match else text
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+# --- does the sender ask us for something? ---------------------------------------------
+
+# Sentences that only redirect («по срочным вопросам прошу обращаться к …») carry request
+# verbs without a request; they are removed before looking for one.
+_REDIRECT = re.compile(
+    r"обращат|обратит|связат|звонит|писать на|пишите на|направля\w* (?:письма|вопросы|почту) на|"
+    r"в (?:мо[её]|наше) отсутствие|по срочным|в случае срочн|замещает|contact|urgent|reach me|"
+    r"(?:прошу|просим) (?:\w+ )?(?:рассмотреть|ознакомиться|ответить|перезвонить|не отвечать)",
+    re.IGNORECASE,
+)
+# The sender wants to buy or asks us for prices, an offer, an invoice, a contract.
+_ASK = re.compile(
+    r"\b(?:прошу|просим|просьба|пожалуйста,? (?:выставьте|пришлите|направьте|вышлите))\b|"
+    r"\b(?:выставьте|выставить сч|пришлите|вышлите|направьте|подготовьте|рассчитайте|посчитайте|"
+    r"сообщите (?:цен|стоимост|срок|наличи)|подскажите)|"
+    r"(?<![Вв]ам )(?<![Вв]ам не )\b(?:нужн[аоы]?|нужен|требуе?тся|необходим[аоы]?)\b|"
+    r"\bзапрос\w* (?:котиров|ценов\w+ информац|коммерческ|цен\b|кп\b)|"
+    r"\bучасти\w+ в (?:закупке|запросе|тендере|конкурсе|аукционе|отборе)|"
+    r"\b(?:хотим|хотели бы|планируем|желаем) (?:заказать|купить|закупить|приобрести|получить)|"
+    r"\b(?:сколько стоит|какая цена|какие цены|цен[аы]? на|стоимость|есть ли в наличии|наличие)\b|"
+    r"\b(?:заявк[аиу]|заказ|потребност[ьи]|сч[её]т на|сч[её]т по)\b|"
+    r"\b(?:please (?:send|quote|provide)|we (?:need|are looking for|would like)|request for (?:quot|price)|"
+    r"looking for a supplier|inquiry|rfq)\b|"
+    r"\b\d[\d\s.,]*\s?(?:шт|рул|кор|паллет|упак|тыс|т\b|кг|м2|пог)",
+    re.IGNORECASE,
+)
+
+
+# Weak request words that cold offers use as well («стоимость услуг», «минимальный заказ»,
+# «от 10 рулонов»): they outweigh an auto-reply's wording but not an offer's.
+_WEAK_ASK = re.compile(r"^(?:стоимость|наличие|заказ|заявк\w*|потребност\w*|цен[аы]? на|\d.*)$", re.IGNORECASE)
+
+
+def asks_us(text: str, *, strict: bool = False) -> str | None:
+    """The first request phrase in `text` (already reduced to the new text), or None.
+    `strict` ignores words that offers use too (price, order, quantities)."""
+    for sentence in _sentences(text):
+        if _REDIRECT.search(sentence):
+            continue
+        match = next((m for m in _ASK.finditer(sentence) if not (strict and _WEAK_ASK.match(m.group().strip()))), None)
+        if match:
+            return match.group().strip()
+    return None
+
+
+# --- machine signals -------------------------------------------------------------------
+
+_BOUNCE_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|returned mail|delivery (?:status notification|failure|has failed)|mail delivery failed|"
+    r"failure notice|недоставлен|не доставлен|не удалось доставить|ошибка доставки",
+    re.IGNORECASE,
+)
+_RECEIPT_SUBJECT = re.compile(
+    r"^(?:прочитано|прочтено|read|read receipt|уведомление о прочтении|return receipt)\s*[:(]", re.IGNORECASE
+)
+_AUTO_SUBJECT = re.compile(
+    r"автоматический ответ|автоответ|out of (?:the )?office|auto[- ]?reply|automatic reply|autoresponse|"
+    r"я в отпуске|нахожусь в отпуске|нет на месте|отсутствую",
+    re.IGNORECASE,
+)
+_AUTO_BODY = re.compile(
+    r"я в отпуске|нахожусь в отпуске|буду в отпуске|в отпуске (?:до|с)\b|нахожусь в командировке|"
+    r"буду отсутствовать|отсутствую (?:в офисе|до|с)|не смогу ответить|вернусь \d|вернусь в офис|"
+    r"out of (?:the )?office|on (?:annual )?leave|on vacation|limited access to (?:my )?e-?mail|"
+    r"это автоматическ|автоматическое сообщение|this is an automatic",
+    re.IGNORECASE,
+)
+# Robots of e-procurement platforms and EDO operators (tender digests, «вам поступил документ»).
+# A customer's own «извещение о закупке» sent to us is a lead, not a robot: no such subjects here.
+ROBOT_DOMAINS = frozenset(
+    ["zakupki.gov.ru", "b2b-center.ru", "roseltorg.ru", "sberbank-ast.ru", "rts-tender.ru", "fabrikant.ru", "tektorg.ru", "etp-ets.ru", "etpgpb.ru", "otc.ru", "tender.pro", "zakazrf.ru", "lot-online.ru", "etp.zakazrf.ru", "torgi.gov.ru", "tenderplan.ru", "tenderguru.ru", "tendery.ru", "rostender.info", "bicotender.ru", "zakupki.kontur.ru", "diadoc.ru", "kontur.ru", "sbis.ru", "tensor.ru", "taxcom.ru", "astral.ru", "1c-edo.ru", "esphere.ru", "edo.ru", "synerdocs.ru", "korus.ru"]
+)
+_ROBOT_SUBJECT = re.compile(
+    r"новые (?:закупки|тендеры)|подборка (?:закупок|тендеров)|по вашим ключевым словам|"
+    r"(?:вам )?поступил (?:новый )?документ|приглашение к (?:обмену|электронному документообороту)|"
+    r"оператор(?:а)? ЭДО",
+    re.IGNORECASE,
+)
+# Them selling to us.
+_OFFER = re.compile(
+    r"\bпредлагаем\b|\bпредлагает\b|готовы (?:поставить|предложить|поставлять|оказать)|"
+    r"коммерческое предложение (?:для вас|для вашей|вашей компании)|предложение о сотрудничестве|"
+    r"\bоказываем\b|наши услуги|услуги по\b|кадров\w+ агентств|подбор\w* персонал|подбер[её]м|"
+    r"\bseo\b|продвижени\w+ сайт|раскрутк|лидогенерац|увеличим (?:продажи|прибыль)|базы? клиентов|"
+    r"грузоперевозк|перевозк\w+ груз|транспортн\w+ услуг|логистическ\w+ услуг|лизинг|факторинг|"
+    r"скидк\w+ (?:для новых|на первый)|приглашаем (?:вас )?на (?:вебинар|выставк|конференц|форум|семинар)|вебинар|"
+    r"ответьте на (?:это )?письмо,? (?:и|чтобы)|мы (?:производим|являемся (?:производителем|поставщиком))",
+    re.IGNORECASE,
+)
+# Asking us for our offer is the opposite of an offer.
+_ASK_OFFER = re.compile(
+    r"(?:пришлите|вышлите|направьте|предоставьте|подготовьте|просим|прошу|ждём|ждем)\W+(?:\w+\W+){0,3}"
+    r"(?:кп|коммерческое предложение|коммерческого предложения|предложение|прайс|цены|счёт|счет)",
+    re.IGNORECASE,
+)
+_SPAM = re.compile(
+    r"казино|ставки на спорт|выигрыш|криптовалют|bitcoin|заработок от|пассивный доход|viagra|"
+    r"ваш (?:аккаунт|ящик) (?:заблокирован|будет удал)|подтвердите (?:пароль|учётную запись)",
+    re.IGNORECASE,
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|ответ|aw)\s*:\s*)*(?:fwd?|пересл\w*|переслано|tr|wg)\s*:", re.IGNORECASE)
+# Forward blocks and «пришло на info@» are unmistakable; «пересылаю» in a reply («Re:») is
+# more often «I am forwarding you the contract» to the client, so it counts only outside replies.
+_FORWARD_STRONG = re.compile(
+    r"пересылаемое сообщение|forwarded message|начало переадресованного|begin forwarded|переадресованное|"
+    r"пришл[оа] на (?:почту |ящик |адрес )?\S*@|пришл[оа] на info",
+    re.IGNORECASE,
+)
+_FORWARD_WEAK = re.compile(r"пересылаю|переслал[а]?|forwarding", re.IGNORECASE)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|ответ|aw|отв)\s*:", re.IGNORECASE)
+_FROM_LINE = re.compile(r"^\s*(?:От|From|Отправитель)\s*:.*?([\w.+-]+@[\w.-]+\.\w+)", re.IGNORECASE | re.MULTILINE)
+
+
+def domain_in(domain: str, domains: Sequence[str]) -> bool:
+    domain = domain.lower().rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in (x.lower().strip(".") for x in domains))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _content_params(msg: ParsedMessage) -> str:
+    return (msg.header("content-type") or "").lower()
+
+
+def _part_types(msg: ParsedMessage) -> set[str]:
+    return {a.content_type.lower() for a in msg.attachments}
+
+
+# --- the verdict -----------------------------------------------------------------------
+
+
+def classify(
+    msg: ParsedMessage,
+    *,
+    internal_domains: Sequence[str],
+    bot_addresses: Sequence[str],
+    loop_headers: Sequence[str],
+    shared_addresses: Sequence[str] = (),
+) -> Verdict:
+    """Decide whether a mail is a request to forward, and if not, what it is and why."""
+    sender = msg.sender.email if msg.sender else ""
+    body = new_text(msg.text)
+    # The body only: an auto-reply's subject echoes the original («Автоответ: Заказ»).
+    ask = asks_us(body)
+
+    # 1. Our own mail. Unconditional: re-forwarding it would loop.
+    for name in loop_headers:
+        if msg.header(name) is not None:
+            return Verdict("own", f"собственное письмо бота (заголовок {name})")
+    bots = {a.lower() for a in bot_addresses}
+    if sender in bots:
+        return Verdict("own", f"собственное письмо бота (отправитель {sender})")
+    if sender and sender in {a.lower() for a in shared_addresses}:
+        return Verdict("own", f"письмо из общего ящика самому себе (отправитель {sender})")
+
+    # 2. Machine reports: nobody wrote these.
+    verdict = _report(msg, sender)
+    if verdict is not None:
+        return verdict
+
+    # 3. Auto-replies: headers set by mail servers, or the out-of-office wording — unless
+    # the text also asks for something («я в отпуске, но прошу выставить счёт»).
+    verdict = _auto_reply(msg, body)
+    if verdict is not None:
+        if ask:
+            return Verdict("request", f"запрос: есть просьба («{_short(ask, 40)}»), хотя похоже на автоответ")
+        return verdict
+
+    # 4. Mailing lists. A reply in a thread sent through a helpdesk that stamps
+    # Precedence: bulk on everything still counts when it asks for something.
+    verdict = _bulk(msg)
+    if verdict is not None:
+        if ask and msg.in_reply_to and _REPLY_SUBJECT.match(msg.subject):
+            return Verdict(
+                "request", f"запрос: ответ в переписке с просьбой («{_short(ask, 40)}»), хотя {verdict.reason}"
+            )
+        return verdict
+
+    # 5. Internal mail, unless a colleague forwards an external one.
+    if sender and domain_in(sender.rpartition("@")[2], internal_domains):
+        return _internal(msg, sender, internal_domains)
+
+    # 6. Robots of procurement platforms and EDO operators. Their companies buy packaging
+    # too, so a mail from the domain that plainly asks for something stays a request.
+    strict_ask = asks_us(body, strict=True) or asks_us(msg.subject, strict=True)
+    domain = sender.rpartition("@")[2]
+    if domain and domain_in(domain, tuple(ROBOT_DOMAINS)) and not strict_ask:
+        return Verdict("spam", f"уведомление торговой площадки или оператора ЭДО ({domain})")
+    robot = _ROBOT_SUBJECT.search(msg.subject)
+    if robot and not ask:
+        return Verdict("spam", f"уведомление площадки или ЭДО (тема: «{_short(robot.group(), 40)}»)")
+
+    # 7. Offers to us and spam: wording only, so a request phrase always wins.
+    spam = _SPAM.search(f"{msg.subject}\n{body}")
+    if spam and not ask:
+        return Verdict("spam", f"спам («{_short(spam.group(), 40)}»)")
+    offer = _OFFER.search(f"{msg.subject}\n{body}")
+    if offer and not strict_ask and not _ASK_OFFER.search(body):
+        return Verdict("offer", f"предложение нам, а не запрос («{_short(offer.group(), 40)}»)")
+
+    return Verdict("request", "запрос: нет признаков автоответа, рассылки, служебного или внутреннего письма")
+
+
+def _report(msg: ParsedMessage, sender: str) -> Verdict | None:
+    ctype = _content_params(msg)
+    parts = _part_types(msg)
+    if "disposition-notification" in ctype or "message/disposition-notification" in parts:
+        return Verdict("read_receipt", "уведомление о прочтении (disposition-notification)")
+    if _BOUNCE_SENDERS.match(sender):
+        return Verdict("bounce", f"отчёт о недоставке (отправитель {sender})")
+    if msg.content_type == "multipart/report" or "message/delivery-status" in parts:
+        return Verdict("bounce", "отчёт о недоставке (multipart/report, delivery-status)")
+    return_path = (msg.header("return-path") or "").strip()
+    # A subject alone is weak («Заказ не доставлен» is a client's complaint): only with a
+    # null sender, or Postfix's exact wording.
+    if (_BOUNCE_SUBJECT.search(msg.subject) and return_path == "<>") or msg.subject.startswith(
+        "Undelivered Mail Returned to Sender"
+    ):
+        return Verdict("bounce", f"отчёт о недоставке (тема «{_short(msg.subject)}»)")
+    if return_path == "<>" and not msg.header("auto-submitted"):
+        # RFC 5321: only delivery reports go out with a null reverse path (auto-replies
+        # too, but they carry Auto-Submitted and are handled next).
+        return Verdict("bounce", "отчёт о недоставке (пустой Return-Path <>)")
+    if (
+        _RECEIPT_SUBJECT.match(msg.subject)
+        and len(new_text(msg.text).strip()) < 400
+        and not asks_us(new_text(msg.text))
+    ):
+        return Verdict("read_receipt", f"уведомление о прочтении (тема «{_short(msg.subject)}»)")
+    return None
+
+
+def _auto_reply(msg: ParsedMessage, body: str) -> Verdict | None:
+    auto = (msg.header("auto-submitted") or "").strip().lower()
+    if auto and not auto.startswith("no"):
+        return Verdict("auto_reply", f"автоответ (заголовок Auto-Submitted: {auto.split(';')[0]})")
+    for name in ("x-autoreply", "x-autorespond", "x-autoresponder", "x-autogenerated"):
+        if msg.header(name) is not None:
+            return Verdict("auto_reply", f"автоответ (заголовок {name.title()})")
+    precedence = (msg.header("precedence") or "").strip().lower()
+    if precedence == "auto_reply":
+        return Verdict("auto_reply", "автоответ (заголовок Precedence: auto_reply)")
+    subject = _AUTO_SUBJECT.search(msg.subject)
+    if subject:
+        return Verdict("auto_reply", f"автоответ (тема «{_short(msg.subject)}»)")
+    wording = _AUTO_BODY.search(body)
+    if wording and len(body.strip()) < 800:
+        return Verdict("auto_reply", f"автоответ («{_short(wording.group(), 40)}…» без просьбы)")
+    return None
+
+
+def _bulk(msg: ParsedMessage) -> Verdict | None:
+    for name in ("list-id", "list-unsubscribe"):
+        if msg.header(name) is not None:
+            return Verdict("bulk", f"рассылка (заголовок {'List-Id' if name == 'list-id' else 'List-Unsubscribe'})")
+    precedence = (msg.header("precedence") or "").strip().lower()
+    if precedence in ("bulk", "list", "junk"):
+        return Verdict("bulk", f"рассылка (заголовок Precedence: {precedence})")
+    return None
+
+
+def _internal(msg: ParsedMessage, sender: str, internal_domains: Sequence[str]) -> Verdict:
+    """A colleague's mail: a request only when it forwards an external sender's mail."""
+    for inner in msg.forwarded:
+        origin = inner.sender.email if inner.sender else ""
+        if origin and not domain_in(origin.rpartition("@")[2], internal_domains):
+            return Verdict("request", f"запрос: сотрудник {sender} переслал вложенное письмо от {origin}")
+    head = msg.text[:3000]
+    forward = (
+        bool(_FORWARD_SUBJECT.match(msg.subject))
+        or bool(_FORWARD_STRONG.search(head))
+        or (bool(_FORWARD_WEAK.search(head)) and not _REPLY_SUBJECT.match(msg.subject))
+    )
+    if forward:
+        quoted = msg.text[len(new_text(msg.text)) :]
+        origins = [m.group(1).lower() for m in _FROM_LINE.finditer(quoted)]
+        external = [o for o in origins if not domain_in(o.rpartition("@")[2], internal_domains)]
+        if external:
+            return Verdict("request", f"запрос: сотрудник {sender} переслал письмо от {external[0]}")
+        if not origins:
+            # «Пришло на info@, пересылаю» with the sender's line lost: the colleague says
+            # it came from outside, and losing a request is worse than a stray forward.
+            return Verdict("request", f"запрос: сотрудник {sender} пересылает письмо (отправитель не указан)")
+        return Verdict("internal", f"внутренняя переписка (пересылка письма сотрудника {origins[0]})")
+    return Verdict("internal", f"внутренняя переписка (отправитель {sender}, не пересылка внешнего письма)")

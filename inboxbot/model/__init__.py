@@ -1,0 +1,1 @@
+"""Plain data every stage shares: the decision, the facts, identifiers, working time."""

@@ -1,0 +1,1 @@
+"""Mail + facts + rules + history → a decision with its trail. Pure: no I/O, no clock."""

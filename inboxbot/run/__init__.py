@@ -1,0 +1,1 @@
+"""The worker: prepare, decide, act and record, on a schedule."""

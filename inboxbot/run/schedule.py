@@ -1,0 +1,104 @@
+"""What is due now: reminders and escalations of unanswered requests, the next report.
+
+Pure functions over journal rows, the rules and a clock the caller passes; the worker
+does the sending (worker.py) and journals each step after it happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from inboxbot.model.worktime import WorkingHours
+from inboxbot.rules.rules import FollowUp, ReportSchedule, Rules
+from inboxbot.store.journal import RequestRow
+
+REMIND, ESCALATE = "remind", "escalate"
+FORWARDING_ACTIONS = ("forward", "forward_and_tag")
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One follow-up step to take now for `request`, after `waited` of working time."""
+
+    request: RequestRow
+    kind: str  # REMIND | ESCALATE
+    waited: timedelta
+
+
+def due_followups(
+    rows: Iterable[RequestRow], policy: FollowUp, hours: WorkingHours, now: datetime, *, since: datetime | None = None
+) -> list[Due]:
+    """The reminders and escalations due at `now` for forwarded, unanswered requests.
+
+    Nothing is due outside working hours: a reminder at 03:00 on Sunday helps nobody, and
+    the clock of a request does not run then anyway. Each step happens once (the journal
+    keeps `reminded_at` / `escalated_at`); a request handed to another manager waits for
+    its new owner's reminder, but is not escalated twice. Requests forwarded before
+    `since` (when follow-ups were switched on) are left alone, so enabling the feature
+    does not flood the head with the whole history."""
+    if not hours.is_open(now):
+        return []
+    due: list[Due] = []
+    for row in rows:
+        if row.answered_at is not None or row.forwarded_at is None or row.action not in FORWARDING_ACTIONS:
+            continue
+        if since is not None and row.forwarded_at < since:
+            continue
+        waited = hours.elapsed(row.forwarded_at, now)
+        if policy.escalate_after is not None and row.escalated_at is None and waited >= policy.escalate_after:
+            due.append(Due(row, ESCALATE, waited))
+        elif row.reminded_at is None and waited >= policy.remind_after:
+            due.append(Due(row, REMIND, waited))
+    return due
+
+
+def reassign_target(rules: Rules, current: str, day: date, load: Mapping[str, int]) -> str | None:
+    """Who takes over a request `current` left unanswered: the configured manager, or the
+    least loaded pool member who is present on `day` (ties: pool order). None when
+    nobody else can take it — the caller then tells the head instead."""
+    policy = rules.followup
+    if policy is None:
+        return None
+    if policy.reassign_to != "pool":
+        target = policy.reassign_to
+        return target if target != current and rules.absence_on(target, day) is None else None
+    members = rules.pool.members if rules.pool else ()
+    candidates = [m for m in members if m != current and m in rules.managers and rules.absence_on(m, day) is None]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda m: (load.get(m, 0), members.index(m)))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime  # inclusive
+    until: datetime  # exclusive
+
+
+def report_period(schedule: ReportSchedule, hours: WorkingHours, now: datetime, last_until: datetime | None) -> Period | None:
+    """The period whose report is due at `now`, or None. A daily report covers the
+    previous calendar day, a weekly one the seven days before its weekday, both in the
+    department's time zone; each period is reported once (`last_until` is the end of the
+    last one sent). A worker that was down at the sending time sends the latest missed
+    period when it comes back, not every missed one."""
+    local = now.astimezone(hours.tz)
+    today = local.date()
+    if schedule.every == "week":
+        days_back = (today.weekday() - schedule.weekday) % 7
+        send_day = today - timedelta(days=days_back)
+        length = 7
+    else:
+        send_day, length = today, 1
+    send_at = datetime.combine(send_day, schedule.at, tzinfo=hours.tz)
+    if local < send_at:
+        send_day -= timedelta(days=length)
+    until = _midnight(send_day, hours)
+    if last_until is not None and until <= last_until:
+        return None
+    return Period(_midnight(send_day - timedelta(days=length), hours), until)
+
+
+def _midnight(day: date, hours: WorkingHours) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=hours.tz).astimezone(UTC)

@@ -1,0 +1,1 @@
+"""What the bot remembers between polls: messages, routing history, requests."""

@@ -1,0 +1,1 @@
+"""Commands around the worker: the demo, scoring, what-if replays, the starter department."""
