@@ -4,12 +4,12 @@ a reason, never an exception (the worker must go on)."""
 from collections import Counter
 
 import pytest
-from inboxbot.journal import Journal, MessageKey
-from inboxbot.mailsource import read_mail
-from inboxbot.pipeline import QUARANTINE_RULE, Pipeline
 from samples import RULES, mime_corpus_files
 
-from inboxbot.rules import load_rules
+from inboxbot.io.mailsource import read_mail
+from inboxbot.rules.rules import load_rules
+from inboxbot.run.pipeline import QUARANTINE_RULE, Pipeline
+from inboxbot.store.journal import Journal, MessageKey
 
 
 @pytest.fixture(scope="module")
