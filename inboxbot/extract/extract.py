@@ -13,6 +13,11 @@ Trust order for the sender's INN: signature > body > forwarded original > a requ
 card attached > the client's own quoted mail. An INN is never guessed: a number is taken
 only with its label (or inside a requisites block), with valid check digits, not foreign,
 and not tied to a company mentioned in an "other" role.
+
+How: `analysis.analyse_mail` reads the mail once (the only step that runs spaCy) into a
+frozen `Analysis`; one extractor per kind of fact reads it (`company`, `requisites`,
+`country`, `region`, `people`, `traits`), each returning `Extracted(value, notes)`;
+`extract_all` composes them and keeps the notes in the order they were made.
 """
 
 from __future__ import annotations
