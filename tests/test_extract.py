@@ -15,7 +15,8 @@ import pytest
 from fixtures.extract.build import eml
 from samples import CORPUS, mime_corpus_files
 
-from inboxbot.extract.extract import Extractor, extract_facts, normalize_person
+from inboxbot.extract.extract import Extractor, extract_facts
+from inboxbot.extract.personnames import normalize_person
 from inboxbot.mail.attachments import attachment_texts
 from inboxbot.mail.message import Attachment, parse
 from inboxbot.model.facts import Facts
