@@ -11,14 +11,16 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from inboxbot.decision import Decision
-from inboxbot.journal import Journal, MessageKey
-from inboxbot.message import parse
 from samples import CORPUS, RULES
 
-from inboxbot.extract import Extractor
-from inboxbot.route import decide, describe_company, describe_region
-from inboxbot.rules import Rules, load_rules
+from inboxbot.extract.extract import Extractor
+from inboxbot.mail.message import parse
+from inboxbot.model.decision import Decision
+from inboxbot.route.decide import decide
+from inboxbot.route.describe import describe_company, describe_region
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Rules
+from inboxbot.store.journal import Journal, MessageKey
 
 REQUIRED_ACCURACY = 0.97
 

@@ -9,7 +9,7 @@ from inboxbot.mailsource import read_mail
 from inboxbot.pipeline import QUARANTINE_RULE, Pipeline
 from samples import RULES, mime_corpus_files
 
-from inboxbot.rules import load_rules
+from inboxbot.rules.load import load_rules
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,12 @@ from samples import RULES, demo_department
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Company, Evidence, Facts, Person, Region, Requisite
-from inboxbot.route.route import CONDITIONS, decide, describe_company, describe_region
-from inboxbot.rules.rules import CONDITIONS as RULE_CONDITIONS
-from inboxbot.rules.rules import Absence, Rules, load_rules
+from inboxbot.route.conditions.catalog import CONDITIONS
+from inboxbot.route.decide import decide
+from inboxbot.route.describe import describe_company, describe_region
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Absence, Rules
+from inboxbot.rules.options import CONDITIONS as RULE_CONDITIONS
 from inboxbot.store.journal import Journal, MessageKey
 
 JUNE = "Mon, 09 Jun 2025 10:00:00 +0300"
@@ -552,7 +555,7 @@ def test_disabled_rule_is_in_the_trail(rules: Rules, journal: Journal) -> None:
 
 
 def test_segment(rules: Rules, journal: Journal) -> None:
-    from inboxbot.rules.rules import RuleSpec
+    from inboxbot.rules.model import RuleSpec
 
     spec = RuleSpec("pharma", "segment", "forward", {"owner": "smirnova", "keywords": ("аптека",), "okved": ("21.20",)})
     variant = replace(rules, rules=(*rules.rules[:-3], spec, *rules.rules[-3:]))

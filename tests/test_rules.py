@@ -12,16 +12,11 @@ from samples import RULES as EXAMPLE
 from samples import demo_department
 
 from inboxbot.errors import RulesError
-from inboxbot.rules.rules import (
-    CONDITIONS,
-    OWN_LOOP_HEADER,
-    _Positions,
-    absence_chain,
-    check,
-    derive_forms,
-    inflections,
-    load_rules,
-)
+from inboxbot.rules.forms import derive_forms, inflections
+from inboxbot.rules.load import check, load_rules
+from inboxbot.rules.model import OWN_LOOP_HEADER, absence_chain
+from inboxbot.rules.options import CONDITIONS
+from inboxbot.rules.positions import Positions
 
 BROKEN = sorted((Path(__file__).parent / "rules").glob("*.toml"))
 
@@ -116,7 +111,7 @@ def test_positions_skip_strings_comments_and_multiline_arrays() -> None:
             "owner = 'x'",  # 17
         ]
     )
-    pos = _Positions(text)
+    pos = Positions(text)
     assert pos.line("department", "name") == 2
     assert pos.line("department", "members") == 3
     assert pos.value_line(("department", "members"), "petrof") == 5

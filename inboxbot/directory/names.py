@@ -95,6 +95,9 @@ def _morph() -> object:
     return pymorphy3.MorphAnalyzer()
 
 
+morph_analyzer = _morph  # the one shared analyser, public for rules' name forms
+
+
 # Case endings of nouns, stripped from words the dictionary does not know (longest first).
 _ENDINGS = re.compile(r"(?:ами|ями|ого|его|ому|ему|ой|ей|ом|ем|ам|ям|ах|ях|ов|ев|а|я|у|ю|е|ы|и)$")
 
