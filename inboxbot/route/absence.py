@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from inboxbot.model.decision import Decision, Step
-from inboxbot.route.context import Context
+from inboxbot.route.context import Situation
 from inboxbot.route.reasons import who
 from inboxbot.rules.model import Absence, Rules, absence_chain
 
 ABSENCE_RULE = "absence_backup"
 
-def substitute_absent(decision: Decision, ctx: Context, trail: list[Step]) -> Decision:
-    rules = ctx.rules
-    day = ctx.day
+def substitute_absent(decision: Decision, situation: Situation, trail: list[Step]) -> Decision:
+    rules = situation.rules
+    day = situation.day
     owner = decision.owner
     if day is None or owner is None:
         return decision
@@ -26,7 +26,7 @@ def substitute_absent(decision: Decision, ctx: Context, trail: list[Step]) -> De
         reasons.append(_absence_reason(rules, absence))
     if substitute == rules.department.head and (not chain or chain[-1].backup != substitute):
         reasons.append(f"заместители тоже отсутствуют → руководитель {who(rules, substitute)}")
-    when = f"дата письма {day:%d.%m.%Y}" + (" по заголовку Date" if ctx.moment_source == "Date" else " по времени получения")
+    when = f"дата письма {day:%d.%m.%Y}" + (" по заголовку Date" if situation.moment_source == "Date" else " по времени получения")
     detail = f"{owner} отсутствует ({when}) → {substitute}"
     trail.append(Step(ABSENCE_RULE, True, detail))
     return replace(

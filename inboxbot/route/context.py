@@ -1,18 +1,18 @@
-"""What a decision computes once per mail and every condition may read, what routing
-reads of the past, and what a condition returns when it decides."""
+"""The situation a condition judges (the mail, its facts, the rules, the past, who writes),
+computed once per mail, and what a condition returns: a `Match` or a `Miss`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.decision import ClientRef, Step
+from inboxbot.model.decision import ClientRef
 from inboxbot.model.facts import Facts
 from inboxbot.route.identity import Identity, identify
-from inboxbot.rules.model import Rules, RuleSpec
+from inboxbot.rules.model import Rules
 
 
 class History(Protocol):
@@ -38,13 +38,22 @@ class Match:
     client: ClientRef | None = None
     pool: str | None = None
 
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A condition that did not decide, and why not (the rule's step in the trail)."""
+
+    detail: str
+
 @dataclass
-class Context:
-    """What a decision computes once and every condition may read."""
+class Situation:
+    """What a decision computes once and every condition may read. Not frozen: who writes
+    is worked out on first use, and conditions leave notes for the reasons."""
 
     msg: ParsedMessage
     facts: Facts
     rules: Rules
+    history: History
     moment: datetime | None  # when the mail was sent (Date), else when it arrived
     moment_source: str
     received_at: datetime | None
@@ -67,7 +76,4 @@ class Context:
     def clock(self) -> datetime | None:
         """The bot's own time, for windows and caps (the Date header may be old)."""
         return self.received_at or self.moment
-
-
-Condition = Callable[[ParsedMessage, Facts, RuleSpec, Rules, History, Context], "Match | Step"]
 

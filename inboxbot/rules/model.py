@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from inboxbot.directory.clients import ClientBase, Group, VipEntry
 from inboxbot.model.worktime import WorkingHours
+from inboxbot.rules.options import ConditionOptions
 
 OWN_LOOP_HEADER = "X-Inboxbot"
 
@@ -21,7 +21,6 @@ POOL_METHODS = ("round_robin", "weighted", "least_loaded")
 MAX_WEIGHT = 100
 MAX_WINDOW_DAYS = 3660
 DEFAULT_HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), ZoneInfo("Europe/Moscow"))
-AMBIGUITY_CHOICES = ("triage", "next", "head")
 WEEKDAYS: dict[str, int] = {
     "пн": 0, "вт": 1, "ср": 2, "чт": 3, "пт": 4, "сб": 5, "вс": 6,
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
@@ -96,15 +95,11 @@ class RuleSpec:
     id: str
     when: str
     action: str
-    options: Mapping[str, Any]
+    options: ConditionOptions  # the condition's own typed options (route.conditions declares them)
     line: int = 0
     enabled: bool = True
     acknowledge: bool | None = None  # None: as [acknowledge] enabled says
 
-    @property
-    def owner(self) -> str | None:
-        value = self.options.get("owner")
-        return str(value) if value else None
 
 
 ESCALATIONS = ("head", "reassign")

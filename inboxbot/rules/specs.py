@@ -1,19 +1,20 @@
-"""[[rule]] entries: the condition, its options, the action."""
+"""[[rule]] entries: the condition, its options (validated against the condition's own
+declaration in the registry), the action."""
 
 from __future__ import annotations
 
 import math
-from types import MappingProxyType
 from typing import Any
 
 from inboxbot.model.decision import ACTIONS
+from inboxbot.route.conditions.catalog import CONDITIONS
 from inboxbot.rules.model import RuleSpec
-from inboxbot.rules.options import COMMON_RULE_KEYS, CONDITIONS, DEFAULT_ACTIONS, Option
+from inboxbot.rules.options import COMMON_RULE_KEYS, OptionInfo, declared
 from inboxbot.rules.problems import shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array
 
 
-def _option_value(ctx: Reader, option: Option, key: str, value: Any, path: tuple[object, ...], where: str) -> tuple[bool, Any]:
+def _option_value(ctx: Reader, option: OptionInfo, key: str, value: Any, path: tuple[object, ...], where: str) -> tuple[bool, Any]:
     line = ctx.pos.line(*path, key)
     if option.kind == "bool":
         if not isinstance(value, bool):
@@ -86,10 +87,10 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
             else:
                 text = f"неизвестное условие «{when}»{suggest(when, list(CONDITIONS))}. Допустимые: {valid_list(CONDITIONS)}"
             ctx.p.error(ctx.pos.line(*path, "when"), where, text)
-            ctx.unknown_keys(entry, tuple(COMMON_RULE_KEYS) + tuple(sorted({k for o in CONDITIONS.values() for k in o})), path, where)
+            ctx.unknown_keys(entry, tuple(COMMON_RULE_KEYS) + tuple(sorted({k for c in CONDITIONS.values() for k in c.option_names})), path, where)
             continue
-        schema = CONDITIONS[when]
-        valid_keys = (*COMMON_RULE_KEYS, *schema)
+        condition = CONDITIONS[when]
+        valid_keys = (*COMMON_RULE_KEYS, *condition.option_names)
         for key in entry:
             if key not in valid_keys:
                 ctx.p.error(
@@ -98,16 +99,15 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
                     f"Допустимые: {valid_list(valid_keys)}",
                 )  # fmt: skip
                 ok = False
-        default_action = DEFAULT_ACTIONS.get(when, "forward")
-        if when == "fallback" and "owner" not in entry:
-            default_action = "triage"
+        default_action = condition.default_action(has_owner="owner" in entry)
         action = ctx.choice(entry, "action", ACTIONS, path, where, default_action, unknown="неизвестное действие")
         if action is None:
             ok = False
         if "note" in entry and ctx.text(entry, "note", path, where, "заметка для себя") is None:
             ok = False
         options: dict[str, Any] = {}
-        for key, option in schema.items():
+        for declaration, option in declared(condition.options):
+            key = declaration.name
             if key in entry:
                 good, value = _option_value(ctx, option, key, entry[key], path, where)
                 ok = ok and good
@@ -116,10 +116,10 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
                 ctx.p.error(line, where, f"для условия «{when}» нужен параметр «{key}»" + (
                     f". Допустимые менеджеры: {valid_list(ctx.manager_ids)}" if option.kind == "manager" else ""))
                 ok = False
-            else:
-                options[key] = option.default
-        if when == "segment" and not options.get("keywords") and not options.get("okved"):
-            ctx.p.error(line, where, "для условия «segment» нужны keywords = [\"…\"] или okved = [\"…\"]")
+        typed = condition.options(**options)
+        problem = typed.problem()
+        if problem is not None:
+            ctx.p.error(line, where, problem)
             ok = False
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
@@ -135,7 +135,7 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
             )  # fmt: skip
             ok = False
         if ok:
-            spec = RuleSpec(str(rid), when, str(action), MappingProxyType(options), line, bool(enabled), acknowledge)
+            spec = RuleSpec(str(rid), when, str(action), typed, line, bool(enabled), acknowledge)
             specs.append(spec)
             if spec.enabled and spec.when == "fallback" and catch_all is None:
                 catch_all = spec

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from inboxbot.mail.message import Address, ParsedMessage
-from inboxbot.model.decision import Step
-from inboxbot.model.facts import Facts
-from inboxbot.route.context import Context, History, Match
+from inboxbot.mail.message import Address
+from inboxbot.route.conditions.registry import condition
+from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import who
 from inboxbot.rules.forms import name_tokens
-from inboxbot.rules.model import Rules, RuleSpec
+from inboxbot.rules.model import Rules
+from inboxbot.rules.options import ConditionOptions, option
+
+
+@dataclass(frozen=True, slots=True)
+class AddressedOptions(ConditionOptions):
+    headers: bool = option(True, "bool", what="личный адрес менеджера в To/Cc")
+    greeting: bool = option(True, "bool", what="обращение по имени в новом тексте")
 
 
 def _match_form(text: str, rules: Rules) -> list[tuple[int, str, str]]:
@@ -40,13 +47,14 @@ _GREETING = re.compile(
 )
 
 
-def cond_addressed(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, history: History, ctx: Context) -> Match | Step:
-    by_email = {m.email: m.id for m in rules.managers.values() if m.email}
-    sender = msg.sender.email if msg.sender else ""
-    if spec.options.get("headers", True):
-        headers: list[tuple[str, tuple[Address, ...]]] = [("Кому", msg.to), ("Копия", msg.cc)]
-        if facts.forwarded_by is not None:
-            for inner in msg.forwarded:
+@condition("addressed", AddressedOptions)
+def addressed(options: AddressedOptions, s: Situation) -> Match | Miss:
+    by_email = {m.email: m.id for m in s.rules.managers.values() if m.email}
+    sender = s.msg.sender.email if s.msg.sender else ""
+    if options.headers:
+        headers: list[tuple[str, tuple[Address, ...]]] = [("Кому", s.msg.to), ("Копия", s.msg.cc)]
+        if s.facts.forwarded_by is not None:
+            for inner in s.msg.forwarded:
                 headers += [("Кому", inner.to), ("Копия", inner.cc)]
         for label, addresses in headers:
             for address in addresses:
@@ -55,17 +63,17 @@ def cond_addressed(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rule
                     return Match(
                         owner,
                         f"адрес {address.email} в поле «{label}»",
-                        (f"личный адрес менеджера {address.email} в поле «{label}» → {who(rules, owner)}",),
+                        (f"личный адрес менеджера {address.email} в поле «{label}» → {who(s.rules, owner)}",),
                     )
-    if not spec.options.get("greeting", True):
-        return Step(spec.id, False, "личных адресов менеджеров в To/Cc нет")
-    own_name = set(name_tokens(msg.sender.name)) if msg.sender and msg.sender.name else set()
+    if not options.greeting:
+        return Miss("личных адресов менеджеров в To/Cc нет")
+    own_name = set(name_tokens(s.msg.sender.name)) if s.msg.sender and s.msg.sender.name else set()
     candidates: list[tuple[int, str, str, str]] = []
-    addressees = [p for p in facts.people if p.role == "addressee" and p.evidence.source not in ("quote", "signature")]
+    addressees = [p for p in s.facts.people if p.role == "addressee" and p.evidence.source not in ("quote", "signature")]
     texts = [(p.text or p.name, p.evidence.describe()) for p in addressees]
     texts += [(p.name, p.evidence.describe()) for p in addressees if p.name and p.name != p.text]
-    if not addressees and facts.new_text:
-        first = next((line for line in facts.new_text.splitlines() if line.strip()), "")
+    if not addressees and s.facts.new_text:
+        first = next((line for line in s.facts.new_text.splitlines() if line.strip()), "")
         greeting = _GREETING.match(first)
         if greeting:
             texts.append((greeting.group(1), "из приветствия"))
@@ -75,7 +83,7 @@ def cond_addressed(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rule
         if tokens and own_name and tokens <= own_name:
             ignored.append(f"«{text}» — имя самого отправителя")
             continue
-        for size, owner, _form in _match_form(text, rules):
+        for size, owner, _form in _match_form(text, s.rules):
             candidates.append((size, owner, text, where))
     if candidates:
         top = max(c[0] for c in candidates)
@@ -86,13 +94,13 @@ def cond_addressed(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rule
             return Match(
                 owner,
                 f"обращение «{text}»",
-                (f"обращение «{text}» ({where}) — это {who(rules, owner)}",),
+                (f"обращение «{text}» ({where}) — это {who(s.rules, owner)}",),
             )
-        ctx.notes.append(
-            f"обращение «{best[0][2]}» подходит нескольким менеджерам ({', '.join(who(rules, o) for o in owners)})"
+        s.notes.append(
+            f"обращение «{best[0][2]}» подходит нескольким менеджерам ({', '.join(who(s.rules, o) for o in owners)})"
         )
-        return Step(spec.id, False, f"обращение «{best[0][2]}» неоднозначно: {', '.join(owners)}")
+        return Miss(f"обращение «{best[0][2]}» неоднозначно: {', '.join(owners)}")
     if ignored:
-        return Step(spec.id, False, "; ".join(ignored))
-    return Step(spec.id, False, "ни личного адреса менеджера, ни обращения к нему в новом тексте")
+        return Miss("; ".join(ignored))
+    return Miss("ни личного адреса менеджера, ни обращения к нему в новом тексте")
 

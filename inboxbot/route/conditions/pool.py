@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.decision import Step
-from inboxbot.model.facts import Facts
-from inboxbot.route.context import Context, History, Match
+from inboxbot.route.conditions.registry import condition
+from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import who
-from inboxbot.rules.model import Rules, RuleSpec
+from inboxbot.rules.options import ConditionOptions, option
 
 
-def cond_pool(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, history: History, ctx: Context) -> Match | Step:
-    pool = rules.pool
+@dataclass(frozen=True, slots=True)
+class FallbackOptions(ConditionOptions):
+    owner: str | None = option(None, "manager", what="кому отдавать письма, которые не подошли ни одному правилу (иначе — ручной разбор)")
+
+
+@condition("pool", ConditionOptions)
+def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
+    pool = s.rules.pool
     if pool is None or not pool.members:
-        return Step(spec.id, False, "пул не настроен")
-    day = ctx.day
-    clock = ctx.clock
+        return Miss("пул не настроен")
+    day = s.day
+    clock = s.clock
     skipped: list[str] = []
     eligible: list[str] = []
     day_counts: dict[str, int] = {}
     month_counts: dict[str, int] = {}
-    if clock is not None and any(rules.managers[m].daily_cap or rules.managers[m].monthly_cap for m in pool.members):
-        local = clock.astimezone(rules.department.timezone)
+    if clock is not None and any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members):
+        local = clock.astimezone(s.rules.department.timezone)
         start_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_counts = history.owner_counts(start_day, pool=pool.name)
-        month_counts = history.owner_counts(start_day.replace(day=1), pool=pool.name)
+        day_counts = s.history.owner_counts(start_day, pool=pool.name)
+        month_counts = s.history.owner_counts(start_day.replace(day=1), pool=pool.name)
     for member in pool.members:
-        manager = rules.managers[member]
-        absence = rules.absence_on(member, day) if day else None
+        manager = s.rules.managers[member]
+        absence = s.rules.absence_on(member, day) if day else None
         if absence is not None:
             skipped.append(f"{manager.surname} {absence.reason} до {absence.end:%d.%m}")
         elif manager.duty and day is not None and day.weekday() not in manager.duty:
@@ -42,23 +47,23 @@ def cond_pool(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, hi
         else:
             eligible.append(member)
     if not eligible:
-        return Step(spec.id, False, "в пуле сейчас никого: " + "; ".join(skipped))
-    last = history.last_pool_owner(pool.name)
+        return Miss("в пуле сейчас никого: " + "; ".join(skipped))
+    last = s.history.last_pool_owner(pool.name)
     order = _round_robin_order(pool.members, last)
     ranked = [m for m in order if m in eligible]
     if pool.method == "round_robin":
         owner = ranked[0]
-        how = f"предыдущее письмо получил(а) {who(rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
+        how = f"предыдущее письмо получил(а) {who(s.rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
     else:
         since = (clock or datetime.min) - timedelta(days=pool.window_days) if clock else datetime(1970, 1, 1).astimezone()
-        counts = history.owner_counts(since, pool=pool.name if pool.method == "weighted" else None)
+        counts = s.history.owner_counts(since, pool=pool.name if pool.method == "weighted" else None)
         if pool.method == "weighted":
-            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / rules.managers[m].weight)
-            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., вес {rules.managers[owner].weight:g}"
+            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / s.rules.managers[m].weight)
+            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., вес {s.rules.managers[owner].weight:g}"
         else:
             owner = min(ranked, key=lambda m: counts.get(m, 0))
             how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
-    reasons = ["ни клиента, ни региона определить не удалось", f"очередь «{pool.name}»: {how} → {who(rules, owner)}"]
+    reasons = ["ни клиента, ни региона определить не удалось", f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
     if skipped:
         reasons.append("пропущены: " + "; ".join(skipped))
     return Match(owner, f"очередь «{pool.name}» → {owner}", tuple(reasons), pool=pool.name)
@@ -71,9 +76,10 @@ def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:
     return [*members[i:], *members[:i]]
 
 
-def cond_fallback(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, history: History, ctx: Context) -> Match | Step:
-    owner = spec.owner
+@condition("fallback", FallbackOptions, action_without_owner="triage")
+def fallback(options: FallbackOptions, s: Situation) -> Match | Miss:
+    owner = options.owner
     if owner is None:
         return Match(None, "на ручной разбор", ("ни одно правило не подошло — письмо оставлено на ручной разбор",), action="triage")
-    return Match(owner, f"по умолчанию → {owner}", (f"ни одно правило не подошло → {who(rules, owner)}",))
+    return Match(owner, f"по умолчанию → {owner}", (f"ни одно правило не подошло → {who(s.rules, owner)}",))
 
