@@ -623,3 +623,14 @@ def test_describe_company_and_region(rules: Rules, journal: Journal) -> None:
     skipped = Decision(action="skip", owner=None, rule="not_a_request", reasons=("рассылка",))
     assert describe_company(facts, skipped, rules) is None and describe_region(facts, skipped, rules) is None
     assert describe_company(Facts(), decide(mail(), Facts(), rules, journal), rules) is None
+
+
+def test_routes_subject_key_is_the_journals() -> None:
+    """route keeps its own copy (the core imports nothing from store) until model holds the
+    one normaliser; the journal stores keys the thread fallback looks up, so they must agree."""
+    from inboxbot.route.subject import subject_key as route_key
+    from inboxbot.store.journal import subject_key as journal_key
+
+    for subject in ("Re[2]: Отв: Тема  письма", "FWD: fw:Счёт", "  AW: WG: Angebot ", "Пересл.: x", "Re:", "Тема"):
+        assert route_key(subject) == journal_key(subject)
+    assert route_key("Re[2]: Отв: Тема  письма") == "тема письма"
