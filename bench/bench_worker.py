@@ -40,7 +40,7 @@ from inboxbot.config import ServerSettings, Settings  # noqa: E402
 from inboxbot.mail.message import parse  # noqa: E402
 from inboxbot.model.decision import Decision  # noqa: E402
 from inboxbot.model.facts import Facts  # noqa: E402
-from inboxbot.rules.rules import Rules  # noqa: E402
+from inboxbot.rules.model import Rules  # noqa: E402
 from inboxbot.run.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
 from inboxbot.run.worker import Worker  # noqa: E402
 from inboxbot.store.journal import Journal  # noqa: E402

@@ -216,8 +216,8 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_wit
 
 def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, first_only: bool = False) -> None:
     from inboxbot.io.mailsource import read_mail
-    from inboxbot.route.route import describe_company, describe_region
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.route.describe import describe_company, describe_region
+    from inboxbot.rules.load import load_rules
     from inboxbot.run.pipeline import Pipeline
     from inboxbot.tools.whatif import Replayer, owner_of
 
@@ -264,7 +264,7 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, 
 
 def _compare(old_path: Path, new_path: Path, paths: list[Path], as_json: bool) -> None:
     from inboxbot.io.mailsource import read_mail
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.rules.load import load_rules
     from inboxbot.run.pipeline import Pipeline
     from inboxbot.tools.whatif import compare, owner_of
 
@@ -326,7 +326,7 @@ def check(rules_path: Path) -> None:
     """
     from inboxbot.compose.report_mail import load_templates
     from inboxbot.errors import RulesError
-    from inboxbot.rules.rules import examine
+    from inboxbot.rules.load import examine
 
     rules, errors, warnings = examine(rules_path)
     damaged: tuple[str, ...] = ()
@@ -376,7 +376,7 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
-    from inboxbot.rules.rules import read_names
+    from inboxbot.rules.load import read_names
 
     for line in status_lines(summary, read_names(rules_path), path):
         click.echo(line)
@@ -431,7 +431,7 @@ def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -
 
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_mail import request_lists
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.rules.load import load_rules
     from inboxbot.store.journal import Journal
 
     rules = load_rules(rules_path)  # working hours (how long a request waits) and names
@@ -473,7 +473,7 @@ def score(rules_path: Path, folder: Path, as_json: bool) -> None:
 
     Пример: inboxbot score --rules inboxbot/demo_data/rules.toml tests/corpus
     """
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.rules.load import load_rules
     from inboxbot.run.pipeline import ExtractParams
     from inboxbot.tools.scoring import format_report, score_folder
 
@@ -527,7 +527,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         report_recipients,
         report_view,
     )
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.rules.load import load_rules
     from inboxbot.run.recheck import gather_changes
     from inboxbot.store.journal import Journal
 

@@ -337,8 +337,8 @@ def compose_corpus_mail(name: str, now: datetime = datetime(2025, 9, 1, 9, 0, tz
     )
     from inboxbot.extract.extract import Extractor
     from inboxbot.mail.message import Address, parse
-    from inboxbot.route.route import decide
-    from inboxbot.rules.rules import load_rules
+    from inboxbot.route.decide import decide
+    from inboxbot.rules.load import load_rules
     from inboxbot.store.journal import Journal
 
     path = CORPUS / name

@@ -16,8 +16,10 @@ from samples import CORPUS, RULES
 from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import Decision
-from inboxbot.route.route import decide, describe_company, describe_region
-from inboxbot.rules.rules import Rules, load_rules
+from inboxbot.route.decide import decide
+from inboxbot.route.describe import describe_company, describe_region
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Rules
 from inboxbot.store.journal import Journal, MessageKey
 
 REQUIRED_ACCURACY = 0.97

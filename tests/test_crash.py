@@ -36,7 +36,7 @@ from samples import RULES, deliver, pending, sample
 from servers import Received, SmtpCatcher, free_port
 
 from inboxbot.config import ServerSettings
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 from inboxbot.run.failpoints import POINTS
 
 INBOXBOT = Path(sys.executable).with_name("inboxbot")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from inboxbot.cli import cli
 from inboxbot.errors import InboxbotError
 from inboxbot.io.imap import Mailbox
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 from inboxbot.tools.demo import demo_files, packaged_demo, pymap_server
 
 

@@ -18,7 +18,7 @@ from samples import RULES, deliver, pending, sample
 from servers import SmtpCatcher
 
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.rules.rules import FollowUp
+from inboxbot.rules.model import FollowUp
 from inboxbot.run.worker import Worker
 from inboxbot.store.journal import Journal
 

@@ -24,7 +24,7 @@ from inboxbot.directory.clients import ClientBase, ColumnMap, parse_since
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import ClientRef, Decision
 from inboxbot.model.facts import Company, Facts, Region
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names,since"
 NOW = datetime(2025, 6, 10, 11, 30, tzinfo=UTC)

@@ -7,7 +7,7 @@ import pytest
 from samples import RULES, mime_corpus_files
 
 from inboxbot.io.mailsource import read_mail
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import QUARANTINE_RULE, Pipeline
 from inboxbot.store.journal import Journal, MessageKey
 

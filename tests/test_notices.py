@@ -37,8 +37,9 @@ from inboxbot.io.smtp import SmtpSender
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
-from inboxbot.route.route import decide
-from inboxbot.rules.rules import Rules, load_rules
+from inboxbot.route.decide import decide
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Rules
 from inboxbot.store.journal import Journal, MessageKey, RequestRow
 
 REPO = Path(__file__).resolve().parents[1]

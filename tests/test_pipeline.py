@@ -4,7 +4,7 @@ import os
 
 from samples import CORPUS, RULES
 
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import CHILD_NICENESS, Pipeline
 
 

@@ -32,7 +32,7 @@ from test_worker import flags_of
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
 from inboxbot.run.worker import FIRST_BATCH, Worker
 from inboxbot.store.journal import Journal

@@ -50,7 +50,8 @@ from inboxbot.io.mailsource import read_mail
 from inboxbot.io.smtp import SmtpSender
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import Decision
-from inboxbot.rules.rules import Absence, Rules, load_rules
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Absence, Rules
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.recheck import gather_changes, recheck
 from inboxbot.store.journal import Journal, MessageKey

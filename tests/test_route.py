@@ -4,7 +4,7 @@ real in-memory Journal as the history."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, date, datetime
 from email.header import Header
 from email.utils import formataddr, parseaddr
@@ -16,9 +16,15 @@ from samples import RULES, demo_department
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Company, Evidence, Facts, Person, Region, Requisite
-from inboxbot.route.route import CONDITIONS, decide, describe_company, describe_region
-from inboxbot.rules.rules import CONDITIONS as RULE_CONDITIONS
-from inboxbot.rules.rules import Absence, Rules, load_rules
+from inboxbot.route.conditions.addressed import AddressedOptions
+from inboxbot.route.conditions.catalog import CONDITIONS
+from inboxbot.route.conditions.pool import FallbackOptions
+from inboxbot.route.conditions.sector import SegmentOptions
+from inboxbot.route.decide import decide
+from inboxbot.route.describe import describe_company, describe_region
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Absence, Rules, RuleSpec
+from inboxbot.rules.options import KINDS, declared
 from inboxbot.store.journal import Journal, MessageKey
 
 JUNE = "Mon, 09 Jun 2025 10:00:00 +0300"
@@ -134,8 +140,35 @@ def copy_rules(tmp_path: Path, *, clients: str = "", text: tuple[tuple[str, str]
 # --- the table ---------------------------------------------------------------------------------
 
 
-def test_every_rules_condition_has_a_function() -> None:
-    assert set(CONDITIONS) == set(RULE_CONDITIONS)
+def test_every_condition_declares_its_options_with_valid_defaults() -> None:
+    """One registry: each condition's options are a frozen dataclass whose fields say their
+    kind, and whose defaults are what the loader would accept for that kind."""
+    assert list(CONDITIONS)[:3] == ["not_a_request", "thread", "addressed"]  # the order `check` lists them in
+    for name, condition in CONDITIONS.items():
+        assert condition.name == name
+        defaults = condition.options()
+        for declaration, option in declared(condition.options):
+            value = getattr(defaults, declaration.name)
+            with pytest.raises(FrozenInstanceError):
+                setattr(defaults, declaration.name, value)
+            assert option.kind in KINDS, (name, declaration.name)
+            if option.kind == "bool":
+                assert isinstance(value, bool)
+            elif option.kind == "str_list":
+                assert isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+            elif option.kind == "choice":
+                assert value in option.choices
+            elif option.kind == "manager":
+                assert value is None
+    assert CONDITIONS["fallback"].default_action(has_owner=False) == "triage"
+    assert CONDITIONS["fallback"].default_action(has_owner=True) == "forward"
+    assert CONDITIONS["not_a_request"].default_action(has_owner=False) == "skip"
+
+
+def test_a_condition_refuses_another_conditions_options(rules: Rules, journal: Journal) -> None:
+    wrong = RuleSpec("pharma", "segment", "forward", AddressedOptions())
+    with pytest.raises(TypeError, match="SegmentOptions"):
+        decide(mail(), Facts(), replace(rules, rules=(wrong,)), journal)
 
 
 # --- client_inn / client_domain / client_name ----------------------------------------------------
@@ -216,7 +249,7 @@ def test_ambiguous_name_region_decides_or_rule_option(tmp_path: Path, journal: J
     assert "Новосибирск" in d.reasons[0] and "Омск" in d.reasons[0]
     spec = next(r for r in rules.rules if r.id == "client_name")
     for choice, action, owner in (("triage", "triage", None), ("head", "forward", "volkov")):
-        changed = replace(spec, options={**spec.options, "on_ambiguous": choice})
+        changed = replace(spec, options=replace(spec.options, on_ambiguous=choice))
         variant = replace(rules, rules=tuple(changed if r.id == "client_name" else r for r in rules.rules))
         d = decide(mail(), facts, variant, journal)
         assert (d.action, d.owner, d.rule) == (action, owner, "client_name")
@@ -539,7 +572,7 @@ def test_everyone_away_falls_back(rules: Rules, journal: Journal) -> None:
     d = decide(mail(), Facts(), variant, journal)
     assert (d.owner, d.rule) == ("volkov", "fallback")
     assert next(s for s in d.trail if s.rule == "pool").detail.startswith("в пуле сейчас никого: ")
-    triage = replace(variant, rules=tuple(replace(r, options={"owner": None}, action="triage") if r.id == "fallback" else r for r in variant.rules))
+    triage = replace(variant, rules=tuple(replace(r, options=FallbackOptions(owner=None), action="triage") if r.id == "fallback" else r for r in variant.rules))
     d = decide(mail(), Facts(), triage, journal)
     assert (d.action, d.owner) == ("triage", None)
 
@@ -552,9 +585,7 @@ def test_disabled_rule_is_in_the_trail(rules: Rules, journal: Journal) -> None:
 
 
 def test_segment(rules: Rules, journal: Journal) -> None:
-    from inboxbot.rules.rules import RuleSpec
-
-    spec = RuleSpec("pharma", "segment", "forward", {"owner": "smirnova", "keywords": ("аптека",), "okved": ("21.20",)})
+    spec = RuleSpec("pharma", "segment", "forward", SegmentOptions(owner="smirnova", keywords=("аптека",), okved=("21.20",)))
     variant = replace(rules, rules=(*rules.rules[:-3], spec, *rules.rules[-3:]))
     assert decide(mail(body="Мы сеть аптек"), Facts(new_text="Мы сеть аптек"), variant, journal).owner == "smirnova"
     assert decide(mail(), Facts(new_text="ОКВЭД 21.20.1"), variant, journal).owner == "smirnova"
@@ -592,3 +623,14 @@ def test_describe_company_and_region(rules: Rules, journal: Journal) -> None:
     skipped = Decision(action="skip", owner=None, rule="not_a_request", reasons=("рассылка",))
     assert describe_company(facts, skipped, rules) is None and describe_region(facts, skipped, rules) is None
     assert describe_company(Facts(), decide(mail(), Facts(), rules, journal), rules) is None
+
+
+def test_routes_subject_key_is_the_journals() -> None:
+    """route keeps its own copy (the core imports nothing from store) until model holds the
+    one normaliser; the journal stores keys the thread fallback looks up, so they must agree."""
+    from inboxbot.route.subject import subject_key as route_key
+    from inboxbot.store.journal import subject_key as journal_key
+
+    for subject in ("Re[2]: Отв: Тема  письма", "FWD: fw:Счёт", "  AW: WG: Angebot ", "Пересл.: x", "Re:", "Тема"):
+        assert route_key(subject) == journal_key(subject)
+    assert route_key("Re[2]: Отв: Тема  письма") == "тема письма"

@@ -12,16 +12,11 @@ from samples import RULES as EXAMPLE
 from samples import demo_department
 
 from inboxbot.errors import RulesError
-from inboxbot.rules.rules import (
-    CONDITIONS,
-    OWN_LOOP_HEADER,
-    _Positions,
-    absence_chain,
-    check,
-    derive_forms,
-    inflections,
-    load_rules,
-)
+from inboxbot.route.conditions.catalog import CONDITIONS
+from inboxbot.rules.forms import derive_forms, inflections
+from inboxbot.rules.load import check, load_rules
+from inboxbot.rules.model import OWN_LOOP_HEADER, absence_chain
+from inboxbot.rules.positions import Positions
 
 BROKEN = sorted((Path(__file__).parent / "rules").glob("*.toml"))
 
@@ -60,9 +55,9 @@ def test_example_loads_without_errors_or_warnings() -> None:
 def test_example_documents_every_condition_and_option() -> None:
     """The example file is the documentation: every condition and option appears in it."""
     text = EXAMPLE.read_text(encoding="utf-8")
-    for condition, options in CONDITIONS.items():
+    for condition, declared in CONDITIONS.items():
         assert re.search(rf"\b{condition}\b", text), f"condition {condition} is not described in rules.toml"
-        for option in options:
+        for option in declared.option_names:
             assert re.search(rf"\b{option}\s*=", text), f"option {option} of {condition} is not shown in rules.toml"
     for key in ("daily_cap", "monthly_cap", "duty", "weight", "window_days", "method", "backup_chain",
                 "templates", "encoding", "delimiter", "sheet", "cities", "foreign", "enabled", "note",
@@ -116,7 +111,7 @@ def test_positions_skip_strings_comments_and_multiline_arrays() -> None:
             "owner = 'x'",  # 17
         ]
     )
-    pos = _Positions(text)
+    pos = Positions(text)
     assert pos.line("department", "name") == 2
     assert pos.line("department", "members") == 3
     assert pos.value_line(("department", "members"), "petrof") == 5

@@ -26,7 +26,7 @@ from samples import RULES, demo_department
 from inboxbot.cli import cli
 from inboxbot.errors import RulesError
 from inboxbot.rules import tomlerrors
-from inboxbot.rules.rules import load_rules
+from inboxbot.rules.load import load_rules
 
 EXAMPLE = RULES
 SEED = 20250616

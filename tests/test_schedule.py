@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from samples import RULES
 
 from inboxbot.model.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
-from inboxbot.rules.rules import FollowUp, ReportSchedule, load_rules
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import FollowUp, ReportSchedule
 from inboxbot.run.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
 from inboxbot.store.journal import MessageKey, RequestRow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from inboxbot.cli import cli
-from inboxbot.rules.rules import check, load_rules
+from inboxbot.rules.load import check, load_rules
 from inboxbot.tools.starter import STARTER_FILES, starter_data
 
 

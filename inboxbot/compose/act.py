@@ -50,7 +50,7 @@ from inboxbot.model.decision import ClientRef, Decision
 from inboxbot.model.facts import Facts
 
 if TYPE_CHECKING:
-    from inboxbot.rules.rules import Manager
+    from inboxbot.rules.model import Manager
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

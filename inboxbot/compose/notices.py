@@ -55,7 +55,7 @@ from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.worktime import describe_duration
-from inboxbot.rules.rules import Rules
+from inboxbot.rules.model import Rules
 from inboxbot.store.journal import MessageKey, RequestRow
 
 ACK_TEMPLATES = ("ack.txt.j2", "ack.html.j2")

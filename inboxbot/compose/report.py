@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE
-from inboxbot.route.route import ABSENCE_RULE, NO_RULE
-from inboxbot.rules.rules import DISTRICTS, Rules, day_in
+from inboxbot.route.absence import ABSENCE_RULE
+from inboxbot.route.decide import NO_RULE
+from inboxbot.rules.model import Rules, day_in
+from inboxbot.rules.regions import DISTRICTS
 from inboxbot.store.journal import FORWARDED, MARKED, Journal, RequestRow
 
 FORWARDING = ("forward", "forward_and_tag")

@@ -40,7 +40,7 @@ from inboxbot.compose.act import (
 from inboxbot.compose.report import Changes, CountLine, ManagerLine, Report, Triaged, Waiting
 from inboxbot.mail.message import Address
 from inboxbot.model.worktime import describe_duration
-from inboxbot.rules.rules import Rules
+from inboxbot.rules.model import Rules
 
 if TYPE_CHECKING:  # matplotlib is loaded when a chart is drawn, not by `inboxbot check`
     from inboxbot.compose.charts import Chart

@@ -26,8 +26,9 @@ from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import ParsedMessage, parse, parse_headers
 from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
 from inboxbot.model.facts import Facts
-from inboxbot.route.route import History, decide
-from inboxbot.rules.rules import Rules
+from inboxbot.route.context import History
+from inboxbot.route.decide import decide
+from inboxbot.rules.model import Rules
 from inboxbot.run.failpoints import mail_failpoint, process_failpoint
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from inboxbot.errors import ConfigError, FetchError
 from inboxbot.io.mailsource import StoredMail, read_mail
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import DUPLICATE_RULE, Decision
-from inboxbot.route.route import NO_RULE
-from inboxbot.rules.rules import Rules
+from inboxbot.route.decide import NO_RULE
+from inboxbot.rules.model import Rules
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.store.journal import Journal, MessageKey, RequestRow
 from inboxbot.tools.whatif import owner_of

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from inboxbot.model.worktime import WorkingHours
-from inboxbot.rules.rules import FollowUp, ReportSchedule, Rules
+from inboxbot.rules.model import FollowUp, ReportSchedule, Rules
 from inboxbot.store.journal import RequestRow
 
 REMIND, ESCALATE = "remind", "escalate"

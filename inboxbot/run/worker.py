@@ -56,7 +56,8 @@ from inboxbot.mail.message import Address, ParsedMessage, parse_headers
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.worktime import describe_duration
-from inboxbot.rules.rules import Manager, Rules, day_in, load_rules, window_start
+from inboxbot.rules.load import load_rules
+from inboxbot.rules.model import Manager, Rules, day_in, window_start
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.schedule import ESCALATE, Due, due_followups, reassign_target, report_period

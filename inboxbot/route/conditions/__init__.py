@@ -1,0 +1,1 @@
+"""The conditions [[rule]] names, one module per theme, gathered in `catalog`."""

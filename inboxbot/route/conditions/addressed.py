@@ -1,0 +1,106 @@
+"""addressed: a manager's personal address in To/Cc, or a greeting by name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from inboxbot.mail.message import Address
+from inboxbot.route.conditions.registry import condition
+from inboxbot.route.context import Match, Miss, Situation
+from inboxbot.route.reasons import who
+from inboxbot.rules.forms import name_tokens
+from inboxbot.rules.model import Rules
+from inboxbot.rules.options import ConditionOptions, option
+
+
+@dataclass(frozen=True, slots=True)
+class AddressedOptions(ConditionOptions):
+    headers: bool = option(True, "bool", what="личный адрес менеджера в To/Cc")
+    greeting: bool = option(True, "bool", what="обращение по имени в новом тексте")
+
+
+def _match_form(text: str, rules: Rules) -> list[tuple[int, str, str]]:
+    """(tokens matched, manager id, form) for every manager form found in `text`."""
+    tokens = name_tokens(text)
+    found: list[tuple[int, str, str]] = []
+    for manager_id, forms in rules.name_forms.items():
+        best: tuple[int, str] | None = None
+        for form_tokens, form in forms:
+            size = len(form_tokens)
+            if size == 0 or size > len(tokens):
+                continue
+            for i in range(len(tokens) - size + 1):
+                if all(tokens[i + j] in form_tokens[j] for j in range(size)):
+                    if best is None or size > best[0]:
+                        best = (size, form)
+                    break
+        if best is not None:
+            found.append((best[0], manager_id, best[1]))
+    return found
+
+
+_GREETING = re.compile(
+    r"^\s*(?:(?:добрый\s+(?:день|вечер)|доброе\s+утро|здравствуйте|приветствую|привет|dear|hello|hi)[\s,!]+)?"
+    r"([A-Za-zА-Яа-яЁё]+(?:[ .]+[A-Za-zА-Яа-яЁё]+){0,2})\s*[,!]",
+    re.IGNORECASE,
+)
+
+
+@condition("addressed", AddressedOptions)
+def addressed(options: AddressedOptions, s: Situation) -> Match | Miss:
+    by_email = {m.email: m.id for m in s.rules.managers.values() if m.email}
+    sender = s.msg.sender.email if s.msg.sender else ""
+    if options.headers:
+        headers: list[tuple[str, tuple[Address, ...]]] = [("Кому", s.msg.to), ("Копия", s.msg.cc)]
+        if s.facts.forwarded_by is not None:
+            for inner in s.msg.forwarded:
+                headers += [("Кому", inner.to), ("Копия", inner.cc)]
+        for label, addresses in headers:
+            for address in addresses:
+                owner = by_email.get(address.email)
+                if owner and address.email != sender:
+                    return Match(
+                        owner,
+                        f"адрес {address.email} в поле «{label}»",
+                        (f"личный адрес менеджера {address.email} в поле «{label}» → {who(s.rules, owner)}",),
+                    )
+    if not options.greeting:
+        return Miss("личных адресов менеджеров в To/Cc нет")
+    own_name = set(name_tokens(s.msg.sender.name)) if s.msg.sender and s.msg.sender.name else set()
+    candidates: list[tuple[int, str, str, str]] = []
+    addressees = [p for p in s.facts.people if p.role == "addressee" and p.evidence.source not in ("quote", "signature")]
+    texts = [(p.text or p.name, p.evidence.describe()) for p in addressees]
+    texts += [(p.name, p.evidence.describe()) for p in addressees if p.name and p.name != p.text]
+    if not addressees and s.facts.new_text:
+        first = next((line for line in s.facts.new_text.splitlines() if line.strip()), "")
+        greeting = _GREETING.match(first)
+        if greeting:
+            texts.append((greeting.group(1), "из приветствия"))
+    ignored: list[str] = []
+    for text, where in texts:
+        tokens = set(name_tokens(text))
+        if tokens and own_name and tokens <= own_name:
+            ignored.append(f"«{text}» — имя самого отправителя")
+            continue
+        for size, owner, _form in _match_form(text, s.rules):
+            candidates.append((size, owner, text, where))
+    if candidates:
+        top = max(c[0] for c in candidates)
+        best = [c for c in candidates if c[0] == top]
+        owners = list(dict.fromkeys(c[1] for c in best))
+        if len(owners) == 1:
+            size, owner, text, where = best[0]
+            return Match(
+                owner,
+                f"обращение «{text}»",
+                (f"обращение «{text}» ({where}) — это {who(s.rules, owner)}",),
+            )
+        s.notes.append(
+            f"обращение «{best[0][2]}» подходит нескольким менеджерам ({', '.join(who(s.rules, o) for o in owners)})"
+        )
+        return Miss(f"обращение «{best[0][2]}» неоднозначно: {', '.join(owners)}")
+    if ignored:
+        return Miss("; ".join(ignored))
+    return Miss("ни личного адреса менеджера, ни обращения к нему в новом тексте")
+

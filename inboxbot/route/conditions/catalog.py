@@ -1,0 +1,24 @@
+"""Every condition by the name rules.toml gives it, in the order `check` lists them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from inboxbot.route.conditions.addressed import addressed
+from inboxbot.route.conditions.clients import client_domain, client_inn, client_name
+from inboxbot.route.conditions.group import group
+from inboxbot.route.conditions.pool import fallback, pool
+from inboxbot.route.conditions.registry import Condition
+from inboxbot.route.conditions.request import not_a_request
+from inboxbot.route.conditions.sector import public_sector, segment, vip
+from inboxbot.route.conditions.territory import territory
+from inboxbot.route.conditions.thread import thread
+
+CONDITIONS: Mapping[str, Condition[Any]] = {
+    c.name: c
+    for c in (
+        not_a_request, thread, addressed, vip, public_sector, client_inn, client_domain, client_name, group,
+        segment, territory, pool, fallback,
+    )
+}  # fmt: skip

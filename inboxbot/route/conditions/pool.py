@@ -1,0 +1,85 @@
+"""pool: the next free manager of the queue; fallback: whoever is left, or manual triage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from inboxbot.route.conditions.registry import condition
+from inboxbot.route.context import Match, Miss, Situation
+from inboxbot.route.reasons import who
+from inboxbot.rules.options import ConditionOptions, option
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackOptions(ConditionOptions):
+    owner: str | None = option(None, "manager", what="кому отдавать письма, которые не подошли ни одному правилу (иначе — ручной разбор)")
+
+
+@condition("pool", ConditionOptions)
+def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
+    pool = s.rules.pool
+    if pool is None or not pool.members:
+        return Miss("пул не настроен")
+    day = s.day
+    clock = s.clock
+    skipped: list[str] = []
+    eligible: list[str] = []
+    day_counts: dict[str, int] = {}
+    month_counts: dict[str, int] = {}
+    if clock is not None and any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members):
+        local = clock.astimezone(s.rules.department.timezone)
+        start_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_counts = s.history.owner_counts(start_day, pool=pool.name)
+        month_counts = s.history.owner_counts(start_day.replace(day=1), pool=pool.name)
+    for member in pool.members:
+        manager = s.rules.managers[member]
+        absence = s.rules.absence_on(member, day) if day else None
+        if absence is not None:
+            skipped.append(f"{manager.surname} {absence.reason} до {absence.end:%d.%m}")
+        elif manager.duty and day is not None and day.weekday() not in manager.duty:
+            skipped.append(f"{manager.surname} не дежурит в этот день")
+        elif manager.daily_cap and day_counts.get(member, 0) >= manager.daily_cap:
+            skipped.append(f"{manager.surname}: дневной лимит {manager.daily_cap} исчерпан")
+        elif manager.monthly_cap and month_counts.get(member, 0) >= manager.monthly_cap:
+            skipped.append(f"{manager.surname}: месячный лимит {manager.monthly_cap} исчерпан")
+        else:
+            eligible.append(member)
+    if not eligible:
+        return Miss("в пуле сейчас никого: " + "; ".join(skipped))
+    last = s.history.last_pool_owner(pool.name)
+    order = _round_robin_order(pool.members, last)
+    ranked = [m for m in order if m in eligible]
+    if pool.method == "round_robin":
+        owner = ranked[0]
+        how = f"предыдущее письмо получил(а) {who(s.rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
+    else:
+        since = (clock or datetime.min) - timedelta(days=pool.window_days) if clock else datetime(1970, 1, 1).astimezone()
+        counts = s.history.owner_counts(since, pool=pool.name if pool.method == "weighted" else None)
+        if pool.method == "weighted":
+            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / s.rules.managers[m].weight)
+            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., вес {s.rules.managers[owner].weight:g}"
+        else:
+            owner = min(ranked, key=lambda m: counts.get(m, 0))
+            how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
+    reasons = ["ни клиента, ни региона определить не удалось", f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
+    if skipped:
+        reasons.append("пропущены: " + "; ".join(skipped))
+    return Match(owner, f"очередь «{pool.name}» → {owner}", tuple(reasons), pool=pool.name)
+
+
+def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:
+    if last is None or last not in members:
+        return list(members)
+    i = list(members).index(last) + 1
+    return [*members[i:], *members[:i]]
+
+
+@condition("fallback", FallbackOptions, action_without_owner="triage")
+def fallback(options: FallbackOptions, s: Situation) -> Match | Miss:
+    owner = options.owner
+    if owner is None:
+        return Match(None, "на ручной разбор", ("ни одно правило не подошло — письмо оставлено на ручной разбор",), action="triage")
+    return Match(owner, f"по умолчанию → {owner}", (f"ни одно правило не подошло → {who(s.rules, owner)}",))
+

@@ -1,0 +1,25 @@
+"""not_a_request: auto-replies, mailings and our own mail are no requests."""
+
+from __future__ import annotations
+
+from inboxbot.route.conditions.registry import condition
+from inboxbot.route.context import Match, Miss, Situation
+from inboxbot.rules.options import ConditionOptions
+
+
+@condition("not_a_request", ConditionOptions, action="skip")
+def not_a_request(options: ConditionOptions, s: Situation) -> Match | Miss:
+    from inboxbot.mail.classify import classify
+
+    dept = s.rules.department
+    verdict = classify(
+        s.msg,
+        internal_domains=dept.internal_domains,
+        bot_addresses=(dept.bot_address,) if dept.bot_address else (),
+        loop_headers=dept.loop_headers,
+        shared_addresses=dept.shared_addresses,
+    )
+    if verdict.is_request:
+        return Miss(verdict.reason or "похоже на живое письмо с просьбой")
+    return Match(None, verdict.reason, (verdict.reason,))
+
