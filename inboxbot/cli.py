@@ -324,7 +324,7 @@ def check(rules_path: Path) -> None:
 
     Пример: inboxbot check --rules rules.toml
     """
-    from inboxbot.compose.report_mail import load_templates
+    from inboxbot.compose.template_check import load_templates
     from inboxbot.errors import RulesError
     from inboxbot.rules.rules import examine
 
@@ -392,7 +392,7 @@ ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "перес�
 def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
     """The journal summary in Russian: states and actions in words, managers by name and
     rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
-    from inboxbot.compose.report import SPECIAL_RULES, condition_label, initials
+    from inboxbot.compose.labels import SPECIAL_RULES, condition_label, initials
 
     def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
         ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
@@ -430,7 +430,7 @@ def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -
     from datetime import datetime, timedelta
 
     from inboxbot.compose.report import build_report, day_bounds
-    from inboxbot.compose.report_mail import request_lists
+    from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.rules import load_rules
     from inboxbot.store.journal import Journal
 
@@ -518,15 +518,10 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     """
     from datetime import datetime, timedelta
 
-    from inboxbot.compose.act import Templates
     from inboxbot.compose.report import build_report, day_bounds
-    from inboxbot.compose.report_mail import (
-        compose_report,
-        render_report_html,
-        report_context,
-        report_recipients,
-        report_view,
-    )
+    from inboxbot.compose.report_mail import compose_report, render_report_html, report_context, report_recipients
+    from inboxbot.compose.report_view import report_view
+    from inboxbot.compose.templates import Templates
     from inboxbot.rules.rules import load_rules
     from inboxbot.run.recheck import gather_changes
     from inboxbot.store.journal import Journal

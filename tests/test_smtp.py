@@ -26,7 +26,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from servers import SmtpCatcher, free_port
 from test_act import corpus_bytes, ctx, kareliya
 
-from inboxbot.compose.act import Templates, attached_original, compose_forward
+from inboxbot.compose.forward import compose_forward
+from inboxbot.compose.mime import attached_original
+from inboxbot.compose.templates import Templates
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
 from inboxbot.io import smtp as smtp_module

@@ -29,24 +29,15 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from inboxbot.compose.act import (
-    ForwardContext,
-    Recipient,
-    compose_absence_notice,
-    compose_forward,
-    compose_rules_error,
-    reply_address,
-)
-from inboxbot.compose.notices import (
-    ack_refusal,
-    compose_ack,
-    compose_escalation,
-    compose_mailbox_notice,
-    compose_reminder,
-    thread_ids,
-)
+from inboxbot.compose.absence import compose_absence_notice
+from inboxbot.compose.acknowledgement import ack_refusal, compose_ack, thread_ids
+from inboxbot.compose.alerts import compose_mailbox_notice, compose_rules_error
+from inboxbot.compose.context import ForwardContext, Recipient
+from inboxbot.compose.followup import compose_escalation, compose_reminder
+from inboxbot.compose.forward import compose_forward, reply_address
 from inboxbot.compose.report import build_report
-from inboxbot.compose.report_mail import compose_report, load_templates, report_recipients
+from inboxbot.compose.report_mail import compose_report, report_recipients
+from inboxbot.compose.template_check import load_templates
 from inboxbot.config import Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError, MarkingError, RulesError
 from inboxbot.io.imap import Mailbox, Marking, RawMessage
