@@ -427,7 +427,7 @@ def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
 
 
 def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_view import request_lists
@@ -439,7 +439,7 @@ def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -
     first = since_day or today - timedelta(days=6)
     since, until = day_bounds(rules, min(first, today), today)
     with Journal(path) as journal:
-        result = build_report(journal, rules, since, until, waiting_shown=10**9)
+        result = build_report(journal, rules, since, until, now=datetime.now(UTC), waiting_shown=10**9)
     for line in request_lists(result):
         click.echo(line)
 
@@ -516,7 +516,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
 
     Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_mail import compose_report, render_report_html, report_context, report_recipients
@@ -538,7 +538,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     since, until = day_bounds(rules, first, last)
     with Journal(path) as journal:
         changes = gather_changes(journal, journal.requests(since, until), target, label, mail_dir=mail_dir)
-        result = build_report(journal, rules, since, until, changes=changes)
+        result = build_report(journal, rules, since, until, now=datetime.now(UTC), changes=changes)
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")
@@ -553,7 +553,8 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         recipients = report_recipients(rules)
         if not recipients:
             raise ConfigError("некому отправить отчёт: укажите to в разделе [report] или head в [department]")
-        mail = compose_report(result, report_context(rules, settings.bot_address, recipients), recipients, templates)
+        mail = compose_report(result, report_context(rules, settings.bot_address, recipients), recipients, templates,
+                              now=datetime.now(UTC))
         with SmtpSender(settings.smtp) as smtp:
             smtp.send(mail, [r.email for r in recipients])
         click.echo("Отчёт отправлен: " + ", ".join(r.email for r in recipients))

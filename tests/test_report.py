@@ -320,7 +320,7 @@ def test_report_mail_through_smtp_parts_cids_and_no_injection(rules: Rules, smtp
     assert parsed["From"].addresses[0].addr_spec == "sales-bot@severkarton.test"
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert str(parsed["X-Inboxbot"]).startswith("report; period=2026-11-16..2026-11-22")
-    assert parsed["Message-ID"] == compose_report(report, ctx, recipients, Templates())["Message-ID"]
+    assert parsed["Message-ID"] == compose_report(report, ctx, recipients, Templates(), now=at(24, 9))["Message-ID"]
     assert re.fullmatch(r"<report\.20261116-20261122\.[0-9a-f]{16}@severkarton\.test>", parsed["Message-ID"])
 
     assert parsed.get_content_type() == "multipart/alternative"

@@ -3,7 +3,7 @@ the colleague standing in for them. Pure; the caller passes the clock (`now`).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -43,7 +43,7 @@ def compose_absence_notice(
     absent: Recipient,
     templates: Templates,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """Tells `absent` that their client's request went to `ctx.owner` (the backup):
     who, which client, the subject, when. The original is not attached — the absent
@@ -60,7 +60,7 @@ def compose_absence_notice(
     put_address(out, "Reply-To", ctx.owner.email, ctx.owner.name)
     who = client["name"] or client["author"] or "клиент"
     put_text(out, "Subject", f"{SUBJECT_TAG} {who}: заявка передана — {greeting_name(clean(ctx.owner.name, 120))}")
-    put_ascii(out, "Date", format_datetime(moscow(now or datetime.now(UTC))))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", notice_message_id(msg, absent.id, ctx.bot_address.domain))
     put_ascii(out, ctx.loop_header, loop_value("notice", decision, absent.id, msg))
     # A notice is pure information, and its reader is away — an active out-of-office

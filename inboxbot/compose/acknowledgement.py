@@ -13,7 +13,7 @@ transaction shows once in the client's mailbox.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -180,7 +180,7 @@ def compose_ack(
     templates: Templates,
     *,
     manager_phone: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """The acknowledgement to the client: From `sender` (the shared address the client
     wrote to) with the department's name, To the reply address of the request, Reply-To
@@ -196,7 +196,7 @@ def compose_ack(
     # The client's "Reply" reaches the manager directly, not the shared mailbox.
     put_address(out, "Reply-To", ctx.owner.email, ctx.owner.name)
     put_text(out, "Subject", ack_subject(msg.subject))
-    put_ascii(out, "Date", format_datetime(moscow(now or datetime.now(UTC))))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", message_id("ack", msg, ctx.owner.id, Address("", sender).domain))
     if msg.has_message_id:
         put_thread(out, msg.message_id, msg.references)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -27,14 +27,14 @@ MAILBOX_KIND = "mailbox"  # the first word of its loop header value
 
 
 def rules_error_view(head_name: str, rules_file: str, errors: Iterable[str], department: str,
-                     changed_at: datetime | None = None) -> dict[str, object]:
+                     changed_at: datetime) -> dict[str, object]:
     return {"head_name": head_name, "rules_file": rules_file, "errors": list(errors),
-            "department": department, "changed_at": changed_at or datetime.now(UTC)}
+            "department": department, "changed_at": changed_at}
 
 
 def compose_rules_error(
     ctx: ForwardContext, head: Recipient, rules_file: str, errors: str, templates: Templates,
-    *, now: datetime | None = None,
+    *, now: datetime,
 ) -> EmailMessage:
     """Tells the sales head that an edited rules file was rejected, what to fix, and that
     the last good rules keep running. One mail per distinct set of errors (its Message-ID
@@ -46,7 +46,7 @@ def compose_rules_error(
     put_address(out, "From", ctx.bot_address.email, bot_name(ctx))
     put_address(out, "To", head.email, head.name)
     put_text(out, "Subject", f"Ошибка в правилах бота: {clean(Path(rules_file).name, 120)} не принят")
-    put_ascii(out, "Date", format_datetime(moscow(now or datetime.now(UTC))))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", f"<rules.{digest}@{ctx.bot_address.domain}>")
     put_ascii(out, ctx.loop_header, "rules-error")
     put_ascii(out, "Auto-Submitted", "auto-generated")
@@ -63,13 +63,12 @@ def mailbox_notice_view(head: Recipient, details: list[str], department: str, *,
 
 def compose_mailbox_notice(
     ctx: ForwardContext, head: Recipient, details: list[str], templates: Templates, *, stopped: bool,
-    retry_minutes: int, now: datetime | None = None,
+    retry_minutes: int, now: datetime,
 ) -> EmailMessage:
     """Tells the sales head that handled mail cannot be marked on the IMAP server, so
     nothing is forwarded (`stopped`), or that marking fell back to another way (a full
     keyword table). `details`: the bot's findings with the server's answers. One mail
     per distinct finding: its Message-ID is derived from them, so a resend collapses."""
-    at = now or datetime.now(UTC)
     digest = hashlib.sha256("\n".join([str(stopped), *details]).encode("utf-8")).hexdigest()[:32]
     out = EmailMessage(policy=POLICY)
     put_address(out, "From", ctx.bot_address.email, bot_name(ctx))
@@ -77,11 +76,11 @@ def compose_mailbox_notice(
     subject = "Бот остановил пересылку: не удаётся отмечать письма в ящике" if stopped else (
         "Бот отмечает обработанные письма по-другому")
     put_text(out, "Subject", subject)
-    put_ascii(out, "Date", format_datetime(moscow(at)))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", f"<{MAILBOX_KIND}.{digest}@{safe_domain(ctx.bot_address.domain)}>")
     put_ascii(out, ctx.loop_header, MAILBOX_KIND)
     put_ascii(out, "Auto-Submitted", "auto-generated")
     put_ascii(out, "MIME-Version", "1.0")
-    view = mailbox_notice_view(head, details, ctx.department, stopped=stopped, retry_minutes=retry_minutes, at=at)
+    view = mailbox_notice_view(head, details, ctx.department, stopped=stopped, retry_minutes=retry_minutes, at=now)
     set_text(out, templates.render(MAILBOX_TEMPLATE, **view))
     return out

@@ -8,7 +8,7 @@ from it, so a poll that sends one again after a crash sends the same mail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import quote
@@ -64,7 +64,7 @@ def compose_reminder(
     *,
     waited: timedelta,
     shared_address: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """Tells `owner` that `request` has waited `waited` of working time without an answer
     and how to answer so that the bot sees it (a copy to `shared_address`). Threaded
@@ -120,7 +120,7 @@ def compose_escalation(
     reassigned_to: Recipient | None,
     reminded_at: datetime | None,
     shared_address: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """Tells the head (Cc `owner`) that `request` has had no answer for `waited` of working
     time: whose it is, when it came, when its manager was reminded — and, when the bot
@@ -184,12 +184,12 @@ def _answer_link(request: RequestRow, shared_address: str) -> str:
 
 def _finish_followup(
     out: EmailMessage, kind: str, message_id: str, request: RequestRow, owner: Recipient, ctx: ForwardContext,
-    now: datetime | None,
+    now: datetime,
 ) -> None:
     """The headers a reminder and an escalation share: date, id, threaded under the
     forward, the loop header of `kind`, and Auto-Submitted (a machine wrote it, so
     out-of-office responders stay quiet)."""
-    put_ascii(out, "Date", format_datetime(moscow(now or datetime.now(UTC))))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", message_id)
     put_thread(out, bare_id(request.forward_id), ())
     person = TOKEN_RE.sub("_", owner.id) or "-"

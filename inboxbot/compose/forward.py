@@ -16,7 +16,7 @@ docstring says why).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -179,7 +179,7 @@ def compose_forward(
     ctx: ForwardContext,
     templates: Templates,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """The mail for `ctx.owner`: explanation (text + HTML) and the original attached
     whole. Raises TemplateError when a template cannot be rendered."""
@@ -193,7 +193,7 @@ def compose_forward(
     if client is not None:
         put_address(out, "Reply-To", client.email, client.name)
     put_text(out, "Subject", forward_subject(msg.subject))
-    put_ascii(out, "Date", format_datetime(moscow(now or datetime.now(UTC))))
+    put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", forward_message_id(msg, ctx.owner.id, ctx.bot_address.domain))
     if msg.has_message_id:
         put_thread(out, msg.message_id, msg.references)

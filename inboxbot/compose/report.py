@@ -2,8 +2,8 @@
 
 `build_report` turns journal rows into a frozen `Report`: counts per manager and rule,
 pool shares against the fair share, regions, response times in working hours, requests
-still waiting for an answer, mail left to manual triage and absence substitutions. It
-reads the clock only when the caller passes no `now`.
+still waiting for an answer, mail left to manual triage and absence substitutions. The
+caller passes the clock (`now`).
 
 The values are in report_data.py, the names of rules and managers in labels.py. The
 report's last section, the decisions a rule change would alter, is computed by
@@ -52,14 +52,13 @@ def build_report(
     since: datetime,
     until: datetime,
     *,
-    now: datetime | None = None,
+    now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
+    are measured. `waiting_shown`: how many of the longest-waiting
     requests are listed (`inboxbot status --list` lists them all)."""
-    now = now or datetime.now(UTC)
     rows = journal.requests(since, until)
     waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
     return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Literal
@@ -92,7 +92,7 @@ def compose_report(
     recipients: Sequence[Recipient],
     templates: Templates,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """The report mail from the bot (`ctx.bot_address`) to `recipients`. `ctx.owner` is
     not used. Raises TemplateError when a template cannot be rendered, ValueError for a
@@ -112,7 +112,7 @@ def compose_report(
     put_address(out, "From", ctx.bot_address.email, bot_name(ctx))
     put_addresses(out, "To", ((person.email, person.name) for person in recipients))
     put_text(out, "Subject", report_subject(report))
-    put_ascii(out, "Date", format_datetime((now or datetime.now(UTC)).astimezone(report.tz)))
+    put_ascii(out, "Date", format_datetime(now.astimezone(report.tz)))
     put_ascii(out, "Message-ID", report_message_id(report, recipients, domain))
     put_ascii(out, ctx.loop_header, f"report; period={first:%Y-%m-%d}..{last:%Y-%m-%d}")
     # Nobody's out-of-office responder should answer a report (RFC 3834).

@@ -588,7 +588,8 @@ class Worker:
         now = self.clock()
         try:
             ack = compose_ack(
-                msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone
+                msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone,
+                now=datetime.now(UTC),
             )
         except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
             log.exception("acknowledgement of %s could not be composed", msg.message_id)
@@ -689,7 +690,8 @@ class Worker:
         )
         decision = Decision(action="forward", owner=target.id, rule=FOLLOWUP_RULE, reasons=(*row.reasons, reason))
         forward = compose_forward(
-            raws[0].raw, prepared.msg, prepared.facts, decision, self._context(_recipient(target)), self.templates
+            raws[0].raw, prepared.msg, prepared.facts, decision, self._context(_recipient(target)), self.templates,
+            now=datetime.now(UTC),
         )
         smtp.send(forward, [target.email])
         return target, str(forward["Message-ID"]).strip("<>")
@@ -815,7 +817,8 @@ class Worker:
         if head is None:
             return
         recipient = Recipient.of(head)
-        notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates)
+        notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates,
+                                     now=datetime.now(UTC))
         try:
             smtp.send(notice, [head.email])
         except ActionError as exc:  # the mail flows on; the log has the errors either way
@@ -836,7 +839,7 @@ class Worker:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
         ctx, _ = self._forward_context(msg, decision, owner)
         try:
-            forward = compose_forward(raw, msg, facts, decision, ctx, self.templates)
+            forward = compose_forward(raw, msg, facts, decision, ctx, self.templates, now=datetime.now(UTC))
         except Exception as exc:  # a mail the composer chokes on goes to a human; the rest flows
             log.exception("forward of %s could not be composed", msg.message_id)
             raise ActionError(f"пересылку не удалось составить ({type(exc).__name__})", permanent=True) from exc
@@ -866,7 +869,7 @@ class Worker:
                     continue
                 try:
                     notice = compose_absence_notice(
-                        msg, facts, decision, ctx, _recipient(absent, day, rules), self.templates
+                        msg, facts, decision, ctx, _recipient(absent, day, rules), self.templates, now=datetime.now(UTC)
                     )
                 except Exception:  # the forward went; a notice the composer chokes on is only logged
                     log.exception("absence notice of %s could not be composed", msg.message_id)
