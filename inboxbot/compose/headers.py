@@ -97,15 +97,15 @@ def put_text(msg: EmailMessage, name: str, value: str) -> None:
 
 def put_address(msg: EmailMessage, name: str, addr: str, display: str) -> None:
     """One mailbox: `addr` must be a plain addr-spec; `display` is cleaned and encoded."""
-    msg.set_raw(name, address_value(name, addr, display))
+    msg.set_raw(name, _address_value(name, addr, display))
 
 
 def put_addresses(msg: EmailMessage, name: str, mailboxes: Iterable[tuple[str, str]]) -> None:
     """Several mailboxes (address, display name) in one header, one per line."""
-    msg.set_raw(name, ",\n ".join(address_value(name, addr, display) for addr, display in mailboxes))
+    msg.set_raw(name, ",\n ".join(_address_value(name, addr, display) for addr, display in mailboxes))
 
 
-def address_value(name: str, addr: str, display: str) -> str:
+def _address_value(name: str, addr: str, display: str) -> str:
     """The folded value of header `name` naming one mailbox (see put_address)."""
     addr = addr.strip()
     if not EMAIL_RE.fullmatch(addr):
