@@ -324,7 +324,7 @@ def check(rules_path: Path) -> None:
 
     Пример: inboxbot check --rules rules.toml
     """
-    from inboxbot.compose.report_mail import load_templates
+    from inboxbot.compose.template_check import load_templates
     from inboxbot.errors import RulesError
     from inboxbot.rules.load import examine
 
@@ -392,7 +392,7 @@ ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "перес�
 def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
     """The journal summary in Russian: states and actions in words, managers by name and
     rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
-    from inboxbot.compose.report import SPECIAL_RULES, condition_label, initials
+    from inboxbot.compose.labels import SPECIAL_RULES, condition_label, initials
 
     def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
         ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
@@ -427,10 +427,10 @@ def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
 
 
 def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from inboxbot.compose.report import build_report, day_bounds
-    from inboxbot.compose.report_mail import request_lists
+    from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.load import load_rules
     from inboxbot.store.journal import Journal
 
@@ -439,7 +439,7 @@ def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -
     first = since_day or today - timedelta(days=6)
     since, until = day_bounds(rules, min(first, today), today)
     with Journal(path) as journal:
-        result = build_report(journal, rules, since, until, waiting_shown=10**9)
+        result = build_report(journal, rules, since, until, now=datetime.now(UTC), waiting_shown=10**9)
     for line in request_lists(result):
         click.echo(line)
 
@@ -516,17 +516,12 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
 
     Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
-    from inboxbot.compose.act import Templates
     from inboxbot.compose.report import build_report, day_bounds
-    from inboxbot.compose.report_mail import (
-        compose_report,
-        render_report_html,
-        report_context,
-        report_recipients,
-        report_view,
-    )
+    from inboxbot.compose.report_mail import compose_report, render_report_html, report_context, report_recipients
+    from inboxbot.compose.report_view import report_view
+    from inboxbot.compose.templates import Templates
     from inboxbot.rules.load import load_rules
     from inboxbot.run.recheck import gather_changes
     from inboxbot.store.journal import Journal
@@ -543,7 +538,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     since, until = day_bounds(rules, first, last)
     with Journal(path) as journal:
         changes = gather_changes(journal, journal.requests(since, until), target, label, mail_dir=mail_dir)
-        result = build_report(journal, rules, since, until, changes=changes)
+        result = build_report(journal, rules, since, until, now=datetime.now(UTC), changes=changes)
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")
@@ -558,7 +553,8 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         recipients = report_recipients(rules)
         if not recipients:
             raise ConfigError("некому отправить отчёт: укажите to в разделе [report] или head в [department]")
-        mail = compose_report(result, report_context(rules, settings.bot_address, recipients), recipients, templates)
+        mail = compose_report(result, report_context(rules, settings.bot_address, recipients), recipients, templates,
+                              now=datetime.now(UTC))
         with SmtpSender(settings.smtp) as smtp:
             smtp.send(mail, [r.email for r in recipients])
         click.echo("Отчёт отправлен: " + ", ".join(r.email for r in recipients))

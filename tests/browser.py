@@ -4,7 +4,7 @@ the layout a phone would see. Also the screenshots of docs/screenshots/:
     .venv/bin/python tests/browser.py [OUTDIR]      # default: docs/screenshots
 
 Chromium is Debian's `chromium` (`make test` installs it). Nothing is mocked: the mails
-are composed by inboxbot.compose.act from corpus requests routed by the shipped rules.toml.
+are composed by inboxbot.compose (forward, absence) from corpus requests routed by the shipped rules.toml.
 Pages are rendered from local files with every host name unresolvable, so a mail that
 needs the network to look right shows up broken here as it would in a mail client that
 blocks remote content.
@@ -328,13 +328,10 @@ def compose_corpus_mail(name: str, now: datetime = datetime(2025, 9, 1, 9, 0, tz
     """The corpus mail `name` through the real pipeline with the shipped rules.toml:
     parse → extract → decide (on its own date, so absences apply) → the forward to its
     owner and the absence notices, as the worker composes them."""
-    from inboxbot.compose.act import (
-        ForwardContext,
-        Recipient,
-        Templates,
-        compose_absence_notice,
-        compose_forward,
-    )
+    from inboxbot.compose.absence import compose_absence_notice
+    from inboxbot.compose.context import ForwardContext, Recipient
+    from inboxbot.compose.forward import compose_forward
+    from inboxbot.compose.templates import Templates
     from inboxbot.extract.extract import Extractor
     from inboxbot.mail.message import Address, parse
     from inboxbot.route.decide import decide

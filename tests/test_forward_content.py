@@ -13,13 +13,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from samples import CORPUS, DEMO_DATA, RULES, demo_department
 
-from inboxbot.compose.act import (
-    ForwardContext,
-    Recipient,
-    Templates,
-    compose_absence_notice,
-    compose_forward,
-)
+from inboxbot.compose.absence import compose_absence_notice
+from inboxbot.compose.context import ForwardContext, Recipient
+from inboxbot.compose.forward import compose_forward
+from inboxbot.compose.templates import Templates
 from inboxbot.directory.clients import ClientBase, ColumnMap, parse_since
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import ClientRef, Decision

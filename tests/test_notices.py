@@ -1,4 +1,4 @@
-"""The client's acknowledgement, the reminder and the escalation (inboxbot.compose.notices).
+"""The client's acknowledgement, the reminder and the escalation (inboxbot.compose: acknowledgement, followup).
 
 Requests are corpus mails (and variants of them with one header changed) run through the
 real pipeline — parse, extract, decide with the shipped rules.toml; the mails go through
@@ -24,14 +24,11 @@ import pytest
 from samples import RULES, demo_department, sample
 from servers import Received, SmtpCatcher
 
-from inboxbot.compose.act import ForwardContext, Recipient, TemplateError, Templates
-from inboxbot.compose.notices import (
-    ack_refusal,
-    compose_ack,
-    compose_escalation,
-    compose_reminder,
-    thread_ids,
-)
+from inboxbot.compose.acknowledgement import ack_refusal, compose_ack, thread_ids
+from inboxbot.compose.context import ForwardContext, Recipient
+from inboxbot.compose.followup import compose_escalation, compose_reminder
+from inboxbot.compose.template_check import check_mail_templates
+from inboxbot.compose.templates import TemplateError, Templates
 from inboxbot.extract.extract import Extractor
 from inboxbot.io.smtp import SmtpSender
 from inboxbot.mail.message import Address, ParsedMessage, parse
@@ -610,14 +607,14 @@ def test_escalation_about_the_heads_own_request_has_no_copy(rules: Rules, journa
 
 
 def test_a_broken_override_fails_the_start_up_check(tmp_path: Path) -> None:
-    Templates().check()  # the built-in ones pass
+    check_mail_templates(Templates())  # the built-in ones pass
     (tmp_path / "reminder.html.j2").write_text("<p>{{ request.subjekt }}</p>", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"reminder\.html\.j2.*subjekt"):
-        Templates(tmp_path).check()
+        check_mail_templates(Templates(tmp_path))
     (tmp_path / "reminder.html.j2").unlink()
     (tmp_path / "ack.txt.j2").write_text("{% if %}", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"ack\.txt\.j2"):
-        Templates(tmp_path).check()
+        check_mail_templates(Templates(tmp_path))
 
 
 def test_an_override_is_used(tmp_path: Path, rules: Rules, extractor: Extractor) -> None:

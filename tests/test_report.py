@@ -25,25 +25,14 @@ from click.testing import CliRunner
 from matplotlib.image import imread
 
 from inboxbot.cli import cli
-from inboxbot.compose.act import ForwardContext, Recipient, TemplateError, Templates
 from inboxbot.compose.charts import render_charts
-from inboxbot.compose.report import (
-    WAITING_SHOWN,
-    ChangedDecision,
-    Changes,
-    Report,
-    build_report,
-    day_bounds,
-    fair_shares,
-    percentiles,
-)
-from inboxbot.compose.report_mail import (
-    check_templates,
-    compose_report,
-    period_text,
-    render_report_html,
-    report_view,
-)
+from inboxbot.compose.context import ForwardContext, Recipient
+from inboxbot.compose.report import WAITING_SHOWN, build_report, day_bounds, fair_shares, percentiles
+from inboxbot.compose.report_data import ChangedDecision, Changes, Report
+from inboxbot.compose.report_mail import compose_report, render_report_html
+from inboxbot.compose.report_view import period_text, report_view
+from inboxbot.compose.template_check import check_report_templates
+from inboxbot.compose.templates import TemplateError, Templates
 from inboxbot.config import ServerSettings
 from inboxbot.io.imap import Mailbox
 from inboxbot.io.mailsource import read_mail
@@ -332,7 +321,7 @@ def test_report_mail_through_smtp_parts_cids_and_no_injection(rules: Rules, smtp
     assert parsed["From"].addresses[0].addr_spec == "sales-bot@severkarton.test"
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert str(parsed["X-Inboxbot"]).startswith("report; period=2026-11-16..2026-11-22")
-    assert parsed["Message-ID"] == compose_report(report, ctx, recipients, Templates())["Message-ID"]
+    assert parsed["Message-ID"] == compose_report(report, ctx, recipients, Templates(), now=at(24, 9))["Message-ID"]
     assert re.fullmatch(r"<report\.20261116-20261122\.[0-9a-f]{16}@severkarton\.test>", parsed["Message-ID"])
 
     assert parsed.get_content_type() == "multipart/alternative"
@@ -365,10 +354,10 @@ def test_html_file_has_data_images_and_escapes(rules: Rules) -> None:
 
 
 def test_a_broken_report_template_override_fails_the_start_up_check(tmp_path: Path, rules: Rules) -> None:
-    check_templates(Templates(), rules)
+    check_report_templates(Templates(), rules)
     (tmp_path / "report.html.j2").write_text("<p>{{ totals.recieved }}</p>", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"report\.html\.j2.*recieved"):
-        check_templates(Templates(tmp_path), rules)
+        check_report_templates(Templates(tmp_path), rules)
 
 
 # --- the CLI ----------------------------------------------------------------------------------

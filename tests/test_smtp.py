@@ -26,7 +26,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from servers import SmtpCatcher, free_port
 from test_act import corpus_bytes, ctx, kareliya
 
-from inboxbot.compose.act import Templates, attached_original, compose_forward
+from inboxbot.compose.forward import compose_forward
+from inboxbot.compose.mime import attached_original
+from inboxbot.compose.templates import Templates
 from inboxbot.config import ServerSettings
 from inboxbot.errors import ActionError
 from inboxbot.io import smtp as smtp_module
@@ -146,7 +148,7 @@ def test_forward_arrives_whole(smtp_server: SmtpCatcher) -> None:
 def test_lf_original_arrives_with_crlf(smtp_server: SmtpCatcher) -> None:
     raw = corpus_bytes("001-pryaniki-korobki-inn.eml")
     _, _, facts, decision = kareliya()
-    forward = compose_forward(raw, parse(raw), facts, decision, ctx(), Templates())
+    forward = compose_forward(raw, parse(raw), facts, decision, ctx(), Templates(), now=datetime.now(UTC))
     with SmtpSender(smtp_server.settings()) as sender:
         sender.send(forward)  # recipients from To
     [got] = smtp_server.messages
@@ -158,7 +160,7 @@ def test_lf_original_arrives_with_crlf(smtp_server: SmtpCatcher) -> None:
 def test_eight_bit_mail_uses_8bitmime() -> None:
     raw = "From: a@example.ru\nSubject: x\nContent-Type: text/plain; charset=utf-8\n\nКоробки\n".encode()
     _, _, facts, decision = kareliya()
-    forward = compose_forward(raw, parse(raw), facts, decision, ctx(), Templates())
+    forward = compose_forward(raw, parse(raw), facts, decision, ctx(), Templates(), now=datetime.now(UTC))
     with running() as server, SmtpSender(server.settings()) as sender:
         sender.send(forward)
     assert attached_original(server.received[0][2]) == raw.replace(b"\n", b"\r\n")

@@ -11,7 +11,7 @@ from imapclient import IMAPClient
 from samples import RULES, deliver, demo_department, pending, sample
 from servers import SmtpCatcher
 
-from inboxbot.compose.act import attached_original, normalize_newlines
+from inboxbot.compose.mime import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.run.worker import Worker
 from inboxbot.store.journal import MARKED, Journal, MessageKey

@@ -26,7 +26,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from inboxbot.compose.report import Report
+from inboxbot.compose.report_data import Report
 
 WIDTH_IN = 5.0
 DPI = 240

@@ -2,12 +2,14 @@
 
 `build_report` turns journal rows into a frozen `Report`: counts per manager and rule,
 pool shares against the fair share, regions, response times in working hours, requests
-still waiting for an answer, mail left to manual triage and absence substitutions. It
-reads the clock only when the caller passes no `now`.
+still waiting for an answer, mail left to manual triage and absence substitutions. The
+caller passes the clock (`now`).
 
-The report's last section, the decisions a rule change would alter, is computed by
-recheck.py (it needs the raw mails and the pipeline) and passed in as `changes`; the
-mail and the HTML file are put together in report_mail.py, the charts in charts.py.
+The values are in report_data.py, the names of rules and managers in labels.py. The
+report's last section, the decisions a rule change would alter, is computed by
+run/recheck.py (it needs the raw mails and the pipeline) and passed in as `changes`; the
+mail and the HTML file are put together in report_mail.py (from report_view.py), the
+charts in charts.py.
 """
 
 from __future__ import annotations
@@ -16,10 +18,23 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 
-from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE
+from inboxbot.compose.labels import POOL_METHODS, rule_label, short_name
+from inboxbot.compose.report_data import (
+    Bucket,
+    Changes,
+    CountLine,
+    ManagerLine,
+    PoolSummary,
+    Report,
+    Response,
+    Substitution,
+    Totals,
+    Triaged,
+    Waiting,
+)
+from inboxbot.model.decision import DUPLICATE_RULE
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
 from inboxbot.rules.model import Rules, day_in
@@ -32,186 +47,6 @@ WAITING_SHOWN = 15  # longest-waiting requests listed; the rest are counted
 TOP_REGIONS = 10
 DAILY_UP_TO = 45  # longer periods are counted per week
 
-# What each condition of rules.toml means, for a reader who does not know the ids.
-CONDITION_LABELS: dict[str, str] = {
-    "not_a_request": "не заявка",
-    "thread": "продолжение переписки",
-    "addressed": "адресовано менеджеру",
-    "vip": "VIP-клиент",
-    "public_sector": "госзаказчик",
-    "client_inn": "клиент из базы по ИНН",
-    "client_domain": "клиент из базы по домену",
-    "client_name": "клиент из базы по названию",
-    "group": "холдинг",
-    "segment": "отрасль",
-    "territory": "территория",
-    "pool": "очередь",
-    "fallback": "по умолчанию",
-}
-SPECIAL_RULES: dict[str, str] = {
-    QUARANTINE_RULE: "письмо не разобрано",
-    DUPLICATE_RULE: "повторная доставка",
-    NO_RULE: "ни одно правило не подошло",
-    ABSENCE_RULE: "замена на время отсутствия",
-}
-POOL_METHODS: dict[str, str] = {
-    "round_robin": "по кругу",
-    "weighted": "по весам",
-    "least_loaded": "наименее загруженному",
-}
-
-
-# --- the report ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    received: int  # every mail first seen in the period
-    forwarded: int  # requests sent to a manager (forward, forward_and_tag)
-    tagged: int  # requests only marked in the mailbox for a manager
-    skipped: int  # not requests: auto-replies, bulk mail, internal mail…
-    duplicates: int  # the same mail delivered again
-    triage: int  # left to a human: no rule, unreadable, a forward that failed for good
-    pending: int  # decided, not yet sent (the worker is retrying)
-
-    @property
-    def requests(self) -> int:
-        return self.forwarded + self.tagged + self.triage + self.pending
-
-
-@dataclass(frozen=True, slots=True)
-class ManagerLine:
-    id: str
-    name: str  # "Петров Д. С."
-    total: int  # requests given to them in the period, by any rule
-    pool: int  # of those, from the pool
-    pool_share: float | None  # pool / all pool mail; None without pool mail
-    target: float | None  # the fair share of the pool mail (None: not a pool member)
-    answered: int
-    waiting: int  # forwarded in the period, not answered yet
-    median: timedelta | None  # working time from forward to answer
-    p90: timedelta | None
-
-
-@dataclass(frozen=True, slots=True)
-class CountLine:
-    key: str  # rule id, region code, district code
-    label: str
-    count: int
-    share: float  # of the lines' total
-
-
-@dataclass(frozen=True, slots=True)
-class PoolSummary:
-    name: str
-    method: str  # "по кругу" …
-    total: int  # pool mail in the period
-    members: tuple[str, ...]
-    # the most any member is off their fair share, in percentage points
-    worst_gap: float
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    answered: int
-    forwarded: int
-    median: timedelta | None
-    p90: timedelta | None
-    hours: str  # «пн–пт 09:00–18:00»
-
-
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    subject: str
-    sender: str
-    company: str
-    owner: str  # name
-    forwarded_at: datetime
-    waited: timedelta  # working time since the forward
-    reminded_at: datetime | None
-    escalated_at: datetime | None
-    escalated_to: str  # name, "" when not escalated
-    earlier: bool  # first seen before the period
-
-
-@dataclass(frozen=True, slots=True)
-class Triaged:
-    subject: str
-    sender: str
-    seen_at: datetime
-    reason: str
-    rule: str
-
-
-@dataclass(frozen=True, slots=True)
-class Substitution:
-    absent: str  # name of whose client it was
-    backup: str  # name of who got it
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    """Requests first seen on one day (or in one week, for long periods)."""
-
-    start: date
-    label: str  # «16.11» / «нед. 16.11»
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ChangedDecision:
-    seen_at: datetime
-    sender: str
-    subject: str
-    was_owner: str  # name, or "" for nobody
-    was_action: str  # forward | tag | skip (Decision.public_action)
-    was_rule: str
-    now_owner: str
-    now_action: str
-    now_rule: str
-    reason: str  # the deciding reason of the new decision
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """Decisions of the period that the rules named in `rules_label` would change."""
-
-    available: bool  # False: no raw mail to re-decide; `note` says why
-    note: str
-    rules_label: str  # «действующие правила (rules.toml)» / «новые правила (new.toml)»
-    checked: int  # mails re-decided
-    missing: int  # journal rows without a raw mail
-    items: tuple[ChangedDecision, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    department: str
-    since: datetime  # inclusive, aware
-    until: datetime  # exclusive
-    generated_at: datetime
-    tz: tzinfo  # the department's: days and times are shown in it
-    day_length: timedelta  # of a working day, to say long waits in working days
-    totals: Totals
-    managers: tuple[ManagerLine, ...]
-    pool: PoolSummary | None
-    rules: tuple[CountLine, ...]
-    regions: tuple[CountLine, ...]  # the top ones; the rest in `other_regions`
-    other_regions: int  # requests from regions past the top
-    districts: tuple[CountLine, ...]
-    response: Response
-    waiting: tuple[Waiting, ...]  # the longest waiting first
-    waiting_total: int
-    waiting_earlier: int  # of those, first seen before the period
-    triaged: tuple[Triaged, ...]
-    substitutions: tuple[Substitution, ...]
-    buckets: tuple[Bucket, ...]
-    changes: Changes | None  # None: not checked
-
-
-# --- building it ---------------------------------------------------------------------------
-
 
 def build_report(
     journal: Journal,
@@ -219,14 +54,13 @@ def build_report(
     since: datetime,
     until: datetime,
     *,
-    now: datetime | None = None,
+    now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
     """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
+    are measured. `waiting_shown`: how many of the longest-waiting
     requests are listed (`inboxbot status --list` lists them all)."""
-    now = now or datetime.now(UTC)
     rows = journal.requests(since, until)
     waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
     return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
@@ -308,21 +142,6 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
             counts["tagged"] += 1
     return Totals(len(rows), counts["forwarded"], counts["tagged"], counts["skipped"], counts["duplicates"],
                   counts["triage"], counts["pending"])  # fmt: skip
-
-
-def short_name(rules: Rules, manager_id: str | None) -> str:
-    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»; the id for a manager no longer in
-    the rules; «—» for nobody."""
-    if not manager_id:
-        return "—"
-    manager = rules.managers.get(manager_id)
-    return initials(manager.name) if manager is not None else manager_id
-
-
-def initials(full_name: str) -> str:
-    """«Петров Д. С.» for «Петров Дмитрий Сергеевич»."""
-    surname, *rest = full_name.split() or [""]
-    return " ".join([surname, *(f"{word[0]}." for word in rest[:2])])
 
 
 def percentiles(values: Sequence[timedelta]) -> tuple[timedelta | None, timedelta | None]:
@@ -414,20 +233,6 @@ def _pool_summary(handled: Sequence[RequestRow], rules: Rules) -> PoolSummary | 
     counts = Counter(r.owner for r in pool_rows)
     gap = max((abs(counts[m] / len(pool_rows) - targets.get(m, 0.0)) for m in pool.members), default=0.0) if pool_rows else 0.0
     return PoolSummary(pool.name, POOL_METHODS.get(pool.method, pool.method), len(pool_rows), pool.members, gap * 100)
-
-
-def rule_label(rules: Rules, rule_id: str) -> str:
-    spec = next((s for s in rules.rules if s.id == rule_id), None)
-    return condition_label(rule_id, spec.when if spec is not None else None)
-
-
-def condition_label(rule_id: str, when: str | None) -> str:
-    """What a rule means, by its condition (`when`: None for a rule no longer in the rules)."""
-    if rule_id in SPECIAL_RULES:
-        return SPECIAL_RULES[rule_id]
-    if when is None:
-        return "правила уже нет"
-    return CONDITION_LABELS.get(when, when)
 
 
 def _rules(rows: Sequence[RequestRow], rules: Rules) -> tuple[CountLine, ...]:
@@ -532,15 +337,3 @@ def day_bounds(rules: Rules, first: date, last: date) -> tuple[datetime, datetim
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return start, end
 
-
-__all__ = [
-    "ChangedDecision",
-    "Changes",
-    "Report",
-    "aggregate",
-    "build_report",
-    "day_bounds",
-    "fair_shares",
-    "percentiles",
-    "short_name",
-]

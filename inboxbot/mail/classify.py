@@ -102,7 +102,7 @@ def asks_us(text: str, *, strict: bool = False) -> str | None:
 
 # --- machine signals -------------------------------------------------------------------
 
-_BOUNCE_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+BOUNCE_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|returned mail|delivery (?:status notification|failure|has failed)|mail delivery failed|"
     r"failure notice|недоставлен|не доставлен|не удалось доставить|ошибка доставки",
@@ -111,7 +111,7 @@ _BOUNCE_SUBJECT = re.compile(
 _RECEIPT_SUBJECT = re.compile(
     r"^(?:прочитано|прочтено|read|read receipt|уведомление о прочтении|return receipt)\s*[:(]", re.IGNORECASE
 )
-_AUTO_SUBJECT = re.compile(
+AUTO_SUBJECT = re.compile(
     r"автоматический ответ|автоответ|out of (?:the )?office|auto[- ]?reply|automatic reply|autoresponse|"
     r"я в отпуске|нахожусь в отпуске|нет на месте|отсутствую",
     re.IGNORECASE,
@@ -267,7 +267,7 @@ def _report(msg: ParsedMessage, sender: str) -> Verdict | None:
     parts = _part_types(msg)
     if "disposition-notification" in ctype or "message/disposition-notification" in parts:
         return Verdict("read_receipt", "уведомление о прочтении (disposition-notification)")
-    if _BOUNCE_SENDERS.match(sender):
+    if BOUNCE_SENDERS.match(sender):
         return Verdict("bounce", f"отчёт о недоставке (отправитель {sender})")
     if msg.content_type == "multipart/report" or "message/delivery-status" in parts:
         return Verdict("bounce", "отчёт о недоставке (multipart/report, delivery-status)")
@@ -301,7 +301,7 @@ def _auto_reply(msg: ParsedMessage, body: str) -> Verdict | None:
     precedence = (msg.header("precedence") or "").strip().lower()
     if precedence == "auto_reply":
         return Verdict("auto_reply", "автоответ (заголовок Precedence: auto_reply)")
-    subject = _AUTO_SUBJECT.search(msg.subject)
+    subject = AUTO_SUBJECT.search(msg.subject)
     if subject:
         return Verdict("auto_reply", f"автоответ (тема «{_short(msg.subject)}»)")
     wording = _AUTO_BODY.search(body)

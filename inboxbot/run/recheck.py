@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from inboxbot.compose.report import ChangedDecision, Changes, short_name
+from inboxbot.compose.labels import short_name
+from inboxbot.compose.report_data import ChangedDecision, Changes
 from inboxbot.config import Settings, load_settings
 from inboxbot.errors import ConfigError, FetchError
 from inboxbot.io.mailsource import StoredMail, read_mail

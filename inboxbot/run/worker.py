@@ -29,24 +29,15 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from inboxbot.compose.act import (
-    ForwardContext,
-    Recipient,
-    compose_absence_notice,
-    compose_forward,
-    compose_rules_error,
-    reply_address,
-)
-from inboxbot.compose.notices import (
-    ack_refusal,
-    compose_ack,
-    compose_escalation,
-    compose_mailbox_notice,
-    compose_reminder,
-    thread_ids,
-)
+from inboxbot.compose.absence import compose_absence_notice
+from inboxbot.compose.acknowledgement import ack_refusal, compose_ack, thread_ids
+from inboxbot.compose.alerts import compose_mailbox_notice, compose_rules_error
+from inboxbot.compose.context import ForwardContext, Recipient
+from inboxbot.compose.followup import compose_escalation, compose_reminder
+from inboxbot.compose.forward import compose_forward, reply_address
 from inboxbot.compose.report import build_report
-from inboxbot.compose.report_mail import compose_report, load_templates, report_recipients
+from inboxbot.compose.report_mail import compose_report, report_recipients
+from inboxbot.compose.template_check import load_templates
 from inboxbot.config import Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError, MarkingError, RulesError
 from inboxbot.io.imap import Mailbox, Marking, RawMessage
@@ -598,7 +589,8 @@ class Worker:
         now = self.clock()
         try:
             ack = compose_ack(
-                msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone
+                msg, facts, decision, ctx, rules.acknowledge.sender, self.templates, manager_phone=owner.phone,
+                now=datetime.now(UTC),
             )
         except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
             log.exception("acknowledgement of %s could not be composed", msg.message_id)
@@ -699,7 +691,8 @@ class Worker:
         )
         decision = Decision(action="forward", owner=target.id, rule=FOLLOWUP_RULE, reasons=(*row.reasons, reason))
         forward = compose_forward(
-            raws[0].raw, prepared.msg, prepared.facts, decision, self._context(_recipient(target)), self.templates
+            raws[0].raw, prepared.msg, prepared.facts, decision, self._context(_recipient(target)), self.templates,
+            now=datetime.now(UTC),
         )
         smtp.send(forward, [target.email])
         return target, str(forward["Message-ID"]).strip("<>")
@@ -825,7 +818,8 @@ class Worker:
         if head is None:
             return
         recipient = Recipient.of(head)
-        notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates)
+        notice = compose_rules_error(self._context(recipient), recipient, str(self.holder.path), errors, self.templates,
+                                     now=datetime.now(UTC))
         try:
             smtp.send(notice, [head.email])
         except ActionError as exc:  # the mail flows on; the log has the errors either way
@@ -846,7 +840,7 @@ class Worker:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
         ctx, _ = self._forward_context(msg, decision, owner)
         try:
-            forward = compose_forward(raw, msg, facts, decision, ctx, self.templates)
+            forward = compose_forward(raw, msg, facts, decision, ctx, self.templates, now=datetime.now(UTC))
         except Exception as exc:  # a mail the composer chokes on goes to a human; the rest flows
             log.exception("forward of %s could not be composed", msg.message_id)
             raise ActionError(f"пересылку не удалось составить ({type(exc).__name__})", permanent=True) from exc
@@ -876,7 +870,7 @@ class Worker:
                     continue
                 try:
                     notice = compose_absence_notice(
-                        msg, facts, decision, ctx, _recipient(absent, day, rules), self.templates
+                        msg, facts, decision, ctx, _recipient(absent, day, rules), self.templates, now=datetime.now(UTC)
                     )
                 except Exception:  # the forward went; a notice the composer chokes on is only logged
                     log.exception("absence notice of %s could not be composed", msg.message_id)
