@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 
 import pytest
 from inboxbot.decision import Decision
-from inboxbot.journal import Journal, MessageKey
 from inboxbot.message import parse
 from samples import CORPUS, RULES
 
 from inboxbot.extract import Extractor
+from inboxbot.model.records import MessageKey
 from inboxbot.route import decide, describe_company, describe_region
 from inboxbot.rules import Rules, load_rules
+from inboxbot.store.factory import memory_store
 
 REQUIRED_ACCURACY = 0.97
 
@@ -39,7 +40,7 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
     dept = rules.department
     extractor = Extractor()
     out = []
-    with Journal() as journal:
+    with memory_store() as journal:
         for index, path in enumerate(files, start=1):
             msg = parse(path.read_bytes())
             facts = extractor.extract(
@@ -49,8 +50,8 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
                 free_mail_domains=dept.free_mail_domains,
             )
             received = msg.date or datetime(2025, 9, 1, tzinfo=UTC)
-            decision = decide(msg, facts, rules, journal, received_at=received)
-            journal.record_decision(
+            decision = decide(msg, facts, rules, journal.history, received_at=received)
+            journal.messages.record_decision(
                 MessageKey("corpus", 1, index),
                 msg,
                 decision,

@@ -54,9 +54,9 @@ from inboxbot.mail.classify import _AUTO_SUBJECT, _BOUNCE_SENDERS, domain_in
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.rules import Rules
-from inboxbot.store.journal import MessageKey, RequestRow
 
 ACK_TEMPLATES = ("ack.txt.j2", "ack.html.j2")
 REMINDER_TEMPLATES = ("reminder.txt.j2", "reminder.html.j2")

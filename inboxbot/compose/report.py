@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE
+from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.route import ABSENCE_RULE, NO_RULE
 from inboxbot.rules.rules import DISTRICTS, Rules, day_in
-from inboxbot.store.journal import FORWARDED, MARKED, Journal, RequestRow
 
 FORWARDING = ("forward", "forward_and_tag")
 HANDLED = ("forward", "forward_and_tag", "tag")  # a request given to a manager
@@ -212,7 +212,8 @@ class Report:
 
 
 def build_report(
-    journal: Journal,
+    rows: Sequence[RequestRow],
+    awaiting: Sequence[RequestRow],
     rules: Rules,
     since: datetime,
     until: datetime,
@@ -221,12 +222,13 @@ def build_report(
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
-    """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured (default: the clock). `waiting_shown`: how many of the longest-waiting
-    requests are listed (`inboxbot status --list` lists them all)."""
+    """The report of `rows`, the mail first seen in [since, until) (the store's
+    queries.requests), with `awaiting`, the forwarded requests nobody answered yet
+    (requests.awaiting_answer). `now` is when waiting requests are measured (default: the
+    clock). `waiting_shown`: how many of the longest-waiting requests are listed
+    (`inboxbot status --list` lists them all)."""
     now = now or datetime.now(UTC)
-    rows = journal.requests(since, until)
-    waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
+    waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
     return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
 
 

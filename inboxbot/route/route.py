@@ -24,6 +24,7 @@ from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import ClientRef, Decision, Step
 from inboxbot.model.facts import Facts, Requisite
 from inboxbot.model.requisites import is_valid_inn
+from inboxbot.model.subject import subject_key
 from inboxbot.rules.rules import (
     CONDITIONS as CONDITION_OPTIONS,
 )
@@ -37,7 +38,6 @@ from inboxbot.rules.rules import (
     name_tokens,
     region_info,
 )
-from inboxbot.store.journal import subject_key
 
 ABSENCE_RULE = "absence_backup"
 NO_RULE = "no_rule"
@@ -45,7 +45,7 @@ FORWARDING = ("forward", "tag", "forward_and_tag")
 
 
 class History(Protocol):
-    """What routing reads of the past; inboxbot.store.journal.Journal implements it."""
+    """What routing reads of the past; the store's RoutingHistory (inboxbot.store.interfaces) implements it."""
 
     def thread_owner(self, message_ids: Sequence[str]) -> tuple[str, str] | None: ...
 
