@@ -43,7 +43,7 @@ from inboxbot.model.facts import Facts  # noqa: E402
 from inboxbot.rules.model import Rules  # noqa: E402
 from inboxbot.run.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
 from inboxbot.run.worker import Worker  # noqa: E402
-from inboxbot.store.journal import Journal  # noqa: E402
+from inboxbot.store.factory import open_store  # noqa: E402
 
 CORPUS = DEMO_MAIL
 
@@ -156,7 +156,7 @@ def run_once(dovecot: Dovecot, smtp: tuple[ServerSettings, int], mails: list[byt
     user, password = load(dovecot, mails)
     smtp_settings, smtp_pid = smtp
     cpu = CpuUse()
-    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "journal.sqlite") as journal:
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "journal.sqlite") as journal:
         settings = Settings(imap=dovecot.settings(user=user, password=password), smtp=smtp_settings,
                             journal=journal.path, bot_address="sales-bot@severkarton.test")
         worker = Worker(settings, RULES, journal, pipeline_factory=FloorPipeline if floor else None,

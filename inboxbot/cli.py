@@ -116,13 +116,13 @@ def run(rules_path: Path, once: bool) -> None:
     from inboxbot.config import load_settings
     from inboxbot.logsetup import configure
     from inboxbot.run.worker import Worker
-    from inboxbot.store.journal import Journal
+    from inboxbot.store.factory import open_store
 
     # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
     configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
     settings = load_settings()
-    with Journal(settings.journal) as journal:
-        worker = Worker(settings, rules_path, journal)
+    with open_store(settings.journal) as store:
+        worker = Worker(settings, rules_path, store)
         if once:
             try:
                 report = worker.poll_once()
@@ -365,14 +365,14 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
 
     Пример: inboxbot status --list
     """
-    from inboxbot.store.journal import Journal
+    from inboxbot.store.factory import open_store
 
     path = _existing_journal(journal_path)
     if as_list:
         _print_request_lists(path, rules_path, since_day)
         return
-    with Journal(path) as journal:
-        summary = journal.summary()
+    with open_store(path) as store:
+        summary = store.queries.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
@@ -432,14 +432,15 @@ def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.load import load_rules
-    from inboxbot.store.journal import Journal
+    from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)  # working hours (how long a request waits) and names
     today = datetime.now(rules.department.timezone).date()
     first = since_day or today - timedelta(days=6)
     since, until = day_bounds(rules, min(first, today), today)
-    with Journal(path) as journal:
-        result = build_report(journal, rules, since, until, now=datetime.now(UTC), waiting_shown=10**9)
+    with open_store(path) as store:
+        result = build_report(store.queries.requests(since, until), store.requests.awaiting_answer(), rules, since, until,
+                              now=datetime.now(UTC), waiting_shown=10**9)
     for line in request_lists(result):
         click.echo(line)
 
@@ -524,7 +525,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     from inboxbot.compose.templates import Templates
     from inboxbot.rules.load import load_rules
     from inboxbot.run.recheck import gather_changes
-    from inboxbot.store.journal import Journal
+    from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)
     today = datetime.now(rules.department.timezone).date()
@@ -536,9 +537,11 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     target = load_rules(compare_with) if compare_with else rules
     label = f"новые правила ({compare_with.name})" if compare_with else f"действующие правила ({rules_path.name})"
     since, until = day_bounds(rules, first, last)
-    with Journal(path) as journal:
-        changes = gather_changes(journal, journal.requests(since, until), target, label, mail_dir=mail_dir)
-        result = build_report(journal, rules, since, until, now=datetime.now(UTC), changes=changes)
+    with open_store(path) as store:
+        rows = store.queries.requests(since, until)
+        changes = gather_changes(store, rows, target, label, mail_dir=mail_dir)
+        result = build_report(rows, store.requests.awaiting_answer(), rules, since, until,
+                              now=datetime.now(UTC), changes=changes)
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")

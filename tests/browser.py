@@ -336,7 +336,7 @@ def compose_corpus_mail(name: str, now: datetime = datetime(2025, 9, 1, 9, 0, tz
     from inboxbot.mail.message import Address, parse
     from inboxbot.route.decide import decide
     from inboxbot.rules.load import load_rules
-    from inboxbot.store.journal import Journal
+    from inboxbot.store.factory import memory_store
 
     path = CORPUS / name
     if not path.is_file():
@@ -352,8 +352,8 @@ def compose_corpus_mail(name: str, now: datetime = datetime(2025, 9, 1, 9, 0, tz
         free_mail_domains=dept.free_mail_domains,
     )
     received = msg.date or now
-    with Journal() as journal:
-        decision = decide(msg, facts, rules, journal, received_at=received)
+    with memory_store() as journal:
+        decision = decide(msg, facts, rules, journal.history, received_at=received)
     if not decision.forwards or decision.owner is None:
         raise ValueError(f"{name} is not forwarded ({decision.action}): pick a request")
 

@@ -20,7 +20,8 @@ from inboxbot.route.decide import decide
 from inboxbot.route.describe import describe_company, describe_region
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Rules
-from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.model.records import MessageKey
+from inboxbot.store.factory import memory_store
 
 REQUIRED_ACCURACY = 0.97
 
@@ -41,7 +42,7 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
     dept = rules.department
     extractor = Extractor()
     out = []
-    with Journal() as journal:
+    with memory_store() as journal:
         for index, path in enumerate(files, start=1):
             msg = parse(path.read_bytes())
             facts = extractor.extract(
@@ -51,8 +52,8 @@ def results() -> list[tuple[str, dict[str, object], Decision, dict[str, object] 
                 free_mail_domains=dept.free_mail_domains,
             )
             received = msg.date or datetime(2025, 9, 1, tzinfo=UTC)
-            decision = decide(msg, facts, rules, journal, received_at=received)
-            journal.record_decision(
+            decision = decide(msg, facts, rules, journal.history, received_at=received)
+            journal.messages.record_decision(
                 MessageKey("corpus", 1, index),
                 msg,
                 decision,

@@ -20,7 +20,7 @@ from servers import SmtpCatcher
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.rules.model import FollowUp
 from inboxbot.run.worker import Worker
-from inboxbot.store.journal import Journal
+from inboxbot.store.factory import open_store
 
 MSK = ZoneInfo("Europe/Moscow")
 CLIENT_ID = "CAvRYDRPTLuAlOYAeH4QowFj7GwwAKVQHmPPuZAbQjdYrC@mail.gmail.com"  # sample 001 → sidorov
@@ -48,7 +48,7 @@ def clock() -> Clock:
 def worker(tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock) -> Iterator[Worker]:
     settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=str(tmp_path / "journal.sqlite"),
                         bot_address="sales-bot@severkarton.test")  # fmt: skip
-    with Journal(settings.journal) as journal:
+    with open_store(settings.journal) as journal:
         bot = Worker(settings, RULES, journal, clock=clock, processes=0)
         yield bot
         bot.close()
@@ -110,7 +110,7 @@ def test_manager_reply_with_the_shared_address_in_copy_answers_the_request(
     deliver(imap_inbox, manager_reply(SIDOROV, CLIENT, CLIENT_ID))
     report = worker.poll_once()
     assert report.answers == 1 and report.skipped == 1  # internal mail is not a request
-    (row,) = [r for r in worker.journal.requests(clock.now - timedelta(days=1)) if r.forward_id]
+    (row,) = [r for r in worker.store.queries.requests(clock.now - timedelta(days=1)) if r.forward_id]
     assert row.answered_by == "sidorov" and row.answer_how == "reply"
     clock.at(2026, 11, 24, 17, 0)  # far past both thresholds: nothing to chase
     later = worker.poll_once()
@@ -137,7 +137,7 @@ def test_answered_flag_set_from_the_shared_mailbox_counts(worker: Worker, imap_i
     client.logout()
     clock.at(2026, 11, 23, 12, 0)
     assert worker.poll_once().answers == 1
-    (row,) = worker.journal.requests(clock.now - timedelta(days=1))
+    (row,) = worker.store.queries.requests(clock.now - timedelta(days=1))
     assert row.answer_how == "flag"
 
 
@@ -166,7 +166,7 @@ def test_unanswered_request_is_reminded_then_escalated_in_working_time(
     assert set(rcpts) == {HEAD, SIDOROV}
     clock.at(2026, 11, 25, 10, 0)
     assert worker.poll_once().escalated == 0
-    (row,) = worker.journal.requests(datetime(2026, 11, 23, tzinfo=MSK))
+    (row,) = worker.store.queries.requests(datetime(2026, 11, 23, tzinfo=MSK))
     assert row.reminded_at is not None and row.escalated_to == "volkov"
 
 

@@ -22,7 +22,8 @@ from inboxbot.config import MarkingSettings, ServerSettings, Settings
 from inboxbot.errors import MarkingError
 from inboxbot.io.imap import FOLDERS, KEYWORDS, Mailbox, Marking, server_answer, server_folder
 from inboxbot.run.worker import MARKING_RETRY_SECONDS, Worker
-from inboxbot.store.journal import Journal
+from inboxbot.store.factory import open_store
+from inboxbot.store.interfaces import Store
 
 pytestmark = pytest.mark.servers
 
@@ -100,7 +101,7 @@ def mail(n: int) -> bytes:
             f"Message-ID: <r{n}@example.org>\r\n\r\nbody {n}\r\n").encode()
 
 
-def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Journal, **marking: Any) -> Worker:
+def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Store, **marking: Any) -> Worker:
     settings = Settings(imap=imap, smtp=smtp.settings(), journal=journal.path, bot_address="sales-bot@severkarton.test",
                         marking=MarkingSettings(**marking))
     bot = Worker(settings, RULES, journal)
@@ -271,8 +272,8 @@ def deliver_raw(imap: ServerSettings, *raws: bytes) -> None:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal(tmp_path / "journal.sqlite") as j:
+def journal(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "journal.sqlite") as j:
         yield j
 
 
@@ -288,20 +289,20 @@ def test_folder_mode_on_an_inbox_namespace_server(
     lost sends nothing again."""
     imap = account(no_keywords)
     deliver(imap, *(sample(p) for p in REQUESTS))
-    with Journal(tmp_path / "first.sqlite") as journal:
+    with open_store(tmp_path / "first.sqlite") as journal:
         bot = make_worker(imap, smtp_server, journal, done_folder=done_folder)
         report = bot.poll_once()
         assert report.forwarded == 3 and len(smtp_server.forwards) == 3
         assert bot.poll_once().seen == 0
     expected = "INBOX." + done_folder.replace("/", ".")
     assert folder_sizes(imap)[expected] == 3 and folder_sizes(imap)["INBOX"] == 0
-    with Journal(tmp_path / "second.sqlite") as journal:  # the journal is lost
+    with open_store(tmp_path / "second.sqlite") as journal:  # the journal is lost
         again = make_worker(imap, smtp_server, journal, done_folder=done_folder).poll_once()
     assert again.seen == 0 and len(smtp_server.forwards) == 3
 
 
 def test_no_working_mark_sends_nothing_and_tells_the_head_once(
-    no_marks: Dovecot, smtp_server: SmtpCatcher, journal: Journal
+    no_marks: Dovecot, smtp_server: SmtpCatcher, journal: Store
 ) -> None:
     imap = account(no_marks)
     deliver_raw(imap, *(sample(p) for p in REQUESTS))
@@ -316,14 +317,14 @@ def test_no_working_mark_sends_nothing_and_tells_the_head_once(
     bot.guarded_poll()
     assert bot.failures == 2 and bot.backoff_seconds() == MARKING_RETRY_SECONDS
     assert smtp_server.forwards == [] and len(to_head(smtp_server)) == 1
-    assert len(journal.recent()) == 0  # nothing decided either: the mails wait untouched
-    with Journal(journal.path) as same:  # a restart does not repeat the notice
+    assert len(journal.queries.recent()) == 0  # nothing decided either: the mails wait untouched
+    with open_store(journal.path) as same:  # a restart does not repeat the notice
         make_worker(imap, smtp_server, same).guarded_poll()
     assert len(to_head(smtp_server)) == 1
 
 
 def test_a_refused_keyword_falls_back_and_the_head_is_told_once(
-    short_keywords: Dovecot, smtp_server: SmtpCatcher, journal: Journal
+    short_keywords: Dovecot, smtp_server: SmtpCatcher, journal: Store
 ) -> None:
     imap = account(short_keywords)
     deliver_raw(imap, mail(99))
@@ -345,7 +346,7 @@ def test_a_refused_keyword_falls_back_and_the_head_is_told_once(
     assert len(to_head(smtp_server)) == 1
 
 
-def test_idle_polls_change_no_flags(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_idle_polls_change_no_flags(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     """Before: every poll set and cleared $InboxbotProbe on the newest mail (~2,900 flag
     changes a day pushed to every client). Now nothing changes while nothing arrives."""
     deliver(imap_inbox, sample("001"))
@@ -360,7 +361,7 @@ def test_idle_polls_change_no_flags(imap_inbox: ServerSettings, smtp_server: Smt
 
 
 def test_summary_counts_mail_forwarded_earlier_apart(
-    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
 ) -> None:
     """The link dies at the first mark: every request was forwarded, none marked. The
     next poll only marks them: «переслано: 0», not the number of marks."""

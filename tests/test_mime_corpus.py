@@ -9,7 +9,8 @@ from samples import RULES, mime_corpus_files
 from inboxbot.io.mailsource import read_mail
 from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import QUARANTINE_RULE, Pipeline
-from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.model.records import MessageKey
+from inboxbot.store.factory import memory_store
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +23,12 @@ def test_every_mail_of_the_mime_corpus_is_answered(pipeline: Pipeline) -> None:
     assert len(files) == 272, "the MIME corpus is missing or incomplete"
     outcomes: Counter[str] = Counter()
     quarantined: list[str] = []
-    with Journal() as journal:
+    with memory_store() as journal:
         for index, stored in enumerate(read_mail(files), start=1):
-            outcome = pipeline.run(stored.raw, journal)
+            outcome = pipeline.run(stored.raw, journal.history)
             decision = outcome.decision
             assert decision.reasons, stored.label
-            journal.record_decision(MessageKey("mime", 0, index), outcome.msg, decision)
+            journal.messages.record_decision(MessageKey("mime", 0, index), outcome.msg, decision)
             outcomes[decision.public_action] += 1
             if decision.rule == QUARANTINE_RULE:
                 quarantined.append(f"{stored.label}: {decision.reasons[0]}")

@@ -37,7 +37,8 @@ from inboxbot.model.facts import Facts
 from inboxbot.route.decide import decide
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Rules
-from inboxbot.store.journal import Journal, MessageKey, RequestRow
+from inboxbot.model.records import MessageKey, RequestRow
+from inboxbot.store.factory import memory_store
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 7, 8, 12, 0, tzinfo=UTC)
@@ -61,8 +62,8 @@ def routed(raw: bytes, rules: Rules, extractor: Extractor) -> tuple[ParsedMessag
     dept = rules.department
     facts = extractor.extract(msg, internal_domains=dept.internal_domains, shared_addresses=dept.shared_addresses,
                               free_mail_domains=dept.free_mail_domains)  # fmt: skip
-    with Journal() as journal:
-        decision = decide(msg, facts, rules, journal, received_at=msg.date or NOW)
+    with memory_store() as journal:
+        decision = decide(msg, facts, rules, journal.history, received_at=msg.date or NOW)
     return msg, facts, decision
 
 
@@ -474,11 +475,11 @@ def journal_row(rules: Rules, extractor: Extractor, company: dict[str, object] |
     if company is None and facts.company is not None:
         company = {"name": facts.company.name, "inn": facts.company.inn}
     key = MessageKey("INBOX", 7, 42)
-    with Journal() as journal:
-        journal.record_decision(key, msg, decision, details={"company": company},
+    with memory_store() as journal:
+        journal.messages.record_decision(key, msg, decision, details={"company": company},
                                 seen_at=datetime(2025, 6, 3, 7, 21, tzinfo=UTC))  # fmt: skip
-        journal.mark_forwarded(key, FORWARD_ID, "sidorov", decision.rule, at=datetime(2025, 6, 3, 7, 22, tzinfo=UTC))
-        (row,) = journal.requests(datetime(2025, 6, 1, tzinfo=UTC))
+        journal.messages.mark_forwarded(key, FORWARD_ID, "sidorov", decision.rule, at=datetime(2025, 6, 3, 7, 22, tzinfo=UTC))
+        (row,) = journal.queries.requests(datetime(2025, 6, 1, tzinfo=UTC))
     return row
 
 

@@ -24,11 +24,14 @@ from test_worker import flags_of
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.errors import ActionError, FetchError
 from inboxbot.io.imap import Mailbox
+from inboxbot.model.records import MessageKey
 from inboxbot.run.worker import Worker
-from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.store.factory import open_store
+from inboxbot.store.interfaces import Store
+from inboxbot.store.sqlite import Database
 
 
-def worker(imap: ServerSettings, smtp: ServerSettings, journal: Journal, folder: str = "INBOX") -> Worker:
+def worker(imap: ServerSettings, smtp: ServerSettings, journal: Store, folder: str = "INBOX") -> Worker:
     settings = Settings(imap=imap, smtp=smtp, folder=folder, journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     bot = Worker(settings, RULES, journal)
@@ -40,7 +43,7 @@ def worker(imap: ServerSettings, smtp: ServerSettings, journal: Journal, folder:
 
 def test_login_refused_is_retried_with_growing_backoff(imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
                                                       tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bad = dataclasses.replace(imap_inbox, password="wrong-password")
         w = worker(bad, smtp_server.settings(), journal)
         with pytest.raises(FetchError) as raised:
@@ -55,7 +58,7 @@ def test_login_refused_is_retried_with_growing_backoff(imap_inbox: ServerSetting
 
 def test_imap_down_then_back(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path) -> None:
     deliver(imap_inbox, sample("001"))
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         down = worker(dataclasses.replace(imap_inbox, port=free_port()), smtp_server.settings(), journal)
         down.guarded_poll()
         assert down.failures == 1 and smtp_server.messages == []
@@ -68,7 +71,7 @@ def test_smtp_down_for_a_while_then_the_mail_goes_out_once(imap_inbox: ServerSet
                                                            tmp_path: Path) -> None:
     deliver(imap_inbox, sample("001"), sample("006"))
     closed = ServerSettings(host="127.0.0.1", port=free_port(), tls="none", user="", password="")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         down = worker(imap_inbox, closed, journal)
         for _ in range(3):
             with pytest.raises(ActionError) as raised:
@@ -91,7 +94,7 @@ def test_folder_recreated_new_uidvalidity_nothing_reforwarded(imap_inbox: Server
     with Mailbox(imap_inbox) as box:
         for raw in raws:
             box.append(raw, folder)
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         w = worker(imap_inbox, smtp_server.settings(), journal, folder)
         assert w.poll_once().forwarded == 2
         client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
@@ -112,14 +115,14 @@ def test_journal_deleted_marked_mail_is_not_reforwarded(imap_inbox: ServerSettin
                                                         tmp_path: Path) -> None:
     deliver(imap_inbox, sample("001"), sample("006"))
     path = tmp_path / "j.sqlite"
-    with Journal(path) as journal:
+    with open_store(path) as journal:
         worker(imap_inbox, smtp_server.settings(), journal).poll_once()
     for leftover in tmp_path.glob("j.sqlite*"):
         leftover.unlink()
-    with Journal(path) as fresh:
+    with open_store(path) as fresh:
         assert worker(imap_inbox, smtp_server.settings(), fresh).poll_once().seen == 0
     path.write_bytes(b"\x00garbage" * 512)  # and a corrupt one
-    with Journal(path) as replaced:
+    with open_store(path) as replaced:
         assert worker(imap_inbox, smtp_server.settings(), replaced).poll_once().seen == 0
     assert len(smtp_server.messages) == 2
 
@@ -187,13 +190,13 @@ def test_imap_server_stopped_mid_batch_and_restarted(own_dovecot: Dovecot, tmp_p
     deliver(imap, *(sample(p) for p in REQUESTS))
     # Dovecot dies (kill -9 of its processes) right after the SMTP server took the 2nd forward.
     with hooked_smtp(lambda n: own_dovecot.stop() if n == 2 else None) as (sink, smtp), \
-            Journal(tmp_path / "j.sqlite") as journal:
+            open_store(tmp_path / "j.sqlite") as journal:
         w = worker(imap, smtp, journal)
         w.guarded_poll()
         # The forwards of the run do not need the IMAP server: they all went out; the
         # marks (set together after them) could not be.
         assert w.failures == 1 and len(sink.messages) == len(REQUESTS)
-        assert {row["state"] for row in journal.recent()} == {"forwarded"}
+        assert {row["state"] for row in journal.queries.recent()} == {"forwarded"}
         delays = [w.backoff_seconds()]
         for _ in range(2):  # still down: refused connections, longer waits
             w.guarded_poll()
@@ -226,11 +229,11 @@ def test_connection_dropped_mid_fetch(imap_inbox: ServerSettings, smtp_server: S
         return data, False
 
     with TcpProxy(imap_inbox.port, client_hook=client_side, server_hook=server_side) as proxy, \
-            Journal(tmp_path / "j.sqlite") as journal:
+            open_store(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal)
         w.guarded_poll()
         assert proxy.cuts == 1 and w.failures == 1
-        assert smtp_server.messages == [] and journal.summary()["total"] == 0  # nothing half-done
+        assert smtp_server.messages == [] and journal.queries.summary()["total"] == 0  # nothing half-done
         w.guarded_poll()
         assert w.failures == 0
     assert forwarded_originals(smtp_server) == Counter({mid(sample(p)): 1 for p in REQUESTS})
@@ -261,14 +264,14 @@ def test_connection_dropped_around_the_mark(server_got_it: bool, imap_inbox: Ser
         return data, False
 
     with TcpProxy(imap_inbox.port, client_hook=client_side, server_hook=server_side) as proxy, \
-            Journal(tmp_path / "j.sqlite") as journal:
+            open_store(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal)
         w.guarded_poll()
         # The marks are set after the forwards of the run, one STORE per owner: the link
         # died at the first (001 and 006, both Sidorov's), so every mail is `forwarded`,
         # and those two are marked only if the server got that STORE.
         assert proxy.cuts == 1 and w.failures == 1 and len(smtp_server.messages) == len(REQUESTS)
-        assert {row["state"] for row in journal.recent()} == {"forwarded"}
+        assert {row["state"] for row in journal.queries.recent()} == {"forwarded"}
         assert len(pending(imap_inbox)) == len(REQUESTS) - (2 if server_got_it else 0)
         w.guarded_poll()
         assert w.failures == 0
@@ -311,11 +314,11 @@ def test_message_deleted_or_moved_between_search_and_fetch(action: str, imap_inb
         return data, False
 
     with TcpProxy(imap_inbox.port, client_hook=client_side, server_hook=server_side) as proxy, \
-            Journal(tmp_path / "j.sqlite") as journal:
+            open_store(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal)
         w.guarded_poll()
         assert state["done"] and w.failures == 0
-        report_total = journal.summary()["total"]
+        report_total = journal.queries.summary()["total"]
     wanted = {mid(sample(p)) for p in REQUESTS} - {victim}
     assert forwarded_originals(smtp_server) == Counter({m: 1 for m in wanted})
     assert report_total == len(wanted) and pending(imap_inbox) == []
@@ -330,7 +333,7 @@ def test_smtp_deferring_for_a_while_then_the_mail_goes_out_once(imap_inbox: Serv
     # Four polls of "try again later" for every mail (one DATA answer per mail, two mails
     # per poll; a 4xx to one mail does not stop the poll, see the tests below).
     smtp_server.fail_next.extend([451, 452, 451, 452, 451, 452, 451, 452])
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         w = worker(imap_inbox, smtp_server.settings(), journal)
         delays = []
         for _ in range(4):
@@ -338,7 +341,7 @@ def test_smtp_deferring_for_a_while_then_the_mail_goes_out_once(imap_inbox: Serv
             delays.append(w.backoff_seconds())
             assert len(pending(imap_inbox)) == 2  # waits in the mailbox meanwhile
         assert w.failures == 4 and delays == [5, 10, 20, 40]
-        assert journal.summary()["failing"][0]["attempts"] == 4  # type: ignore[index]
+        assert journal.queries.summary()["failing"][0]["attempts"] == 4  # type: ignore[index]
         w.guarded_poll()
         assert w.failures == 0
     assert forwarded_originals(smtp_server) == Counter({mid(sample("001")): 1, mid(sample("019")): 1})
@@ -354,12 +357,12 @@ def test_permanent_rejection_sends_that_mail_to_triage_with_the_reason(how: str,
         smtp_server.reject_rcpt.add("a.sidorov@severkarton.test")  # this manager's address is gone
     else:
         smtp_server.fail_next.append(554)  # the first forward refused as content
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         w = worker(imap_inbox, smtp_server.settings(), journal)
         w.guarded_poll()
         assert w.failures == 0  # not an outage: the rest flows in the same poll
-        failing = journal.summary()["failing"]
-        rows = {r["uid"]: r for r in journal.recent()}
+        failing = journal.queries.summary()["failing"]
+        rows = {r["uid"]: r for r in journal.queries.recent()}
     assert len(failing) == 1  # type: ignore[arg-type]
     row = failing[0]  # type: ignore[index]
     assert row["uid"] == 1 and row["state"] == "marked"
@@ -374,11 +377,12 @@ def test_permanent_rejection_sends_that_mail_to_triage_with_the_reason(how: str,
     assert rows[2]["error"] is None
 
 
-def _backdate_failure(journal: Journal, uid: int, hours: float) -> None:
+def _backdate_failure(journal: Store, uid: int, hours: float) -> None:
     """Pretend the SMTP server has refused mail `uid` for `hours` (the clock cannot be
     waited for in a test)."""
     since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="seconds")
-    journal._db.execute("UPDATE messages SET failing_since=? WHERE uid=?", (since, uid))
+    assert isinstance(journal.durability, Database)
+    journal.durability.execute("UPDATE messages SET failing_since=? WHERE uid=?", (since, uid))
 
 
 def test_an_smtp_outage_of_hours_or_days_sends_nothing_to_triage(imap_inbox: ServerSettings,
@@ -388,12 +392,12 @@ def test_an_smtp_outage_of_hours_or_days_sends_nothing_to_triage(imap_inbox: Ser
     no mail is at fault, so none goes to triage; all go out once the server is back."""
     deliver(imap_inbox, sample("001"), sample("019"))
     closed = ServerSettings(host="127.0.0.1", port=free_port(), tls="none", user="", password="")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         down = worker(imap_inbox, closed, journal)
         for _ in range(25):
             down.guarded_poll()
         assert down.failures == 25 and down.backoff_seconds() == 15 * 60
-        assert journal.failing_since(_key(imap_inbox, 1)) is None  # the server failed, not the mail
+        assert journal.messages.failing_since(_key(imap_inbox, 1)) is None  # the server failed, not the mail
         deferring = worker(imap_inbox, smtp_server.settings(), journal)
         smtp_server.fail_next.extend([451, 451])  # every mail of the poll: "not now"
         deferring.guarded_poll()
@@ -417,12 +421,12 @@ def test_a_mail_refused_for_now_waits_while_the_rest_flows_then_goes_to_a_human(
     mail went out after it, it goes to manual triage with the server's answer."""
     deliver(imap_inbox, sample("001"), sample("019"), sample("004"))  # Sidorov, Petrov, Orlov
     smtp_server.defer_rcpt.add("a.sidorov@severkarton.test")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         w = worker(imap_inbox, smtp_server.settings(), journal)
         report = w.poll_once()  # does not raise: mail went out after the refused one
         assert report.forwarded == 2 and report.waiting == 1 and report.triaged == 0
         assert pending(imap_inbox) == [1]
-        assert journal.failing_since(_key(imap_inbox, 1)) is not None
+        assert journal.messages.failing_since(_key(imap_inbox, 1)) is not None
         w.guarded_poll()  # alone now: nothing goes out after it, the poll fails, it waits
         assert w.failures == 1 and pending(imap_inbox) == [1]
         _backdate_failure(journal, 1, hours=23)  # refused for less than a day: still waits
@@ -433,7 +437,7 @@ def test_a_mail_refused_for_now_waits_while_the_rest_flows_then_goes_to_a_human(
         deliver(imap_inbox, sample("017"))  # Orlov
         w.guarded_poll()
         assert w.failures == 0 and pending(imap_inbox) == []
-        row = {r["uid"]: r for r in journal.recent()}[1]
+        row = {r["uid"]: r for r in journal.queries.recent()}[1]
     flags = flags_of(imap_inbox)
     assert "$InboxbotTriage" in flags[1] and "$InboxbotDone" not in flags[1]
     assert row["state"] == "marked" and "452" in row["error"] and "a.sidorov@severkarton.test" in row["error"]
@@ -465,7 +469,7 @@ def test_folder_recreated_while_a_forward_waited_for_its_mark(imap_inbox: Server
             return b"", True
         return data, False
 
-    with TcpProxy(imap_inbox.port, client_hook=client_side) as proxy, Journal(tmp_path / "j.sqlite") as journal:
+    with TcpProxy(imap_inbox.port, client_hook=client_side) as proxy, open_store(tmp_path / "j.sqlite") as journal:
         w = worker(dataclasses.replace(imap_inbox, port=proxy.port), smtp_server.settings(), journal, folder)
         w.guarded_poll()
         # Both forwards went out before the marks, and the link died at the first mark.
@@ -494,7 +498,7 @@ def test_journal_with_damaged_pages_is_set_aside_marked_mail_not_reforwarded(
     later, in the middle of a poll. The journal checks itself at start-up instead."""
     deliver(imap_inbox, sample("001"), sample("006"))
     path = tmp_path / "j.sqlite"
-    with Journal(path) as journal:
+    with open_store(path) as journal:
         assert worker(imap_inbox, smtp_server.settings(), journal).poll_once().forwarded == 2
     db = sqlite3.connect(path)
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
@@ -505,7 +509,7 @@ def test_journal_with_damaged_pages_is_set_aside_marked_mail_not_reforwarded(
         for page in pages:
             f.seek((page - 1) * page_size)
             f.write((b"\xde\xad not sqlite " * page_size)[:page_size])
-    with caplog.at_level(logging.ERROR, logger="inboxbot.store.journal"), Journal(path) as replaced:
+    with caplog.at_level(logging.ERROR, logger="inboxbot.store.sqlite"), open_store(path) as replaced:
         w = worker(imap_inbox, smtp_server.settings(), replaced)
         assert w.poll_once().seen == 0  # the IMAP marks are the ground truth
         deliver(imap_inbox, sample("019"))

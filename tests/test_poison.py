@@ -35,7 +35,8 @@ from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
 from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
 from inboxbot.run.worker import FIRST_BATCH, Worker
-from inboxbot.store.journal import Journal
+from inboxbot.store.factory import open_store
+from inboxbot.store.interfaces import Store
 
 REQUESTS = ("001", "004", "006", "009", "017", "019", "024")  # each forwarded to a manager
 
@@ -64,7 +65,7 @@ def requests(count: int, prefix: str = "req") -> list[bytes]:
     return mails
 
 
-def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Journal, *, processes: int | None = None) -> Worker:
+def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Store, *, processes: int | None = None) -> Worker:
     settings = Settings(imap=imap, smtp=smtp.settings(), journal=journal.path, bot_address="sales-bot@severkarton.test")
     bot = Worker(settings, RULES, journal, processes=processes)
     # Forwards are counted here; the clients' acknowledgements would add mail of their own.
@@ -134,13 +135,13 @@ def test_a_poison_mail_among_a_hundred_requests(imap_inbox: ServerSettings, smtp
                                                 tmp_path: Path) -> None:
     mails = requests(100)
     deliver(imap_inbox, *mails[:50], nested(1000), *mails[50:])
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal)
         try:
             report = bot.poll_once()
         finally:
             bot.close()
-        rows = {r["uid"]: r for r in journal.recent(200)}
+        rows = {r["uid"]: r for r in journal.queries.recent(200)}
     assert report.forwarded == 100 and report.triaged == 1, report
     assert forwarded_originals(smtp_server) == Counter({message_id(m): 1 for m in mails})
     assert pending(imap_inbox) == []
@@ -157,13 +158,13 @@ def test_a_mail_that_kills_its_extraction_process_goes_to_a_human(
     killer = b"X-Inboxbot-Failpoint: prepare\r\n" + requests(1, "killer")[0]
     deliver(imap_inbox, *mails[: in_process + 2], killer, *mails[in_process + 2 :])
     monkeypatch.setenv("INBOXBOT_FAILPOINT", "prepare")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal, processes=2)
         try:
             report = bot.poll_once()
         finally:
             bot.close()
-        reasons = {r["uid"]: str(r["reasons"]) for r in journal.recent(200)}
+        reasons = {r["uid"]: str(r["reasons"]) for r in journal.queries.recent(200)}
     assert report.forwarded == 100 and report.triaged == 1, report
     assert forwarded_originals(smtp_server) == Counter({message_id(m): 1 for m in mails})
     assert CHILD_DIED in reasons[in_process + 3]
@@ -195,7 +196,7 @@ def test_a_copy_delivered_while_the_first_waits_is_forwarded_once(
     same Message-ID arrives meanwhile (other bytes: another Received line). It waits with
     the first, and once the first goes out it is a duplicate: one forward, one manager."""
     first = sample(sample_id)
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal)
         owners = {m.email for m in bot.rules.managers.values()}
         smtp_server.defer_rcpt.update(owners)  # every manager's mailbox full for now
@@ -218,12 +219,12 @@ def test_a_copy_whose_first_vanished_carries_out_the_first_decision(
     """The first copy was decided (pool: the round robin moved on), then deleted from the
     mailbox before its forward went: the second copy goes to the manager decided then."""
     raw = sample("009")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal)
         smtp_server.defer_rcpt.update(m.email for m in bot.rules.managers.values())
         deliver(imap_inbox, raw)
         bot.guarded_poll()
-        decided = journal.recent()[0]["owner"]
+        decided = journal.queries.recent()[0]["owner"]
         deliver(imap_inbox, requests(1, "other")[0])  # another pool request moves the round robin on
         client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
         client.login(imap_inbox.user, imap_inbox.password)
@@ -269,8 +270,8 @@ def test_a_backlog_sends_its_first_forward_after_a_small_first_batch(
     deliver(imap_inbox, *requests(60))
     env = worker_env(imap_inbox, smtp_server.port, tmp_path / "j.sqlite", "after_smtp:1")
     assert run_worker(env).returncode == -9
-    with Journal(tmp_path / "j.sqlite") as journal:
-        decided = len(journal.recent(200))
+    with open_store(tmp_path / "j.sqlite") as journal:
+        decided = len(journal.queries.recent(200))
     assert len(smtp_server.forwards) == 1 and 1 <= decided <= FIRST_BATCH
 
 
@@ -279,7 +280,7 @@ def test_backoff_starts_over_after_a_poll_that_made_progress(
     """A long outage grew the backoff; the next poll handled mail (an auto-reply set
     aside) before it failed again: the wait starts from the shortest step, not from where
     the outage left it (160 s after a 60 s outage)."""
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal)
         deliver(imap_inbox, sample("001"))
         smtp_server.fail_next.extend([451] * 6)
@@ -325,7 +326,7 @@ def test_children_that_cannot_start_are_an_outage_not_a_triage_of_every_mail(
     mails = requests(60)
     deliver(imap_inbox, *mails)
     monkeypatch.setenv("INBOXBOT_FAILPOINT", "child_start")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal, processes=2)
         try:
             bot.guarded_poll()
@@ -345,7 +346,7 @@ def test_an_absence_notice_refused_for_now_does_not_stop_the_mailbox(
     """Mail 005 goes to the backup, with a notice to the absent manager, whose mailbox is
     full (452). The notice is given up, not retried in front of every poll: before, the
     poll failed on it each time and nothing behind it was ever forwarded."""
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal)
         decision = bot.pipeline.run(sample("005"), journal).decision
         assert decision.notify, decision

@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
@@ -41,9 +42,11 @@ from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import Decision
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Absence, Rules
+from inboxbot.model.records import MessageKey
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.recheck import gather_changes, recheck
-from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.store.factory import memory_store, open_store
+from inboxbot.store.interfaces import Store
 from inboxbot.tools.demo import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,10 +80,16 @@ def raw_mail(uid: int, subject: str = "Заявка", sender: str = "client@exam
     ).encode()
 
 
+def report_of(store: Store, rules: Rules, since: datetime, until: datetime, **options: Any) -> Report:
+    """build_report over what `store` holds for [since, until), as the worker calls it."""
+    return build_report(store.queries.requests(since, until), store.requests.awaiting_answer(), rules, since, until,
+                        **options)
+
+
 class Book:
     """Writes journal rows as the worker would: decision, forward, answer, done."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Store) -> None:
         self.journal = journal
         self.uid = 0
 
@@ -106,14 +115,14 @@ class Book:
             "company": {"name": company, "inn": "7707083893"} if company else None,
             "region": {"code": region[0], "name": region[1], "district": region[2]} if region else None,
         }
-        self.journal.record_decision(key, msg, decision, details=details, seen_at=seen)
+        self.journal.messages.record_decision(key, msg, decision, details=details, seen_at=seen)
         if decision.forwards and error is None:
             forward_id = f"fwd{self.uid}@bot.test"
-            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule,
+            self.journal.messages.mark_forwarded(key, forward_id, decision.owner or "", decision.rule,
                                         at=forwarded or seen + timedelta(minutes=1))  # fmt: skip
             if answered is not None:
-                assert self.journal.record_answer([forward_id], decision.owner or "", answered, "reply")
-        self.journal.mark_done(key, error=error)
+                assert self.journal.requests.record_answer([forward_id], decision.owner or "", answered, "reply")
+        self.journal.messages.mark_done(key, error=error)
         return key
 
 
@@ -129,7 +138,7 @@ def week(rules: Rules) -> tuple[datetime, datetime]:
 
 
 def test_counts_shares_rules_regions_and_substitutions(rules: Rules) -> None:
-    book = Book(Journal())
+    book = Book(memory_store())
     pool = {"pool": "main"}
     for owner in ("ivanova", "ivanova", "petrov", "sidorov"):
         book.add(fwd(owner, "pool", **pool), at(17, 11))
@@ -144,7 +153,7 @@ def test_counts_shares_rules_regions_and_substitutions(rules: Rules) -> None:
                       base_rule="client_inn", base_owner="kuznetsova"), at(19, 12))  # fmt: skip
     book.add(fwd("ivanova"), at(15, 12))  # the Sunday before: not in the period
     since, until = week(rules)
-    report = build_report(book.journal, rules, since, until, now=at(23, 10))
+    report = report_of(book.journal, rules, since, until, now=at(23, 10))
 
     t = report.totals
     assert (t.received, t.forwarded, t.tagged, t.skipped, t.duplicates, t.triage, t.pending) == (12, 7, 1, 1, 1, 2, 0)
@@ -175,28 +184,28 @@ def test_fair_share_follows_weights_and_who_was_there(rules: Rules) -> None:
     assert fair_shares([], weighted)["ivanova"] == pytest.approx(2 / 6)
     assert fair_shares([], rules)["ivanova"] == pytest.approx(1 / 5)
 
-    book = Book(Journal())
+    book = Book(memory_store())
     for day in (16, 17):  # Monday: everyone; Tuesday: Петров away
         book.add(fwd("ivanova", "pool", pool="main"), at(day, 11))
     away = replace(rules, absences=(Absence("petrov", date(2026, 11, 17), date(2026, 11, 17), "ivanova"),))
-    shares = fair_shares(book.journal.requests(*week(rules)), away)
+    shares = fair_shares(book.journal.queries.requests(*week(rules)), away)
     assert shares["petrov"] == pytest.approx((1 / 5 + 0) / 2)
     assert shares["orlov"] == pytest.approx((1 / 5 + 1 / 4) / 2)
     assert sum(shares.values()) == pytest.approx(1)
 
 
 def test_response_times_count_working_hours_only(rules: Rules) -> None:
-    book = Book(Journal())
+    book = Book(memory_store())
     # Friday 17:00 → Monday 10:00: one hour on Friday, one on Monday — not 65 hours.
     book.add(fwd("petrov"), at(20, 16, 59), forwarded=at(20, 17), answered=at(23, 10))
     book.add(fwd("petrov"), at(16, 11), forwarded=at(16, 11), answered=at(16, 11, 30))
     book.add(fwd("petrov"), at(17, 9), forwarded=at(17, 9), answered=at(17, 13))
     book.add(fwd("sidorov"), at(18, 8), forwarded=at(18, 8), answered=at(18, 8, 50))  # before opening: 0
     waiting = book.add(fwd("orlov"), at(18, 10), forwarded=at(18, 10), subject="Ждёт")  # never answered
-    book.journal.record_reminder(book.journal.entry(waiting).id, at(18, 14))  # type: ignore[union-attr]
+    book.journal.requests.record_reminder(book.journal.messages.entry(waiting).id, at(18, 14))  # type: ignore[union-attr]
     book.add(fwd("orlov"), at(10, 10), forwarded=at(10, 10), subject="С прошлой недели")
     since, until = week(rules)
-    report = build_report(book.journal, rules, since, until, now=at(19, 12))
+    report = report_of(book.journal, rules, since, until, now=at(19, 12))
 
     petrov = next(m for m in report.managers if m.id == "petrov")
     assert (petrov.answered, petrov.median, petrov.p90) == (3, timedelta(hours=2), timedelta(hours=4))
@@ -235,7 +244,7 @@ def sample_report(rules: Rules, *, seed: int = 7, mails: int = 180) -> Report:
     """A plausible week of the demo company: pool and rule mail, regions, answers, a few
     waiting and triaged requests, a substitution."""
     rng = random.Random(seed)
-    book = Book(Journal())
+    book = Book(memory_store())
     members = list(rules.pool.members)  # type: ignore[union-attr]
     regions = [("35", "Вологодская область", "СЗФО"), ("77", "г. Москва", "ЦФО"), ("63", "Самарская область", "ПФО"),
                ("66", "Свердловская область", "УФО"), ("52", "Нижегородская область", "ПФО"), None]  # fmt: skip
@@ -264,7 +273,7 @@ def sample_report(rules: Rules, *, seed: int = 7, mails: int = 180) -> Report:
             answered = rules.department.hours.add(seen, timedelta(minutes=rng.choice([15, 40, 90, 180, 300, 600])))
         book.add(decision, seen, subject=f"{rng.choice(subjects)} №{index + 1}", region=rng.choice(regions),
                  company=rng.choice(companies), answered=answered, sender=f"buyer{index}@example.ru")  # fmt: skip
-    return build_report(book.journal, rules, *week(rules), now=at(23, 9))
+    return report_of(book.journal, rules, *week(rules), now=at(23, 9))
 
 
 def test_charts_are_png_600px_wide_and_the_same_every_time(rules: Rules) -> None:
@@ -283,7 +292,7 @@ def test_charts_are_png_600px_wide_and_the_same_every_time(rules: Rules) -> None
 
 
 def test_no_mail_no_charts_and_the_report_still_renders(rules: Rules) -> None:
-    report = build_report(Journal(), rules, *week(rules), now=at(23, 9))
+    report = build_report((), (), rules, *week(rules), now=at(23, 9))
     assert render_charts(report) == ()
     html = render_report_html(report, Templates())
     assert "Заявок менеджерам за период не было" in html and "<img" not in html
@@ -298,11 +307,11 @@ def context() -> ForwardContext:
 
 
 def test_report_mail_through_smtp_parts_cids_and_no_injection(rules: Rules, smtp_server: SmtpCatcher) -> None:
-    book = Book(Journal())
+    book = Book(memory_store())
     book.add(fwd("petrov"), at(17, 10), subject="Счёт <script>alert(1)</script>\r\nBcc: evil@attacker.test",
              company="ООО «Ромашка»\r\nX-Evil: 1", sender="buyer@example.ru")  # fmt: skip
     book.add(fwd("ivanova", "pool", pool="main"), at(17, 11), answered=at(17, 12))
-    report = build_report(book.journal, rules, *week(rules), now=at(23, 9))
+    report = report_of(book.journal, rules, *week(rules), now=at(23, 9))
     ctx = context()
     recipients = [ctx.owner, Recipient("ivanova", "Иванова Ирина\r\nBcc: evil@attacker.test", "i.ivanova@severkarton.test")]
     mail = compose_report(report, ctx, recipients, Templates(), now=at(23, 9))
@@ -365,7 +374,7 @@ def test_a_broken_report_template_override_fails_the_start_up_check(tmp_path: Pa
 
 def journal_file(tmp_path: Path, rules: Rules) -> Path:
     path = tmp_path / "journal.sqlite"
-    with Journal(path) as journal:
+    with open_store(path) as journal:
         book = Book(journal)
         book.add(fwd("petrov"), at(17, 10), answered=at(17, 12))
         book.add(fwd("ivanova", "pool", pool="main"), at(18, 10), subject="Коробки <b>срочно</b>")  # waiting: listed
@@ -428,7 +437,7 @@ def demo_like_journal(folder: Path) -> Path:
     """A journal where `inboxbot demo` leaves one: demo-out/journal.sqlite under `folder`."""
     path = folder / "demo-out" / "journal.sqlite"
     path.parent.mkdir()
-    with Journal(path) as journal:
+    with open_store(path) as journal:
         book = Book(journal)
         book.add(fwd("petrov"), at(17, 10), answered=at(17, 12))
         book.add(fwd("ivanova", "pool", pool="main"), at(18, 10), subject="Коробки для пельменей")  # waiting
@@ -467,7 +476,7 @@ def test_status_list_names_every_waiting_request_and_every_triaged_mail(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     path = demo_like_journal(tmp_path)
-    with Journal(path) as journal:  # more waiting requests than the report lists
+    with open_store(path) as journal:  # more waiting requests than the report lists
         book = Book(journal)
         book.uid = 100
         for i in range(WAITING_SHOWN + 3):
@@ -493,7 +502,7 @@ def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: P
     has the next three members by round robin. Re-deciding from an empty history would
     start with Иванова and call all three changed; seeded from the journal, none is. One
     mail recorded for a manager the rules would not choose is the one change listed."""
-    book = Book(Journal(tmp_path / "j.sqlite"))
+    book = Book(open_store(tmp_path / "j.sqlite"))
     book.add(fwd("petrov", "pool", pool="main"), at(13, 10))  # Friday before the period
     raws = {}
     for index, owner in enumerate(("sidorov", "orlov", "smirnova"), start=1):
@@ -503,7 +512,7 @@ def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: P
     odd = raw_mail(200, "Коробки 4", "buyer4@gmail.com", POOL_BODY, at(16, 15))
     raws[book.add(fwd("petrov", "territory"), at(16, 15), raw=odd, subject="Коробки 4")] = odd  # RR says ivanova
     since, until = week(rules)
-    rows = book.journal.requests(since, until)
+    rows = book.journal.queries.requests(since, until)
     pipeline = Pipeline(rules)
     changes = recheck(book.journal, rows, raws, pipeline, rules_label="действующие правила", source="тест")
     assert changes.available and changes.checked == 4 and changes.missing == 0
@@ -537,13 +546,13 @@ def test_recheck_carries_the_round_robin_over_and_lists_real_changes(tmp_path: P
 def test_recheck_with_the_rules_that_decided_changes_nothing(rules: Rules) -> None:
     """The demo's 30 mails decided in order as the worker does (threads, the round
     robin and absences carry over), then re-decided from the journal: nothing moves."""
-    journal, pipeline, raws = Journal(), Pipeline(rules), {}
+    journal, pipeline, raws = memory_store(), Pipeline(rules), {}
     for uid, stored in enumerate(read_mail([DEMO_MAIL]), start=1):
         key, seen = MessageKey("INBOX", 7, uid), at(16, 9) + timedelta(minutes=20 * uid)
-        outcome = pipeline.run(stored.raw, journal, received_at=seen)
-        journal.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)
+        outcome = pipeline.run(stored.raw, journal.history, received_at=seen)
+        journal.messages.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)
         raws[key] = stored.raw
-    rows = journal.requests(*week(rules))
+    rows = journal.queries.requests(*week(rules))
     assert len(rows) == 30 and len({r.owner for r in rows if r.owner}) >= 4
     changes = recheck(journal, rows, raws, pipeline, rules_label="действующие правила", source="demo/mail")
     assert (changes.available, changes.checked, changes.items) == (True, 30, ())
@@ -556,17 +565,17 @@ def test_changes_from_the_mailbox_by_uid_where_uidvalidity_still_matches(rules: 
         for raw in raws:
             box.append(raw)
         uids, uidvalidity = box.pending_uids(), box.uidvalidity
-    book = Book(Journal())
+    book = Book(memory_store())
     for uid, raw in zip(uids, raws, strict=True):  # the journal as the worker keys it: the mailbox's own UIDs
-        book.journal.record_decision(MessageKey("INBOX", uidvalidity, uid), parse(raw), fwd("ivanova", "pool", pool="main"),
+        book.journal.messages.record_decision(MessageKey("INBOX", uidvalidity, uid), parse(raw), fwd("ivanova", "pool", pool="main"),
                                      seen_at=at(16, 12))  # fmt: skip
     # A row from before the folder was recreated: its UID means another mail now.
-    book.journal.record_decision(MessageKey("INBOX", uidvalidity - 1, uids[0]), parse(raw_mail(399)), fwd("petrov"),
+    book.journal.messages.record_decision(MessageKey("INBOX", uidvalidity - 1, uids[0]), parse(raw_mail(399)), fwd("petrov"),
                                  seen_at=at(16, 13))  # fmt: skip
     env = {"INBOXBOT_IMAP_HOST": imap_inbox.host, "INBOXBOT_IMAP_PORT": str(imap_inbox.port),
            "INBOXBOT_IMAP_TLS": "none", "INBOXBOT_IMAP_USER": imap_inbox.user,
            "INBOXBOT_IMAP_PASSWORD": imap_inbox.password}  # fmt: skip
-    rows = book.journal.requests(*week(rules))
+    rows = book.journal.queries.requests(*week(rules))
     changes = gather_changes(book.journal, rows, rules, "действующие правила", env=env)
     assert (changes.available, changes.checked, changes.missing) == (True, 2, 1), changes.note
     assert "проверено писем — 2, не найдено — 1" in changes.note
@@ -587,7 +596,7 @@ def test_report_renders_at_phone_width_without_sideways_scroll(rules: Rules) -> 
     from browser import PHONE, decode_png, grey_stddev, layouts, screenshot
 
     pages = [render_report_html(sample_report(rules), Templates()),
-             render_report_html(build_report(Journal(), rules, *week(rules), now=at(23, 9)), Templates())]  # fmt: skip
+             render_report_html(build_report((), (), rules, *week(rules), now=at(23, 9)), Templates())]  # fmt: skip
     shown = layouts(pages, PHONE)
     for page in shown:
         assert "Отчёт о распределении заявок" in page.text and "16–22 ноября 2026" in page.text

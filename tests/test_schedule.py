@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from samples import RULES
 
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.model.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import FollowUp, ReportSchedule
 from inboxbot.run.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
-from inboxbot.store.journal import MessageKey, RequestRow
 
 MSK = ZoneInfo("Europe/Moscow")
 HOURS = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), MSK)

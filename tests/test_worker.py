@@ -13,8 +13,10 @@ from servers import SmtpCatcher
 
 from inboxbot.compose.mime import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
+from inboxbot.model.records import MARKED, MessageKey
 from inboxbot.run.worker import Worker
-from inboxbot.store.journal import MARKED, Journal, MessageKey
+from inboxbot.store.factory import open_store
+from inboxbot.store.interfaces import Store
 
 
 def flags_of(imap: ServerSettings) -> dict[int, tuple[str, ...]]:
@@ -30,17 +32,17 @@ def flags_of(imap: ServerSettings) -> dict[int, tuple[str, ...]]:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    with Journal(tmp_path / "journal.sqlite") as j:
+def journal(tmp_path: Path) -> Store:
+    with open_store(tmp_path / "journal.sqlite") as j:
         yield j
 
 
-def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Journal) -> Worker:
+def make_worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Store) -> Worker:
     settings = Settings(imap=imap, smtp=smtp.settings(), journal=journal.path, bot_address="sales-bot@severkarton.test")
     return Worker(settings, RULES, journal)
 
 
-def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     raw = sample("001")  # a known client by INN → sidorov
     deliver(imap_inbox, raw, sample("015"), sample("025"))  # + an auto-reply and a bounce
     worker = make_worker(imap_inbox, smtp_server, journal)
@@ -56,13 +58,13 @@ def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_s
     assert attached_original(sent.raw) == normalize_newlines(raw)  # the original, byte for byte
 
     assert pending(imap_inbox) == []
-    assert report.handled and all(journal.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
+    assert report.handled and all(journal.messages.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
                                   for r, _ in report.handled)
     again = worker.poll_once()
     assert again.seen == 0 and len(smtp_server.forwards) == 1
 
 
-def test_flags_name_the_owner_and_keep_seen_state(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_flags_name_the_owner_and_keep_seen_state(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     deliver(imap_inbox, sample("006"))  # INN 54… → Siberia → sidorov
     make_worker(imap_inbox, smtp_server, journal).poll_once()
     (flags,) = flags_of(imap_inbox).values()
@@ -70,7 +72,7 @@ def test_flags_name_the_owner_and_keep_seen_state(imap_inbox: ServerSettings, sm
     assert "\\Seen" not in flags  # BODY.PEEK: a human still sees it as new
 
 
-def test_own_forward_coming_back_is_left_alone(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_own_forward_coming_back_is_left_alone(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     deliver(imap_inbox, sample("009"))
     worker = make_worker(imap_inbox, smtp_server, journal)
     worker.poll_once()
@@ -81,7 +83,7 @@ def test_own_forward_coming_back_is_left_alone(imap_inbox: ServerSettings, smtp_
     assert len(smtp_server.forwards) == 1
 
 
-def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     from inboxbot.errors import ActionError
 
     deliver(imap_inbox, sample("001"))
@@ -95,7 +97,7 @@ def test_smtp_outage_keeps_mail_waiting_then_sends_it_once(imap_inbox: ServerSet
     assert len(smtp_server.forwards) == 1 and pending(imap_inbox) == []
 
 
-def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     smtp_server.reject_rcpt.add("a.sidorov@severkarton.test")
     deliver(imap_inbox, sample("001"), sample("019"))  # sidorov (rejected), petrov
     report = make_worker(imap_inbox, smtp_server, journal).poll_once()
@@ -106,7 +108,7 @@ def test_rejected_manager_address_goes_to_triage_and_the_rest_flows(imap_inbox: 
     assert pending(imap_inbox) == []
 
 
-def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal) -> None:
+def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store) -> None:
     raw = sample("019")
     deliver(imap_inbox, raw)
     worker = make_worker(imap_inbox, smtp_server, journal)
@@ -118,7 +120,7 @@ def test_same_message_delivered_twice_is_forwarded_once(imap_inbox: ServerSettin
 
 
 def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
-    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path
 ) -> None:
     rules = demo_department(tmp_path)
     text = rules.read_text(encoding="utf-8")
@@ -144,7 +146,7 @@ def test_broken_rules_edit_keeps_old_rules_and_tells_the_head(
 
 
 def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
-    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Journal, tmp_path: Path
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path
 ) -> None:
     """`when = ["pool"]` once made the loader raise TypeError inside the running worker:
     a traceback in the log every poll and no mail to the head."""

@@ -30,8 +30,8 @@ from inboxbot.compose.mime import set_alternative
 from inboxbot.compose.russian import moscow
 from inboxbot.compose.subjects import NO_SUBJECT, SUBJECT_TAG, ack_subject, forward_subject
 from inboxbot.compose.templates import Templates
+from inboxbot.model.records import RequestRow
 from inboxbot.model.worktime import describe_duration
-from inboxbot.store.journal import RequestRow
 
 REMINDER_TEMPLATES = ("reminder.txt.j2", "reminder.html.j2")
 ESCALATION_TEMPLATES = ("escalation.txt.j2", "escalation.html.j2")

@@ -35,11 +35,11 @@ from inboxbot.compose.report_data import (
     Waiting,
 )
 from inboxbot.model.decision import DUPLICATE_RULE
+from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
 from inboxbot.rules.model import Rules, day_in
 from inboxbot.rules.regions import DISTRICTS
-from inboxbot.store.journal import FORWARDED, MARKED, Journal, RequestRow
 
 FORWARDING = ("forward", "forward_and_tag")
 HANDLED = ("forward", "forward_and_tag", "tag")  # a request given to a manager
@@ -49,7 +49,8 @@ DAILY_UP_TO = 45  # longer periods are counted per week
 
 
 def build_report(
-    journal: Journal,
+    rows: Sequence[RequestRow],
+    awaiting: Sequence[RequestRow],
     rules: Rules,
     since: datetime,
     until: datetime,
@@ -58,11 +59,11 @@ def build_report(
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
 ) -> Report:
-    """The report of mail first seen in [since, until). `now` is when waiting requests
-    are measured. `waiting_shown`: how many of the longest-waiting
-    requests are listed (`inboxbot status --list` lists them all)."""
-    rows = journal.requests(since, until)
-    waiting_rows = [r for r in journal.awaiting_answer() if r.seen_at < until and _is_waiting(r)]
+    """The report of `rows`, the mail first seen in [since, until) (the store's
+    queries.requests), with `awaiting`, the forwarded requests nobody answered yet
+    (requests.awaiting_answer). `now` is when waiting requests are measured. `waiting_shown`: how many of the longest-waiting requests are listed
+    (`inboxbot status --list` lists them all)."""
+    waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
     return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
 
 

@@ -19,8 +19,8 @@ from inboxbot.compose.templates import Templates
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.rules.model import Rules
-from inboxbot.store.journal import MessageKey, RequestRow
 
 _MOMENT = datetime(2025, 6, 16, 10, 30, tzinfo=UTC)
 

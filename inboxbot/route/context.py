@@ -16,7 +16,7 @@ from inboxbot.rules.model import Rules
 
 
 class History(Protocol):
-    """What routing reads of the past; inboxbot.store.journal.Journal implements it."""
+    """What routing reads of the past; the store (inboxbot.store.interfaces.RoutingHistory) provides it."""
 
     def thread_owner(self, message_ids: Sequence[str]) -> tuple[str, str] | None: ...
 

@@ -24,10 +24,12 @@ from inboxbot.errors import ConfigError, FetchError
 from inboxbot.io.mailsource import StoredMail, read_mail
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import DUPLICATE_RULE, Decision
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.route.decide import NO_RULE
 from inboxbot.rules.model import Rules
 from inboxbot.run.pipeline import Pipeline
-from inboxbot.store.journal import Journal, MessageKey, RequestRow
+from inboxbot.store.factory import memory_store
+from inboxbot.store.interfaces import RoutingHistory, Store
 from inboxbot.tools.whatif import owner_of
 
 
@@ -37,40 +39,40 @@ class SeededHistory:
     its first member and every pool mail after it would count as changed, and a reply in
     a thread started last week would not find its manager."""
 
-    def __init__(self, journal: Journal, prior: Sequence[RequestRow]) -> None:
-        self.replay = Journal()  # in memory
-        self.journal = journal
+    def __init__(self, known: RoutingHistory, prior: Sequence[RequestRow]) -> None:
+        self.replay = memory_store()
+        self.known = known
         self.prior = prior
         self._count = 0
 
     def thread_owner(self, message_ids: Sequence[str]) -> tuple[str, str] | None:
-        return self.replay.thread_owner(message_ids) or self.journal.thread_owner(message_ids)
+        return self.replay.history.thread_owner(message_ids) or self.known.thread_owner(message_ids)
 
     def subject_owner(self, sender: str, subject: str) -> str | None:
-        return self.replay.subject_owner(sender, subject) or self.journal.subject_owner(sender, subject)
+        return self.replay.history.subject_owner(sender, subject) or self.known.subject_owner(sender, subject)
 
     def last_pool_owner(self, pool: str) -> str | None:
-        replayed = self.replay.last_pool_owner(pool)
+        replayed = self.replay.history.last_pool_owner(pool)
         if replayed is not None:
             return replayed
         return next((r.owner for r in reversed(self.prior) if r.pool == pool and r.owner), None)
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        counts = Counter(self.replay.owner_counts(since, pool=pool))
+        counts = Counter(self.replay.history.owner_counts(since, pool=pool))
         counts.update(r.owner for r in self.prior if r.owner and r.seen_at >= since and (pool is None or r.pool == pool))
         return dict(counts)
 
     def record(self, row: RequestRow, raw: bytes, decision: Decision) -> None:
         self._count += 1
         key = MessageKey("replay", 0, self._count)
-        self.replay.record_decision(key, parse(raw), decision, seen_at=row.seen_at)
+        self.replay.messages.record_decision(key, parse(raw), decision, seen_at=row.seen_at)
         if row.forward_id and decision.owner and decision.action != "skip":
             # A manager's reply quotes our forward's Message-ID: it belongs to the new owner.
-            self.replay.mark_forwarded(key, row.forward_id, decision.owner, decision.rule, at=row.seen_at)
+            self.replay.messages.mark_forwarded(key, row.forward_id, decision.owner, decision.rule, at=row.seen_at)
 
 
 def recheck(
-    journal: Journal,
+    store: Store,
     rows: Sequence[RequestRow],
     mails: Mapping[MessageKey, bytes],
     pipeline: Pipeline,
@@ -89,13 +91,13 @@ def recheck(
         return unavailable(f"{source}: ни одного письма периода не найдено", rules_label, missing=missing)
     windows = [p.window_days for p in (rules.pool,) if p] + [31]
     start = min(r.seen_at for r in todo) - timedelta(days=max(windows) + 1)
-    history = SeededHistory(journal, journal.requests(start, todo[0].seen_at))
+    history = SeededHistory(store.history, store.queries.requests(start, todo[0].seen_at))
     prepared = pipeline.prepare_many([mails[r.key] for r in todo])
     items: list[ChangedDecision] = []
     for row, ready in zip(todo, prepared, strict=True):
         decision = pipeline.decide(ready, history, received_at=row.seen_at).decision
         history.record(row, mails[row.key], decision)
-        recorded = _recorded(journal, row)
+        recorded = _recorded(store, row)
         was, now = (owner_of(recorded), recorded.public_action), (owner_of(decision), decision.public_action)
         if was != now:
             items.append(ChangedDecision(
@@ -113,10 +115,10 @@ def unavailable(note: str, rules_label: str, *, missing: int = 0) -> Changes:
     return Changes(False, note, rules_label, 0, missing, ())
 
 
-def _recorded(journal: Journal, row: RequestRow) -> Decision:
+def _recorded(store: Store, row: RequestRow) -> Decision:
     # The journal row's owner moves when a request is reassigned; the decision as made
     # is kept in the entry.
-    entry = journal.entry(row.key)
+    entry = store.messages.entry(row.key)
     stored = entry.decision.get("decision") if entry and entry.decision else None
     if isinstance(stored, Mapping):
         return Decision.from_dict(stored)
@@ -130,7 +132,7 @@ def _who(rules: Rules, decision: Decision) -> str:
 
 
 def gather_changes(
-    journal: Journal,
+    store: Store,
     rows: Sequence[RequestRow],
     rules: Rules,
     rules_label: str,
@@ -159,7 +161,7 @@ def gather_changes(
         source = f"письма из ящика {settings.imap.host}, папка {settings.folder}"
     pipeline = Pipeline(rules, processes=min(2, os.cpu_count() or 1))
     try:
-        return recheck(journal, rows, mails, pipeline, rules_label=rules_label, source=source)
+        return recheck(store, rows, mails, pipeline, rules_label=rules_label, source=source)
     finally:
         pipeline.close()
 

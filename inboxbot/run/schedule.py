@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from inboxbot.model.records import RequestRow
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.model import FollowUp, ReportSchedule, Rules
-from inboxbot.store.journal import RequestRow
 
 REMIND, ESCALATE = "remind", "escalate"
 FORWARDING_ACTIONS = ("forward", "forward_and_tag")

@@ -46,13 +46,14 @@ from inboxbot.mail.classify import domain_in
 from inboxbot.mail.message import Address, ParsedMessage, parse_headers
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Manager, Rules, day_in, window_start
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.schedule import ESCALATE, Due, due_followups, reassign_target, report_period
-from inboxbot.store.journal import DECIDED, FORWARDED, MARKED, Entry, Journal, MessageKey, RequestRow
+from inboxbot.store.interfaces import Store
 
 log = logging.getLogger(__name__)
 
@@ -175,25 +176,25 @@ class JournalInflight:
 
     KEY = "preparing"
 
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self._suspects: set[str] | None = None
         self._current: set[str] = set()
 
     def suspects(self) -> set[str]:
         if self._suspects is None:
-            stored = self.journal.get_meta(self.KEY)
+            stored = self.store.meta.get(self.KEY)
             self._suspects = set(json.loads(stored)) if stored else set()
         return self._suspects
 
     def begin(self, hashes: Sequence[str]) -> None:
         self._current = set(hashes)
-        self.journal.set_meta(self.KEY, json.dumps(sorted(self.suspects() | self._current)))
+        self.store.meta.set(self.KEY, json.dumps(sorted(self.suspects() | self._current)))
 
     def end(self) -> None:
         self._suspects = self.suspects() - self._current
         self._current = set()
-        self.journal.set_meta(self.KEY, json.dumps(sorted(self._suspects)))
+        self.store.meta.set(self.KEY, json.dumps(sorted(self._suspects)))
 
 
 class Worker:
@@ -201,7 +202,7 @@ class Worker:
         self,
         settings: Settings,
         rules_path: Path,
-        journal: Journal,
+        store: Store,
         *,
         pipeline_factory: Callable[[Rules], Pipeline] | None = None,
         processes: int | None = None,
@@ -211,11 +212,11 @@ class Worker:
         # The time of day matters to follow-ups and reports (working hours, report days);
         # tests pass their own clock.
         self.clock = clock
-        self.journal = journal
+        self.store = store
         self.holder = RulesHolder(rules_path)
         # Both cores for extraction of a backlog by default (the main process does I/O).
         self.processes = min(2, os.cpu_count() or 1) if processes is None else processes
-        self._inflight = JournalInflight(journal)
+        self._inflight = JournalInflight(store)
         self._pipeline_factory = pipeline_factory or self._new_pipeline
         self.pipeline = self._pipeline_factory(self.holder.rules)
         # Compiled once per rule set: compiling the templates costs more than routing a mail.
@@ -314,7 +315,7 @@ class Worker:
         order (each sees the ones before it), then its forwards in the same order, then
         its marks, a few IMAP commands for the whole run.
 
-        The journal groups its commits (Journal.grouped): each is written at once, so a
+        The journal groups its commits (Store.grouped): each is written at once, so a
         kill -9 anywhere finds every step that completed, but the fsync that makes them
         survive a power loss too is done once per step of the run, not per mail:
         * `sync()` after the decisions, before the first forward: a forward never goes out
@@ -328,11 +329,11 @@ class Worker:
         copy must see the first one forwarded to be recognised as a duplicate."""
         # Refused "for now" with nothing sent after them yet (see _act).
         waiting: list[tuple[_Work, ActionError]] = []
-        with self.journal.grouped():
+        with self.store.grouped():
             start = 0
             while start < len(batch) and not self._stop.is_set():
                 run, start = self._decide_run(batch, prepared, start, report)
-                self.journal.sync()
+                self.store.sync()
                 done: list[_Work] = []
                 try:
                     for work in run:
@@ -387,7 +388,7 @@ class Worker:
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         msg, decision = parse_headers(raw.raw, reason), quarantine(reason)
         try:
-            self.journal.record_decision(key, msg, decision, seen_at=self.clock())
+            self.store.messages.record_decision(key, msg, decision, seen_at=self.clock())
         except Exception:
             log.exception("uid %s: quarantine not journalled", raw.uid)
         return _Work(raw, key, msg, Facts(), decision, DECIDED)
@@ -400,7 +401,7 @@ class Worker:
         first copy still waits in the mailbox (it stays pending, undecided, until the
         first copy is forwarded or handed to a human, and is then a duplicate)."""
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
-        entry = self.journal.entry(key)
+        entry = self.store.messages.entry(key)
         if entry is not None and entry.decision is not None:
             # Journalled before a crash: act on the stored decision, never decide anew (the
             # round robin would move on); the facts only feed the forward's text.
@@ -408,14 +409,14 @@ class Worker:
             report.finished += 1
             return _Work(raw, key, prepared.msg, prepared.facts, decision, entry.state)
         msg = prepared.msg
-        copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
+        copy = self.store.messages.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
         if copy is not None and copy.state == DECIDED and copy.key in self._pending:
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
         self._note_answer(msg, report)
         if copy is None:
-            outcome = self.pipeline.decide(prepared, self.journal, received_at=self.clock())
+            outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock())
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif copy.state == DECIDED:
             # The first copy was decided and is gone from the mailbox (deleted, or the folder
@@ -424,7 +425,7 @@ class Worker:
             facts, decision = prepared.facts, _stored_decision(copy)
         else:
             facts, decision = prepared.facts, duplicate_of(copy.owner, msg.message_id)
-        self.journal.record_decision(key, msg, decision, details=_details(facts), seen_at=self.clock())
+        self.store.messages.record_decision(key, msg, decision, details=_details(facts), seen_at=self.clock())
         failpoint("after_decide")
         return _Work(raw, key, msg, facts, decision, DECIDED)
 
@@ -446,7 +447,7 @@ class Worker:
             try:
                 forward_id = self._forward(smtp, raw.raw, msg, work.facts, decision)
             except ActionError as exc:
-                self.journal.record_failure(key, str(exc), about_message=exc.about_message)
+                self.store.messages.record_failure(key, str(exc), about_message=exc.about_message)
                 if exc.permanent:
                     self._give_up(box, work, exc, report)
                     return
@@ -457,7 +458,7 @@ class Worker:
                 report.waiting += 1
                 return
             failpoint("after_smtp")
-            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule, at=self.clock())
+            self.store.messages.mark_forwarded(key, forward_id, decision.owner or "", decision.rule, at=self.clock())
             failpoint("after_forwarded")
             work.state = FORWARDED
             work.forwarded_now = True
@@ -465,10 +466,10 @@ class Worker:
 
         # After the forward, before the mark: a crash in between finishes the notices
         # and the acknowledgement on the next run (the journal knows whether they went).
-        if work.state == FORWARDED and decision.notify and not self.journal.notified(key):
+        if work.state == FORWARDED and decision.notify and not self.store.messages.notified(key):
             self._notify_absent(smtp, key, msg, work.facts, decision)
         if (
-            work.state == FORWARDED and decision.forwards and not self.journal.acked(key)
+            work.state == FORWARDED and decision.forwards and not self.store.requests.acked(key)
             and self._acknowledge(smtp, key, msg, work.facts, decision)
         ):
             report.acknowledged += 1
@@ -493,7 +494,7 @@ class Worker:
         GIVE_UP_AFTER goes to manual triage; the others are tried again next poll."""
         now = self.clock()
         for work, exc in waiting:
-            since = self.journal.failing_since(work.key)
+            since = self.store.messages.failing_since(work.key)
             if since is not None and now - since >= GIVE_UP_AFTER:
                 report.waiting -= 1
                 self._give_up(box, work, exc, report)
@@ -502,7 +503,7 @@ class Worker:
     def _give_up(self, box: Mailbox, work: _Work, exc: ActionError, report: PollReport) -> None:
         log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", work.raw.uid, exc)
         box.mark_triage(work.raw.uid)
-        self.journal.mark_done(work.key, error=str(exc))  # the reason stays for the human
+        self.store.messages.mark_done(work.key, error=str(exc))  # the reason stays for the human
         report.triaged += 1
 
     def _mark_all(self, box: Mailbox, works: list[_Work], report: PollReport) -> None:
@@ -516,8 +517,8 @@ class Worker:
         # its mark: nothing went out, so the only thing a crash in between can leave is a
         # pending mail the journal calls marked, which the next run marks again. The other
         # order would leave a marked mail (never looked at again) `decided` for ever.
-        self.journal.mark_done_many([work.key for work in works if work.state == DECIDED])
-        self.journal.sync()  # see _handle_batch: `forwarded` durable before the mark
+        self.store.messages.mark_done_many([work.key for work in works if work.state == DECIDED])
+        self.store.sync()  # see _handle_batch: `forwarded` durable before the mark
         by_owner: dict[str | None, list[int]] = {}
         for work in works:
             decision = work.decision
@@ -542,7 +543,7 @@ class Worker:
                 report.skipped += 1
             else:
                 report.tagged += 1
-        self.journal.mark_done_many([work.key for work in works if work.state == FORWARDED])
+        self.store.messages.mark_done_many([work.key for work in works if work.state == FORWARDED])
 
     # -- answers, acknowledgements, follow-ups, reports -------------------------
 
@@ -565,7 +566,7 @@ class Worker:
         by = next((m.id for m in self.rules.managers.values() if m.email == sender), sender)
         now = self.clock()
         at = msg.date if msg.date is not None and msg.date <= now else now
-        for row in self.journal.record_answer(msg.thread_ids, by, at, "reply"):
+        for row in self.store.requests.record_answer(msg.thread_ids, by, at, "reply"):
             report.answers += 1
             log.debug("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
 
@@ -579,7 +580,7 @@ class Worker:
         if rules.acknowledge is None or decision.owner not in rules.managers:
             return False
         ids = thread_ids(msg)
-        refusal = ack_refusal(msg, facts, decision, rules, thread_acknowledged=self.journal.thread_acknowledged(ids))
+        refusal = ack_refusal(msg, facts, decision, rules, thread_acknowledged=self.store.requests.thread_acknowledged(ids))
         client = reply_address(msg, facts)
         if refusal is not None or client is None:
             log.debug("uid %s: без подтверждения клиенту: %s", key.uid, refusal)
@@ -594,7 +595,7 @@ class Worker:
             )
         except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
             log.exception("acknowledgement of %s could not be composed", msg.message_id)
-            self.journal.record_ack(key, ids, now, error=f"не удалось составить ({type(exc).__name__})")
+            self.store.requests.record_ack(key, ids, now, error=f"не удалось составить ({type(exc).__name__})")
             return False
         try:
             smtp.send(ack, [client.email])
@@ -602,9 +603,9 @@ class Worker:
             if not (exc.permanent or exc.about_message):
                 raise  # the server fails as a whole: the poll is retried
             log.warning("uid %s: подтверждение клиенту не принято сервером: %s", key.uid, exc)
-            self.journal.record_ack(key, ids, now, error=str(exc))
+            self.store.requests.record_ack(key, ids, now, error=str(exc))
             return False
-        self.journal.record_ack(key, ids, now)
+        self.store.requests.record_ack(key, ids, now)
         return True
 
     def _follow_up(self, box: Mailbox, smtp: SmtpSender | _NoSmtp, report: PollReport) -> None:
@@ -614,13 +615,13 @@ class Worker:
             return
         now = self.clock()
         since = self._meta_time(FOLLOWUP_SINCE, now)
-        waiting = self.journal.awaiting_answer()
+        waiting = self.store.requests.awaiting_answer()
         here = {r.key.uid: r for r in waiting if r.key.folder == box.folder and r.key.uidvalidity == box.uidvalidity}
         for uid in sorted(box.answered_uids(sorted(here))):
-            for row in self.journal.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
+            for row in self.store.requests.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
                 report.answers += 1
                 log.debug("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
-        rows = self.journal.awaiting_answer() if here else waiting
+        rows = self.store.requests.awaiting_answer() if here else waiting
         for due in due_followups(rows, policy, self.rules.department.hours, now, since=since):
             if self._stop.is_set():
                 return
@@ -642,7 +643,7 @@ class Worker:
             shared_address=self._shared_address(), now=now,
         )  # fmt: skip
         smtp.send(mail, [owner.email])
-        self.journal.record_reminder(row.id, now)
+        self.store.requests.record_reminder(row.id, now)
         log.debug("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
 
     def _escalate(self, box: Mailbox | None, smtp: SmtpSender | _NoSmtp, due: Due, now: datetime) -> None:
@@ -661,7 +662,7 @@ class Worker:
         )  # fmt: skip
         recipients = [head.email] + ([owner.email] if owner and owner.email != head.email else [])
         smtp.send(mail, recipients)
-        self.journal.record_escalation(
+        self.store.requests.record_escalation(
             row.id, now, head.id, new_owner=new_owner.id if new_owner else None, new_forward_id=forward_id
         )
         log.debug(
@@ -676,7 +677,7 @@ class Worker:
         (nobody free, or the original is no longer in the mailbox) — the head decides."""
         rules = self.rules
         day = now.astimezone(rules.department.timezone).date()
-        load = self.journal.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
+        load = self.store.history.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
         target_id = reassign_target(rules, owner.id, day, load)
         if target_id is None or row.key.folder != box.folder or row.key.uidvalidity != box.uidvalidity:
             return None, None
@@ -706,20 +707,21 @@ class Worker:
             return
         now = self.clock()
         hours = self.rules.department.hours
-        stored = self.journal.get_meta(REPORT_UNTIL)
+        stored = self.store.meta.get(REPORT_UNTIL)
         period = report_period(schedule, hours, now, datetime.fromisoformat(stored) if stored else None)
         if period is None:
             return
         if stored is None:
-            self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
+            self.store.meta.set(REPORT_UNTIL, period.until.isoformat())
             return
         recipients = report_recipients(self.rules)
         if not recipients:
             return
-        data = build_report(self.journal, self.rules, period.since, period.until, now=now)
+        data = build_report(self.store.queries.requests(period.since, period.until), self.store.requests.awaiting_answer(),
+                            self.rules, period.since, period.until, now=now)
         mail = compose_report(data, self._context(recipients[0]), recipients, self.templates, now=now)
         smtp.send(mail, [m.email for m in recipients])
-        self.journal.set_meta(REPORT_UNTIL, period.until.isoformat())
+        self.store.meta.set(REPORT_UNTIL, period.until.isoformat())
         report.reports += 1
         log.debug("отчёт за %s–%s отправлен: %s", period.since.date(), period.until.date(), ", ".join(m.id for m in recipients))
 
@@ -732,10 +734,10 @@ class Worker:
 
     def _meta_time(self, key: str, now: datetime) -> datetime:
         """A moment kept in the journal's meta table, set to `now` the first time."""
-        stored = self.journal.get_meta(key)
+        stored = self.store.meta.get(key)
         if stored is None:
             now = now.replace(microsecond=0)  # as the journal stores its times
-            self.journal.set_meta(key, now.isoformat())
+            self.store.meta.set(key, now.isoformat())
             return now
         return datetime.fromisoformat(stored)
 
@@ -774,26 +776,26 @@ class Worker:
             self._marking_broken = True
             log.error("пересылка остановлена: %s", exc)
             if (
-                self.settings.smtp and self.journal.get_meta(MARKING_ERROR_TOLD) != str(exc)
+                self.settings.smtp and self.store.meta.get(MARKING_ERROR_TOLD) != str(exc)
                 and self._tell_head_mailbox(smtp, [str(exc)], stopped=True)
             ):
-                self.journal.set_meta(MARKING_ERROR_TOLD, str(exc))
+                self.store.meta.set(MARKING_ERROR_TOLD, str(exc))
             raise
         if self._marking_broken:
             log.info("отметка писем снова работает (%s): пересылка продолжается", box.marking)
         self._marking_broken = False
-        if self.journal.get_meta(MARKING_ERROR_TOLD):
-            self.journal.set_meta(MARKING_ERROR_TOLD, "")  # a later failure is told again
+        if self.store.meta.get(MARKING_ERROR_TOLD):
+            self.store.meta.set(MARKING_ERROR_TOLD, "")  # a later failure is told again
 
     def _tell_marking_notes(self, smtp: SmtpSender | _NoSmtp) -> None:
         """The head hears once of each marking fallback (a keyword the server refused)."""
         notes = list(self.marking.notes) if self.marking else []
         if not notes:
             return
-        told = set(json.loads(self.journal.get_meta(MARKING_NOTES_TOLD) or "[]"))
+        told = set(json.loads(self.store.meta.get(MARKING_NOTES_TOLD) or "[]"))
         new = [note for note in notes if note not in told]
         if new and self._tell_head_mailbox(smtp, new, stopped=False):
-            self.journal.set_meta(MARKING_NOTES_TOLD, json.dumps(sorted(told | set(new)), ensure_ascii=False))
+            self.store.meta.set(MARKING_NOTES_TOLD, json.dumps(sorted(told | set(new)), ensure_ascii=False))
 
     def _tell_head_mailbox(self, smtp: SmtpSender | _NoSmtp, details: list[str], *, stopped: bool) -> bool:
         """A mailbox notice to the head; False when there is no head or it did not go."""
@@ -883,7 +885,7 @@ class Worker:
                     # Refused for this recipient (for good, or "mailbox full"): a notice is not
                     # worth stopping the mailbox for, which retrying it in front of every poll would.
                     log.error("uid %s: уведомление об отсутствии для %s не отправлено: %s", key.uid, absent.email, exc)
-        self.journal.mark_notified(key, at=self.clock())
+        self.store.messages.mark_notified(key, at=self.clock())
 
     # -- forever -------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from inboxbot.io.imap import Mailbox
 from inboxbot.io.mailsource import read_mail
 from inboxbot.mail.message import parse
 from inboxbot.run.worker import PollReport, Worker
-from inboxbot.store.journal import Journal
+from inboxbot.store.factory import open_store
 from inboxbot.tools.starter import REINSTALL
 
 DEMO_USER = "sales"
@@ -175,10 +175,10 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
             for sample in samples:
                 box.append(sample.raw)
         settings = Settings(imap=imap, smtp=smtp, journal=str(out_dir / "journal.sqlite"), poll_seconds=60)
-        with Journal(settings.journal) as journal:
+        with open_store(settings.journal) as store:
             started = time.monotonic()
             clock = _Clock()
-            worker = Worker(settings, files.rules, journal, clock=clock)
+            worker = Worker(settings, files.rules, store, clock=clock)
             try:
                 report = worker.poll_once()
                 elapsed = time.monotonic() - started
@@ -188,8 +188,9 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
             finally:
                 worker.close()
             report_file = out_dir / "report.html"
-            data = build_report(journal, worker.rules, clock.start - timedelta(days=1), clock.now + timedelta(hours=1),
-                                now=clock.now)  # fmt: skip
+            since, until = clock.start - timedelta(days=1), clock.now + timedelta(hours=1)
+            data = build_report(store.queries.requests(since, until), store.requests.awaiting_answer(), worker.rules,
+                                since, until, now=clock.now)  # fmt: skip
             report_file.write_text(render_report_html(data, worker.templates, "data"), encoding="utf-8")
         _print_table(report, worker)
         click.echo()

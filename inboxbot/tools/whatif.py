@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from inboxbot.io.mailsource import StoredMail
 from inboxbot.model.decision import Decision
+from inboxbot.model.records import MessageKey
 from inboxbot.run.pipeline import Outcome, Pipeline
-from inboxbot.store.journal import Journal, MessageKey
+from inboxbot.store.factory import memory_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,14 @@ class Replayer:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.journal = Journal()
+        self.store = memory_store()
         self._count = 0
 
     def run(self, stored: StoredMail) -> Outcome:
         self._count += 1
-        outcome = self.pipeline.run(stored.raw, self.journal, received_at=datetime.now(UTC))
+        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=datetime.now(UTC))
         msg = outcome.msg
-        self.journal.record_decision(
+        self.store.messages.record_decision(
             MessageKey("replay", 0, self._count),
             msg,
             outcome.decision,

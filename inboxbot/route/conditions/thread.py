@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.facts import Facts
+from inboxbot.model.subject import subject_key
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.identity import is_internal
 from inboxbot.route.reasons import who
-from inboxbot.route.subject import subject_key
 from inboxbot.rules.forms import fold
 from inboxbot.rules.model import Rules
 from inboxbot.rules.options import ConditionOptions, option

@@ -1,5 +1,4 @@
-"""A subject without its reply and forward prefixes: the key of the subject + sender
-thread fallback. Byte for byte the journal's normaliser, which stores the same key."""
+"""The one subject normaliser: a thread's subject without reply and forward prefixes."""
 
 from __future__ import annotations
 

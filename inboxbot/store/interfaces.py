@@ -1,0 +1,195 @@
+"""What the bot keeps between polls, one interface per noun, and the `Store` holding them.
+
+Each noun has a SQLite implementation (sqlite_*.py, one shared connection) and an
+in-memory one (memory.py: tests, explain, replay); a PostgreSQL backend would be one
+more set of classes behind the same protocols, built by `factory.open_store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.decision import Decision
+from inboxbot.model.records import Entry, MessageKey, RequestRow
+
+
+class Messages(Protocol):
+    """Every message seen and how far its handling got: decided → forwarded → marked,
+    each step recorded once, before the next side effect starts."""
+
+    def entry(self, key: MessageKey) -> Entry | None: ...
+
+    def find_copy(self, message_id: str, content_hash: str, *, has_message_id: bool) -> Entry | None:
+        """The same mail journalled under another key: a second delivery of the same
+        Message-ID (or, without one, the same bytes), or the mail after a UIDVALIDITY
+        change. A copy that went out or was marked wins over one only `decided` (still
+        waiting for its forward); among equals, the first."""
+        ...
+
+    def record_decision(
+        self,
+        key: MessageKey,
+        msg: ParsedMessage,
+        decision: Decision,
+        *,
+        details: Mapping[str, object] | None = None,
+        seen_at: datetime | None = None,
+    ) -> Entry:
+        """Store the decision for a message (state `decided`) and remember its thread.
+        Recording the same key again keeps the first decision: a retry must act on
+        what was decided, not decide anew (the round robin would move on)."""
+        ...
+
+    def mark_forwarded(
+        self, key: MessageKey, forward_id: str, owner: str, rule: str, *, at: datetime | None = None
+    ) -> None:
+        """The forward went out; the manager's reply to it (its Message-ID) is the owner's thread."""
+        ...
+
+    def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:
+        """The absence notices of a forwarded message went out (or were refused for good)."""
+        ...
+
+    def notified(self, key: MessageKey) -> bool: ...
+
+    def mark_done(self, key: MessageKey, *, error: str | None = None) -> None:
+        """The IMAP mark is set. `error`: why the mail went to manual triage instead of
+        its owner; it stays in the journal for the human who picks the mail up."""
+        ...
+
+    def mark_done_many(self, keys: Sequence[MessageKey]) -> None:
+        """mark_done for many messages in one transaction (their marks were set together)."""
+        ...
+
+    def record_failure(self, key: MessageKey, error: str, *, about_message: bool = False) -> int:
+        """Count a failed attempt (SMTP down, IMAP refused); returns the attempt count.
+        `about_message`: the server refused this very mail for now (not the server being
+        down); the first such failure starts the clock of `failing_since`."""
+        ...
+
+    def failing_since(self, key: MessageKey) -> datetime | None:
+        """When the server first refused this mail for now (record_failure(about_message=True))."""
+        ...
+
+
+class RoutingHistory(Protocol):
+    """What routing reads of the past (route.History): thread and subject owners, the
+    round robin's last pick and the fair-share counts."""
+
+    def thread_owner(self, message_ids: Sequence[str]) -> tuple[str, str] | None:
+        """(owner, matched Message-ID) of the nearest message of a known thread."""
+        ...
+
+    def subject_owner(self, sender: str, subject: str) -> str | None: ...
+
+    def last_pool_owner(self, pool: str) -> str | None: ...
+
+    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]: ...
+
+
+class Requests(Protocol):
+    """Forwarded requests after the forward: answers, reminders, escalations, and the
+    client's acknowledgement (once per thread)."""
+
+    def record_answer(self, message_ids: Sequence[str], by: str, at: datetime, how: str) -> list[RequestRow]:
+        """A manager answered in the thread of a forwarded request: `message_ids` are the
+        ids the answer refers to (In-Reply-To, References), matched against the request's
+        own Message-ID and our forward's. The first answer counts; returns the requests
+        that became answered."""
+        ...
+
+    def awaiting_answer(self) -> list[RequestRow]:
+        """Forwarded requests nobody has answered yet, oldest first."""
+        ...
+
+    def record_reminder(self, row_id: int, at: datetime) -> None: ...
+
+    def record_escalation(
+        self, row_id: int, at: datetime, to: str, *, new_owner: str | None = None, new_forward_id: str | None = None
+    ) -> None:
+        """The head was told (`to` = head id), or the request handed to `new_owner`: then
+        it waits for the new owner's answer, with a reminder of its own."""
+        ...
+
+    def thread_acknowledged(self, message_ids: Sequence[str]) -> bool:
+        """Whether the client already got an acknowledgement in this thread."""
+        ...
+
+    def record_ack(self, key: MessageKey, thread_ids: Sequence[str], at: datetime, *, error: str | None = None) -> None:
+        """The acknowledgement went out (or failed for good, `error`): never again for
+        this message or any message of its thread."""
+        ...
+
+    def acked(self, key: MessageKey) -> bool: ...
+
+
+class Queries(Protocol):
+    """Read-only views for `inboxbot status` and the report."""
+
+    def requests(self, since: datetime, until: datetime | None = None) -> list[RequestRow]:
+        """Every message first seen in [since, until), in order: the report's input."""
+        ...
+
+    def summary(self) -> dict[str, object]:
+        """Counts per state, action, owner and rule, the total, and the last 20 failing rows."""
+        ...
+
+    def recent(self, limit: int = 50) -> list[dict[str, object]]:
+        """The last `limit` messages, newest first."""
+        ...
+
+
+class Meta(Protocol):
+    """Small named values the worker keeps between runs (report period, what the head was told)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
+class Durability(Protocol):
+    """The backend's transactions as a whole: when commits become durable, and closing."""
+
+    def grouped(self) -> contextlib.AbstractContextManager[None]:
+        """Within the block, commits need not be made durable one by one; `sync()` makes
+        everything committed so far durable, and so does leaving the block."""
+        ...
+
+    def sync(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """One backend's nouns over one database. `path` names it (":memory:" when in memory)."""
+
+    path: str
+    messages: Messages
+    history: RoutingHistory
+    requests: Requests
+    queries: Queries
+    meta: Meta
+    durability: Durability
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        with self.durability.grouped():
+            yield
+
+    def sync(self) -> None:
+        self.durability.sync()
+
+    def close(self) -> None:
+        self.durability.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,423 @@
+"""The store's contract, noun by noun: every test runs against the SQLite backend (a file,
+as the worker uses it) and the in-memory one (explain, replay, tests), which must behave
+alike. Plus: a journal written by the first release opens and keeps working."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inboxbot.mail.message import parse
+from inboxbot.model.decision import ClientRef, Decision, Step
+from inboxbot.model.records import DECIDED, FORWARDED, MARKED, MessageKey
+from inboxbot.store.factory import memory_store, open_store
+from inboxbot.store.interfaces import Store
+from inboxbot.store.sqlite import ADDED_COLUMNS
+
+T0 = datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
+Backend = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A factory of fresh stores of one backend (each SQLite store its own file)."""
+    opened: list[Store] = []
+
+    def make() -> Store:
+        store = open_store(tmp_path / f"j{len(opened)}.sqlite") if request.param == "sqlite" else memory_store()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Store:
+    return backend()
+
+
+def decision(owner: str | None = "petrov", *, action: str = "forward", pool: str | None = None,
+             rule: str = "territory") -> Decision:  # fmt: skip
+    return Decision(
+        action=action,
+        owner=owner,
+        rule="pool" if pool else rule,
+        reasons=("Вологодская область → СЗФО → Петров",),
+        trail=(Step("territory", True, "регион 35"),),
+        client=ClientRef("ООО «Ромашка»", "7707083893", owner or "", "clients.csv", 12),
+        pool=pool,
+    )
+
+
+def key(uid: int, uidvalidity: int = 7) -> MessageKey:
+    return MessageKey("INBOX", uidvalidity, uid)
+
+
+def record(store: Store, uid: int, message_id: str | None, made: Decision, *, seen: datetime = T0,
+           sender: str = "client@example.ru", subject: str = "Заявка", body: str = "",
+           uidvalidity: int = 7, details: Mapping[str, object] | None = None) -> MessageKey:  # fmt: skip
+    header = f"Message-ID: <{message_id}>\r\n" if message_id else ""
+    raw = f"From: {sender}\r\nSubject: {subject}\r\n{header}\r\n{body or uid}\r\n"
+    store.messages.record_decision(key(uid, uidvalidity), parse(raw.encode()), made, details=details, seen_at=seen)
+    return key(uid, uidvalidity)
+
+
+# --- messages: the lifecycle and its exactly-once guards ---------------------------------------
+
+
+def test_each_step_moves_the_state_once(store: Store) -> None:
+    k = record(store, 1, "m1@x", decision())
+    entry = store.messages.entry(k)
+    assert entry is not None and entry.state == DECIDED and entry.forward_id is None and entry.attempts == 0
+    assert entry.decision is not None and Decision.from_dict(entry.decision["decision"]) == decision()  # type: ignore[arg-type]
+    store.messages.mark_forwarded(k, "fwd1@bot", "petrov", "territory", at=T0)
+    entry = store.messages.entry(k)
+    assert entry is not None and entry.state == FORWARDED and entry.forward_id == "fwd1@bot"
+    store.messages.mark_done(k)
+    assert store.messages.entry(k).state == MARKED  # type: ignore[union-attr]
+    assert store.messages.entry(key(99)) is None
+
+
+def test_a_second_decision_for_the_same_key_keeps_the_first(store: Store) -> None:
+    record(store, 1, "m1@x", decision("petrov"))
+    again = store.messages.record_decision(key(1), parse(b"Message-ID: <m1@x>\r\n\r\nx\r\n"), decision("ivanova"))
+    assert again.owner == "petrov" and store.messages.entry(key(1)).owner == "petrov"  # type: ignore[union-attr]
+    assert store.queries.summary()["total"] == 1
+
+
+def test_details_are_kept_with_the_decision(store: Store) -> None:
+    k = record(store, 1, "m1@x", decision(), details={"company": {"name": "ООО «Ромашка»", "inn": "7707083893"}})
+    entry = store.messages.entry(k)
+    assert entry is not None and entry.decision is not None
+    assert entry.decision["company"] == {"name": "ООО «Ромашка»", "inn": "7707083893"}
+
+
+def test_find_copy_prefers_a_copy_that_went_out_then_the_first(store: Store) -> None:
+    record(store, 1, "same@x", decision())
+    content_hash = store.messages.entry(key(1)).content_hash  # type: ignore[union-attr]
+    waiting = store.messages.find_copy("same@x", content_hash, has_message_id=True)
+    assert waiting is not None and waiting.state == DECIDED and waiting.key == key(1)
+    record(store, 2, "same@x", decision())
+    record(store, 3, "same@x", decision())
+    store.messages.mark_forwarded(key(3), "fwd3@bot", "petrov", "territory")
+    store.messages.mark_forwarded(key(2), "fwd2@bot", "petrov", "territory")
+    copy = store.messages.find_copy("same@x", "another-hash", has_message_id=True)
+    assert copy is not None and copy.key == key(2) and copy.state == FORWARDED
+    assert store.messages.find_copy("other@x", content_hash, has_message_id=True) is None
+
+
+def test_find_copy_without_message_id_goes_by_the_bytes(store: Store) -> None:
+    record(store, 1, None, decision(), body="одни и те же байты")
+    entry = store.messages.entry(key(1))
+    assert entry is not None
+    copy = store.messages.find_copy("whatever@x", entry.content_hash, has_message_id=False)
+    assert copy is not None and copy.key == key(1)
+    # a mail without Message-ID never matches by the id the parser made up for it
+    assert store.messages.find_copy(entry.message_id, "h", has_message_id=True) is None
+    assert store.messages.find_copy("x", "other-hash", has_message_id=False) is None
+
+
+def test_the_same_mail_after_a_uidvalidity_change_is_found_as_a_copy(store: Store) -> None:
+    record(store, 5, "m@x", decision())
+    store.messages.mark_forwarded(key(5), "f@bot", "petrov", "territory")
+    store.messages.mark_done(key(5))
+    copy = store.messages.find_copy("m@x", "h", has_message_id=True)
+    assert store.messages.entry(key(5, uidvalidity=8)) is None
+    assert copy is not None and copy.key == key(5) and copy.state == MARKED
+
+
+def test_failures_count_and_the_refusal_clock_starts_once(store: Store) -> None:
+    k = record(store, 1, "m@x", decision())
+    assert store.messages.record_failure(k, "SMTP down") == 1
+    assert store.messages.failing_since(k) is None  # the server being down is not about this mail
+    assert store.messages.record_failure(k, "451 later", about_message=True) == 2
+    first = store.messages.failing_since(k)
+    assert first is not None and abs(first - datetime.now(UTC)) < timedelta(minutes=5)
+    assert store.messages.record_failure(k, "451 later", about_message=True) == 3
+    assert store.messages.failing_since(k) == first
+    assert store.messages.record_failure(key(99), "no such mail") == 0
+    assert store.messages.failing_since(key(99)) is None
+
+
+def test_mark_done_keeps_an_error_and_the_batch_mark_clears_it(store: Store) -> None:
+    a, b = record(store, 1, "a@x", decision()), record(store, 2, "b@x", decision())
+    store.messages.mark_done(a, error="адрес менеджера отклонён")
+    assert store.queries.summary()["failing"] == [
+        {"folder": "INBOX", "uid": 1, "subject": "Заявка", "state": MARKED, "error": "адрес менеджера отклонён", "attempts": 0}
+    ]
+    store.messages.record_failure(b, "SMTP down")
+    store.messages.mark_done_many([a, b])
+    assert [store.messages.entry(k).state for k in (a, b)] == [MARKED, MARKED]  # type: ignore[union-attr]
+    assert store.queries.summary()["failing"] == []
+
+
+def test_notices_are_noted_once(store: Store) -> None:
+    k = record(store, 1, "m@x", decision())
+    assert not store.messages.notified(k)
+    store.messages.mark_notified(k, at=T0)
+    assert store.messages.notified(k)
+    assert not store.messages.notified(key(99))
+
+
+# --- routing history -----------------------------------------------------------------------------
+
+
+def test_threads_by_the_original_and_by_our_forward(store: Store) -> None:
+    k = record(store, 1, "orig@client", decision("ivanova"))
+    store.messages.mark_forwarded(k, "fwd@bot", "ivanova", "territory")
+    assert store.history.thread_owner(["unknown@x", "orig@client"]) == ("ivanova", "orig@client")
+    assert store.history.thread_owner(["fwd@bot", "orig@client"]) == ("ivanova", "fwd@bot")
+    assert store.history.thread_owner(["nothing@x"]) is None
+    assert store.history.thread_owner([]) is None
+
+
+def test_the_first_owner_keeps_the_thread_and_skipped_mail_starts_none(store: Store) -> None:
+    record(store, 1, "t@x", decision("petrov"))
+    record(store, 2, "t@x", decision("ivanova", rule="absence_backup"))  # a second delivery, a backup
+    assert store.history.thread_owner(["t@x"]) == ("petrov", "t@x")
+    record(store, 3, "auto@x", decision(None, action="skip"))
+    record(store, 4, "news@x", decision("orlov", action="skip"))
+    assert store.history.thread_owner(["auto@x"]) is None and store.history.thread_owner(["news@x"]) is None
+
+
+def test_the_subject_fallback_takes_the_latest_owner_and_ignores_prefixes(store: Store) -> None:
+    record(store, 1, "a@x", decision("orlov"), sender="Buyer@Shop.ru", subject="Коробки 40x30")
+    assert store.history.subject_owner("buyer@shop.ru", "RE: Fwd: коробки  40x30") == "orlov"
+    assert store.history.subject_owner("other@shop.ru", "Коробки 40x30") is None
+    record(store, 2, "b@x", decision("petrov"), sender="buyer@shop.ru", subject="Re: Коробки 40x30")
+    assert store.history.subject_owner("BUYER@shop.ru", "коробки 40x30") == "petrov"
+    record(store, 3, "c@x", decision("smirnova"), sender="buyer@shop.ru", subject="")
+    assert store.history.subject_owner("buyer@shop.ru", "") is None
+
+
+def test_pool_history_and_fair_share_counts(store: Store) -> None:
+    record(store, 1, "a@x", decision("ivanova", pool="main"), seen=T0 - timedelta(days=40))
+    record(store, 2, "b@x", decision("petrov", pool="main"), seen=T0)
+    record(store, 3, "c@x", decision("orlov"), seen=T0 + timedelta(hours=1))
+    record(store, 4, "d@x", decision(None, action="triage", pool="main"), seen=T0)
+    record(store, 5, "e@x", decision("orlov", action="skip"), seen=T0)
+    assert store.history.last_pool_owner("main") == "petrov"
+    assert store.history.last_pool_owner("other") is None
+    assert store.history.owner_counts(T0 - timedelta(days=60)) == {"ivanova": 1, "orlov": 2, "petrov": 1}
+    assert store.history.owner_counts(T0) == {"orlov": 2, "petrov": 1}  # since is inclusive
+    assert store.history.owner_counts(T0, pool="main") == {"petrov": 1}
+    assert store.history.owner_counts(T0 + timedelta(days=1)) == {}
+    # another time zone, the same moment
+    moscow = T0.astimezone(datetime.fromisoformat("2025-01-01T00:00+03:00").tzinfo)
+    assert store.history.owner_counts(moscow) == {"orlov": 2, "petrov": 1}
+
+
+# --- requests: answers, follow-ups, acknowledgements ---------------------------------------------
+
+
+def forwarded(store: Store, uid: int, owner: str = "petrov", *, seen: datetime = T0) -> MessageKey:
+    k = record(store, uid, f"m{uid}@client", decision(owner), seen=seen)
+    store.messages.mark_forwarded(k, f"fwd{uid}@bot", owner, "territory", at=seen + timedelta(minutes=1))
+    store.messages.mark_done(k)
+    return k
+
+
+def test_awaiting_answer_lists_forwarded_unanswered_requests_oldest_first(store: Store) -> None:
+    forwarded(store, 1)
+    record(store, 2, "decided@x", decision())  # not forwarded yet
+    forwarded(store, 3, "ivanova")
+    k4 = record(store, 4, "m4@client", decision())
+    store.messages.mark_forwarded(k4, "fwd4@bot", "petrov", "territory")  # forwarded, mark pending: waits too
+    assert [(r.key.uid, r.owner, r.forward_id) for r in store.requests.awaiting_answer()] == [
+        (1, "petrov", "fwd1@bot"), (3, "ivanova", "fwd3@bot"), (4, "petrov", "fwd4@bot"),
+    ]  # fmt: skip
+
+
+def test_the_first_answer_counts_by_either_message_id(store: Store) -> None:
+    forwarded(store, 1)
+    forwarded(store, 2)
+    record(store, 3, "m3@client", decision())  # never forwarded: an answer to it counts for nothing
+    answered = store.requests.record_answer(["fwd1@bot", "", "m2@client", "m3@client"], "petrov", T0 + timedelta(hours=2), "reply")
+    assert sorted(r.key.uid for r in answered) == [1, 2]
+    row = next(r for r in answered if r.key.uid == 1)
+    assert (row.answered_at, row.answered_by, row.answer_how) == (T0 + timedelta(hours=2), "petrov", "reply")
+    assert store.requests.record_answer(["fwd1@bot"], "ivanova", T0 + timedelta(hours=3), "flag") == []
+    assert store.requests.record_answer([], "ivanova", T0, "flag") == []
+    assert store.requests.awaiting_answer() == []
+    (first,) = [r for r in store.queries.requests(T0) if r.key.uid == 1]
+    assert first.answered_by == "petrov" and first.answer_how == "reply"
+
+
+def test_reminder_and_escalation_to_the_head(store: Store) -> None:
+    forwarded(store, 1)
+    (row,) = store.requests.awaiting_answer()
+    store.requests.record_reminder(row.id, T0 + timedelta(hours=4))
+    store.requests.record_escalation(row.id, T0 + timedelta(hours=8), "head")
+    (row,) = store.requests.awaiting_answer()
+    assert row.reminded_at == T0 + timedelta(hours=4)
+    assert (row.escalated_at, row.escalated_to, row.owner) == (T0 + timedelta(hours=8), "head", "petrov")
+    assert store.history.thread_owner(["m1@client"]) == ("petrov", "m1@client")
+    store.requests.record_reminder(9999, T0)  # no such row: nothing happens
+    store.requests.record_escalation(9999, T0, "head")
+    assert len(store.queries.requests(T0 - timedelta(days=1))) == 1
+
+
+def test_a_request_handed_to_a_new_owner_waits_for_them(store: Store) -> None:
+    forwarded(store, 1)
+    (row,) = store.requests.awaiting_answer()
+    store.requests.record_reminder(row.id, T0 + timedelta(hours=4))
+    store.requests.record_escalation(row.id, T0 + timedelta(hours=8), "head", new_owner="ivanova",
+                                     new_forward_id="fwd1b@bot")  # fmt: skip
+    (row,) = store.requests.awaiting_answer()
+    assert (row.owner, row.forward_id, row.forwarded_at, row.reminded_at) == (
+        "ivanova", "fwd1b@bot", T0 + timedelta(hours=8), None)  # fmt: skip
+    # the client's next reply, and the new owner's reply to the new forward, go to the new owner
+    assert store.history.thread_owner(["m1@client"]) == ("ivanova", "m1@client")
+    assert store.history.thread_owner(["fwd1b@bot"]) == ("ivanova", "fwd1b@bot")
+    assert store.history.thread_owner(["fwd1@bot"]) == ("petrov", "fwd1@bot")
+    (answered,) = store.requests.record_answer(["fwd1b@bot"], "ivanova", T0 + timedelta(hours=9), "reply")
+    assert answered.key == key(1) and answered.answered_by == "ivanova"
+
+
+def test_the_client_is_acknowledged_once_per_thread(store: Store) -> None:
+    k = record(store, 1, "m1@client", decision())
+    assert not store.requests.thread_acknowledged(["m1@client"]) and not store.requests.acked(k)
+    assert not store.requests.thread_acknowledged([]) and not store.requests.thread_acknowledged([""])
+    store.requests.record_ack(k, ["m1@client", "earlier@client", "", "m1@client"], T0)
+    assert store.requests.acked(k)
+    assert store.requests.thread_acknowledged(["other@x", "earlier@client"])
+    assert store.requests.thread_acknowledged(["m1@client"])
+    assert not store.requests.thread_acknowledged(["other@x"])
+    k2 = record(store, 2, "m2@client", decision())
+    store.requests.record_ack(k2, ["m2@client"], T0, error="адрес клиента отклонён")  # failed for good: never again
+    assert store.requests.acked(k2) and store.requests.thread_acknowledged(["m2@client"])
+    (row,) = [r for r in store.queries.requests(T0) if r.key == k]
+    assert row.acked_at == T0
+    assert not store.requests.acked(key(99))
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+def test_requests_of_a_period_are_in_arrival_order_with_their_facts(store: Store) -> None:
+    details = {"company": {"name": "ООО «Ромашка»", "inn": "7707083893"},
+               "region": {"code": "35", "name": "Вологодская область", "district": "СЗФО"}}  # fmt: skip
+    record(store, 1, "a@x", decision(), seen=T0 - timedelta(seconds=1))
+    record(store, 2, "b@x", decision(pool="main"), seen=T0, details=details)
+    record(store, 3, "c@x", decision(None, action="skip"), seen=T0 + timedelta(days=1))
+    rows = store.queries.requests(T0, T0 + timedelta(days=1))
+    assert [r.key.uid for r in rows] == [2]
+    (row,) = rows
+    assert (row.company, row.inn, row.region_code, row.region_name, row.district) == (
+        "ООО «Ромашка»", "7707083893", "35", "Вологодская область", "СЗФО")  # fmt: skip
+    assert (row.seen_at, row.state, row.action, row.pool, row.sender, row.subject) == (
+        T0, DECIDED, "forward", "main", "client@example.ru", "Заявка")  # fmt: skip
+    assert row.reasons == ("Вологодская область → СЗФО → Петров",) and not row.forwarded
+    assert [r.key.uid for r in store.queries.requests(T0)] == [2, 3]
+
+
+def test_summary_and_recent(store: Store) -> None:
+    record(store, 1, "a@x", decision("petrov"))
+    record(store, 2, "b@x", decision("ivanova"))
+    record(store, 3, "c@x", decision(None, action="skip", rule="not_a_request"))
+    store.messages.mark_done(key(3))
+    summary = store.queries.summary()
+    assert summary["total"] == 3
+    assert summary["states"] == {DECIDED: 2, MARKED: 1}
+    assert summary["actions"] == {"forward": 2, "skip": 1}
+    assert summary["owners"] == {"ivanova": 1, "petrov": 1}
+    assert summary["rules"] == {"not_a_request": 1, "territory": 2}
+    recent = store.queries.recent(2)
+    assert [r["uid"] for r in recent] == [3, 2]
+    assert recent[0] == {"uid": 3, "sender": "client@example.ru", "subject": "Заявка", "state": MARKED, "action": "skip",
+                         "owner": None, "rule": "not_a_request", "reasons": '["Вологодская область → СЗФО → Петров"]',
+                         "error": None}  # fmt: skip
+    assert [r["uid"] for r in store.queries.recent()] == [3, 2, 1]
+    assert store.queries.recent(0) == []
+
+
+def test_meta_and_durability(store: Store) -> None:
+    assert store.meta.get("report_until") is None
+    store.meta.set("report_until", "2025-06-09")
+    store.meta.set("report_until", "2025-06-16")
+    assert store.meta.get("report_until") == "2025-06-16"
+    with store.grouped():
+        record(store, 1, "a@x", decision())
+        store.sync()
+        assert store.meta.get("synced_at")
+    assert store.messages.entry(key(1)) is not None
+
+
+def test_both_backends_give_the_same_records() -> None:
+    """One scripted history, both backends: every record they return is equal."""
+    results = []
+    with open_store(":memory:") as sqlite_store, memory_store() as memory:
+        for store in (sqlite_store, memory):
+            forwarded(store, 1)
+            forwarded(store, 2, "ivanova", seen=T0 + timedelta(hours=1))
+            record(store, 3, "m3@x", decision(None, action="skip"))
+            store.messages.mark_done(key(3))
+            store.requests.record_answer(["fwd2@bot"], "ivanova", T0 + timedelta(hours=3), "reply")
+            (waiting,) = store.requests.awaiting_answer()
+            store.requests.record_escalation(waiting.id, T0 + timedelta(hours=9), "head", new_owner="orlov",
+                                             new_forward_id="fwd1b@bot")  # fmt: skip
+            store.requests.record_ack(key(2), ["m2@client"], T0)
+            results.append((
+                store.queries.requests(T0 - timedelta(days=1)), store.requests.awaiting_answer(),
+                [store.messages.entry(key(uid)) for uid in (1, 2, 3)],
+                store.history.owner_counts(T0 - timedelta(days=1)), store.history.thread_owner(["fwd1b@bot"]),
+                {k: v for k, v in store.queries.summary().items()}, store.queries.recent(),
+            ))  # fmt: skip
+    assert results[0] == results[1]
+
+
+# --- the file on disk ------------------------------------------------------------------------------
+
+
+FIRST_RELEASE = """
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+    message_id TEXT NOT NULL, has_message_id INTEGER NOT NULL, content_hash TEXT NOT NULL, sender TEXT,
+    subject TEXT, sent_at TEXT, seen_at TEXT NOT NULL, state TEXT NOT NULL, action TEXT, owner TEXT,
+    rule TEXT, base_owner TEXT, base_rule TEXT, pool TEXT, reasons TEXT, decision TEXT, forward_id TEXT,
+    error TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, UNIQUE (folder, uidvalidity, uid)
+);
+CREATE TABLE threads (message_id TEXT PRIMARY KEY, owner TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE subjects (sender TEXT NOT NULL, subject TEXT NOT NULL, owner TEXT NOT NULL, at TEXT NOT NULL,
+                       PRIMARY KEY (sender, subject));
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO messages (folder, uidvalidity, uid, message_id, has_message_id, content_hash, sender, subject,
+                      seen_at, state, action, owner, rule, pool, reasons, decision, forward_id, updated_at)
+VALUES ('INBOX', 7, 1, 'old@client', 1, 'h1', 'client@example.ru', 'Заявка', '2025-06-02T09:00:00+00:00',
+        'marked', 'forward', 'petrov', 'pool', 'main', '["очередь"]', NULL, 'fwd-old@bot', '2025-06-02T09:01:00+00:00');
+INSERT INTO threads VALUES ('old@client', 'petrov', 'pool', '2025-06-02T09:00:00+00:00');
+INSERT INTO meta VALUES ('report_until', '2025-06-02T00:00:00+00:00');
+"""
+
+
+def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(FIRST_RELEASE)
+    db.close()
+    with open_store(path) as store:
+        entry = store.messages.entry(key(1))
+        assert entry is not None and entry.state == MARKED and entry.forward_id == "fwd-old@bot" and entry.decision is None
+        assert store.history.thread_owner(["old@client"]) == ("petrov", "old@client")
+        assert store.history.last_pool_owner("main") == "petrov"
+        assert store.meta.get("report_until") == "2025-06-02T00:00:00+00:00"
+        (old,) = store.requests.awaiting_answer()  # the follow-up columns came with the open
+        assert old.key == key(1) and old.answered_at is None and old.company is None
+        assert store.requests.record_answer(["fwd-old@bot"], "petrov", T0, "reply")
+        forwarded(store, 2)
+        store.requests.record_ack(key(2), ["m2@client"], T0)
+        assert store.requests.thread_acknowledged(["m2@client"])
+    db = sqlite3.connect(path)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(messages)")]
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    db.close()
+    assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
+    assert tables == {"messages", "threads", "subjects", "meta", "acks"}
+    with open_store(path) as reopened:  # and again, now that it is up to date
+        assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
