@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -59,19 +59,34 @@ from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.rules import Manager, Rules, day_in, load_rules, window_start
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
+from inboxbot.run.plan import (
+    MARKED_ROW,
+    Acknowledge,
+    Effect,
+    Forward,
+    Intake,
+    Journalled,
+    Mark,
+    MarkTriage,
+    NotifyAbsent,
+    Quarantine,
+    Record,
+    RecordFailure,
+    State,
+    StopPoll,
+    Wait,
+    batched,
+    intake,
+    overtaken,
+    plan,
+    refused,
+)
 from inboxbot.run.schedule import ESCALATE, Due, due_followups, reassign_target, report_period
-from inboxbot.store.journal import DECIDED, FORWARDED, MARKED, Entry, Journal, MessageKey, RequestRow
+from inboxbot.store.journal import Entry, Journal, MessageKey, RequestRow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
-# A mail the SMTP server keeps refusing "for now" (4xx to it or its recipient, e.g. a full
-# mailbox) while other mail goes out is handed to a human after this long. Only such
-# failures count: when the server fails as a whole (down, login, 421, or refusing every
-# mail), no mail is at fault and all of them wait, however long the outage — the old
-# rule (triage after 20 failed attempts) sent waiting mail to triage during an outage of
-# ~3 hours (the backoff reaches 15 min). See `_act` and `_give_up_if_overtaken`.
-GIVE_UP_AFTER = timedelta(days=1)
 FIRST_BATCH = 8
 FOLLOWUP_RULE = "followup"
 # Journal meta keys: when follow-ups were switched on (older forwards are left alone),
@@ -335,7 +350,7 @@ class Worker:
         A run ends before a mail whose Message-ID (or content) came earlier in it: that
         copy must see the first one forwarded to be recognised as a duplicate."""
         # Refused "for now" with nothing sent after them yet (see _act).
-        waiting: list[tuple[_Work, ActionError]] = []
+        waiting: list[_Work] = []
         with self.journal.grouped():
             start = 0
             while start < len(batch) and not self._stop.is_set():
@@ -352,8 +367,8 @@ class Worker:
                             raise  # a server failing: the poll stops and is retried
                         except Exception as exc:  # a bug this one mail trips: it goes to a human
                             log.exception("uid %s could not be handled", work.raw.uid)
-                            if work.state == DECIDED:
-                                self._give_up(box, work, ActionError(_failed(exc), permanent=True), report)
+                            if work.state is State.DECIDED:
+                                self._quarantine(box, work, _failed(exc), report)
                             else:  # its forward went out: the owner has it, only mark it
                                 done.append(work)
                 finally:
@@ -361,7 +376,7 @@ class Worker:
         if waiting:
             # Nothing went out after them: maybe the server refuses every mail. The poll
             # counts as failed (backoff); they wait in the mailbox, journalled `decided`.
-            raise waiting[-1][1]
+            raise waiting[-1].refusal or AssertionError("a waiting mail without its refusal")
 
     def _decide_run(
         self, batch: Sequence[RawMessage], prepared: list[Prepared], start: int, report: PollReport
@@ -398,7 +413,7 @@ class Worker:
             self.journal.record_decision(key, msg, decision, seen_at=self.clock())
         except Exception:
             log.exception("uid %s: quarantine not journalled", raw.uid)
-        return _Work(raw, key, msg, Facts(), decision, DECIDED)
+        return _Work(raw, key, msg, Facts(), decision, State.DECIDED)
 
     def _smtp(self) -> SmtpSender | _NoSmtp:
         return SmtpSender(self.settings.smtp) if self.settings.smtp else _NoSmtp()
@@ -409,135 +424,152 @@ class Worker:
         first copy is forwarded or handed to a human, and is then a duplicate)."""
         key = MessageKey(raw.folder, raw.uidvalidity, raw.uid)
         entry = self.journal.entry(key)
-        if entry is not None and entry.decision is not None:
-            # Journalled before a crash: act on the stored decision, never decide anew (the
-            # round robin would move on); the facts only feed the forward's text.
-            decision = _stored_decision(entry)
-            report.finished += 1
-            return _Work(raw, key, prepared.msg, prepared.facts, decision, entry.state)
+        decided = entry is not None and entry.decision is not None
         msg = prepared.msg
-        copy = self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
-        if copy is not None and copy.state == DECIDED and copy.key in self._pending:
+        copy = None if decided else self.journal.find_copy(msg.message_id, msg.content_hash, has_message_id=msg.has_message_id)
+        how = intake(
+            decided=decided, copy=State(copy.state) if copy else None, copy_pending=copy is not None and copy.key in self._pending
+        )
+        if how is Intake.RESUME:
+            assert entry is not None
+            # The facts only feed the forward's text: the stored decision is acted on.
+            report.finished += 1
+            return _Work(raw, key, msg, prepared.facts, _stored_decision(entry), State(entry.state))
+        if how is Intake.HOLD:
+            assert copy is not None
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
         self._note_answer(msg, report)
-        if copy is None:
+        if how is Intake.DECIDE:
             outcome = self.pipeline.decide(prepared, self.journal, received_at=self.clock())
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
-        elif copy.state == DECIDED:
-            # The first copy was decided and is gone from the mailbox (deleted, or the folder
-            # was recreated) before its forward was known to go out: this copy carries out
-            # that decision, to the same manager under the same forward Message-ID.
+        elif how is Intake.ADOPT:
+            assert copy is not None
             facts, decision = prepared.facts, _stored_decision(copy)
         else:
+            assert copy is not None
             facts, decision = prepared.facts, duplicate_of(copy.owner, msg.message_id)
         self.journal.record_decision(key, msg, decision, details=_details(facts), seen_at=self.clock())
         failpoint("after_decide")
-        return _Work(raw, key, msg, facts, decision, DECIDED)
+        return _Work(raw, key, msg, facts, decision, State.DECIDED)
+
+    # -- the effect runner ------------------------------------------------------
 
     def _act(
         self, box: Mailbox, smtp: SmtpSender | _NoSmtp, work: _Work, report: PollReport, to_mark: list[_Work],
-        waiting: list[tuple[_Work, ActionError]],
+        waiting: list[_Work],
     ) -> None:
-        """Forward (if the decision says so and it has not gone yet); the mark is left to
-        `_mark_all`, in `to_mark`.
-
-        A failed forward: permanent (5xx) → manual triage with the reason; the server
-        failing as a whole → raise (the poll stops, every mail waits, backoff); refused
-        "for now" (4xx to this mail or its recipient) → the mail waits in `waiting` and
-        the others go on; it goes to triage only once other mail has gone out after it
-        while it has been refused for GIVE_UP_AFTER (`_give_up_if_overtaken`)."""
-        raw, key, msg, decision = work.raw, work.key, work.msg, work.decision
-        if work.state == DECIDED and decision.forwards:
-            failpoint("before_smtp")
-            try:
-                forward_id = self._forward(smtp, raw.raw, msg, work.facts, decision)
-            except ActionError as exc:
-                self.journal.record_failure(key, str(exc), about_message=exc.about_message)
-                if exc.permanent:
-                    self._give_up(box, work, exc, report)
-                    return
-                if not exc.about_message:
-                    raise
-                log.warning("uid %s: SMTP-сервер пока не принял пересылку, письмо подождёт: %s", raw.uid, exc)
-                waiting.append((work, exc))
-                report.waiting += 1
+        """Perform the mail's planned effects up to its mark, each journalled after it
+        succeeded; the mark and the journal around it are left to `_mark_all`, for the
+        whole run (`to_mark`). A forward refused "for now" leaves the mail in `waiting`."""
+        key, decision = work.key, work.decision
+        forwarded = work.state is State.FORWARDED
+        journalled = Journalled(
+            work.state,
+            notified=forwarded and bool(decision.notify) and self.journal.notified(key),
+            acked=forwarded and decision.forwards and self.journal.acked(key),
+        )
+        for effect in plan(journalled, decision):
+            if batched(effect):
+                continue
+            if not self._perform(box, smtp, work, effect, report, waiting):
                 return
-            failpoint("after_smtp")
-            self.journal.mark_forwarded(key, forward_id, decision.owner or "", decision.rule, at=self.clock())
-            failpoint("after_forwarded")
-            work.state = FORWARDED
-            work.forwarded_now = True
-            self._give_up_if_overtaken(box, waiting, report)
-
-        # After the forward, before the mark: a crash in between finishes the notices
-        # and the acknowledgement on the next run (the journal knows whether they went).
-        if work.state == FORWARDED and decision.notify and not self.journal.notified(key):
-            self._notify_absent(smtp, key, msg, work.facts, decision)
-        if (
-            work.state == FORWARDED and decision.forwards and not self.journal.acked(key)
-            and self._acknowledge(smtp, key, msg, work.facts, decision)
-        ):
-            report.acknowledged += 1
-
-        # MARKED: the journal says marked but the server still lists the mail: the mark did
-        # not stick (a server that drops keywords, a human removed it, or a crash right
-        # before it, see _mark_all). Mark again, never resend.
         to_mark.append(work)
-        report.handled.append((raw, decision))
+        report.handled.append((work.raw, decision))
         log.debug(
             "uid %s %s → %s [%s] %s",
-            raw.uid,
-            msg.subject[:60],
+            work.raw.uid,
+            work.msg.subject[:60],
             decision.owner or "—",
             decision.rule,
             decision.summary,
         )
 
-    def _give_up_if_overtaken(self, box: Mailbox, waiting: list[tuple[_Work, ActionError]], report: PollReport) -> None:
+    def _perform(
+        self, box: Mailbox, smtp: SmtpSender | _NoSmtp, work: _Work, effect: Effect, report: PollReport,
+        waiting: list[_Work],
+    ) -> bool:
+        """One effect of the act phase; False when the mail's effects stop here (its forward
+        was refused: it waits, or went to a human)."""
+        key, msg, decision = work.key, work.msg, work.decision
+        match effect:
+            case Forward():
+                failpoint("before_smtp")
+                try:
+                    work.forward_id = self._forward(smtp, work.raw.raw, msg, work.facts, decision)
+                except ActionError as exc:
+                    work.refusal = exc
+                    for step in refused(str(exc), permanent=exc.permanent, about_message=exc.about_message):
+                        self._perform(box, smtp, work, step, report, waiting)
+                    return False
+                failpoint("after_smtp")
+            case Record(state=State.FORWARDED):
+                self.journal.mark_forwarded(key, work.forward_id, decision.owner or "", decision.rule, at=self.clock())
+                failpoint("after_forwarded")
+                work.state = State.FORWARDED
+                work.forwarded_now = True
+                self._give_up_if_overtaken(box, waiting, report)  # a forward went out: the server works
+            case NotifyAbsent(managers=managers):
+                self._notify_absent(smtp, key, msg, work.facts, decision, managers)
+            case Acknowledge():
+                if self._acknowledge(smtp, key, msg, work.facts, decision):
+                    report.acknowledged += 1
+            case RecordFailure(error=error, about_message=about_message):
+                self.journal.record_failure(key, error, about_message=about_message)
+            case Quarantine(reason=reason):
+                self._quarantine(box, work, reason, report)
+            case Wait():
+                log.warning("uid %s: SMTP-сервер пока не принял пересылку, письмо подождёт: %s", work.raw.uid, work.refusal)
+                waiting.append(work)
+                report.waiting += 1
+            case StopPoll():
+                assert work.refusal is not None
+                raise work.refusal
+            case _:
+                raise AssertionError(f"not an act-phase effect: {effect}")
+        return True
+
+    def _give_up_if_overtaken(self, box: Mailbox, waiting: list[_Work], report: PollReport) -> None:
         """A forward just went out, after the ones in `waiting` were refused "for now":
         the server works, so their refusal is about them. Each one refused like that for
         GIVE_UP_AFTER goes to manual triage; the others are tried again next poll."""
         now = self.clock()
-        for work, exc in waiting:
-            since = self.journal.failing_since(work.key)
-            if since is not None and now - since >= GIVE_UP_AFTER:
+        for work in waiting:
+            if overtaken(self.journal.failing_since(work.key), now):
                 report.waiting -= 1
-                self._give_up(box, work, exc, report)
+                self._quarantine(box, work, str(work.refusal), report)
         waiting.clear()
 
-    def _give_up(self, box: Mailbox, work: _Work, exc: ActionError, report: PollReport) -> None:
-        log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", work.raw.uid, exc)
+    def _quarantine(self, box: Mailbox, work: _Work, reason: str, report: PollReport) -> None:
+        log.error("uid %s: пересылка невозможна, письмо оставлено на ручной разбор: %s", work.raw.uid, reason)
         box.mark_triage(work.raw.uid)
-        self.journal.mark_done(work.key, error=str(exc))  # the reason stays for the human
+        self.journal.mark_done(work.key, error=reason)  # the reason stays for the human
         report.triaged += 1
 
     def _mark_all(self, box: Mailbox, works: list[_Work], report: PollReport) -> None:
-        """Set the IMAP marks of acted-on mail: one command per owner (and one per triaged
-        mail) instead of one per mail. A crash before the marks leaves the mail pending
-        and the journal says how far it got: `forwarded` → the next run sets only the
-        mark; `marked` → the same (the MARKED case in _act)."""
+        """The batched tail of each mail's plan (its mark and the `marked` row around it),
+        for a whole run: one IMAP command per owner (and one per triaged mail) instead of
+        one per mail, one journal transaction each side of them, each mail's planned order
+        kept. A crash before the marks leaves the mail pending and the journal says how far
+        it got: `forwarded` → the next run sets only the mark; `marked` → the same."""
         if not works:
             return
-        # Mail that was not forwarded (skip, tag, triage) is journalled `marked` *before*
-        # its mark: nothing went out, so the only thing a crash in between can leave is a
-        # pending mail the journal calls marked, which the next run marks again. The other
-        # order would leave a marked mail (never looked at again) `decided` for ever.
-        self.journal.mark_done_many([work.key for work in works if work.state == DECIDED])
+        tails = [(work, [e for e in plan(Journalled(work.state, True, True), work.decision) if batched(e)]) for work in works]
+        self.journal.mark_done_many([work.key for work, tail in tails if tail[0] == MARKED_ROW])
         self.journal.sync()  # see _handle_batch: `forwarded` durable before the mark
         by_owner: dict[str | None, list[int]] = {}
-        for work in works:
-            decision = work.decision
-            if decision.action == "triage":
-                box.mark_triage(work.raw.uid)
-            else:
-                by_owner.setdefault(decision.owner if decision.action != "skip" else None, []).append(work.raw.uid)
+        for work, tail in tails:
+            for effect in tail:
+                if isinstance(effect, MarkTriage):
+                    box.mark_triage(work.raw.uid)
+                elif isinstance(effect, Mark):
+                    by_owner.setdefault(effect.owner, []).append(work.raw.uid)
         for owner, uids in by_owner.items():
             box.mark_many(uids, owner)
         for work in works:
             failpoint("after_mark")  # passed once per mail, as the points are documented
-            if work.state == MARKED:
+            if work.state is State.MARKED:
                 continue  # only marked again; counted when it was handled
             action = work.decision.action
             if action == "triage":
@@ -550,7 +582,7 @@ class Worker:
                 report.skipped += 1
             else:
                 report.tagged += 1
-        self.journal.mark_done_many([work.key for work in works if work.state == FORWARDED])
+        self.journal.mark_done_many([work.key for work, tail in tails if tail[0] != MARKED_ROW and tail[-1] == MARKED_ROW])
 
     # -- answers, acknowledgements, follow-ups, reports -------------------------
 
@@ -860,7 +892,8 @@ class Worker:
         return self._context(_recipient(owner), _recipient(base, day, rules) if base else None), day
 
     def _notify_absent(
-        self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision
+        self, smtp: SmtpSender | _NoSmtp, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision,
+        managers: Sequence[str],
     ) -> None:
         """Tell each absent manager whose request went to whom, once: journalled after
         the last one went. A transient SMTP failure raises (the poll is retried and the
@@ -869,7 +902,7 @@ class Worker:
         owner = rules.managers.get(decision.owner or "")
         if owner is not None:
             ctx, day = self._forward_context(msg, decision, owner)
-            for manager_id in decision.notify:
+            for manager_id in managers:
                 absent = rules.managers.get(manager_id)
                 if absent is None:
                     continue
@@ -983,8 +1016,10 @@ class _Work:
     msg: ParsedMessage
     facts: Facts
     decision: Decision
-    state: str  # journal state: DECIDED, FORWARDED or MARKED
+    state: State
     forwarded_now: bool = False  # forwarded in this poll (not only marked after an earlier one)
+    forward_id: str = ""  # the Message-ID of the forward sent in this poll
+    refusal: ActionError | None = None  # why the SMTP server did not take its forward
 
 
 def _failed(exc: Exception) -> str:
