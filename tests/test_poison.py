@@ -34,7 +34,8 @@ from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
 from inboxbot.rules.rules import load_rules
 from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
-from inboxbot.run.worker import FIRST_BATCH, Worker
+from inboxbot.run.batch import FIRST_BATCH
+from inboxbot.run.worker import Worker
 from inboxbot.store.journal import Journal
 
 REQUESTS = ("001", "004", "006", "009", "017", "019", "024")  # each forwarded to a manager
