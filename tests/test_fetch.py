@@ -11,7 +11,8 @@ from servers import Dovecot, Pymap
 
 from inboxbot.config import ServerSettings
 from inboxbot.errors import FetchError
-from inboxbot.io.imap import Mailbox, RawMessage, owner_keyword
+from inboxbot.io.imap import Mailbox, RawMessage
+from inboxbot.io.marking import owner_keyword
 
 pytestmark = pytest.mark.servers
 

@@ -20,8 +20,11 @@ from servers import Dovecot, Pymap, SmtpCatcher, TcpProxy
 
 from inboxbot.config import MarkingSettings, ServerSettings, Settings
 from inboxbot.errors import MarkingError
-from inboxbot.io.imap import FOLDERS, KEYWORDS, Mailbox, Marking, server_answer, server_folder
-from inboxbot.run.worker import MARKING_RETRY_SECONDS, Worker
+from inboxbot.io.imap import Mailbox
+from inboxbot.io.imaperrors import server_answer
+from inboxbot.io.marking import FOLDERS, KEYWORDS, Marking, server_folder
+from inboxbot.run.markcheck import MARKING_RETRY_SECONDS
+from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
 

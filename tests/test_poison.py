@@ -34,7 +34,8 @@ from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
 from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
-from inboxbot.run.worker import FIRST_BATCH, Worker
+from inboxbot.run.batch import FIRST_BATCH
+from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
 

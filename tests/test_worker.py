@@ -169,8 +169,8 @@ def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
 
 def test_a_loader_bug_on_reload_keeps_the_rules_and_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever goes wrong while reloading, the worker keeps its rules and the head is told."""
-    import inboxbot.run.worker as worker_module
-    from inboxbot.run.worker import RulesHolder
+    import inboxbot.run.rulesholder as worker_module
+    from inboxbot.run.rulesholder import RulesHolder
 
     rules = demo_department(tmp_path)
     text = rules.read_text(encoding="utf-8")

@@ -22,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
-import re
-import ssl
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -34,19 +32,21 @@ from imapclient.exceptions import LoginError  # type: ignore[import-untyped]
 
 from inboxbot.config import ServerSettings
 from inboxbot.errors import FetchError, MarkingError
+from inboxbot.io.imaperrors import clean, guard, server_answer, ssl_context
+from inboxbot.io.marking import (
+    FOLDERS,
+    KEYWORDS,
+    MODES,
+    PROBE_KEYWORD,
+    Marking,
+    keyword_allowed,
+    owner_keyword,
+    server_folder,
+)
 
 log = logging.getLogger(__name__)
 
 DELETED = b"\\Deleted"
-# Stored and removed again, once per process and only when the server's answer to SELECT
-# leaves it open whether keywords stick (see Mailbox.check_marking).
-PROBE_KEYWORD = "$InboxbotProbe"
-MODES = ("auto", "keywords", "folders")
-KEYWORDS, FOLDERS = "keywords", "folders"
-_ATOM_SAFE = re.compile(r"[A-Za-z0-9_.\-]")
-# Dovecot ends its answers with timings, "(0.001 + 0.000 secs)": noise in a text for people,
-# and it would make two reports of the same refusal look different.
-_TIMING = re.compile(r"\s*\(\d+\.\d+(?: \+ \d+\.\d+)* secs?\)\.?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,68 +56,6 @@ class RawMessage:
     uid: int
     raw: bytes = field(repr=False)
     flags: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Marking:
-    """How handled mail is marked in the polled folder, as learnt from the server. The
-    worker keeps it from one connection to the next: the server is asked once per
-    process, not on every poll (a probe on every poll was ~2,900 flag changes a day).
-
-    `refused`: keywords (lower case) the server will not keep; their kind of mark is a
-    move to its folder. `notes`: what changed since the server was first asked, in
-    Russian with the server's answer, for the sales head (empty while all is as chosen)."""
-
-    mode: str  # KEYWORDS or FOLDERS
-    done_folder: str  # as the server spells it, e.g. "INBOX.Inboxbot.Done"
-    triage_folder: str
-    owner_keywords: bool = True
-    refused: frozenset[str] = frozenset()
-    checked: bool = False  # seen to work (or proven by a keyword the server already keeps)
-    notes: tuple[str, ...] = ()
-
-
-def owner_keyword(prefix: str, owner: str) -> str:
-    """A keyword naming the owner. Keywords are ASCII atoms, so any other character
-    becomes =XX (its UTF-8 bytes in hex): reversible, and no two owners collide."""
-    return prefix + "".join(
-        ch if _ATOM_SAFE.fullmatch(ch) else "".join(f"={b:02X}" for b in ch.encode()) for ch in owner
-    )
-
-
-def server_folder(name: str, prefix: str, separator: str | None) -> str:
-    """The folder `name` (levels separated by "/", as configured) as the server spells
-    it: its levels joined by the server's hierarchy `separator`, inside the personal
-    namespace `prefix` ("INBOX." on Cyrus and Courier, "" on Dovecot by default). A name
-    that already starts with the prefix is taken as it is."""
-    levels = [level for level in name.split("/") if level]
-    joined = (separator or "/").join(levels) if levels else name
-    if not prefix or joined.startswith(prefix) or f"{joined}{separator or ''}" == prefix:
-        return joined
-    return prefix + joined
-
-
-def keyword_allowed(keyword: str, permanent: frozenset[str]) -> bool:
-    """Whether STORE of `keyword` can stick, by SELECT's PERMANENTFLAGS (lower case):
-    \\* allows new keywords (RFC 3501 7.1); a keyword listed there exists already, which
-    is how a server with a full keyword table still keeps the ones it has."""
-    return "\\*" in permanent or keyword.lower() in permanent
-
-
-def server_answer(exc: BaseException) -> str:
-    """The server's words from an imaplib/imapclient error, without Dovecot's timings."""
-    text = str(exc)
-    for noise in ("error ", "command "):
-        text = text.removeprefix(noise)
-    return _TIMING.sub("", text).strip() or type(exc).__name__
-
-
-def ssl_context(settings: ServerSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=settings.cafile)
-    if not settings.verify:  # config allows this only for hosts named in INBOXBOT_TLS_INSECURE_HOSTS
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 class Mailbox:
@@ -529,36 +467,17 @@ class Mailbox:
         found = self._imap.get_flags([uid])
         return {_text(f).lower() for f in found[uid]} if uid in found else None
 
+    def _guard(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return guard(self.settings, action)
+
+    def _clean(self, text: str) -> str:
+        return clean(self.settings, text)
+
     @property
     def _imap(self) -> IMAPClient:
         if self._client is None:
             raise FetchError("соединение с IMAP-сервером не открыто (вызовите open())")
         return self._client
-
-    @contextlib.contextmanager
-    def _guard(self, action: str) -> Iterator[None]:
-        """Turn socket, TLS and protocol failures into FetchError (the worker retries)."""
-        s = self.settings
-        try:
-            yield
-        except FetchError:
-            raise
-        except ssl.SSLCertVerificationError as exc:
-            raise FetchError(self._clean(
-                f"сертификат IMAP-сервера {s.host} не прошёл проверку ({exc.verify_message}); укажите "
-                f"сертификат в INBOXBOT_CAFILE или, для тестового сервера, хост в INBOXBOT_TLS_INSECURE_HOSTS"
-            )) from exc
-        except (imaplib.IMAP4.error, OSError, EOFError, ValueError) as exc:
-            # ValueError: imapclient's response parser on malformed server replies.
-            raise FetchError(self._clean(
-                f"ошибка IMAP ({s.host}:{s.port}) при {action}: {type(exc).__name__}: {exc}"
-            )) from exc
-
-    def _clean(self, text: str) -> str:
-        """Belt and braces: no server echo or library message may carry the password out."""
-        password = self.settings.password
-        return text.replace(password, "***") if password else text
-
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value

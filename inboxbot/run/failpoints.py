@@ -4,7 +4,7 @@
 that point; `after_smtp:3` the third time. Unset (always, in production), a failpoint
 is one environment look-up and nothing else.
 
-The points, in the order the worker passes them for one message (see worker.py):
+The points, in the order the worker passes them for one message (see plan.py):
 
     after_fetch      a message was fetched, nothing decided yet
     after_decide     the decision is journalled (`decided`)
@@ -13,7 +13,7 @@ The points, in the order the worker passes them for one message (see worker.py):
     after_forwarded  `forwarded` is journalled; the IMAP mark is not set yet
     after_mark       the IMAP mark is set; `marked` is not journalled yet (for forwarded
                      mail; mail that was not forwarded is journalled `marked` just
-                     before its mark, see worker._mark_all)
+                     before its mark, see effects.EffectRunner.mark_all)
 
 The worker takes a batch in runs: every decision of a run, then its forwards, then its
 marks (set together); each point is still passed once per message.

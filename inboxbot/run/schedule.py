@@ -1,7 +1,7 @@
 """What is due now: reminders and escalations of unanswered requests, the next report.
 
 Pure functions over journal rows, the rules and a clock the caller passes; the worker
-does the sending (worker.py) and journals each step after it happened.
+does the sending (followups.py, reports.py) and journals each step after it happened.
 """
 
 from __future__ import annotations

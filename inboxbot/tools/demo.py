@@ -39,7 +39,8 @@ from inboxbot.errors import InboxbotError
 from inboxbot.io.imap import Mailbox
 from inboxbot.io.mailsource import read_mail
 from inboxbot.mail.message import parse
-from inboxbot.run.worker import PollReport, Worker
+from inboxbot.run.pollreport import PollReport
+from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.tools.starter import REINSTALL
 

@@ -1,0 +1,168 @@
+"""Follow-ups of forwarded requests: answers seen (a colleague's reply in the thread, or
+\\Answered in the shared mailbox), then the reminders and escalations due (schedule.py),
+each journalled after it went."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from inboxbot.compose.context import Recipient
+from inboxbot.compose.followup import compose_escalation, compose_reminder
+from inboxbot.compose.forward import compose_forward
+from inboxbot.io.imap import Mailbox
+from inboxbot.mail.classify import domain_in
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.decision import Decision
+from inboxbot.model.records import RequestRow
+from inboxbot.model.worktime import describe_duration
+from inboxbot.rules.model import Manager, window_start
+from inboxbot.run.context import RunContext, recipient
+from inboxbot.run.outbox import Sender
+from inboxbot.run.pipeline import Pipeline
+from inboxbot.run.pollreport import PollReport
+from inboxbot.run.schedule import ESCALATE, Due, due_followups, reassign_target
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP_RULE = "followup"
+# Journal meta key: when follow-ups were switched on (older forwards are left alone).
+FOLLOWUP_SINCE = "followup_since"
+
+
+class FollowUps:
+    def __init__(self, ctx: RunContext, pipeline: Callable[[], Pipeline]) -> None:
+        self.ctx = ctx
+        self.pipeline = pipeline  # the one in force (a rules reload replaces it)
+        self.store = ctx.store
+        self.clock = ctx.clock
+
+    def note_answer(self, msg: ParsedMessage, report: PollReport) -> None:
+        """A colleague's reply to the client with the shared address in copy: the
+        requests of that thread are answered. The bot's own mail does not count, nor
+        does a colleague forwarding the request inside the company (no outside
+        recipient: the client has not heard from anyone)."""
+        dept = self.ctx.rules.department
+        sender = msg.sender.email.lower() if msg.sender else ""
+        if not sender or sender == (self.ctx.settings.bot_address or dept.bot_address) or sender in dept.shared_addresses:
+            return
+        if not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not msg.thread_ids:
+            return
+        if any(msg.header(name) is not None for name in dept.loop_headers):
+            return
+        outside = [a for a in (*msg.to, *msg.cc) if not domain_in(a.email.rpartition("@")[2], dept.internal_domains)]
+        if not outside:
+            return
+        by = next((m.id for m in self.ctx.rules.managers.values() if m.email == sender), sender)
+        now = self.clock()
+        at = msg.date if msg.date is not None and msg.date <= now else now
+        for row in self.store.requests.record_answer(msg.thread_ids, by, at, "reply"):
+            report.answers += 1
+            log.debug("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
+
+    def run(self, box: Mailbox, smtp: Sender, report: PollReport) -> None:
+        """Answers seen as \\Answered in the mailbox, then the reminders and escalations due."""
+        policy = self.ctx.rules.followup
+        if policy is None:
+            return
+        now = self.clock()
+        since = self._meta_time(FOLLOWUP_SINCE, now)
+        waiting = self.store.requests.awaiting_answer()
+        here = {r.key.uid: r for r in waiting if r.key.folder == box.folder and r.key.uidvalidity == box.uidvalidity}
+        for uid in sorted(box.answered_uids(sorted(here))):
+            for row in self.store.requests.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
+                report.answers += 1
+                log.debug("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
+        rows = self.store.requests.awaiting_answer() if here else waiting
+        for due in due_followups(rows, policy, self.ctx.rules.department.hours, now, since=since):
+            if self.ctx.stopping:
+                return
+            if due.kind == ESCALATE:
+                self._escalate(box, smtp, due, now)
+                report.escalated += 1
+            else:
+                self._remind(smtp, due, now)
+                report.reminded += 1
+
+    def _remind(self, smtp: Sender, due: Due, now: datetime) -> None:
+        row = due.request
+        owner = self.ctx.rules.managers.get(row.owner or "")
+        if owner is None:  # the manager left the rules: the head hears of it instead
+            self._escalate(None, smtp, due, now)
+            return
+        mail = compose_reminder(
+            row, recipient(owner), self.ctx.forward_context(recipient(owner)), self.ctx.templates, waited=due.waited,
+            shared_address=self._shared_address(), now=now,
+        )  # fmt: skip
+        smtp.send(mail, [owner.email])
+        self.store.requests.record_reminder(row.id, now)
+        log.debug("напоминание %s: заявка «%s» без ответа %s", owner.id, row.subject[:60], describe_duration(due.waited))
+
+    def _escalate(self, box: Mailbox | None, smtp: Sender, due: Due, now: datetime) -> None:
+        rules, row = self.ctx.rules, due.request
+        head = rules.managers[rules.department.head]
+        owner = rules.managers.get(row.owner or "")
+        new_owner, forward_id = None, None
+        if rules.followup is not None and rules.followup.escalate == "reassign" and owner is not None and box is not None:
+            new_owner, forward_id = self._reassign(box, smtp, row, owner, due, now)
+        ctx = self.ctx.forward_context(recipient(head))
+        owner_recipient = recipient(owner) if owner else Recipient(row.owner or "", row.owner or "—", head.email)
+        mail = compose_escalation(
+            row, owner_recipient, recipient(head), ctx, self.ctx.templates, waited=due.waited,
+            reassigned_to=recipient(new_owner) if new_owner else None, reminded_at=row.reminded_at,
+            shared_address=self._shared_address(), now=now,
+        )  # fmt: skip
+        recipients = [head.email] + ([owner.email] if owner and owner.email != head.email else [])
+        smtp.send(mail, recipients)
+        self.store.requests.record_escalation(
+            row.id, now, head.id, new_owner=new_owner.id if new_owner else None, new_forward_id=forward_id
+        )
+        log.debug(
+            "заявка «%s» без ответа %s: %s", row.subject[:60], describe_duration(due.waited),
+            f"передана {new_owner.id}" if new_owner else f"сообщено руководителю {head.id}",
+        )  # fmt: skip
+
+    def _reassign(
+        self, box: Mailbox, smtp: Sender, row: RequestRow, owner: Manager, due: Due, now: datetime
+    ) -> tuple[Manager | None, str | None]:
+        """Forward the request anew to another manager; (None, None) when it cannot be
+        (nobody free, or the original is no longer in the mailbox) — the head decides."""
+        rules = self.ctx.rules
+        day = now.astimezone(rules.department.timezone).date()
+        load = self.store.history.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
+        target_id = reassign_target(rules, owner.id, day, load)
+        if target_id is None or row.key.folder != box.folder or row.key.uidvalidity != box.uidvalidity:
+            return None, None
+        raws = list(box.fetch([row.key.uid]))
+        if not raws:
+            return None, None
+        prepared = self.pipeline().prepare_many([raws[0].raw])[0]
+        target = rules.managers[target_id]
+        reason = (
+            f"{owner.name} не ответил(а) клиенту за {describe_duration(due.waited)} рабочего времени "
+            f"→ заявка передана вам ([followup] escalate = \"reassign\")"
+        )
+        decision = Decision(action="forward", owner=target.id, rule=FOLLOWUP_RULE, reasons=(*row.reasons, reason))
+        forward = compose_forward(
+            raws[0].raw, prepared.msg, prepared.facts, decision, self.ctx.forward_context(recipient(target)), self.ctx.templates,
+            now=datetime.now(UTC),
+        )
+        smtp.send(forward, [target.email])
+        return target, str(forward["Message-ID"]).strip("<>")
+
+    def _shared_address(self) -> str:
+        """The address colleagues copy in their answers (the bot sees the copy there)."""
+        rules = self.ctx.rules
+        if rules.acknowledge is not None and rules.acknowledge.sender:
+            return rules.acknowledge.sender
+        return rules.department.shared_addresses[0] if rules.department.shared_addresses else ""
+
+    def _meta_time(self, key: str, now: datetime) -> datetime:
+        """A moment kept in the journal's meta table, set to `now` the first time."""
+        stored = self.store.meta.get(key)
+        if stored is None:
+            now = now.replace(microsecond=0)  # as the journal stores its times
+            self.store.meta.set(key, now.isoformat())
+            return now
+        return datetime.fromisoformat(stored)

@@ -1,0 +1,61 @@
+"""What one poll did: counts for the log line, `run --once` and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inboxbot.io.imap import RawMessage
+from inboxbot.model.decision import Decision
+
+
+@dataclass(slots=True)
+class PollReport:
+    seen: int = 0
+    forwarded: int = 0
+    tagged: int = 0
+    skipped: int = 0
+    triaged: int = 0
+    finished: int = 0  # resumed from a journal state left by an earlier run
+    # Forwarded by an earlier run whose mark did not land (crash, IMAP failure): only
+    # marked now. Not counted in `forwarded`, which is what went out in this run.
+    marked_only: int = 0
+    waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
+    held: int = 0  # a second copy of a mail whose first copy is still waiting: left with it
+    acknowledged: int = 0
+    answers: int = 0  # forwarded requests found answered in this poll
+    reminded: int = 0
+    escalated: int = 0
+    reports: int = 0
+    handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
+
+    @property
+    def progressed(self) -> bool:
+        """Some mail was handled for good in this poll."""
+        return bool(self.forwarded or self.tagged or self.skipped or self.triaged)
+
+    def summary(self) -> str:
+        """One Russian line for the log and `run --once`."""
+        earlier = f", отмечено пересланных ранее: {self.marked_only}" if self.marked_only else ""
+        return (
+            f"Обработано писем: {self.seen}; переслано: {self.forwarded}{earlier}, помечено: {self.tagged}, "
+            f"пропущено: {self.skipped}, на ручной разбор: {self.triaged}"
+        )
+
+
+def poll_summary(report: PollReport) -> str:
+    """The poll's one log line (empty when nothing happened): what came in and what was
+    done with it, answers seen and follow-ups sent. Per-mail lines are at DEBUG (-v)."""
+    parts = []
+    if report.seen:
+        parts.append(
+            f"писем {report.seen}: переслано {report.forwarded}, помечено {report.tagged}, "
+            f"не заявки {report.skipped}, на ручной разбор {report.triaged}"
+            + (f", ждут SMTP-сервер {report.waiting}" if report.waiting else "")
+            + (f", копии ждут первое письмо {report.held}" if report.held else "")
+            + (f", отмечено пересланных ранее {report.marked_only}" if report.marked_only else "")
+        )
+    for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),
+                        (report.escalated, "эскалаций"), (report.reports, "отчётов")):  # fmt: skip
+        if count:
+            parts.append(f"{what} {count}")
+    return "опрос: " + "; ".join(parts) if parts else ""
