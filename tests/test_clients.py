@@ -16,10 +16,10 @@ from inboxbot.directory.clients import (
     find_group_mentions,
     load_groups,
     load_vip,
-    normalize_domain,
 )
 from inboxbot.errors import RulesError
 from inboxbot.model.decision import ClientRef
+from inboxbot.model.domains import normalize_domain
 
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
 

@@ -3,7 +3,8 @@ from pathlib import Path
 
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import ClientRef, Decision, Step
-from inboxbot.store.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey, subject_key
+from inboxbot.model.subjects import subject_key
+from inboxbot.store.journal import DECIDED, FORWARDED, MARKED, Journal, MessageKey
 
 
 def _decision(owner: str | None = "petrov", *, action: str = "forward", pool: str | None = None) -> Decision:

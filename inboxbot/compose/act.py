@@ -48,6 +48,7 @@ from inboxbot.errors import RulesError
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import ClientRef, Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.subjects import REPLY_WORDS, SUBJECT_PREFIX
 
 if TYPE_CHECKING:
     from inboxbot.rules.rules import Manager
@@ -550,10 +551,10 @@ def forward_subject(subject: str) -> str:
     text = _clean(subject, 250)
     is_reply = False
     while True:
-        match = _PREFIX_RE.match(text)
+        match = SUBJECT_PREFIX.match(text)
         if not match:
             break
-        is_reply = is_reply or (match.group(1) or "").lower() in _REPLY_WORDS
+        is_reply = is_reply or (match.group(1) or "").lower() in REPLY_WORDS
         text = text[match.end() :]
     text = text.strip() or NO_SUBJECT
     return f"{SUBJECT_TAG} {'Re: ' if is_reply else ''}{text}"
@@ -782,13 +783,6 @@ _EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-
 _DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 _ID_RE = re.compile(r"[!-;=?-~]{1,250}")  # printable ASCII without '<', '>' and space
 _TOKEN_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
-# "Re:", "RE[2]:", "Fwd:", "Отв:", "Пересл:"… — the colon is required, or "Request…"
-# would lose its first letters; our own tag is dropped so a resend does not double it.
-_PREFIX_RE = re.compile(
-    r"\s*(?:(re|fwd?|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)(?:\[\d+\]|\d+)?\s*:|(\[заявка\]))\s*",
-    re.IGNORECASE,
-)
-_REPLY_WORDS = {"re", "aw", "sv", "отв", "ответ"}
 _SPECIALS_RE = re.compile(r'[][\\()<>@,:;".]')
 
 

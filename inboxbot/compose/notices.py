@@ -50,9 +50,10 @@ from inboxbot.compose.act import (
     put_thread,
     reply_address,
 )
-from inboxbot.mail.classify import _AUTO_SUBJECT, _BOUNCE_SENDERS, domain_in
+from inboxbot.mail.classify import AUTO_SUBJECT, BOUNCE_SENDERS
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Facts
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.rules import Rules
@@ -146,7 +147,7 @@ def machine_mail(msg: ParsedMessage, rules: Rules) -> str | None:
     precedence = (msg.header("precedence") or "").strip().lower()
     if precedence == "auto_reply":
         return "автоответ (заголовок Precedence: auto_reply)"
-    if _AUTO_SUBJECT.search(msg.subject):
+    if AUTO_SUBJECT.search(msg.subject):
         return f"автоответ (тема «{_clean(msg.subject, 60)}»)"
     for name, title in (("list-id", "List-Id"), ("list-unsubscribe", "List-Unsubscribe")):
         if msg.header(name) is not None:
@@ -157,7 +158,7 @@ def machine_mail(msg: ParsedMessage, rules: Rules) -> str | None:
         return "отчёт о недоставке или автоответ (пустой отправитель, Return-Path <>)"
     if not sender:
         return "у письма нет отправителя"
-    if _BOUNCE_SENDERS.match(sender):
+    if BOUNCE_SENDERS.match(sender):
         return f"отчёт о недоставке (отправитель {sender})"
     if msg.content_type == "multipart/report":
         return "служебный отчёт почтового сервера (multipart/report)"

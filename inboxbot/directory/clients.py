@@ -25,12 +25,9 @@ from inboxbot.directory.names import NameIndex, name_key, name_variants, normal_
 from inboxbot.errors import RulesError
 from inboxbot.mail.charsets import CODEPAGE_TITLES, CYRILLIC_CODEPAGES, decode_unknown, misdecoded_as
 from inboxbot.model.decision import ClientRef
+from inboxbot.model.domains import FREE_MAIL_DOMAINS, normalize_domain, parent_domains
 from inboxbot.model.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 
-# Public mail services: a sender there tells nothing about the company.
-FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
-    ["mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "yandex.ru", "ya.ru", "yandex.com", "gmail.com", "rambler.ru", "outlook.com", "hotmail.com", "icloud.com", "qip.ru", "ro.ru"]
-)
 REQUIRED_COLUMNS = ("name", "manager")
 GROUP_POLICIES = ("one_owner", "independent")
 # Name look-up defaults, on the 0–100 scale of names.score_keys: one typo in a two-word
@@ -360,25 +357,6 @@ def _column_indexes(
 # --- cleaning values -------------------------------------------------------------------
 
 
-def normalize_domain(domain: str) -> str:
-    """Lower-case ASCII (punycode) form of a domain or e-mail address, so that
-    «пример.рф», «xn--e1afmkfd.xn--p1ai» and «Mail.Example.RU.» compare equal."""
-    domain = domain.strip().lower().rpartition("@")[2]
-    domain = re.sub(r"^[a-z]+://", "", domain).split("/")[0].strip(". ")
-    domain = domain.removeprefix("www.")
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:  # over-long or empty labels: keep it as written
-        return domain
-
-
-def _parents(domain: str) -> Iterator[str]:
-    """The domain and each parent down to two labels: a.b.example.ru, b.example.ru, example.ru."""
-    labels = domain.split(".")
-    for i in range(max(len(labels) - 1, 1)):
-        yield ".".join(labels[i:])
-
-
 def _fix_inn(value: str) -> str:
     digits = re.sub(r"\s", "", value)
     # Excel drops leading zeros (Adygea's 01…, Bashkortostan's 02…): put one back when
@@ -529,7 +507,7 @@ class ClientBase:
         return self._by_inn.get(inn.strip())
 
     def is_free_mail(self, domain: str) -> bool:
-        return any(p in self._free_mail for p in _parents(normalize_domain(domain)))
+        return any(p in self._free_mail for p in parent_domains(normalize_domain(domain)))
 
     def by_domain(self, domain: str) -> tuple[Client, ...]:
         """Clients of a domain (or e-mail address), the most specific level that has any:
@@ -538,7 +516,7 @@ class ClientBase:
         ascii_domain = normalize_domain(domain)
         if not ascii_domain or self.is_free_mail(ascii_domain):
             return ()
-        for candidate in _parents(ascii_domain):
+        for candidate in parent_domains(ascii_domain):
             found = self._by_domain.get(candidate)
             if found:
                 return tuple(self._clients[i] for i in found)
@@ -723,7 +701,7 @@ def _client_from_row(
         domain = normalize_domain(raw)
         if "." not in domain:
             problems.append(f"домен «{raw}» не похож на домен (нужно вида example.ru) — пропущен")
-        elif any(p in free_mail for p in _parents(domain)):
+        elif any(p in free_mail for p in parent_domains(domain)):
             problems.append(f"домен {raw} — бесплатная почта, клиента по нему не определить — пропущен")
         elif domain not in domains:
             domains.append(domain)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -33,17 +33,12 @@ from inboxbot.extract.nlp import NumberHit, OrgMention, is_public_form
 from inboxbot.mail.attachments import attachment_texts
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.mail.textparts import TextParts, parse_address, split_text
+from inboxbot.model.domains import FREE_MAIL_DOMAINS, domain_in
 from inboxbot.model.facts import Company, Evidence, Facts, Person, Region, Requisite
 from inboxbot.model.requisites import kpp_is_largest_taxpayer, ogrn_region_code
 
 log = logging.getLogger(__name__)
 
-
-FREE_MAIL_DOMAINS: tuple[str, ...] = (
-    "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "yandex.ru", "ya.ru",
-    "yandex.com", "gmail.com", "rambler.ru", "outlook.com", "hotmail.com", "icloud.com",
-    "qip.ru", "ro.ru",
-)  # fmt: skip
 
 # Text the NER reads per part: the head of the new text (greeting, self-introduction) and
 # the signature. Slovnet costs ~1 ms per 150 characters.
@@ -111,18 +106,13 @@ class View:
     notes: tuple[str, ...] = ()
 
 
-def _domain_in(domain: str, domains: Iterable[str]) -> bool:
-    domain = domain.lower().rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in (x.lower().lstrip("@") for x in domains) if d)
-
-
 def _same_party(a: Address | None, b: Address | None, free: Sequence[str]) -> bool:
     """Same person or same company domain (a free-mail domain says nothing)."""
     if a is None or b is None:
         return False
     if a.email == b.email:
         return True
-    return a.domain == b.domain and not _domain_in(a.domain, free)
+    return a.domain == b.domain and not domain_in(a.domain, free)
 
 
 def _text_segments(
@@ -138,12 +128,12 @@ def _text_segments(
         segs.append(Segment("signature" if source == "body" else source, text, parts.signature.start, parts.signature.end, own, ner=own, sig=True))
     for quote in parts.quotes:
         author = quote.author
-        mine = own and author is not None and not _domain_in(author.domain, internal) and _same_party(author, client, free)
+        mine = own and author is not None and not domain_in(author.domain, internal) and _same_party(author, client, free)
         end = min(quote.part.end, quote.part.start + QUOTE_CHARS)
-        segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and _domain_in(author.domain, internal) else ""))
+        segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and domain_in(author.domain, internal) else ""))
     fw = parts.forwarded
     if fw is not None:
-        fw_own = own and (fw.sender is None or _same_party(fw.sender, client, free) or _domain_in(fw.sender.domain, free))
+        fw_own = own and (fw.sender is None or _same_party(fw.sender, client, free) or domain_in(fw.sender.domain, free))
         segs.extend(_text_segments(text, fw.body, source="forwarded", own=fw_own, client=client, internal=internal, free=free))
     return segs
 
@@ -165,17 +155,17 @@ def client_view(msg: ParsedMessage, internal: Sequence[str], free: Sequence[str]
     sender = _author(msg)
     parts = split_text(msg.text, msg.subject)
     notes: list[str] = []
-    is_internal = sender is not None and _domain_in(sender.domain, internal)
+    is_internal = sender is not None and domain_in(sender.domain, internal)
     if is_internal:
         for fw in msg.forwarded:  # an original attached as message/rfc822
-            if fw.sender is not None and not _domain_in(fw.sender.domain, internal):
+            if fw.sender is not None and not domain_in(fw.sender.domain, internal):
                 fw_parts = split_text(fw.text, fw.subject)
                 segs = _text_segments(fw.text, fw_parts, source="forwarded", own=True, client=fw.sender, internal=internal, free=free)
                 segs = [replace(s, source="forwarded", detail=s.detail or "message/rfc822") if s.source != "quote" else s for s in segs]
                 segs.append(Segment("subject", fw.subject, 0, len(fw.subject), True))
                 return View(fw.sender, sender, fw_parts, tuple(segs), tuple(notes))
         fw_text = parts.forwarded
-        if fw_text is not None and fw_text.sender is not None and not _domain_in(fw_text.sender.domain, internal):
+        if fw_text is not None and fw_text.sender is not None and not domain_in(fw_text.sender.domain, internal):
             segs = _text_segments(msg.text, fw_text.body, source="forwarded", own=True, client=fw_text.sender, internal=internal, free=free)
             segs.append(Segment("subject", fw_text.subject, 0, len(fw_text.subject), True))
             return View(fw_text.sender, sender, fw_text.body, tuple(segs), tuple(notes))
@@ -927,7 +917,7 @@ class _Run:
         return False
 
     def _is_internal(self, addr: Address) -> bool:
-        return _domain_in(addr.domain, self.internal)
+        return domain_in(addr.domain, self.internal)
 
     # -- requisites ------------------------------------------------------------------
 
@@ -987,7 +977,7 @@ class _Run:
         votes: dict[str, float] = {}
         first_ev: dict[str, Evidence] = {}
         client = view.client
-        if client is not None and not _domain_in(client.domain, self.free):
+        if client is not None and not domain_in(client.domain, self.free):
             code = gazetteer.country_by_domain(client.domain)
             if code and code != "RU":
                 votes[code] = votes.get(code, 0) + 2.0
@@ -1096,7 +1086,7 @@ class _Run:
                     city.append(r)
         domain: list[Region] = []
         client = view.client
-        if client is not None and not _domain_in(client.domain, self.free) and not self._is_internal(client):
+        if client is not None and not domain_in(client.domain, self.free) and not self._is_internal(client):
             info = gazetteer.region_by_domain(client.domain)
             if info is not None:
                 domain.append(Region(info.code, info.name, info.district, "domain", Evidence("domain", client.domain), 0.4))
@@ -1226,4 +1216,4 @@ def extract_facts(msg: ParsedMessage, **kw: Any) -> Facts:
     return _default_extractor().extract(msg, **kw)
 
 
-__all__ = ["FREE_MAIL_DOMAINS", "Extractor", "client_view", "extract_facts", "normalize_person", "parse_address"]
+__all__ = ["Extractor", "client_view", "extract_facts", "normalize_person", "parse_address"]

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from inboxbot.directory.clients import Client, Group, NameLookup, find_group_mentions, normalize_domain
+from inboxbot.directory.clients import Client, Group, NameLookup, find_group_mentions
 from inboxbot.directory.names import normal_form
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import ClientRef, Decision, Step
+from inboxbot.model.domains import domain_in, normalize_domain
 from inboxbot.model.facts import Facts, Requisite
 from inboxbot.model.requisites import is_valid_inn
+from inboxbot.model.subjects import REPLY_SUBJECT, subject_key
 from inboxbot.rules.rules import (
     CONDITIONS as CONDITION_OPTIONS,
 )
@@ -37,7 +39,6 @@ from inboxbot.rules.rules import (
     name_tokens,
     region_info,
 )
-from inboxbot.store.journal import subject_key
 
 ABSENCE_RULE = "absence_backup"
 NO_RULE = "no_rule"
@@ -143,7 +144,7 @@ def sender_domain(msg: ParsedMessage, facts: Facts, rules: Rules) -> str | None:
 
 
 def _is_internal(domain: str, rules: Rules) -> bool:
-    return any(domain == d or domain.endswith("." + d) for d in rules.department.internal_domains)
+    return domain_in(domain, rules.department.internal_domains)
 
 
 def identify(msg: ParsedMessage, facts: Facts, rules: Rules) -> Identity:
@@ -169,7 +170,7 @@ def _domain_client(
     if not domain or not clients:
         return None, ""
     shared_group = next(
-        (g for g in rules.groups if g.policy == "independent" and any(_domain_in(domain, d) for d in g.domains)), None
+        (g for g in rules.groups if g.policy == "independent" and domain_in(domain, g.domains)), None
     )
     named = {m.client for m in names.candidates} if names is not None else set()
     if len(clients) == 1 and shared_group is None:
@@ -186,10 +187,6 @@ def _domain_client(
         return clients[0], f"домен {domain} общий для {len(clients)} клиентов одного менеджера"
     who = f"холдинга «{shared_group.name}»" if shared_group else "разных менеджеров"
     return None, f"домен {domain} общий для компаний {who} — сам по себе клиента не определяет"
-
-
-def _domain_in(domain: str, owner_domain: str) -> bool:
-    return domain == owner_domain or domain.endswith("." + owner_domain)
 
 
 # --- per-mail context -------------------------------------------------------------------
@@ -289,7 +286,6 @@ def cond_not_a_request(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: 
     return Match(None, verdict.reason, (verdict.reason,))
 
 
-_REPLY_SUBJECT = re.compile(r"^\s*(re|ответ|отв|aw|sv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 
 
 def cond_thread(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, history: History, ctx: Context) -> Match | Step:
@@ -309,10 +305,10 @@ def cond_thread(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, 
                 return found
             if found:
                 return Step(spec.id, False, found)
-    is_reply = bool(ids) or bool(_REPLY_SUBJECT.match(msg.subject))
+    is_reply = bool(ids) or bool(REPLY_SUBJECT.match(msg.subject))
     if spec.options.get("subject_fallback", True) and is_reply and msg.sender is not None:
         by_subject = history.subject_owner(msg.sender.email, msg.subject)
-        if by_subject is not None and by_subject in rules.managers and _REPLY_SUBJECT.match(msg.subject):
+        if by_subject is not None and by_subject in rules.managers and REPLY_SUBJECT.match(msg.subject):
             return Match(
                 by_subject,
                 f"тема «{subject_key(msg.subject)}» от {msg.sender.email} уже передавалась {_who(rules, by_subject)}",
@@ -647,7 +643,7 @@ def cond_group(msg: ParsedMessage, facts: Facts, spec: RuleSpec, rules: Rules, h
     domain = ident.domain
     if domain:
         for group in rules.groups:
-            if any(_domain_in(domain, d) for d in group.domains):
+            if domain_in(domain, group.domains):
                 found.append((group, f"домен группы {domain}"))
         groups_of_domain = {c.group for c in ident.domain_clients if c.group}
         if len(groups_of_domain) == 1:

@@ -28,17 +28,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inboxbot.directory.clients import (
-    FREE_MAIL_DOMAINS,
     ClientBase,
     ColumnMap,
     Group,
     VipEntry,
     load_groups,
     load_vip,
-    normalize_domain,
 )
 from inboxbot.errors import RulesError
 from inboxbot.model.decision import ACTIONS
+from inboxbot.model.domains import FREE_MAIL_DOMAINS, normalize_domain
 from inboxbot.model.worktime import WorkingHours, parse_clock, parse_duration
 from inboxbot.rules import tomlerrors
 

@@ -51,9 +51,9 @@ from inboxbot.config import Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError, MarkingError, RulesError
 from inboxbot.io.imap import Mailbox, Marking, RawMessage
 from inboxbot.io.smtp import SmtpSender
-from inboxbot.mail.classify import domain_in
 from inboxbot.mail.message import Address, ParsedMessage, parse_headers
 from inboxbot.model.decision import Decision
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Facts
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.rules import Manager, Rules, day_in, load_rules, window_start

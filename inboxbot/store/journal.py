@@ -19,7 +19,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.subjects import subject_key
 
 log = logging.getLogger(__name__)
 
@@ -637,19 +637,6 @@ class Journal:
         with self._lock:
             row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
         return row
-
-
-_REPLY_PREFIX = re.compile(r"^(re|fw|fwd|ответ|отв|пересл|aw|wg)\s*(\[\d+\])?\s*:\s*", re.IGNORECASE)
-
-
-def subject_key(subject: str) -> str:
-    """Subject without reply/forward prefixes, for the subject + sender thread fallback."""
-    key = subject.strip().lower()
-    while True:
-        stripped = _REPLY_PREFIX.sub("", key)
-        if stripped == key:
-            return re.sub(r"\s+", " ", key)
-        key = stripped
 
 
 def _entry(row: sqlite3.Row) -> Entry:
