@@ -20,7 +20,9 @@ from inboxbot.compose.act import (
     compose_absence_notice,
     compose_forward,
 )
-from inboxbot.directory.clients import ClientBase, ColumnMap, parse_since
+from inboxbot.directory.cells import parse_since
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import ClientRef, Decision
 from inboxbot.model.facts import Company, Facts, Region

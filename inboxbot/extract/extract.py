@@ -548,7 +548,7 @@ _STREET_BEFORE = re.compile(r"(?:ул|ш|пр|им|пер|просп|бул|пл
 
 @lru_cache(maxsize=20_000)
 def _name_parses(word: str) -> tuple[Any, ...]:
-    from inboxbot.directory.names import _morph
+    from inboxbot.directory.names import morph as _morph
 
     return tuple(p for p in _morph().parse(word) if {"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(",")))  # type: ignore[attr-defined]
 

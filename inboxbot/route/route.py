@@ -18,7 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from inboxbot.directory.clients import Client, Group, NameLookup, find_group_mentions
+from inboxbot.directory.client import Client
+from inboxbot.directory.clients import NameLookup
+from inboxbot.directory.holdings import Group, find_group_mentions
 from inboxbot.directory.names import normal_form
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import ClientRef, Decision, Step

@@ -27,14 +27,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inboxbot.directory.clients import (
-    ClientBase,
-    ColumnMap,
-    Group,
-    VipEntry,
-    load_groups,
-    load_vip,
-)
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
+from inboxbot.directory.holdings import Group, load_groups
+from inboxbot.directory.vip import VipEntry, load_vip
 from inboxbot.errors import RulesError
 from inboxbot.model.decision import ACTIONS
 from inboxbot.model.domains import FREE_MAIL_DOMAINS, normalize_domain
@@ -544,7 +540,7 @@ def inflections(word: str) -> frozenset[str]:
     out = {folded}
     if not re.search(r"[а-яё]", word.lower()):
         return frozenset(out)
-    from inboxbot.directory.names import _morph
+    from inboxbot.directory.names import morph as _morph
 
     morph: Any = _morph()
     for parse in morph.parse(word.lower()):
