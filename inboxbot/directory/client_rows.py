@@ -80,8 +80,6 @@ def client_from_row(
     return client, problems
 
 
-
-
 def _intern(value: str | None) -> str | None:
     """Managers, regions, cities and groups repeat over thousands of rows: one string
     object each instead of one per row (≈ 150 MB less for a million clients)."""

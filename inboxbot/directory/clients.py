@@ -46,7 +46,6 @@ class NameLookup:
     ambiguous: bool
 
 
-
 class ClientBase:
     """Clients with look-ups by INN, domain, name and group. Build with `load`."""
 

@@ -269,8 +269,6 @@ def column_indexes(
     return found
 
 
-
-
 def row_getter(cells: Sequence[str], cols: dict[str, int]) -> Callable[[str], str]:
     """Cell of a field in one row, '' when the column is absent or the row is short."""
 
