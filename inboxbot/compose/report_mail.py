@@ -48,7 +48,6 @@ if TYPE_CHECKING:  # matplotlib is loaded when a chart is drawn, not by `inboxbo
 REPORT_TITLE = "Отчёт о распределении заявок"
 TRIAGE_SHOWN = 15  # in the mail; the rest are counted
 CHANGES_SHOWN = 50
-_ACTIONS = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}
 NBSP = "\u00a0"
 
 

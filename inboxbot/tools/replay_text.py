@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.decision import Decision
+from inboxbot.model.decision import PUBLIC_ACTION_WORDS, Decision
 from inboxbot.model.facts import Facts
 from inboxbot.route.route import describe_company, describe_region
 from inboxbot.rules.rules import Rules
 from inboxbot.tools.whatif import Change, Comparison, owner_of
-
-_ACTION_WORDS = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}
 
 
 def decision_record(
@@ -42,7 +40,7 @@ def decision_lines(label: str, subject: str, decision: Decision, rules: Rules, *
     """One replayed mail for a person: action, owner, rule, reasons (and every rule checked)."""
     owner = decision.owner
     name = rules.managers[owner].name if owner is not None and owner in rules.managers else (owner or "—")
-    lines = [f"{label}: {_ACTION_WORDS[decision.public_action]} → {name} [{decision.rule}]", f"  тема: {subject}"]
+    lines = [f"{label}: {PUBLIC_ACTION_WORDS[decision.public_action]} → {name} [{decision.rule}]", f"  тема: {subject}"]
     lines.extend(f"  • {reason}" for reason in decision.reasons)
     if trail:
         lines.append("  проверенные правила:")
