@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta, tzinfo
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -332,17 +332,21 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
         click.echo(line)
 
 
-def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
-    from datetime import datetime, timedelta
+def _period(timezone: tzinfo, since_day: date | None, until_day: date | None) -> tuple[date, date]:
+    """The days a report covers (also `status --list`'s): the week up to and including
+    `until_day`, by default today in the department's time zone; the edge reads the clock."""
+    last = until_day or datetime.now(timezone).date()
+    return since_day or last - timedelta(days=6), last
 
+
+def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_mail import request_lists
     from inboxbot.rules.rules import load_rules
     from inboxbot.store.journal import Journal
 
     rules = load_rules(rules_path)  # working hours (how long a request waits) and names
-    today = datetime.now(rules.department.timezone).date()
-    first = since_day or today - timedelta(days=6)
+    first, today = _period(rules.department.timezone, since_day, None)
     since, until = day_bounds(rules, min(first, today), today)
     with Journal(path) as journal:
         result = build_report(journal, rules, since, until, waiting_shown=10**9)
@@ -422,8 +426,6 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
 
     Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
-    from datetime import datetime, timedelta
-
     from inboxbot.compose.act import Templates
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_mail import (
@@ -438,9 +440,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     from inboxbot.store.journal import Journal
 
     rules = load_rules(rules_path)
-    today = datetime.now(rules.department.timezone).date()
-    last = until_day or today
-    first = since_day or last - timedelta(days=6)
+    first, last = _period(rules.department.timezone, since_day, until_day)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
     path = _existing_journal(journal_path)
