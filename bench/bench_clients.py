@@ -106,9 +106,9 @@ _CASES = ("gent", "datv", "ablt", "loct")
 
 
 def _inflect(word: str, case: str) -> str:
-    from inboxbot.directory.names import _morph
+    from inboxbot.directory.names import morph
 
-    parses = _morph().parse(word.lower())  # type: ignore[attr-defined]
+    parses = morph().parse(word.lower())  # type: ignore[attr-defined]
     if not parses:
         return word
     form = parses[0].inflect({case})

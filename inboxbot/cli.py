@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -216,9 +216,9 @@ def replay(rules_path: Path, paths: tuple[Path, ...], as_json: bool, compare_wit
 
 def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, first_only: bool = False) -> None:
     from inboxbot.io.mailsource import read_mail
-    from inboxbot.route.describe import describe_company, describe_region
     from inboxbot.rules.load import load_rules
     from inboxbot.run.pipeline import Pipeline
+    from inboxbot.tools.replay_text import decision_lines, decision_record, shares_line
     from inboxbot.tools.whatif import Replayer, owner_of
 
     rules = load_rules(rules_path)
@@ -234,86 +234,35 @@ def _replay(rules_path: Path, paths: list[Path], as_json: bool, *, trail: bool, 
         mails = mails[:1]
     for stored in mails:
         outcome = replayer.run(stored)
-        msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
-        owner = owner_of(decision)
+        owner = owner_of(outcome.decision)
         if owner:
             shares[owner] = shares.get(owner, 0) + 1
         if as_json:
-            record: dict[str, object] = {
-                "file": stored.label,
-                "message_id": msg.message_id,
-                "subject": msg.subject,
-                "from": msg.sender.email if msg.sender else None,
-                "action": decision.public_action,
-                "owner": decision.owner,
-                "rule": decision.rule,
-                "base_rule": decision.base_rule,
-                "base_owner": decision.base_owner,
-                "reasons": list(decision.reasons),
-                "company": describe_company(facts, decision, rules),
-                "region": describe_region(facts, decision, rules),
-            }
-            if trail:
-                record["trail"] = [{"rule": s.rule, "matched": s.matched, "detail": s.detail} for s in decision.trail]
+            record = decision_record(stored.label, outcome.msg, outcome.facts, outcome.decision, rules, trail=trail)
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
-            _print_decision(stored.label, msg.subject, decision, rules, trail=trail)
+            for line in decision_lines(stored.label, outcome.msg.subject, outcome.decision, rules, trail=trail):
+                click.echo(line)
     if not as_json and shares and not trail:
-        click.echo("\nДоля по менеджерам: " + ", ".join(f"{k} {v}" for k, v in sorted(shares.items())))
+        click.echo(shares_line(shares))
 
 
 def _compare(old_path: Path, new_path: Path, paths: list[Path], as_json: bool) -> None:
     from inboxbot.io.mailsource import read_mail
     from inboxbot.rules.load import load_rules
     from inboxbot.run.pipeline import Pipeline
-    from inboxbot.tools.whatif import compare, owner_of
+    from inboxbot.tools.replay_text import comparison_lines, comparison_records
+    from inboxbot.tools.whatif import compare
 
     old_rules, new_rules = load_rules(old_path), load_rules(new_path)
     before = Pipeline(old_rules)
     result = compare(read_mail(paths), before, Pipeline(new_rules, before.extractor))
     if as_json:
-        for change in result.changes:
-            click.echo(json.dumps({
-                "file": change.label, "subject": change.subject,
-                "before": {"owner": owner_of(change.before), "action": change.before.public_action,
-                           "rule": change.before.rule, "reasons": list(change.before.reasons)},
-                "after": {"owner": owner_of(change.after), "action": change.after.public_action,
-                          "rule": change.after.rule, "reasons": list(change.after.reasons)},
-            }, ensure_ascii=False))
-        click.echo(json.dumps({"total": result.total, "changed": len(result.changes),
-                               "shares_before": result.shares_before, "shares_after": result.shares_after},
-                              ensure_ascii=False))
+        for record in comparison_records(result):
+            click.echo(json.dumps(record, ensure_ascii=False))
         return
-    names = {**{m.id: m.name for m in old_rules.managers.values()}, **{m.id: m.name for m in new_rules.managers.values()}}
-
-    def who(decision: Any) -> str:
-        owner = owner_of(decision)
-        return names.get(owner, owner) if owner else "не пересылать"
-
-    click.echo(f"Писем: {result.total}; решение изменится у {len(result.changes)}.")
-    for change in result.changes:
-        click.echo(f"{change.label}: {who(change.before)} [{change.before.rule}] → {who(change.after)} [{change.after.rule}]")
-        click.echo(f"  тема: {change.subject}")
-        for reason in change.after.reasons:
-            click.echo(f"  • {reason}")
-    click.echo("\nДоля по менеджерам (было → станет):")
-    for owner in sorted(set(result.shares_before) | set(result.shares_after)):
-        click.echo(f"  {names.get(owner, owner)}: {result.shares_before.get(owner, 0)} → {result.shares_after.get(owner, 0)}")
-
-
-def _print_decision(label: str, subject: str, decision: Any, rules: Any, *, trail: bool) -> None:
-    owner = decision.owner
-    name = rules.managers[owner].name if owner in rules.managers else (owner or "—")
-    action = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}[decision.public_action]
-    click.echo(f"{label}: {action} → {name} [{decision.rule}]")
-    click.echo(f"  тема: {subject}")
-    for reason in decision.reasons:
-        click.echo(f"  • {reason}")
-    if trail:
-        click.echo("  проверенные правила:")
-        for step in decision.trail:
-            mark = "✓" if step.matched else "·"
-            click.echo(f"    {mark} {step.rule}: {step.detail}")
+    for line in comparison_lines(result, old_rules, new_rules):
+        click.echo(line)
 
 
 @cli.command()
@@ -377,66 +326,27 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
     from inboxbot.rules.load import read_names
+    from inboxbot.tools.journal_status import status_lines
 
     for line in status_lines(summary, read_names(rules_path), path):
         click.echo(line)
 
 
-# How `status` names journal states and actions (the journal stores the English ids).
-STATE_NAMES = {"decided": "решено, ещё не отправлено", "forwarded": "переслано, ещё не помечено в ящике",
-               "marked": "обработано"}
-ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "переслать и пометить", "tag": "только пометить",
-                "skip": "не заявка", "triage": "на ручной разбор"}
-
-
-def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
-    """The journal summary in Russian: states and actions in words, managers by name and
-    rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
-    from inboxbot.compose.labels import SPECIAL_RULES, condition_label, initials
-
-    def counted(items: dict[Any, int], name: Callable[[Any], str]) -> str:
-        ordered = sorted(((name(key), count) for key, count in items.items()), key=lambda nc: (-nc[1], nc[0]))
-        return ", ".join(f"{label} — {count}" for label, count in ordered) or "—"
-
-    def manager(key: Any) -> str:
-        full = names.managers.get(str(key))
-        return initials(full) if full else str(key)
-
-    def rule(key: Any) -> str:
-        if key is None:
-            return "без правила"
-        when = names.conditions.get(str(key))
-        return f"{condition_label(str(key), when)} ({key})" if when or key in SPECIAL_RULES else str(key)
-
-    lines = [
-        f"Журнал: {path}",
-        f"Всего писем: {summary['total']}",
-        f"Состояние: {counted(summary['states'], lambda k: STATE_NAMES.get(str(k), str(k)))}",
-        f"Решение: {counted(summary['actions'], lambda k: ACTION_NAMES.get(str(k), str(k)))}",
-        f"Менеджеры: {counted(summary['owners'], manager)}",
-        f"Правила: {counted(summary['rules'], rule)}",
-    ]
-    failing: Iterable[dict[str, Any]] = summary["failing"]
-    failing = list(failing)
-    if failing:
-        lines.append(f"Ошибки при обработке (последние {len(failing)}):")
-        for row in failing:
-            lines.append(f"  ! письмо {row['uid']} «{row['subject']}»: {row['error']} (попыток: {row['attempts']})")
-    lines.append("Заявки без ответа и письма на ручном разборе: inboxbot status --list")
-    return lines
+def _period(timezone: tzinfo, since_day: date | None, until_day: date | None) -> tuple[date, date]:
+    """The days a report covers (also `status --list`'s): the week up to and including
+    `until_day`, by default today in the department's time zone; the edge reads the clock."""
+    last = until_day or datetime.now(timezone).date()
+    return since_day or last - timedelta(days=6), last
 
 
 def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
-    from datetime import UTC, datetime, timedelta
-
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.load import load_rules
     from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)  # working hours (how long a request waits) and names
-    today = datetime.now(rules.department.timezone).date()
-    first = since_day or today - timedelta(days=6)
+    first, today = _period(rules.department.timezone, since_day, None)
     since, until = day_bounds(rules, min(first, today), today)
     with open_store(path) as store:
         result = build_report(store.queries.requests(since, until), store.requests.awaiting_answer(), rules, since, until,
@@ -517,8 +427,6 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
 
     Пример: inboxbot report --since 2026-11-16 --until 2026-11-22 --out report.html
     """
-    from datetime import UTC, datetime, timedelta
-
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_mail import compose_report, render_report_html, report_context, report_recipients
     from inboxbot.compose.report_view import report_view
@@ -528,9 +436,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)
-    today = datetime.now(rules.department.timezone).date()
-    last = until_day or today
-    first = since_day or last - timedelta(days=6)
+    first, last = _period(rules.department.timezone, since_day, until_day)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
     path = _existing_journal(journal_path)

@@ -10,16 +10,13 @@ import pytest
 from russian_texts import for_codepage
 from samples import CORPUS, DEMO_DATA
 
-from inboxbot.directory.clients import (
-    ClientBase,
-    ColumnMap,
-    find_group_mentions,
-    load_groups,
-    load_vip,
-    normalize_domain,
-)
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
+from inboxbot.directory.holdings import find_group_mentions, load_groups
+from inboxbot.directory.vip import load_vip
 from inboxbot.errors import RulesError
 from inboxbot.model.decision import ClientRef
+from inboxbot.model.domains import normalize_domain
 
 HEADER = "name,inn,kpp,ogrn,region_code,city,manager,group,domains,alt_names"
 

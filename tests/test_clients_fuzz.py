@@ -18,7 +18,8 @@ from pathlib import Path
 import openpyxl
 from samples import DEMO_DATA
 
-from inboxbot.directory.clients import ClientBase, ColumnMap
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
 from inboxbot.errors import RulesError
 
 DEMO = DEMO_DATA / "clients.csv"

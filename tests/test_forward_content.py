@@ -17,7 +17,9 @@ from inboxbot.compose.absence import compose_absence_notice
 from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.forward import compose_forward
 from inboxbot.compose.templates import Templates
-from inboxbot.directory.clients import ClientBase, ColumnMap, parse_since
+from inboxbot.directory.cells import parse_since
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import ClientRef, Decision
 from inboxbot.model.facts import Company, Facts, Region

@@ -4,7 +4,7 @@ from pathlib import Path
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import ClientRef, Decision, Step
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, MessageKey
-from inboxbot.model.subject import subject_key
+from inboxbot.model.subjects import subject_key
 from inboxbot.store.factory import memory_store, open_store
 from inboxbot.store.interfaces import Store
 from inboxbot.store.sqlite import Database

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from inboxbot.directory.clients import NAME_THRESHOLD
+from inboxbot.directory.name_index import NameIndex
 from inboxbot.directory.names import (
     KIND_INNER,
     KIND_NAME,
     KIND_OUTER,
-    NameIndex,
     innermost_quoted,
     name_key,
     name_variants,

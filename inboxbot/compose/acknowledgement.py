@@ -25,9 +25,10 @@ from inboxbot.compose.mime import set_alternative
 from inboxbot.compose.russian import greeting_name, moscow
 from inboxbot.compose.subjects import NO_SUBJECT, ack_subject
 from inboxbot.compose.templates import Templates
-from inboxbot.mail.classify import AUTO_SUBJECT, BOUNCE_SENDERS, domain_in
+from inboxbot.mail.classify import AUTO_SUBJECT, BOUNCE_SENDERS
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Facts
 from inboxbot.rules.model import Rules
 

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from inboxbot.compose.headers import clean
+from inboxbot.model.subjects import REPLY_WORDS, SUBJECT_PREFIX
 
 SUBJECT_TAG = "[Заявка]"
 NO_SUBJECT = "(без темы)"
-
-# "Re:", "RE[2]:", "Fwd:", "Отв:", "Пересл:"… — the colon is required, or "Request…"
-# would lose its first letters; our own tag is dropped so a resend does not double it.
-_PREFIX_RE = re.compile(
-    r"\s*(?:(re|fwd?|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)(?:\[\d+\]|\d+)?\s*:|(\[заявка\]))\s*",
-    re.IGNORECASE,
-)
-_REPLY_WORDS = {"re", "aw", "sv", "отв", "ответ"}
-
 
 def forward_subject(subject: str) -> str:
     """'[Заявка] ' + the original subject, with the reply/forward prefixes collapsed:
@@ -24,10 +14,10 @@ def forward_subject(subject: str) -> str:
     text = clean(subject, 250)
     is_reply = False
     while True:
-        match = _PREFIX_RE.match(text)
+        match = SUBJECT_PREFIX.match(text)
         if not match:
             break
-        is_reply = is_reply or (match.group(1) or "").lower() in _REPLY_WORDS
+        is_reply = is_reply or (match.group(1) or "").lower() in REPLY_WORDS
         text = text[match.end() :]
     text = text.strip() or NO_SUBJECT
     return f"{SUBJECT_TAG} {'Re: ' if is_reply else ''}{text}"

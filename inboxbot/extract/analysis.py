@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from inboxbot.extract.display import DisplayName, company_display_name, org_text
-from inboxbot.extract.domains import FREE_MAIL_DOMAINS
 from inboxbot.extract.findings import Found, find_all, find_one
 from inboxbot.extract.nlp import analyse
 from inboxbot.extract.orgs import org_mentions
@@ -19,6 +18,7 @@ from inboxbot.extract.segments import SCAN_CHARS, Segment
 from inboxbot.extract.view import View, client_view
 from inboxbot.mail.attachments import attachment_texts
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.domains import FREE_MAIL_DOMAINS
 
 _REQ_CARD = re.compile(r"реквизит|карточк|card|details|анкет|rekv|requisit|kartochk", re.IGNORECASE)
 _REQ_IN_ATTACHMENT = re.compile(

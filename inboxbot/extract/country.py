@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from inboxbot.directory import gazetteer
 from inboxbot.extract.analysis import Analysis
-from inboxbot.extract.domains import domain_in
 from inboxbot.extract.extracted import Extracted
 from inboxbot.extract.forms import FOREIGN_SUFFIXES
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Company, Evidence
 
 _FOREIGN_WORDS: tuple[tuple[str, str], ...] = (

@@ -7,11 +7,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inboxbot.extract.domains import domain_in
 from inboxbot.extract.forms import ABBREVIATIONS, is_public_form
 from inboxbot.extract.orgs import OrgMention
 from inboxbot.extract.personnames import is_person_name
 from inboxbot.mail.message import Address
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Company, Evidence
 
 _DEPARTMENT_WORDS = re.compile(

@@ -33,13 +33,13 @@ from spacy.language import Language
 from inboxbot.extract.analysis import Analysis, Settings, analyse_mail
 from inboxbot.extract.company import extract_company
 from inboxbot.extract.country import extract_country
-from inboxbot.extract.domains import FREE_MAIL_DOMAINS
 from inboxbot.extract.nlp import get_pipeline
 from inboxbot.extract.people import extract_people
 from inboxbot.extract.region import extract_regions
 from inboxbot.extract.requisites import extract_requisites
 from inboxbot.extract.traits import extract_language, extract_purchase_law
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.model.facts import Facts
 
 log = logging.getLogger(__name__)

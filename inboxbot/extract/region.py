@@ -12,9 +12,9 @@ from inboxbot.directory import gazetteer
 from inboxbot.extract.analysis import Analysis
 from inboxbot.extract.candidates import Candidate
 from inboxbot.extract.context import BANK_LINE
-from inboxbot.extract.domains import domain_in
 from inboxbot.extract.extracted import Extracted
 from inboxbot.extract.findings import Found, evidence_of, found_of
+from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Evidence, Region
 from inboxbot.model.requisites import kpp_is_largest_taxpayer, ogrn_region_code
 

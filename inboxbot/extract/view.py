@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from inboxbot.extract.domains import domain_in, same_party
+from inboxbot.extract.domains import same_party
 from inboxbot.extract.segments import QUOTE_CHARS, SCAN_CHARS, Segment
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.mail.textparts import TextParts, split_text
+from inboxbot.model.domains import domain_in
 
 
 @dataclass(frozen=True, slots=True)

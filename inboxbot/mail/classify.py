@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.domains import domain_in
+from inboxbot.model.subjects import FORWARD_SUBJECT, PLAIN_REPLY_SUBJECT
 
 KINDS = ("request", "auto_reply", "bounce", "read_receipt", "bulk", "own", "internal", "offer", "spam")
 
@@ -156,7 +158,6 @@ _SPAM = re.compile(
     r"ваш (?:аккаунт|ящик) (?:заблокирован|будет удал)|подтвердите (?:пароль|учётную запись)",
     re.IGNORECASE,
 )
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|ответ|aw)\s*:\s*)*(?:fwd?|пересл\w*|переслано|tr|wg)\s*:", re.IGNORECASE)
 # Forward blocks and «пришло на info@» are unmistakable; «пересылаю» in a reply («Re:») is
 # more often «I am forwarding you the contract» to the client, so it counts only outside replies.
 _FORWARD_STRONG = re.compile(
@@ -165,13 +166,7 @@ _FORWARD_STRONG = re.compile(
     re.IGNORECASE,
 )
 _FORWARD_WEAK = re.compile(r"пересылаю|переслал[а]?|forwarding", re.IGNORECASE)
-_REPLY_SUBJECT = re.compile(r"^\s*(?:re|ответ|aw|отв)\s*:", re.IGNORECASE)
 _FROM_LINE = re.compile(r"^\s*(?:От|From|Отправитель)\s*:.*?([\w.+-]+@[\w.-]+\.\w+)", re.IGNORECASE | re.MULTILINE)
-
-
-def domain_in(domain: str, domains: Sequence[str]) -> bool:
-    domain = domain.lower().rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in (x.lower().strip(".") for x in domains))
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -231,7 +226,7 @@ def classify(
     # Precedence: bulk on everything still counts when it asks for something.
     verdict = _bulk(msg)
     if verdict is not None:
-        if ask and msg.in_reply_to and _REPLY_SUBJECT.match(msg.subject):
+        if ask and msg.in_reply_to and PLAIN_REPLY_SUBJECT.match(msg.subject):
             return Verdict(
                 "request", f"запрос: ответ в переписке с просьбой («{_short(ask, 40)}»), хотя {verdict.reason}"
             )
@@ -328,9 +323,9 @@ def _internal(msg: ParsedMessage, sender: str, internal_domains: Sequence[str]) 
             return Verdict("request", f"запрос: сотрудник {sender} переслал вложенное письмо от {origin}")
     head = msg.text[:3000]
     forward = (
-        bool(_FORWARD_SUBJECT.match(msg.subject))
+        bool(FORWARD_SUBJECT.match(msg.subject))
         or bool(_FORWARD_STRONG.search(head))
-        or (bool(_FORWARD_WEAK.search(head)) and not _REPLY_SUBJECT.match(msg.subject))
+        or (bool(_FORWARD_WEAK.search(head)) and not PLAIN_REPLY_SUBJECT.match(msg.subject))
     )
     if forward:
         quoted = msg.text[len(new_text(msg.text)) :]

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from inboxbot.mail.message import Address
+from inboxbot.model.subjects import QUOTE_FORWARD_SUBJECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,6 @@ _HEADER_LINE = re.compile(
     re.IGNORECASE,
 )
 _CHEVRON = re.compile(r"^[ \t]*>", re.MULTILINE)
-_FWD_SUBJECT = re.compile(r"^\s*(?:(?:re|ответ|отв)\s*:\s*)*(?:fwd?|пересл|переслано|fw)\s*:", re.IGNORECASE)
 
 # Lines that open a signature. «Спасибо» only as a line of its own: "Спасибо, что …"
 # mid-text is not a closing.
@@ -204,7 +204,7 @@ def split_text(text: str, subject: str = "") -> TextParts:
 
 
 def _split(text: str, start: int, end: int, subject: str, depth: int) -> TextParts:
-    cut = _first_marker(text, start, end, forward_subject=bool(_FWD_SUBJECT.match(subject)))
+    cut = _first_marker(text, start, end, forward_subject=bool(QUOTE_FORWARD_SUBJECT.match(subject)))
     new_end = cut[0] if cut else end
     forwarded: Forwarded | None = None
     quotes: list[Quote] = []

@@ -16,6 +16,8 @@ ACTIONS = ("forward", "tag", "forward_and_tag", "skip", "triage")
 # and `inboxbot status` can name them without importing the NLP stack.
 QUARANTINE_RULE = "quarantine"
 DUPLICATE_RULE = "duplicate"
+# Decision.public_action in words, as `replay` and `explain` print it.
+PUBLIC_ACTION_WORDS = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}
 
 
 @dataclass(frozen=True, slots=True)

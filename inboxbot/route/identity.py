@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inboxbot.directory.clients import Client, NameLookup, normalize_domain
+from inboxbot.directory.client import Client
+from inboxbot.directory.clients import NameLookup
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.domains import domain_in, normalize_domain
 from inboxbot.model.facts import Facts, Requisite
 from inboxbot.model.requisites import is_valid_inn
 from inboxbot.rules.model import Rules
@@ -85,7 +87,7 @@ def sender_domain(msg: ParsedMessage, facts: Facts, rules: Rules) -> str | None:
 
 
 def is_internal(domain: str, rules: Rules) -> bool:
-    return any(domain == d or domain.endswith("." + d) for d in rules.department.internal_domains)
+    return domain_in(domain, rules.department.internal_domains)
 
 
 def identify(msg: ParsedMessage, facts: Facts, rules: Rules) -> Identity:
@@ -111,7 +113,7 @@ def _domain_client(
     if not domain or not clients:
         return None, ""
     shared_group = next(
-        (g for g in rules.groups if g.policy == "independent" and any(domain_in(domain, d) for d in g.domains)), None
+        (g for g in rules.groups if g.policy == "independent" and domain_in(domain, g.domains)), None
     )
     named = {m.client for m in names.candidates} if names is not None else set()
     if len(clients) == 1 and shared_group is None:
@@ -130,6 +132,4 @@ def _domain_client(
     return None, f"домен {domain} общий для компаний {who} — сам по себе клиента не определяет"
 
 
-def domain_in(domain: str, owner_domain: str) -> bool:
-    return domain == owner_domain or domain.endswith("." + owner_domain)
 

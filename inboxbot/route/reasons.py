@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from inboxbot.directory.clients import Client
+from inboxbot.directory.client import Client
 from inboxbot.model.facts import Requisite
 from inboxbot.route.identity import Identity
 from inboxbot.rules.model import Rules

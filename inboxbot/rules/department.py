@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inboxbot.directory.clients import FREE_MAIL_DOMAINS, normalize_domain
+from inboxbot.model.domains import FREE_MAIL_DOMAINS, normalize_domain
 from inboxbot.model.worktime import WorkingHours, parse_clock
 from inboxbot.rules.forms import fold
 from inboxbot.rules.model import OWN_LOOP_HEADER, WEEKDAYS, Department

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from inboxbot.directory.clients import FREE_MAIL_DOMAINS
 from inboxbot.errors import RulesError
+from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import read_absences
 from inboxbot.rules.department import read_department, read_templates

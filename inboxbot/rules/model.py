@@ -10,7 +10,9 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from inboxbot.directory.clients import ClientBase, Group, VipEntry
+from inboxbot.directory.clients import ClientBase
+from inboxbot.directory.holdings import Group
+from inboxbot.directory.vip import VipEntry
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.options import ConditionOptions
 

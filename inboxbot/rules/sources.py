@@ -7,8 +7,12 @@ import codecs
 from collections.abc import Sequence
 from pathlib import Path
 
-from inboxbot.directory.clients import ClientBase, ColumnMap, Group, VipEntry, load_groups, load_vip, normalize_domain
+from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.clients import ClientBase
+from inboxbot.directory.holdings import Group, load_groups
+from inboxbot.directory.vip import VipEntry, load_vip
 from inboxbot.errors import RulesError
+from inboxbot.model.domains import normalize_domain
 from inboxbot.rules.problems import shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
 

@@ -12,9 +12,9 @@ from inboxbot.compose.context import Recipient
 from inboxbot.compose.followup import compose_escalation, compose_reminder
 from inboxbot.compose.forward import compose_forward
 from inboxbot.io.imap import Mailbox
-from inboxbot.mail.classify import domain_in
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.domains import domain_in
 from inboxbot.model.records import RequestRow
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.model import Manager, window_start

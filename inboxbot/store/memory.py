@@ -19,7 +19,7 @@ from typing import Any
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
-from inboxbot.model.subject import subject_key
+from inboxbot.model.subjects import subject_key
 from inboxbot.store.rows import decided_row, entry_of, iso, now_text, parse_time, request_of, starts_thread
 from inboxbot.store.sqlite import ADDED_COLUMNS
 

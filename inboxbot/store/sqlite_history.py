@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from inboxbot.model.subject import subject_key
+from inboxbot.model.subjects import subject_key
 from inboxbot.store.sqlite import Database
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from inboxbot.directory.clients import Group, find_group_mentions
+from inboxbot.directory.holdings import Group, find_group_mentions
+from inboxbot.model.domains import domain_in
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
-from inboxbot.route.identity import domain_in
 from inboxbot.route.reasons import inn_reason, quoted, who
 from inboxbot.rules.options import ConditionOptions, option
 
@@ -39,7 +39,7 @@ def group(options: GroupOptions, s: Situation) -> Match | Miss:
     domain = ident.domain
     if domain:
         for group in s.rules.groups:
-            if any(domain_in(domain, d) for d in group.domains):
+            if domain_in(domain, group.domains):
                 found.append((group, f"домен группы {domain}"))
         groups_of_domain = {c.group for c in ident.domain_clients if c.group}
         if len(groups_of_domain) == 1:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.facts import Facts
-from inboxbot.model.subject import subject_key
+from inboxbot.model.subjects import subject_key
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.identity import is_internal
