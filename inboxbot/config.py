@@ -80,7 +80,7 @@ _YES, _NO = ("1", "yes", "true", "on", "да"), ("0", "no", "false", "off", "н�
 
 @dataclass(frozen=True, slots=True)
 class MarkingSettings:
-    """How handled mail is marked on the IMAP server (see fetch.py). Folder names have
+    """How handled mail is marked on the IMAP server (see io/marking.py). Folder names have
     their levels separated by "/" and are placed in the server's personal namespace
     ("Inboxbot/Done" is INBOX.Inboxbot.Done on Cyrus and Courier)."""
 

@@ -87,3 +87,14 @@ def test_init_then_check_from_an_empty_folder(installed: Installed, tmp_path: Pa
     assert "правила в порядке" in checked.stdout
     again = installed.run("inboxbot", "init", "отдел", cwd=tmp_path)
     assert again.returncode == 2 and "не перезаписывает" in again.stderr
+
+
+def test_every_package_is_declared_for_the_wheel() -> None:
+    """pyproject lists the packages by name (templates/ is mapped in from outside the tree), so a new
+    sub-package missing from that list would be left out of the wheel, and only a fresh install
+    would notice."""
+    import tomllib
+
+    declared = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(REPO).parts) for init in (REPO / "inboxbot").rglob("__init__.py")}
+    assert found - declared == set()

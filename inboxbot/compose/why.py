@@ -10,7 +10,7 @@ from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.headers import clean
 from inboxbot.model.decision import ClientRef, Decision
 
-# Reasons route.py adds about absences ("Петров в отпуске … → заместитель Иванова",
+# Reasons route adds about absences ("Петров в отпуске … → заместитель Иванова",
 # "заместители тоже отсутствуют → …") and pool members passed over ("пропущены: …"):
 # the banner of the forward says the first, and neither is why the request is the
 # recipient's, so the summary leaves them to the full list.
@@ -51,13 +51,13 @@ def why_view(decision: Decision, ctx: ForwardContext, reader: Recipient) -> list
     return [s for s in (lead, _sentence(main[-1], surname)) if s]
 
 
-# route.py's territory rule: "регион 63 Самарская область: по ИНН «…», из вложения «…»"
+# route/conditions/territory.py: "регион 63 Самарская область: по ИНН «…», из вложения «…»"
 # followed by "Приволжский федеральный округ → Петров" (or "регион 63 → Петров").
 _TERRITORY_RE = re.compile(r"регион \d{2} (.+?): (по .+)")
 
 
 def _recognised_by(reasons: Sequence[str], ref: ClientRef) -> str:
-    """How route.py found the client in the base, from its reasons: "домен отправителя
+    """How route found the client in the base, from its reasons: "домен отправителя
     kareliafish.ru — клиент … (clients.csv, строка 219)" gives the part before the dash;
     "ООО «…» — клиент из базы (…)" after "ИНН … (из подписи)" gives the INN reason."""
     where = f"строка {ref.line})"

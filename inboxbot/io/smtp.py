@@ -226,7 +226,7 @@ class SmtpSender:
 
 def message_bytes(message: EmailMessage | Message) -> bytes:
     """The message as SMTP carries it: CRLF line ends, Bcc removed, the message's own
-    policy otherwise (act.py writes pre-folded headers that must not be refolded)."""
+    policy otherwise (compose/headers.py writes pre-folded headers that must not be refolded)."""
     if message.get("Bcc") is not None:
         message = copy.copy(message)
         del message["Bcc"]

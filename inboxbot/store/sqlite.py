@@ -8,7 +8,7 @@ marks cannot hold: the reasons, the state between forwarding and marking, thread
 and the fair-share history.
 
 Each step commits on its own, before the next side effect starts, so a kill -9 at any
-point leaves a state the next run can finish from (see run/worker.py).
+point leaves a state the next run can finish from (see run/plan.py).
 
 Durability: every commit is fsynced (synchronous=FULL), except inside `grouped()`,
 where commits are written but fsynced together at `sync()` (see there for why that is
