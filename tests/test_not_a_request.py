@@ -107,3 +107,22 @@ def test_phishing_invoice_with_a_link_is_skipped(body: str) -> None:
 def test_an_invoice_with_a_pdf_is_no_phishing_and_a_client_asking_for_one_is_a_request() -> None:
     assert verdict("Счёт на оплату № 15 во вложении. Подробности: https://firm.example", pdf=True).kind != "spam"
     assert verdict("Выставьте, пожалуйста, счёт на оплату, реквизиты на сайте https://client.example").is_request
+
+
+def test_the_warning_line_reaches_the_decision() -> None:
+    from samples import RULES
+
+    from inboxbot.model.facts import Facts
+    from inboxbot.route.decide import decide
+    from inboxbot.rules.load import load_rules
+    from inboxbot.store.factory import memory_store
+
+    msg = EmailMessage()
+    msg["From"] = "Анна <anna@client-firm.ru>"
+    msg["To"] = "sales@severkarton.test"
+    msg["Subject"] = "Знакомство"
+    msg["Date"] = "Wed, 02 Dec 2026 10:00:00 +0300"
+    msg.set_content("Добрый день. Мы производим гофрокартон в Твери.")
+    decision = decide(parse(msg.as_bytes()), Facts(), load_rules(RULES), memory_store().history)
+    assert decision.action != "skip"
+    assert any(r.startswith("возможно, не заявка: описание своего производства") for r in decision.reasons)

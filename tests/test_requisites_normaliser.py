@@ -139,3 +139,24 @@ def test_our_managers_inn_in_the_quote_is_named_as_ours(extractor: Extractor) ->
     assert facts.company is None or facts.company.inn != ours
     notes = [u.note for u in facts.unused_requisites]
     assert notes == [f"ИНН {ours} из цитаты письма нашего менеджера — не использован"]
+
+
+def test_the_pool_says_why_the_inn_shown_was_not_used() -> None:
+    from dataclasses import replace
+
+    from samples import RULES
+
+    from inboxbot.model.facts import Evidence, UnusedRequisite
+    from inboxbot.route.decide import decide
+    from inboxbot.rules.load import load_rules
+    from inboxbot.store.factory import memory_store
+
+    raw = eml(f"Прошу счёт на плёнку, ИНН {BAD}.", frm="Пётр <petr.k@mail.ru>", headers=(("Date", "Wed, 02 Dec 2026 10:00:00 +0300"),))
+    why = "не проходит проверку контрольных цифр — не использован"
+    facts = Facts(unused_requisites=(UnusedRequisite("inn", BAD, why, Evidence("body", BAD), "ИНН"),))
+    rules = load_rules(RULES)
+    rules = replace(rules, rules=tuple(r for r in rules.rules if r.when != "not_a_request"))
+    decision = decide(parse(raw), facts, rules, memory_store().history)
+    note = f"ИНН {BAD} {why}"
+    assert any(note in r for r in decision.reasons), decision.reasons
+    assert any(note in s.detail for s in decision.trail if s.rule == "client_inn")
