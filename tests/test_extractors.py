@@ -62,7 +62,7 @@ def test_each_extractor_finds_its_facts_with_their_evidence(card: Analysis) -> N
     assert company.company is not None and company.company.inn == "7707083893"
     assert company.company.core == "Ромашка-Опт"
     assert company.sender is not None and company.sender.inn is not None
-    requisites = extract_requisites(card, company.sender).value
+    requisites = extract_requisites(card, company.sender).value.taken
     assert [(r.kind, r.value) for r in requisites] == [("inn", "7707083893"), ("kpp", "773601001")]
     # every fact says where it came from: the evidence text is the text at its span
     for requisite in requisites:
@@ -79,7 +79,7 @@ def test_each_extractor_finds_its_facts_with_their_evidence(card: Analysis) -> N
 def test_nothing_found_is_none_or_empty_never_an_exception(nothing: Analysis) -> None:
     company = extract_company(nothing)
     assert company.value.company is None and company.value.mentioned == () and company.value.sender is None
-    assert extract_requisites(nothing, None).value == ()
+    assert extract_requisites(nothing, None).value.taken == ()
     assert extract_regions(nothing, None).value == ()
     assert extract_country(nothing, None).value.code is None
     assert extract_people(nothing).value == ()
@@ -89,7 +89,7 @@ def test_nothing_found_is_none_or_empty_never_an_exception(nothing: Analysis) ->
 def test_notes_come_back_with_the_facts_not_through_shared_state() -> None:
     a = analysis("Оплатим по реквизитам: ИНН 7707083894\n")
     requisites = extract_requisites(a, None)
-    assert requisites.value == ()
+    assert requisites.value.taken == ()
     assert requisites.notes == ("ИНН 7707083894 не проходит проверку контрольных цифр — не использован",)
     ambiguous = analysis("Счёт на ИНН 7707083893, а договор на ИНН 5406248153.\n")
     assert extract_company(ambiguous).notes == ("в письме несколько ИНН без названия компании: какой из них отправителя, не ясно",)

@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from inboxbot.extract.nlp import analyse
-from inboxbot.extract.numbers import NumberHit
+from inboxbot.extract.numbers import NumberHit, find_requisites
 from inboxbot.extract.orgs import OrgMention, org_mentions
 from inboxbot.extract.personnames import GREETING_RE, is_person_name
 from inboxbot.extract.quotes import quoted_cores
@@ -58,7 +58,9 @@ def find_one(nlp: Language, seg: Segment) -> Found:
         # Our own letter in the quote: only our company's name is wanted from it
         # (so the client's mention of us is not taken for the client).
         orgs = tuple(OrgMention(c, seg.start, seg.start, None, c, True, "quoted") for c in quoted_cores(seg.body))
-        return Found(seg, orgs, (), (), ())
+        # Its identifiers are ours: kept as rejected, so the explanation can say why not taken.
+        ours = tuple(replace(n, start=n.start + seg.start, end=n.end + seg.start, reason="ours") for n in find_requisites(seg.body)[0])
+        return Found(seg, orgs, (), ours, ())
     return _analyse(nlp, [seg])[0]
 
 

@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from inboxbot.extract.docext import doc_text
+from inboxbot.extract.normalise import QUALIFIER, written_identifiers
 from inboxbot.model.requisites import is_valid_inn, is_valid_kpp, is_valid_ogrn
 
 # The component's name in the pipeline.
@@ -57,12 +58,12 @@ _NUMBER = re.compile(
     rf"(?:(?<![\d\w/.,-])|{_GLUED})(\d{{9,15}})(?![\d\w]|[.,]\d|-\d)|(?:(?<![\d\w])|{_GLUED})(\d{{4}}[\dA-Z]{{2}}\d{{3}})(?![\d\w])"
 )
 _PAIR = re.compile(
-    r"(?P<label>ИНН\s*/\s*КПП|INN\s*/\s*KPP)[\s:.№-]*(?P<inn>\d{10}|\d{12})\s*/\s*(?P<kpp>\d{4}[\dA-Z]{2}\d{3})(?!\d)",
+    r"(?P<label>ИНН\s*[/\\|]\s*КПП|INN\s*[/\\|]\s*KPP)[\s:.№|*-]*(?P<inn>\d{10}|\d{12})\s*[/\\|]\s*(?P<kpp>\d{4}[\dA-Z]{2}\d{3})(?!\d)",
     re.IGNORECASE,
 )
 _REQUISITE_BLOCK = re.compile(r"\b(?:ИНН|КПП|ОГРН|ОГРНИП|БИК|р/с|к/с|Реквизиты|ОКПО|ОКВЭД)\b", re.IGNORECASE)
 # How far back a label may stand from its number: «ИНН: 7707083893», «ИНН (организации) 77…».
-_LABEL_GAP = re.compile(r"^[\s:№#.=\-–—]*(?:\([^)\n]{0,20}\)[\s:.\-–—]*)?(?:(?:организации|предприятия|покупателя|плательщика|получателя|компании|ИП|юр\.?\s*лица)[\s:.\-–—]*)?$", re.IGNORECASE)
+_LABEL_GAP = re.compile(rf"^[\s:№#.=\-–—|*]*{QUALIFIER}$", re.IGNORECASE)
 
 
 def _label_before(text: str, start: int) -> tuple[str, int] | None:
@@ -102,6 +103,12 @@ def find_requisites(text: str) -> tuple[tuple[NumberHit, ...], tuple[NumberHit, 
     accepted: list[NumberHit] = []
     rejected: list[NumberHit] = []
     taken: set[int] = set()
+    # Identifiers written in groups («ИНН 7456 972 710») first: their pieces are no numbers.
+    covered: list[tuple[int, int]] = []
+    for w in written_identifiers(text):
+        hit = _judge(text, w.value, w.start, w.end, w.label, w.key)
+        (rejected if hit.reason else accepted).append(hit)
+        covered.append((w.start, w.end))
     for m in _PAIR.finditer(text):
         inn, kpp = m.group("inn"), m.group("kpp")
         label = m.group("label")
@@ -118,7 +125,7 @@ def find_requisites(text: str) -> tuple[tuple[NumberHit, ...], tuple[NumberHit, 
         value = m.group(1) or m.group(2)
         start = m.start(1) if m.group(1) else m.start(2)
         end = start + len(value)
-        if start in taken:
+        if start in taken or any(a <= start < b for a, b in covered):
             continue
         found = _label_before(text, start)
         label = found[0] if found else ""

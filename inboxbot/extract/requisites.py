@@ -1,14 +1,17 @@
 """The requisites facts: the sender's INN/KPP/OGRN first (from its company), then every
-other identifier the mail carries, each once, with its evidence; and a note for each
-number in own text that looked like an identifier but was not taken."""
+other identifier the mail carries, each once, with its evidence; and every number that
+looked like an identifier but was not taken, with its reason (a note and an
+`UnusedRequisite` the decision's explanation shows)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from inboxbot.extract.analysis import Analysis
 from inboxbot.extract.candidates import Candidate
 from inboxbot.extract.extracted import Extracted
 from inboxbot.extract.findings import evidence_of, found_of
-from inboxbot.model.facts import Requisite
+from inboxbot.model.facts import Requisite, UnusedRequisite
 
 # Why a number was not taken, as the note says it.
 _REJECTED = {
@@ -17,9 +20,19 @@ _REJECTED = {
     "length": "неверной длины для ИНН — не использован",
     "format": "неверного формата — не использован",
 }
+_OURS_QUOTE = "из цитаты письма нашего менеджера — не использован"
+_OURS = "— ИНН нашей компании (есть в письме нашего менеджера), не использован"
 
 
-def extract_requisites(a: Analysis, sender: Candidate | None) -> Extracted[tuple[Requisite, ...]]:
+@dataclass(frozen=True, slots=True)
+class RequisitesFacts:
+    """The identifiers taken, and those shown in the mail but not taken."""
+
+    taken: tuple[Requisite, ...]
+    unused: tuple[UnusedRequisite, ...]
+
+
+def extract_requisites(a: Analysis, sender: Candidate | None) -> Extracted[RequisitesFacts]:
     """Requisites of one mail; `sender` is the candidate the sender's company came from."""
     result: list[Requisite] = []
     seen: set[tuple[str, str]] = set()
@@ -35,14 +48,30 @@ def extract_requisites(a: Analysis, sender: Candidate | None) -> Extracted[tuple
                 continue
             seen.add(key)
             result.append(Requisite(hit.kind, hit.value, f.segment.evidence(hit.start, hit.end), hit.labelled))
-    return Extracted(tuple(result), _rejected_notes(a))
+    unused = _unused(a, sender)
+    return Extracted(RequisitesFacts(tuple(result), unused), tuple(u.note for u in unused))
 
 
-def _rejected_notes(a: Analysis) -> tuple[str, ...]:
-    notes: list[str] = []
-    for f in a.own:
+def _unused(a: Analysis, sender: Candidate | None) -> tuple[UnusedRequisite, ...]:
+    """Own text's rejected numbers, our managers' identifiers in the quote, and our
+    identifiers repeated in the client's text (not taken as the sender's), each once."""
+    result: dict[tuple[str, str], UnusedRequisite] = {}
+    ours: dict[str, UnusedRequisite] = {}
+    for f in a.founds:
         for hit in f.rejected:
-            if hit.reason in _REJECTED:
-                label = (hit.label or hit.kind.upper()).strip()
-                notes.append(f"{label} {hit.value} {_REJECTED[hit.reason]}")
-    return tuple(notes)
+            label = (hit.label or hit.kind.upper()).strip()
+            evidence = f.segment.evidence(hit.start, hit.end)
+            if hit.reason == "ours" and hit.kind == "inn":
+                ours.setdefault(hit.value, UnusedRequisite(hit.kind, hit.value, _OURS_QUOTE, evidence, label))
+            elif f.segment.own and hit.reason in _REJECTED:
+                result.setdefault((hit.kind, hit.value), UnusedRequisite(hit.kind, hit.value, _REJECTED[hit.reason], evidence, label))
+    mine = {h.value for h in sender.identifiers} if sender is not None else set()
+    for f in a.own:
+        for hit in f.numbers:
+            if hit.kind == "inn" and hit.value in ours and hit.value not in mine:
+                evidence = f.segment.evidence(hit.start, hit.end)
+                result.setdefault(("inn", hit.value), UnusedRequisite("inn", hit.value, _OURS, evidence, "ИНН"))
+    for value, quoted in ours.items():
+        if value not in mine:
+            result.setdefault(("inn", value), quoted)
+    return tuple(result.values())

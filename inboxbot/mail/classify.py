@@ -15,6 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.mail.signals import (
+    DOUBT,
+    SERVICE_DOMAINS,
+    SKIP,
+    Signal,
+    listed,
+    phishing_signals,
+    pitch_signals,
+    robot_signals,
+    total,
+)
 from inboxbot.model.domains import domain_in
 from inboxbot.model.subjects import FORWARD_SUBJECT, PLAIN_REPLY_SUBJECT
 
@@ -25,6 +36,8 @@ KINDS = ("request", "auto_reply", "bounce", "read_receipt", "bulk", "own", "inte
 class Verdict:
     kind: str  # one of KINDS
     reason: str  # Russian, one line: «автоответ (заголовок Auto-Submitted: auto-replied)»
+    signals: tuple[Signal, ...] = ()  # the weighted signs the wording verdicts rest on
+    doubt: str = ""  # a request that may not be one: the warning line for the forward
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -136,17 +149,6 @@ _ROBOT_SUBJECT = re.compile(
     r"оператор(?:а)? ЭДО",
     re.IGNORECASE,
 )
-# Them selling to us.
-_OFFER = re.compile(
-    r"\bпредлагаем\b|\bпредлагает\b|готовы (?:поставить|предложить|поставлять|оказать)|"
-    r"коммерческое предложение (?:для вас|для вашей|вашей компании)|предложение о сотрудничестве|"
-    r"\bоказываем\b|наши услуги|услуги по\b|кадров\w+ агентств|подбор\w* персонал|подбер[её]м|"
-    r"\bseo\b|продвижени\w+ сайт|раскрутк|лидогенерац|увеличим (?:продажи|прибыль)|базы? клиентов|"
-    r"грузоперевозк|перевозк\w+ груз|транспортн\w+ услуг|логистическ\w+ услуг|лизинг|факторинг|"
-    r"скидк\w+ (?:для новых|на первый)|приглашаем (?:вас )?на (?:вебинар|выставк|конференц|форум|семинар)|вебинар|"
-    r"ответьте на (?:это )?письмо,? (?:и|чтобы)|мы (?:производим|являемся (?:производителем|поставщиком))",
-    re.IGNORECASE,
-)
 # Asking us for our offer is the opposite of an offer.
 _ASK_OFFER = re.compile(
     r"(?:пришлите|вышлите|направьте|предоставьте|подготовьте|просим|прошу|ждём|ждем)\W+(?:\w+\W+){0,3}"
@@ -250,11 +252,37 @@ def classify(
     spam = _SPAM.search(f"{msg.subject}\n{body}")
     if spam and not ask:
         return Verdict("spam", f"спам («{_short(spam.group(), 40)}»)")
-    offer = _OFFER.search(f"{msg.subject}\n{body}")
-    if offer and not strict_ask and not _ASK_OFFER.search(body):
-        return Verdict("offer", f"предложение нам, а не запрос («{_short(offer.group(), 40)}»)")
+    return _scored(msg, sender, body, ask, strict_ask)
 
-    return Verdict("request", "запрос: нет признаков автоответа, рассылки, служебного или внутреннего письма")
+
+def _scored(msg: ParsedMessage, sender: str, body: str, ask: str | None, strict_ask: str | None) -> Verdict:
+    """Pitches to us, robots' notices, phishing: a sum of named signals. Skip only when
+    it reaches SKIP and nothing asks us for anything; from DOUBT up, forward with a warning."""
+    plain = "запрос: нет признаков автоответа, рассылки, служебного или внутреннего письма"
+    asks_offer = bool(_ASK_OFFER.search(body))
+    pitch = [] if asks_offer else pitch_signals(f"{msg.subject}\n{body}", has_ask=bool(ask))
+    has_pdf = any(a.content_type.lower() == "application/pdf" or a.filename.lower().endswith(".pdf") for a in msg.attachments)
+    other = [
+        *robot_signals(sender, body, bool(sender) and domain_in(sender.rpartition("@")[2], tuple(SERVICE_DOMAINS))),
+        *phishing_signals(f"{msg.subject}\n{body}", has_pdf=has_pdf),
+    ]
+    signals = tuple(pitch + other)
+    score = total(signals)
+    if not signals or score < DOUBT:
+        return Verdict("request", plain)
+    phishing = any(s.name.startswith("счёт на оплату") for s in signals)
+    # «Счёт на …» is a client's request word, and the phishing mail's own bait.
+    if strict_ask and not (phishing and re.match(r"сч[её]т", strict_ask, re.IGNORECASE)):
+        return Verdict("request", f"запрос: есть просьба («{_short(strict_ask, 40)}»); {listed(signals)}", signals)
+    if score >= SKIP:
+        if pitch and total(pitch) >= max(total(other), DOUBT):
+            first = pitch[0].evidence
+            return Verdict("offer", f"предложение нам, а не запрос («{first}»); {listed(signals)}", signals)
+        if phishing:
+            return Verdict("spam", f"похоже на фишинг: счёт на оплату по ссылке; {listed(signals)}", signals)
+        return Verdict("spam", f"служебное уведомление робота; {listed(signals)}", signals)
+    doubt = "возможно, не заявка: " + ", ".join(s.describe() for s in signals)
+    return Verdict("request", f"{plain}; {listed(signals)} — меньше {SKIP:g}, письмо не пропущено", signals, doubt)
 
 
 def _report(msg: ParsedMessage, sender: str) -> Verdict | None:

@@ -52,6 +52,23 @@ class Requisite:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusedRequisite:
+    """A number the mail shows as an identifier that did not become the sender's: `why`
+    says so in Russian, ready for the decision's reasons («не проходит проверку
+    контрольных цифр — не использован»)."""
+
+    kind: str
+    value: str
+    why: str
+    evidence: Evidence
+    label: str = ""
+
+    @property
+    def note(self) -> str:
+        return f"{(self.label or self.kind.upper()).strip()} {self.value} {self.why}"
+
+
+@dataclass(frozen=True, slots=True)
 class Company:
     name: str
     core: str
@@ -98,6 +115,7 @@ class Facts:
     company: Company | None = None
     mentioned_companies: tuple[Company, ...] = ()
     requisites: tuple[Requisite, ...] = ()
+    unused_requisites: tuple[UnusedRequisite, ...] = ()
     region: Region | None = None
     region_candidates: tuple[Region, ...] = ()
     country: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from inboxbot.directory.client import Client
-from inboxbot.model.facts import Requisite
+from inboxbot.model.facts import Facts, Requisite
 from inboxbot.route.identity import Identity
 from inboxbot.rules.model import Rules
 from inboxbot.rules.regions import region_info
@@ -47,6 +47,21 @@ def region_words(code: str | None) -> str:
     info = region_info(code)
     name = getattr(info, "name", "") if info is not None else ""
     return f"{code} {name}".strip() if code else "—"
+
+def unused_requisites(facts: Facts) -> str:
+    """Why the identifiers the mail shows were not used, joined for one line; empty when
+    it shows none."""
+    return "; ".join(u.note for u in facts.unused_requisites)
+
+
+def nobody_known(facts: Facts) -> str:
+    """The pool's first reason: nothing identified — and, when the mail shows numbers
+    that look like an INN, why each was not used (a manager who sees an INN in the mail
+    must not read that nothing was there)."""
+    unused = unused_requisites(facts)
+    base = "ни клиента, ни региона определить не удалось"
+    return f"{base}: {unused}" if unused else base
+
 
 def identity_reasons(ident: Identity, rules: Rules) -> list[str]:
     client = ident.client

@@ -8,7 +8,15 @@ from inboxbot.directory.client import Client
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.identity import Identity
-from inboxbot.route.reasons import client_where, identity_reasons, no_manager, owner_of_client, quoted, who
+from inboxbot.route.reasons import (
+    client_where,
+    identity_reasons,
+    no_manager,
+    owner_of_client,
+    quoted,
+    unused_requisites,
+    who,
+)
 from inboxbot.rules.model import Rules
 from inboxbot.rules.options import ConditionOptions, option
 
@@ -35,7 +43,7 @@ def _client_match(client: Client, rules: Rules, ident: Identity, detail: str) ->
 def client_inn(options: ConditionOptions, s: Situation) -> Match | Miss:
     ident = s.identity
     if ident.inn is None:
-        return Miss("действительного ИНН отправителя в письме нет")
+        return Miss("; ".join(filter(None, ("действительного ИНН отправителя в письме нет", unused_requisites(s.facts)))))
     if ident.by_inn is None:
         return Miss(f"ИНН {ident.inn.value} в базе нет — новая компания")
     client = ident.by_inn

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
-from inboxbot.route.reasons import who
+from inboxbot.route.reasons import nobody_known, who
 from inboxbot.rules.options import ConditionOptions, option
 
 
@@ -63,7 +63,7 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
         else:
             owner = min(ranked, key=lambda m: counts.get(m, 0))
             how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
-    reasons = ["ни клиента, ни региона определить не удалось", f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
+    reasons = [nobody_known(s.facts), f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
     if skipped:
         reasons.append("пропущены: " + "; ".join(skipped))
     return Match(owner, f"очередь «{pool.name}» → {owner}", tuple(reasons), pool=pool.name)

@@ -1,4 +1,5 @@
-"""not_a_request: auto-replies, mailings and our own mail are no requests."""
+"""not_a_request: auto-replies, mailings, our own mail, robots' notices and pitches to us
+are no requests; a mail that only may not be one is forwarded with a warning."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def not_a_request(options: ConditionOptions, s: Situation) -> Match | Miss:
         shared_addresses=dept.shared_addresses,
     )
     if verdict.is_request:
+        if verdict.doubt:
+            # Forwarded all the same (a skipped request is a lost client), with the warning.
+            s.notes.append(verdict.doubt)
         return Miss(verdict.reason or "похоже на живое письмо с просьбой")
     return Match(None, verdict.reason, (verdict.reason,))
 
