@@ -298,8 +298,11 @@ def quoted_names(doc: Doc) -> Doc:
     return doc
 
 
-# Slovnet tags a requisites label or a standard now and then as an organisation.
-_NOT_ORGS = frozenset({"ИНН", "КПП", "ОГРН", "ОГРНИП", "БИК", "НДС", "ГОСТ", "ТУ", "ОКПО", "ОКВЭД"})
+# Slovnet tags a requisites label, a standard or a purchasing abbreviation («направить
+# КП») now and then as an organisation.
+_NOT_ORGS = frozenset(
+    {"ИНН", "КПП", "ОГРН", "ОГРНИП", "БИК", "НДС", "ГОСТ", "ТУ", "ОКПО", "ОКВЭД", "КП", "ТЗ", "НМЦК", "ЭДО"}
+)
 
 
 def _ner_mentions(doc: Doc, known: list[OrgMention]) -> list[OrgMention]:
