@@ -67,9 +67,7 @@ def analyse_mail(nlp: Language, msg: ParsedMessage, settings: Settings) -> Analy
     return Analysis(msg, settings, view, tuple(founds), display, notes)
 
 
-def _attachments(
-    nlp: Language, msg: ParsedMessage, view: View, founds: Sequence[Found]
-) -> tuple[list[Found], tuple[str, ...]]:
+def _attachments(nlp: Language, msg: ParsedMessage, view: View, founds: Sequence[Found]) -> tuple[list[Found], tuple[str, ...]]:
     """Findings in the client's attachments; a requisites card counts as own text."""
     if view.forwarded_by is not None and msg.forwarded and view.client is not None:
         # The original's attachments travel inside it; ours (the forward) add nothing.

@@ -47,9 +47,7 @@ def candidate(found: Found, index: int, org: OrgMention, context: str, pairs: di
     for ni, num in enumerate(found.numbers):
         if pairs.get(ni) == index:
             ids.setdefault(identifier_kind(num), num)
-    return Candidate(
-        org, found, context, base_score(found.segment, org, context), ids.get("inn"), ids.get("kpp"), ids.get("ogrn")
-    )
+    return Candidate(org, found, context, base_score(found.segment, org, context), ids.get("inn"), ids.get("kpp"), ids.get("ogrn"))
 
 
 def lines_between(text: str, a: int, b: int) -> int:

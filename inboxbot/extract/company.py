@@ -54,11 +54,7 @@ def extract_company(a: Analysis) -> Extracted[CompanyFacts]:
     # Identifiers not tied to any organisation in own text: the writer's own when
     # nothing else claims them («Счёт на ИНН 5406248153»).
     loose, notes = _loose_numbers(a.founds)
-    chosen = max(
-        candidates,
-        key=lambda c: (c.score + (1.0 if c.inn else 0.0), -c.found.segment.start, -c.org.start),
-        default=None,
-    )
+    chosen = max(candidates, key=lambda c: (c.score + (1.0 if c.inn else 0.0), -c.found.segment.start, -c.org.start), default=None)
     sender = chosen
     if sender is None:
         header = company_from_display_name(a.display)
@@ -66,15 +62,7 @@ def extract_company(a: Analysis) -> Extracted[CompanyFacts]:
             return Extracted(CompanyFacts(header, _mentioned(others, candidates, None, None, ours), None), notes)
         hit, found = loose["inn"]
         name = header.name if header else ""
-        org = OrgMention(
-            name,
-            hit.start,
-            hit.start,
-            header.legal_form if header else None,
-            header.core if header else "",
-            False,
-            "inn",
-        )
+        org = OrgMention(name, hit.start, hit.start, header.legal_form if header else None, header.core if header else "", False, "inn")
         sender = Candidate(org, found, "self", found.segment.weight, inn=hit)
     if sender.inn is None and "inn" in loose:
         sender = replace(sender, inn=loose["inn"][0])
@@ -189,9 +177,7 @@ def _mentioned(
             continue
         seen.add(key)
         pairs = pair_numbers(f, f.orgs)
-        inn = next(
-            (f.numbers[ni].value for ni, oi in pairs.items() if f.orgs[oi] == org and f.numbers[ni].kind == "inn"), None
-        )
+        inn = next((f.numbers[ni].value for ni, oi in pairs.items() if f.orgs[oi] == org and f.numbers[ni].kind == "inn"), None)
         result.append(
             Company(
                 name=org.text.strip(),

@@ -42,9 +42,7 @@ _SELF_AFTER = re.compile(
     r"is looking|are looking|would like|requests|needs|is interested)\b",
     re.IGNORECASE,
 )
-_OTHER_AFTER = re.compile(
-    r"^[\s,]*(?:—|–|-|\()?\s*(?:наш\w*\s+(?:заказчик|клиент|покупател|партн)|является\s+нашим)", re.IGNORECASE
-)
+_OTHER_AFTER = re.compile(r"^[\s,]*(?:—|–|-|\()?\s*(?:наш\w*\s+(?:заказчик|клиент|покупател|партн)|является\s+нашим)", re.IGNORECASE)
 BANK_LINE = re.compile(r"^\s*(?:банк|bank|в\s+банке|наименование\s+банка|бик|к/с|р/с)", re.IGNORECASE)
 
 

@@ -53,14 +53,7 @@ def company_from_display_name(display: DisplayName | None) -> Company | None:
     name = display.name
     if display.orgs:
         org = display.orgs[0]
-        return Company(
-            org.text,
-            org.core,
-            org.legal_form,
-            evidence=(Evidence("header", name, 0, len(name)),),
-            confidence=0.4,
-            public_sector=is_public_form(org.legal_form),
-        )
+        return Company(org.text, org.core, org.legal_form, evidence=(Evidence("header", name, 0, len(name)),), confidence=0.4, public_sector=is_public_form(org.legal_form))
     core = _DEPARTMENT_WORDS.sub(" ", name)
     core = re.sub(r"\s+", " ", core).strip(" ,.-—")
     if not core or is_person_name(core) or len(core) < 3:
@@ -70,11 +63,4 @@ def company_from_display_name(display: DisplayName | None) -> Company | None:
     rest = core
     if form_match and form_match.group(1) in ABBREVIATIONS:
         form, rest = form_match.group(1), form_match.group(2) or core
-    return Company(
-        core,
-        rest,
-        form,
-        evidence=(Evidence("header", name, 0, len(name)),),
-        confidence=0.3,
-        public_sector=is_public_form(form),
-    )
+    return Company(core, rest, form, evidence=(Evidence("header", name, 0, len(name)),), confidence=0.3, public_sector=is_public_form(form))

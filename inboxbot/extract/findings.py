@@ -91,11 +91,7 @@ def _analyse(nlp: Language, segs: Sequence[Segment]) -> list[Found]:
     # A bare quoted name is an organisation in a signature or a requisites card.
     trusted = [(s.start - start, s.end - start) for s in segs if s.sig or (s.source == "attachment" and s.own)]
     doc = analyse(text[start:end], ner=ner, ner_ranges=ranges, trusted_ranges=trusted, nlp=nlp)
-    persons = (
-        _merge_adjacent([(e.start_char + start, e.end_char + start) for e in doc.ents if e.label_ == "PER"], text)
-        if ner
-        else ()
-    )
+    persons = _merge_adjacent([(e.start_char + start, e.end_char + start) for e in doc.ents if e.label_ == "PER"], text) if ner else ()
     orgs = [replace(o, start=o.start + start, end=o.end + start) for o in org_mentions(doc)]
     numbers = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.requisites]
     rejected = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.rejected]
@@ -157,7 +153,7 @@ def _intro_orgs(seg: Segment) -> list[OrgMention]:
     for m in _INTRO.finditer(seg.body):
         group = "name" if m.group("name") else "label_name"
         name = m.group(group).strip()
-        if not name or is_person_name(name) or GREETING_RE.match(name) or any(ch in name for ch in '«»"„“'):
+        if not name or is_person_name(name) or GREETING_RE.match(name) or any(ch in name for ch in "«»\"„“"):
             continue  # quoted names and legal forms are found by the pipeline itself
         if group == "name" and not name[0].isupper():
             continue

@@ -79,9 +79,7 @@ class NatashaNER:
             for joined_at, text_at, length in pieces:
                 if joined_at <= found.start and found.stop <= joined_at + length:
                     shift = text_at - joined_at
-                    span = doc.char_span(
-                        found.start + shift, found.stop + shift, label=found.type, alignment_mode="expand"
-                    )
+                    span = doc.char_span(found.start + shift, found.stop + shift, label=found.type, alignment_mode="expand")
                     if span is not None:
                         spans.append(span)
                     break

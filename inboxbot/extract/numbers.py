@@ -41,16 +41,7 @@ _LABEL = re.compile(
     r"(?![А-Яа-яЁёA-Za-z])",
     re.IGNORECASE,
 )
-_POSITIVE = {
-    "инн": "inn",
-    "inn": "inn",
-    "tin": "inn",
-    "кпп": "kpp",
-    "kpp": "kpp",
-    "огрн": "ogrn",
-    "ogrn": "ogrn",
-    "огрнип": "ogrnip",
-}
+_POSITIVE = {"инн": "inn", "inn": "inn", "tin": "inn", "кпп": "kpp", "kpp": "kpp", "огрн": "ogrn", "ogrn": "ogrn", "огрнип": "ogrnip"}
 _FOREIGN_LABELS = re.compile(r"^(?:ИИН|БИН|BIN|IIN|УНП|UNP|STIR|СТИР|VAT.*|ЕГРПОУ|РНН)$", re.IGNORECASE)
 _FOREIGN_CONTEXT = re.compile(
     r"Казахстан|Kazakhstan|Беларус|Belarus|Узбекистан|Uzbekistan|Кыргызстан|Kyrgyz|Армени|Armenia|"
@@ -71,10 +62,7 @@ _PAIR = re.compile(
 )
 _REQUISITE_BLOCK = re.compile(r"\b(?:ИНН|КПП|ОГРН|ОГРНИП|БИК|р/с|к/с|Реквизиты|ОКПО|ОКВЭД)\b", re.IGNORECASE)
 # How far back a label may stand from its number: «ИНН: 7707083893», «ИНН (организации) 77…».
-_LABEL_GAP = re.compile(
-    r"^[\s:№#.=\-–—]*(?:\([^)\n]{0,20}\)[\s:.\-–—]*)?(?:(?:организации|предприятия|покупателя|плательщика|получателя|компании|ИП|юр\.?\s*лица)[\s:.\-–—]*)?$",
-    re.IGNORECASE,
-)
+_LABEL_GAP = re.compile(r"^[\s:№#.=\-–—]*(?:\([^)\n]{0,20}\)[\s:.\-–—]*)?(?:(?:организации|предприятия|покупателя|плательщика|получателя|компании|ИП|юр\.?\s*лица)[\s:.\-–—]*)?$", re.IGNORECASE)
 
 
 def _label_before(text: str, start: int) -> tuple[str, int] | None:

@@ -50,40 +50,9 @@ _QUALIFIER = re.compile(
 )
 _BARE_WORD = re.compile(r"[ \t]+((?:[А-ЯЁA-Z0-9][\w&+.-]*|и|and|&)(?=[\s,;:!?()]|$))")
 _STOP_WORDS = frozenset(
-    [
-        "ИНН",
-        "КПП",
-        "ОГРН",
-        "ОГРНИП",
-        "БИК",
-        "Тел",
-        "Тел.",
-        "Телефон",
-        "Адрес",
-        "Email",
-        "E-mail",
-        "Моб",
-        "С",
-        "Спасибо",
-        "Добрый",
-        "Здравствуйте",
-        "Прошу",
-        "Просим",
-        "Нужны",
-        "Нужно",
-        "Нам",
-        "Мы",
-        "Для",
-        "В",
-        "На",
-        "По",
-        "Из",
-        "И",
-    ]
+    ["ИНН", "КПП", "ОГРН", "ОГРНИП", "БИК", "Тел", "Тел.", "Телефон", "Адрес", "Email", "E-mail", "Моб", "С", "Спасибо", "Добрый", "Здравствуйте", "Прошу", "Просим", "Нужны", "Нужно", "Нам", "Мы", "Для", "В", "На", "По", "Из", "И"]
 )
-_INITIALS = re.compile(
-    r"[ \t]+([А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?)[ \t]+([А-ЯЁ]\.[ \t]?[А-ЯЁ]\.?|[А-ЯЁ][а-яё]+[ \t]+[А-ЯЁ][а-яё]+(?:вич|вна|ична|чна|оглы|кызы))"
-)
+_INITIALS = re.compile(r"[ \t]+([А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?)[ \t]+([А-ЯЁ]\.[ \t]?[А-ЯЁ]\.?|[А-ЯЁ][а-яё]+[ \t]+[А-ЯЁ][а-яё]+(?:вич|вна|ична|чна|оглы|кызы))")
 
 
 # An unquoted name of a state or municipal institution: «МБДОУ детский сад № 5»,
@@ -129,7 +98,9 @@ def _extend_name(text: str, start: int, anchor_end: int, form: str | None) -> tu
     return end, core, False
 
 
-_LATIN_NAME_BEFORE = re.compile(r"((?:[A-ZÀ-ÖØ-Þ0-9][\w&'.-]*[ \t]+(?:(?:&|and|of|de|und)[ \t]+)?){1,5})$")
+_LATIN_NAME_BEFORE = re.compile(
+    r"((?:[A-ZÀ-ÖØ-Þ0-9][\w&'.-]*[ \t]+(?:(?:&|and|of|de|und)[ \t]+)?){1,5})$"
+)
 
 
 def _extend_left(text: str, anchor_start: int) -> tuple[int, str] | None:
@@ -206,9 +177,7 @@ class LegalOrgs:
                 org = doc.char_span(start, end, label="ORG", alignment_mode="expand")
                 if form in BRAND_WORDS or (form in LATIN_PREFIXES and rule == "LATIN_PREFIX"):
                     # «ТД „Север“», «ГК …» are names, not legal forms; OOO → ООО.
-                    form = {"OOO": "ООО", "OAO": "ОАО", "ZAO": "ЗАО", "PAO": "ПАО", "AO": "АО", "IP": "ИП"}.get(
-                        form or "", None if form in BRAND_WORDS else form
-                    )
+                    form = {"OOO": "ООО", "OAO": "ОАО", "ZAO": "ЗАО", "PAO": "ПАО", "AO": "АО", "IP": "ИП"}.get(form or "", None if form in BRAND_WORDS else form)
             if org is None:
                 continue
             org._.legal_form = form
@@ -300,9 +269,7 @@ def quoted_names(doc: Doc) -> Doc:
 
 # Slovnet tags a requisites label, a standard or a purchasing abbreviation («направить
 # КП») now and then as an organisation.
-_NOT_ORGS = frozenset(
-    {"ИНН", "КПП", "ОГРН", "ОГРНИП", "БИК", "НДС", "ГОСТ", "ТУ", "ОКПО", "ОКВЭД", "КП", "ТЗ", "НМЦК", "ЭДО"}
-)
+_NOT_ORGS = frozenset({"ИНН", "КПП", "ОГРН", "ОГРНИП", "БИК", "НДС", "ГОСТ", "ТУ", "ОКПО", "ОКВЭД", "КП", "ТЗ", "НМЦК", "ЭДО"})
 
 
 def _ner_mentions(doc: Doc, known: list[OrgMention]) -> list[OrgMention]:

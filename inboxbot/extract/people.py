@@ -13,22 +13,15 @@ from inboxbot.model.facts import Evidence, Person
 _RU_NAME = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 _ADDRESSEE_PATTERNS = (
     # «Ольга Викторовна, добрый день!», «Дмитрий, здравствуйте»
-    re.compile(
-        rf"^[ \t]*(?:(?:уважаем\w+|дорог\w+)\s+)?(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})\s*[,!]\s*{GREETING}",
-        re.IGNORECASE | re.MULTILINE,
-    ),
+    re.compile(rf"^[ \t]*(?:(?:уважаем\w+|дорог\w+)\s+)?(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})\s*[,!]\s*{GREETING}", re.IGNORECASE | re.MULTILINE),
     # «Добрый день, Ирина!», «Здравствуйте, Андрей Николаевич.»
     re.compile(rf"{GREETING}\s*,\s*(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})\s*[!.,]", re.IGNORECASE),
     # «Уважаемый Андрей Николаевич», «Уважаемая Елена Павловна!»
     re.compile(rf"(?:уважаем\w+|дорог\w+)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})", re.IGNORECASE),
     # «прошу передать Ирине Ивановой», «для Ольги Викторовны», «вниманию Елены Павловны»
-    re.compile(
-        rf"(?i:переда(?:ть|йте)|перенаправ\w+|для|вниманию|адресовано|в\s+адрес)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})"
-    ),
+    re.compile(rf"(?i:переда(?:ть|йте)|перенаправ\w+|для|вниманию|адресовано|в\s+адрес)\s+(?P<name>{_RU_NAME}(?:\s+{_RU_NAME}){{0,2}})"),
     # "Dear Mr. Volkov", "Hello Alexey", "Attn: Olga Smirnova"
-    re.compile(
-        r"(?:Dear|Hello|Hi|Attn\.?:?|Attention:?)\s+(?P<name>(?:(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
-    ),
+    re.compile(r"(?:Dear|Hello|Hi|Attn\.?:?|Attention:?)\s+(?P<name>(?:(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"),
     # "Здравствуйте, коллеги" is no name; "Добрый день, Mr. Volkov" is.
     re.compile(rf"{GREETING}\s*,\s*(?P<name>(?:Mr|Ms|Mrs)\.?\s+[A-Z][a-z]+)", re.IGNORECASE),
 )
@@ -43,9 +36,7 @@ _TITLE_WORDS = re.compile(
     r"\b(?:Manager|Director|Head|Officer|Specialist|Purchasing|Procurement|Sales|Department|Team|"
     r"Regards|Best|Kind|Company|Limited|Trading|Group|Export|Import|Logistics|Chief|Assistant|Buyer)\b"
 )
-_STREET_BEFORE = re.compile(
-    r"(?:ул|ш|пр|им|пер|просп|бул|пл|наб|г)\.\s*$|(?:улиц\w|шоссе|проспект\w*|переул\w+|имени)\s+$", re.IGNORECASE
-)
+_STREET_BEFORE = re.compile(r"(?:ул|ш|пр|им|пер|просп|бул|пл|наб|г)\.\s*$|(?:улиц\w|шоссе|проспект\w*|переул\w+|имени)\s+$", re.IGNORECASE)
 
 
 def extract_people(a: Analysis) -> Extracted[tuple[Person, ...]]:

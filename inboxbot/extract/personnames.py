@@ -11,17 +11,13 @@ from inboxbot.directory.names import morph
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 LATIN = re.compile(r"[A-Za-z]")
-GREETING = (
-    r"(?:добрый\s+(?:день|вечер)|доброе\s+утро|доброго\s+(?:дня|времени\s+суток)|здравствуйте|привет|приветствую)"
-)
+GREETING = r"(?:добрый\s+(?:день|вечер)|доброе\s+утро|доброго\s+(?:дня|времени\s+суток)|здравствуйте|привет|приветствую)"
 GREETING_RE = re.compile(GREETING, re.IGNORECASE)
 
 
 @lru_cache(maxsize=20_000)
 def _name_parses(word: str) -> tuple[Any, ...]:
-    return tuple(
-        p for p in morph().parse(word) if {"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(","))
-    )  # type: ignore[attr-defined]
+    return tuple(p for p in morph().parse(word) if {"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(",")))  # type: ignore[attr-defined]
 
 
 def normalize_person(name: str) -> str | None:
@@ -44,9 +40,7 @@ def normalize_person(name: str) -> str | None:
             continue
         result: list[str] = []
         for options in parses[: len(words)]:
-            match = next(
-                (p for p in options if p.tag.case == case and (gender is None or p.tag.gender in (gender, None))), None
-            )
+            match = next((p for p in options if p.tag.case == case and (gender is None or p.tag.gender in (gender, None))), None)
             if match is None:
                 break
             wanted = {"nomn", "sing"}

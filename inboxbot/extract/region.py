@@ -34,12 +34,7 @@ def extract_regions(a: Analysis, sender: Candidate | None) -> Extracted[tuple[Re
             if r:
                 regions.append(r)
         if sender.ogrn is not None:
-            r = _region(
-                ogrn_region_code(sender.ogrn.value),
-                "ogrn",
-                evidence_of(sender.ogrn, found_of(a.founds, sender.ogrn) or f),
-                0.85,
-            )
+            r = _region(ogrn_region_code(sender.ogrn.value), "ogrn", evidence_of(sender.ogrn, found_of(a.founds, sender.ogrn) or f), 0.85)
             if r:
                 regions.append(r)
     regions.extend(_gazetteer_regions(a))
@@ -107,11 +102,7 @@ def _gazetteer_regions(a: Analysis) -> list[Region]:
                 city.append(r)
     domain: list[Region] = []
     client = a.view.client
-    if (
-        client is not None
-        and not domain_in(client.domain, a.settings.free)
-        and not domain_in(client.domain, a.settings.internal)
-    ):
+    if client is not None and not domain_in(client.domain, a.settings.free) and not domain_in(client.domain, a.settings.internal):
         info = gazetteer.region_by_domain(client.domain)
         if info is not None:
             domain.append(Region(info.code, info.name, info.district, "domain", Evidence("domain", client.domain), 0.4))
@@ -135,7 +126,4 @@ def _place_in_other_context(f: Found, rel_start: int) -> bool:
     pos = rel_start + f.segment.start
     line_start = text.rfind("\n", 0, pos) + 1
     line = text[max(line_start, f.segment.start) : pos]
-    return bool(
-        BANK_LINE.match(line)
-        or re.search(r"\bбанк\w*|для\s+(?:нашего\s+)?(?:заказчик|клиент)|филиал\w*\s+банка", line, re.IGNORECASE)
-    )
+    return bool(BANK_LINE.match(line) or re.search(r"\bбанк\w*|для\s+(?:нашего\s+)?(?:заказчик|клиент)|филиал\w*\s+банка", line, re.IGNORECASE))

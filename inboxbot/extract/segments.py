@@ -14,15 +14,7 @@ SCAN_CHARS = 60_000
 QUOTE_CHARS = 6_000
 
 # Trust of each kind of text for the sender's identity.
-_WEIGHT = {
-    "signature": 1.0,
-    "body": 0.9,
-    "forwarded": 0.85,
-    "attachment": 0.8,
-    "subject": 0.5,
-    "header": 0.3,
-    "quote": 0.4,
-}
+_WEIGHT = {"signature": 1.0, "body": 0.9, "forwarded": 0.85, "attachment": 0.8, "subject": 0.5, "header": 0.3, "quote": 0.4}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,7 @@ from inboxbot.extract.analysis import Analysis
 from inboxbot.extract.extracted import Extracted
 from inboxbot.extract.personnames import CYRILLIC, LATIN
 
-_LAW = re.compile(
-    r"\b(44|223)\s*[-–—]?\s*ФЗ\b|\bФЗ\s*[-–—№]?\s*(44|223)\b|(?:закон\w*|закупк\w+)\s+(?:№\s*)?(44|223)\b",
-    re.IGNORECASE,
-)
+_LAW = re.compile(r"\b(44|223)\s*[-–—]?\s*ФЗ\b|\bФЗ\s*[-–—№]?\s*(44|223)\b|(?:закон\w*|закупк\w+)\s+(?:№\s*)?(44|223)\b", re.IGNORECASE)
 
 
 def extract_purchase_law(a: Analysis) -> Extracted[str | None]:

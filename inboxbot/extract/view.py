@@ -27,14 +27,7 @@ class View:
 
 
 def _text_segments(
-    text: str,
-    parts: TextParts,
-    *,
-    source: str,
-    own: bool,
-    client: Address | None,
-    internal: Sequence[str],
-    free: Sequence[str],
+    text: str, parts: TextParts, *, source: str, own: bool, client: Address | None, internal: Sequence[str], free: Sequence[str]
 ) -> list[Segment]:
     """Segments of one split text: new text and signature under `source` (body for the
     mail itself, forwarded for an original), quotes as their author makes them."""
@@ -43,46 +36,20 @@ def _text_segments(
     if not parts.new.empty:
         segs.append(Segment(source, text, parts.new.start, new_end, own, ner=own))
     if parts.signature and not parts.signature.empty:
-        segs.append(
-            Segment(
-                "signature" if source == "body" else source,
-                text,
-                parts.signature.start,
-                parts.signature.end,
-                own,
-                ner=own,
-                sig=True,
-            )
-        )
+        segs.append(Segment("signature" if source == "body" else source, text, parts.signature.start, parts.signature.end, own, ner=own, sig=True))
     for quote in parts.quotes:
         author = quote.author
-        mine = (
-            own and author is not None and not domain_in(author.domain, internal) and same_party(author, client, free)
-        )
+        mine = own and author is not None and not domain_in(author.domain, internal) and same_party(author, client, free)
         end = min(quote.part.end, quote.part.start + QUOTE_CHARS)
-        segs.append(
-            Segment(
-                "quote",
-                text,
-                quote.part.start,
-                end,
-                mine,
-                detail="ours" if author and domain_in(author.domain, internal) else "",
-            )
-        )
+        segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and domain_in(author.domain, internal) else ""))
     fw = parts.forwarded
     if fw is not None:
         fw_own = own and (fw.sender is None or same_party(fw.sender, client, free) or domain_in(fw.sender.domain, free))
-        segs.extend(
-            _text_segments(text, fw.body, source="forwarded", own=fw_own, client=client, internal=internal, free=free)
-        )
+        segs.extend(_text_segments(text, fw.body, source="forwarded", own=fw_own, client=client, internal=internal, free=free))
     return segs
 
 
-_ROBOT_SENDER = re.compile(
-    r"^(?:no-?reply|do-?not-?reply|robot|mailer|notify|notification|forms?|site|web|wordpress|tilda|bitrix)\b",
-    re.IGNORECASE,
-)
+_ROBOT_SENDER = re.compile(r"^(?:no-?reply|do-?not-?reply|robot|mailer|notify|notification|forms?|site|web|wordpress|tilda|bitrix)\b", re.IGNORECASE)
 
 
 def _author(msg: ParsedMessage) -> Address | None:
@@ -104,26 +71,13 @@ def client_view(msg: ParsedMessage, internal: Sequence[str], free: Sequence[str]
         for fw in msg.forwarded:  # an original attached as message/rfc822
             if fw.sender is not None and not domain_in(fw.sender.domain, internal):
                 fw_parts = split_text(fw.text, fw.subject)
-                segs = _text_segments(
-                    fw.text, fw_parts, source="forwarded", own=True, client=fw.sender, internal=internal, free=free
-                )
-                segs = [
-                    replace(s, source="forwarded", detail=s.detail or "message/rfc822") if s.source != "quote" else s
-                    for s in segs
-                ]
+                segs = _text_segments(fw.text, fw_parts, source="forwarded", own=True, client=fw.sender, internal=internal, free=free)
+                segs = [replace(s, source="forwarded", detail=s.detail or "message/rfc822") if s.source != "quote" else s for s in segs]
                 segs.append(Segment("subject", fw.subject, 0, len(fw.subject), True))
                 return View(fw.sender, sender, fw_parts, tuple(segs), tuple(notes))
         fw_text = parts.forwarded
         if fw_text is not None and fw_text.sender is not None and not domain_in(fw_text.sender.domain, internal):
-            segs = _text_segments(
-                msg.text,
-                fw_text.body,
-                source="forwarded",
-                own=True,
-                client=fw_text.sender,
-                internal=internal,
-                free=free,
-            )
+            segs = _text_segments(msg.text, fw_text.body, source="forwarded", own=True, client=fw_text.sender, internal=internal, free=free)
             segs.append(Segment("subject", fw_text.subject, 0, len(fw_text.subject), True))
             return View(fw_text.sender, sender, fw_text.body, tuple(segs), tuple(notes))
         notes.append("письмо от нашего сотрудника, пересланного внешнего письма в нём нет")
@@ -134,8 +88,6 @@ def client_view(msg: ParsedMessage, internal: Sequence[str], free: Sequence[str]
     for fw in msg.forwarded:
         fw_own = fw.sender is None or same_party(fw.sender, sender, free)
         fw_parts = split_text(fw.text, fw.subject)
-        fsegs = _text_segments(
-            fw.text, fw_parts, source="forwarded", own=fw_own, client=sender, internal=internal, free=free
-        )
+        fsegs = _text_segments(fw.text, fw_parts, source="forwarded", own=fw_own, client=sender, internal=internal, free=free)
         segs.extend(replace(s, detail=s.detail or "message/rfc822") for s in fsegs)
     return View(sender, None, parts, tuple(segs), tuple(notes))
