@@ -4,6 +4,7 @@ spellings) and their case forms, folded into tokens that greetings and signature
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -114,3 +115,31 @@ def name_tokens(text: str) -> tuple[str, ...]:
     return tuple(fold(t) for t in _NAME_TOKEN.findall(text))
 
 
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """A manager's name split for reading it inside a sentence: every case form of the
+    surname, of the first name (diminutives included) and of the patronymic, folded, and
+    the initials of the first name and patronymic («ДС»)."""
+
+    surname: frozenset[str]
+    first: frozenset[str]
+    patronymic: frozenset[str]
+    initials: str
+
+
+@lru_cache(maxsize=256)
+def name_parts(full_name: str) -> NameParts | None:
+    """«Петров Дмитрий Сергеевич» → its parts in every case; None without a first name."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return None
+    surname, first = parts[0], parts[1]
+    patronymic = parts[2] if len(parts) > 2 else ""
+    diminutives = DIMINUTIVES.get(fold(first), ())
+    firsts = inflections(first).union(*(inflections(d) for d in diminutives))
+    return NameParts(
+        surname=inflections(surname),
+        first=firsts,
+        patronymic=inflections(patronymic) if patronymic else frozenset(),
+        initials=fold(first[0] + (patronymic[:1] if patronymic else "")),
+    )
