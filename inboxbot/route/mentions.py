@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from inboxbot.rules.forms import NameParts, fold, inflections, name_parts
+from inboxbot.rules.forms import NameParts, fold, inflections, is_name_word, name_parts
 from inboxbot.rules.model import Rules
 
 _WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
@@ -64,8 +64,8 @@ def find_mentions(text: str, rules: Rules, *, exclude: Iterable[str] = ()) -> tu
                     name = text[m.start("name") : end]
                     found.append(Mention(owners[0], text[m.start() : end].strip(), name, m.start()))
                     break
-                if owners or initials:
-                    break
+                if owners or initials or is_name_word(words[size - 1]):
+                    break  # «Петрову Ивану» is another Petrov, not Petrov and a stray word
     found.sort(key=lambda x: x.start)
     return tuple(found)
 

@@ -106,6 +106,13 @@ def inflections(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def is_name_word(word: str) -> bool:
+    """Whether a word can be a person's first name, surname or patronymic, in any case."""
+    analyzer: Any = morph()
+    return any({"Name", "Surn", "Patr"} & parse.tag.grammemes for parse in analyzer.parse(fold(word)))
+
+
 def form_tokens(form: str) -> tuple[frozenset[str], ...]:
     return tuple(inflections(token) for token in _NAME_TOKEN.findall(form) if fold(token) not in ("mr", "ms", "mrs"))
 
