@@ -108,6 +108,13 @@ def test_passing_on_wins_over_the_greeting(rules: Rules) -> None:
             "Re: лотки",
             "Иван Кузьмин <kuzmin@gmail.com>",
         ),
+        # Only a forwarded original names her.
+        (
+            "Добрый день! Пересылаю заявку нашего филиала.\n\nИван\n\n---------- Forwarded message ---------\n"
+            "From: Пётр Сидоренко <ps@filial.ru>\nDate: Mon, 30 Jun 2025\nSubject: лотки\n\nВопрос к Смирновой по лоткам.",
+            "Fwd: лотки",
+            "Иван Кузьмин <kuzmin@gmail.com>",
+        ),
         # A street and a company named after a person.
         (_body("Доставка: г. Тверь, ул. Петрова, д. 5."), "Заявка на упаковку", "Иван Кузьмин <kuzmin@gmail.com>"),
         (_body("Счёт выставьте на ИП Петрова Д.С."), "Заявка на упаковку", "Иван Кузьмин <kuzmin@gmail.com>"),
