@@ -13,7 +13,7 @@ from spacy.language import Language
 from inboxbot.extract.display import DisplayName, company_display_name, org_text
 from inboxbot.extract.findings import Found, find_all, find_one
 from inboxbot.extract.nlp import analyse
-from inboxbot.extract.orgs import org_mentions
+from inboxbot.extract.orgs import OrgMention, org_mentions
 from inboxbot.extract.segments import SCAN_CHARS, Segment
 from inboxbot.extract.view import View, client_view
 from inboxbot.mail.attachments import attachment_texts
@@ -62,7 +62,7 @@ def analyse_mail(nlp: Language, msg: ParsedMessage, settings: Settings) -> Analy
     attached, attachment_notes = _attachments(nlp, msg, view, founds)
     founds.extend(attached)
     name = company_display_name(view.client, settings.internal)
-    display = None if name is None else DisplayName(name, org_mentions(analyse(org_text(name), ner=False, nlp=nlp)))
+    display = None if name is None else DisplayName(name, _display_orgs(nlp, org_text(name)))
     notes = (*view.notes, *attachment_notes, *(n for f in founds for n in f.notes))
     return Analysis(msg, settings, view, tuple(founds), display, notes)
 
@@ -88,3 +88,8 @@ def _attachment_is_card(name: str, text: str, own_text: str) -> bool:
     """An attachment whose identifiers are the sender's: a requisites card by name or
     heading, or one the mail says carries the requisites."""
     return bool(_REQ_CARD.search(name) or _REQ_CARD.search(text[:300]) or _REQ_IN_ATTACHMENT.search(own_text))
+
+
+def _display_orgs(nlp: Language, text: str) -> tuple[OrgMention, ...]:
+    """Organisations in a From display name: a quoted name there is the sender's company."""
+    return org_mentions(analyse(text, ner=False, trusted_ranges=((0, len(text)),), nlp=nlp))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
-for _name, _default in (("requisites", ()), ("rejected", ()), ("notes", ()), ("ner_ranges", ())):
+for _name, _default in (("requisites", ()), ("rejected", ()), ("notes", ()), ("ner_ranges", ()), ("trusted_ranges", ())):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 for _name in ("legal_form", "core_name"):

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from inboxbot.extract.nlp import analyse
 from inboxbot.extract.numbers import NumberHit, find_requisites
@@ -91,11 +90,11 @@ def _analyse(nlp: Language, segs: Sequence[Segment]) -> list[Found]:
     # Names sit in the greeting and the signature: the NER reads the head of each text
     # part and the signature whole, not a long order list in between.
     ranges = [(s.start - start, _head_end(s) - start) for s in segs if s.ner]
-    doc = analyse(text[start:end], ner=ner, ner_ranges=ranges, nlp=nlp)
+    # A bare quoted name is an organisation in a signature or a requisites card.
+    trusted = [(s.start - start, s.end - start) for s in segs if s.sig or (s.source == "attachment" and s.own)]
+    doc = analyse(text[start:end], ner=ner, ner_ranges=ranges, trusted_ranges=trusted, nlp=nlp)
     persons = _merge_adjacent([(e.start_char + start, e.end_char + start) for e in doc.ents if e.label_ == "PER"], text) if ner else ()
     orgs = [replace(o, start=o.start + start, end=o.end + start) for o in org_mentions(doc)]
-    if ner:
-        orgs.extend(_ner_orgs(doc, start, orgs))
     numbers = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.requisites]
     rejected = [replace(n, start=n.start + start, end=n.end + start) for n in doc._.rejected]
     notes = tuple(doc._.notes)
@@ -126,21 +125,6 @@ def _head_end(seg: Segment) -> int:
         return seg.end
     cut = seg.text.rfind("\n", seg.start, seg.start + limit)
     return cut if cut > seg.start + limit // 3 else seg.start + limit
-
-
-def _ner_orgs(doc: Doc, shift: int, known: Sequence[OrgMention]) -> list[OrgMention]:
-    """Slovnet's ORG spans that no legal form or quotes found: candidates only when the
-    writer claims them («это компания Ромашка-Опт»), see `company.extract_company`."""
-    result: list[OrgMention] = []
-    for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent.text) < 4 or (ent.text.isupper() and len(ent.text) < 5):
-            continue
-        s, e = ent.start_char + shift, ent.end_char + shift
-        if any(o.start < e and s < o.end for o in known):
-            continue
-        text = ent.text.strip(" «»\"“”„")
-        result.append(OrgMention(text, s, e, None, text, False, "ner"))
-    return result
 
 
 def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> tuple[tuple[int, int], ...]:

@@ -8,7 +8,8 @@ the `tokenizer.FastTokenizer` and registered components:
   slow stage, so `analyse(..., ner=False)` skips it for quotes and attachments;
 * ``legal_orgs``    — organisations anchored by a legal form → `doc.spans["orgs"]` with
   `Span._.legal_form`, `Span._.core_name` (`orgs`);
-* ``quoted_names``  — every other quoted proper name → `doc.spans["quoted"]` (`orgs`);
+* ``quoted_names``  — a quoted proper name in a signature or after an organisation cue →
+  `doc.spans["quoted"]` (`orgs`);
 * ``requisites``    — INN/KPP/OGRN/OGRNIP → `Doc._.requisites`, rejected numbers with
   their reason → `Doc._.rejected` (`numbers`).
 """
@@ -52,11 +53,14 @@ def analyse(
     *,
     ner: bool = True,
     ner_ranges: Sequence[tuple[int, int]] = (),
+    trusted_ranges: Sequence[tuple[int, int]] = (),
     nlp: Language | None = None,
 ) -> Doc:
     """Run the pipeline on text; `ner=False` skips natasha (for quotes and attachments,
     where only legal forms and requisites are looked for); `ner_ranges` limits the NER to
-    those character ranges (a greeting and a signature, not a 100-line order list)."""
+    those character ranges (a greeting and a signature, not a 100-line order list);
+    `trusted_ranges` are where a bare quoted name is an organisation (a signature, a
+    display name, a requisites card)."""
     nlp = nlp or get_pipeline()
     # The stages cap what they hand over (message.MAX_TEXT_CHARS, MAX_HEADER_CHARS), so
     # this only guards against a new caller: past spaCy's limit make_doc raises (E088)
@@ -65,6 +69,7 @@ def analyse(
     doc = nlp.make_doc(text)
     doc.user_data["text"] = text
     doc._.ner_ranges = tuple(ner_ranges)
+    doc._.trusted_ranges = tuple(trusted_ranges)
     for name, proc in nlp.pipeline:
         if name == NER and not ner:
             continue

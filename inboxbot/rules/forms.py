@@ -4,6 +4,7 @@ spellings) and their case forms, folded into tokens that greetings and signature
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -105,6 +106,13 @@ def inflections(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def is_name_word(word: str) -> bool:
+    """Whether a word can be a person's first name, surname or patronymic, in any case."""
+    analyzer: Any = morph()
+    return any({"Name", "Surn", "Patr"} & parse.tag.grammemes for parse in analyzer.parse(fold(word)))
+
+
 def form_tokens(form: str) -> tuple[frozenset[str], ...]:
     return tuple(inflections(token) for token in _NAME_TOKEN.findall(form) if fold(token) not in ("mr", "ms", "mrs"))
 
@@ -114,3 +122,31 @@ def name_tokens(text: str) -> tuple[str, ...]:
     return tuple(fold(t) for t in _NAME_TOKEN.findall(text))
 
 
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """A manager's name split for reading it inside a sentence: every case form of the
+    surname, of the first name (diminutives included) and of the patronymic, folded, and
+    the initials of the first name and patronymic («ДС»)."""
+
+    surname: frozenset[str]
+    first: frozenset[str]
+    patronymic: frozenset[str]
+    initials: str
+
+
+@lru_cache(maxsize=256)
+def name_parts(full_name: str) -> NameParts | None:
+    """«Петров Дмитрий Сергеевич» → its parts in every case; None without a first name."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return None
+    surname, first = parts[0], parts[1]
+    patronymic = parts[2] if len(parts) > 2 else ""
+    diminutives = DIMINUTIVES.get(fold(first), ())
+    firsts = inflections(first).union(*(inflections(d) for d in diminutives))
+    return NameParts(
+        surname=inflections(surname),
+        first=firsts,
+        patronymic=inflections(patronymic) if patronymic else frozenset(),
+        initials=fold(first[0] + (patronymic[:1] if patronymic else "")),
+    )

@@ -1,4 +1,6 @@
-"""addressed: a manager's personal address in To/Cc, or a greeting by name."""
+"""addressed: a manager's personal address in To/Cc, a manager named by an addressing
+phrase in the subject or the new text («прошу передать Дмитрию Петрову»), or a greeting
+by name."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from inboxbot.mail.message import Address
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
+from inboxbot.route.mentions import find_mentions
 from inboxbot.route.reasons import who
 from inboxbot.rules.forms import name_tokens
 from inboxbot.rules.model import Rules
@@ -68,6 +71,9 @@ def addressed(options: AddressedOptions, s: Situation) -> Match | Miss:
     if not options.greeting:
         return Miss("личных адресов менеджеров в To/Cc нет")
     own_name = set(name_tokens(s.msg.sender.name)) if s.msg.sender and s.msg.sender.name else set()
+    named = _named_in_text(s, own_name)
+    if named is not None:
+        return named
     candidates: list[tuple[int, str, str, str]] = []
     addressees = [p for p in s.facts.people if p.role == "addressee" and p.evidence.source not in ("quote", "signature")]
     texts = [(p.text or p.name, p.evidence.describe()) for p in addressees]
@@ -104,3 +110,27 @@ def addressed(options: AddressedOptions, s: Situation) -> Match | Miss:
         return Miss("; ".join(ignored))
     return Miss("ни личного адреса менеджера, ни обращения к нему в новом тексте")
 
+
+def _named_in_text(s: Situation, own_name: set[str]) -> Match | Miss | None:
+    """A manager named by an addressing phrase in the subject or the client's new text
+    (never the signature, the quote or a forwarded original): the match, a miss when
+    several managers are named, None when none is."""
+    own = own_name | {t for p in s.facts.people if p.role == "sender" for t in name_tokens(p.name)}
+    mentions = [
+        (mention, where)
+        for text, where in ((s.msg.subject, "в теме письма"), (s.facts.new_text, "в тексте письма"))
+        for mention in find_mentions(text, s.rules, exclude=own)
+    ]
+    owners = list(dict.fromkeys(m.manager_id for m, _where in mentions))
+    if not owners:
+        return None
+    if len(owners) > 1:
+        named = ", ".join(f"«{m.phrase}»" for m, _where in mentions)
+        s.notes.append(f"в письме названы несколько менеджеров: {named}")
+        return Miss(f"названы несколько менеджеров ({', '.join(who(s.rules, o) for o in owners)})")
+    mention, where = mentions[0]
+    return Match(
+        mention.manager_id,
+        f"«{mention.phrase}» {where}",
+        (f"«{mention.phrase}» {where} → {who(s.rules, mention.manager_id)}",),
+    )
