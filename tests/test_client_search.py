@@ -44,6 +44,10 @@ BASE = ClientDictionary(
         _client("ООО «Торговый дом Уральский хлеб»", 11),
         _client("ООО «Сибирский хлебозавод»", 12),
         _client("АО «Сибирский хлебозавод»", 13),
+        _client("ООО «Магнитогорский хлебокомбинат»", 14),
+        _client("ФГУП «Научно-производственное объединение „Меридиан“»", 15),
+        _client("ГБУ СО «Комплексный центр социального обслуживания населения г. Сызрани»", 16),
+        _client("АО «АПХ „Заречье“»", 17),
     ]
 )
 
@@ -82,6 +86,43 @@ def test_oblique_case_and_no_legal_form(texts: list[tuple[str, str]]) -> None:
 )
 def test_short_forms_and_initials(texts: list[tuple[str, str]]) -> None:
     assert _sender(*texts) == "ООО «Камская мебельная фабрика»"
+
+
+@pytest.mark.parametrize(
+    ("texts", "want"),
+    [
+        ([("signature", "Снабжение МХК")], 14),  # a compound word gives two letters
+        ([("body", "Беспокоят из НПО «Меридиан», нужна упаковка.")], 15),
+        ([("signature", "С уважением,\nНПО Меридиан")], 15),
+        ([("body", "Нужна плёнка.\n\nГБУ СО «КЦСОН г. Сызрани»\nспециалист по закупкам")], 16),
+        ([("signature", "КЦСОН г. Сызрани, бухгалтерия")], 16),
+    ],
+)
+def test_abbreviations_of_a_long_name(texts: list[tuple[str, str]], want: int) -> None:
+    found = search_clients(BASE, [MailText(source, text) for source, text in texts])
+    assert found.sender is not None and found.sender.client.line == want
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [("body", "Добрый день. Агроном АПХ «Заречие», отделение в Ракитном, нужны ящики.")],  # and a typo
+        [("body", "Менеджер по закупкам АО «АПХ „Заречье“» Ольга, нужны ящики.")],
+        [("body", "Счёт выставьте на нас, АПХ «Заречье», реквизиты ниже.")],
+        [("quote", "пт, 11 июл. 2025 г., Ольга <olga@mail.ru>:\n> Нужны ящики.\n>\n> С уважением,\n> Ольга\n> АПХ «Заречье»")],
+        [("quote", "> АО «АПХ „Заречье“» (овощи), нужны ящики под капусту.")],
+    ],
+)
+def test_self_introductions(texts: list[tuple[str, str]]) -> None:
+    assert _sender(*texts) == "АО «АПХ „Заречье“»"
+
+
+def test_a_client_named_in_the_quote_counts_less_than_one_named_now() -> None:
+    found = search_clients(
+        BASE,
+        [MailText("signature", "Фреш Лайн"), MailText("quote", "> С уважением,\n> Камская мебельная фабрика")],
+    )
+    assert found.sender is not None and found.sender.client.name == "ООО «Fresh Line»"
 
 
 @pytest.mark.parametrize(

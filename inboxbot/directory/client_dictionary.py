@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from inboxbot.directory.client import Client
-from inboxbot.directory.name_forms import Token, form_of, initials, is_common_word
+from inboxbot.directory.name_forms import Token, abbreviated_forms, form_of, initials, is_common_word
 from inboxbot.directory.names import innermost_quoted, outer_quoted, skeleton
 
 # Kinds of form, best first: a hit through the name itself beats one through a nested name.
@@ -73,10 +73,10 @@ def client_forms(owner: int, client: Client) -> list[NameForm]:
             continue
         seen.add(keys)
         forms.append(NameForm(keys, owner, kind, text, weak=len(keys) == 1 and is_common_word(_core_word(text))))
-        short = _short_form(keys)
-        if short is not None and short not in seen:
-            seen.add(short)
-            forms.append(NameForm(short, owner, "short", text))
+        for short in (_short_form(keys), *abbreviated_forms(text)):
+            if short is not None and short not in seen:
+                seen.add(short)
+                forms.append(NameForm(short, owner, "short", text))
     return forms
 
 

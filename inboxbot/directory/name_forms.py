@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from inboxbot.directory.names import GENERIC_WORDS, LEGAL_FORMS, morph, normal_form, skeleton
+from inboxbot.directory.names import (
+    GENERIC_WORDS,
+    LEGAL_FORMS,
+    innermost_quoted,
+    morph,
+    normal_form,
+    outer_quoted,
+    skeleton,
+)
 
 # Written short forms, in any case ending: «ф-ки», «к-та», «з-дом».
 _SHORT_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
@@ -146,18 +154,63 @@ _COMMON_ACRONYMS = frozenset(
 )
 
 
+# Compound words whose parts count as words in initials: «Магнитогорский хлебокомбинат» → «МХК».
+_COMPOUND_INITIALS = {
+    "хлебокомбинат": "ХК", "мясокомбинат": "МК", "молокозавод": "МЗ", "хлебозавод": "ХЗ", "маслозавод": "МЗ",
+    "птицефабрика": "ПФ", "агрокомплекс": "АК", "теплосеть": "ТС", "водоканал": "ВК",
+}  # fmt: skip
+
+
+def _words(name: str) -> list[str]:
+    return [m.group() for m in _TOKEN.finditer(name) if m.group().lower() not in LEGAL_FORMS]
+
+
+def _initial(word: str) -> str:
+    return _COMPOUND_INITIALS.get(normal_form(word.lower().replace("ё", "е")), word[0].upper())
+
+
 def initials(name: str) -> str | None:
-    """The upper-case initials of a long name («Вологодский молочный комбинат» → «ВМК»):
-    three to six words (legal forms left out, generic words counted), else None."""
-    words = [m.group() for m in _TOKEN.finditer(name) if m.group().lower() not in LEGAL_FORMS]
+    """The upper-case initials of a long name («Вологодский молочный комбинат» → «ВМК»,
+    «Магнитогорский хлебокомбинат» → «МХК»): three to six letters, else None."""
+    words = _words(name)
     # A numbered name («Городская клиническая больница № 25») is a kind of institution: its
     # initials («ГКБ») stand for every one of them.
-    if not 3 <= len(words) <= 6 or any(w[0].isdigit() for w in words):
+    if any(w[0].isdigit() for w in words):
         return None
-    acronym = "".join(w[0] for w in words).upper()
+    acronym = "".join(_initial(w) for w in words)
+    if not 3 <= len(acronym) <= 6 or len(words) < 2:
+        return None
     if acronym in _COMMON_ACRONYMS or acronym.lower() in LEGAL_FORMS:
         return None
     return acronym
+
+
+def abbreviated_forms(name: str) -> list[tuple[str, ...]]:
+    """Key tuples of a name with its longest run of ordinary words written as their
+    initials, the proper words kept: «Кашинская центральная районная больница» →
+    («кашинский», «црб»), «НПО „Восход“» for «Научно-производственное объединение „Восход“»,
+    «ГБУ СО „КЦСОН г. Тольятти“». A name of ordinary words only has no such form (its
+    initials are `initials`)."""
+    text = outer_quoted(name) or name
+    inner = innermost_quoted(name)
+    inner = inner if inner and inner != text and inner in text else None
+    head, _, tail = text.partition(inner) if inner else (text, "", "")
+    words = _words(head)
+    proper = _words(inner or "")
+    forms: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and len(words[j]) >= 3 and words[j].isalpha() and is_common_word(words[j]):
+            j += 1
+        if j - i >= 2 and (j - i < len(words) or proper):
+            acronym = "".join(_initial(w) for w in words[i:j]).lower()
+            rest = " ".join(words[j:] + proper + _words(tail))
+            keys = (*form_of(" ".join(words[:i])), skeleton(acronym), *form_of(rest))
+            if len(keys) >= 2:
+                forms.append(keys)
+        i = max(j, i + 1)
+    return forms
 
 
 def is_common_word(word: str) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from inboxbot.directory.client import Client
 from inboxbot.directory.client_dictionary import ClientDictionary, FormHit
 from inboxbot.directory.name_forms import Token, tokens
-from inboxbot.extract.segments import SCAN_CHARS
+from inboxbot.extract.segments import QUOTE_CHARS, SCAN_CHARS
 from inboxbot.mail.attachments import attachment_texts
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.domains import domain_in
@@ -45,8 +45,11 @@ _OTHER_BEFORE = re.compile(
 # Words before a name that make it the writer's own company.
 _SELF_BEFORE = re.compile(
     r"(?:\bот|\bиз|\bсо?|\bкомпани[яи]|\bорганизаци[яи]|\bнаш[аеи]?|\bмы|\bпредставля\w+|\bприветствует|"
-    r"\bбеспоко\w+|\bпиш\w+|\bобраща\w+|\bзвон\w+|\bэто|\bбывш\w*\.?|\bранее|\bпрежн\w+\s+названи\w+)"
-    r"\s*[«\"„“]?\s*(?:" + _LEGAL + r"\s*[«\"„“]?\s*)?(?:[^\n]{0,60}\(\s*(?:бывш\w*\.?|ранее)\s*[«\"„“]?\s*)?$",
+    r"\bбеспоко\w+|\bпиш\w+|\bобраща\w+|\bзвон\w+|\bэто|\bбывш\w*\.?|\bранее|\bпрежн\w+\s+названи\w+|\bнас|"
+    # a self-introduction by position: «Агроном АПХ „Заречье“», «менеджер по закупкам ООО …»
+    r"\b(?:менеджер|агроном|директор|бухгалтер|инженер|снабженец|закупщик|специалист|начальник|руководител|"
+    r"технолог|заведующ|кладовщик|секретар|юрист|экономист|логист|товаровед)\w*(?:\s+[а-яё]+){0,3}?)"
+    r"[\s,:—–-]*[«\"„“]?\s*(?:" + _LEGAL + r"\s*[«\"„“]?\s*)?(?:[^\n]{0,60}\(\s*(?:бывш\w*\.?|ранее)\s*[«\"„“]?\s*)?$",
     re.IGNORECASE,
 )
 _SELF_AFTER = re.compile(r"^\W{0,3}(?:беспоко\w+|обраща\w+|просит|благодарит|направляет|сообщает|запрашивает)\b", re.IGNORECASE)
@@ -54,6 +57,10 @@ _SELF_AFTER = re.compile(r"^\W{0,3}(?:беспоко\w+|обраща\w+|прос
 # («С Вологодского молочного комбината беспокоят»), not in «работаем с …».
 _FROM_ONLY = re.compile(r"(?:\bсо?|\bиз)\s*[«\"„“]?\s*(?:" + _LEGAL + r"\s*[«\"„“]?\s*)?$", re.IGNORECASE)
 _CALLING = re.compile(r"беспоко|пиш|обраща|звон|представля", re.IGNORECASE)
+# A line that opens with the legal form and the name is the writer introducing themselves
+# («ООО „УФК“ (фасуем мёд) — нужны коробки»): others are named inside a sentence.
+_LINE_OPENS = re.compile(r"^[\s>]*(?:ооо|оао|зао|пао|ао|ип|фгуп|гуп|муп|гбу\w*|мбу\w*|llc|ltd)(?:\s+[а-яa-z]{2,4}){0,2}\s*[«\"„“]?\s*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^[\s>]*(?:с уважением|с наилучшими|всего доброго|best regards|kind regards|regards|--)", re.IGNORECASE)
 _QUOTE_HEADER = re.compile(r"^[>\s]*(?:от|from|отправитель)\s*:.*$", re.IGNORECASE | re.MULTILINE)
 
 # Where a hit stood, in the words of the explanation.
@@ -126,18 +133,26 @@ def search_clients(dictionary: ClientDictionary, texts: Iterable[MailText], more
 def _mentions(dictionary: ClientDictionary, item: MailText) -> list[ClientMention]:
     out: list[ClientMention] = []
     offset = 0
-    for line in item.text.split("\n"):
+    signed = -99  # the line of the last sign-off («С уважением,»): a signature follows it
+    for n, line in enumerate(item.text.split("\n")):
+        if _SIGN_OFF.match(line):
+            signed = n
         toks = list(tokens(line))
         if toks:
+            source = "signature" if item.source in ("body", "quote") and n - signed <= 5 else item.source
             for hit in dictionary.match(toks):
-                m = _mention(dictionary, item, line, offset, toks, hit)
+                m = _mention(dictionary, item, source, line, offset, toks, hit)
                 if m is not None:
                     out.append(m)
         offset += len(line) + 1
     return out
 
 
-def _mention(dictionary: ClientDictionary, item: MailText, line: str, offset: int, toks: Sequence[Token], hit: FormHit) -> ClientMention | None:
+def _mention(
+    dictionary: ClientDictionary, item: MailText, source: str, line: str, offset: int, toks: Sequence[Token], hit: FormHit
+) -> ClientMention | None:
+    """One hit read in its line: None when it cannot be a company's name there («Восток»
+    in running text, a lower-case word)."""
     start, end = toks[hit.first].start, toks[hit.last].end
     first = toks[hit.first].raw
     before, after = line[max(0, start - 80) : start], line[end : end + 40]
@@ -145,14 +160,16 @@ def _mention(dictionary: ClientDictionary, item: MailText, line: str, offset: in
     # A name in running text is capitalised (or Latin, or the line is in capitals).
     if not (first[0].isupper() or first.isascii() or line.isupper()):
         return None
-    role = _role(item.source, before, after, line)
+    role = _role(source, before, after, line)
     if hit.form.weak and not quoted and role != "sender":
         return None  # «Восток» in running text is a direction, not the company
-    if hit.form.weak and item.source == "body" and not quoted and not _SELF_BEFORE.search(before):
+    if hit.form.weak and source in ("body", "quote") and not quoted and not _SELF_BEFORE.search(before):
         return None
     client = dictionary.clients[hit.form.owner]
-    weight = (_WEIGHT.get(item.source, 1.0) - _KIND_PENALTY.get(hit.form.kind, 0.0)) * hit.score / 100
-    if role == "sender" and item.source == "body" and _SELF_BEFORE.search(before):
+    # The quote is the client's earlier mail or ours: a third of the trust of the same place now.
+    trust = _WEIGHT.get(source, 1.0) * (0.5 if item.source == "quote" else 1.0)
+    weight = (trust - _KIND_PENALTY.get(hit.form.kind, 0.0)) * hit.score / 100
+    if role == "sender" and source in ("body", "quote") and (_SELF_BEFORE.search(before) or _LINE_OPENS.match(before)):
         weight += 1.0
     evidence = Evidence(item.source, line[start:end], offset + start, offset + end, item.detail)
     return ClientMention(client, role, round(weight, 2), hit.score, hit.form.kind, hit.form.text, evidence)
@@ -161,9 +178,13 @@ def _mention(dictionary: ClientDictionary, item: MailText, line: str, offset: in
 def _role(source: str, before: str, after: str, line: str) -> str:
     if _OTHER_BEFORE.search(before):
         return "mentioned"
+    if _LINE_OPENS.match(before):
+        return "sender"
     if _FROM_ONLY.search(before) and source == "body":
         return "sender" if _CALLING.search(line) else "mentioned"
-    if source in ("signature", "header", "subject", "quote") or _SELF_BEFORE.search(before) or _SELF_AFTER.search(after):
+    if source in ("signature", "header", "subject") or _SELF_BEFORE.search(before) or _SELF_AFTER.search(after):
+        return "sender"
+    if source == "quote" and _QUOTE_HEADER.match(line):
         return "sender"
     if source == "attachment":
         return "sender"  # an order form or card the client attached names the client
@@ -210,7 +231,7 @@ def mail_texts(msg: ParsedMessage, facts: Facts, internal: Sequence[str]) -> lis
         texts.append(MailText("header", client.name))
     texts.append(MailText("body", facts.new_text))
     texts.append(MailText("signature", facts.signature))
-    texts.append(MailText("quote", quote_headers(facts.quoted, internal)))
+    texts.append(MailText("quote", _without_ours(facts.quoted[:QUOTE_CHARS], internal)))
     return [t for t in texts if t.text.strip()]
 
 
@@ -219,8 +240,11 @@ def attachment_mail_texts(msg: ParsedMessage) -> list[MailText]:
     return [MailText("attachment", t.text[:SCAN_CHARS], t.filename) for t in attachment_texts(msg.attachments).texts]
 
 
-def quote_headers(quoted: str, internal: Sequence[str]) -> str:
-    """The «От: …» lines of the quoted history that are not ours (our own quoted letters
-    name the client as a customer, not as the writer)."""
-    lines = [m.group() for m in _QUOTE_HEADER.finditer(quoted)]
-    return "\n".join(line for line in lines if not any(f"@{d.lower()}" in line.lower() or f".{d.lower()}" in line.lower() for d in internal))
+def _without_ours(quoted: str, internal: Sequence[str]) -> str:
+    """The quoted history with the «От: …» lines of our own letters blanked (the client's
+    own «От:» lines name the client as the writer)."""
+    def ours(line: str) -> bool:
+        low = line.lower()
+        return any(f"@{d.lower()}" in low or f".{d.lower()}" in low for d in internal)
+
+    return "\n".join("" if _QUOTE_HEADER.match(line) and ours(line) else line for line in quoted.split("\n"))
