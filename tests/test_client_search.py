@@ -208,6 +208,11 @@ def test_the_explanation_says_what_was_found_where() -> None:
     assert former is not None and "прежнее название «Старый причал»" in describe(former)
     evidence = former.evidence
     assert (evidence.source, evidence.text) == ("signature", "Старый причал")
+    short = search_clients(BASE, [MailText("subject", "Заявка от Камской мебельной ф-ки")]).sender
+    assert short is not None and short.evidence.text == "Камской мебельной ф-ки"
+    near = search_clients(BASE, [MailText("body", "Агроном АПХ «Заречие», нужны ящики")]).sender
+    assert near is not None and describe(near).startswith("АПХ «Заречие» в тексте письма → клиент из базы АО «АПХ „Заречье“»")
+    assert describe(near).endswith("написание близкое к АО «АПХ „Заречье“»)")
 
 
 def test_name_forms() -> None:

@@ -116,9 +116,13 @@ def describe(m: ClientMention) -> str:
     place = PLACE_WORDS.get(m.evidence.source, "в письме")
     if m.evidence.source == "attachment" and m.evidence.detail:
         place = f"{place} «{m.evidence.detail}»"
-    how = {"former": f", прежнее название «{m.form}»", "alt": f", другое написание «{m.form}»", "initials": f", сокращение названия «{m.client.name}»"}
-    near = "" if m.score >= 100 else f", написание близкое к «{m.form}»"
-    return f"«{m.evidence.text}» {place} → клиент из базы {m.client.name} ({m.client.file}, строка {m.client.line}{how.get(m.kind, '')}{near})"
+    how = {"former": f", прежнее название {_quoted(m.form)}", "alt": f", другое написание {_quoted(m.form)}"}
+    near = "" if m.score >= 100 else f", написание близкое к {_quoted(m.form)}"
+    return f"{_quoted(m.evidence.text)} {place} → клиент из базы {m.client.name} ({m.client.file}, строка {m.client.line}{how.get(m.kind, '')}{near})"
+
+
+def _quoted(text: str) -> str:
+    return text if text.startswith(("«", '"')) or text.endswith(("»", '"')) else f"«{text}»"
 
 
 def search_clients(dictionary: ClientDictionary, texts: Iterable[MailText], more: Callable[[], Iterable[MailText]] | None = None) -> ClientSearch:
@@ -153,7 +157,7 @@ def _mention(
 ) -> ClientMention | None:
     """One hit read in its line: None when it cannot be a company's name there («Восток»
     in running text, a lower-case word)."""
-    start, end = toks[hit.first].start, toks[hit.last].end
+    start, end = toks[hit.first].start, _span_end(line, toks, hit.first, hit.last)
     first = toks[hit.first].raw
     before, after = line[max(0, start - 80) : start], line[end : end + 40]
     quoted = bool(before.rstrip()) and before.rstrip()[-1] in _QUOTE_OPEN
@@ -173,6 +177,23 @@ def _mention(
         weight += 1.0
     evidence = Evidence(item.source, line[start:end], offset + start, offset + end, item.detail)
     return ClientMention(client, role, round(weight, 2), hit.score, hit.form.kind, hit.form.text, evidence)
+
+
+def _span_end(line: str, toks: Sequence[Token], first: int, last: int) -> int:
+    """Where the name ends in the line: after the generic words that follow its last key
+    («Камской мебельной ф-ки») and a closing quote its opening one asks for."""
+    end = toks[last].end
+    for tok in toks[last + 1 :]:
+        if tok.keys or tok.raw.lower() in _LEGAL_WORDS or line[end : tok.start].strip():
+            break
+        end = tok.end
+    opened = any(ch in line[toks[first].start : end] for ch in "«„“")
+    if opened and end < len(line) and line[end] in "»”\"":
+        end += 1
+    return end
+
+
+_LEGAL_WORDS = frozenset({"ооо", "оао", "зао", "пао", "ао", "ип", "llc", "ltd"})
 
 
 def _role(source: str, before: str, after: str, line: str) -> str:
