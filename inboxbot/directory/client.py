@@ -25,6 +25,7 @@ class Client:
     file: str
     line: int  # 1-based; the CSV header is line 1
     since: date | None = None  # a client since (the optional `since` column)
+    former_names: tuple[str, ...] = ()  # names before a renaming (the optional `former_names` column)
 
     def ref(self) -> ClientRef:
         return ClientRef(
@@ -53,4 +54,5 @@ class ColumnMap:
     group: str = "group"
     domains: str = "domains"
     alt_names: str = "alt_names"
+    former_names: str = "former_names"
     since: str = "since"

@@ -73,6 +73,7 @@ def client_from_row(
         group=_intern(values.get("group", "")),
         domains=tuple(domains),
         alt_names=split_list(values.get("alt_names", ""), r"[;|]"),
+        former_names=split_list(values.get("former_names", ""), r"[;|]"),
         file=file,
         line=line,
         since=since,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from inboxbot.directory.client import REQUIRED_COLUMNS, Client, ColumnMap
+from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.directory.client_rows import client_from_row
 from inboxbot.directory.export_checks import empty_columns, misdecoded, missing_columns
 from inboxbot.directory.name_index import NameIndex
@@ -75,8 +76,9 @@ class ClientBase:
         self._index = NameIndex(
             (i, kind, key)
             for i, client in enumerate(self._clients)
-            for kind, key in name_variants(client.name, client.alt_names)
+            for kind, key in name_variants(client.name, (*client.alt_names, *client.former_names))
         )
+        self._dictionary: ClientDictionary | None = None
 
     @classmethod
     def load(
@@ -149,6 +151,14 @@ class ClientBase:
     def __iter__(self) -> Iterator[Client]:
         return iter(self._clients)
 
+    @property
+    def dictionary(self) -> ClientDictionary:
+        """The base as a dictionary of name forms, for finding clients in running text;
+        built on first use (`inboxbot check` never needs it)."""
+        if self._dictionary is None:
+            self._dictionary = ClientDictionary(self._clients)
+        return self._dictionary
+
     def by_inn(self, inn: str) -> Client | None:
         return self._by_inn.get(inn.strip())
 
@@ -189,7 +199,7 @@ class ClientBase:
             NameMatch(
                 client=(c := self._clients[h.owner]),
                 score=round(h.score, 1),
-                matched=variant_text(h.kind, c.name, c.alt_names),
+                matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)),
             )
             for h in hits
         ]

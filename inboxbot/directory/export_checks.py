@@ -13,13 +13,14 @@ from inboxbot.mail.charsets import CODEPAGE_TITLES, CYRILLIC_CODEPAGES, misdecod
 _FIELD_TITLES = {
     "name": "названия", "inn": "ИНН", "kpp": "КПП", "ogrn": "ОГРН", "region_code": "коды регионов",
     "city": "города", "manager": "менеджеры", "group": "группы", "domains": "домены",
-    "alt_names": "другие названия", "since": "даты «клиент с»",
+    "alt_names": "другие названия", "former_names": "прежние названия", "since": "даты «клиент с»",
 }  # fmt: skip
 # Russian headers of CRM and 1C exports, to say which column was probably meant.
 _USUAL_HEADERS = {
     "inn": ("инн",), "kpp": ("кпп",), "ogrn": ("огрн", "огрнип"), "city": ("город",),
     "region_code": ("регион", "код региона"), "domains": ("домен", "домены", "сайт"),
     "group": ("группа", "холдинг"), "since": ("клиент с", "дата начала"),
+    "former_names": ("прежнее название", "бывшее название"),
 }  # fmt: skip
 
 

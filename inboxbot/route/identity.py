@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inboxbot.directory.client import Client
-from inboxbot.directory.clients import NameLookup
+from inboxbot.directory.clients import NameLookup, NameMatch
+from inboxbot.extract.client_search import (
+    ClientMention,
+    ClientSearch,
+    attachment_mail_texts,
+    mail_texts,
+    search_clients,
+)
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.domains import domain_in, normalize_domain
 from inboxbot.model.facts import Facts, Requisite
@@ -27,6 +34,9 @@ class Identity:
     domain_note: str = ""
     name_query: str | None = None
     names: NameLookup | None = None
+    # The client named in the mail as the sender by one of the base's own name forms, when
+    # the extracted company name found none (client_search): `names` then holds it.
+    named: ClientMention | None = None
 
     @property
     def new_inn(self) -> bool:
@@ -101,8 +111,30 @@ def identify(msg: ParsedMessage, facts: Facts, rules: Rules) -> Identity:
     if name_query:
         region = facts.region.code if facts.region is not None else None
         names = base.by_name(name_query, region_code=region)
+    named: ClientMention | None = None
+    # Only when neither the INN, nor a domain of its own, nor the extracted name decides.
+    if inn is None and len(domain_clients) != 1 and (names is None or names.best is None):
+        found = search_clients(
+            base.dictionary,
+            mail_texts(msg, facts, rules.department.internal_domains),
+            lambda: attachment_mail_texts(msg),
+        )
+        lookup = _lookup_of(found)
+        if lookup is not None:
+            names, named = lookup, found.sender or found.rivals[0]
+            name_query = named.evidence.text
     by_domain, note = _domain_client(domain, domain_clients, names, rules)
-    return Identity(inn, by_inn, domain, domain_clients, by_domain, note, name_query, names)
+    return Identity(inn, by_inn, domain, domain_clients, by_domain, note, name_query, names, named)
+
+
+def _lookup_of(found: ClientSearch) -> NameLookup | None:
+    """The dictionary search's sender as a name look-up (ambiguous when several clients
+    claim it equally), or None when the mail names no client as the sender."""
+    close = (found.sender,) if found.sender is not None else found.rivals
+    if not close:
+        return None
+    matches = tuple(NameMatch(m.client, m.score, m.form) for m in close if m is not None)
+    return NameLookup(best=matches[0], candidates=matches, ambiguous=len(matches) > 1)
 
 
 def _domain_client(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from inboxbot.directory.client import Client
+from inboxbot.extract.client_search import describe as describe_mention
 from inboxbot.model.facts import Facts, Requisite
 from inboxbot.route.identity import Identity
 from inboxbot.rules.model import Rules
@@ -73,6 +74,8 @@ def identity_reasons(ident: Identity, rules: Rules) -> list[str]:
     if ident.how == "domain":
         extra = f"; {ident.domain_note}" if ident.domain_note else ""
         return [f"домен отправителя {ident.domain} — клиент {quoted(client.name)} ({where}){extra}"]
+    if ident.how == "name" and ident.named is not None:
+        return [describe_mention(ident.named)]
     if ident.how == "name" and ident.names is not None and ident.names.best is not None:
         best = ident.names.best
         return [f"название {quoted(ident.name_query)} в письме ≈ {quoted(best.matched)} — клиент из базы ({where})"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from inboxbot.directory.client import Client
+from inboxbot.extract.client_search import describe as describe_mention
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.identity import Identity
@@ -95,6 +96,8 @@ def client_name(options: ClientNameOptions, s: Situation) -> Match | Miss:
         s.notes.append(note)
         return Miss(note)
     client = names.best.client
-    identity = Identity(name_query=ident.name_query, names=names)
+    identity = Identity(name_query=ident.name_query, names=names, named=ident.named)
+    if ident.named is not None:
+        return _client_match(client, s.rules, identity, describe_mention(ident.named))
     return _client_match(client, s.rules, identity, f"{quoted(ident.name_query)} ≈ {quoted(names.best.matched)} ({names.best.score:.0f})")
 
