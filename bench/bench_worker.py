@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from imapclient import IMAPClient  # noqa: E402
 from samples import DEMO_MAIL, RULES  # noqa: E402
-from servers import Dovecot, free_port, wait_for_port  # noqa: E402
+from servers import Dovecot  # noqa: E402
 
 from inboxbot.config import ServerSettings, Settings  # noqa: E402
 from inboxbot.mail.message import parse  # noqa: E402
@@ -44,6 +44,7 @@ from inboxbot.rules.model import Rules  # noqa: E402
 from inboxbot.run.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
 from inboxbot.run.worker import Worker  # noqa: E402
 from inboxbot.store.factory import open_store  # noqa: E402
+from inboxbot.tools.demo import free_port, wait_for_port  # noqa: E402
 
 CORPUS = DEMO_MAIL
 
