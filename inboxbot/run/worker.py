@@ -98,6 +98,7 @@ class Worker:
     def poll_once(self) -> PollReport:
         """Handle every pending message once. Raises FetchError (mailbox down) or a
         transient ActionError (SMTP down): the caller retries with backoff."""
+        report = self.last_report = PollReport()  # the follow-ups add to it in `run --once`
         if self.holder.refresh():
             self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
@@ -109,7 +110,6 @@ class Worker:
             except Exception:  # a bug in rendering the samples: as above, and the traceback for a developer
                 log.exception("шаблоны не загружены из-за внутренней ошибки, продолжаю по прежним")
                 self.holder.unreported_error = "шаблоны писем не загружены из-за внутренней ошибки программы"
-        report = self.last_report = PollReport()
         stop = self.ctx.stop
         with self.markcheck.mailbox() as box, smtp_for(self.settings) as smtp:
             if self.holder.unreported_error and self.settings.smtp:
