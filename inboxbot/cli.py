@@ -115,6 +115,7 @@ def run(rules_path: Path, once: bool) -> None:
     """
     from inboxbot.config import load_settings
     from inboxbot.logsetup import configure
+    from inboxbot.run.jobs import Jobs
     from inboxbot.run.worker import Worker
     from inboxbot.store.factory import open_store
 
@@ -122,15 +123,15 @@ def run(rules_path: Path, once: bool) -> None:
     configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
     settings = load_settings()
     with open_store(settings.journal) as store:
-        worker = Worker(settings, rules_path, store)
+        jobs = Jobs(Worker(settings, rules_path, store))
         if once:
             try:
-                report = worker.poll_once()
+                report = jobs.run_once()
             finally:
-                worker.close()
+                jobs.worker.close()
             click.echo(report.summary())
         else:
-            worker.run_forever()
+            jobs.run_forever()
 
 
 @cli.command()

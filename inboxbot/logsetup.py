@@ -1,8 +1,8 @@
 """Where log lines go and which ones: set once, by the command line, never by the library.
 
-A running `inboxbot run` writes at most one Russian line per poll at INFO (the worker's
-summary) and its warnings and errors. The libraries underneath are quiet below WARNING:
-apscheduler would write four English lines per poll («Running job…», «Job … executed
+A running `inboxbot run` writes at most one Russian line per job run at INFO (the
+worker's summary of a poll, of the follow-ups, of the report) and its warnings and
+errors. The libraries underneath are quiet below WARNING: apscheduler would write four English lines per poll («Running job…», «Job … executed
 successfully»), ~5,800 a day; mail-parser warns «Email content 'alternative' not handled»
 for most multipart mail, which is normal mail and not a problem, so it is quiet below
 ERROR. `-v` lets all of them through at INFO (and the bot's per-message lines at DEBUG),
@@ -18,9 +18,17 @@ import sys
 # unless -v is given (the rest of the libraries go by the root's WARNING).
 QUIET_LIBRARIES: dict[str, int] = {
     "apscheduler": logging.WARNING,
+    # Its warnings are the scheduler at work: «skipped: maximum number of running
+    # instances reached» each time a job falls due while a long poll (a backlog) still
+    # runs. Job errors (the executors' logger) stay at WARNING.
+    "apscheduler.scheduler": logging.ERROR,
     "mailparser": logging.ERROR,  # its WARNINGs are about ordinary multipart mail
     "pypdf": logging.ERROR,  # warns about every slightly malformed PDF attachment
 }
+# Only the worker and its jobs speak at INFO: a summary of each job that did something
+# and the rare events (started, rules reloaded, connection back). Other modules' INFO
+# lines are per mail.
+SERVICE_LOGGERS = ("inboxbot.run.worker", "inboxbot.run.jobs")
 LEVEL_WORDS = {
     logging.DEBUG: "отладка",
     logging.INFO: "",
@@ -34,17 +42,15 @@ def levels(verbose: int, *, service: bool = False) -> dict[str, int]:
     """Logger name ("" is the root) → level. `service`: the long-running worker, whose
     per-poll summary (INFO) is wanted without -v."""
     if verbose >= 2:
-        return {"": logging.DEBUG, "inboxbot": logging.DEBUG, "inboxbot.run.worker": logging.DEBUG,
+        return {"": logging.DEBUG, "inboxbot": logging.DEBUG, **dict.fromkeys(SERVICE_LOGGERS, logging.DEBUG),
                 **{name: logging.DEBUG for name in QUIET_LIBRARIES}}  # fmt: skip
     if verbose == 1:
-        return {"": logging.INFO, "inboxbot": logging.DEBUG, "inboxbot.run.worker": logging.DEBUG,
+        return {"": logging.INFO, "inboxbot": logging.DEBUG, **dict.fromkeys(SERVICE_LOGGERS, logging.DEBUG),
                 **{name: logging.INFO for name in QUIET_LIBRARIES}}  # fmt: skip
     return {
         "": logging.WARNING,
         "inboxbot": logging.WARNING,
-        # Only the worker speaks at INFO: its summary of each poll and its rare events
-        # (started, rules reloaded, connection back). Other modules' INFO lines are per mail.
-        "inboxbot.run.worker": logging.INFO if service else logging.WARNING,
+        **dict.fromkeys(SERVICE_LOGGERS, logging.INFO if service else logging.WARNING),
         **QUIET_LIBRARIES,
     }
 

@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from imapclient import IMAPClient
 from samples import RULES, deliver, pending, sample
-from servers import SmtpCatcher
+from servers import SmtpCatcher, TcpProxy
 
 from inboxbot.config import ServerSettings, Settings
+from inboxbot.errors import FetchError
 from inboxbot.rules.model import FollowUp
+from inboxbot.run.jobs import Jobs
+from inboxbot.run.pollreport import PollReport
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 
@@ -54,6 +57,11 @@ def worker(tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
         bot.close()
 
 
+def once(worker: Worker) -> PollReport:
+    """What `inboxbot run --once` does: the poll, then the follow-ups, then the report."""
+    return Jobs(worker).run_once()
+
+
 def sent(smtp: SmtpCatcher, kind: str) -> list[tuple[tuple[str, ...], EmailMessage]]:
     """What the bot sent of one kind (forwarded, ack, reminder, escalation, report…),
     told apart by its own loop header."""
@@ -77,7 +85,7 @@ def manager_reply(sender: str, to: str, in_reply_to: str, *, cc: str = "sales@se
 
 def test_client_gets_one_acknowledgement_per_thread(worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher) -> None:
     deliver(imap_inbox, sample("001"), sample("015"))  # a request and an auto-reply
-    report = worker.poll_once()
+    report = once(worker)
     assert report.forwarded == 1 and report.acknowledged == 1
     ((rcpts, ack),) = sent(smtp_server, "ack")
     assert rcpts == (CLIENT,)
@@ -95,7 +103,7 @@ def test_client_gets_one_acknowledgement_per_thread(worker: Worker, imap_inbox: 
         "Date: Mon, 23 Nov 2026 10:30:00 +0300\r\n\r\nИ ещё 200 коробок, пожалуйста.\r\n"
     ).encode()
     deliver(imap_inbox, follow_up)
-    again = worker.poll_once()
+    again = once(worker)
     assert again.forwarded == 1 and again.acknowledged == 0
     assert [r for r, _ in sent(smtp_server, "forwarded")] == [(SIDOROV,), (SIDOROV,)]
     assert len(sent(smtp_server, "ack")) == 1
@@ -105,15 +113,15 @@ def test_manager_reply_with_the_shared_address_in_copy_answers_the_request(
     worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
 ) -> None:
     deliver(imap_inbox, sample("001"))
-    worker.poll_once()
+    once(worker)
     clock.at(2026, 11, 23, 11, 0)
     deliver(imap_inbox, manager_reply(SIDOROV, CLIENT, CLIENT_ID))
-    report = worker.poll_once()
+    report = once(worker)
     assert report.answers == 1 and report.skipped == 1  # internal mail is not a request
     (row,) = [r for r in worker.store.queries.requests(clock.now - timedelta(days=1)) if r.forward_id]
     assert row.answered_by == "sidorov" and row.answer_how == "reply"
     clock.at(2026, 11, 24, 17, 0)  # far past both thresholds: nothing to chase
-    later = worker.poll_once()
+    later = once(worker)
     assert later.reminded == 0 and later.escalated == 0
     assert sent(smtp_server, "reminder") == [] and sent(smtp_server, "escalation") == []
 
@@ -122,21 +130,21 @@ def test_internal_forward_to_a_colleague_is_not_an_answer(
     worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
 ) -> None:
     deliver(imap_inbox, sample("001"))
-    worker.poll_once()
+    once(worker)
     deliver(imap_inbox, manager_reply(SIDOROV, "d.petrov@severkarton.test", CLIENT_ID))
-    assert worker.poll_once().answers == 0
+    assert once(worker).answers == 0
 
 
 def test_answered_flag_set_from_the_shared_mailbox_counts(worker: Worker, imap_inbox: ServerSettings, clock: Clock) -> None:
     deliver(imap_inbox, sample("001"))
-    worker.poll_once()
+    once(worker)
     client = IMAPClient(imap_inbox.host, imap_inbox.port, ssl=False)
     client.login(imap_inbox.user, imap_inbox.password)
     client.select_folder("INBOX")
     client.add_flags(client.search("ALL"), [b"\\Answered"])  # a human replied from the shared box
     client.logout()
     clock.at(2026, 11, 23, 12, 0)
-    assert worker.poll_once().answers == 1
+    assert once(worker).answers == 1
     (row,) = worker.store.queries.requests(clock.now - timedelta(days=1))
     assert row.answer_how == "flag"
 
@@ -145,27 +153,27 @@ def test_unanswered_request_is_reminded_then_escalated_in_working_time(
     worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
 ) -> None:
     deliver(imap_inbox, sample("001"))  # Monday 10:00
-    worker.poll_once()
+    once(worker)
     (forward,) = [m for _, m in sent(smtp_server, "forwarded")]
 
     clock.at(2026, 11, 23, 13, 59)  # 3 h 59 min: not yet
-    assert worker.poll_once().reminded == 0
+    assert once(worker).reminded == 0
     clock.at(2026, 11, 23, 14, 0)  # remind_after = 4h
-    assert worker.poll_once().reminded == 1
+    assert once(worker).reminded == 1
     ((rcpts, reminder),) = sent(smtp_server, "reminder")
     assert rcpts == (SIDOROV,)
     assert reminder["In-Reply-To"] == forward["Message-ID"]  # threads under the forward
     clock.at(2026, 11, 23, 17, 0)
-    assert worker.poll_once().reminded == 0  # once
+    assert once(worker).reminded == 0  # once
 
     clock.at(2026, 11, 24, 8, 30)  # Tuesday before office hours: nobody to tell
-    assert worker.poll_once().escalated == 0
+    assert once(worker).escalated == 0
     clock.at(2026, 11, 24, 10, 0)  # 8 h Monday + 1 h Tuesday = escalate_after "1d" (9 h)
-    assert worker.poll_once().escalated == 1
+    assert once(worker).escalated == 1
     ((rcpts, escalation),) = sent(smtp_server, "escalation")
     assert set(rcpts) == {HEAD, SIDOROV}
     clock.at(2026, 11, 25, 10, 0)
-    assert worker.poll_once().escalated == 0
+    assert once(worker).escalated == 0
     (row,) = worker.store.queries.requests(datetime(2026, 11, 23, tzinfo=MSK))
     assert row.reminded_at is not None and row.escalated_to == "volkov"
 
@@ -176,9 +184,9 @@ def test_reassign_hands_the_request_to_a_colleague_and_moves_the_thread(
     rules = worker.holder.rules
     worker.holder.rules = replace(rules, followup=FollowUp(timedelta(hours=4), timedelta(hours=9), "reassign"))
     deliver(imap_inbox, sample("001"))
-    worker.poll_once()
+    once(worker)
     clock.at(2026, 11, 24, 10, 0)
-    report = worker.poll_once()
+    report = once(worker)
     assert report.escalated == 1
     forwards = sent(smtp_server, "forwarded")
     assert len(forwards) == 2
@@ -194,7 +202,7 @@ def test_reassign_hands_the_request_to_a_colleague_and_moves_the_thread(
         f"In-Reply-To: <{CLIENT_ID}>\r\nReferences: <{CLIENT_ID}>\r\nDate: Tue, 24 Nov 2026 11:00:00 +0300\r\n\r\nАу?\r\n"
     ).encode())  # fmt: skip
     clock.at(2026, 11, 24, 11, 0)
-    worker.poll_once()
+    once(worker)
     assert sent(smtp_server, "forwarded")[-1][0] == (new_owner,)
     assert pending(imap_inbox) == []
 
@@ -203,10 +211,10 @@ def test_weekly_report_goes_to_the_head_once_per_period(
     worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
 ) -> None:
     deliver(imap_inbox, sample("001"), sample("019"))
-    worker.poll_once()  # Monday 10:00: the first poll notes the schedule, no report about the past
-    assert worker.poll_once().reports == 0
+    once(worker)  # Monday 10:00: the first poll notes the schedule, no report about the past
+    assert once(worker).reports == 0
     clock.at(2026, 11, 30, 9, 5)  # next Monday after 09:00
-    report = worker.poll_once()
+    report = once(worker)
     assert report.reports == 1
     ((rcpts, mail),) = sent(smtp_server, "report")
     assert rcpts == (HEAD,)
@@ -217,4 +225,40 @@ def test_weekly_report_goes_to_the_head_once_per_period(
     for part in images:
         assert f"cid:{part['Content-ID'].strip('<>')}" in html.get_content()
     clock.at(2026, 11, 30, 15, 0)
-    assert worker.poll_once().reports == 0
+    assert once(worker).reports == 0
+
+
+def test_follow_ups_go_out_when_the_poll_fails(
+    tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    """The follow-ups are a job of their own, on their own IMAP connection: a poll whose
+    login fails (here the link drops at LOGIN, once) no longer holds back the reminder
+    due, and `run --once` still reports the poll's failure."""
+    armed = {"cut_login": False}
+
+    def client_side(data: bytes) -> tuple[bytes, bool]:
+        if armed["cut_login"] and b" LOGIN " in data.upper():
+            armed["cut_login"] = False
+            return b"", True
+        return data, False
+
+    with TcpProxy(imap_inbox.port, client_hook=client_side) as proxy, open_store(tmp_path / "j.sqlite") as journal:
+        settings = Settings(imap=replace(imap_inbox, port=proxy.port), smtp=smtp_server.settings(),
+                            journal=journal.path, bot_address="sales-bot@severkarton.test")  # fmt: skip
+        bot = Worker(settings, RULES, journal, clock=clock, processes=0)
+        try:
+            deliver(imap_inbox, sample("001"))  # Monday 10:00
+            assert once(bot).forwarded == 1
+            clock.at(2026, 11, 23, 14, 0)  # remind_after = 4h
+            armed["cut_login"] = True
+            with pytest.raises(FetchError):
+                once(bot)
+            assert proxy.cuts == 1 and bot.last_report.seen == 0  # the poll got nowhere
+            assert bot.last_report.reminded == 1
+            ((rcpts, _),) = sent(smtp_server, "reminder")
+            assert rcpts == (SIDOROV,)
+            clock.at(2026, 11, 23, 15, 0)
+            assert once(bot).reminded == 0  # the next poll works; the reminder is not sent again
+        finally:
+            bot.close()
+    assert len(sent(smtp_server, "reminder")) == 1

@@ -42,8 +42,8 @@ class PollReport:
         )
 
 
-def poll_summary(report: PollReport) -> str:
-    """The poll's one log line (empty when nothing happened): what came in and what was
+def poll_summary(report: PollReport, title: str = "опрос") -> str:
+    """A job's one log line (empty when nothing happened): what came in and what was
     done with it, answers seen and follow-ups sent. Per-mail lines are at DEBUG (-v)."""
     parts = []
     if report.seen:
@@ -58,4 +58,4 @@ def poll_summary(report: PollReport) -> str:
                         (report.escalated, "эскалаций"), (report.reports, "отчётов")):  # fmt: skip
         if count:
             parts.append(f"{what} {count}")
-    return "опрос: " + "; ".join(parts) if parts else ""
+    return f"{title}: " + "; ".join(parts) if parts else ""

@@ -1,21 +1,18 @@
-"""The worker: one poll of the mailbox, and polling for ever with backoff.
+"""The worker: one poll of the mailbox, and the backoff after a failed one.
 
 A poll fetches the pending mail, decides it in batches (batch.py) and carries out each
 mail's planned effects (plan.py: what is left to do, from the journal state; effects.py:
 done in that order, each journalled after it succeeded), so that a kill -9 at any point
 neither drops nor doubles a mail. The IMAP mark is the ground truth of "handled": a
-marked mail is never looked at again, even with the journal lost. Then the follow-ups
-(followups.py), the report (reports.py) and what the head must hear of marking
-(markcheck.py).
+marked mail is never looked at again, even with the journal lost. Then what the head
+must hear of marking (markcheck.py). The follow-ups and the report are jobs of their
+own (jobs.py runs all three).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +68,6 @@ class Worker:
         self.followups = FollowUps(self.ctx, lambda: self.pipeline)
         self.reports = Reports(self.ctx)
         self.markcheck = MarkingWatch(self.ctx)
-        self._busy = threading.Lock()
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
 
@@ -102,6 +98,7 @@ class Worker:
     def poll_once(self) -> PollReport:
         """Handle every pending message once. Raises FetchError (mailbox down) or a
         transient ActionError (SMTP down): the caller retries with backoff."""
+        report = self.last_report = PollReport()  # the follow-ups add to it in `run --once`
         if self.holder.refresh():
             self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
@@ -113,7 +110,6 @@ class Worker:
             except Exception:  # a bug in rendering the samples: as above, and the traceback for a developer
                 log.exception("шаблоны не загружены из-за внутренней ошибки, продолжаю по прежним")
                 self.holder.unreported_error = "шаблоны писем не загружены из-за внутренней ошибки программы"
-        report = self.last_report = PollReport()
         stop = self.ctx.stop
         with self.markcheck.mailbox() as box, smtp_for(self.settings) as smtp:
             if self.holder.unreported_error and self.settings.smtp:
@@ -134,18 +130,14 @@ class Worker:
                 if stop.is_set():
                     break
             if self.settings.smtp and not stop.is_set():
-                self.followups.run(box, smtp, report)
-                self.reports.send_due(smtp, report)
                 self.markcheck.tell_notes(smtp)
         return report
 
-    # -- forever -------------------------------------------------------------
+    # -- the poll job ----------------------------------------------------------
 
     def guarded_poll(self) -> None:
-        """One poll that never raises: outages are logged and retried with backoff."""
-        if not self._busy.acquire(blocking=False):
-            log.debug("previous poll still running; skipped")
-            return
+        """One poll that never raises for an outage: it is logged, and `failures` counts
+        it for the backoff (jobs.py moves the next poll by `backoff_seconds`)."""
         try:
             report = self.poll_once()
             if self.failures:
@@ -158,8 +150,6 @@ class Worker:
             # backoff starts over instead of growing from the last outage.
             self.failures = 1 if self.last_report.progressed else self.failures + 1
             log.warning("сбой (попытка %d): %s; повтор через %d с", self.failures, exc, self.backoff_seconds())
-        finally:
-            self._busy.release()
 
     def backoff_seconds(self) -> int:
         if not self.failures:
@@ -167,41 +157,6 @@ class Worker:
         if self.markcheck.broken:
             return max(MARKING_RETRY_SECONDS, self.settings.poll_seconds)
         return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** min(self.failures - 1, 10)))
-
-    def run_forever(self) -> None:
-        """Poll every `poll_seconds` (or sooner after a failure, with backoff) until
-        SIGTERM/SIGINT; a poll in progress finishes its current message first."""
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_job(
-            self.guarded_poll, "date", run_date=datetime.now(UTC), id="poll",
-            max_instances=1, coalesce=True, misfire_grace_time=None,
-        )
-
-        def reschedule(event: object) -> None:
-            if not self.ctx.stop.is_set():
-                run_at = datetime.fromtimestamp(time.time() + self.backoff_seconds(), tz=UTC)
-                scheduler.add_job(
-                    self.guarded_poll, "date", run_date=run_at, id="poll", replace_existing=True,
-                    max_instances=1, coalesce=True, misfire_grace_time=None,
-                )
-
-        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-
-        scheduler.add_listener(reschedule, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-        previous = {sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
-        scheduler.start()
-        log.info("inboxbot запущен: ящик %s, опрос каждые %d с", self.settings.folder, self.settings.poll_seconds)
-        try:
-            while not self.ctx.stop.wait(0.5):
-                pass
-        finally:
-            scheduler.shutdown(wait=True)
-            self.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            log.info("inboxbot остановлен")
 
 
 def _raw_bytes(raw: RawMessage) -> bytes:

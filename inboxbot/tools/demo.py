@@ -39,6 +39,7 @@ from inboxbot.errors import InboxbotError
 from inboxbot.io.imap import Mailbox
 from inboxbot.io.mailsource import read_mail
 from inboxbot.mail.message import parse
+from inboxbot.run.jobs import Jobs
 from inboxbot.run.pollreport import PollReport
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
@@ -180,12 +181,13 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
             started = time.monotonic()
             clock = _Clock()
             worker = Worker(settings, files.rules, store, clock=clock)
+            jobs = Jobs(worker)
             try:
-                report = worker.poll_once()
+                report = jobs.run_once()
                 elapsed = time.monotonic() - started
-                again = worker.poll_once()
+                again = jobs.run_once()
                 answered = _answer_one(box_settings=imap, report=report, worker=worker)
-                later = _poll_later(worker, clock)
+                later = _poll_later(jobs, clock)
             finally:
                 worker.close()
             report_file = out_dir / "report.html"
@@ -252,17 +254,18 @@ def _answer_one(*, box_settings: ServerSettings, report: PollReport, worker: Wor
     return None
 
 
-def _poll_later(worker: Worker, clock: _Clock) -> tuple[str, PollReport] | None:
+def _poll_later(jobs: Jobs, clock: _Clock) -> tuple[str, PollReport] | None:
     """Move the clock on by the reminder time (working time) and poll: the manager's
     answer is seen, and every other forwarded request gets its reminder."""
-    policy = worker.rules.followup
+    rules = jobs.worker.rules
+    policy = rules.followup
     if policy is None:
         return None
-    hours = worker.rules.department.hours
+    hours = rules.department.hours
     clock.now = hours.add(clock.now, policy.remind_after + timedelta(minutes=1))
     from inboxbot.model.worktime import describe_duration
 
-    return describe_duration(policy.remind_after), worker.poll_once()
+    return describe_duration(policy.remind_after), jobs.run_once()
 
 
 def _print_table(report: PollReport, worker: Worker) -> None:

@@ -1,0 +1,191 @@
+"""The worker's three scheduled jobs on apscheduler: the poll, the follow-ups, the report.
+
+Each job is an interval job (`coalesce=True, max_instances=1`) on one scheduler whose
+executor has a single thread: the jobs never run at the same time (they share the
+journal and the NLP pipeline), and a job that raises is logged by apscheduler and runs
+again at its next time, as do the others. `run --once` runs one pass of each, in the
+order of JOBS, whatever happened to the one before.
+
+- poll (worker.py): every `poll_seconds`; after a failure its next run is moved to the
+  backoff (`Worker.backoff_seconds`), and the interval goes on from there.
+- follow-ups (followups.py): answers seen as \\Answered, then the reminders and
+  escalations due, on an IMAP connection of their own, so a failed poll does not hold
+  them back. They run with every n-th poll, right after it (at most once a minute).
+- report (reports.py): asked at the follow-ups' pace whether a period is due. Not a cron
+  trigger: `Reports.send_due` sends the latest period missed while the worker was down
+  and only notes the period on its first run; a cron job that did not fire while the
+  worker was down would lose the first, and would have to follow every rules reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from inboxbot.errors import ActionError, ExtractionError, FetchError
+from inboxbot.run.outbox import smtp_for
+from inboxbot.run.pollreport import PollReport, poll_summary
+from inboxbot.run.worker import Worker
+
+log = logging.getLogger(__name__)
+
+POLL, FOLLOWUPS, REPORT = "poll", "followups", "report"
+JOBS = (POLL, FOLLOWUPS, REPORT)  # the order of `run --once`, and of the first runs
+# Follow-ups and the report are asked at most this often: each pass opens an IMAP
+# connection, and nothing they do is due to the second.
+MIN_PASS_SECONDS = 60
+# A failure that is not a bug: a server down or refusing; the job runs again later.
+OUTAGES = (FetchError, ActionError, ExtractionError)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One scheduled job: what runs and how often."""
+
+    id: str
+    run: Callable[[], None]
+    seconds: int
+
+
+def pass_seconds(poll_seconds: int) -> int:
+    """The follow-ups' and the report's interval: a whole number of poll intervals, so
+    that they fall on a poll's time (and run right after it), and at least a minute."""
+    return poll_seconds * math.ceil(MIN_PASS_SECONDS / poll_seconds)
+
+
+def new_scheduler() -> Any:
+    """A BackgroundScheduler whose jobs run one at a time, in one thread."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    return BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=1)})
+
+
+class Jobs:
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.ctx = worker.ctx
+        self.scheduler: Any = None  # the BackgroundScheduler while `run_forever` runs
+        self.followup_failures = 0
+
+    # -- one pass of each job ------------------------------------------------
+
+    def followups_pass(self, report: PollReport) -> None:
+        """Answers seen as \\Answered, then the reminders and escalations due. Raises
+        FetchError (mailbox down) or ActionError (SMTP down)."""
+        ctx = self.ctx
+        if ctx.rules.followup is None or not ctx.settings.smtp or ctx.stopping:
+            return
+        with self.worker.markcheck.mailbox() as box, smtp_for(ctx.settings) as smtp:
+            self.worker.followups.run(box, smtp, report)
+
+    def report_pass(self, report: PollReport) -> None:
+        """The distribution report, if its period is due. Raises ActionError (SMTP down)."""
+        ctx = self.ctx
+        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping:
+            return
+        with smtp_for(ctx.settings) as smtp:
+            self.worker.reports.send_due(smtp, report)
+
+    def run_once(self) -> PollReport:
+        """One pass of each job, in the order of JOBS, each whatever became of the one
+        before; then the first failure, if any, is raised. Returns what they did."""
+        failures: list[Exception] = []
+        try:
+            self.worker.poll_once()
+        except Exception as exc:  # the follow-ups and the report still go; raised below
+            failures.append(exc)
+        report = self.worker.last_report
+        for step in (self.followups_pass, self.report_pass):
+            try:
+                step(report)
+            except Exception as exc:  # as above
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+        return report
+
+    # -- the scheduled jobs --------------------------------------------------
+
+    def specs(self) -> tuple[JobSpec, ...]:
+        poll = self.ctx.settings.poll_seconds
+        return (
+            JobSpec(POLL, self.poll_job, poll),
+            JobSpec(FOLLOWUPS, self.followups_job, pass_seconds(poll)),
+            JobSpec(REPORT, self.report_job, pass_seconds(poll)),
+        )
+
+    def poll_job(self) -> None:
+        """The poll; after a failure the next one comes at the backoff, not the interval."""
+        if self.ctx.stopping:
+            return
+        worker = self.worker
+        worker.guarded_poll()
+        if worker.failures and self.scheduler is not None:
+            at = datetime.now(UTC) + timedelta(seconds=worker.backoff_seconds())
+            self.scheduler.modify_job(POLL, next_run_time=at)
+
+    def followups_job(self) -> None:
+        if self.ctx.stopping:
+            return
+        report = PollReport()
+        try:
+            self.followups_pass(report)
+        except OUTAGES as exc:
+            # Told once per outage: the poll's own warnings already say the server is down.
+            self.followup_failures += 1
+            level = logging.WARNING if self.followup_failures == 1 else logging.DEBUG
+            log.log(level, "ответы и напоминания не проверены: %s; повтор при следующем опросе", exc)
+            return
+        self.followup_failures = 0
+        if summary := poll_summary(report, "ответы и напоминания"):
+            log.info("%s", summary)
+
+    def report_job(self) -> None:
+        if self.ctx.stopping:
+            return
+        report = PollReport()
+        try:
+            self.report_pass(report)
+        except OUTAGES as exc:
+            log.warning("отчёт не отправлен: %s; повтор при следующем опросе", exc)
+            return
+        if report.reports:
+            log.info("отправлен отчёт о распределении заявок")
+
+    def schedule(self, scheduler: Any, start: datetime) -> None:
+        """Add the jobs to `scheduler`, each first due at `start`, a millisecond apart in
+        the order of JOBS: the single executor thread takes them in that order."""
+        for index, spec in enumerate(self.specs()):
+            scheduler.add_job(
+                spec.run, "interval", seconds=spec.seconds, id=spec.id, name=spec.id,
+                next_run_time=start + timedelta(milliseconds=index), coalesce=True, max_instances=1,
+                # However late (a long poll before it, a suspended machine), one run is
+                # still wanted: each job does what is due at the time it runs.
+                misfire_grace_time=None,
+            )  # fmt: skip
+
+    def run_forever(self) -> None:
+        """Run the jobs until SIGTERM/SIGINT; the job running then finishes its current
+        mail first (shutdown waits for it)."""
+        scheduler = self.scheduler = new_scheduler()
+        self.schedule(scheduler, datetime.now(UTC))
+        worker = self.worker
+        previous = {sig: signal.signal(sig, lambda *_: worker.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        scheduler.start()
+        log.info("inboxbot запущен: ящик %s, опрос каждые %d с", self.ctx.settings.folder, self.ctx.settings.poll_seconds)
+        try:
+            while not self.ctx.stop.wait(0.5):
+                pass
+        finally:
+            scheduler.shutdown(wait=True)
+            self.scheduler = None
+            worker.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("inboxbot остановлен")
