@@ -1,15 +1,18 @@
 """The store's contract, noun by noun: every test runs against the SQLite backend (a file,
-as the worker uses it) and the in-memory one (explain, replay, tests), which must behave
-alike. Plus: a journal written by the first release opens and keeps working."""
+as the worker uses it), the PostgreSQL one (a real server, tests/servers.py: the store
+workers share) and the in-memory one (explain, replay, tests), which must behave alike.
+Plus: two connections racing the same step get one winner; a journal written by the
+first release opens and keeps working; the PostgreSQL schema migrates once."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from servers import Postgres
 
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import ClientRef, Decision, Step
@@ -19,22 +22,48 @@ from inboxbot.store.interfaces import Store
 from inboxbot.store.sqlite import ADDED_COLUMNS
 
 T0 = datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
-Backend = Callable[[], Store]
+BACKENDS = ("sqlite", "postgres", "memory")
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """A factory of fresh stores of one backend (each SQLite store its own file)."""
-    opened: list[Store] = []
+class Backend:
+    """Fresh stores of one backend (each its own SQLite file or PostgreSQL database), and
+    `again(store)`: a second connection to the same database, as a second worker has."""
 
-    def make() -> Store:
-        store = open_store(tmp_path / f"j{len(opened)}.sqlite") if request.param == "sqlite" else memory_store()
-        opened.append(store)
+    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.kind, self.tmp_path, self.request = kind, tmp_path, request
+        self.opened: list[Store] = []
+        self.where: dict[int, str] = {}  # id(store) → its file or URL (Store.path masks the password)
+
+    def __call__(self) -> Store:
+        if self.kind == "memory":
+            return self._keep(memory_store(), ":memory:")
+        if self.kind == "sqlite":
+            return self._open(str(self.tmp_path / f"j{len(self.opened)}.sqlite"))
+        server: Postgres = self.request.getfixturevalue("postgres")
+        return self._open(server.url(server.new_database()))
+
+    def again(self, store: Store) -> Store:
+        """Memory has no second connection: the same store, shared by threads."""
+        return store if self.kind == "memory" else self._open(self.where[id(store)])
+
+    def _open(self, location: str) -> Store:
+        return self._keep(open_store(location), location)
+
+    def _keep(self, store: Store, location: str) -> Store:
+        self.opened.append(store)
+        self.where[id(store)] = location
         return store
 
-    yield make
-    for store in opened:
-        store.close()
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    made = Backend(request.param, tmp_path, request)
+    yield made
+    made.close()
 
 
 @pytest.fixture
@@ -349,11 +378,12 @@ def test_meta_and_durability(store: Store) -> None:
     assert store.messages.entry(key(1)) is not None
 
 
-def test_both_backends_give_the_same_records() -> None:
-    """One scripted history, both backends: every record they return is equal."""
+def test_every_backend_gives_the_same_records(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """One scripted history, every backend: every record they return is equal."""
     results = []
-    with open_store(":memory:") as sqlite_store, memory_store() as memory:
-        for store in (sqlite_store, memory):
+    backends = [Backend(kind, tmp_path, request) for kind in BACKENDS]
+    try:
+        for store in (made() for made in backends):
             forwarded(store, 1)
             forwarded(store, 2, "ivanova", seen=T0 + timedelta(hours=1))
             record(store, 3, "m3@x", decision(None, action="skip"))
@@ -369,7 +399,10 @@ def test_both_backends_give_the_same_records() -> None:
                 store.history.owner_counts(T0 - timedelta(days=1)), store.history.thread_owner(["fwd1b@bot"]),
                 {k: v for k, v in store.queries.summary().items()}, store.queries.recent(),
             ))  # fmt: skip
-    assert results[0] == results[1]
+    finally:
+        for made in backends:
+            made.close()
+    assert results[0] == results[1] == results[2]
 
 
 # --- the file on disk ------------------------------------------------------------------------------
