@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The demo company's rules: the documented example of every setting, shipped in the package.
 DEMO_RULES := inboxbot/demo_data/rules.toml
 
-.PHONY: demo test dovecot chromium check
+.PHONY: demo test dovecot postgresql chromium check
 
 $(BIN)/inboxbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ dovecot:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; \
 	fi
 
+# The store's contract and the shared-store worker test run against a real PostgreSQL that the
+# tests start themselves (initdb in a temporary directory); install the server when missing.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (postgresql) for the store tests…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 # The rendering tests lay forwards out in a real headless Chromium; install it when missing.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
@@ -34,7 +43,7 @@ chromium:
 check: $(BIN)/inboxbot
 	$(BIN)/inboxbot check --rules $(DEMO_RULES)
 
-test: $(BIN)/inboxbot dovecot chromium
+test: $(BIN)/inboxbot dovecot postgresql chromium
 	$(BIN)/inboxbot check --rules $(DEMO_RULES)
 	$(BIN)/ruff check inboxbot
 	$(BIN)/mypy inboxbot

@@ -122,7 +122,7 @@ def run(rules_path: Path, once: bool) -> None:
     # The worker's one line per poll, at INFO, without -v; the libraries stay quiet.
     configure(click.get_current_context().find_root().params.get("verbose", 0), service=True)
     settings = load_settings()
-    with open_store(settings.journal) as store:
+    with open_store(settings.store_location) as store:
         jobs = Jobs(Worker(settings, rules_path, store))
         if once:
             try:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from inboxbot.errors import ConfigError
 
@@ -30,6 +31,8 @@ DEFAULT_JOURNAL = "inboxbot.sqlite"
 # Where `inboxbot demo` leaves its output (its --out) and, in it, its journal.
 DEMO_OUT = "demo-out"
 DEMO_JOURNAL = "journal.sqlite"
+# INBOXBOT_STORE: the shared store several workers can use instead of the SQLite journal.
+STORE_SCHEMES = ("postgresql", "postgres")
 
 _SERVER_KEYS = ("HOST", "PORT", "TLS", "USER", "PASSWORD", "PASSWORD_FILE")
 KNOWN_KEYS = frozenset(
@@ -37,7 +40,7 @@ KNOWN_KEYS = frozenset(
     + [
         f"{PREFIX}{key}"
         for key in (
-            "FOLDER", "JOURNAL", "POLL_SECONDS", "BATCH_SIZE", "BOT_ADDRESS",
+            "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
             "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
         )
@@ -109,10 +112,17 @@ class Settings:
     smtp: ServerSettings | None  # None: no SMTP host configured (tag-only setups)
     folder: str = "INBOX"
     journal: str = DEFAULT_JOURNAL
+    # A postgresql:// URL (INBOXBOT_STORE), password included; empty: the SQLite journal.
+    store: str = field(default="", repr=False)
     poll_seconds: int = 60
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
     marking: MarkingSettings = field(default_factory=MarkingSettings)
+
+    @property
+    def store_location(self) -> str:
+        """What `store.factory.open_store` opens: the shared store's URL, else the journal."""
+        return self.store or self.journal
 
     def masked(self) -> dict[str, Any]:
         """Everything, for `inboxbot dump-config`; passwords as "***"."""
@@ -121,11 +131,41 @@ class Settings:
             "smtp": self.smtp.masked() if self.smtp else None,
             "folder": self.folder,
             "journal": self.journal,
+            "store": masked_url(self.store),
             "poll_seconds": self.poll_seconds,
             "batch_size": self.batch_size,
             "bot_address": self.bot_address,
             "marking": asdict(self.marking),
         }
+
+
+def masked_url(url: str) -> str:
+    """A store URL as it may be shown or logged: its password (if any) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def store_url(values: Mapping[str, str]) -> str:
+    """INBOXBOT_STORE checked: empty (the SQLite journal) or a postgresql:// URL."""
+    url = values.get(f"{PREFIX}STORE", "").strip()
+    if not url:
+        return ""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in STORE_SCHEMES:
+        raise ConfigError(
+            f"{PREFIX}STORE={masked_url(url)}: ожидается адрес базы PostgreSQL вида "
+            f"postgresql://пользователь:пароль@сервер:5432/база; для журнала SQLite укажите {PREFIX}JOURNAL=ФАЙЛ"
+        )
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError(f"{PREFIX}STORE={masked_url(url)}: порт должен быть числом от 1 до 65535")
+    return url
 
 
 def is_loopback(host: str) -> bool:
@@ -162,6 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         folder=values.get(f"{PREFIX}FOLDER", "").strip() or "INBOX",
         journal=values.get(f"{PREFIX}JOURNAL", "").strip() or DEFAULT_JOURNAL,
+        store=store_url(values),
         poll_seconds=_positive_int(values, f"{PREFIX}POLL_SECONDS", 60),
         batch_size=_positive_int(values, f"{PREFIX}BATCH_SIZE", 100),
         bot_address=bot_address,

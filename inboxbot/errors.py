@@ -44,3 +44,8 @@ class MarkingError(FetchError):
     """Handled mail cannot be marked on the IMAP server (no keyword sticks, and the
     folder cannot be created): nothing may be forwarded until it can. The message is
     Russian and quotes the server's answer."""
+
+
+class StoreError(InboxbotError):
+    """The shared store (PostgreSQL) cannot be reached or its schema is not one this
+    version knows; the message names the database with its password masked."""

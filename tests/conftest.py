@@ -6,6 +6,7 @@ Fixture names are used by several test modules; keep them stable:
   imap_inbox    ServerSettings of a fresh Dovecot account with an empty INBOX (per test)
   smtp_server   aiosmtpd catcher (per test): .messages, .fail_next, .reject_rcpt, .settings()
   pymap_server  pymap dict backend (per test): drops custom keywords
+  postgres      session-wide PostgreSQL: .new_database(), .url(name) (password in the URL)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from servers import Dovecot, Pymap, SmtpCatcher, dovecot_missing
+from servers import Dovecot, Postgres, Pymap, SmtpCatcher, dovecot_missing, postgres_missing
 
 from inboxbot.config import ServerSettings
 
@@ -53,4 +54,14 @@ def smtp_server() -> Iterator[SmtpCatcher]:
 @pytest.fixture
 def pymap_server() -> Iterator[Pymap]:
     with Pymap.running() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    missing = postgres_missing()
+    if missing:
+        # Fail, never skip, as for Dovecot: `make test` installs it.
+        pytest.fail(f"PostgreSQL is needed for the store tests: {missing}", pytrace=False)
+    with Postgres.running() as server:
         yield server

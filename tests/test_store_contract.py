@@ -1,15 +1,20 @@
 """The store's contract, noun by noun: every test runs against the SQLite backend (a file,
-as the worker uses it) and the in-memory one (explain, replay, tests), which must behave
-alike. Plus: a journal written by the first release opens and keeps working."""
+as the worker uses it), the PostgreSQL one (a real server, tests/servers.py: the store
+workers share) and the in-memory one (explain, replay, tests), which must behave alike.
+Plus: two connections racing the same step get one winner; a journal written by the
+first release opens and keeps working; the PostgreSQL schema migrates once."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from servers import Postgres
 
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import ClientRef, Decision, Step
@@ -19,22 +24,48 @@ from inboxbot.store.interfaces import Store
 from inboxbot.store.sqlite import ADDED_COLUMNS
 
 T0 = datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
-Backend = Callable[[], Store]
+BACKENDS = ("sqlite", "postgres", "memory")
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """A factory of fresh stores of one backend (each SQLite store its own file)."""
-    opened: list[Store] = []
+class Backend:
+    """Fresh stores of one backend (each its own SQLite file or PostgreSQL database), and
+    `again(store)`: a second connection to the same database, as a second worker has."""
 
-    def make() -> Store:
-        store = open_store(tmp_path / f"j{len(opened)}.sqlite") if request.param == "sqlite" else memory_store()
-        opened.append(store)
+    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.kind, self.tmp_path, self.request = kind, tmp_path, request
+        self.opened: list[Store] = []
+        self.where: dict[int, str] = {}  # id(store) → its file or URL (Store.path masks the password)
+
+    def __call__(self) -> Store:
+        if self.kind == "memory":
+            return self._keep(memory_store(), ":memory:")
+        if self.kind == "sqlite":
+            return self._open(str(self.tmp_path / f"j{len(self.opened)}.sqlite"))
+        server: Postgres = self.request.getfixturevalue("postgres")
+        return self._open(server.url(server.new_database()))
+
+    def again(self, store: Store) -> Store:
+        """Memory has no second connection: the same store, shared by threads."""
+        return store if self.kind == "memory" else self._open(self.where[id(store)])
+
+    def _open(self, location: str) -> Store:
+        return self._keep(open_store(location), location)
+
+    def _keep(self, store: Store, location: str) -> Store:
+        self.opened.append(store)
+        self.where[id(store)] = location
         return store
 
-    yield make
-    for store in opened:
-        store.close()
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    made = Backend(request.param, tmp_path, request)
+    yield made
+    made.close()
 
 
 @pytest.fixture
@@ -163,6 +194,83 @@ def test_notices_are_noted_once(store: Store) -> None:
     store.messages.mark_notified(k, at=T0)
     assert store.messages.notified(k)
     assert not store.messages.notified(key(99))
+
+
+# --- two workers on one database: every guarded step has one winner ---------------------------
+
+RACES = 20  # rounds per race: one round can be won by whoever comes first without any overlap
+
+
+def race(first: Store, second: Store, step: Callable[[Store, str, int], object]) -> list[tuple[object, object]]:
+    """Run `step(store, name, round)` on both stores at once, round after round (a barrier
+    lines the two threads up before each round); returns both results of each round."""
+    barrier = threading.Barrier(2)
+
+    def run(store: Store, name: str) -> list[object]:
+        results = []
+        try:
+            for n in range(RACES):
+                barrier.wait()
+                results.append(step(store, name, n))
+        except BaseException:
+            barrier.abort()  # the other thread must not wait for this one forever
+            raise
+        return results
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.submit(run, first, "a"), pool.submit(run, second, "b")
+        return list(zip(a.result(), b.result(), strict=True))
+
+
+def test_two_connections_racing_the_forward_of_a_row_have_one_winner(backend: Backend) -> None:
+    first = backend()
+    second = backend.again(first)
+    keys = [record(first, uid, f"r{uid}@x", decision()) for uid in range(1, RACES + 1)]
+
+    def forward(store: Store, name: str, n: int) -> object:
+        return store.messages.mark_forwarded(keys[n], f"{name}{n}@bot", "petrov", "territory")
+
+    rounds = race(first, second, forward)
+    assert all(sorted((a, b)) == [False, True] for a, b in rounds), rounds  # type: ignore[type-var]
+    for n, (a_won, _) in enumerate(rounds):
+        entry = second.messages.entry(keys[n])
+        assert entry is not None and entry.state == FORWARDED
+        assert entry.forward_id == f"{'a' if a_won else 'b'}{n}@bot"  # the loser overwrote nothing
+    assert not first.messages.mark_forwarded(keys[0], "late@bot", "petrov", "territory")  # and nobody later
+    first.messages.mark_done(keys[0])
+    assert not second.messages.mark_forwarded(keys[0], "late@bot", "petrov", "territory")
+    assert first.messages.entry(keys[0]).state == MARKED  # type: ignore[union-attr]
+    assert not first.messages.mark_forwarded(key(999), "none@bot", "petrov", "territory")
+
+
+def test_two_connections_deciding_the_same_mail_keep_one_decision(backend: Backend) -> None:
+    first = backend()
+    second = backend.again(first)
+
+    def decide(store: Store, name: str, n: int) -> object:
+        owner = "petrov" if name == "a" else "ivanova"
+        raw = f"From: c@x\r\nSubject: Заявка {n}\r\nMessage-ID: <d{n}@x>\r\n\r\n{n}\r\n".encode()
+        return store.messages.record_decision(key(n + 1), parse(raw), decision(owner)).owner
+
+    rounds = race(first, second, decide)
+    assert all(a == b for a, b in rounds), rounds  # both act on the decision that was kept
+    for n, (owner, _) in enumerate(rounds):
+        assert first.history.thread_owner([f"d{n}@x"]) == (owner, f"d{n}@x")  # its thread, not the loser's
+    assert first.queries.summary()["total"] == RACES
+
+
+def test_two_connections_seeing_the_same_answer_count_it_once(backend: Backend) -> None:
+    first = backend()
+    second = backend.again(first)
+    for uid in range(1, RACES + 1):
+        forwarded(first, uid)
+
+    def answer(store: Store, name: str, n: int) -> object:
+        return [r.key.uid for r in store.requests.record_answer([f"fwd{n + 1}@bot"], name, T0, "reply")]
+
+    rounds = race(first, second, answer)
+    assert all(sorted((a, b), key=len) == [[], [n + 1]] for n, (a, b) in enumerate(rounds)), rounds  # type: ignore[arg-type]
+    assert first.requests.awaiting_answer() == []
 
 
 # --- routing history -----------------------------------------------------------------------------
@@ -349,11 +457,12 @@ def test_meta_and_durability(store: Store) -> None:
     assert store.messages.entry(key(1)) is not None
 
 
-def test_both_backends_give_the_same_records() -> None:
-    """One scripted history, both backends: every record they return is equal."""
+def test_every_backend_gives_the_same_records(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """One scripted history, every backend: every record they return is equal."""
     results = []
-    with open_store(":memory:") as sqlite_store, memory_store() as memory:
-        for store in (sqlite_store, memory):
+    backends = [Backend(kind, tmp_path, request) for kind in BACKENDS]
+    try:
+        for store in (made() for made in backends):
             forwarded(store, 1)
             forwarded(store, 2, "ivanova", seen=T0 + timedelta(hours=1))
             record(store, 3, "m3@x", decision(None, action="skip"))
@@ -369,7 +478,10 @@ def test_both_backends_give_the_same_records() -> None:
                 store.history.owner_counts(T0 - timedelta(days=1)), store.history.thread_owner(["fwd1b@bot"]),
                 {k: v for k, v in store.queries.summary().items()}, store.queries.recent(),
             ))  # fmt: skip
-    assert results[0] == results[1]
+    finally:
+        for made in backends:
+            made.close()
+    assert results[0] == results[1] == results[2]
 
 
 # --- the file on disk ------------------------------------------------------------------------------
@@ -421,3 +533,66 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     assert tables == {"messages", "threads", "subjects", "meta", "acks"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
+
+
+# --- PostgreSQL: the schema, the credentials -------------------------------------------------------
+
+
+def test_the_postgres_schema_migrates_once_and_reopens_unchanged(postgres: Postgres) -> None:
+    import psycopg
+
+    from inboxbot.store.postgres_schema import MIGRATIONS, migrate
+
+    url = postgres.url(postgres.new_database())
+    with open_store(url) as store:
+        forwarded(store, 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        with conn.transaction():
+            assert migrate(conn) == []  # up to date: nothing applied again
+    assert versions == [version for version, _ in MIGRATIONS]
+    with open_store(url) as reopened:
+        (row,) = reopened.requests.awaiting_answer()
+        assert row.key == key(1) and row.forward_id == "fwd1@bot"
+
+
+def test_two_workers_starting_together_migrate_once(postgres: Postgres) -> None:
+    url = postgres.url(postgres.new_database())
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: open_store(url), range(4)))
+    try:
+        record(stores[0], 1, "m@x", decision())
+        assert all(s.messages.entry(key(1)) is not None for s in stores)
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_a_database_migrated_by_a_newer_version_is_refused(postgres: Postgres) -> None:
+    import psycopg
+
+    from inboxbot.errors import StoreError
+
+    url = postgres.url(postgres.new_database())
+    open_store(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'later')")
+    with pytest.raises(StoreError, match="миграция 999"):
+        open_store(url)
+
+
+@pytest.mark.parametrize("wrong", ["wrong-password", None])
+def test_an_unreachable_store_says_where_without_the_password(postgres: Postgres, wrong: str | None) -> None:
+    from inboxbot.errors import StoreError
+
+    database = postgres.new_database()
+    url = postgres.url(database, password=wrong) if wrong else postgres.url(database).replace(
+        f":{postgres.port}/", f":{postgres.port + 1 if postgres.port < 65535 else 1}/")  # fmt: skip
+    with pytest.raises(StoreError) as raised:
+        open_store(url)
+    text = str(raised.value)
+    assert f"postgresql://{postgres.user}:***@127.0.0.1:" in text
+    for secret in (postgres.password, "wrong-password"):
+        assert secret not in text
+    with open_store(postgres.url(database)) as store:
+        assert store.path == f"postgresql://{postgres.user}:***@127.0.0.1:{postgres.port}/{database}"

@@ -1,5 +1,6 @@
-"""The one place a backend is chosen: `open_store` for a journal file, `memory_store`
-for a store that lives and dies with the process (tests, explain, replay)."""
+"""The one place a backend is chosen: `open_store` for a journal file or a PostgreSQL
+URL, `memory_store` for a store that lives and dies with the process (tests, explain,
+replay)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
+from inboxbot.store.postgres_history import PgHistory
+from inboxbot.store.postgres_messages import PgMessages
+from inboxbot.store.postgres_queries import PgQueries
+from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_messages import SqliteMessages
@@ -22,10 +28,14 @@ from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_requests import SqliteRequests
 
 
-def open_store(path: str | Path) -> Store:
-    """The SQLite journal at `path`, created when missing, brought up to date when written
-    by an older version, set aside and started anew when damaged (sqlite.Database)."""
-    database = Database(path)
+def open_store(location: str | Path) -> Store:
+    """The store `location` names: a postgresql:// URL (the shared store several workers
+    can use; its schema migrated on open, postgres.py), else the path of the SQLite
+    journal, created when missing, brought up to date when written by an older version,
+    set aside and started anew when damaged (sqlite.Database)."""
+    if isinstance(location, str) and is_postgres_url(location):
+        return postgres_store(location)
+    database = Database(location)
     return Store(
         path=database.path,
         messages=SqliteMessages(database),
@@ -33,6 +43,21 @@ def open_store(path: str | Path) -> Store:
         requests=SqliteRequests(database),
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
+        durability=database,
+    )
+
+
+def postgres_store(url: str) -> Store:
+    """The PostgreSQL database at `url`; raises StoreError (password masked) when it
+    cannot be reached."""
+    database = PgDatabase(url)
+    return Store(
+        path=database.path,
+        messages=PgMessages(database),
+        history=PgHistory(database),
+        requests=PgRequests(database),
+        queries=PgQueries(database),
+        meta=PgMeta(database),
         durability=database,
     )
 

@@ -1,8 +1,10 @@
 """What the bot keeps between polls, one interface per noun, and the `Store` holding them.
 
-Each noun has a SQLite implementation (sqlite_*.py, one shared connection) and an
-in-memory one (memory.py: tests, explain, replay); a PostgreSQL backend would be one
-more set of classes behind the same protocols, built by `factory.open_store`.
+Each noun has a SQLite implementation (sqlite_*.py, one shared connection), a PostgreSQL
+one (postgres_*.py: the store several workers share) and an in-memory one (memory.py:
+tests, explain, replay), all built by `factory`. The steps that must happen once guard
+themselves (the first decision stays, a row is forwarded once, the first answer counts):
+two workers racing the same step get one winner on every backend.
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ class Messages(Protocol):
 
     def mark_forwarded(
         self, key: MessageKey, forward_id: str, owner: str, rule: str, *, at: datetime | None = None
-    ) -> None:
-        """The forward went out; the manager's reply to it (its Message-ID) is the owner's thread."""
+    ) -> bool:
+        """The forward went out; the manager's reply to it (its Message-ID) is the owner's thread.
+        True when this call moved the row decided → forwarded; False when it was not
+        `decided` (another worker recorded its forward first: that forward_id stays)."""
         ...
 
     def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:

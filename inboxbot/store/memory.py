@@ -93,13 +93,15 @@ class MemoryMessages:
 
     def mark_forwarded(
         self, key: MessageKey, forward_id: str, owner: str, rule: str, *, at: datetime | None = None
-    ) -> None:
+    ) -> bool:
         now = iso(at) if at else now_text()
         with self.tables.lock:
             row = self.tables.by_key.get(key)
-            if row is not None:
-                row.update(state=FORWARDED, forward_id=forward_id, forwarded_at=now, updated_at=now, error=None)
             self.tables.threads.setdefault(forward_id, owner)
+            if row is None or row["state"] != DECIDED:
+                return False
+            row.update(state=FORWARDED, forward_id=forward_id, forwarded_at=now, updated_at=now, error=None)
+            return True
 
     def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:
         with self.tables.lock:

@@ -192,9 +192,12 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN … COMMIT under the lock; ROLLBACK when the block raises."""
+        """BEGIN IMMEDIATE … COMMIT under the lock; ROLLBACK when the block raises.
+        IMMEDIATE: the write lock is taken first (a second connection to the file waits
+        its turn) instead of on the first write, where upgrading a read snapshot another
+        connection has overtaken fails with "database is locked"."""
         with self.lock:
-            self.db.execute("BEGIN")
+            self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
                 self.db.execute("COMMIT")

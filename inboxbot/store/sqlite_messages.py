@@ -39,17 +39,16 @@ class SqliteMessages:
         details: Mapping[str, object] | None = None,
         seen_at: datetime | None = None,
     ) -> Entry:
-        existing = self.entry(key)
-        if existing is not None:
-            return existing
         now = iso(seen_at) if seen_at else now_text()
         row = decided_row(key, msg, decision, details, now)
         with self.database.transaction() as db:
-            db.execute(
-                f"INSERT INTO messages ({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
+            # OR IGNORE: a second connection to the file deciding the same mail keeps the
+            # first decision and reads it back.
+            inserted = db.execute(
+                f"INSERT OR IGNORE INTO messages ({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
                 tuple(row.values()),
-            )
-            if starts_thread(decision):
+            ).rowcount
+            if inserted and starts_thread(decision):
                 assert decision.owner is not None
                 remember_thread(db, msg.message_id, decision.owner, decision.rule, now)
                 sender = str(row["sender"])
@@ -61,15 +60,17 @@ class SqliteMessages:
 
     def mark_forwarded(
         self, key: MessageKey, forward_id: str, owner: str, rule: str, *, at: datetime | None = None
-    ) -> None:
+    ) -> bool:
         now = iso(at) if at else now_text()
         with self.database.transaction() as db:
-            db.execute(
-                f"UPDATE messages SET state=?, forward_id=?, forwarded_at=?, updated_at=?, error=NULL WHERE {BY_KEY}",
-                (FORWARDED, forward_id, now, now, *_where(key)),
-            )
+            moved = db.execute(
+                "UPDATE messages SET state=?, forward_id=?, forwarded_at=?, updated_at=?, error=NULL "
+                f"WHERE {BY_KEY} AND state=?",
+                (FORWARDED, forward_id, now, now, *_where(key), DECIDED),
+            ).rowcount
             # The manager's reply to our forward carries its Message-ID: same owner.
             remember_thread(db, forward_id, owner, rule, now)
+        return moved == 1
 
     def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:
         self._update(key, notified_at=iso(at) if at else now_text())

@@ -21,18 +21,23 @@ class SqliteRequests:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        with self.database.lock:
-            rows = self.database.all(
-                f"SELECT * FROM messages WHERE forward_id IS NOT NULL AND answered_at IS NULL "
+        with self.database.transaction() as db:
+            rows = db.execute(
+                f"SELECT id FROM messages WHERE forward_id IS NOT NULL AND answered_at IS NULL "
                 f"AND (message_id IN ({marks}) OR forward_id IN ({marks}))",
                 (*ids, *ids),
-            )
-            for row in rows:
-                self.database.execute(
-                    "UPDATE messages SET answered_at=?, answered_by=?, answer_how=?, updated_at=? WHERE id=?",
+            ).fetchall()
+            # `answered_at IS NULL` again in the UPDATE: another connection to the file may
+            # have counted the same answer since the SELECT; then this one counts nothing.
+            won = [
+                int(row["id"]) for row in rows
+                if db.execute(
+                    "UPDATE messages SET answered_at=?, answered_by=?, answer_how=?, updated_at=? "
+                    "WHERE id=? AND answered_at IS NULL",
                     (iso(at), by, how, now_text(), row["id"]),
-                )
-        answered = [self.database.one("SELECT * FROM messages WHERE id=?", (int(r["id"]),)) for r in rows]
+                ).rowcount
+            ]  # fmt: skip
+        answered = [self.database.one("SELECT * FROM messages WHERE id=?", (row_id,)) for row_id in won]
         return [request_of(row) for row in answered if row is not None]
 
     def awaiting_answer(self) -> list[RequestRow]:

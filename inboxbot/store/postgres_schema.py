@@ -1,0 +1,116 @@
+"""The PostgreSQL schema as numbered migrations, applied on open.
+
+`schema_migrations` lists the versions applied. Opening applies the missing ones in
+order, each in the opening transaction, under a transaction-scoped advisory lock: two
+workers starting together do not both create the tables, and opening an up-to-date
+database changes nothing (idempotent). A migration, once released, is never edited: a
+change is a new version at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from inboxbot.errors import StoreError
+
+# Any 64-bit number of our own: the lock only has to be the same for every inboxbot.
+_LOCK: Final = 0x1B0B_5701
+
+# Version 1 holds what SQLite's journal holds after its own migrations (sqlite.py:
+# SCHEMA + ADDED_COLUMNS), in the same column order, so rows read alike.
+MIGRATIONS: Final[tuple[tuple[int, str], ...]] = (
+    (1, """
+CREATE TABLE messages (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    folder          TEXT NOT NULL,
+    uidvalidity     BIGINT NOT NULL,
+    uid             BIGINT NOT NULL,
+    message_id      TEXT NOT NULL,
+    has_message_id  INTEGER NOT NULL,
+    content_hash    TEXT NOT NULL,
+    sender          TEXT,
+    subject         TEXT,
+    sent_at         TEXT,
+    seen_at         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    action          TEXT,
+    owner           TEXT,
+    rule            TEXT,
+    base_owner      TEXT,
+    base_rule       TEXT,
+    pool            TEXT,
+    reasons         TEXT,
+    decision        TEXT,
+    forward_id      TEXT,
+    error           TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    updated_at      TEXT NOT NULL,
+    forwarded_at    TEXT,
+    answered_at     TEXT,
+    answered_by     TEXT,
+    answer_how      TEXT,
+    reminded_at     TEXT,
+    escalated_at    TEXT,
+    escalated_to    TEXT,
+    acked_at        TEXT,
+    ack_error       TEXT,
+    failing_since   TEXT,
+    notified_at     TEXT,
+    UNIQUE (folder, uidvalidity, uid)
+);
+CREATE INDEX messages_message_id ON messages (message_id);
+CREATE INDEX messages_content_hash ON messages (content_hash);
+CREATE INDEX messages_pool ON messages (pool, id);
+CREATE INDEX messages_forward_id ON messages (forward_id);
+CREATE INDEX messages_seen_at ON messages (seen_at);
+CREATE INDEX messages_awaiting ON messages (id) WHERE answered_at IS NULL AND forward_id IS NOT NULL;
+CREATE TABLE threads (
+    message_id  TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE TABLE subjects (
+    sender      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (sender, subject)
+);
+CREATE TABLE meta (
+    key     TEXT PRIMARY KEY,
+    value   TEXT NOT NULL
+);
+CREATE TABLE acks (
+    message_id  TEXT PRIMARY KEY,
+    at          TEXT NOT NULL
+);
+"""),
+)  # fmt: skip
+
+
+def migrate(conn: psycopg.Connection[Any]) -> list[int]:
+    """Apply the migrations `conn`'s database lacks; call inside a transaction. Returns
+    the versions applied now (empty when the database was up to date). Refuses a
+    database migrated by a newer inboxbot: this one would not know its columns."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        done = {int(row[0]) for row in cursor.execute("SELECT version FROM schema_migrations").fetchall()}
+    known = MIGRATIONS[-1][0]
+    if max(done, default=0) > known:
+        raise StoreError(
+            f"схема базы новее этой версии inboxbot (миграция {max(done)}, известны до {known}): обновите inboxbot"
+        )
+    applied: list[int] = []
+    for version, sql in MIGRATIONS:
+        if version not in done:
+            conn.execute(sql)  # a script of several statements: allowed without parameters
+            conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (%s, now()::text)", (version,))
+            applied.append(version)
+    return applied
