@@ -1,8 +1,9 @@
 """`inboxbot replay --json` over the sample corpora and the malformed-mail corpus, pinned byte for byte.
 
-The files in tests/replay/ were written by the code before the package restructuring (commit
-75415f8). Moving code must not move a decision, a reason or a fact: any difference here is a change
-of behaviour and has to be looked at, not re-recorded.
+The files in tests/replay/ were recorded before the package restructuring (commit 75415f8) and
+passed unchanged through it (commit 47552e9). Since then they change only with a deliberate change
+of behaviour, re-recorded in a commit that says which decisions moved and why (`git log -p
+tests/replay`). Any other difference here is a regression to look at, not to re-record.
 """
 from __future__ import annotations
 
