@@ -37,10 +37,18 @@ def _text_segments(
         segs.append(Segment(source, text, parts.new.start, new_end, own, ner=own))
     if parts.signature and not parts.signature.empty:
         segs.append(Segment("signature" if source == "body" else source, text, parts.signature.start, parts.signature.end, own, ner=own, sig=True))
+    # Each earlier letter of the sender's own party is read up to QUOTE_CHARS (its INN and
+    # signature are the sender's); everyone else's letters share one QUOTE_CHARS between them.
+    budget = QUOTE_CHARS
     for quote in parts.quotes:
         author = quote.author
         mine = own and author is not None and not domain_in(author.domain, internal) and same_party(author, client, free)
-        end = min(quote.part.end, quote.part.start + QUOTE_CHARS)
+        limit = QUOTE_CHARS if mine else min(QUOTE_CHARS, budget)
+        if limit <= 0:
+            continue
+        end = min(quote.part.end, quote.part.start + limit)
+        if not mine:
+            budget -= end - quote.part.start
         segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and domain_in(author.domain, internal) else ""))
     fw = parts.forwarded
     if fw is not None:
