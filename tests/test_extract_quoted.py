@@ -111,6 +111,7 @@ def test_own_earlier_mail_quoted_directly(extractor: Extractor, layout: str) -> 
 @pytest.mark.parametrize(("outer", "inner"), [
     ("outlook-ru", "outlook-ru"), ("outlook-en", "outlook-express"), ("gmail-ru", "gmail-ru"),
     ("mailru", "mailru"), ("thunderbird-ru", "gmail-en"), ("outlook-en", "outlook-en"),
+    ("outlook-express", "outlook-express"), ("gmail-en", "gmail-en"), ("gmail-ru", "outlook-ru"),
 ])
 def test_own_mail_under_our_managers_quote(extractor: Extractor, outer: str, inner: str) -> None:
     """Reply → our manager's answer (our INN) → the client's first letter (its INN): the
@@ -134,6 +135,9 @@ def test_free_mail_needs_the_same_address(extractor: Extractor, layout: str) -> 
     sender = "Иван Котов <kotov.ivan@mail.ru>"
     same = eml(f"{REPLY}\n\n{QUOTE_LAYOUTS[layout](sender, ORIGINAL)}", frm=sender, subject="Re: Коробки")
     _assert_client(_facts(extractor, same))
+    # The same address under our manager's answer.
+    nested = f"{OUR_LETTER}\n\n{QUOTE_LAYOUTS[layout](sender, ORIGINAL)}"
+    _assert_client(_facts(extractor, eml(f"{REPLY}\n\n{QUOTE_LAYOUTS[layout](MANAGER, nested)}", frm=sender, subject="Re: Коробки")))
     # Another mail.ru user's letter quoted: its INN is not the sender's.
     other = eml(f"{REPLY}\n\n{QUOTE_LAYOUTS[layout]('Олег <oleg.sib@mail.ru>', ORIGINAL)}", frm=sender, subject="Re: Коробки")
     facts = _facts(extractor, other)
