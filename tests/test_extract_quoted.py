@@ -123,6 +123,19 @@ def test_own_mail_under_our_managers_quote(extractor: Extractor, outer: str, inn
     assert OUR_INN not in {r.value for r in facts.requisites if r.kind == "inn"} or facts.company.inn != OUR_INN
 
 
+@pytest.mark.parametrize(("header", "own"), [("Котов Иван", True), ("Иван Котов", True), ("Олег Смирнов", False), ("Иван", False)])
+def test_an_outlook_header_without_an_address_counts_by_the_senders_full_name(extractor: Extractor, header: str, own: bool) -> None:
+    """Outlook writes «От: Котов Иван» for someone in its address book: the sender's own
+    name (any order, two words at least) makes the letter the sender's."""
+    for layout in (_outlook_ru, _outlook_en):
+        nested = f"{OUR_LETTER}\n\n{layout(header, ORIGINAL)}"
+        facts = _facts(extractor, eml(f"{REPLY}\n\n{_outlook_en(MANAGER, nested)}", frm=CLIENT, subject="Re: Коробки"))
+        if own:
+            _assert_client(facts)
+        else:
+            assert facts.company is None or facts.company.inn != CLIENT_INN, facts.company
+
+
 @pytest.mark.parametrize("layout", ["outlook-ru", "gmail-ru", "mailru"])
 def test_a_colleague_at_the_same_company_domain_counts(extractor: Extractor, layout: str) -> None:
     """The director wrote first, the buyer replies from the same company domain."""

@@ -48,6 +48,9 @@ class Quote:
 
     part: Part
     author: Address | None = None
+    # The name a header gives without an address (Outlook's «От: Котов Иван» for someone in
+    # its address book): only the same name as the sender's can tell whose letter it is.
+    author_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +396,8 @@ def _quote(text: str, pos: int, header_end: int, end: int) -> Quote:
     headers = _read_headers(text, pos, header_end)
     if "from" in headers:
         author = parse_address(headers["from"])
+        if author is None:
+            return Quote(Part(pos, end), None, headers["from"].strip(" \"'"))
     elif header:
         author = parse_address(header.rstrip(": \n"))
     return Quote(Part(pos, end), author)
