@@ -13,6 +13,8 @@ Gmail, Mail.ru, Yandex; Russian and English). Companies, INNs and domains are fi
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from fixtures.extract.build import eml, inn10
 
@@ -198,9 +200,18 @@ def _fw_thunderbird(author: str, body: str) -> str:
     return f"-------- Forwarded Message --------\nSubject: \tКоробки\nDate: \tTue, 1 Jul 2025 11:48:00 +0700\nFrom: \t{author}\nTo: \tlisina@sibtara-nsk.ru\n\n{body}"
 
 
+def _fw_apple(author: str, body: str) -> str:
+    return f"Begin forwarded message:\n\nFrom: {author}\nSubject: Коробки\nDate: 1 July 2025 at 11:48:00 GMT+7\nTo: lisina@sibtara-nsk.ru\n\n{body}"
+
+
+def _fw_outlook_original_ru(author: str, body: str) -> str:
+    return f"-----Исходное сообщение-----\nОт: {author}\nОтправлено: 1 июля 2025 г. 11:48\nКому: Лисина Анна\nТема: Коробки\n\n{body}"
+
+
 FORWARD_LAYOUTS = {
     "gmail": _fw_gmail, "yandex": _fw_yandex, "mailru": _fw_mailru, "outlook-ru": _fw_outlook_ru,
-    "outlook-en": _fw_outlook_en, "thunderbird": _fw_thunderbird,
+    "outlook-en": _fw_outlook_en, "thunderbird": _fw_thunderbird, "apple": _fw_apple,
+    "outlook-original-ru": _fw_outlook_original_ru,
 }
 COLLEAGUE = "Анна Лисина <lisina@sibtara-nsk.ru>"
 
@@ -211,6 +222,22 @@ def test_forward_inside_the_clients_company(extractor: Extractor, layout: str) -
     for subject in ("Fwd: Коробки", "FW: Коробки", "Коробки"):
         facts = _facts(extractor, eml(body, frm=COLLEAGUE, subject=subject))
         _assert_client(facts)
+
+
+def _html_lines(text: str) -> str:
+    return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+@pytest.mark.parametrize(("layout", "subject"), [("gmail", "Fwd: Коробки"), ("outlook", "FW: Коробки"), ("outlook", "Коробки")])
+def test_forward_inside_the_clients_company_in_html_only(extractor: Extractor, layout: str, subject: str) -> None:
+    if layout == "gmail":
+        header = ("---------- Forwarded message ---------<br>From: <b>Сергей Белов</b> <span>&lt;director@sibtara-nsk.ru&gt;</span><br>"
+                  "Date: Tue, 1 Jul 2025 at 11:48<br>Subject: Коробки<br>To: &lt;lisina@sibtara-nsk.ru&gt;<br>")
+    else:
+        header = ("<div style='border-top:solid 1pt'><p><b>От:</b> Сергей Белов &lt;director@sibtara-nsk.ru&gt;<br>"
+                  "<b>Отправлено:</b> 1 июля 2025 г. 11:48<br><b>Кому:</b> Анна Лисина<br><b>Тема:</b> Коробки</p></div>")
+    page = f"<html><body><div>{_html_lines(NOTE)}</div><div>{header}</div><p>{_html_lines(ORIGINAL)}</p></body></html>"
+    _assert_client(_facts(extractor, eml(None, html=page, frm=COLLEAGUE, subject=subject)))
 
 
 def test_forward_inside_the_company_as_an_attached_message(extractor: Extractor) -> None:
