@@ -375,28 +375,27 @@ def dump_config() -> None:
 @cli.command()
 @_rules_option
 @click.argument("folder", metavar="ПАПКА", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Итог и промахи как JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Итог как JSON: fields (inn, company, region: found, right, wrong, precision, recall…), "
+                   "route (action, owner, rule: n, right, accuracy), rules (ожидаемое правило: n, right, "
+                   "rule_right, accuracy), misses (file, field, expected, found, verdict, why), "
+                   "decisions (файл с промахом: action, owner, rule, reasons, trail).")
 @_user_errors
 def score(rules_path: Path, folder: Path, as_json: bool) -> None:
-    """Точность и полнота извлечения (ИНН, компания, регион) на размеченной папке.
+    """Точность извлечения (ИНН, компания, регион) и маршрутизации (действие, ответственный,
+    правило) на размеченной папке; промахи — с причинами решения.
 
-    В папке — письма .eml и labels.json в формате tests/corpus репозитория; свои домены и
-    название отдела берутся из файла правил. Правила подсчёта — в inboxbot/tools/scoring.py.
+    В папке — письма .eml и labels.json в формате tests/corpus репозитория; письма идут по
+    правилам по порядку, как в inboxbot replay. Правила подсчёта — в inboxbot/tools/scoring.py.
 
     Пример: inboxbot score --rules inboxbot/demo_data/rules.toml tests/corpus
     """
     from inboxbot.rules.load import load_rules
-    from inboxbot.run.pipeline import ExtractParams
-    from inboxbot.tools.scoring import format_report, score_folder
+    from inboxbot.run.pipeline import Pipeline
+    from inboxbot.tools.score_text import format_report
+    from inboxbot.tools.scoring import score_folder
 
-    params = ExtractParams.of(load_rules(rules_path))
-    report = score_folder(
-        folder,
-        internal_domains=params.internal_domains,
-        shared_addresses=params.shared_addresses,
-        free_mail_domains=params.free_mail_domains,
-        own_company_names=params.own_company_names,
-    )
+    report = score_folder(folder, Pipeline(load_rules(rules_path)))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

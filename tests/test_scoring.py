@@ -14,18 +14,13 @@ from samples import CORPUS, RULES
 
 from inboxbot.cli import cli
 from inboxbot.extract.extract import Extractor
-from inboxbot.tools.scoring import (
-    LabelsError,
-    Report,
-    format_report,
-    load_labels,
-    same_company,
-    score_folder,
-)
+from inboxbot.rules.load import load_rules
+from inboxbot.run.pipeline import Pipeline
+from inboxbot.tools.labels import LabelsError, load_labels
+from inboxbot.tools.score_text import format_report
+from inboxbot.tools.scoring import Report, same_company, score_folder
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
-INTERNAL = ("severkarton.test",)
-OWN_NAME = ("ТД «Северный Картон», отдел продаж",)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +29,8 @@ def extractor() -> Extractor:
 
 
 def _score(folder: Path, extractor: Extractor) -> Report:
-    return score_folder(folder, extractor, internal_domains=INTERNAL, own_company_names=OWN_NAME)
+    """Scored under the demo company's rules (our domain severkarton.test, its managers)."""
+    return score_folder(folder, Pipeline(load_rules(RULES), extractor))
 
 
 def _assert_bars(report: Report) -> None:
@@ -161,3 +157,83 @@ def test_cli_score_table_and_json(tmp_path: Path) -> None:
     empty.mkdir()
     result = runner.invoke(cli, ["score", "--rules", str(RULES), str(empty)])
     assert result.exit_code == 3 and "labels.json" in result.output
+
+
+# --- routing: action, owner and rule, per field and per expected rule ------------------------
+
+_REQUEST_TULA = eml(
+    "Добрый день! Нужны гофрокоробы 400х300х300, 2000 шт. Пришлите цену.\n\nООО «Тульская пряничная мануфактура»\nИНН 7106346026",
+    frm="Анна <anna.tpm@gmail.com>", subject="Запрос цены на коробки",
+)
+_REQUEST_KRASNODAR = eml(
+    "Здравствуйте! Просим счёт на стрейч-плёнку 500 мм, 20 рулонов.\n\nС уважением,\nОльга\nООО «ЮгТара», г. Краснодар",
+    frm="Ольга <olga@yugtara-kuban.ru>", subject="Стрейч-плёнка",
+)
+_NEWSLETTER = eml(
+    "Новости рынка упаковки за неделю. Отписаться от рассылки: https://news.example/unsubscribe",
+    frm="news@pakmarket.ru", subject="Дайджест недели", headers=(("List-Unsubscribe", "<https://news.example/unsubscribe>"),),
+)
+
+
+def _route_label(owner: str | None, action: str, rule: str, company: str | None = None, inn: str | None = None,
+                 source: str | None = None, region: str | None = None) -> dict[str, object]:
+    return {**_label(company, inn, source, region, action), "expected_owner": owner, "rule": rule}
+
+
+@pytest.fixture(scope="module")
+def routing_report(tmp_path_factory: pytest.TempPathFactory, extractor: Extractor) -> Report:
+    folder = _folder(
+        tmp_path_factory.mktemp("routing"),
+        {
+            # Right: the client's INN in the signature → its manager.
+            "a-right.eml": (_REQUEST_TULA, _route_label("sidorov", "forward", "client_inn", "ООО «Тульская пряничная мануфактура»", "7106346026", "signature", "71")),
+            # Wrong owner: the labeller expected the greeting to address Petrov; territory gives Orlov.
+            "b-wrong-owner.eml": (_REQUEST_KRASNODAR, _route_label("petrov", "forward", "addressed", "ООО «ЮгТара»", None, None, "23")),
+            # A request the bot skips (the label says it is one): action and owner both missed.
+            "c-skipped-request.eml": (_NEWSLETTER, _route_label("orlov", "forward", "territory")),
+            # A newsletter rightly skipped: routing scored, extraction not.
+            "d-right-skip.eml": (_NEWSLETTER, _route_label(None, "skip", "not_a_request")),
+        },
+    )
+    return _score(folder, extractor)
+
+
+def test_routing_counts_per_field(routing_report: Report) -> None:
+    r = routing_report
+    assert r.mails == 4 and r.skipped == 1
+    assert (r.route["action"].n, r.route["action"].right) == (4, 3)
+    assert (r.route["owner"].n, r.route["owner"].right) == (3, 1)  # the skip label names no owner
+    assert (r.route["rule"].n, r.route["rule"].right) == (4, 2)
+    assert round(r.route["owner"].accuracy, 4) == 0.3333
+
+
+def test_routing_counts_per_expected_rule(routing_report: Report) -> None:
+    rules = {name: (t.n, t.right, t.rule_right) for name, t in routing_report.rules.items()}
+    assert rules == {"client_inn": (1, 1, 1), "addressed": (1, 0, 0), "territory": (1, 0, 0), "not_a_request": (1, 1, 1)}
+
+
+def test_a_miss_lists_expected_found_and_the_reasons(routing_report: Report) -> None:
+    text = format_report(routing_report)
+    block = text.split("b-wrong-owner.eml  Ответственный:")[1].split("\n\n")[0]
+    assert block.startswith(" неверно; ожидалось petrov, найдено orlov")
+    assert "решение: переслать → orlov [territory]" in block
+    assert "• Южный федеральный округ → Орлов" in block
+    assert "✓ territory:" in block and "· addressed:" in block  # why the expected rule did not match
+    skipped = text.split("c-skipped-request.eml  Действие:")[1].split("\n\n")[0]
+    assert "ожидалось forward, найдено skip" in skipped and "рассылка (заголовок List-Unsubscribe)" in skipped
+    assert "a-right.eml" not in text and "d-right-skip.eml" not in text
+    assert "Промахи: 5" in text  # owner+rule of b, action+owner+rule of c
+
+
+def test_json_keeps_routing_and_the_decisions_of_misses(routing_report: Report) -> None:
+    data = json.loads(json.dumps(routing_report.as_dict(), ensure_ascii=False))
+    assert data["route"]["owner"] == {"n": 3, "right": 1, "accuracy": 0.3333}
+    assert data["rules"]["addressed"] == {"n": 1, "right": 0, "accuracy": 0.0, "rule_right": 0}
+    assert {(m["file"], m["field"]) for m in data["misses"]} == {
+        ("b-wrong-owner.eml", "owner"), ("b-wrong-owner.eml", "rule"),
+        ("c-skipped-request.eml", "action"), ("c-skipped-request.eml", "owner"), ("c-skipped-request.eml", "rule"),
+    }
+    assert set(data["decisions"]) == {"b-wrong-owner.eml", "c-skipped-request.eml"}
+    decision = data["decisions"]["b-wrong-owner.eml"]
+    assert decision["owner"] == "orlov" and decision["rule"] == "territory" and decision["reasons"]
+    assert any(step.startswith("· addressed:") for step in decision["trail"])

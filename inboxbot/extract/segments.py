@@ -9,8 +9,9 @@ from inboxbot.model.facts import Evidence
 
 # Own text that is regex-scanned at most (a 200 kB pasted price list is not requisites).
 SCAN_CHARS = 60_000
-# Quoted history read at most: it gives mentioned companies and, rarely, the client's own
-# earlier INN; a thread of twenty letters is not worth reading whole for each reply.
+# Quoted history read at most, per earlier letter of the sender's own party (its INN and
+# signature are the sender's) and for all other letters together (they give mentioned
+# companies only); a thread of twenty letters is not worth reading whole for each reply.
 QUOTE_CHARS = 6_000
 
 # Trust of each kind of text for the sender's identity.

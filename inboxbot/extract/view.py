@@ -37,16 +37,40 @@ def _text_segments(
         segs.append(Segment(source, text, parts.new.start, new_end, own, ner=own))
     if parts.signature and not parts.signature.empty:
         segs.append(Segment("signature" if source == "body" else source, text, parts.signature.start, parts.signature.end, own, ner=own, sig=True))
+    # Each earlier letter of the sender's own party is read up to QUOTE_CHARS (its INN and
+    # signature are the sender's); everyone else's letters share one QUOTE_CHARS between them.
+    budget = QUOTE_CHARS
     for quote in parts.quotes:
         author = quote.author
-        mine = own and author is not None and not domain_in(author.domain, internal) and same_party(author, client, free)
-        end = min(quote.part.end, quote.part.start + QUOTE_CHARS)
+        if author is not None:
+            mine = own and not domain_in(author.domain, internal) and same_party(author, client, free)
+        else:
+            mine = own and _same_name(quote.author_name, client)
+        limit = QUOTE_CHARS if mine else min(QUOTE_CHARS, budget)
+        if limit <= 0:
+            continue
+        end = min(quote.part.end, quote.part.start + limit)
+        if not mine:
+            budget -= end - quote.part.start
         segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and domain_in(author.domain, internal) else ""))
     fw = parts.forwarded
     if fw is not None:
         fw_own = own and (fw.sender is None or same_party(fw.sender, client, free) or domain_in(fw.sender.domain, free))
         segs.extend(_text_segments(text, fw.body, source="forwarded", own=fw_own, client=client, internal=internal, free=free))
     return segs
+
+
+def _same_name(name: str, client: Address | None) -> bool:
+    """An address-less quote header names the sender: the same words in any order, at
+    least two of them (a first name alone is anybody's)."""
+    if not name or client is None or not client.name:
+        return False
+    words = _name_words(name)
+    return len(words) >= 2 and words == _name_words(client.name)
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[^\W\d_]+", name.lower().replace("ё", "е")))
 
 
 _ROBOT_SENDER = re.compile(r"^(?:no-?reply|do-?not-?reply|robot|mailer|notify|notification|forms?|site|web|wordpress|tilda|bitrix)\b", re.IGNORECASE)

@@ -48,6 +48,9 @@ class Quote:
 
     part: Part
     author: Address | None = None
+    # The name a header gives without an address (Outlook's «От: Котов Иван» for someone in
+    # its address book): only the same name as the sender's can tell whose letter it is.
+    author_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,7 @@ _ORIGINAL_MARKER = re.compile(
 )
 # "On Mon, 1 Jul 2025 at 11:48, X <y> wrote:", "1 июля 2025 г., 11:48 пользователь X написал:"
 _WROTE_LINE = re.compile(
-    r"^[ \t]*(?:On\b.{0,200}\bwrote|.{0,200}\b(?:написал|написала|написал\(а\)|пишет))\s*:\s*$",
+    r"^[ \t>]*(?:On\b.{0,200}\bwrote|.{0,200}\b(?:написал|написала|написал\(а\)|пишет))\s*:\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 # Gmail/Yandex Russian: "пн, 1 июл. 2025 г. в 11:48, X <y>:" / "01.07.2025, 11:48, "X" <y>:"
@@ -108,14 +111,14 @@ _DATED_ADDRESS_LINE = re.compile(
     re.MULTILINE,
 )
 _HEADER_KEYS = {
-    "from": ("от", "from", "отправитель"),
+    "from": ("от", "от кого", "from", "отправитель"),
     "sent": ("отправлено", "sent", "дата", "date", "датa"),
     "to": ("кому", "to", "получатель"),
     "cc": ("копия", "cc"),
     "subject": ("тема", "subject"),
 }
 _HEADER_LINE = re.compile(
-    r"^[ \t>*]*(От|From|Отправитель|Отправлено|Sent|Дата|Date|Кому|To|Получатель|Копия|Cc|"
+    r"^[ \t>*]*(От кого|От|From|Отправитель|Отправлено|Sent|Дата|Date|Кому|To|Получатель|Копия|Cc|"
     r"Тема|Subject)\*?[ \t]*:[ \t]*(.*)$",
     re.IGNORECASE,
 )
@@ -213,7 +216,7 @@ def _split(text: str, start: int, end: int, subject: str, depth: int) -> TextPar
         if kind == "forward" and depth < 3:
             forwarded = _forwarded(text, pos, header_end, end, depth)
         else:
-            quotes.append(_quote(text, pos, header_end, end))
+            quotes.extend(_quote_blocks(text, pos, header_end, end))
     # Content before the first marker is "new"; strip the trailing blank lines.
     while new_end > start and text[new_end - 1].isspace():
         new_end -= 1
@@ -335,12 +338,66 @@ def parse_address(value: str) -> Address | None:
     return Address(name.strip().strip("\"'"), addr.strip().lower())
 
 
+# Earlier letters told apart in one quoted history; the rest of a longer thread stays in the last.
+_MAX_QUOTE_BLOCKS = 8
+
+
+def _quote_blocks(text: str, pos: int, header_end: int, end: int) -> list[Quote]:
+    """The quoted history cut at every letter header inside it, so that each earlier letter
+    keeps its own author: the client's first letter quoted under our manager's answer is
+    the client's, not ours."""
+    blocks: list[Quote] = []
+    while True:
+        nxt = None if len(blocks) == _MAX_QUOTE_BLOCKS - 1 else _next_header(text, max(header_end, pos + 1), end)
+        blocks.append(_quote(text, pos, header_end, nxt[0] if nxt else end))
+        if nxt is None:
+            return blocks
+        pos, header_end = nxt
+
+
+def _next_header(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The next letter header in [start, end): (where it starts, where its body starts).
+    Chevrons alone do not start a letter (a deeper ">>" is the same letter's quote)."""
+    found: list[tuple[int, int]] = []
+    for marker in (_ORIGINAL_MARKER, _FORWARD_MARKER):
+        m = marker.search(text, start, end)
+        if m:
+            found.append((m.start(), _skip_header_lines(text, m.end(), end)))
+    block = _outlook_block(text, start, end)
+    if block:
+        found.append(block)
+    for pattern in (_WROTE_LINE, _DATED_ADDRESS_LINE):
+        m = pattern.search(text, start, end)
+        if m:
+            found.append((m.start(), m.end()))
+    return min(found) if found else None
+
+
+def _author_line(text: str, pos: int, end: int) -> tuple[Address, int] | None:
+    """A "01.07.2025, 11:48, "X" <y>:" or "X <y> wrote:" line opening [pos, end) (blank
+    lines skipped): its address and where the line ends. Yandex and Gmail head a forwarded
+    original with it instead of From/Date lines."""
+    while pos < end and text[pos] in " \t\r\n":
+        pos += 1
+    while pos > 0 and text[pos - 1] in " \t":
+        pos -= 1
+    for pattern in (_DATED_ADDRESS_LINE, _WROTE_LINE):
+        m = pattern.match(text, pos, end)
+        if m:
+            address = parse_address(m.group(0).rstrip(": \n"))
+            if address is not None:
+                return address, m.end()
+    return None
+
+
 def _quote(text: str, pos: int, header_end: int, end: int) -> Quote:
     author: Address | None = None
     header = text[pos:header_end]
     headers = _read_headers(text, pos, header_end)
     if "from" in headers:
         author = parse_address(headers["from"])
+        if author is None:
+            return Quote(Part(pos, end), None, headers["from"].strip(" \"'"))
     elif header:
         author = parse_address(header.rstrip(": \n"))
     return Quote(Part(pos, end), author)
@@ -349,6 +406,10 @@ def _quote(text: str, pos: int, header_end: int, end: int) -> Quote:
 def _forwarded(text: str, pos: int, header_end: int, end: int, depth: int) -> Forwarded:
     headers = _read_headers(text, pos, header_end)
     sender = parse_address(headers.get("from", ""))
+    if sender is None:
+        line = _author_line(text, header_end, end)
+        if line is not None:
+            sender, header_end = line
     body = _split(text, header_end, end, headers.get("subject", ""), depth + 1)
     return Forwarded(
         part=Part(pos, end),

@@ -1,8 +1,9 @@
-"""How well extraction finds the sender's INN, company and region on a labelled folder.
+"""How well extraction finds the sender's INN, company and region on a labelled folder,
+and how well routing finds the action, the owner and the rule.
 
 A labelled folder holds `.eml` files and a `labels.json` as in tests/corpus: one object
-per file name with `sender_company`, `inn`, `inn_source`, `region_code` and `expected_action`
-(other keys are ignored). A `clients.csv` next to it, if present, is the client base the
+per file name with `sender_company`, `inn`, `inn_source`, `region_code`, `expected_action`,
+`expected_owner`, `rule` and `base_rule` (other keys are ignored; see tools/labels.py). A `clients.csv` next to it, if present, is the client base the
 labels refer to: its `alt_names` count as correct spellings of a client's name.
 
 Scoring rules (per mail, then summed per field):
@@ -30,16 +31,19 @@ Scoring rules (per mail, then summed per field):
   script do not matter, a sole proprietor's initials match the full name, and the words in
   brackets after a label's name (a note such as «(бывш. …)») are dropped.
 
-`score_folder` returns a `Report`; `format_report` renders it as a Russian table with the
-list of misses, `Report.as_dict` as JSON-ready data.
+Every mail is run through the worker's Pipeline in file-name order with an in-memory
+history, as `inboxbot replay` does (threads and the pool carry on from mail to mail); the
+facts scored are the ones that decision was made on. Routing is scored as
+tools/score_routing.py says.
+
+`score_folder` returns a `Report`; tools/score_text.py renders it as a Russian table with
+the misses and their reasons, `Report.as_dict` as JSON-ready data.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,31 +56,19 @@ from inboxbot.directory.names import (
     score,
     skeleton,
 )
-from inboxbot.errors import InboxbotError
-from inboxbot.extract.extract import Extractor
+from inboxbot.io.mailsource import read_mail
 from inboxbot.mail.attachments import attachment_texts
-from inboxbot.mail.message import ParsedMessage, parse
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.run.pipeline import Pipeline
+from inboxbot.tools.labels import Label, load_client_names, load_labels
+from inboxbot.tools.score_routing import ROUTE_FIELDS, RouteOutcome, Tally, route_outcomes, tally_rule, trail_lines
+from inboxbot.tools.whatif import Replayer
 
 FIELDS = ("inn", "company", "region")
 FIELD_TITLES = {"inn": "ИНН", "company": "Компания", "region": "Регион"}
 MAIL_SOURCES = ("message", "signature", "attachment")
-
-
-class LabelsError(InboxbotError):
-    """The labelled folder is unusable: no labels.json, bad JSON, or files missing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Label:
-    file: str
-    sender_company: str | None
-    inn: str | None
-    inn_source: str | None
-    region_code: str | None
-    action: str
-    rule: str | None = None
-    region_in_mail: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +117,23 @@ class FieldScore:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Case:
+    """The decision made for one mail, kept for the mails with a miss."""
+
+    file: str
+    subject: str
+    action: str
+    owner: str | None
+    rule: str
+    reasons: tuple[str, ...]
+    trail: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "action": self.action, "owner": self.owner, "rule": self.rule,
+                "reasons": list(self.reasons), "trail": list(self.trail)}
+
+
 @dataclass
 class Report:
     folder: str
@@ -132,10 +141,24 @@ class Report:
     skipped: int = 0
     fields: dict[str, FieldScore] = field(default_factory=lambda: {f: FieldScore(f) for f in FIELDS})
     outcomes: list[Outcome] = field(default_factory=list)
+    route: dict[str, Tally] = field(default_factory=lambda: {f: Tally() for f in ROUTE_FIELDS})
+    rules: dict[str, Tally] = field(default_factory=dict)
+    route_outcomes: list[RouteOutcome] = field(default_factory=list)
+    cases: dict[str, Case] = field(default_factory=dict)
 
     @property
     def misses(self) -> list[Outcome]:
+        """Extraction misses."""
         return [o for o in self.outcomes if o.verdict in ("wrong", "extra", "missed")]
+
+    @property
+    def route_misses(self) -> list[RouteOutcome]:
+        return [o for o in self.route_outcomes if not o.ok]
+
+    @property
+    def miss_files(self) -> list[str]:
+        """Files with any miss, in file order."""
+        return sorted({o.file for o in self.misses} | {o.file for o in self.route_misses})
 
     def add(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -148,65 +171,30 @@ class Report:
             score_.recall_total += 1
             score_.recall_hit += outcome.verdict == "ok"
 
+    def add_route(self, outcome: RouteOutcome) -> None:
+        self.route_outcomes.append(outcome)
+        tally = self.route[outcome.field]
+        tally.n += 1
+        tally.right += outcome.ok
+
     def as_dict(self) -> dict[str, Any]:
+        misses = [
+            {"file": o.file, "field": o.field, "expected": o.expected, "found": o.found, "verdict": o.verdict, "why": o.why}
+            for o in self.misses
+        ] + [
+            {"file": o.file, "field": o.field, "expected": o.expected, "found": o.found, "verdict": "wrong", "why": ""}
+            for o in self.route_misses
+        ]
         return {
             "folder": self.folder,
             "mails": self.mails,
             "skipped": self.skipped,
             "fields": {name: s.as_dict() for name, s in self.fields.items()},
-            "misses": [
-                {"file": o.file, "field": o.field, "expected": o.expected, "found": o.found, "verdict": o.verdict, "why": o.why}
-                for o in self.misses
-            ],
+            "route": {name: t.as_dict() for name, t in self.route.items()},
+            "rules": {name: t.as_dict(with_rule=True) for name, t in sorted(self.rules.items())},
+            "misses": sorted(misses, key=lambda m: m["file"]),
+            "decisions": {name: self.cases[name].as_dict() for name in self.miss_files if name in self.cases},
         }
-
-
-# --- labels ------------------------------------------------------------------------------------
-
-
-def load_labels(folder: Path) -> list[Label]:
-    """The labels of a folder, in file-name order. Raises LabelsError naming the fix."""
-    path = folder / "labels.json"
-    if not path.is_file():
-        raise LabelsError(f"{path}: нет файла разметки labels.json (формат — как в tests/corpus/labels.json в репозитории inboxbot; поля описаны в tests/corpus/README.md)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LabelsError(f"{path}: не читается как JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise LabelsError(f"{path}: ожидался объект {{имя файла: разметка}}")
-    missing = sorted(name for name in data if not (folder / name).is_file())
-    if missing:
-        raise LabelsError(f"{path}: нет файлов, названных в разметке: {', '.join(missing[:5])}" + (" …" if len(missing) > 5 else ""))
-    labels = []
-    for name in sorted(data):
-        item = data[name]
-        labels.append(
-            Label(
-                file=name,
-                sender_company=item.get("sender_company"),
-                inn=item.get("inn"),
-                inn_source=item.get("inn_source"),
-                region_code=item.get("region_code"),
-                action=item.get("expected_action") or "forward",
-                rule=item.get("rule"),
-                region_in_mail=item.get("region_in_mail"),
-            )
-        )
-    return labels
-
-
-def load_client_names(folder: Path) -> dict[str, tuple[str, ...]]:
-    """Canonical client name → its alt_names, from clients.csv in the folder (empty if none)."""
-    path = folder / "clients.csv"
-    if not path.is_file():
-        return {}
-    names: dict[str, tuple[str, ...]] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            alts = tuple(a.strip() for a in re.split(r"[;|]", row.get("alt_names") or "") if a.strip())
-            names[row["name"]] = alts
-    return names
 
 
 # --- comparing ---------------------------------------------------------------------------------
@@ -298,68 +286,34 @@ def _outcome(file: str, field_: str, want: str | None, got: str | None, equal: b
     return Outcome(file, field_, want, got, verdict, in_recall, why)
 
 
-def score_folder(
-    folder: Path,
-    extractor: Extractor | None = None,
-    *,
-    internal_domains: Sequence[str] = (),
-    shared_addresses: Sequence[str] = (),
-    free_mail_domains: Sequence[str] | None = None,
-    own_company_names: Sequence[str] = (),
-) -> Report:
-    """Run extraction over every labelled mail of `folder` and score it (module docstring)."""
-    labels = load_labels(folder)
+def score_folder(folder: Path, pipeline: Pipeline) -> Report:
+    """Replay the mails of `folder` in file-name order, as `inboxbot replay` does, and score
+    extraction and routing of the labelled ones (module docstring). Unlabelled mails are
+    replayed too (they may open a thread) but not scored."""
+    labels = {label.file: label for label in load_labels(folder)}
     clients = load_client_names(folder)
-    extractor = extractor or Extractor()
+    replayer = Replayer(pipeline)
     report = Report(str(folder))
-    for label in labels:
+    for stored in read_mail([folder]):
+        outcome = replayer.run(stored)
+        label = labels.get(stored.label)
+        if label is None:
+            continue
         report.mails += 1
+        routed = route_outcomes(label, outcome.decision, pipeline.rules)
+        for route in routed:
+            report.add_route(route)
+        tally_rule(report.rules, label, routed)
         if label.action == "skip":
             report.skipped += 1
-            continue
-        msg = parse((folder / label.file).read_bytes())
-        facts = extractor.extract(
-            msg,
-            internal_domains=internal_domains,
-            shared_addresses=shared_addresses,
-            free_mail_domains=free_mail_domains,
-            own_company_names=own_company_names,
-        )
-        for outcome in score_mail(label, facts, msg, clients):
-            report.add(outcome)
+        else:
+            for scored in score_mail(label, outcome.facts, outcome.msg, clients):
+                report.add(scored)
+        report.cases[label.file] = _case(label, outcome.msg, outcome.decision)
     return report
 
 
-# --- printing ----------------------------------------------------------------------------------
-
-_VERDICT_WORDS = {"wrong": "неверно", "extra": "лишнее", "missed": "не найдено"}
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
-def format_report(report: Report) -> str:
-    """A readable Russian table of precision and recall per field, then every miss."""
-    lines = [
-        f"Папка: {report.folder}",
-        f"Писем: {report.mails}, из них пропускаемых (не оцениваются): {report.skipped}",
-        "",
-        f"{'Поле':<10}{'найдено':>9}{'верно':>7}{'неверно':>9}{'точность':>10}{'полнота':>18}",
-    ]
-    for name in FIELDS:
-        s = report.fields[name]
-        recall = f"{s.recall_hit}/{s.recall_total} {_pct(s.recall)}"
-        lines.append(f"{FIELD_TITLES[name]:<10}{s.found:>9}{s.right:>7}{s.wrong:>9}{_pct(s.precision):>10}{recall:>18}")
-    lines += [
-        "",
-        "Точность — доля верных среди найденных; полнота — доля найденных верно среди писем, где",
-        "значение видно из самого письма (ИНН из базы клиентов и регион клиента из базы не в счёт).",
-    ]
-    misses = report.misses
-    lines += ["", f"Промахи: {len(misses)}" if misses else "Промахов нет."]
-    for o in misses:
-        expected = o.expected if o.expected is not None else "—"
-        found = o.found if o.found is not None else "—"
-        lines.append(f"  {o.file}  {FIELD_TITLES[o.field]}: {_VERDICT_WORDS[o.verdict]}; ожидалось {expected}, найдено {found}")
-    return "\n".join(lines)
+def _case(label: Label, msg: ParsedMessage, decision: Decision) -> Case:
+    owner = decision.owner if decision.public_action != "skip" else None
+    return Case(label.file, msg.subject, decision.public_action, owner, decision.rule, decision.reasons,
+                tuple(trail_lines(decision, label)))
