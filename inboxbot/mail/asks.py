@@ -39,7 +39,8 @@ ACKNOWLEDGEMENT = re.compile(
     r"(?:под\s+)?номер(?:ом)?\s+\S+\s+)?(?:успешно\s+)?(?:зарегистрирован\w*|принят\w*|получен\w*)|"
     r"\b(?:обращени\w*|заявк\w*|запрос\w*|тикет\w*)\s+(?:присвоен|зарегистрирован\w*\s+под)\s+(?:номер|№)|"
     r"\b(?:обращени\w*|заявк\w*|тикет\w*|ticket)\s*(?:№|#)\s*\S+\s+(?:успешно\s+)?(?:зарегистрирован|принят|создан|открыт)\w*|"
-    r"\b(?:мы\s+)?получили\s+ваш\w*\s+(?:обращени|заявк|запрос|письм|сообщени)\w*|\bспасибо за (?:ваше )?обращение|"
+    r"\b(?:обращени|заявк|тикет)\w*\s+(?:успешно\s+)?(?:зарегистрирован|принят|создан)\w*\s+(?:в системе|под номером|с номером|№)|"
+    r"\b(?:мы\s+)?(?:получили|зарегистрировали|приняли)\s+ваш\w*\s+(?:обращени|заявк|запрос|письм|сообщени)\w*|\bспасибо за (?:ваше )?обращение|"
     r"\byour (?:request|ticket|message|inquiry|enquiry)\s+(?:#\s*\S+\s+)?(?:has been|was|is)\s+"
     r"(?:received|registered|created|logged)|\bwe have received your (?:request|message|e-?mail|inquiry|enquiry)",
     re.IGNORECASE,
@@ -47,7 +48,8 @@ ACKNOWLEDGEMENT = re.compile(
 # Where a ticket robot starts quoting the original it acknowledges. Only after an
 # acknowledgement: a site form's own «Текст обращения:» is the client's text.
 _MACHINE_QUOTE = re.compile(
-    r"^\s*[-=_*\s]*(?:вы писали|исходное (?:письмо|сообщение)|текст\s+(?:вашего\s+)?(?:обращения|сообщения|письма|заявки|запроса)|ваш[еа]?\s+(?:сообщение|обращение|"
+    r"^\s*[-=_*\s]*(?:вы писали|(?:ваше\s+)?исходное\s+(?:письмо|сообщение|обращение)|копия\s+(?:вашего\s+)?(?:обращения|письма|сообщения)|"
+    r"(?:тема|subject|сообщение|message)\s*:|текст\s+(?:вашего\s+)?(?:обращения|сообщения|письма|заявки|запроса)|ваш[еа]?\s+(?:сообщение|обращение|"
     r"письмо|запрос|вопрос)|содержание\s+(?:обращения|заявки|запроса)|your\s+(?:message|request)|"
     r"[-_=*]{4,})\s*:?",
     re.IGNORECASE | re.MULTILINE,
@@ -68,10 +70,12 @@ INVITATION = re.compile(
     r"(?:(?!пришлите|выставьте|вышлите|направьте|прошу|просим|сообщите|подскажите)[^,.!?;:—–])*|"
     r"\b(?:присылайте|направляйте|ждём|ждем|будем рады|рады)\s+(?:\w+\s+){0,2}?(?:ваш\w*\s+)?"
     r"(?:заяв\w*|запрос\w*|заказ\w*)|"
-    r"\bif (?:you|your)\s+(?:\w+\s+)?(?:need|are interested|require|have any)(?:(?!please)[^,.!?;:])*|"
+    r"\bif (?:you|your)\s+(?:\w+\s+)?(?:need|are interested|require|have any)(?!\s+(?:any\s+)?(?:further|more|help|assistance))"
+    r"(?:(?!please)[^,.!?;:])*|"
     r"\b(?:please\s+)?(?:send|provide|share|contact)\s+(?:us|me)\s+(?:your|with your|the)\s+(?:\w+\s+)?"
     r"(?:inquiry|inquiries|enquiry|enquiries|requirements?|drawings?|artworks?|specifications?|details|needs|order)|"
-    r"\b(?:welcome|look(?:ing)? forward to|await(?:ing)?)\s+(?:your|any)\s+(?:\w+\s+)?(?:inquiry|inquiries|enquiry|order|reply)"
+    r"\b(?:welcome|look(?:ing)? forward to|await(?:ing)?)\s+(?:your|any)\s+(?:\w+\s+)?(?:inquiry|inquiries|enquiry|order)"
+    r"|\b(?:please\s+)?feel free to (?:contact|send|ask|write)\w*(?:\s+(?:us|me))?"
     r"|\blooking forward to (?:cooperat\w+|(?:our|a|the) (?:long[- ]term )?(?:cooperation|business))"
     r"|\b(?:establish|build|start)\w* (?:a )?(?:long[- ]term )?(?:business )?(?:relationship|cooperation)",
     re.IGNORECASE,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inboxbot.mail.asks import asks_us, listings, new_text, without_listings
+from inboxbot.mail.asks import ACKNOWLEDGEMENT, asks_us, listings, new_text, without_listings
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.mail.signals import (
     DOUBT,
@@ -157,7 +157,7 @@ def classify(
     # the text also asks for something («я в отпуске, но прошу выставить счёт»).
     verdict = _auto_reply(msg, body)
     if verdict is not None:
-        if ask:
+        if ask and not _acknowledges(verdict, body):
             return Verdict("request", f"запрос: есть просьба («{_short(ask, 40)}»), хотя похоже на автоответ")
         return verdict
 
@@ -269,6 +269,14 @@ def _report(msg: ParsedMessage, sender: str) -> Verdict | None:
     ):
         return Verdict("read_receipt", f"уведомление о прочтении (тема «{_short(msg.subject)}»)")
     return None
+
+
+def _acknowledges(verdict: Verdict, body: str) -> bool:
+    """A ticket system's acknowledgement, marked auto by a header, with nothing asked
+    before the acknowledgement: whatever asks after it is the original it quotes, in
+    whatever form the robot quotes it. Only a header, no wording: a client's MUA sets none."""
+    ack = ACKNOWLEDGEMENT.search(body)
+    return ack is not None and "(заголовок" in verdict.reason and not asks_us(body[: ack.start()])
 
 
 def _auto_reply(msg: ParsedMessage, body: str) -> Verdict | None:

@@ -61,7 +61,10 @@ PITCH = re.compile(
     # The English pitch of a foreign supplier.
     r"\bwe would like to (?:introduce|offer|recommend)|\b(?:glad|happy|pleased) to (?:hear|know|learn)(?: that)? you|"
     r"\bwe (?:can|could) (?:offer|supply) (?:you|our|high|all|various|a wide)|\bfactory[- ]direct|"
-    r"\b(?:would|are) you (?:be )?interested in (?:our|cooperat|working)|готовы (?:изготовить|произвести)",
+    r"\b(?:would|are) you (?:be )?interested in (?:our|cooperat|working)|готовы (?:изготовить|произвести)|"
+    r"\bour advantages?\b|\b(?:oem|odm)(?:\s*[/&,]\s*(?:oem|odm))*\s+(?:service|orders?)\s+(?:is\s+|are\s+)?(?:welcome|available|accepted|supported)|"
+    r"\bwe (?:can|could) (?:also )?(?:provide|offer|do|accept) (?:oem|odm|customi[sz]|free samples?)|"
+    r"\bcompetitive prices? (?:and|with) (?:high|good|excellent|best) quality|\bhigh quality (?:and|with) competitive prices?",
     re.IGNORECASE,
 )
 # How clients introduce themselves, and suppliers too: weak on its own.
