@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from samples import CORPUS, MIME_CORPUS, mime_corpus_files
 
-from inboxbot.mail.classify import KINDS, Verdict, asks_us, classify, new_text
+from inboxbot.mail.asks import asks_us, new_text
+from inboxbot.mail.classify import KINDS, Verdict, classify
 from inboxbot.mail.message import parse
 
 SETTINGS: dict[str, list[str]] = {

@@ -20,8 +20,17 @@ SETTINGS = {
 }
 
 
-def verdict(body: str, *, subject: str = "Вопрос", sender: str = "Анна <anna@client-firm.ru>", pdf: bool = False) -> Verdict:
+def verdict(
+    body: str,
+    *,
+    subject: str = "Вопрос",
+    sender: str = "Анна <anna@client-firm.ru>",
+    pdf: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Verdict:
     msg = EmailMessage()
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg["From"] = sender
     msg["To"] = "sales@severkarton.test"
     msg["Subject"] = subject
@@ -126,3 +135,166 @@ def test_the_warning_line_reaches_the_decision() -> None:
     decision = decide(parse(msg.as_bytes()), Facts(), load_rules(RULES), memory_store().history)
     assert decision.action != "skip"
     assert any(r.startswith("возможно, не заявка: описание своего производства") for r in decision.reasons)
+
+
+# --- issue 13: kinds forwarded as requests on unseen mail ------------------------------------
+
+_DIGEST = """Здравствуйте!
+{intro}
+
+1. Поставка гофрокоробов для нужд ГБУЗ «Городская больница № 2»
+Заказчик: ГБУЗ «Городская больница № 2»
+НМЦК: 450 000,00 руб.
+Окончание подачи заявок: 10.12.2026
+Требуется поставка коробок 600х400х400, 2000 шт.
+
+2. Упаковка картонная для столовой
+Заказчик: ООО «Агроторг»
+Начальная цена: 120 000 руб.
+Нужно 500 коробок, доставка за счёт поставщика.
+
+{outro}
+"""
+
+
+@pytest.mark.parametrize(
+    ("subject", "sender", "intro", "outro"),
+    [
+        ("Новые тендеры за 02.12", "info@tender-watch.example", "Подборка по вашему профилю.", "Подробнее на сайте."),
+        ("Закупки за 02.12", "noreply@tender-watch.example", "По вашим ключевым словам найдено 2 закупки.", ""),
+        ("Дайджест закупок", "digest@tender-watch.example", "Свежие закупки:", "Отписаться: https://tender-watch.example/u"),
+        ("Закупки", "mail@tenderplan.ru", "Найдено 2 закупки.", ""),
+    ],
+)
+def test_a_tender_digest_is_skipped_though_its_listings_ask_for_goods(subject: str, sender: str, intro: str, outro: str) -> None:
+    v = verdict(_DIGEST.format(intro=intro, outro=outro), subject=subject, sender=sender)
+    assert not v.is_request, v.reason
+
+
+def test_a_customer_writing_about_its_own_tender_is_a_request() -> None:
+    body = (
+        "Добрый день!\nГБУЗ «Областная больница» проводит закупку по 223-ФЗ № 32615 на поставку гофрокоробов.\n"
+        "Заказчик: ГБУЗ «Областная больница». НМЦК 450 000 руб., окончание подачи заявок 10.12.2026.\n\n"
+        "Лот 2: лотки, начальная цена 90 000 руб.\n\nПросим направить коммерческое предложение.\n"
+    )
+    assert verdict(body, subject="Закупка № 32615", sender="zakupki@oblbolnica.example").is_request
+    assert verdict(body, subject="Закупка № 32615", sender="noreply@oblbolnica.example").is_request
+    won = verdict("Мы выиграли тендер на поставку фруктов, нужно срочно 5000 коробок. Сколько стоит?", subject="Тендер")
+    assert won.is_request and not won.doubt
+
+
+PITCHES_TO_US = [
+    ("We are packaging manufacturer", "Dear Sir/Madam,\nGlad to hear that you're on the market for packaging boxes.\n"
+     "We are a leading manufacturer of paper boxes with 15 years of experience.\nPlease find our catalogue attached.\n"
+     "If you need any packaging, please send us your inquiry.\nBest regards,\nLily"),
+    ("Packaging from China", "Hello,\nThis is Tom from Xiamen Paper Co., Ltd, a professional manufacturer of corrugated cartons since 2005.\n"
+     "Our advantages: factory price, fast delivery. OEM/ODM service is welcome.\nLooking forward to your reply."),
+    ("Cooperation", "Dear purchasing manager,\nWe would like to introduce our company. We can offer you high quality kraft bags "
+     "at competitive prices and high quality.\nFeel free to contact me. Looking forward to our cooperation."),
+    ("Сотрудничество", "Здравствуйте!\nМы — производитель упаковки из Китая: коробки, пакеты, гофрокартон.\n"
+     "Высылаем наш каталог. Минимальный заказ 1000 шт.\nЕсли вам нужна упаковка, пишите!"),
+    ("Упаковка из Китая", "Добрый день. Наша фабрика находится в Гуанчжоу, собственное производство.\n"
+     "Каталог продукции во вложении. Присылайте ваши заявки, рассчитаем быстро."),
+]
+
+
+@pytest.mark.parametrize(("subject", "body"), PITCHES_TO_US)
+def test_a_foreign_suppliers_pitch_is_skipped_in_english_and_russian(subject: str, body: str) -> None:
+    v = verdict(body, subject=subject, sender="Lily <sales@pack-factory.example>")
+    assert v.kind == "offer", v.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Request for quotation", "Hello,\nWe are a food manufacturer from Kazakhstan. We need 10,000 corrugated boxes 400x300x200.\n"
+         "Please send your best price and lead time.\nLooking forward to your reply."),
+        ("Inquiry", "Dear team, could you quote 5000 mailer boxes with our logo? Our company produces cosmetics. Thanks, John"),
+        ("Boxes", "Hi, this is John from ABC Foods, a manufacturer of snacks. We are interested in your kraft boxes, how much for 2000 pcs?"),
+    ],
+)
+def test_a_client_writing_in_english_for_a_quote_is_a_request(subject: str, body: str) -> None:
+    v = verdict(body, subject=subject, sender="John <john@abc-foods.example>")
+    assert v.is_request and not v.doubt, v.reason
+
+
+TICKET_ACKS = [
+    ("Ваше обращение зарегистрировано [#48213]", "Здравствуйте!\nВаше обращение зарегистрировано под номером 48213. Мы ответим в течение 24 часов.\n\n"
+     "Текст вашего обращения:\nДобрый день, нужно 300 коробок и счёт на оплату."),
+    ("Заявка №1123 принята", "Мы зарегистрировали ваше обращение. Специалист свяжется с вами.\n----------\nНужно срочно 300 коробок, прошу счёт."),
+    ("[Ticket#2026120210000123] Коробки", "Спасибо за обращение! Вашей заявке присвоен номер 1123.\nТема: Нужны коробки 40х30х30\n"),
+    ("Re: Коробки", "Your request #5521 has been received. Our team will reply shortly.\nYour message: we need 500 boxes, please quote."),
+]
+
+
+@pytest.mark.parametrize(("subject", "body"), TICKET_ACKS)
+def test_a_ticket_systems_auto_acknowledgement_quoting_the_request_is_skipped(subject: str, body: str) -> None:
+    v = verdict(body, subject=subject, sender="support@helpdesk.example", headers={"Auto-Submitted": "auto-replied"})
+    assert v.kind == "auto_reply", v.reason
+    # Without the header: the acknowledgement and the robot's wording together.
+    bare = verdict(body + "\nЭто письмо сформировано автоматически.", subject=subject, sender="support@helpdesk.example")
+    assert not bare.is_request, bare.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Re: Ваше обращение зарегистрировано [#48213]", "Спасибо. Добавьте, пожалуйста, ещё 200 коробок и выставьте счёт.\n\n"
+         "02.12.2026 10:00, sales@severkarton.test пишет:\n> Ваше обращение зарегистрировано под номером 48213.\n"),
+        ("Re: Автоответ", "Ваше обращение зарегистрировано, а ответа нет. Нужно 300 коробок к пятнице."),
+        ("Обращение № 5521", "Добрый день. Номер обращения 5521 — до сих пор нет ответа. Прошу ускорить отгрузку 300 коробок."),
+        ("Наша заявка №77", "По нашей заявке № 77 нужно 400 лотков, пришлите счёт."),
+    ],
+)
+def test_a_client_replying_to_an_acknowledgement_or_citing_its_ticket_is_a_request(subject: str, body: str) -> None:
+    v = verdict(body, subject=subject)
+    assert v.is_request and not v.doubt, v.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "sender"),
+    [
+        ("Уведомление о поступлении документа", "В системе ЭДО для ООО «Северный картон» поступил документ «Акт сверки» от ООО «Ромашка».\n"
+         "Необходимо подписать документ. Для просмотра перейдите по ссылке: https://edo.example/doc/1", "edo@operator.example"),
+        ("Акт сверки в системе ЭДО", "Вам поступил акт сверки от АО «Поставщик». Требуется ваша подпись. Открыть документ: https://edo.example/x",
+         "noreply@edo-lite.example"),
+        ("Документ ожидает подписи", "Контрагент ООО «Ромашка» направил вам документ «УПД № 15». Документ ожидает вашей подписи.\n"
+         "Письмо сформировано автоматически.", "robot@edo.example"),
+    ],
+)
+def test_an_edo_operators_notice_is_skipped(subject: str, body: str, sender: str) -> None:
+    v = verdict(body, subject=subject, sender=sender)
+    assert not v.is_request, v.reason
+
+
+def test_a_client_sending_a_reconciliation_act_through_edo_is_not_skipped() -> None:
+    asks = verdict("Направляем акт сверки через ЭДО, просим подписать. И нужно 200 коробок в декабре, пришлите счёт.", subject="Акт")
+    assert asks.is_request and not asks.doubt
+    only_act = verdict("Направили акт сверки через ЭДО, просим подписать.", subject="Акт сверки")
+    assert only_act.is_request  # at most a warning: one sign is no robot
+
+
+@pytest.mark.parametrize(
+    ("body", "sender"),
+    [
+        ("Уважаемый клиент!\nИнформируем об изменении тарифов на расчётно-кассовое обслуживание. "
+         "Необходимо ознакомиться с условиями в интернет-банке.\nНе отвечайте на это письмо.", "info@bank-example.ru"),
+        ("Уважаемые клиенты! Платёж № 554 исполнен. Выписка по счёту доступна в интернет-банке.", "noreply@bank-example.ru"),
+    ],
+)
+def test_a_banks_notice_is_skipped(body: str, sender: str) -> None:
+    v = verdict(body, subject="Уведомление", sender=sender)
+    assert v.kind == "spam", v.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Направляем счёт на оплату № 1532 от 02.12.2026. Просим оплатить до конца недели.\nСчёт доступен по ссылке: http://docs.example.top/i",
+        "Добрый день. Оплатите счёт № 77 от 01.12 — скачать счёт: https://bit.example/x",
+        "Счёт к оплате сформирован, просмотреть документ: http://pay.example.top/doc",
+    ],
+)
+def test_a_phishing_invoice_asking_to_pay_is_skipped(body: str) -> None:
+    v = verdict(body, subject="Счёт на оплату", sender="buh@unknown-firm.example")
+    assert v.kind == "spam" and "фишинг" in v.reason, v.reason

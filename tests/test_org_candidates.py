@@ -68,3 +68,52 @@ def test_candidates_on_factru_news_match_slovnet_alone() -> None:
     natasha = bench_factru.score(docs, bench_factru.natasha_orgs)
     assert natasha.f1 > 0.85
     assert bot.f1 >= natasha.f1 - 0.005
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Добрый день! ФГУП «НПО «Восход»» просит направить КП.",
+        "Добрый день! ФГУП «НПО «Восход» просит направить КП.",  # one closing quote lost
+        "Заказчик: ФГУП \"НПО \"Восход\"\", ИНН 7701234567",
+        "Заказчик: ФГУП \"НПО \"Восход\", ИНН 7701234567",
+        "ФГУП „НПО «Восход»“ просит направить КП.",
+        "ФГУП „НПО «Восход» просит направить КП.",
+        "ФГУП «НПО \"Восход\"» просит направить КП.",
+        "ФГУП «НПО \"Восход\" просит направить КП.",
+        "ФГУП “НПО “Восход”” просит направить КП.",
+        "Заказчик: «ФГУП «НПО «Восход»»», Новосибирск",
+        "С уважением, ведущий специалист ФГУП «НПО «Восход»",
+        "Федеральное государственное унитарное предприятие «НПО «Восход» просит КП.",
+    ],
+)
+def test_nested_quotes_keep_the_outer_legal_form(text: str) -> None:
+    legal = [o for o in org_mentions(analyse(text)) if o.source == "legal"]
+    assert len(legal) == 1, legal
+    assert legal[0].legal_form == "ФГУП" and "Восход" in legal[0].core, legal[0]
+
+
+def test_an_unclosed_quote_before_a_sentence_does_not_swallow_it() -> None:
+    found = _candidates("Пишу из компании «Ромашка-Опт, нужны коробки «Премиум».")
+    assert not any("нужны" in core for core in found), found
+
+
+@pytest.mark.parametrize("name", ["ФГУП «НПО «Восход»»", "ФГУП «НПО «Восход»", "ФГУП \"НПО \"Восход\"", "ФГУП „НПО «Восход»"])
+def test_a_public_customer_in_nested_quotes_goes_by_the_public_sector_rule(name: str) -> None:
+    from email.message import EmailMessage
+
+    from samples import RULES
+
+    from inboxbot.rules.load import load_rules
+    from inboxbot.run.pipeline import Pipeline
+    from inboxbot.store.factory import memory_store
+
+    msg = EmailMessage()
+    msg["From"] = "Ирина Котова <kotova@voskhod-npo.example>"
+    msg["To"] = "sales@severkarton.test"
+    msg["Subject"] = "Закупка гофрокоробов"
+    msg["Date"] = "Wed, 02 Dec 2026 10:00:00 +0300"
+    msg.set_content(f"Добрый день! Просим направить КП на 2000 гофрокоробов.\n\nС уважением,\nИрина Котова\n{name}\nг. Новосибирск")
+    with memory_store() as journal:
+        decision = Pipeline(load_rules(RULES)).run(msg.as_bytes(), journal.history).decision
+    assert decision.rule == "public_sector", decision.reasons

@@ -254,7 +254,10 @@ def quoted_names(doc: Doc) -> Doc:
                 or any(s < end and i < e for s, e in ner_orgs)
                 or _has_cue(text, i, end)
             )
-            if named and not any(o.start_char <= i < o.end_char for o in orgs):
+            # A legal-form name inside the quotes («ФГУП «НПО «Восход»»») is the better
+            # reading: it keeps the form.
+            inside = any(o.start_char <= i < o.end_char or (i <= o.start_char and o.end_char <= end) for o in orgs)
+            if named and not inside:
                 span = doc.char_span(i, end, label="ORG", alignment_mode="expand")
                 if span is not None:
                     span._.core_name = core

@@ -14,9 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inboxbot.mail.asks import ACKNOWLEDGEMENT, asks_us, listings, new_text, without_listings
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.mail.signals import (
     DOUBT,
+    NO_REPLY_SENDER,
     SERVICE_DOMAINS,
     SKIP,
     Signal,
@@ -46,73 +48,6 @@ class Verdict:
     @property
     def is_request(self) -> bool:
         return self.kind == "request"
-
-
-# --- the new text of a mail ------------------------------------------------------------
-
-# Where quoted or forwarded material starts (Outlook, Thunderbird, Gmail, Mail.ru, Yandex).
-_QUOTE_START = re.compile(
-    r"^(?:>|-{2,}\s*(?:Original Message|Исходное сообщение|Пересылаемое сообщение|Forwarded message"
-    r"|Переадресованное сообщение)|(?:От|From)\s*:\s*\S|(?:Начало переадресованного|Begin forwarded)"
-    r"|.{0,80}\b(?:пишет|написал[а]?|wrote)\s*:\s*$)",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def new_text(text: str) -> str:
-    """The part of the body the sender wrote now: everything before the first quote or
-    forwarded block."""
-    match = _QUOTE_START.search(text)
-    return text[: match.start()] if match else text
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-
-
-# --- does the sender ask us for something? ---------------------------------------------
-
-# Sentences that only redirect («по срочным вопросам прошу обращаться к …») carry request
-# verbs without a request; they are removed before looking for one.
-_REDIRECT = re.compile(
-    r"обращат|обратит|связат|звонит|писать на|пишите на|направля\w* (?:письма|вопросы|почту) на|"
-    r"в (?:мо[её]|наше) отсутствие|по срочным|в случае срочн|замещает|contact|urgent|reach me|"
-    r"(?:прошу|просим) (?:\w+ )?(?:рассмотреть|ознакомиться|ответить|перезвонить|не отвечать)",
-    re.IGNORECASE,
-)
-# The sender wants to buy or asks us for prices, an offer, an invoice, a contract.
-_ASK = re.compile(
-    r"\b(?:прошу|просим|просьба|пожалуйста,? (?:выставьте|пришлите|направьте|вышлите))\b|"
-    r"\b(?:выставьте|выставить сч|пришлите|вышлите|направьте|подготовьте|рассчитайте|посчитайте|"
-    r"сообщите (?:цен|стоимост|срок|наличи)|подскажите)|"
-    r"(?<![Вв]ам )(?<![Вв]ам не )\b(?:нужн[аоы]?|нужен|требуе?тся|необходим[аоы]?)\b|"
-    r"\bзапрос\w* (?:котиров|ценов\w+ информац|коммерческ|цен\b|кп\b)|"
-    r"\bучасти\w+ в (?:закупке|запросе|тендере|конкурсе|аукционе|отборе)|"
-    r"\b(?:хотим|хотели бы|планируем|желаем) (?:заказать|купить|закупить|приобрести|получить)|"
-    r"\b(?:сколько стоит|какая цена|какие цены|цен[аы]? на|стоимость|есть ли в наличии|наличие)\b|"
-    r"\b(?:заявк[аиу]|заказ|потребност[ьи]|сч[её]т на|сч[её]т по)\b|"
-    r"\b(?:please (?:send|quote|provide)|we (?:need|are looking for|would like)|request for (?:quot|price)|"
-    r"looking for a supplier|inquiry|rfq)\b|"
-    r"\b\d[\d\s.,]*\s?(?:шт|рул|кор|паллет|упак|тыс|т\b|кг|м2|пог)",
-    re.IGNORECASE,
-)
-
-
-# Weak request words that cold offers use as well («стоимость услуг», «минимальный заказ»,
-# «от 10 рулонов»): they outweigh an auto-reply's wording but not an offer's.
-_WEAK_ASK = re.compile(r"^(?:стоимость|наличие|заказ|заявк\w*|потребност\w*|цен[аы]? на|\d.*)$", re.IGNORECASE)
-
-
-def asks_us(text: str, *, strict: bool = False) -> str | None:
-    """The first request phrase in `text` (already reduced to the new text), or None.
-    `strict` ignores words that offers use too (price, order, quantities)."""
-    for sentence in _sentences(text):
-        if _REDIRECT.search(sentence):
-            continue
-        match = next((m for m in _ASK.finditer(sentence) if not (strict and _WEAK_ASK.match(m.group().strip()))), None)
-        if match:
-            return match.group().strip()
-    return None
 
 
 # --- machine signals -------------------------------------------------------------------
@@ -146,9 +81,11 @@ ROBOT_DOMAINS = frozenset(
 _ROBOT_SUBJECT = re.compile(
     r"новые (?:закупки|тендеры)|подборка (?:закупок|тендеров)|по вашим ключевым словам|"
     r"(?:вам )?поступил (?:новый )?документ|приглашение к (?:обмену|электронному документообороту)|"
-    r"оператор(?:а)? ЭДО",
+    r"оператор(?:а)? ЭДО|уведомление о поступлении (?:нового )?(?:электронного )?документа|"
+    r"новые (?:торги|извещения)|по вашему (?:фильтру|поисковому запросу)|результаты (?:поиска|мониторинга) (?:закупок|тендеров)",
     re.IGNORECASE,
 )
+_SUBSCRIPTION = re.compile(r"отписаться|по вашему (?:фильтру|поисковому запросу)|по вашим ключевым словам|unsubscribe", re.IGNORECASE)
 # Asking us for our offer is the opposite of an offer.
 _ASK_OFFER = re.compile(
     r"(?:пришлите|вышлите|направьте|предоставьте|подготовьте|просим|прошу|ждём|ждем)\W+(?:\w+\W+){0,3}"
@@ -199,7 +136,7 @@ def classify(
     sender = msg.sender.email if msg.sender else ""
     body = new_text(msg.text)
     # The body only: an auto-reply's subject echoes the original («Автоответ: Заказ»).
-    ask = asks_us(body)
+    ask = asks_us(_asking_text(msg, sender, body))
 
     # 1. Our own mail. Unconditional: re-forwarding it would loop.
     for name in loop_headers:
@@ -220,7 +157,7 @@ def classify(
     # the text also asks for something («я в отпуске, но прошу выставить счёт»).
     verdict = _auto_reply(msg, body)
     if verdict is not None:
-        if ask:
+        if ask and not _acknowledges(verdict, body):
             return Verdict("request", f"запрос: есть просьба («{_short(ask, 40)}»), хотя похоже на автоответ")
         return verdict
 
@@ -240,7 +177,7 @@ def classify(
 
     # 6. Robots of procurement platforms and EDO operators. Their companies buy packaging
     # too, so a mail from the domain that plainly asks for something stays a request.
-    strict_ask = asks_us(body, strict=True) or asks_us(msg.subject, strict=True)
+    strict_ask = asks_us(_asking_text(msg, sender, body), strict=True) or asks_us(msg.subject, strict=True)
     domain = sender.rpartition("@")[2]
     if domain and domain_in(domain, tuple(ROBOT_DOMAINS)) and not strict_ask:
         return Verdict("spam", f"уведомление торговой площадки или оператора ЭДО ({domain})")
@@ -255,15 +192,35 @@ def classify(
     return _scored(msg, sender, body, ask, strict_ask)
 
 
+def _asking_text(msg: ParsedMessage, sender: str, body: str) -> str:
+    """The text to look for the sender's request in: a digest robot's tender listings
+    (several, with a robot's sign besides) are the customers' words, not the sender's."""
+    if listings(body) < 2:
+        return body
+    domain = sender.rpartition("@")[2]
+    robot = (
+        bool(NO_REPLY_SENDER.match(sender))
+        or (bool(domain) and domain_in(domain, tuple(ROBOT_DOMAINS)))
+        or bool(_ROBOT_SUBJECT.search(msg.subject))
+        or bool(_SUBSCRIPTION.search(body))
+    )
+    return without_listings(body) if robot else body
+
+
 def _scored(msg: ParsedMessage, sender: str, body: str, ask: str | None, strict_ask: str | None) -> Verdict:
     """Pitches to us, robots' notices, phishing: a sum of named signals. Skip only when
     it reaches SKIP and nothing asks us for anything; from DOUBT up, forward with a warning."""
     plain = "запрос: нет признаков автоответа, рассылки, служебного или внутреннего письма"
     asks_offer = bool(_ASK_OFFER.search(body))
-    pitch = [] if asks_offer else pitch_signals(f"{msg.subject}\n{body}", has_ask=bool(ask))
+    pitch = [] if asks_offer else pitch_signals(f"{msg.subject}\n{body}", has_ask=bool(strict_ask))
     has_pdf = any(a.content_type.lower() == "application/pdf" or a.filename.lower().endswith(".pdf") for a in msg.attachments)
     other = [
-        *robot_signals(sender, body, bool(sender) and domain_in(sender.rpartition("@")[2], tuple(SERVICE_DOMAINS))),
+        *robot_signals(
+            sender,
+            f"{msg.subject}\n{body}",
+            bool(sender) and domain_in(sender.rpartition("@")[2], tuple(SERVICE_DOMAINS)),
+            listings=listings(body),
+        ),
         *phishing_signals(f"{msg.subject}\n{body}", has_pdf=has_pdf),
     ]
     signals = tuple(pitch + other)
@@ -312,6 +269,14 @@ def _report(msg: ParsedMessage, sender: str) -> Verdict | None:
     ):
         return Verdict("read_receipt", f"уведомление о прочтении (тема «{_short(msg.subject)}»)")
     return None
+
+
+def _acknowledges(verdict: Verdict, body: str) -> bool:
+    """A ticket system's acknowledgement, marked auto by a header, with nothing asked
+    before the acknowledgement: whatever asks after it is the original it quotes, in
+    whatever form the robot quotes it. Only a header, no wording: a client's MUA sets none."""
+    ack = ACKNOWLEDGEMENT.search(body)
+    return ack is not None and "(заголовок" in verdict.reason and not asks_us(body[: ack.start()])
 
 
 def _auto_reply(msg: ParsedMessage, body: str) -> Verdict | None:

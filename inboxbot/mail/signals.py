@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inboxbot.mail.asks import ACKNOWLEDGEMENT, INVITATION
+
 SKIP = 1.0
 DOUBT = 0.3
 
@@ -49,34 +51,69 @@ def _short(text: str, limit: int = 40) -> str:
 
 # A supplier selling to us: an offer of its goods or services.
 PITCH = re.compile(
-    r"\bпредлагаем\b|\bпредлагает\b|готовы (?:поставить|предложить|поставлять|оказать)|"
+    r"\bпредлагаем\b|\bпредлагает\b|готовы (?:поставить|предложить|поставлять|оказать)|(?:рады|хотим) предложить|"
     r"коммерческое предложение (?:для вас|для вашей|вашей компании)|предложение о сотрудничестве|"
     r"\bоказываем\b|наши услуги|услуги по\b|кадров\w+ агентств|подбор\w* персонал|подбер[её]м|"
     r"\bseo\b|продвижени\w+ сайт|раскрутк|лидогенерац|увеличим (?:продажи|прибыль)|базы? клиентов|"
     r"грузоперевозк|перевозк\w+ груз|транспортн\w+ услуг|логистическ\w+ услуг|лизинг|факторинг|"
     r"скидк\w+ (?:для новых|на первый)|приглашаем (?:вас )?на (?:вебинар|выставк|конференц|форум|семинар)|вебинар|"
-    r"ответьте на (?:это )?письмо,? (?:и|чтобы)",
+    r"ответьте на (?:это )?письмо,? (?:и|чтобы)|"
+    # The English pitch of a foreign supplier.
+    r"\bwe would like to (?:introduce|offer|recommend)|\b(?:glad|happy|pleased) to (?:hear|know|learn)(?: that)? you|"
+    r"\bwe (?:can|could) (?:offer|supply) (?:you|our|high|all|various|a wide)|\bfactory[- ]direct|"
+    r"\b(?:would|are) you (?:be )?interested in (?:our|cooperat|working)|готовы (?:изготовить|произвести)|"
+    r"\bour advantages?\b|\b(?:oem|odm)(?:\s*[/&,]\s*(?:oem|odm))*\s+(?:service|orders?)\s+(?:is\s+|are\s+)?(?:welcome|available|accepted|supported)|"
+    r"\bwe (?:can|could) (?:also )?(?:provide|offer|do|accept) (?:oem|odm|customi[sz]|free samples?)|"
+    r"\bcompetitive prices? (?:and|with) (?:high|good|excellent|best) quality|\bhigh quality (?:and|with) competitive prices?",
     re.IGNORECASE,
 )
 # How clients introduce themselves, and suppliers too: weak on its own.
 SELF_DESCRIPTION = re.compile(
-    r"\bмы (?:производим|выпускаем|изготавливаем|являемся (?:производителем|поставщиком|дистрибьютором))|"
-    r"наша компания (?:занимается|производит|является)|\bwe (?:manufacture|produce|are a (?:manufacturer|supplier))",
+    r"\bмы (?:производим|выпускаем|изготавливаем)|"
+    r"\bмы\s*(?:являемся|[—–-])\s*(?:[\w-]+\s+){0,3}?(?:производител|поставщик|дистрибь?ютор|завод|фабрик|экспорт[её]р)\w*|"
+    r"\bнаш[аие]?\s+(?:фабрика|завод|производство)\s+(?:находится|расположен\w*|производит|выпускает|работает)|собственн\w+ производств\w+|"
+    r"наша компания (?:занимается|производит|является)|\bwe (?:manufacture|produce|speciali[sz]e in)|"
+    r"\bwe are (?:a |an |the )?(?:[\w-]+\s+){0,3}(?:manufacturer|factory|supplier|exporter|producer|maker)s?\b|"
+    r"\b(?:our|the) (?:main )?products (?:include|are|cover|range)|\d+ years(?: of)? experience|"
+    r"\b(?:a|an)\s+(?:[\w-]+\s+){0,3}(?:manufacturer|factory|supplier|exporter|producer)s?\s+(?:of|for|in|from|since|speciali)|"
+    r"\bwe (?:have|own) (?:our own |a )(?:factory|production)",
     re.IGNORECASE,
 )
 # Their price list or catalogue sent to us.
 PRICE_LIST_TO_US = re.compile(
     r"(?:направляем|высылаем|отправляем|прилагаем|во вложении|в приложении)\W+(?:\w+\W+){0,2}"
-    r"(?:наш\w*\s+)?(?:прайс|каталог|презентаци)|(?:наш|актуальный)\w*\s+прайс[- ]?лист\w*\s+(?:во вложении|прилага)",
+    r"(?:наш\w*\s+)?(?:прайс|каталог|презентаци)|(?:наш|актуальный)\w*\s+прайс[- ]?лист\w*\s+(?:во вложении|прилага)|"
+    r"прикрепля\w*\s+(?:наш\w*\s+)?(?:каталог|прайс|презентаци)|ознакомьтесь\s+с\s+нашим\s+(?:каталогом|ассортиментом|прайс)|"
+    r"каталог\w*\s+(?:нашей\s+)?(?:продукции\s+)?(?:во вложении|в приложении)|"
+    r"\b(?:find|see|check)\s+(?:the\s+)?(?:attached\s+)?our\s+(?:\w+\s+)?(?:catalog|catalogue|price ?list|brochure|company profile)|"
+    r"\b(?:attached|enclosed)\s+(?:is|are|please find)\s+our\s+(?:\w+\s+)?(?:catalog|catalogue|price ?list|brochure)",
     re.IGNORECASE,
 )
-# Robots' wording: ticket systems, procurement platforms, EDO operators, banks.
-ROBOT_WORDING = re.compile(
-    r"обращение (?:№\s*\S+\s+)?зарегистрировано|ваше обращение (?:принято|№)|номер (?:вашего )?обращения|"
-    r"протокол подведения итогов|протокол рассмотрения заявок|итоги (?:закупки|торгов)|"
-    r"уведомление о поступлении (?:документа|электронного документа)|поступил новый документ|"
-    r"не отвечайте на (?:это|данное) письмо|письмо сформировано автоматически|do not reply to this",
-    re.IGNORECASE,
+# Robots' wording, one signal per kind: (name, weight, pattern). Each is a sign, none a
+# verdict: a client quotes a ticket number or mentions EDO too; two kinds at once, or one
+# with a robot's address, make a robot.
+ROBOT_KINDS = (
+    ("автоподтверждение системы заявок", 0.7, re.compile(
+        rf"обращение (?:№\s*\S+\s+)?зарегистрировано|ваше обращение (?:принято|№)|номер (?:вашего )?обращения|{ACKNOWLEDGEMENT.pattern}",
+        re.IGNORECASE)),
+    ("итоги закупки", 0.7, re.compile(
+        r"протокол подведения итогов|протокол рассмотрения заявок|итоги (?:закупки|торгов)", re.IGNORECASE)),
+    ("уведомление оператора ЭДО", 0.7, re.compile(
+        r"уведомлени\w* о поступлении|поступил\w*\s+(?:вам\s+)?(?:нов\w+\s+|входящ\w+\s+)?(?:электронн\w+\s+)?"
+        r"(?:документ|акт сверки|УПД|сч[её]т-фактур)|(?:в|через)\s+(?:систем\w+\s+)?(?:ЭДО|электронного документооборота)|"
+        r"оператор\w*\s+ЭДО|приглашени\w*\s+к\s+(?:обмену|ЭДО|электронному документообороту)|ожидает\s+(?:вашей\s+)?подпис|"
+        r"направил\w*\s+вам\s+(?:электронн\w+\s+)?документ|\b(?:Диадок|СБИС|Такском|Контур\.ЭДО)\b", re.IGNORECASE)),
+    ("уведомление банка", 0.7, re.compile(
+        r"\bуважаем\w+ клиент\w*|плат[её]ж\w* (?:исполнен|поступил|отклон)|интернет-банк|расч[её]тно-кассов|выписк\w* по сч[её]ту|тариф\w* (?:на|банка|обслуживания)|"
+        r"ваш\w* (?:расч[её]тн\w+ )?сч[её]т\w* (?:пополнен|списан|заблокир|арестован)|(?:зачислени|списани)\w* (?:средств|на сч|со сч)",
+        re.IGNORECASE)),
+    ("служебное уведомление", 0.7, re.compile(
+        r"не отвечайте на (?:это|данное) (?:письмо|сообщение)|(?:письмо|сообщение|рассылка) (?:сформирован|отправлен|создан)\w* автоматически|"
+        r"do not reply to this|this (?:e-?mail|message) (?:was|has been|is) (?:sent|generated) automatically",
+        re.IGNORECASE)),
+    ("рассылка по подписке", 0.4, re.compile(
+        r"отписаться|отказаться от (?:рассылки|подписки)|вы получили это письмо,? (?:так как|потому что)|"
+        r"по вашему (?:фильтру|поисковому запросу|профилю)|по вашим ключевым словам|\bunsubscribe\b", re.IGNORECASE)),
 )
 NO_REPLY_SENDER = re.compile(
     r"^(?:no-?reply|do-?not-?reply|noreply\w*|robot|notify|notifications?|mailer|bounce\w*|info-noreply)[@+.]",
@@ -89,9 +126,13 @@ SERVICE_DOMAINS = frozenset(
      "okdesk.ru", "atlassian.net"]
 )
 # Phishing: an invoice to pay behind a link.
-INVOICE = re.compile(r"сч[её]т(?:а)? на оплату|оплатите сч[её]т|сч[её]т\s*№\s*\S+\s+от|неоплаченн\w+ сч[её]т|задолженност", re.IGNORECASE)
+INVOICE = re.compile(r"сч[её]т(?:а)? на оплату|оплатит?е сч[её]т|сч[её]т (?:к оплате|для оплаты)|сч[её]т\s*№\s*\S+\s+от|неоплаченн\w+ сч[её]т|задолженност", re.IGNORECASE)
 LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-LINK_CALL = re.compile(r"(?:скачать|просмотреть|открыть|получить|посмотреть)\s+(?:сч[её]т|документ|файл)|по ссылке", re.IGNORECASE)
+LINK_CALL = re.compile(
+    r"(?:скачать|просмотреть|открыть|получить|посмотреть)\s+(?:сч[её]т|документ|файл)|по ссылке|для просмотра", re.IGNORECASE
+)
+# A digest robot: several tender listings, each with its own customer.
+_CUSTOMER = re.compile(r"\bзаказчик\b\s*[:—–-]?\s*(\S+(?:[ \t]+\S+){0,3})", re.IGNORECASE)
 
 
 def pitch_signals(text: str, *, has_ask: bool) -> list[Signal]:
@@ -104,22 +145,35 @@ def pitch_signals(text: str, *, has_ask: bool) -> list[Signal]:
     price = PRICE_LIST_TO_US.search(text)
     if price:
         found.append(Signal("нам прислали свой прайс или каталог", 0.7, _short(price.group())))
+    invitation = INVITATION.search(text)
+    if invitation:
+        found.append(Signal("приглашение присылать заказы", 0.4, _short(invitation.group())))
     own = SELF_DESCRIPTION.search(text)
     if own and not has_ask:
         found.append(Signal("описание своего производства", 0.3, _short(own.group())))
     return found
 
 
-def robot_signals(sender: str, text: str, service_domain: bool) -> list[Signal]:
-    """A no-reply sender, a bank's or ticket system's domain, a robot's wording."""
+def robot_signals(sender: str, text: str, service_domain: bool, *, listings: int = 0) -> list[Signal]:
+    """A no-reply sender, a bank's or ticket system's domain, each kind of robot's
+    wording, a digest of tender listings; a link to open a document counts only beside
+    an EDO or bank notice."""
     found: list[Signal] = []
     if NO_REPLY_SENDER.match(sender):
         found.append(Signal("адрес робота", 0.4, sender))
     if service_domain:
         found.append(Signal("домен банка или системы заявок", 0.6, sender.rpartition("@")[2]))
-    wording = ROBOT_WORDING.search(text)
-    if wording:
-        found.append(Signal("служебное уведомление", 0.7, _short(wording.group())))
+    for name, weight, pattern in ROBOT_KINDS:
+        wording = pattern.search(text)
+        if wording:
+            found.append(Signal(name, weight, _short(wording.group())))
+    customers = {" ".join(c.lower().split()) for c in _CUSTOMER.findall(text)}
+    if listings >= 2 and len(customers) >= 2:
+        found.append(Signal("подборка закупок", 0.7, f"{listings} закупки в письме"))
+    call = LINK_CALL.search(text)
+    notice = any(s.name in ("уведомление оператора ЭДО", "уведомление банка") for s in found)
+    if notice and call and LINK.search(text):
+        found.append(Signal("призыв открыть документ по ссылке", 0.3, _short(call.group())))
     return found
 
 
