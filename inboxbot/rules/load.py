@@ -20,7 +20,7 @@ from inboxbot.errors import RulesError
 from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import read_absences
-from inboxbot.rules.department import read_department, read_templates
+from inboxbot.rules.department import read_department
 from inboxbot.rules.followup import read_acknowledge, read_followup, read_report
 from inboxbot.rules.forms import form_tokens
 from inboxbot.rules.managers import read_managers, read_pool
@@ -111,7 +111,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
             p.error(pos.line(key), "", f"неизвестный раздел [{key}]{suggest(key, _TOP_LEVEL)}. Допустимые: {valid_list(_TOP_LEVEL)}")
 
     managers = read_managers(ctx)
-    department = read_department(ctx)
+    department, templates_dir = read_department(ctx)
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
     pool = read_pool(ctx, managers)
@@ -125,7 +125,6 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     groups = read_groups(ctx, sources)
     vip = read_vip(ctx, sources)
     specs = read_rule_specs(ctx)
-    templates_dir = read_templates(ctx)
     acknowledge = read_acknowledge(ctx, department)
     followup = read_followup(ctx, department.hours if department else DEFAULT_HOURS)
     report = read_report(ctx, department.head if department else None)
