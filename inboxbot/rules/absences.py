@@ -11,6 +11,8 @@ from inboxbot.rules.problems import shown
 from inboxbot.rules.reader import Reader, section_array
 from inboxbot.rules.settings import Section, read_section, setting
 
+_DATE = "дата вида 2025-07-07 (или «07.07.2025»)"
+
 
 def _as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
@@ -31,7 +33,7 @@ def _date(read: Section, key: str, value: Any) -> date | None:
     if day is None:
         read.error(
             read.line(key) if read.given(key) else read.line(),
-            f"«{key}»: нужна дата вида 2025-07-07 (или «07.07.2025»)"
+            f"«{key}»: нужна {_DATE}"
             + (f", а указано «{value}»" if isinstance(value, str) else f"; {shown(value)}" if value is not None
                else ", а она не указана"),
             key,
@@ -61,8 +63,8 @@ class AbsenceSection:
     """One [[absence]] as rules.toml writes it."""
 
     manager: str = setting(None, "manager", label="manager", required=True)
-    start: date | None = setting(None, "any", key="from", check=_start)
-    end: date | None = setting(None, "any", key="to", check=_end)
+    start: date | None = setting(None, "any", key="from", what=_DATE, check=_start)
+    end: date | None = setting(None, "any", key="to", what=_DATE, check=_end)
     backup: str = setting(None, "manager", label="backup", required="не указан заместитель (backup = \"…\")", check=_not_self)
     reason: str = setting("отсутствует", "text", example="в отпуске")
 

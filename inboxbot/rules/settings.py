@@ -66,7 +66,11 @@ class Setting:
             return "true или false"
         if self.kind == "choice":
             return f"одно значение в кавычках: {valid_list(self.choices)}"
-        return self.kind
+        if self.kind == "manager":
+            return "id менеджера в кавычках"
+        if self.kind == "file":
+            return "путь к файлу в кавычках"
+        raise ValueError(f"a setting of kind {self.kind!r} must say what it takes (what=…)")
 
     def message(self, key: str, value: Any) -> str:
         quoted = self.quoted if self.quoted is not None else not self.what and self.kind in ("text", "str_list")
@@ -134,7 +138,7 @@ def read_section(
     read = Section(ctx, table, path, where, env, declared={key: s for _, key, s in declared})
     ctx.unknown_keys(table, tuple(read.declared), path, where)
     for f, key, s in declared:
-        value = _value(read, key, s, f.default)
+        value = value_of(read, key, s, f.default) if key in table else _missing(read, key, s, f.default)
         if s.check is not None:
             value = s.check(read, value)
         read.values[f.name] = value
@@ -143,20 +147,26 @@ def read_section(
     return section(**read.values), read
 
 
-def _value(read: Section, key: str, s: Setting, default: Any) -> Any:
+def _missing(read: Section, key: str, s: Setting, default: Any) -> Any:
+    """The default of a key not written; reported when the key is required."""
     ctx, path, where = read.ctx, read.path, read.where
-    if key not in read.table:
-        if s.required is True and s.kind in ("manager", "file"):
-            # A missing manager or file is reported as the kind reports a bad one
-            # («manager: нужен id менеджера в кавычках, указано None»), as it always was.
-            if not (ctx.manager_ref(None, (*path, key), where, s.label) if s.kind == "manager" else ctx.file(None, (*path, key), where)):
-                read.bad.add(key)
-        elif s.required is True:
-            read.invalid(key, None)
-        elif s.required:
-            more = f". Допустимые: {valid_list(ctx.manager_ids)}" if s.kind == "manager" else ""
-            read.error(read.line(), f"{s.required}{more}", key)
-        return default
+    if s.required is True and s.kind in ("manager", "file"):
+        # A missing manager or file is reported as the kind reports a bad one
+        # («manager: нужен id менеджера в кавычках, указано None»), as it always was.
+        if not (ctx.manager_ref(None, (*path, key), where, s.label) if s.kind == "manager" else ctx.file(None, (*path, key), where)):
+            read.bad.add(key)
+    elif s.required is True:
+        read.invalid(key, None)
+    elif s.required:
+        more = f". Допустимые: {valid_list(ctx.manager_ids)}" if s.kind == "manager" else ""
+        read.error(read.line(), f"{s.required}{more}", key)
+    return default
+
+
+def value_of(read: Section, key: str, s: Setting, default: Any) -> Any:
+    """The value of a written key as `s` declares it; `default` (for a list: empty), the
+    key marked bad, when it is not valid."""
+    ctx, path, where = read.ctx, read.path, read.where
     value = read.table[key]
     if s.kind == "any":
         return value

@@ -17,7 +17,7 @@ from inboxbot.errors import RulesError
 from inboxbot.model.domains import normalize_domain
 from inboxbot.rules.problems import suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
-from inboxbot.rules.settings import Section, read_section, setting
+from inboxbot.rules.settings import Section, Setting, read_section, setting, value_of
 
 
 def clients_file_name(ctx: Reader) -> str:
@@ -53,12 +53,16 @@ def _delimiter(read: Section, value: str | None) -> str | None:
     return value
 
 
+_HEADER = Setting("text", example="Название")
+
+
 def _columns(read: Section, value: dict[str, Any] | None) -> dict[str, str]:
     """[clients.columns]: the client base's own keys (ColumnMap's fields), each a header."""
-    path, where, names = (*read.path, "columns"), "[clients.columns]", tuple(ColumnMap.__dataclass_fields__)
-    columns = value or {}
-    read.ctx.unknown_keys(columns, names, path, where)
-    return {k: v for k, v in columns.items() if k in names and read.ctx.text(columns, k, path, where, "Название") is not None}
+    names, columns = tuple(ColumnMap.__dataclass_fields__), value or {}
+    header = Section(read.ctx, columns, (*read.path, "columns"), "[clients.columns]", declared=dict.fromkeys(names, _HEADER))
+    read.ctx.unknown_keys(columns, names, header.path, header.where)
+    found = {k: value_of(header, k, _HEADER, None) for k in columns if k in names}
+    return {k: v for k, v in found.items() if k not in header.bad}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,7 @@ def _owner_of_one_owner(read: Section, value: str | None) -> str | None:
 class GroupSection:
     """One [[group]] (a holding) as rules.toml writes it."""
 
-    name: str = setting(None, "any", check=_group_name, stops=True)
+    name: str = setting(None, "any", what="название группы компаний в кавычках", check=_group_name, stops=True)
     policy: str = setting(
         "independent", "choice", choices=("one_owner", "independent"), unknown="неизвестная политика", stops=True
     )
