@@ -19,18 +19,33 @@ from typing import Any
 from inboxbot.errors import RulesError
 from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
-from inboxbot.rules.absences import read_absences
-from inboxbot.rules.department import read_department, read_templates
-from inboxbot.rules.followup import read_acknowledge, read_followup, read_report
+from inboxbot.rules.absences import AbsenceSection, read_absences
+from inboxbot.rules.department import DepartmentSection, read_department
+from inboxbot.rules.followup import (
+    AcknowledgeSection,
+    FollowUpSection,
+    ReportSection,
+    read_acknowledge,
+    read_followup,
+    read_report,
+)
 from inboxbot.rules.forms import form_tokens
-from inboxbot.rules.managers import read_managers, read_pool
+from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pool
 from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
 from inboxbot.rules.problems import Problems, suggest, valid_list
 from inboxbot.rules.reader import Reader
-from inboxbot.rules.sources import clients_file_name, read_clients, read_groups, read_vip
+from inboxbot.rules.sources import (
+    ClientsSection,
+    FileSection,
+    GroupSection,
+    clients_file_name,
+    read_clients,
+    read_groups,
+    read_vip,
+)
 from inboxbot.rules.specs import read_rule_specs
-from inboxbot.rules.territory import read_territory
+from inboxbot.rules.territory import TerritorySection, read_territory
 
 
 def load_rules(path: Path) -> Rules:
@@ -80,6 +95,14 @@ def read_names(path: Path) -> Names:
     managers, conditions = pairs("manager", "id", "name"), pairs("rule", "id", "when")
     return Names(MappingProxyType(managers), MappingProxyType(conditions))
 
+# Every table of rules.toml by name with its declaration ([[rule]] aside: each condition
+# declares its own options in route.conditions).
+SECTIONS: Mapping[str, type] = MappingProxyType({
+    "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
+    "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
+    "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
+})  # fmt: skip
+# In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
     "acknowledge", "followup", "report",
@@ -111,7 +134,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
             p.error(pos.line(key), "", f"неизвестный раздел [{key}]{suggest(key, _TOP_LEVEL)}. Допустимые: {valid_list(_TOP_LEVEL)}")
 
     managers = read_managers(ctx)
-    department = read_department(ctx)
+    department, templates_dir = read_department(ctx)
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
     pool = read_pool(ctx, managers)
@@ -125,7 +148,6 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     groups = read_groups(ctx, sources)
     vip = read_vip(ctx, sources)
     specs = read_rule_specs(ctx)
-    templates_dir = read_templates(ctx)
     acknowledge = read_acknowledge(ctx, department)
     followup = read_followup(ctx, department.hours if department else DEFAULT_HOURS)
     report = read_report(ctx, department.head if department else None)

@@ -4,18 +4,80 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from inboxbot.rules.forms import derive_forms, fold
-from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, WEEKDAYS, Manager, Pool
-from inboxbot.rules.problems import shown, suggest, valid_list
-from inboxbot.rules.reader import EMAIL_RE, Reader, section_array, section_table
-
-_MANAGER_KEYS = ("id", "name", "email", "forms", "in_pool", "weight", "daily_cap", "monthly_cap", "duty", "phone")
-
-_POOL_KEYS = ("name", "members", "method", "window_days")
+from inboxbot.rules.forms import derive_forms
+from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, Manager, Pool
+from inboxbot.rules.problems import suggest, valid_list
+from inboxbot.rules.reader import Reader, section_array, section_table
+from inboxbot.rules.settings import Section, read_section, setting
+from inboxbot.rules.values import address, weekday_numbers
 
 _ID_RE = re.compile(r"[a-z][a-z0-9_\-]*")
 _PHONE_RE = re.compile(r"[+\d][\d\s()\-.,]{4,40}(?:\s*(?:доб\.?|ext\.?|x)\s*\d{1,6})?", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The managers read before this entry, and whose each address is."""
+
+    managers: dict[str, Manager] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+
+
+def _unique_id(read: Section, value: str | None) -> str | None:
+    seen: _Seen = read.env
+    if value is not None and value in seen.managers:
+        read.error(read.line("id"), f"id «{value}» уже занят менеджером в строке {seen.managers[value].line}", "id")
+    return value
+
+
+def _unique_email(read: Section, value: str) -> str:
+    seen: _Seen = read.env
+    if value and value in seen.emails:
+        read.error(read.line("email"), f"адрес {value} уже указан у менеджера «{seen.emails[value]}»")
+    seen.emails[value] = read.values["id"]
+    return value
+
+
+def _duty(read: Section, value: tuple[str, ...]) -> tuple[int, ...]:
+    return weekday_numbers(read, "duty", value)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerSection:
+    """One [[manager]] as rules.toml writes it."""
+
+    id: str = setting(
+        None, "text", what="латиницей строчными буквами, например id = \"ivanova\"", show=False, required=True,
+        parse=lambda v: v if _ID_RE.fullmatch(v) else None, check=_unique_id, stops=True,
+    )  # fmt: skip
+    name: str | None = setting(
+        None, "text", what="ФИО полностью, например name = \"Иванова Ирина Александровна\"", required=True,
+        parse=lambda v: v if len(v.split()) >= 2 else None,
+    )  # fmt: skip
+    email: str = setting(
+        "", "text", what="личный адрес менеджера, например email = \"i.ivanova@company.ru\"", show=False, required=True,
+        parse=address, check=_unique_email,
+    )  # fmt: skip
+    forms: tuple[str, ...] = setting((), "str_list")
+    in_pool: bool = setting(False, "bool")
+    weight: float = setting(
+        1.0, "number", what=f"число больше нуля и не больше {MAX_WEIGHT}, например 1 или 0.5",
+        parse=lambda v: float(v) if 0 < v <= MAX_WEIGHT else None,
+    )  # fmt: skip
+    daily_cap: int | None = setting(
+        None, "int", what="целое число больше нуля, например daily_cap = 40", parse=lambda v: v if v > 0 else None
+    )
+    monthly_cap: int | None = setting(
+        None, "int", what="целое число больше нуля, например monthly_cap = 40", parse=lambda v: v if v > 0 else None
+    )
+    duty: tuple[int, ...] = setting((), "str_list", check=_duty)
+    phone: str = setting(
+        "", "text", what="телефон в кавычках, например phone = \"+7 495 123-45-67, доб. 201\"", show=False,
+        parse=lambda v: " ".join(v.split()) if not v or _PHONE_RE.fullmatch(v.strip()) else None,
+    )  # fmt: skip
+
 
 def read_managers(ctx: Reader) -> dict[str, Manager]:
     entries = section_array(ctx, "manager")
@@ -23,88 +85,63 @@ def read_managers(ctx: Reader) -> dict[str, Manager]:
     ctx.manager_ids = list(dict.fromkeys(ids))
     if not entries:
         ctx.p.error(0, "", "не описан ни один менеджер: добавьте разделы [[manager]] с id, name, email")
-    managers: dict[str, Manager] = {}
-    emails: dict[str, str] = {}
+    seen = _Seen()
     for index, entry in enumerate(entries):
         path: tuple[object, ...] = ("manager", index)
         mid = entry.get("id")
         where = f"менеджер «{mid}»" if isinstance(mid, str) else f"менеджер №{index + 1}"
-        ctx.unknown_keys(entry, _MANAGER_KEYS, path, where)
-        if not isinstance(mid, str) or not _ID_RE.fullmatch(mid):
-            ctx.p.error(
-                ctx.pos.line(*path, "id"), where,
-                "id — латиницей строчными буквами, например id = \"ivanova\"",
-            )  # fmt: skip
-            continue
-        if mid in managers:
-            ctx.p.error(
-                ctx.pos.line(*path, "id"), where,
-                f"id «{mid}» уже занят менеджером в строке {managers[mid].line}",
-            )  # fmt: skip
-            continue
-        full_name = entry.get("name")
-        if not isinstance(full_name, str) or len(full_name.split()) < 2:
-            given = f"; {shown(full_name)}" if full_name is not None else ""
-            ctx.p.error(
-                ctx.pos.line(*path, "name"), where,
-                f"name — ФИО полностью, например name = \"Иванова Ирина Александровна\"{given}",
-            )  # fmt: skip
-            full_name = full_name if isinstance(full_name, str) and full_name.strip() else mid
-        email = entry.get("email")
-        if not isinstance(email, str) or not EMAIL_RE.fullmatch(email.strip()):
-            ctx.p.error(ctx.pos.line(*path, "email"), where, "email — личный адрес менеджера, например email = \"i.ivanova@company.ru\"")
-            email = ""
-        email = email.strip().lower()
-        if email and email in emails:
-            ctx.p.error(ctx.pos.line(*path, "email"), where, f"адрес {email} уже указан у менеджера «{emails[email]}»")
-        emails[email] = mid
-        forms = ctx.str_list(entry, "forms", path, where)
-        weight = entry.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= MAX_WEIGHT:
-            ctx.p.error(
-                ctx.pos.line(*path, "weight"), where,
-                f"weight — число больше нуля и не больше {MAX_WEIGHT}, например 1 или 0.5; {shown(weight)}",
-            )  # fmt: skip
-            weight = 1.0
-        caps: dict[str, int | None] = {}
-        for cap in ("daily_cap", "monthly_cap"):
-            value = entry.get(cap)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                ctx.p.error(ctx.pos.line(*path, cap), where, f"{cap} — целое число больше нуля, например {cap} = 40; {shown(value)}")
-                value = None
-            caps[cap] = value
-        duty: list[int] = []
-        for day in ctx.str_list(entry, "duty", path, where):
-            if fold(day) not in WEEKDAYS:
-                ctx.p.error(
-                    ctx.pos.value_line((*path, "duty"), day), where,
-                    f"неизвестный день «{day}». Допустимые: пн, вт, ср, чт, пт, сб, вс",
-                )  # fmt: skip
-            else:
-                duty.append(WEEKDAYS[fold(day)])
-        in_pool = entry.get("in_pool", False)
-        if not isinstance(in_pool, bool):
-            ctx.p.error(ctx.pos.line(*path, "in_pool"), where, f"in_pool — true или false; {shown(in_pool)}")
-            in_pool = False
-        phone = entry.get("phone", "")
-        if not isinstance(phone, str) or (phone and not _PHONE_RE.fullmatch(phone.strip())):
-            ctx.p.error(ctx.pos.line(*path, "phone"), where, "phone — телефон в кавычках, например phone = \"+7 495 123-45-67, доб. 201\"")
-            phone = ""
-        all_forms = tuple(dict.fromkeys((*forms, *derive_forms(full_name))))
-        managers[mid] = Manager(
-            id=mid,
-            name=full_name,
-            email=email,
-            forms=all_forms,
-            in_pool=in_pool,
-            weight=float(weight),
-            daily_cap=caps["daily_cap"],
-            monthly_cap=caps["monthly_cap"],
-            duty=tuple(sorted(set(duty))),
-            line=ctx.pos.line(*path),
-            phone=" ".join(phone.split()),
-        )
-    return managers
+        section, _ = read_section(ctx, ManagerSection, entry, path, where, seen)
+        if section is not None:
+            seen.managers[section.id] = _manager(section, ctx.pos.line(*path))
+    return seen.managers
+
+
+def _manager(s: ManagerSection, line: int) -> Manager:
+    name = s.name or s.id  # only when the name was reported: such rules do not load
+    return Manager(
+        id=s.id,
+        name=name,
+        email=s.email,
+        forms=tuple(dict.fromkeys((*s.forms, *derive_forms(name)))),
+        in_pool=s.in_pool,
+        weight=s.weight,
+        daily_cap=s.daily_cap,
+        monthly_cap=s.monthly_cap,
+        duty=s.duty,
+        line=line,
+        phone=s.phone,
+    )
+
+
+def _members(read: Section, value: tuple[str, ...]) -> tuple[str, ...]:
+    ctx = read.ctx
+    managers: Mapping[str, Manager] = read.env
+    listed = value if read.given("members") else tuple(m.id for m in managers.values() if m.in_pool)
+    members: list[str] = []
+    for member in listed:
+        line = ctx.pos.value_line((*read.path, "members"), member)
+        if member not in ctx.manager_ids:
+            read.error(line, f"неизвестный менеджер «{member}»{suggest(member, ctx.manager_ids)}. Допустимые: {valid_list(ctx.manager_ids)}")
+        elif member in members:
+            read.error(line, f"«{member}» указан в пуле дважды")
+        else:
+            members.append(member)
+    if not listed:
+        read.error(read.line(), "в пуле нет участников (members = [\"…\", \"…\"])")
+    return tuple(members)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSection:
+    """[pool] as rules.toml writes it."""
+
+    name: str = setting("main", "text", example="main")
+    members: tuple[str, ...] = setting((), "str_list", check=_members)
+    method: str = setting("round_robin", "choice", choices=POOL_METHODS, unknown="неизвестный способ")
+    window_days: int = setting(
+        30, "int", what=f"целое число дней от 1 до {MAX_WINDOW_DAYS}, например window_days = 30",
+        parse=lambda v: v if 0 < v <= MAX_WINDOW_DAYS else None,
+    )  # fmt: skip
 
 
 def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
@@ -113,33 +150,6 @@ def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
     if table is None:
         in_pool = tuple(m.id for m in managers.values() if m.in_pool)
         return Pool("main", in_pool) if in_pool else None
-    path: tuple[object, ...] = ("pool",)
-    ctx.unknown_keys(table, _POOL_KEYS, path, where)
-    members_list = ctx.str_list(table, "members", path, where)
-    if "members" not in table:
-        members_list = tuple(m.id for m in managers.values() if m.in_pool)
-    members: list[str] = []
-    for member in members_list:
-        if member not in ctx.manager_ids:
-            ctx.p.error(
-                ctx.pos.value_line((*path, "members"), member), where,
-                f"неизвестный менеджер «{member}»{suggest(member, ctx.manager_ids)}. Допустимые: {valid_list(ctx.manager_ids)}",
-            )  # fmt: skip
-        elif member in members:
-            ctx.p.error(ctx.pos.value_line((*path, "members"), member), where, f"«{member}» указан в пуле дважды")
-        else:
-            members.append(member)
-    if not members_list:
-        ctx.p.error(ctx.pos.line(*path), where, "в пуле нет участников (members = [\"…\", \"…\"])")
-    method = ctx.choice(table, "method", POOL_METHODS, path, where, "round_robin", unknown="неизвестный способ") or "round_robin"
-    window = table.get("window_days", 30)
-    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= MAX_WINDOW_DAYS:
-        ctx.p.error(
-            ctx.pos.line(*path, "window_days"), where,
-            f"window_days — целое число дней от 1 до {MAX_WINDOW_DAYS}, например window_days = 30; {shown(window)}",
-        )  # fmt: skip
-        window = 30
-    pool_name = ctx.text(table, "name", path, where, "main", "main") or "main"
-    return Pool(pool_name, tuple(members), method, int(window))
-
-
+    section, _ = read_section(ctx, PoolSection, table, ("pool",), where, managers)
+    assert section is not None  # no key of [pool] stops the reading
+    return Pool(section.name or "main", section.members, section.method, section.window_days)

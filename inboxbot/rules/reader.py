@@ -1,6 +1,6 @@
 """The reader of rules.toml's sections: the parsed data with its line positions and the
 problems found so far, and the checks every section shares (unknown keys, manager ids,
-strings, lists, choices, files)."""
+choices, files)."""
 
 from __future__ import annotations
 
@@ -52,33 +52,6 @@ class Reader:
                 f"Допустимые: {valid_list(self.manager_ids)}",
             )
         return False
-
-    def str_list(self, table: Mapping[str, Any], key: str, path: tuple[object, ...], where: str) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.p.error(
-                self.pos.line(*path, key), where,
-                f"«{key}» — нужен список строк в кавычках, например {key} = [\"a\", \"b\"]; {shown(value)}",
-            )  # fmt: skip
-            return ()
-        return tuple(value)
-
-    def text(
-        self, table: Mapping[str, Any], key: str, path: tuple[object, ...], where: str, example: str, default: str | None = None
-    ) -> str | None:
-        """The string value of `key`; `default` when it is absent or not a string (then reported)."""
-        if key not in table:
-            return default
-        value = table[key]
-        if not isinstance(value, str):
-            self.p.error(
-                self.pos.line(*path, key), where,
-                f"«{key}» — текст в кавычках, например {key} = \"{example}\"; {shown(value)}",
-            )  # fmt: skip
-            return default
-        return value
 
     def choice(
         self, table: Mapping[str, Any], key: str, valid: Sequence[str], path: tuple[object, ...], where: str,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inboxbot.directory.client import ColumnMap
 from inboxbot.directory.clients import ClientBase
@@ -13,75 +15,23 @@ from inboxbot.directory.holdings import Group, load_groups
 from inboxbot.directory.vip import VipEntry, load_vip
 from inboxbot.errors import RulesError
 from inboxbot.model.domains import normalize_domain
-from inboxbot.rules.problems import shown, suggest, valid_list
+from inboxbot.rules.problems import suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
+from inboxbot.rules.settings import Section, Setting, read_section, setting, value_of
 
-_CLIENTS_KEYS = ("file", "encoding", "delimiter", "sheet", "columns")
-_GROUP_KEYS = ("name", "policy", "owner", "aliases", "domains")
 
 def clients_file_name(ctx: Reader) -> str:
     table = ctx.data.get("clients")
     return str(table.get("file")) if isinstance(table, dict) and table.get("file") else "clients"
 
 
-def read_clients(ctx: Reader, free_mail: Sequence[str], sources: list[Path]) -> ClientBase | None:
-    where = "[clients]"
-    table = section_table(ctx, "clients", where)
-    if table is None:
-        ctx.p.warn(0, "", "нет раздела [clients]: база клиентов пуста, правила client_* не сработают")
-        return ClientBase([], free_mail_domains=free_mail)
-    path: tuple[object, ...] = ("clients",)
-    ctx.unknown_keys(table, _CLIENTS_KEYS, path, where)
-    columns = table.get("columns", {})
-    column_names = ColumnMap.__dataclass_fields__.keys()
-    mapping: dict[str, str] = {}
-    if isinstance(columns, dict):
-        ctx.unknown_keys(columns, tuple(column_names), (*path, "columns"), "[clients.columns]")
-        for key, value in columns.items():
-            if key in column_names and ctx.text(columns, key, (*path, "columns"), "[clients.columns]", "Название") is not None:
-                mapping[key] = value
-    else:
-        ctx.p.error(
-            ctx.pos.line(*path, "columns"), where,
-            f"columns — раздел [clients.columns] с заголовками колонок, например name = \"Название\"; {shown(columns)}",
-        )  # fmt: skip
-    encoding = ctx.text(table, "encoding", path, where, "cp1251")
-    if encoding is not None and not _is_text_encoding(encoding):
-        ctx.p.error(
-            ctx.pos.line(*path, "encoding"), where,
-            f"неизвестная кодировка «{encoding}». Обычно: \"utf-8\", \"cp1251\" (windows-1251), \"koi8-r\"",
-        )  # fmt: skip
-        encoding = None
-    delimiter = ctx.text(table, "delimiter", path, where, ";")
-    if delimiter is not None and len(delimiter) != 1:
-        ctx.p.error(
-            ctx.pos.line(*path, "delimiter"), where,
-            f"delimiter — один символ в кавычках: \";\", \",\" или \"\\t\" (табуляция); указан текст «{delimiter}»",
-        )  # fmt: skip
-        delimiter = None
-    sheet = ctx.text(table, "sheet", path, where, "Клиенты")
-    file = ctx.file(table.get("file"), (*path, "file"), where)
-    if file is None:
-        return None
-    sources.append(file)
-    if any(key in table and value is None for key, value in (("encoding", encoding), ("delimiter", delimiter),
-                                                              ("sheet", sheet))):  # fmt: skip
-        return None  # reported above; reading the file with a guess would only add noise
-    try:
-        return ClientBase.load(
-            file,
-            ColumnMap(**mapping),
-            encoding=encoding,
-            delimiter=delimiter,
-            sheet=sheet,
-            free_mail_domains=free_mail,
+def _encoding(read: Section, value: str | None) -> str | None:
+    if value is not None and not _is_text_encoding(value):
+        read.error(
+            read.line("encoding"), f"неизвестная кодировка «{value}». Обычно: \"utf-8\", \"cp1251\" (windows-1251), \"koi8-r\"", "encoding"
         )
-    except RulesError as exc:
-        for line in str(exc).splitlines():
-            ctx.p.error(ctx.pos.line(*path, "file"), where, line)
-    except (LookupError, ValueError) as exc:  # unknown encoding name, bad delimiter
-        ctx.p.error(ctx.pos.line(*path), where, f"файл не читается: {exc}")
-    return None
+        return None
+    return value
 
 
 def _is_text_encoding(name: str) -> bool:
@@ -92,71 +42,146 @@ def _is_text_encoding(name: str) -> bool:
         return False
 
 
+def _delimiter(read: Section, value: str | None) -> str | None:
+    if value is not None and len(value) != 1:
+        read.error(
+            read.line("delimiter"),
+            f"delimiter — один символ в кавычках: \";\", \",\" или \"\\t\" (табуляция); указан текст «{value}»",
+            "delimiter",
+        )  # fmt: skip
+        return None
+    return value
+
+
+_HEADER = Setting("text", example="Название")
+
+
+def _columns(read: Section, value: dict[str, Any] | None) -> dict[str, str]:
+    """[clients.columns]: the client base's own keys (ColumnMap's fields), each a header."""
+    names, columns = tuple(ColumnMap.__dataclass_fields__), value or {}
+    header = Section(read.ctx, columns, (*read.path, "columns"), "[clients.columns]", declared=dict.fromkeys(names, _HEADER))
+    read.ctx.unknown_keys(columns, names, header.path, header.where)
+    found = {k: value_of(header, k, _HEADER, None) for k in columns if k in names}
+    return {k: v for k, v in found.items() if k not in header.bad}
+
+
+@dataclass(frozen=True, slots=True)
+class ClientsSection:
+    """[clients] as rules.toml writes it."""
+
+    file: Path | None = setting(None, "file", required=True)
+    encoding: str | None = setting(None, "text", example="cp1251", check=_encoding)
+    delimiter: str | None = setting(None, "text", example=";", check=_delimiter)
+    sheet: str | None = setting(None, "text", example="Клиенты")
+    columns: dict[str, str] = setting(
+        None, "table", what="раздел [clients.columns] с заголовками колонок, например name = \"Название\"", check=_columns
+    )
+
+
+def read_clients(ctx: Reader, free_mail: Sequence[str], sources: list[Path]) -> ClientBase | None:
+    where = "[clients]"
+    table = section_table(ctx, "clients", where)
+    if table is None:
+        ctx.p.warn(0, "", "нет раздела [clients]: база клиентов пуста, правила client_* не сработают")
+        return ClientBase([], free_mail_domains=free_mail)
+    path: tuple[object, ...] = ("clients",)
+    s, read = read_section(ctx, ClientsSection, table, path, where)
+    if s is None or s.file is None:
+        return None
+    sources.append(s.file)
+    if read.bad & {"encoding", "delimiter", "sheet"}:
+        return None  # reported above; reading the file with a guess would only add noise
+    try:
+        return ClientBase.load(
+            s.file, ColumnMap(**s.columns), encoding=s.encoding, delimiter=s.delimiter, sheet=s.sheet, free_mail_domains=free_mail
+        )
+    except RulesError as exc:
+        for line in str(exc).splitlines():
+            ctx.p.error(ctx.pos.line(*path, "file"), where, line)
+    except (LookupError, ValueError) as exc:  # unknown encoding name, bad delimiter
+        ctx.p.error(ctx.pos.line(*path), where, f"файл не читается: {exc}")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FileSection:
+    """[groups] and [vip]: a file beside rules.toml."""
+
+    file: Path | None = setting(None, "file", required=True)
+
+
+def _file(ctx: Reader, key: str, sources: list[Path]) -> Path | None:
+    table = section_table(ctx, key, f"[{key}]")
+    if table is None:
+        return None
+    s, _ = read_section(ctx, FileSection, table, (key,), f"[{key}]")
+    if s is None or s.file is None:
+        return None
+    sources.append(s.file)
+    return s.file
+
+
+def _group_name(read: Section, value: Any) -> str | None:
+    names: set[str] = read.env
+    if not isinstance(value, str) or not value.strip():
+        read.error(read.line(), "не указано название группы (name = \"…\")", "name")
+        return None
+    if value.casefold() in names:
+        read.error(read.line("name"), "группа с таким названием уже описана", "name")
+        return None
+    names.add(value.casefold())
+    return value.strip()
+
+
+def _owner_of_one_owner(read: Section, value: str | None) -> str | None:
+    if read.values["policy"] == "one_owner" and not read.given("owner"):
+        read.error(read.line(), "у группы с политикой one_owner должен быть владелец (owner = \"…\")", "owner")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSection:
+    """One [[group]] (a holding) as rules.toml writes it."""
+
+    name: str = setting(None, "any", what="название группы компаний в кавычках", check=_group_name, stops=True)
+    policy: str = setting(
+        "independent", "choice", choices=("one_owner", "independent"), unknown="неизвестная политика", stops=True
+    )
+    owner: str | None = setting(None, "manager", label="owner", check=_owner_of_one_owner, stops=True)
+    aliases: tuple[str, ...] = setting((), "str_list")
+    domains: tuple[str, ...] = setting((), "str_list")
+
+
 def read_groups(ctx: Reader, sources: list[Path]) -> tuple[Group, ...]:
     groups: list[Group] = []
-    table = section_table(ctx, "groups", "[groups]")
-    if table is not None:
-        ctx.unknown_keys(table, ("file",), ("groups",), "[groups]")
-        file = ctx.file(table.get("file"), ("groups", "file"), "[groups]")
-        if file is not None:
-            sources.append(file)
-            try:
-                groups.extend(load_groups(file))
-            except RulesError as exc:
-                for line in str(exc).splitlines():
-                    ctx.p.error(ctx.pos.line("groups", "file"), "[groups]", line)
-            for group in groups:
-                if group.owner and group.owner not in ctx.manager_ids:
-                    ctx.p.error(
-                        ctx.pos.line("groups", "file"), "[groups]",
-                        f"{file.name}: у группы «{group.name}» неизвестный владелец «{group.owner}»"
-                        f"{suggest(group.owner, ctx.manager_ids)}. Допустимые: {valid_list(ctx.manager_ids)}",
-                    )  # fmt: skip
+    file = _file(ctx, "groups", sources)
+    if file is not None:
+        try:
+            groups.extend(load_groups(file))
+        except RulesError as exc:
+            for line in str(exc).splitlines():
+                ctx.p.error(ctx.pos.line("groups", "file"), "[groups]", line)
+        for group in groups:
+            if group.owner and group.owner not in ctx.manager_ids:
+                ctx.p.error(
+                    ctx.pos.line("groups", "file"), "[groups]",
+                    f"{file.name}: у группы «{group.name}» неизвестный владелец «{group.owner}»"
+                    f"{suggest(group.owner, ctx.manager_ids)}. Допустимые: {valid_list(ctx.manager_ids)}",
+                )  # fmt: skip
     names = {g.name.casefold() for g in groups}
     for index, entry in enumerate(section_array(ctx, "group")):
-        path: tuple[object, ...] = ("group", index)
         group_name = entry.get("name")
         where = f"группа «{group_name}»" if isinstance(group_name, str) else f"группа №{index + 1}"
-        ctx.unknown_keys(entry, _GROUP_KEYS, path, where)
-        if not isinstance(group_name, str) or not group_name.strip():
-            ctx.p.error(ctx.pos.line(*path), where, "не указано название группы (name = \"…\")")
-            continue
-        if group_name.casefold() in names:
-            ctx.p.error(ctx.pos.line(*path, "name"), where, "группа с таким названием уже описана")
-            continue
-        names.add(group_name.casefold())
-        policy = ctx.choice(
-            entry, "policy", ("one_owner", "independent"), path, where, "independent", unknown="неизвестная политика"
-        )
-        if policy is None:
-            continue
-        owner = entry.get("owner")
-        if policy == "one_owner" and owner is None:
-            ctx.p.error(ctx.pos.line(*path), where, "у группы с политикой one_owner должен быть владелец (owner = \"…\")")
-            continue
-        if owner is not None and not ctx.manager_ref(owner, (*path, "owner"), where, "owner"):
-            continue
-        groups.append(
-            Group(
-                name=group_name.strip(),
-                policy=policy,
-                owner=owner,
-                aliases=ctx.str_list(entry, "aliases", path, where),
-                domains=tuple(normalize_domain(d) for d in ctx.str_list(entry, "domains", path, where)),
-            )
-        )
+        s, _ = read_section(ctx, GroupSection, entry, ("group", index), where, names)
+        if s is not None:
+            groups.append(Group(s.name, s.policy, s.owner, s.aliases, tuple(normalize_domain(d) for d in s.domains)))
     return tuple(groups)
 
 
 def read_vip(ctx: Reader, sources: list[Path]) -> tuple[VipEntry, ...]:
-    table = section_table(ctx, "vip", "[vip]")
-    if table is None:
-        return ()
-    ctx.unknown_keys(table, ("file",), ("vip",), "[vip]")
-    file = ctx.file(table.get("file"), ("vip", "file"), "[vip]")
+    file = _file(ctx, "vip", sources)
     if file is None:
         return ()
-    sources.append(file)
     try:
         entries = load_vip(file)
     except RulesError as exc:
@@ -171,5 +196,3 @@ def read_vip(ctx: Reader, sources: list[Path]) -> tuple[VipEntry, ...]:
                 f"{suggest(entry.owner, ctx.manager_ids)}. Допустимые: {valid_list(ctx.manager_ids)}",
             )  # fmt: skip
     return entries
-
-

@@ -3,7 +3,6 @@ declaration in the registry), the action."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from inboxbot.model.decision import ACTIONS
@@ -12,40 +11,22 @@ from inboxbot.rules.model import RuleSpec
 from inboxbot.rules.options import COMMON_RULE_KEYS, OptionInfo, declared
 from inboxbot.rules.problems import shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array
+from inboxbot.rules.settings import Section, Setting, value_of
 
 
-def _option_value(ctx: Reader, option: OptionInfo, key: str, value: Any, path: tuple[object, ...], where: str) -> tuple[bool, Any]:
-    line = ctx.pos.line(*path, key)
-    if option.kind == "bool":
-        if not isinstance(value, bool):
-            ctx.p.error(line, where, f"«{key}» — true или false; {shown(value)}")
-            return False, None
-        return True, value
-    if option.kind == "manager":
-        return ctx.manager_ref(value, (*path, key), where, key), value
-    if option.kind == "str_list":
-        values = ctx.str_list({key: value}, key, path, where)
-        good = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-        return good, values
+def _setting(key: str, option: OptionInfo) -> Setting:
+    """A condition's option read as a section key is, with the messages [[rule]] gives."""
     if option.kind == "choice":
-        if isinstance(value, str) and value not in option.choices:
-            ctx.p.error(
-                line, where,
-                f"«{key}»: неизвестное значение «{value}»{suggest(value, option.choices)}. "
-                f"Допустимые: {valid_list(option.choices)}",
-            )  # fmt: skip
-            return False, None
-        chosen = ctx.choice({key: value}, key, option.choices, path, where, option.choices[0])
-        return chosen is not None, chosen
-    if option.kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            ctx.p.error(line, where, f"«{key}» — число; {shown(value)}")
-            return False, None
-        return True, value
-    if not isinstance(value, str):
-        ctx.p.error(line, where, f"«{key}» — текст в кавычках; {shown(value)}")
-        return False, None
-    return True, value
+        return Setting("choice", choices=option.choices, unknown=f"«{key}»: неизвестное значение")
+    if option.kind == "manager":
+        return Setting("manager", label=key)
+    kind, what = {"bool": ("bool", "true или false"), "number": ("number", "число"), "str": ("text", "текст в кавычках")}.get(
+        option.kind, ("str_list", "")
+    )
+    return Setting(kind, what=what, quoted=True)
+
+
+_NOTE = Setting("text", example="заметка для себя")
 
 
 def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
@@ -103,19 +84,20 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
         action = ctx.choice(entry, "action", ACTIONS, path, where, default_action, unknown="неизвестное действие")
         if action is None:
             ok = False
-        if "note" in entry and ctx.text(entry, "note", path, where, "заметка для себя") is None:
-            ok = False
+        read = Section(ctx, entry, path, where, declared={"note": _NOTE})
+        if "note" in entry:
+            value_of(read, "note", _NOTE, None)
         options: dict[str, Any] = {}
         for declaration, option in declared(condition.options):
             key = declaration.name
             if key in entry:
-                good, value = _option_value(ctx, option, key, entry[key], path, where)
-                ok = ok and good
-                options[key] = value
+                read.declared[key] = _setting(key, option)
+                options[key] = value_of(read, key, read.declared[key], declaration.default)
             elif option.required:
                 ctx.p.error(line, where, f"для условия «{when}» нужен параметр «{key}»" + (
                     f". Допустимые менеджеры: {valid_list(ctx.manager_ids)}" if option.kind == "manager" else ""))
                 ok = False
+        ok = ok and not read.bad
         typed = condition.options(**options)
         problem = typed.problem()
         if problem is not None:

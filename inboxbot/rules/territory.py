@@ -2,97 +2,115 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from inboxbot.rules.forms import fold
 from inboxbot.rules.model import Territory
-from inboxbot.rules.problems import shown, valid_list
+from inboxbot.rules.problems import valid_list
 from inboxbot.rules.reader import Reader, section_table
 from inboxbot.rules.regions import DISTRICTS, district_code, region_info
+from inboxbot.rules.settings import Section, read_section, setting
 
-_TERRITORY_KEYS = ("districts", "regions", "cities", "foreign")
 
-def read_territory(ctx: Reader) -> Territory:
-    where = "[territory]"
-    table = section_table(ctx, "territory", where) or {}
-    path: tuple[object, ...] = ("territory",)
-    ctx.unknown_keys(table, _TERRITORY_KEYS, path, where)
-    for key, example in (("districts", '{ "ЦФО" = "ivanova" }'), ("regions", '{ "77" = "smirnova" }'),
-                         ("cities", '{ "Тольятти" = "orlov" }')):  # fmt: skip
-        if key in table and not isinstance(table[key], dict):
-            ctx.p.error(
-                ctx.pos.line(*path, key), where,
-                f"«{key}» — пары в фигурных скобках, например {key} = {example}; {shown(table[key])}",
-            )  # fmt: skip
+def _districts(read: Section, value: dict[str, Any] | None) -> dict[str, str]:
     districts: dict[str, str] = {}
-    district_keys: dict[str, str] = {}
-    raw = table.get("districts", {})
-    for key, manager in (raw.items() if isinstance(raw, dict) else ()):
-        line_path = (*path, "districts", key)
+    written: dict[str, str] = {}
+    for key, manager in (value or {}).items():
+        line = read.ctx.pos.line(*read.path, "districts", key)
         code = district_code(key)
         if code is None:
-            ctx.p.error(
-                ctx.pos.line(*line_path), where,
-                f"неизвестный федеральный округ «{key}». Допустимые: {valid_list(DISTRICTS)}",
-            )  # fmt: skip
-            continue
-        if code in district_keys:
-            ctx.p.error(ctx.pos.line(*line_path), where, f"округ {code} указан дважды («{district_keys[code]}» и «{key}»)")
-            continue
-        district_keys[code] = key
-        if ctx.manager_ref(manager, line_path, where):
-            districts[code] = manager
+            read.error(line, f"неизвестный федеральный округ «{key}». Допустимые: {valid_list(DISTRICTS)}")
+        elif code in written:
+            read.error(line, f"округ {code} указан дважды («{written[code]}» и «{key}»)")
+        else:
+            written[code] = key
+            if read.ctx.manager_ref(manager, (*read.path, "districts", key), read.where):
+                districts[code] = manager
+    return districts
+
+
+def _regions(read: Section, value: dict[str, Any] | None) -> dict[str, str]:
+    ctx, districts = read.ctx, read.values["districts"]
     regions: dict[str, str] = {}
-    region_keys: dict[str, str] = {}
-    raw = table.get("regions", {})
-    for key, manager in (raw.items() if isinstance(raw, dict) else ()):
-        line_path = (*path, "regions", key)
+    written: dict[str, str] = {}
+    for key, manager in (value or {}).items():
+        line_path = (*read.path, "regions", key)
         code = key.strip().zfill(2) if key.strip().isdigit() and len(key.strip()) <= 2 else None
         info = region_info(code) if code else None
         if code is None or info is None:
-            ctx.p.error(
-                ctx.pos.line(*line_path), where,
+            read.error(
+                ctx.pos.line(*line_path),
                 f"неизвестный код региона «{key}»: нужен двузначный код субъекта РФ в кавычках, например \"77\" = \"…\" (Москва)",
             )  # fmt: skip
             continue
-        if code in region_keys:
-            ctx.p.error(ctx.pos.line(*line_path), where, f"регион {code} указан дважды («{region_keys[code]}» и «{key}»)")
+        if code in written:
+            read.error(ctx.pos.line(*line_path), f"регион {code} указан дважды («{written[code]}» и «{key}»)")
             continue
-        region_keys[code] = key
-        if ctx.manager_ref(manager, line_path, where):
+        written[code] = key
+        if ctx.manager_ref(manager, line_path, read.where):
             regions[code] = manager
             district = getattr(info, "district", None)
             if district in districts and districts[district] == manager:
                 ctx.p.warn(
-                    ctx.pos.line(*line_path), where,
+                    ctx.pos.line(*line_path), read.where,
                     f"регион {code} и так относится к {district} ({manager}) — исключение можно убрать",
                 )  # fmt: skip
+    return regions
+
+
+def _cities(read: Section, value: dict[str, Any] | None) -> dict[str, str]:
     cities: dict[str, str] = {}
-    raw = table.get("cities", {})
-    seen_cities: dict[str, str] = {}
-    for key, manager in (raw.items() if isinstance(raw, dict) else ()):
-        line_path = (*path, "cities", key)
-        if fold(key) in seen_cities:
-            ctx.p.error(ctx.pos.line(*line_path), where, f"город «{key}» указан дважды («{seen_cities[fold(key)]}»)")
+    written: dict[str, str] = {}
+    for key, manager in (value or {}).items():
+        line_path = (*read.path, "cities", key)
+        if fold(key) in written:
+            read.error(read.ctx.pos.line(*line_path), f"город «{key}» указан дважды («{written[fold(key)]}»)")
             continue
-        seen_cities[fold(key)] = key
-        if ctx.manager_ref(manager, line_path, where):
+        written[fold(key)] = key
+        if read.ctx.manager_ref(manager, line_path, read.where):
             cities[key] = manager
-    foreign = table.get("foreign")
-    if foreign is not None and not ctx.manager_ref(foreign, (*path, "foreign"), where):
-        foreign = None
+    return cities
+
+
+def _pairs(example: str) -> str:
+    return f"пары в фигурных скобках, например {example}"
+
+
+@dataclass(frozen=True, slots=True)
+class TerritorySection:
+    """[territory] as rules.toml writes it: district, region and city → manager id."""
+
+    districts: Mapping[str, str] = setting(
+        None, "table", what=_pairs('districts = { "ЦФО" = "ivanova" }'), quoted=True, check=_districts
+    )
+    regions: Mapping[str, str] = setting(None, "table", what=_pairs('regions = { "77" = "smirnova" }'), quoted=True, check=_regions)
+    cities: Mapping[str, str] = setting(None, "table", what=_pairs('cities = { "Тольятти" = "orlov" }'), quoted=True, check=_cities)
+    foreign: str | None = setting(None, "manager")
+
+
+def read_territory(ctx: Reader) -> Territory:
+    where = "[territory]"
+    table = section_table(ctx, "territory", where) or {}
+    s, _ = read_section(ctx, TerritorySection, table, ("territory",), where)
+    assert s is not None  # no key of [territory] stops the reading
     if table and isinstance(table.get("districts"), dict):
-        missing = [code for code in DISTRICTS if code not in district_keys]
-        if missing:
-            ctx.p.warn(
-                ctx.pos.line(*path, "districts"), where,
-                f"округа {', '.join(missing)} ни за кем не закреплены — новые клиенты оттуда пойдут в пул",
-            )  # fmt: skip
+        _unassigned_districts(ctx, table["districts"], where)
     return Territory(
-        districts=MappingProxyType(districts),
-        regions=MappingProxyType(regions),
-        cities=MappingProxyType(cities),
-        foreign=foreign if isinstance(foreign, str) else None,
+        districts=MappingProxyType(dict(s.districts)),
+        regions=MappingProxyType(dict(s.regions)),
+        cities=MappingProxyType(dict(s.cities)),
+        foreign=s.foreign,
     )
 
 
+def _unassigned_districts(ctx: Reader, written: Mapping[str, Any], where: str) -> None:
+    codes = {district_code(key) for key in written}
+    missing = [code for code in DISTRICTS if code not in codes]
+    if missing:
+        ctx.p.warn(
+            ctx.pos.line("territory", "districts"), where,
+            f"округа {', '.join(missing)} ни за кем не закреплены — новые клиенты оттуда пойдут в пул",
+        )  # fmt: skip
