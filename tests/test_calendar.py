@@ -190,8 +190,15 @@ def test_a_reassignment_skips_the_absent_and_those_off_duty(rules: Rules) -> Non
 # --- [calendar] in rules.toml ------------------------------------------------------------------
 
 
+def without_calendar() -> str:
+    """The demo rules without their own [calendar] section (up to the blank line after it)."""
+    text = RULES.read_text(encoding="utf-8")
+    start = text.index("[calendar]\n")
+    return text[:start] + text[text.index("\n\n", start) + 2 :]
+
+
 def with_calendar(tmp_path: Path, section: str) -> tuple[Path, str]:
-    text = RULES.read_text(encoding="utf-8") + "\n" + section
+    text = without_calendar() + "\n" + section
     return demo_department(tmp_path, text), text
 
 
@@ -222,7 +229,7 @@ def test_check_names_the_line_of_a_bad_date(tmp_path: Path) -> None:
         "holidays = []\n"
     ))  # fmt: skip
     errors, _ = check(path)
-    first = len(RULES.read_text(encoding="utf-8").splitlines()) + 2  # the [calendar] header
+    first = len(without_calendar().splitlines()) + 2  # the [calendar] header
     lines = {int(re.search(r"строка (\d+)", e).group(1)): e for e in errors}  # type: ignore[union-attr]
     assert len(errors) == 5, errors
     assert lines[first + 3] == (
