@@ -194,6 +194,24 @@ def test_fair_share_follows_weights_and_who_was_there(rules: Rules) -> None:
     assert sum(shares.values()) == pytest.approx(1)
 
 
+def test_response_times_skip_the_new_year_holidays(rules: Rules) -> None:
+    """31.12.2025 and 01–11.01.2026 are days off by the production calendar: an answer on
+    12 January to a request of 30 December took two working hours, not two weeks."""
+    book = Book(memory_store())
+
+    def msk(*args: int) -> datetime:
+        return datetime(*args, tzinfo=MSK)  # type: ignore[misc]
+
+    book.add(fwd("petrov"), msk(2025, 12, 30, 16, 59), forwarded=msk(2025, 12, 30, 17), answered=msk(2026, 1, 12, 10))
+    book.add(fwd("petrov"), msk(2025, 12, 31, 12), forwarded=msk(2025, 12, 31, 12), answered=msk(2026, 1, 12, 9, 30))
+    book.add(fwd("sidorov"), msk(2026, 1, 2, 10), forwarded=msk(2026, 1, 2, 10), subject="Ждёт")
+    since, until = day_bounds(rules, date(2025, 12, 29), date(2026, 1, 11))
+    report = report_of(book.journal, rules, since, until, now=msk(2026, 1, 12, 11))
+    petrov = next(m for m in report.managers if m.id == "petrov")
+    assert (petrov.answered, petrov.median, petrov.p90) == (2, timedelta(hours=1, minutes=15), timedelta(hours=2))
+    assert [(w.subject, w.waited) for w in report.waiting] == [("Ждёт", timedelta(hours=2))]
+
+
 def test_response_times_count_working_hours_only(rules: Rules) -> None:
     book = Book(memory_store())
     # Friday 17:00 → Monday 10:00: one hour on Friday, one on Monday — not 65 hours.

@@ -62,7 +62,8 @@ def test_example_documents_every_condition_and_option() -> None:
     for key in ("daily_cap", "monthly_cap", "duty", "weight", "window_days", "method", "backup_chain",
                 "templates", "encoding", "delimiter", "sheet", "cities", "foreign", "enabled", "note",
                 "working_hours", "working_days", "phone", "acknowledge", "remind_after", "escalate_after",
-                "escalate", "reassign_to", "every", "weekday"):  # fmt: skip
+                "escalate", "reassign_to", "every", "weekday",
+                "extra_days_off", "extra_work_days", "shortened_days"):  # fmt: skip
         assert key in text, f"{key} is not shown in rules.toml"
 
 

@@ -2,8 +2,9 @@
 
 "Remind after 4 hours" means 4 hours of the working day: a request forwarded on Friday
 at 17:00 with office hours 09:00–18:00 on weekdays is due for a reminder on Monday at
-12:00, not at 21:00 on Friday when nobody is there to read it. Pure functions; the
-caller passes the clock.
+12:00, not at 21:00 on Friday when nobody is there to read it. The office days follow
+the production calendar (model/calendar.py): a request of 31.12.2025 at 16:00 waits through
+the New Year holidays, not over them. Pure functions; the caller passes the clock.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+
+from inboxbot.model.calendar import OFFICIAL, WorkCalendar
 
 WEEKDAY_NAMES = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
@@ -23,12 +26,15 @@ _CLOCK_RE = re.compile(r"\s*([01]?\d|2[0-3])(?:[:.]([0-5]\d))?\s*")
 
 @dataclass(frozen=True, slots=True)
 class WorkingHours:
-    """Office hours in the department's time zone: the same hours on each working day."""
+    """Office hours in the department's time zone: the same hours on each working day
+    (an hour less on the eve of a holiday), the working days being `days` of the week as
+    the production calendar `calendar` changes them."""
 
     start: time
     end: time
     days: tuple[int, ...]  # 0 = Monday
     tz: tzinfo
+    calendar: WorkCalendar = OFFICIAL
 
     @property
     def day_length(self) -> timedelta:
@@ -38,9 +44,21 @@ class WorkingHours:
         """«пн–пт 09:00–18:00» for explanations."""
         return f"{_days_text(self.days)} {self.start:%H:%M}–{self.end:%H:%M}"
 
+    def is_working_day(self, day: date) -> bool:
+        return self.calendar.is_working_day(day, self.days)
+
+    def office_on(self, day: date) -> tuple[datetime, datetime] | None:
+        """When the office opens and closes on `day`; None when it does not work that day."""
+        if not self.is_working_day(day):
+            return None
+        open_at = _at(day, self.start, self.tz)
+        close_at = _at(day, self.end, self.tz) - self.calendar.shortening(day)
+        return open_at, max(open_at, close_at)
+
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(self.tz)
-        return local.weekday() in self.days and self.start <= local.time() < self.end
+        office = self.office_on(local.date())
+        return office is not None and office[0] <= local < office[1]
 
     def elapsed(self, since: datetime, until: datetime) -> timedelta:
         """Working time between two moments (zero when `until` is not later)."""
@@ -50,9 +68,9 @@ class WorkingHours:
         day = since.astimezone(self.tz).date()
         last = until.astimezone(self.tz).date()
         while day <= last:
-            if day.weekday() in self.days:
-                open_at, close_at = _at(day, self.start, self.tz), _at(day, self.end, self.tz)
-                lo, hi = max(open_at, since), min(close_at, until)
+            office = self.office_on(day)
+            if office is not None:
+                lo, hi = max(office[0], since), min(office[1], until)
                 if hi > lo:
                     total += hi - lo
             day += timedelta(days=1)
@@ -65,8 +83,9 @@ class WorkingHours:
         remaining = amount
         day = since.astimezone(self.tz).date()
         while True:
-            if day.weekday() in self.days:
-                open_at, close_at = _at(day, self.start, self.tz), _at(day, self.end, self.tz)
+            office = self.office_on(day)
+            if office is not None:
+                open_at, close_at = office
                 lo = max(open_at, since)
                 if close_at > lo:
                     if lo + remaining <= close_at:

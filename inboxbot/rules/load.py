@@ -20,6 +20,7 @@ from inboxbot.errors import RulesError
 from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import AbsenceSection, read_absences
+from inboxbot.rules.calendar import holiday_hint, read_calendar
 from inboxbot.rules.department import DepartmentSection, read_department
 from inboxbot.rules.followup import (
     AcknowledgeSection,
@@ -105,7 +106,7 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report",
+    "acknowledge", "followup", "report", "calendar",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -131,10 +132,13 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
 
     for key in data:
         if key not in _TOP_LEVEL:
-            p.error(pos.line(key), "", f"неизвестный раздел [{key}]{suggest(key, _TOP_LEVEL)}. Допустимые: {valid_list(_TOP_LEVEL)}")
+            p.error(pos.line(key), "", f"неизвестный раздел [{key}]{suggest(key, _TOP_LEVEL) or holiday_hint(key)}. Допустимые: {valid_list(_TOP_LEVEL)}")
 
     managers = read_managers(ctx)
     department, templates_dir = read_department(ctx)
+    calendar = read_calendar(ctx)
+    if department is not None:  # working time counts by the production calendar ([calendar])
+        department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
     pool = read_pool(ctx, managers)

@@ -56,19 +56,26 @@ def due_followups(
 
 def reassign_target(rules: Rules, current: str, day: date, load: Mapping[str, int]) -> str | None:
     """Who takes over a request `current` left unanswered: the configured manager, or the
-    least loaded pool member who is present on `day` (ties: pool order). None when
-    nobody else can take it — the caller then tells the head instead."""
+    least loaded pool member who works on `day` (ties: pool order). None when nobody
+    else can take it — the caller then tells the head instead. A public holiday or a day
+    off of the production calendar is nobody's working day; an absence or a pool member's
+    duty days rule out one person."""
     policy = rules.followup
-    if policy is None:
+    if policy is None or not rules.department.hours.is_working_day(day):
         return None
     if policy.reassign_to != "pool":
         target = policy.reassign_to
         return target if target != current and rules.absence_on(target, day) is None else None
     members = rules.pool.members if rules.pool else ()
-    candidates = [m for m in members if m != current and m in rules.managers and rules.absence_on(m, day) is None]
+    candidates = [m for m in members if m != current and m in rules.managers and _on_duty(rules, m, day)]
     if not candidates:
         return None
     return min(candidates, key=lambda m: (load.get(m, 0), members.index(m)))
+
+
+def _on_duty(rules: Rules, member: str, day: date) -> bool:
+    duty = rules.managers[member].duty
+    return rules.absence_on(member, day) is None and (not duty or day.weekday() in duty)
 
 
 @dataclass(frozen=True, slots=True)
