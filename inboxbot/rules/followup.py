@@ -21,7 +21,7 @@ from inboxbot.rules.reader import EMAIL_RE, Reader, section_table
 
 _ACKNOWLEDGE_KEYS = ("enabled", "from")
 _FOLLOWUP_KEYS = ("remind_after", "escalate_after", "escalate", "reassign_to")
-_REPORT_KEYS = ("every", "at", "weekday", "to")
+_REPORT_KEYS = ("every", "at", "weekday", "to", "skipped_digest")
 
 def read_acknowledge(ctx: Reader, department: Department | None) -> Acknowledge | None:
     where, path = "[acknowledge]", ("acknowledge",)
@@ -113,8 +113,12 @@ def read_report(ctx: Reader, head: str | None) -> ReportSchedule | None:
     good = tuple(r for r in recipients if r in ctx.manager_ids)
     for bad in (r for r in recipients if r not in ctx.manager_ids):
         ctx.manager_ref(bad, (*path, "to"), where, "to")
+    digest = table.get("skipped_digest", False)
+    if not isinstance(digest, bool):
+        ctx.p.error(ctx.pos.line(*path, "skipped_digest"), where,
+                    f"skipped_digest — true или false (без кавычек); {shown(digest)}")  # fmt: skip
     if every is None or every == "off":
         return None
-    return ReportSchedule(every, at, weekday, good)
+    return ReportSchedule(every, at, weekday, good, digest is True)
 
 
