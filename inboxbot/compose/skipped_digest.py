@@ -105,7 +105,7 @@ def compose_digest(
 def answer_view(to_name: str, outcomes: Sequence[Outcome], refusal: str | None, ctx: ForwardContext) -> dict[str, object]:
     return {
         "person": clean(to_name, 120),
-        "outcomes": [{"number": o.number, "subject": clean(o.subject, 200) or "(без темы)", "text": o.text}
+        "outcomes": [{"number": o.number, "subject": clean(o.subject, 200), "text": o.text}
                      for o in outcomes],
         "refusal": refusal,
         "bot_name": bot_name(ctx),
