@@ -184,3 +184,50 @@ def test_a_passing_authentication_result_is_accepted(
     deliver(imap_inbox, reply_to(digest, "Переслать все, пожалуйста", extra=passing))
     assert run(jobs, clock, MONDAY_0800 + timedelta(hours=2)).released == 2
 
+
+
+def phone_digest() -> str:
+    """The digest's HTML as the head reads it, with three typical skipped mails."""
+    from inboxbot.compose.context import ForwardContext, Recipient
+    from inboxbot.compose.skipped_digest import Listed, compose_digest
+    from inboxbot.compose.templates import Templates
+    from inboxbot.mail.message import Address
+
+    head = Recipient("volkov", "Волков Андрей Николаевич", HEAD)
+    ctx = ForwardContext("ТД «Северный Картон»", Address("ТД «Северный Картон»", "sales-bot@severkarton.test"), (), head)
+    at = datetime(2025, 6, 16, 6, 0, tzinfo=UTC)
+    items = [
+        Listed(1, at - timedelta(hours=20), "v.tikhonova@coffeehouse-roasters.ru", "Автоответ: Счёт № 1402",
+               ("автоответ (заголовок Auto-Submitted: auto-replied)",)),
+        Listed(2, at - timedelta(hours=15), "news@agroimpuls.ru", "Заявка на гофрокороб, 3 квартал",
+               ("рассылка (заголовок List-Id)",)),
+        Listed(3, at - timedelta(hours=2), "sales@gruz-perevozki.example",
+               "Грузоперевозки по СЗФО: специальное предложение для вашей компании",
+               ("предложение нам, а не запрос («Грузоперевозк»); признаки: предложение нам «Грузоперевозк» (+1); "
+                "сумма 1",)),
+    ]  # fmt: skip
+    mail = compose_digest(items, ctx, [head], Templates(), since=at - timedelta(days=3), until=at, now=at)
+    part = mail.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_the_digest_fits_a_phone() -> None:
+    from browser import PHONE, layout
+
+    page = layout(phone_digest())
+    assert page.scroll_width <= page.width and page.widest <= page.width + 1, "sideways scroll on a phone"
+    assert page.min_font_px >= 13 and "{{" not in page.text
+    assert "переслать 2" in page.text and "Заявка на гофрокороб, 3 квартал" in page.text
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from browser import PHONE, layout, screenshot
+
+    out = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "skipped-digest-phone.png"
+    html_text = phone_digest()
+    out.write_bytes(screenshot(html_text, (PHONE[0], layout(html_text).height), scale=2))
+    print(out)
