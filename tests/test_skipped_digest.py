@@ -231,3 +231,34 @@ if __name__ == "__main__":
     html_text = phone_digest()
     out.write_bytes(screenshot(html_text, (PHONE[0], layout(html_text).height), scale=2))
     print(out)
+
+
+def test_a_kill_after_the_released_forward_resends_it_under_the_same_id_and_answers_once(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    """kill -9 of the real `inboxbot run --once` right after a released mail's forward
+    went out, before the release was journalled: the restart sends it again under the
+    same Message-ID (one mail in the manager's client), then the head's answer, once."""
+    from test_crash import run_worker, worker_env
+
+    path, clock = tmp_path / "journal.sqlite", Clock(MONDAY_0800)
+    with open_store(path) as journal:
+        settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                            bot_address="sales-bot@severkarton.test")  # fmt: skip
+        worker = Worker(settings, RULES, journal, clock=clock, processes=0)
+        try:
+            digest = skipped_then_digest(Jobs(worker), clock, imap_inbox, smtp_server)
+        finally:
+            worker.close()
+    deliver(imap_inbox, reply_to(digest, "переслать 2"))
+    killed = run_worker(worker_env(imap_inbox, smtp_server.port, path, "after_release_smtp"))
+    assert killed.returncode == -9, killed.stderr
+    done = run_worker(worker_env(imap_inbox, smtp_server.port, path))
+    assert done.returncode == 0, done.stderr
+    sent = mails(smtp_server)
+    forwards = {str(m["Message-ID"]) for _, m in sent if "forwarded" in str(m.get("X-Inboxbot", ""))}
+    answers = [m for _, m in sent if str(m.get("X-Inboxbot", "")) == "release-answer"]
+    assert len(forwards) == 1 and len(answers) == 1
+    with open_store(path) as journal:
+        assert journal.releases.open_commands() == []
+        assert journal.releases.items(str(digest["Message-ID"]).strip("<>"))[1].released
