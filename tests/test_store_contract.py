@@ -457,6 +457,51 @@ def test_meta_and_durability(store: Store) -> None:
     assert store.messages.entry(key(1)) is not None
 
 
+# --- releases: the digest of skipped mail and the head's replies ------------------------------
+
+
+def test_skipped_mail_of_a_period_is_listed_without_duplicates(store: Store) -> None:
+    record(store, 1, "a@x", decision(None, action="skip", rule="not_a_request"), seen=T0)
+    record(store, 2, "b@x", decision(), seen=T0)
+    record(store, 3, "c@x", decision(None, action="skip", rule="duplicate"), seen=T0)
+    record(store, 4, "d@x", decision(None, action="skip", rule="digest_reply"), seen=T0)
+    record(store, 5, "e@x", decision(None, action="skip", rule="bulk"), seen=T0 + timedelta(hours=1))
+    record(store, 6, "f@x", decision(None, action="skip", rule="not_a_request"), seen=T0 + timedelta(days=1))
+    rows = store.releases.skipped(T0, T0 + timedelta(days=1))
+    assert [r.key.uid for r in rows] == [1, 5] and rows[0].reasons == ("Вологодская область → СЗФО → Петров",)
+    assert store.releases.skipped(T0 + timedelta(hours=2), T0 + timedelta(days=1)) == []
+
+
+def test_a_digest_lists_keys_once_and_a_release_is_claimed_once(store: Store) -> None:
+    from inboxbot.store.interfaces import ReleaseCommand
+
+    store.releases.record_digest("d1@bot", [key(1), key(5)], T0)
+    store.releases.record_digest("d1@bot", [key(9)], T0)  # recorded again: unchanged
+    items = store.releases.items("d1@bot")
+    assert [(i.number, i.key, i.released, i.decision) for i in items] == [(1, key(1), False, None), (2, key(5), False, None)]
+    assert store.releases.digest_of(["other@x", "d1@bot"]) == "d1@bot" and store.releases.digest_of(["x@y"]) is None
+    assert store.releases.digest_of([]) is None and store.releases.items("nothing@bot") == []
+
+    first = store.releases.claim("d1@bot", 2, {"owner": "petrov"}, T0)
+    second = store.releases.claim("d1@bot", 2, {"owner": "ivanova"}, T0 + timedelta(minutes=1))
+    assert first.decision == second.decision == {"owner": "petrov"} and not second.released
+    store.releases.finish("d1@bot", 2, "переслано Петрову", T0, released=True)
+    store.releases.finish("d1@bot", 1, "письма уже нет в ящике", T0, released=False)
+    one, two = store.releases.items("d1@bot")
+    assert (one.released, one.outcome) == (False, "письма уже нет в ящике")
+    assert (two.released, two.outcome) == (True, "переслано Петрову")
+    with pytest.raises(KeyError):
+        store.releases.claim("d1@bot", 7, {}, T0)
+
+    command = ReleaseCommand("r1@head", "d1@bot", "volkov@x", (2,), None, T0)
+    assert store.releases.record_command(command) and not store.releases.record_command(command)
+    refused = ReleaseCommand("r2@evil", "d1@bot", "evil@x", None, "отправитель не руководитель", T0 + timedelta(minutes=5))
+    store.releases.record_command(refused)
+    assert store.releases.open_commands() == [command, refused]
+    store.releases.close_command("r1@head", T0)
+    assert store.releases.open_commands() == [refused]
+
+
 def test_every_backend_gives_the_same_records(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """One scripted history, every backend: every record they return is equal."""
     results = []
@@ -530,7 +575,7 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
-    assert tables == {"messages", "threads", "subjects", "meta", "acks"}
+    assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
 

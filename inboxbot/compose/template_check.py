@@ -15,6 +15,7 @@ from inboxbot.compose.forward import forward_view
 from inboxbot.compose.report import aggregate
 from inboxbot.compose.report_mail import render_report_html
 from inboxbot.compose.report_view import report_view
+from inboxbot.compose.skipped_digest import ANSWER_TEMPLATE, DIGEST_TEMPLATES, Listed, Outcome, answer_view, digest_view
 from inboxbot.compose.templates import Templates
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
@@ -80,9 +81,19 @@ def _check_notice_templates(templates: Templates, sample: ParsedMessage, someone
     for names, view in views:
         for name in names:
             templates.render(name, **view)
+    _check_digest_templates(templates, ctx, someone)
     for stopped in (True, False):
         templates.render(MAILBOX_TEMPLATE, **mailbox_notice_view(someone, ["пример"], "Отдел", stopped=stopped,
                                                                  retry_minutes=15, at=moment))
+
+
+def _check_digest_templates(templates: Templates, ctx: ForwardContext, someone: Recipient) -> None:
+    """The digest of skipped mail and the answers to the head's reply."""
+    listed = [Listed(n, _MOMENT, "news@example.test", "Рассылка", ("рассылка (заголовок List-Id)",)) for n in (1, 2)]
+    for name in DIGEST_TEMPLATES:
+        templates.render(name, **digest_view(listed, someone, ctx, _MOMENT - timedelta(days=1), _MOMENT))
+    for outcomes, refusal in (([Outcome(2, "Рассылка", "переслано")], None), ([], "номера 7 в сводке нет")):
+        templates.render(ANSWER_TEMPLATE, **answer_view(someone.name, outcomes, refusal, ctx))
 
 
 def check_report_templates(templates: Templates, rules: Rules) -> None:

@@ -16,6 +16,7 @@ ACTIONS = ("forward", "tag", "forward_and_tag", "skip", "triage")
 # and `inboxbot status` can name them without importing the NLP stack.
 QUARANTINE_RULE = "quarantine"
 DUPLICATE_RULE = "duplicate"
+DIGEST_REPLY_RULE = "digest_reply"  # the head's reply to the digest of skipped mail
 # Decision.public_action in words, as `replay` and `explain` print it.
 PUBLIC_ACTION_WORDS = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}
 

@@ -123,6 +123,7 @@ class ReportSection:
     at: time = setting(time(9), "text", what="время отправки отчёта в кавычках, например at = \"09:00\"", parse=parse_clock)
     weekday: int = setting("пн", "text", what="день недели в кавычках, например weekday = \"пн\"", check=_weekday)
     to: tuple[str, ...] = setting((), "str_list", check=_recipients)
+    skipped_digest: bool = setting(False, "bool", what="true или false (без кавычек): список пропущенных писем руководителю раз в рабочий день")
 
 
 def read_report(ctx: Reader, head: str | None) -> ReportSchedule | None:
@@ -134,4 +135,4 @@ def read_report(ctx: Reader, head: str | None) -> ReportSchedule | None:
     assert s is not None  # no key of [report] stops the reading
     if "every" in read.bad or s.every == "off":
         return None
-    return ReportSchedule(s.every, s.at, s.weekday, s.to)
+    return ReportSchedule(s.every, s.at, s.weekday, s.to, s.skipped_digest)

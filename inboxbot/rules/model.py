@@ -137,6 +137,7 @@ class ReportSchedule:
     at: time
     weekday: int  # for "week": 0 = Monday
     to: tuple[str, ...]
+    skipped_digest: bool = False  # the head's daily digest of skipped mail (run/skipped.py)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from inboxbot.run.outbox import Sender
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.plan import Intake, State, intake
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.releases import Releases
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,14 @@ class Batches:
 
     def __init__(
         self, ctx: RunContext, runner: EffectRunner, followups: FollowUps, pipeline: Pipeline,
-        pending: set[MessageKey],
+        pending: set[MessageKey], releases: Releases,
     ) -> None:
         self.ctx = ctx
         self.runner = runner
         self.followups = followups
         self.pipeline = pipeline
         self.pending = pending
+        self.releases = releases
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -175,7 +177,9 @@ class Batches:
             report.held += 1
             return None
         self.followups.note_answer(msg, report)
-        if how is Intake.DECIDE:
+        if how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
+            facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
+        elif how is Intake.DECIDE:
             outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock())
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif how is Intake.ADOPT:

@@ -15,6 +15,10 @@ The points, in the order the worker passes them for one message (see plan.py):
                      mail; mail that was not forwarded is journalled `marked` just
                      before its mark, see effects.EffectRunner.mark_all)
 
+One point belongs to the release of skipped mail by the head (releases.py):
+
+    after_release_smtp  a released mail's forward went out; its release is not journalled
+
 The worker takes a batch in runs: every decision of a run, then its forwards, then its
 marks (set together); each point is still passed once per message.
 
@@ -32,7 +36,8 @@ import re
 import signal
 
 ENV = "INBOXBOT_FAILPOINT"
-POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
+POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark",
+          "after_release_smtp")
 MAIL_POINTS = ("prepare",)
 PROCESS_POINTS = ("child_start",)
 _hits: dict[str, int] = {}

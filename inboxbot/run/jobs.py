@@ -85,12 +85,17 @@ class Jobs:
             self.worker.followups.run(box, smtp, report)
 
     def report_pass(self, report: PollReport) -> None:
-        """The distribution report, if its period is due. Raises ActionError (SMTP down)."""
+        """The distribution report and the digest of skipped mail, if due; then the
+        head's replies to the digest. Raises ActionError (SMTP down), FetchError."""
         ctx = self.ctx
         if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping:
             return
         with smtp_for(ctx.settings) as smtp:
             self.worker.reports.send_due(smtp, report)
+            self.worker.skipped.send_due(smtp, report)
+            if self.worker.releases.pending():
+                with self.worker.markcheck.mailbox() as box:
+                    self.worker.releases.carry_out(box, smtp, report)
 
     def run_once(self) -> PollReport:
         """One pass of each job, in the order of JOBS, each whatever became of the one

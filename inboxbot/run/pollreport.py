@@ -26,6 +26,8 @@ class PollReport:
     reminded: int = 0
     escalated: int = 0
     reports: int = 0
+    digests: int = 0  # digests of skipped mail sent to the head
+    released: int = 0  # skipped mail released by the head's reply and carried out
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
     @property
@@ -55,7 +57,8 @@ def poll_summary(report: PollReport, title: str = "опрос") -> str:
             + (f", отмечено пересланных ранее {report.marked_only}" if report.marked_only else "")
         )
     for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),
-                        (report.escalated, "эскалаций"), (report.reports, "отчётов")):  # fmt: skip
+                        (report.escalated, "эскалаций"), (report.reports, "отчётов"),
+                        (report.digests, "сводок неотправленных"), (report.released, "отпущено из сводки")):  # fmt: skip
         if count:
             parts.append(f"{what} {count}")
     return f"{title}: " + "; ".join(parts) if parts else ""

@@ -33,8 +33,10 @@ from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.pollreport import PollReport, poll_summary
+from inboxbot.run.releases import Releases
 from inboxbot.run.reports import Reports
 from inboxbot.run.rulesholder import RulesHolder
+from inboxbot.run.skipped import SkippedDigest
 from inboxbot.store.interfaces import Store
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class Worker:
         self.runner = EffectRunner(self.ctx, self.outbox)
         self.followups = FollowUps(self.ctx, lambda: self.pipeline)
         self.reports = Reports(self.ctx)
+        self.skipped = SkippedDigest(self.ctx)
+        self.releases = Releases(self.ctx, lambda: self.pipeline, self.outbox)
         self.markcheck = MarkingWatch(self.ctx)
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
@@ -122,7 +126,7 @@ class Worker:
             keys = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.debug("%d новых писем в %s", len(pending), self.settings.folder)
-            handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys)
+            handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys, self.releases)
             fetched = batches(box.fetch(pending), self.settings.batch_size, stop)
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(fetched, _raw_bytes):

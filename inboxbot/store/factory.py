@@ -16,15 +16,18 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
+from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
+from inboxbot.store.sqlite_releases import SqliteReleases
 from inboxbot.store.sqlite_requests import SqliteRequests
 
 
@@ -44,6 +47,7 @@ def open_store(location: str | Path) -> Store:
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
         durability=database,
+        releases=SqliteReleases(database),
     )
 
 
@@ -59,6 +63,7 @@ def postgres_store(url: str) -> Store:
         queries=PgQueries(database),
         meta=PgMeta(database),
         durability=database,
+        releases=PgReleases(database),
     )
 
 
@@ -73,4 +78,5 @@ def memory_store() -> Store:
         queries=MemoryQueries(tables),
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
+        releases=MemoryReleases(tables),
     )

@@ -148,6 +148,73 @@ class Queries(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One mail listed in a digest of skipped mail, under its short `number`. `decision`:
+    the release's decision once claimed (JSON form, Decision.to_dict); `released`: its
+    forward went out; `outcome`: what became of it, in Russian, for the head."""
+
+    digest_id: str
+    number: int
+    key: MessageKey
+    decision: dict[str, object] | None
+    released: bool
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCommand:
+    """The head's reply to a digest: release `numbers` (None: every listed mail), or
+    `refusal` (why nothing changes: an unauthorised sender, an unknown number)."""
+
+    command_id: str  # the reply's Message-ID
+    digest_id: str
+    sender: str
+    numbers: tuple[int, ...] | None
+    refusal: str | None
+    received_at: datetime
+
+
+class Releases(Protocol):
+    """Skipped mail in the head's daily digest, and its release by a reply: each step
+    recorded once (a listing, a claim before the forward, the release after it, the
+    answer to the head), so a crash anywhere resumes without a second release."""
+
+    def skipped(self, since: datetime, until: datetime) -> list[RequestRow]:
+        """Mail decided `skip` and first seen in [since, until), in order."""
+        ...
+
+    def record_digest(self, digest_id: str, keys: Sequence[MessageKey], at: datetime) -> None:
+        """List `keys` under numbers 1… in digest `digest_id`; recording it again changes nothing."""
+        ...
+
+    def items(self, digest_id: str) -> list[DigestItem]: ...
+
+    def digest_of(self, message_ids: Sequence[str]) -> str | None:
+        """The digest among `message_ids` (a reply's In-Reply-To and References), if any."""
+        ...
+
+    def record_command(self, command: ReleaseCommand) -> bool:
+        """Keep the head's reply until it is carried out; False when it was kept already."""
+        ...
+
+    def open_commands(self) -> list[ReleaseCommand]:
+        """Replies not answered yet, oldest first."""
+        ...
+
+    def claim(self, digest_id: str, number: int, decision: Mapping[str, object], at: datetime) -> DigestItem:
+        """The release's decision, before its forward: the first claim stays (a retry acts on it)."""
+        ...
+
+    def finish(self, digest_id: str, number: int, outcome: str, at: datetime, *, released: bool) -> None:
+        """What became of the item (after its forward, when `released`)."""
+        ...
+
+    def close_command(self, command_id: str, at: datetime) -> None:
+        """The head got the answer to this reply."""
+        ...
+
+
 class Meta(Protocol):
     """Small named values the worker keeps between runs (report period, what the head was told)."""
 
@@ -180,6 +247,7 @@ class Store:
     queries: Queries
     meta: Meta
     durability: Durability
+    releases: Releases
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

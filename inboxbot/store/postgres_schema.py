@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from inboxbot.errors import StoreError
+from inboxbot.store.release_rows import RELEASES_SCHEMA
 
 # Any 64-bit number of our own: the lock only has to be the same for every inboxbot.
 _LOCK: Final = 0x1B0B_5701
@@ -89,6 +90,7 @@ CREATE TABLE acks (
     at          TEXT NOT NULL
 );
 """),
+    (2, RELEASES_SCHEMA),  # the digest of skipped mail and its releases
 )  # fmt: skip
 
 

@@ -1,0 +1,82 @@
+"""The head's reply to a digest of skipped mail, read: which numbers to release, and
+whether the sender may. Pure.
+
+Only the department head may release mail, from the head's own address; when the mail
+carries Authentication-Results, one of SPF, DKIM or DMARC must pass for the head's
+domain (a forged From is refused and logged). The command is read above the quote of
+the digest, which itself shows «переслать 2» as an example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.rules.model import Rules
+
+_COMMAND_RE = re.compile(r"(?i)\bпереслать\s*:?\s*(вс[её]|№?\s*\d+(?:\s*(?:,|;|и|№)?\s*\d+)*)")
+# Where the quoted digest begins in a reply's text.
+_QUOTE_RE = re.compile(r"(?i)^\s*(>|-{2,}\s*(original message|исходное сообщение|пересылаемое)|.*(писал|пишет|wrote)\S*:\s*$)")
+_RESULT_RE = re.compile(r"(?i)\b(spf|dkim|dmarc)\s*=\s*pass\b([^;]*)")
+_PROPERTY_RE = re.compile(r"(?i)\b(?:header\.from|header\.d|header\.i|smtp\.mailfrom|smtp\.from)\s*=\s*\"?([^\s;\"]+)")
+NO_COMMAND = "В ответе нет команды: напишите «переслать 2», «переслать 1, 3» или «переслать все»."
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """`numbers`: the numbers asked for (None: all); `refusal`: why nothing is done."""
+
+    numbers: tuple[int, ...] | None
+    refusal: str | None
+
+
+def read_command(text: str) -> Command:
+    """The command in a reply's own text (above the quote)."""
+    for line in text.splitlines():
+        if _QUOTE_RE.match(line):
+            break
+        found = _COMMAND_RE.search(line)
+        if found:
+            what = found.group(1).lower()
+            if what in ("все", "всё"):
+                return Command(None, None)
+            return Command(tuple(dict.fromkeys(int(n) for n in re.findall(r"\d+", what))), None)
+    return Command((), NO_COMMAND)
+
+
+def authenticated(msg: ParsedMessage, domain: str) -> bool:
+    """Whether the mail passes SPF, DKIM or DMARC for `domain` by its Authentication-
+    Results; a mail without that header is taken as it is (the server adds none)."""
+    results = msg.header_all("Authentication-Results")
+    if not results:
+        return True
+    for header in results:
+        for found in _RESULT_RE.finditer(header):
+            for value in _PROPERTY_RE.findall(found.group(2)):
+                if value.lower().lstrip("@").rpartition("@")[2] == domain:
+                    return True
+    return False
+
+
+def refusal_of_sender(msg: ParsedMessage, rules: Rules) -> str | None:
+    """Why the sender of `msg` may not release mail, or None when it may."""
+    head = rules.managers.get(rules.department.head)
+    sender = msg.sender.email.lower() if msg.sender else ""
+    if head is None or sender != head.email.lower():
+        who = f" ({head.name})" if head else ""
+        return f"Пересылать письма из сводки может только руководитель отдела{who} со своего адреса."
+    if not authenticated(msg, sender.rpartition("@")[2]):
+        return "Письмо не прошло проверку подлинности отправителя (Authentication-Results): команда не выполнена."
+    return None
+
+
+def unknown_numbers(numbers: tuple[int, ...], listed: int) -> str | None:
+    """Why `numbers` cannot be carried out in a digest of `listed` mails, or None."""
+    if not numbers:
+        return NO_COMMAND
+    unknown = [n for n in numbers if not 1 <= n <= listed]
+    if not unknown:
+        return None
+    names = ", ".join(str(n) for n in unknown)
+    return f"В сводке нет {'номеров' if len(unknown) > 1 else 'номера'} {names}: в ней номера от 1 до {listed}."
