@@ -248,3 +248,14 @@ def test_a_holidays_section_is_pointed_to_calendar(tmp_path: Path) -> None:
     (error,) = check(path)[0]
     assert "неизвестный раздел [holidays]; государственные праздники" in error
     assert "[calendar]" in error
+
+
+def test_a_single_date_instead_of_a_list_and_a_misspelt_key(tmp_path: Path) -> None:
+    path, _ = with_calendar(tmp_path, '[calendar]\nextra_days_off = "2025-12-30"\nshortend_days = false\n')
+    errors, _ = check(path)
+    assert len(errors) == 2, errors
+    assert errors[0].endswith(
+        '[calendar]: «extra_days_off» — список дат, например extra_days_off = ["2025-12-30", "2026-01-12"]; '
+        'указан текст "2025-12-30"'
+    )
+    assert "неизвестный параметр «shortend_days» (возможно, «shortened_days»)" in errors[1]

@@ -3,14 +3,15 @@ production calendar, and whether the eve of a holiday is an hour shorter."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from inboxbot.model.calendar import WorkCalendar
 from inboxbot.rules.problems import shown
 from inboxbot.rules.reader import Reader, section_table
+from inboxbot.rules.settings import Section, keys_of, read_section, setting
 
-_CALENDAR_KEYS = ("extra_days_off", "extra_work_days", "shortened_days")
 # Names people reach for when they want to list holidays themselves.
 _HOLIDAY_WORDS = ("holidays", "holiday", "days_off", "day_off", "work_days", "workdays", "calendar_days")
 _HINT = (
@@ -26,60 +27,6 @@ def holiday_hint(key: str) -> str:
     return f"; {_HINT}" if key.casefold() in _HOLIDAY_WORDS else ""
 
 
-def read_calendar(ctx: Reader) -> WorkCalendar:
-    where, path = "[calendar]", ("calendar",)
-    table = section_table(ctx, "calendar", where)
-    if table is None:
-        return WorkCalendar()
-    for key in table:
-        if key not in _CALENDAR_KEYS and holiday_hint(key):
-            ctx.p.error(ctx.pos.line(*path, key), where, f"неизвестный параметр «{key}»{holiday_hint(key)}")
-    ctx.unknown_keys({k: v for k, v in table.items() if not holiday_hint(k)}, _CALENDAR_KEYS, path, where)
-    days_off = _dates(ctx, table, "extra_days_off")
-    work_days = _dates(ctx, table, "extra_work_days")
-    for day in sorted(days_off & work_days):
-        ctx.p.error(
-            ctx.pos.line(*path, "extra_work_days"), where,
-            f"дата {day:%d.%m.%Y} указана и в extra_days_off, и в extra_work_days — оставьте её в одном списке",
-        )  # fmt: skip
-    shortened = table.get("shortened_days", True)
-    if not isinstance(shortened, bool):
-        ctx.p.error(
-            ctx.pos.line(*path, "shortened_days"), where,
-            "shortened_days — true (накануне праздника рабочий день на час короче, ст. 95 ТК РФ) "
-            f"или false; {shown(shortened)}",
-        )  # fmt: skip
-        shortened = True
-    return WorkCalendar(frozenset(days_off - work_days), frozenset(work_days - days_off), shortened)
-
-
-def _dates(ctx: Reader, table: dict[str, Any], key: str) -> set[date]:
-    """The dates listed under `key`; each one that is not a date reported on its line."""
-    path, where = ("calendar", key), "[calendar]"
-    if key not in table:
-        return set()
-    value = table[key]
-    if not isinstance(value, list):
-        ctx.p.error(
-            ctx.pos.line(*path), where,
-            f"«{key}» — список дат, например {key} = [\"2025-12-30\", \"2026-01-12\"]; {shown(value)}",
-        )  # fmt: skip
-        return set()
-    found: set[date] = set()
-    for item in value:
-        day = _date(item)
-        if day is None:
-            line = ctx.pos.value_line(path, item) if isinstance(item, str) else ctx.pos.line(*path)
-            ctx.p.error(
-                line, where,
-                f"«{key}»: нужна дата вида 2025-12-30 (или «30.12.2025»)"
-                + (f", а указано «{item}»" if isinstance(item, str) else f"; {shown(item)}"),
-            )  # fmt: skip
-        else:
-            found.add(day)
-    return found
-
-
 def _date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -92,3 +39,80 @@ def _date(value: Any) -> date | None:
             except ValueError:
                 continue
     return None
+
+
+def _dates(read: Section, key: str, value: Any) -> frozenset[date]:
+    """The dates listed under `key`; each item that is not a date reported on its own line
+    (the generic validator would report the whole list once, on its first line)."""
+    if not read.given(key):
+        return frozenset()
+    if not isinstance(value, list):
+        read.invalid(key, value)
+        return frozenset()
+    found: set[date] = set()
+    for item in value:
+        day = _date(item)
+        if day is not None:
+            found.add(day)
+            continue
+        path = (*read.path, key)
+        line = read.ctx.pos.value_line(path, item) if isinstance(item, str) else read.line(key)
+        given = f", а указано «{item}»" if isinstance(item, str) else f"; {shown(item)}"
+        read.error(line, f"«{key}»: нужна дата вида 2025-12-30 (или «30.12.2025»){given}", key)
+    return frozenset(found)
+
+
+def _days_off(read: Section, value: Any) -> frozenset[date]:
+    return _dates(read, "extra_days_off", value)
+
+
+def _work_days(read: Section, value: Any) -> frozenset[date]:
+    days = _dates(read, "extra_work_days", value)
+    _in_one_list_only(read, read.values["extra_days_off"], days)
+    return days
+
+
+def _in_one_list_only(read: Section, days_off: frozenset[date], work_days: frozenset[date]) -> None:
+    """A date both off and working says nothing: reported on the line of extra_work_days."""
+    for day in sorted(days_off & work_days):
+        read.error(
+            read.line("extra_work_days"),
+            f"дата {day:%d.%m.%Y} указана и в extra_days_off, и в extra_work_days — оставьте её в одном списке",
+        )
+
+
+def _list_of_dates(key: str) -> str:
+    return f"список дат, например {key} = [\"2025-12-30\", \"2026-01-12\"]"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSection:
+    """[calendar] as rules.toml writes it."""
+
+    extra_days_off: frozenset[date] = setting(
+        frozenset(), "any", what=_list_of_dates("extra_days_off"), quoted=True, check=_days_off
+    )
+    extra_work_days: frozenset[date] = setting(
+        frozenset(), "any", what=_list_of_dates("extra_work_days"), quoted=True, check=_work_days
+    )
+    shortened_days: bool = setting(
+        True, "bool", what="true (накануне праздника рабочий день на час короче, ст. 95 ТК РФ) или false"
+    )
+
+
+def read_calendar(ctx: Reader) -> WorkCalendar:
+    where = "[calendar]"
+    table = section_table(ctx, "calendar", where)
+    if table is None:
+        return WorkCalendar()
+    # A declared special case: a key that looks like a list of holidays gets the hint
+    # (the bot knows the official calendar) instead of the generic «Допустимые: …», which
+    # would only offer the company's extra days.
+    valid = keys_of(CalendarSection)
+    for key in (k for k in table if k not in valid and holiday_hint(k)):
+        ctx.p.error(ctx.pos.line("calendar", key), where, f"неизвестный параметр «{key}»{holiday_hint(key)}")
+    rest = {k: v for k, v in table.items() if k in valid or not holiday_hint(k)}
+    s, _ = read_section(ctx, CalendarSection, rest, ("calendar",), where)
+    assert s is not None  # no key of [calendar] stops the reading
+    off, work = s.extra_days_off, s.extra_work_days
+    return WorkCalendar(off - work, work - off, s.shortened_days)

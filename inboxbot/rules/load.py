@@ -20,7 +20,7 @@ from inboxbot.errors import RulesError
 from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import AbsenceSection, read_absences
-from inboxbot.rules.calendar import holiday_hint, read_calendar
+from inboxbot.rules.calendar import CalendarSection, holiday_hint, read_calendar
 from inboxbot.rules.department import DepartmentSection, read_department
 from inboxbot.rules.followup import (
     AcknowledgeSection,
@@ -102,6 +102,7 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
+    "calendar": CalendarSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
