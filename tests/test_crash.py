@@ -37,7 +37,7 @@ from servers import Received, SmtpCatcher, free_port
 
 from inboxbot.config import ServerSettings
 from inboxbot.rules.load import load_rules
-from inboxbot.run.failpoints import POINTS
+from inboxbot.run.failpoints import FORWARD_POINTS
 
 INBOXBOT = Path(sys.executable).with_name("inboxbot")
 REQUESTS = ("001", "006", "019")  # forwarded
@@ -199,7 +199,7 @@ def journal_rows(path: Path) -> list[sqlite3.Row]:
 # -- kill -9 at each named step ------------------------------------------------------
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", FORWARD_POINTS)
 def test_kill_at_each_step_then_restart(point: str, imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
                                         tmp_path: Path) -> None:
     mails = [sample(p) for p in (*REQUESTS, *NOT_REQUESTS)]
@@ -408,7 +408,7 @@ def test_random_kills_lose_nothing_and_double_nothing(imap_inbox: ServerSettings
         sent_before = len(sink.messages)
         log = tmp_path / f"round-{rounds}.log"
         if how == "failpoint":
-            point = rng.choice(POINTS)
+            point = rng.choice(FORWARD_POINTS)
             # Small passes: a point not reached would let the round finish the backlog.
             env["INBOXBOT_FAILPOINT"] = f"{point}:{rng.randint(1, {'after_fetch': 20, 'after_mark': 1}.get(point, 5))}"
             proc = start_worker(env, log)

@@ -36,8 +36,10 @@ import re
 import signal
 
 ENV = "INBOXBOT_FAILPOINT"
-POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark",
-          "after_release_smtp")
+# The steps every forward goes through; a released mail (the head's «переслать») has its own.
+FORWARD_POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
+RELEASE_POINTS = ("after_release_smtp",)
+POINTS = FORWARD_POINTS + RELEASE_POINTS
 MAIL_POINTS = ("prepare",)
 PROCESS_POINTS = ("child_start",)
 _hits: dict[str, int] = {}
