@@ -89,6 +89,20 @@ CREATE TABLE acks (
     at          TEXT NOT NULL
 );
 """),
+    # The client ledger (store/postgres_ledger.py), as SQLite's `ledger` table.
+    (2, """
+CREATE TABLE ledger (
+    kind    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    owner   TEXT NOT NULL,
+    since   TEXT NOT NULL,
+    how     TEXT NOT NULL,
+    rule    TEXT NOT NULL,
+    pool    TEXT,
+    source  TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
+"""),
 )  # fmt: skip
 
 
