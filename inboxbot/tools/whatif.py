@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from inboxbot.io.mailsource import StoredMail
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import MessageKey
+from inboxbot.route.conditions.ledger import first_assignments
 from inboxbot.run.pipeline import Outcome, Pipeline
 from inboxbot.store.factory import memory_store
 
@@ -46,13 +47,16 @@ class Replayer:
 
     def run(self, stored: StoredMail) -> Outcome:
         self._count += 1
-        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=datetime.now(UTC))
+        now = datetime.now(UTC)
+        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=now, ledger=self.store.ledger)
         msg = outcome.msg
         self.store.messages.record_decision(
             MessageKey("replay", 0, self._count),
             msg,
             outcome.decision,
         )
+        # As if forwarded: a new client's first owner is written, later mail of it follows.
+        self.store.ledger.claim(first_assignments(outcome.decision, now, msg.message_id))
         return outcome
 
 
