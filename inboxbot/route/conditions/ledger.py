@@ -80,8 +80,10 @@ def ledger(options: LedgerOptions, s: Situation) -> Match | Miss:
         return Miss("клиент ни за кем не закреплён (" + "; ".join(k.describe() for k in keys) + ")")
     since = entry.since.astimezone(s.rules.department.timezone)
     found = f"{entry.key.describe()} — клиент закреплён с {since:%d.%m.%Y} за «{entry.owner}»"
-    clock = s.clock
-    if options.keep_days and clock is not None and clock - entry.since > timedelta(days=options.keep_days):
+    # The age when the mail was sent (its Date, else its arrival): replayed archives keep
+    # the ages they had, and a Date a few minutes off changes nothing at the scale of days.
+    moment = s.moment
+    if options.keep_days and moment is not None and moment - entry.since > timedelta(days=options.keep_days):
         return Miss(f"{found}, но закрепление старше {options.keep_days:g} дн. — по правилам как обычно")
     if entry.owner not in s.rules.managers:
         return Miss(f"{found}, но такого менеджера в правилах больше нет — по правилам как обычно")
