@@ -4,6 +4,7 @@ its first request went to, against a real Dovecot and a real aiosmtpd on loopbac
 from __future__ import annotations
 
 import email
+import signal
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from samples import RULES, deliver, pending
 from servers import SmtpCatcher
+from test_crash import run_worker, worker_env
 
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.model.ledger import ClientKey
@@ -73,3 +75,25 @@ def test_a_new_client_writing_three_times_reaches_one_manager(
     assert journal.ledger.find([ClientKey("address", "boris@polimer-trade.ru")]) is None  # followed, not assigned
     rows = journal.queries.recent()
     assert [r["rule"] for r in reversed(rows)] == ["pool", "ledger", "ledger", "pool", "ledger"]
+
+
+def test_a_kill_between_the_forward_and_the_ledger_loses_no_assignment(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    deliver(imap_inbox, request(1, "anna@polimer-trade.ru", "Полимер-Трейд"))
+    # Killed right after `forwarded` is journalled, before the first assignment is written.
+    crashed = run_worker(worker_env(imap_inbox, smtp_server.port, path, "after_forwarded:1"))
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    with open_store(path) as journal:
+        assert journal.ledger.find([ClientKey("domain", "polimer-trade.ru")]) is None
+    deliver(imap_inbox, request(2, "anna@polimer-trade.ru", "Полимер-Трейд"))
+    finished = run_worker(worker_env(imap_inbox, smtp_server.port, path))
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert pending(imap_inbox) == []
+    first, second = smtp_server.forwards
+    assert first.rcpt_tos == second.rcpt_tos  # the resumed mail wrote its owner before the next was decided
+    with open_store(path) as journal:
+        entry = journal.ledger.find([ClientKey("domain", "polimer-trade.ru")])
+        assert entry is not None and entry.source.startswith("req1.")  # written by the resumed mail
+        assert [r["rule"] for r in reversed(journal.queries.recent())] == ["pool", "ledger"]

@@ -138,6 +138,8 @@ class Batches:
                 work = self._quarantined(batch[index], failed(exc))
             if work is not None:
                 run.append(work)
+                if work.state is not State.MARKED:  # its first assignment, if any, is still to be written
+                    ledger.add(work.decision, self.clock(), work.msg.message_id)
             index += 1
         return run, index
 
@@ -180,7 +182,6 @@ class Batches:
         if how is Intake.DECIDE:
             outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock(), ledger=ledger)
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
-            ledger.add(decision, self.clock(), msg.message_id)
         elif how is Intake.ADOPT:
             assert copy is not None
             facts, decision = prepared.facts, stored_decision(copy)
