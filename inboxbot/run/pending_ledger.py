@@ -21,7 +21,9 @@ class PendingLedger:
         self.pending: dict[ClientKey, Assignment] = {}
 
     def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
-        return self.stored.find(keys) or next((self.pending[k] for k in keys if k in self.pending), None)
+        # A pending assignment is the newest: its decision found no live entry of its own
+        # (none, or an expired one its write will replace).
+        return next((self.pending[k] for k in keys if k in self.pending), None) or self.stored.find(keys)
 
     def add(self, decision: Decision, at: datetime, source: str) -> None:
         """A decision of this run that will write a first assignment once forwarded."""
