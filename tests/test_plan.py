@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inboxbot.model.decision import Decision
+from inboxbot.model.ledger import ClientKey
 from inboxbot.run.plan import (
     GIVE_UP_AFTER,
     MARKED_ROW,
     Acknowledge,
+    Claim,
     Effect,
     Forward,
     Intake,
@@ -40,8 +42,10 @@ D, F, M = State.DECIDED, State.FORWARDED, State.MARKED
 FORWARDED_ROW = Record(F)
 
 
-def decision(action: str, owner: str | None = "orlov", notify: tuple[str, ...] = ()) -> Decision:
-    return Decision(action=action, owner=owner, rule="r", reasons=("why",), notify=notify)
+def decision(
+    action: str, owner: str | None = "orlov", notify: tuple[str, ...] = (), claim: tuple[ClientKey, ...] = ()
+) -> Decision:
+    return Decision(action=action, owner=owner, rule="r", reasons=("why",), notify=notify, claim=claim)
 
 
 FORWARD = decision("forward")
@@ -50,6 +54,7 @@ FORWARD_TAG = decision("forward_and_tag")
 TAG = decision("tag")
 SKIP = decision("skip")
 TRIAGE = decision("triage", owner=None)
+NEW_CLIENT = decision("forward", notify=("petrova",), claim=(ClientKey("domain", "acme.ru"),))  # a first assignment
 
 PLANS = [
     # state, notified, acked, decision, planned effects
@@ -57,6 +62,9 @@ PLANS = [
     (D, False, False, FORWARD_AWAY,
      (Forward(), FORWARDED_ROW, NotifyAbsent(("petrova",)), Acknowledge(), Mark("orlov"), MARKED_ROW)),
     (D, False, False, FORWARD_TAG, (Forward(), FORWARDED_ROW, Acknowledge(), Mark("orlov"), MARKED_ROW)),
+    # A new client's first owner is written right after `forwarded`, before anything else goes.
+    (D, False, False, NEW_CLIENT,
+     (Forward(), FORWARDED_ROW, Claim(), NotifyAbsent(("petrova",)), Acknowledge(), Mark("orlov"), MARKED_ROW)),
     # Nothing goes out: `marked` is journalled before the mark.
     (D, False, False, TAG, (MARKED_ROW, Mark("orlov"))),
     (D, False, False, SKIP, (MARKED_ROW, Mark(None))),
@@ -66,11 +74,14 @@ PLANS = [
     (F, True, False, FORWARD_AWAY, (Acknowledge(), Mark("orlov"), MARKED_ROW)),
     (F, True, True, FORWARD_AWAY, (Mark("orlov"), MARKED_ROW)),
     (F, False, True, FORWARD, (Mark("orlov"), MARKED_ROW)),
+    # A run finding it `forwarded` writes the claim again (kept if written: idempotent).
+    (F, True, True, NEW_CLIENT, (Claim(), Mark("orlov"), MARKED_ROW)),
     # Journalled `marked` yet still pending (a dropped keyword, a human): mark again, only.
     (M, False, False, FORWARD_AWAY, (Mark("orlov"),)),
     (M, True, True, FORWARD, (Mark("orlov"),)),
     (M, False, False, SKIP, (Mark(None),)),
     (M, False, False, TRIAGE, (MarkTriage(),)),
+    (M, True, True, NEW_CLIENT, (Mark("orlov"),)),
 ]
 
 
@@ -139,6 +150,11 @@ def test_a_kill_at_any_point_neither_drops_nor_doubles_a_mail(start: Journalled,
         forwards = sum(isinstance(e, Forward) for e in both)
         resend = done > 0 and effects[done - 1] == Forward()
         assert forwards == (2 if resend else int(Forward() in effects)), done
+        # A first assignment is written whatever the kill, before the mail is marked.
+        if Claim() in effects:
+            assert Claim() in both, done
+            marked_at = next((i for i, e in enumerate(both) if isinstance(e, MARKS)), len(both))
+            assert Claim() in both[:marked_at], done
 
 
 # The named crash points of a forward to a manager who is standing in for an absent one.

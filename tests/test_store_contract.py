@@ -18,6 +18,7 @@ from servers import Postgres
 
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import ClientRef, Decision, Step
+from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, MessageKey
 from inboxbot.store.factory import memory_store, open_store
 from inboxbot.store.interfaces import Store
@@ -331,6 +332,55 @@ def forwarded(store: Store, uid: int, owner: str = "petrov", *, seen: datetime =
     return k
 
 
+# -- ledger -------------------------------------------------------------------------
+
+ACME = (ClientKey("inn", "7707083893"), ClientKey("domain", "acme.ru"), ClientKey("name", "acme"),
+        ClientKey("address", "ivan@acme.ru"))  # fmt: skip
+
+
+def claims(owner: str, at: datetime, keys: tuple[ClientKey, ...] = ACME, source: str = "m1@x") -> list[Assignment]:
+    return [Assignment(k, owner, at, rule="pool", pool="main", source=source) for k in keys]
+
+
+def test_a_first_assignment_is_written_once_and_found_by_each_identity(store: Store) -> None:
+    assert store.ledger.find(ACME) is None
+    assert store.ledger.claim(claims("petrov", T0)) == ACME
+    assert store.ledger.claim(claims("petrov", T0)) == ()  # repeated after a crash: nothing written
+    assert store.ledger.claim(claims("ivanova", T0 + timedelta(hours=1), source="m2@x")) == ()  # the first stays
+    for k in ACME:
+        found = store.ledger.find([ClientKey("inn", "0000000000"), k])
+        assert found == Assignment(k, "petrov", T0, "first", "pool", "main", "m1@x")
+    assert store.ledger.find([ClientKey("domain", "other.ru"), ClientKey("address", "ivan@acme.ru"), ACME[0]]) == (
+        Assignment(ACME[3], "petrov", T0, "first", "pool", "main", "m1@x")
+    )  # the first key given that has an entry
+    assert store.ledger.find([]) is None
+
+
+def test_a_claim_adds_new_identities_and_renews_only_expired_ones(store: Store) -> None:
+    store.ledger.claim(claims("petrov", T0, ACME[:2]))
+    later = T0 + timedelta(days=400)
+    written = store.ledger.claim(claims("ivanova", later, ACME), renew_before=T0 + timedelta(days=1))
+    assert written == ACME  # expired ones replaced, new ones added
+    assert store.ledger.find(ACME[:1]).owner == "ivanova"  # type: ignore[union-attr]
+    assert store.ledger.claim(claims("sidorov", later + timedelta(days=1)), renew_before=T0 + timedelta(days=2)) == ()
+
+
+def test_two_connections_claiming_the_same_new_client_leave_one_owner(backend: Backend) -> None:
+    first = backend()
+    second = backend.again(first)
+
+    def claim(store: Store, name: str, n: int) -> object:
+        keys = (ClientKey("domain", f"c{n}.ru"), ClientKey("address", f"a@c{n}.ru"))
+        return len(store.ledger.claim(claims("petrov" if name == "a" else "ivanova", T0, keys)))
+
+    rounds = race(first, second, claim)
+    assert all(sorted((a, b)) == [0, 2] for a, b in rounds), rounds  # type: ignore[type-var]
+    for n, (a_won, _) in enumerate(rounds):
+        owners = {second.ledger.find([ClientKey(kind, f"{p}c{n}.ru")]).owner  # type: ignore[union-attr]
+                  for kind, p in (("domain", ""), ("address", "a@"))}  # fmt: skip
+        assert owners == {"petrov" if a_won else "ivanova"}
+
+
 def test_awaiting_answer_lists_forwarded_unanswered_requests_oldest_first(store: Store) -> None:
     forwarded(store, 1)
     record(store, 2, "decided@x", decision())  # not forwarded yet
@@ -575,7 +625,7 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
-    assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands"}
+    assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
 

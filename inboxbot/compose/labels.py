@@ -18,6 +18,7 @@ CONDITION_LABELS: dict[str, str] = {
     "client_inn": "клиент из базы по ИНН",
     "client_domain": "клиент из базы по домену",
     "client_name": "клиент из базы по названию",
+    "ledger": "клиент закреплён за менеджером",
     "group": "холдинг",
     "segment": "отрасль",
     "territory": "территория",

@@ -71,10 +71,17 @@ def _recognised_by(reasons: Sequence[str], ref: ClientRef) -> str:
     return ""
 
 
+# route/conditions/ledger.py: "клиент закреплён с 12.06.2026 (первая заявка, очередь «main») → Иванова".
+_LEDGER_RE = re.compile(r"клиент закреплён с (\d\d\.\d\d\.\d{4}) \((.+)\) → (.+)")
+
+
 def _sentence(reason: str, surname: str) -> str:
     """A reason fragment as a sentence: capital letter, full stop, the reader's own
     surname at its end turned to the second person ("→ Орлов" → "→ вам")."""
-    if surname:
+    ledger = _LEDGER_RE.fullmatch(reason)
+    if ledger and surname and ledger.group(3) == surname:
+        reason = f"клиент закреплён за вами с {ledger.group(1)} ({ledger.group(2)})"
+    elif surname:
         name = re.escape(surname)
         reason = re.sub(rf"→ (?:руководитель |заместитель )?{name}$", "→ вам", reason)
         reason = re.sub(rf"— (это )?{name}$", r"— \1вы", reason)

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from inboxbot.model.ledger import ClientKey
+
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
 # triage: a human must look at it (broken mail, ambiguity with that fallback).
@@ -69,6 +71,9 @@ class Decision:
     client: ClientRef | None = None
     pool: str | None = None
     notify: tuple[str, ...] = ()
+    # A new client's identities, written to the client ledger once the forward went out
+    # (a first assignment); kept here so a forward resumed after a crash still writes them.
+    claim: tuple[ClientKey, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -101,6 +106,7 @@ class Decision:
             "base_owner": self.base_owner,
             "pool": self.pool,
             "notify": list(self.notify),
+            "claim": [[key.kind, key.value] for key in self.claim],
             "client": self.client.to_dict() if self.client else None,
             "trail": [asdict(step) for step in self.trail],
         }
@@ -120,6 +126,7 @@ class Decision:
             client=ClientRef.from_dict(client) if client else None,
             pool=data.get("pool"),
             notify=tuple(data.get("notify") or ()),
+            claim=tuple(ClientKey(str(kind), str(value)) for kind, value in data.get("claim") or ()),
         )
 
     @property

@@ -11,6 +11,7 @@ from typing import Protocol
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import ClientRef
 from inboxbot.model.facts import Facts
+from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.route.identity import Identity, identify
 from inboxbot.rules.model import Rules
 
@@ -25,6 +26,12 @@ class History(Protocol):
     def last_pool_owner(self, pool: str) -> str | None: ...
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]: ...
+
+
+class ClientLedger(Protocol):
+    """Whom known clients belong to; the store (inboxbot.store.interfaces.Ledger) provides it."""
+
+    def find(self, keys: Sequence[ClientKey]) -> Assignment | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,7 @@ class Situation:
     moment: datetime | None  # when the mail was sent (Date), else when it arrived
     moment_source: str
     received_at: datetime | None
+    ledger: ClientLedger | None = None  # None: no ledger (the `ledger` rule never matches)
     notes: list[str] = field(default_factory=list)
     _identity: Identity | None = None
 

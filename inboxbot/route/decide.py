@@ -8,6 +8,7 @@ Whoever is chosen, the absence substitution runs last.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from inboxbot.mail.message import ParsedMessage
@@ -15,7 +16,8 @@ from inboxbot.model.decision import Decision, Step
 from inboxbot.model.facts import Facts
 from inboxbot.route.absence import substitute_absent
 from inboxbot.route.conditions.catalog import CONDITIONS
-from inboxbot.route.context import History, Match, Situation
+from inboxbot.route.conditions.ledger import claim_of
+from inboxbot.route.context import ClientLedger, History, Match, Situation
 from inboxbot.rules.model import Rules, RuleSpec
 
 NO_RULE = "no_rule"
@@ -31,11 +33,18 @@ def mail_moment(msg: ParsedMessage, received_at: datetime | None) -> tuple[datet
 
 
 def decide(
-    msg: ParsedMessage, facts: Facts, rules: Rules, history: History, *, received_at: datetime | None = None
+    msg: ParsedMessage,
+    facts: Facts,
+    rules: Rules,
+    history: History,
+    *,
+    received_at: datetime | None = None,
+    ledger: ClientLedger | None = None,
 ) -> Decision:
-    """The first matching rule decides; the absence substitution runs on its owner."""
+    """The first matching rule decides; the absence substitution runs on its owner. A new
+    client's first assignment carries the identities its forward writes to the `ledger`."""
     moment, source = mail_moment(msg, received_at)
-    situation = Situation(msg, facts, rules, history, moment, source, received_at)
+    situation = Situation(msg, facts, rules, history, moment, source, received_at, ledger)
     trail: list[Step] = []
     for spec in rules.rules:
         if not spec.enabled:
@@ -73,6 +82,7 @@ def _finish(match: Match, spec: RuleSpec, situation: Situation, trail: list[Step
         client=client,
         pool=match.pool,
     )
+    decision = replace(decision, claim=claim_of(situation, spec.when, decision))
     if owner is None or action not in FORWARDING:
         return decision
     return substitute_absent(decision, situation, trail)

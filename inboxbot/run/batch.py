@@ -21,6 +21,7 @@ from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.followups import FollowUps
 from inboxbot.run.outbox import Sender
+from inboxbot.run.pending_ledger import PendingLedger
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.plan import Intake, State, intake
 from inboxbot.run.pollreport import PollReport
@@ -123,6 +124,7 @@ class Batches:
         run: list[Work] = []
         ids: set[str] = set()
         hashes: set[str] = set()
+        ledger = PendingLedger(self.store.ledger)
         index = start
         while index < len(batch) and not self.ctx.stopping:
             msg = prepared[index].msg
@@ -132,12 +134,14 @@ class Batches:
             hashes.add(msg.content_hash)
             report.seen += 1
             try:
-                work = self._decide(batch[index], prepared[index], report)
+                work = self._decide(batch[index], prepared[index], report, ledger)
             except Exception as exc:  # a bug this one mail trips: it goes to a human, the rest flows
                 log.exception("uid %s could not be decided", batch[index].uid)
                 work = self._quarantined(batch[index], failed(exc))
             if work is not None:
                 run.append(work)
+                if work.state is not State.MARKED:  # its first assignment, if any, is still to be written
+                    ledger.add(work.decision, self.clock(), work.msg.message_id)
             index += 1
         return run, index
 
@@ -154,7 +158,7 @@ class Batches:
             log.exception("uid %s: quarantine not journalled", raw.uid)
         return Work(raw, key, msg, Facts(), decision, State.DECIDED)
 
-    def _decide(self, raw: RawMessage, prepared: Prepared, report: PollReport) -> Work | None:
+    def _decide(self, raw: RawMessage, prepared: Prepared, report: PollReport, ledger: PendingLedger) -> Work | None:
         """The mail's decision, journalled; None when it is a second copy of a mail whose
         first copy still waits in the mailbox (it stays pending, undecided, until the
         first copy is forwarded or handed to a human, and is then a duplicate)."""
@@ -180,7 +184,7 @@ class Batches:
         if how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
-            outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock())
+            outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock(), ledger=ledger)
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif how is Intake.ADOPT:
             assert copy is not None

@@ -12,12 +12,14 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
+from inboxbot.route.conditions.ledger import first_assignments, renew_before
 from inboxbot.run.context import RunContext
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.outbox import Outbox, Sender
 from inboxbot.run.plan import (
     MARKED_ROW,
     Acknowledge,
+    Claim,
     Effect,
     Forward,
     Journalled,
@@ -116,6 +118,14 @@ class EffectRunner:
                 work.state = State.FORWARDED
                 work.forwarded_now = True
                 self._give_up_if_overtaken(box, waiting, report)  # a forward went out: the server works
+            case Claim():
+                now = self.clock()
+                written = self.store.ledger.claim(
+                    first_assignments(decision, now, msg.message_id), renew_before=renew_before(self.ctx.rules, now)
+                )
+                if written:
+                    log.info("uid %s: клиент закреплён за %s (%s)", work.raw.uid, decision.base_owner or decision.owner,
+                             ", ".join(k.describe() for k in written))  # fmt: skip
             case NotifyAbsent(managers=managers):
                 self.outbox.notify_absent(smtp, key, msg, work.facts, decision, managers)
             case Acknowledge():

@@ -12,6 +12,10 @@ succeeded. The crash-ordering rules are this module's shape; tests/test_plan.py 
   nothing went out, so the worst a kill leaves is a pending mail the journal calls marked,
   which the next run only marks again. The other order would leave a marked mail (never
   looked at again) `decided` for ever.
+* A new client's first assignment (`Claim`, decision.claim) is written to the client
+  ledger right after `forwarded`, and again by every run that finds the mail `forwarded`
+  (its write keeps the first owner, so repeating it changes nothing): a kill between the
+  two neither loses it nor writes it twice.
 * Absence notices and the acknowledgement go after `forwarded` is journalled, each
   journalled once it went: a kill while they go never sends the forward again.
 * `marked` in the journal while the server still lists the mail (a dropped keyword, a
@@ -69,6 +73,11 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """Write the decision's first assignment to the client ledger (idempotent)."""
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyAbsent:
     """Tell each absent manager in `managers` whose request went to whom; journalled once
     the last one went."""
@@ -120,7 +129,7 @@ class StopPoll:
     """The server fails as a whole: the poll stops (backoff), every mail waits."""
 
 
-Effect = Forward | Record | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
+Effect = Forward | Record | Claim | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
 MARKED_ROW = Record(State.MARKED)
 
 
@@ -148,6 +157,8 @@ def plan(journalled: Journalled, decision: Decision) -> tuple[Effect, ...]:
     effects: list[Effect] = []
     if state is State.DECIDED:
         effects += [Forward(), Record(State.FORWARDED)]
+    if decision.claim and decision.forwards:
+        effects.append(Claim())
     if decision.notify and not journalled.notified:
         effects.append(NotifyAbsent(decision.notify))
     if decision.forwards and not journalled.acked:

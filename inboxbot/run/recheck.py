@@ -95,7 +95,7 @@ def recheck(
     prepared = pipeline.prepare_many([mails[r.key] for r in todo])
     items: list[ChangedDecision] = []
     for row, ready in zip(todo, prepared, strict=True):
-        decision = pipeline.decide(ready, history, received_at=row.seen_at).decision
+        decision = pipeline.decide(ready, history, received_at=row.seen_at, ledger=store.ledger).decision
         history.record(row, mails[row.key], decision)
         recorded = _recorded(store, row)
         was, now = (owner_of(recorded), recorded.public_action), (owner_of(decision), decision.public_action)

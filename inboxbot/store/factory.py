@@ -16,15 +16,18 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_history import PgHistory
+from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
+from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
@@ -44,6 +47,7 @@ def open_store(location: str | Path) -> Store:
         messages=SqliteMessages(database),
         history=SqliteHistory(database),
         requests=SqliteRequests(database),
+        ledger=SqliteLedger(database),
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
         durability=database,
@@ -60,6 +64,7 @@ def postgres_store(url: str) -> Store:
         messages=PgMessages(database),
         history=PgHistory(database),
         requests=PgRequests(database),
+        ledger=PgLedger(database),
         queries=PgQueries(database),
         meta=PgMeta(database),
         durability=database,
@@ -75,6 +80,7 @@ def memory_store() -> Store:
         messages=MemoryMessages(tables),
         history=MemoryHistory(tables),
         requests=MemoryRequests(tables),
+        ledger=MemoryLedger(),
         queries=MemoryQueries(tables),
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),

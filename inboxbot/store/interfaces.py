@@ -17,6 +17,7 @@ from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
 
 
@@ -132,6 +133,20 @@ class Requests(Protocol):
     def acked(self, key: MessageKey) -> bool: ...
 
 
+class Ledger(Protocol):
+    """Whom each client belongs to, by each identity it is known by (model/ledger.py)."""
+
+    def claim(self, entries: Sequence[Assignment], *, renew_before: datetime | None = None) -> tuple[ClientKey, ...]:
+        """Write each entry whose key has none yet, or only one from before `renew_before`
+        (expired); every other key keeps its owner (the first assignment stays). All in
+        one transaction; repeating a claim writes nothing. Returns the keys written."""
+        ...
+
+    def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
+        """The entry of the first key in `keys` that has one."""
+        ...
+
+
 class Queries(Protocol):
     """Read-only views for `inboxbot status` and the report."""
 
@@ -244,6 +259,7 @@ class Store:
     messages: Messages
     history: RoutingHistory
     requests: Requests
+    ledger: Ledger
     queries: Queries
     meta: Meta
     durability: Durability

@@ -91,6 +91,20 @@ CREATE TABLE acks (
 );
 """),
     (2, RELEASES_SCHEMA),  # the digest of skipped mail and its releases
+    # The client ledger (store/postgres_ledger.py), as SQLite's `ledger` table.
+    (3, """
+CREATE TABLE ledger (
+    kind    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    owner   TEXT NOT NULL,
+    since   TEXT NOT NULL,
+    how     TEXT NOT NULL,
+    rule    TEXT NOT NULL,
+    pool    TEXT,
+    source  TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
+"""),
 )  # fmt: skip
 
 

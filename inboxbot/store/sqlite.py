@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS acks (
     message_id  TEXT PRIMARY KEY,
     at          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ledger (
+    kind    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    owner   TEXT NOT NULL,
+    since   TEXT NOT NULL,
+    how     TEXT NOT NULL,
+    rule    TEXT NOT NULL,
+    pool    TEXT,
+    source  TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
 """
 # Columns added after the first release: a journal written by an older version gets
 # them on open (ALTER TABLE … ADD COLUMN keeps every row).

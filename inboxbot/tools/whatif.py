@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from inboxbot.io.mailsource import StoredMail
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import MessageKey
+from inboxbot.route.conditions.ledger import first_assignments, renew_before
 from inboxbot.run.pipeline import Outcome, Pipeline
 from inboxbot.store.factory import memory_store
 
@@ -43,15 +44,25 @@ class Replayer:
         self.pipeline = pipeline
         self.store = memory_store()
         self._count = 0
+        self._sent: datetime | None = None
 
     def run(self, stored: StoredMail) -> Outcome:
         self._count += 1
-        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=datetime.now(UTC))
+        now = datetime.now(UTC)
+        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=now, ledger=self.store.ledger)
         msg = outcome.msg
         self.store.messages.record_decision(
             MessageKey("replay", 0, self._count),
             msg,
             outcome.decision,
+        )
+        # As if forwarded when it was sent: a new client's first owner is written, later mail
+        # of it follows, and the explanation's date is the mail's (replay prints the same
+        # every day); a mail without a Date takes the last one seen.
+        self._sent = msg.date or self._sent or now
+        self.store.ledger.claim(
+            first_assignments(outcome.decision, self._sent, msg.message_id),
+            renew_before=renew_before(self.pipeline.rules, self._sent),
         )
         return outcome
 

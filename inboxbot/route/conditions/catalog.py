@@ -8,6 +8,7 @@ from typing import Any
 from inboxbot.route.conditions.addressed import addressed
 from inboxbot.route.conditions.clients import client_domain, client_inn, client_name
 from inboxbot.route.conditions.group import group
+from inboxbot.route.conditions.ledger import ledger
 from inboxbot.route.conditions.pool import fallback, pool
 from inboxbot.route.conditions.registry import Condition
 from inboxbot.route.conditions.request import not_a_request
@@ -18,7 +19,7 @@ from inboxbot.route.conditions.thread import thread
 CONDITIONS: Mapping[str, Condition[Any]] = {
     c.name: c
     for c in (
-        not_a_request, thread, addressed, vip, public_sector, client_inn, client_domain, client_name, group,
+        not_a_request, thread, addressed, vip, public_sector, client_inn, client_domain, client_name, ledger, group,
         segment, territory, pool, fallback,
     )
 }  # fmt: skip

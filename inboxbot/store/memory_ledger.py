@@ -1,0 +1,29 @@
+"""Ledger in memory (tests, explain, replay): the same behaviour as sqlite_ledger.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from inboxbot.model.ledger import Assignment, ClientKey
+
+
+class MemoryLedger:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[ClientKey, Assignment] = {}
+
+    def claim(self, entries: Sequence[Assignment], *, renew_before: datetime | None = None) -> tuple[ClientKey, ...]:
+        written: list[ClientKey] = []
+        with self.lock:
+            for entry in entries:
+                known = self.entries.get(entry.key)
+                if known is None or (renew_before is not None and known.since < renew_before):
+                    self.entries[entry.key] = entry
+                    written.append(entry.key)
+        return tuple(written)
+
+    def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
+        with self.lock:
+            return next((self.entries[k] for k in keys if k in self.entries), None)

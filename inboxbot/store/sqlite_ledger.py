@@ -1,0 +1,63 @@
+"""Ledger over SQLite: the `ledger` table, one row per client identity (kind, value).
+
+A claim is one transaction of conditional inserts: a key already owned keeps its owner
+unless its entry is older than `renew_before` (expired), so two workers claiming the same
+new client at once leave the first one's owner, and a claim repeated after a crash
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.store.rows import Row, iso, parse_time
+from inboxbot.store.sqlite import Database
+
+# Shared with postgres_ledger.py (the placeholders differ).
+COLUMNS = "kind, value, owner, since, how, rule, pool, source"
+UPSERT = (
+    f"INSERT INTO ledger ({COLUMNS}) VALUES ({{p}}) ON CONFLICT (kind, value) DO UPDATE SET "
+    "owner = excluded.owner, since = excluded.since, how = excluded.how, rule = excluded.rule, "
+    "pool = excluded.pool, source = excluded.source WHERE ledger.since < {renew}"
+)
+
+
+def row_values(entry: Assignment) -> tuple[object, ...]:
+    return (entry.key.kind, entry.key.value, entry.owner, iso(entry.since), entry.how, entry.rule, entry.pool, entry.source)
+
+
+def assignment_of(row: Row) -> Assignment:
+    since = parse_time(row["since"])
+    assert since is not None
+    return Assignment(
+        ClientKey(str(row["kind"]), str(row["value"])), str(row["owner"]), since, str(row["how"]),
+        str(row["rule"]), row["pool"], str(row["source"]),
+    )  # fmt: skip
+
+
+def renewal_text(renew_before: datetime | None) -> str:
+    """Below every stored time when nothing expires: '' sorts before any ISO text."""
+    return iso(renew_before) if renew_before is not None else ""
+
+
+class SqliteLedger:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def claim(self, entries: Sequence[Assignment], *, renew_before: datetime | None = None) -> tuple[ClientKey, ...]:
+        sql = UPSERT.format(p=", ".join("?" * 8), renew="?")
+        written: list[ClientKey] = []
+        with self.database.transaction() as db:
+            for entry in entries:
+                if db.execute(sql, (*row_values(entry), renewal_text(renew_before))).rowcount:
+                    written.append(entry.key)
+        return tuple(written)
+
+    def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
+        for key in keys:
+            row = self.database.one(f"SELECT {COLUMNS} FROM ledger WHERE kind=? AND value=?", (key.kind, key.value))
+            if row is not None:
+                return assignment_of(row)
+        return None
