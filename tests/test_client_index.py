@@ -114,3 +114,37 @@ def test_a_small_base_stays_in_memory_and_writes_nothing(tmp_path: Path) -> None
     shutil.copy(BASES[0], base)
     ClientBase.load(base)
     assert [p.name for p in tmp_path.iterdir()] == ["clients.csv"]
+
+
+def test_routing_identifies_the_same_clients_through_the_index(tmp_path: Path) -> None:
+    """Every corpus mail, identified against the demo rules with their base in memory and
+    through the index: the same INN, domain and name clients, the same mention in the text."""
+    from dataclasses import replace
+
+    from samples import CORPUS, CORPUS_2, RULES
+
+    from inboxbot.extract.extract import Extractor
+    from inboxbot.mail.message import parse
+    from inboxbot.route.identity import identify
+    from inboxbot.rules.load import load_rules
+
+    rules = load_rules(RULES)
+    dept = rules.department
+    base = tmp_path / "clients.csv"
+    shutil.copy(RULES.parent / "clients.csv", base)
+    indexed = replace(rules, clients=ClientBase.load(base, free_mail_domains=dept.free_mail_domains, indexed=True))
+    assert list(indexed.clients) == list(rules.clients)
+    extractor = Extractor()
+    mails = sorted(CORPUS.glob("*.eml")) + sorted(CORPUS_2.glob("*.eml"))
+    assert len(mails) > 50
+    named = 0
+    for path in mails:
+        msg = parse(path.read_bytes())
+        facts = extractor.extract(
+            msg, internal_domains=dept.internal_domains, shared_addresses=dept.shared_addresses,
+            free_mail_domains=dept.free_mail_domains,
+        )  # fmt: skip
+        expected = identify(msg, facts, rules)
+        assert identify(msg, facts, indexed) == expected, path.name
+        named += expected.named is not None
+    assert named > 0  # the dictionary's text search was exercised, not only INN and domain
