@@ -46,6 +46,7 @@ def test_an_indexed_base_answers_as_the_memory_base(both: tuple[ClientBase, Clie
             assert indexed.by_inn(client.inn) == memory.by_inn(client.inn)
         for domain in client.domains:
             assert indexed.by_domain(f"mail.{domain}") == memory.by_domain(f"mail.{domain}")
+        assert indexed.at_line(client.file, client.line) == client
         if client.group:
             assert indexed.group_members(client.group.upper()) == memory.group_members(client.group.upper())
         query = _noisy(client.name, rng)
@@ -55,6 +56,7 @@ def test_an_indexed_base_answers_as_the_memory_base(both: tuple[ClientBase, Clie
         toks = list(tokens(text))
         assert indexed.dictionary.match(toks) == memory.dictionary.match(toks)
     assert indexed.by_inn("0000000000") is None and indexed.by_domain("nobody.example") == ()
+    assert indexed.at_line("clients.csv", 10**6) is None is memory.at_line("clients.csv", 10**6)
 
 
 def test_the_index_lies_next_to_the_base_and_is_reused(tmp_path: Path) -> None:

@@ -39,6 +39,9 @@ class ClientStore(Protocol):
     def in_group(self, key: str) -> tuple[Client, ...]:
         """Clients of a group, by its case-folded name, in base order."""
 
+    def at_line(self, file: str, line: int) -> Client | None:
+        """The client read from this line of this file."""
+
     def dictionary(self) -> ClientDictionary:
         """The base's client dictionary (built or opened on each call: the caller keeps it)."""
 
@@ -84,6 +87,9 @@ class MemoryStore:
 
     def in_group(self, key: str) -> tuple[Client, ...]:
         return tuple(self._clients[i] for i in self._by_group.get(key, ()))
+
+    def at_line(self, file: str, line: int) -> Client | None:
+        return next((c for c in self._clients if c.file == file and c.line == line), None)
 
     def dictionary(self) -> ClientDictionary:
         return ClientDictionary(self._clients)

@@ -136,6 +136,10 @@ class ClientBase:
                 return found
         return ()
 
+    def at_line(self, file: str, line: int) -> Client | None:
+        """The client read from this line of this file (a ClientRef's origin)."""
+        return self._store.at_line(file, line)
+
     def group_members(self, group: str) -> tuple[Client, ...]:
         return self._store.in_group(group.strip().casefold())
 

@@ -28,7 +28,7 @@ from inboxbot.directory.stored_base import StoredBase, write_base
 log = logging.getLogger(__name__)
 
 # Bump on any change to what the index stores or how a base is read into it.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 SUFFIX = ".inboxbot-index"
 
 

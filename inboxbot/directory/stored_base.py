@@ -34,7 +34,10 @@ CREATE TABLE groups (grp TEXT, id INTEGER);
 CREATE TABLE notes (kind TEXT, text TEXT);
 CREATE TABLE parts (name TEXT PRIMARY KEY, dtype TEXT, data BLOB) WITHOUT ROWID;
 """
-_INDEXES = "CREATE INDEX domains_domain ON domains (domain); CREATE INDEX groups_grp ON groups (grp);"
+_INDEXES = """
+CREATE INDEX domains_domain ON domains (domain); CREATE INDEX groups_grp ON groups (grp);
+CREATE INDEX clients_line ON clients (line);
+"""
 _COLUMNS = "name, inn, kpp, ogrn, region_code, city, manager, grp, domains, alt_names, file, line, since, former_names"
 _Row = tuple[Any, ...]
 
@@ -144,9 +147,9 @@ class StoredBase:
             raise IndexError(i)
         return _client(row)
 
-    def _clients(self, sql: str, key: str) -> tuple[Client, ...]:
+    def _clients(self, sql: str, *key: object) -> tuple[Client, ...]:
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM clients WHERE id IN ({sql}) ORDER BY id", (key,)).fetchall()
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM clients WHERE id IN ({sql}) ORDER BY id", key).fetchall()
         return tuple(_client(row) for row in rows)
 
     def by_inn(self, inn: str) -> Client | None:
@@ -158,6 +161,10 @@ class StoredBase:
 
     def in_group(self, key: str) -> tuple[Client, ...]:
         return self._clients("SELECT id FROM groups WHERE grp = ?", key)
+
+    def at_line(self, file: str, line: int) -> Client | None:
+        found = self._clients("SELECT id FROM clients WHERE line = ? AND file = ?", line, file)
+        return found[0] if found else None
 
     def dictionary(self) -> ClientDictionary:
         return ClientDictionary(_Rows(self), StoredForms(self._conn, self._lock))
