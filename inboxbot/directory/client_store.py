@@ -30,6 +30,9 @@ class ClientStore(Protocol):
 
     def __getitem__(self, i: int) -> Client: ...
 
+    def many(self, ids: Sequence[int]) -> list[Client]:
+        """Clients at these positions, in the order asked."""
+
     def by_inn(self, inn: str) -> Client | None:
         """The first client of the base with this INN."""
 
@@ -78,6 +81,9 @@ class MemoryStore:
 
     def __getitem__(self, i: int) -> Client:
         return self._clients[i]
+
+    def many(self, ids: Sequence[int]) -> list[Client]:
+        return [self._clients[i] for i in ids]
 
     def by_inn(self, inn: str) -> Client | None:
         return self._by_inn.get(inn)

@@ -158,12 +158,8 @@ class ClientBase:
         `region_code` leaves exactly one of them. `exhaustive` skips blocking (tests)."""
         hits = self._store.names.search(name_key(name), threshold=threshold, exhaustive=exhaustive)
         matches = [
-            NameMatch(
-                client=(c := self._store[h.owner]),
-                score=round(h.score, 1),
-                matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)),
-            )
-            for h in hits
+            NameMatch(client=c, score=round(h.score, 1), matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)))
+            for h, c in zip(hits, self._store.many([h.owner for h in hits]), strict=True)
         ]
         if not matches:
             return NameLookup(best=None, candidates=(), ambiguous=False)

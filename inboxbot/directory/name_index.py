@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,29 @@ def form_hash(form: str) -> int:
     data = form.encode()
     value = (zlib.crc32(data) << 32) | zlib.adler32(data)
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+class PackedStrings(Sequence[str]):
+    """Strings stored back to back in one UTF-8 buffer: a million keys in 20 MB, not 80."""
+
+    def __init__(self, data: bytes, offsets: npt.NDArray[np.int64]) -> None:
+        self._data = data
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return self._data[int(self._offsets[i]) : int(self._offsets[i + 1])].decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def take(self, ids: npt.NDArray[np.int32]) -> list[str]:
+        """The strings at `ids`, reading the offsets in one go."""
+        data = self._data
+        starts, ends = self._offsets[ids].tolist(), self._offsets[ids + 1].tolist()
+        return [data[a:b].decode() for a, b in zip(starts, ends, strict=True)]
 
 
 # NameIndex attributes set on the first search: built from the entries, or read from disk.
@@ -319,7 +342,9 @@ class NameIndex:
             kids = self.candidates(key)
             if not len(kids):
                 return []
-            scores = score_keys(key, [self._keys[k] for k in kids.tolist()], cutoff=threshold)
+            keys = self._keys
+            chosen = keys.take(kids) if isinstance(keys, PackedStrings) else [keys[k] for k in kids.tolist()]
+            scores = score_keys(key, chosen, cutoff=threshold)
         keep = np.nonzero(scores >= threshold)[0]
         best: dict[int, Hit] = {}
         for i in keep.tolist():

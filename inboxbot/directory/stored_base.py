@@ -11,17 +11,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inboxbot.directory.client import Client
 from inboxbot.directory.client_dictionary import ClientDictionary
-from inboxbot.directory.name_index import ARRAYS, NameIndex
+from inboxbot.directory.name_index import ARRAYS, NameIndex, PackedStrings
 from inboxbot.directory.stored_forms import StoredForms, write_forms
 from inboxbot.model.domains import normalize_domain
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
 _SEP = "\x1f"  # between the items of a list cell (never in a cell: it is a control character)
 _SCHEMA = """
@@ -82,23 +78,6 @@ def write_base(conn: sqlite3.Connection, clients: Sequence[Client], problems: Se
     write_forms(conn, clients)
 
 
-class PackedStrings(Sequence[str]):
-    """Strings stored back to back in one UTF-8 buffer: a million keys in 20 MB, not 80."""
-
-    def __init__(self, data: bytes, offsets: npt.NDArray[np.int64]) -> None:
-        self._data = data
-        self._offsets = offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]
-        return self._data[int(self._offsets[i]) : int(self._offsets[i + 1])].decode()
-
-    def __iter__(self) -> Iterator[str]:
-        return (self[i] for i in range(len(self)))
-
-
 class StoredBase:
     """ClientStore over an opened index file; safe to share between threads."""
 
@@ -146,6 +125,17 @@ class StoredBase:
         if row is None:
             raise IndexError(i)
         return _client(row)
+
+    def many(self, ids: Sequence[int]) -> list[Client]:
+        if not ids:
+            return []
+        wanted = sorted(set(ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, {_COLUMNS} FROM clients WHERE id IN ({', '.join('?' * len(wanted))})", wanted
+            ).fetchall()
+        found = {row[0]: _client(row[1:]) for row in rows}
+        return [found[i] for i in ids]
 
     def _clients(self, sql: str, *key: object) -> tuple[Client, ...]:
         with self._lock:
