@@ -33,6 +33,9 @@ class ClientStore(Protocol):
     def many(self, ids: Sequence[int]) -> list[Client]:
         """Clients at these positions, in the order asked."""
 
+    def regions(self, ids: Sequence[int]) -> list[str | None]:
+        """The region codes of the clients at these positions, in the order asked."""
+
     def by_inn(self, inn: str) -> Client | None:
         """The first client of the base with this INN."""
 
@@ -84,6 +87,9 @@ class MemoryStore:
 
     def many(self, ids: Sequence[int]) -> list[Client]:
         return [self._clients[i] for i in ids]
+
+    def regions(self, ids: Sequence[int]) -> list[str | None]:
+        return [self._clients[i].region_code for i in ids]
 
     def by_inn(self, inn: str) -> Client | None:
         return self._by_inn.get(inn)

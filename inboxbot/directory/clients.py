@@ -157,19 +157,23 @@ class ClientBase:
         `ambiguous` when two different clients score within `margin` of the best, unless
         `region_code` leaves exactly one of them. `exhaustive` skips blocking (tests)."""
         hits = self._store.names.search(name_key(name), threshold=threshold, exhaustive=exhaustive)
-        matches = [
-            NameMatch(client=c, score=round(h.score, 1), matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)))
-            for h, c in zip(hits, self._store.many([h.owner for h in hits]), strict=True)
-        ]
-        if not matches:
+        if not hits:
             return NameLookup(best=None, candidates=(), ambiguous=False)
-        close = [m for m in matches if m.score >= matches[0].score - margin]
+        # Clients are read only for what is returned and the region check: a common name
+        # in a million-row base has a hundred hits, each a stored row.
+        best = round(hits[0].score, 1)
+        close = [h for h in hits if round(h.score, 1) >= best - margin]
         ambiguous = len(close) > 1
         if ambiguous and region_code:
-            local = [m for m in close if m.client.region_code == region_code]
+            regions = self._store.regions([h.owner for h in close])
+            local = [h for h, region in zip(close, regions, strict=True) if region == region_code]
             if local:
                 # The region decides among the close ones: put its clients first.
-                matches = local + [m for m in matches if m not in local]
+                hits = local + [h for h in hits if h not in local]
                 ambiguous = len(local) > 1
-        chosen = tuple(matches[: max(limit, 1)])
+        hits = hits[: max(limit, 1)]
+        chosen = tuple(
+            NameMatch(client=c, score=round(h.score, 1), matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)))
+            for h, c in zip(hits, self._store.many([h.owner for h in hits]), strict=True)
+        )
         return NameLookup(best=chosen[0], candidates=chosen, ambiguous=ambiguous)

@@ -137,6 +137,14 @@ class StoredBase:
         found = {row[0]: _client(row[1:]) for row in rows}
         return [found[i] for i in ids]
 
+    def regions(self, ids: Sequence[int]) -> list[str | None]:
+        wanted = sorted(set(ids))
+        with self._lock:
+            found = dict(self._conn.execute(
+                f"SELECT id, region_code FROM clients WHERE id IN ({', '.join('?' * len(wanted))})", wanted
+            ).fetchall())  # fmt: skip
+        return [found[i] for i in ids]
+
     def _clients(self, sql: str, *key: object) -> tuple[Client, ...]:
         with self._lock:
             rows = self._conn.execute(f"SELECT {_COLUMNS} FROM clients WHERE id IN ({sql}) ORDER BY id", key).fetchall()
