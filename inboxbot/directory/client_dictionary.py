@@ -11,8 +11,9 @@ merely mentioned is the reader's business (extract.client_search).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rapidfuzz import fuzz
 
@@ -105,24 +106,49 @@ def _near_token(got: str, want: str) -> bool:
     return fuzz.ratio(got, want) >= 75 or (len(got) >= 3 and want.startswith(got))
 
 
-class ClientDictionary:
-    """Name forms of every client of a base, for matching over running text."""
+class FormTable(Protocol):
+    """The forms of every client, by their keys: in memory (`MemoryForms`) or in the
+    on-disk client index (inboxbot.directory.stored_forms)."""
+
+    def exact(self, keys: tuple[str, ...]) -> Sequence[NameForm]:
+        """Forms with exactly these keys, in base order."""
+
+    def lengths(self, first: str) -> Sequence[int]:
+        """Lengths of the forms starting with this key, longest first."""
+
+    def near(self, key: str, limit: int) -> Sequence[tuple[NameForm, int]]:
+        """Up to `limit` forms of two or more keys holding `key`, with its position, in base order."""
+
+    def initial(self, acronym: str) -> int | None:
+        """The one client whose long name has these capital initials."""
+
+
+def all_forms(clients: Iterable[Client]) -> Iterator[NameForm]:
+    for owner, client in enumerate(clients):
+        yield from client_forms(owner, client)
+
+
+def unique_initials(clients: Iterable[Client]) -> dict[str, int]:
+    """Initials of long names that stand for one client only: «ВМК» of two bases is nobody."""
+    acronyms: dict[str, set[int]] = {}
+    for owner, client in enumerate(clients):
+        for text in (client.name, outer_quoted(client.name) or ""):
+            acronym = initials(text)
+            if acronym:
+                acronyms.setdefault(acronym, set()).add(owner)
+    return {a: next(iter(o)) for a, o in acronyms.items() if len(o) == 1}
+
+
+class MemoryForms:
+    """Every form of a (small) base in dictionaries."""
 
     def __init__(self, clients: Sequence[Client]) -> None:
-        self.clients = tuple(clients)
         self._exact: dict[tuple[str, ...], list[NameForm]] = {}
         self._lengths: dict[str, list[int]] = {}  # first key → form lengths, longest first
         self._near: dict[str, list[tuple[NameForm, int]]] = {}  # key → (form, position)
-        acronyms: dict[str, set[int]] = {}
-        for owner, client in enumerate(self.clients):
-            for form in client_forms(owner, client):
-                self._add(form)
-            for text in (client.name, outer_quoted(client.name) or ""):
-                acronym = initials(text)
-                if acronym:
-                    acronyms.setdefault(acronym, set()).add(owner)
-        # Initials only where they stand for one client: «ВМК» of two bases is nobody.
-        self._initials = {a: next(iter(o)) for a, o in acronyms.items() if len(o) == 1}
+        for form in all_forms(clients):
+            self._add(form)
+        self._initials = unique_initials(clients)
         for lengths in self._lengths.values():
             lengths.sort(reverse=True)
 
@@ -137,12 +163,32 @@ class ClientDictionary:
             for position, key in enumerate(form.keys):
                 self._near.setdefault(key, []).append((form, position))
 
+    def exact(self, keys: tuple[str, ...]) -> Sequence[NameForm]:
+        return self._exact.get(keys, ())
+
+    def lengths(self, first: str) -> Sequence[int]:
+        return self._lengths.get(first, ())
+
+    def near(self, key: str, limit: int) -> Sequence[tuple[NameForm, int]]:
+        return self._near.get(key, [])[:limit]
+
+    def initial(self, acronym: str) -> int | None:
+        return self._initials.get(acronym)
+
+
+class ClientDictionary:
+    """Name forms of every client of a base, for matching over running text."""
+
+    def __init__(self, clients: Sequence[Client], forms: FormTable | None = None) -> None:
+        self.clients = clients
+        self._forms: FormTable = forms if forms is not None else MemoryForms(clients)
+
     def forms(self, keys: tuple[str, ...]) -> tuple[NameForm, ...]:
-        return tuple(self._exact.get(keys, ()))
+        return tuple(self._forms.exact(keys))
 
     def initials_of(self, token: str) -> NameForm | None:
         """The client whose long name has these capital initials, the only one in the base."""
-        owner = self._initials.get(token)
+        owner = self._forms.initial(token)
         if owner is None:
             return None
         return NameForm((skeleton(token.lower()),), owner, "initials", token)
@@ -158,8 +204,8 @@ class ClientDictionary:
         covered: set[int] = set()
         i = 0
         while i < len(stream):
-            for length in self._lengths.get(keys[i], ()):
-                found = self._exact.get(tuple(keys[i : i + length])) if i + length <= len(keys) else None
+            for length in self._forms.lengths(keys[i]):
+                found = self._forms.exact(tuple(keys[i : i + length])) if i + length <= len(keys) else None
                 if found:
                     hits.extend(FormHit(f, stream[i][1], stream[i + length - 1][1], 100.0) for f in found)
                     covered.update(range(i, i + length))
@@ -176,18 +222,20 @@ class ClientDictionary:
 
     def _near_misses(self, stream: list[tuple[str, int]], keys: list[str], covered: set[int]) -> list[FormHit]:
         hits: list[FormHit] = []
-        tried: set[tuple[int, int]] = set()
+        tried: set[tuple[NameForm, int]] = set()
         for i, key in enumerate(keys):
             if i in covered:
                 continue
-            for form, position in self._near.get(key, ())[:_NEAR_CAP]:
+            for form, position in self._forms.near(key, _NEAR_CAP):
                 start = i - position
                 end = start + len(form.keys)
                 if start < 0 or end > len(keys) or covered.intersection(range(start, end)):
                     continue
-                if (id(form), start) in tried:
+                # By value: a stored form is read anew on each look-up (forms are unique per
+                # owner and keys, so equal values are the same form).
+                if (form, start) in tried:
                     continue
-                tried.add((id(form), start))
+                tried.add((form, start))
                 span = keys[start:end]
                 if not all(_near_token(a, b) for a, b in zip(span, form.keys, strict=True)):
                     continue

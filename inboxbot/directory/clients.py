@@ -1,34 +1,34 @@
 """The client base (a CRM or 1C export: CSV or XLSX), with look-ups by INN, sender domain
 and company name.
 
-Loading a base a sales assistant exported is forgiving on purpose: a bad row is reported
-in `problems` ("clients.csv, строка 17: …") and the rest still loads, because one typo in
-a 10,000-row export must not stop the mailbox. Only a missing file or a missing required
-column is fatal (RulesError), since then nothing could be routed by client at all.
+Reading the export is inboxbot.directory.base_reader (forgiving: bad rows become
+`problems`). A small base is kept in memory; a large one (a CRM export of a million
+companies) is read once into an on-disk index next to the file and answered from there
+(inboxbot.directory.client_store, index_file): one interface, two implementations.
 """
 
 from __future__ import annotations
 
-import logging
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-from inboxbot.directory.client import REQUIRED_COLUMNS, Client, ColumnMap
+from inboxbot.directory.base_reader import ReadBase, read_base
+from inboxbot.directory.client import Client, ColumnMap
 from inboxbot.directory.client_dictionary import ClientDictionary
-from inboxbot.directory.client_rows import client_from_row
-from inboxbot.directory.export_checks import empty_columns, misdecoded, missing_columns
-from inboxbot.directory.name_index import NameIndex
-from inboxbot.directory.names import name_key, name_variants, variant_text
-from inboxbot.directory.tables import MAX_CELL_CHARS, column_indexes, open_table
+from inboxbot.directory.client_store import ClientStore, MemoryStore
+from inboxbot.directory.index_file import indexed_base
+from inboxbot.directory.names import name_key, variant_text
 from inboxbot.model.domains import FREE_MAIL_DOMAINS, normalize_domain, parent_domains
 
 # Name look-up defaults, on the 0–100 scale of names.score_keys: one typo in a two-word
 # name scores ≈ 93, «Агроимпульс» vs «Агроимпульс Омск» 83, «Альянс» vs «Альянс Трейд» 67.
 NAME_THRESHOLD = 86.0
 NAME_MARGIN = 5.0
-
-log = logging.getLogger(__name__)
+# From this file size (≈ 25,000 rows) a base is read through its on-disk index: smaller
+# ones load in well under a second and stay simply in memory.
+INDEX_FROM_BYTES = 2 << 20
 
 _DEFAULT_COLUMNS = ColumnMap()
 
@@ -58,26 +58,14 @@ class ClientBase:
         damage: Sequence[str] = (),
         free_mail_domains: Iterable[str] = FREE_MAIL_DOMAINS,
     ) -> None:
-        self._clients = tuple(clients)
+        self._setup(MemoryStore(clients), problems, damage, free_mail_domains)
+
+    def _setup(self, store: ClientStore, problems: Sequence[str], damage: Sequence[str], free_mail_domains: Iterable[str]) -> None:
+        self._store = store
         self.problems: tuple[str, ...] = tuple(problems)
         # The problems that make the file itself suspect: `inboxbot check` fails on them.
         self.damage: tuple[str, ...] = tuple(damage)
         self._free_mail = frozenset(normalize_domain(d) for d in free_mail_domains)
-        self._by_inn: dict[str, Client] = {}
-        self._by_domain: dict[str, list[int]] = {}
-        self._by_group: dict[str, list[int]] = {}
-        for i, client in enumerate(self._clients):
-            if client.inn:
-                self._by_inn.setdefault(client.inn, client)  # duplicates were reported at load
-            for domain in client.domains:
-                self._by_domain.setdefault(normalize_domain(domain), []).append(i)
-            if client.group:
-                self._by_group.setdefault(client.group.casefold(), []).append(i)
-        self._index = NameIndex(
-            (i, kind, key)
-            for i, client in enumerate(self._clients)
-            for kind, key in name_variants(client.name, (*client.alt_names, *client.former_names))
-        )
         self._dictionary: ClientDictionary | None = None
 
     @classmethod
@@ -90,77 +78,47 @@ class ClientBase:
         delimiter: str | None = None,
         sheet: str | None = None,
         free_mail_domains: Iterable[str] = FREE_MAIL_DOMAINS,
+        indexed: bool | None = None,
     ) -> ClientBase:
         """Load a CSV (UTF-8/BOM/any Cyrillic code page; ; , or tab) or XLSX export.
         Bad rows end up in `problems`; damage to the file as a whole (a stray quote, a
         mapped column missing or empty, mis-decoded text) in `damage` and, first, in
         `problems` too. RulesError for a missing or unreadable file or a missing
-        name/manager column."""
+        name/manager column. A file of INDEX_FROM_BYTES or more (or any, `indexed=True`)
+        is read through its on-disk index (inboxbot.directory.index_file), built once."""
         path = Path(path)
-        file = path.name
         free = frozenset(normalize_domain(d) for d in free_mail_domains)
-        table = open_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
-        wanted = {f.name: getattr(columns, f.name) for f in fields(ColumnMap)}
-        cols = column_indexes(file, table.header, wanted, REQUIRED_COLUMNS)
-        damage = missing_columns(file, table.header, columns, cols)
-        clients: list[Client] = []
-        problems: list[str] = []
-        inn_lines: dict[str, int] = {}
-        filled: set[str] = set()  # fields with a value in at least one row
-        rows = 0
-        for line, cells in table.rows:
-            if not any(cells):
-                continue
-            rows += 1
-            values = {f: (cells[i] if i < len(cells) else "") for f, i in cols.items()}
-            filled.update(f for f, v in values.items() if v)
-            huge = next((f for f, v in values.items() if len(v) > MAX_CELL_CHARS), None)
-            if huge is not None:
-                damage.append(
-                    f"{file}, строка {line}: в колонке «{wanted[huge]}» больше {MAX_CELL_CHARS} знаков — "
-                    "строка пропущена; так бывает с испорченной выгрузкой, проверьте эту строку"
-                )
-                continue
-            try:
-                client, row_problems = client_from_row(values, file, line, free)
-            except (ValueError, TypeError, ArithmeticError, UnicodeError) as exc:
-                # A value no check foresaw must cost its row, never the whole base.
-                log.warning("%s, line %d: row not converted", file, line, exc_info=True)
-                problems.append(f"{file}, строка {line}: значения не разобраны ({type(exc).__name__}: {exc}) — строка пропущена")
-                continue
-            problems.extend(f"{file}, строка {line}: {p}" for p in row_problems)
-            if client is None:
-                continue
-            if client.inn:
-                if client.inn in inn_lines:
-                    problems.append(
-                        f"{file}, строка {line}: ИНН {client.inn} уже есть в строке "
-                        f"{inn_lines[client.inn]}; по ИНН будет находиться клиент из строки {inn_lines[client.inn]}"
-                    )
-                else:
-                    inn_lines[client.inn] = line
-            clients.append(client)
-        damage.extend(table.damage)  # filled while the rows were read
-        damage.extend(empty_columns(file, columns, cols, filled, rows))
-        damage.extend(misdecoded(file, table.encoding, encoding, clients))
-        return cls(clients, [*damage, *problems], damage=damage, free_mail_domains=free)
+
+        def read() -> ReadBase:
+            return read_base(path, columns, encoding=encoding, delimiter=delimiter, sheet=sheet, free=free)
+
+        if indexed is None:
+            indexed = path.is_file() and path.stat().st_size >= INDEX_FROM_BYTES
+        if not indexed:
+            got = read()
+            return cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
+        options = repr((columns, encoding, delimiter, sheet, sorted(free)))
+        stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
+        base = cls.__new__(cls)
+        base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
+        return base
 
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._store)
 
     def __iter__(self) -> Iterator[Client]:
-        return iter(self._clients)
+        return iter(self._store)
 
     @property
     def dictionary(self) -> ClientDictionary:
         """The base as a dictionary of name forms, for finding clients in running text;
-        built on first use (`inboxbot check` never needs it)."""
+        built (or opened from the on-disk index) on first use (`inboxbot check` never needs it)."""
         if self._dictionary is None:
-            self._dictionary = ClientDictionary(self._clients)
+            self._dictionary = self._store.dictionary()
         return self._dictionary
 
     def by_inn(self, inn: str) -> Client | None:
-        return self._by_inn.get(inn.strip())
+        return self._store.by_inn(inn.strip())
 
     def is_free_mail(self, domain: str) -> bool:
         return any(p in self._free_mail for p in parent_domains(normalize_domain(domain)))
@@ -173,13 +131,17 @@ class ClientBase:
         if not ascii_domain or self.is_free_mail(ascii_domain):
             return ()
         for candidate in parent_domains(ascii_domain):
-            found = self._by_domain.get(candidate)
+            found = self._store.at_domain(candidate)
             if found:
-                return tuple(self._clients[i] for i in found)
+                return found
         return ()
 
+    def at_line(self, file: str, line: int) -> Client | None:
+        """The client read from this line of this file (a ClientRef's origin)."""
+        return self._store.at_line(file, line)
+
     def group_members(self, group: str) -> tuple[Client, ...]:
-        return tuple(self._clients[i] for i in self._by_group.get(group.strip().casefold(), ()))
+        return self._store.in_group(group.strip().casefold())
 
     def by_name(
         self,
@@ -194,24 +156,24 @@ class ClientBase:
         """Clients whose name matches `name` (see inboxbot.directory.names for what may differ).
         `ambiguous` when two different clients score within `margin` of the best, unless
         `region_code` leaves exactly one of them. `exhaustive` skips blocking (tests)."""
-        hits = self._index.search(name_key(name), threshold=threshold, exhaustive=exhaustive)
-        matches = [
-            NameMatch(
-                client=(c := self._clients[h.owner]),
-                score=round(h.score, 1),
-                matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)),
-            )
-            for h in hits
-        ]
-        if not matches:
+        hits = self._store.names.search(name_key(name), threshold=threshold, exhaustive=exhaustive)
+        if not hits:
             return NameLookup(best=None, candidates=(), ambiguous=False)
-        close = [m for m in matches if m.score >= matches[0].score - margin]
+        # Clients are read only for what is returned and the region check: a common name
+        # in a million-row base has a hundred hits, each a stored row.
+        best = round(hits[0].score, 1)
+        close = [h for h in hits if round(h.score, 1) >= best - margin]
         ambiguous = len(close) > 1
         if ambiguous and region_code:
-            local = [m for m in close if m.client.region_code == region_code]
+            regions = self._store.regions([h.owner for h in close])
+            local = [h for h, region in zip(close, regions, strict=True) if region == region_code]
             if local:
                 # The region decides among the close ones: put its clients first.
-                matches = local + [m for m in matches if m not in local]
+                hits = local + [h for h in hits if h not in local]
                 ambiguous = len(local) > 1
-        chosen = tuple(matches[: max(limit, 1)])
+        hits = hits[: max(limit, 1)]
+        chosen = tuple(
+            NameMatch(client=c, score=round(h.score, 1), matched=variant_text(h.kind, c.name, (*c.alt_names, *c.former_names)))
+            for h, c in zip(hits, self._store.many([h.owner for h in hits]), strict=True)
+        )
         return NameLookup(best=chosen[0], candidates=chosen, ambiguous=ambiguous)

@@ -96,7 +96,7 @@ class Token:
     raw: str
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
 def token_keys(raw: str) -> tuple[str, ...]:
     """Keys of one token as written («Камской» → ('kamskii',), «ф-ки» → ('fabrika',), which
     is generic and so → ()); () for legal forms and generic words."""
@@ -216,7 +216,13 @@ def abbreviated_forms(name: str) -> list[tuple[str, ...]]:
 def is_common_word(word: str) -> bool:
     """Whether a one-word name is also an ordinary Russian word («Восток», «Старт»), which
     running text uses without meaning the company; short words count as common too."""
-    low = word.lower().replace("ё", "е")
+    return _is_common(word.lower().replace("ё", "е"))
+
+
+# Each distinct word asked once: building the dictionary of a large base asks about every
+# word of every name, and pymorphy3's look-up (≈ 0.1 ms) would dominate the build.
+@lru_cache(maxsize=500_000)
+def _is_common(low: str) -> bool:
     if len(low) < 4:
         return True
     if not _CYRILLIC.search(low):

@@ -18,7 +18,7 @@ def describe_company(facts: Facts, decision: Decision, rules: Rules) -> dict[str
         ref = decision.client
         client = rules.clients.by_inn(ref.inn) if ref.inn else None
         if client is None:
-            client = next((c for c in rules.clients if c.file == ref.file and c.line == ref.line), None)
+            client = rules.clients.at_line(ref.file, ref.line)
         return {
             "name": ref.name,
             "inn": ref.inn,
