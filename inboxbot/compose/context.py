@@ -41,6 +41,8 @@ class ForwardContext:
     loop_headers: tuple[str, ...]  # the first is written on every forward and notice
     owner: Recipient
     base_owner: Recipient | None = None  # whose client it is, when `owner` is the backup
+    # The address a manager's answer copies so the bot sees it (follow-ups); "" when none.
+    shared_address: str = ""
 
     def __post_init__(self) -> None:
         for name in self.loop_headers:

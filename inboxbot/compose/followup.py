@@ -153,7 +153,7 @@ def compose_escalation(
 
 def _request_view(request: RequestRow) -> dict[str, object]:
     company = clean(request.company or "", 200)
-    sender = clean(request.sender, 200)
+    sender = clean(request.client_address, 200)
     return {
         "company": company,
         "inn": clean(request.inn or "", 20),
@@ -168,7 +168,7 @@ def _request_view(request: RequestRow) -> dict[str, object]:
 def _answer_link(request: RequestRow, shared_address: str) -> str:
     """mailto: to the client with the shared address in copy, «Re: <subject>» and the
     client's Message-ID, so the answer is one the bot recognises."""
-    client = request.sender.strip()
+    client = request.client_address.strip()
     if not EMAIL_RE.fullmatch(client):
         return ""
     params = []

@@ -24,7 +24,17 @@ from typing import cast
 from urllib.parse import quote
 
 from inboxbot.compose.context import BOT_NAME, ForwardContext, bot_name, recipient_view
-from inboxbot.compose.headers import EMAIL_RE, ID_RE, POLICY, clean, put_address, put_ascii, put_text, put_thread
+from inboxbot.compose.headers import (
+    EMAIL_RE,
+    ID_RE,
+    POLICY,
+    clean,
+    put_address,
+    put_addresses,
+    put_ascii,
+    put_text,
+    put_thread,
+)
 from inboxbot.compose.ids import forward_message_id, loop_value
 from inboxbot.compose.mime import multipart, original_part, put_multipart, text_part
 from inboxbot.compose.russian import moscow
@@ -102,12 +112,17 @@ def _original_view(msg: ParsedMessage) -> dict[str, object]:
     }
 
 
-def _reply_link(msg: ParsedMessage, address: str) -> str:
-    """mailto: to the client with "Re: <subject>" and, where the mail client honours it
-    (RFC 6068 allows any header), In-Reply-To, so the answer joins the client's thread."""
+def _reply_link(msg: ParsedMessage, address: str, cc: str) -> str:
+    """mailto: to the client with the shared address `cc` in copy (the bot sees the answer
+    there), "Re: <subject>" and, where the mail client honours it (RFC 6068 allows any
+    header), In-Reply-To, so the answer joins the client's thread. Every value is
+    percent-encoded whole and the subject is one cleaned line: a mail's text cannot add a
+    header or a recipient."""
     if not EMAIL_RE.fullmatch(address):
         return ""
     params = []
+    if cc:
+        params.append(("cc", cc))
     subject = clean(msg.subject, 250)
     if subject:
         params.append(("subject", subject if re.match(r"re\s*:", subject, re.IGNORECASE) else f"Re: {subject}"))
@@ -115,6 +130,15 @@ def _reply_link(msg: ParsedMessage, address: str) -> str:
         params.append(("In-Reply-To", f"<{msg.message_id}>"))
     query = "&".join(f"{key}={quote(value, safe='')}" for key, value in params)
     return f"mailto:{quote(address, safe='@')}" + (f"?{query}" if query else "")
+
+
+def answer_copy(ctx: ForwardContext, client: Address | None) -> str:
+    """The shared address a manager's answer to `client` keeps in copy; "" when there is
+    none (or it is the client's own address)."""
+    shared = ctx.shared_address.strip()
+    if not EMAIL_RE.fullmatch(shared) or client is None or client.email.lower() == shared.lower():
+        return ""
+    return shared
 
 
 # "9 000 шт.", "1 250 000 руб.": a line break inside a number misreads it on a phone.
@@ -126,6 +150,7 @@ def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: Forw
     quote_text, cut = _quote(facts.new_text or msg.text)
     quote_text = _THOUSANDS_RE.sub("\u00a0", quote_text)
     reply_to = reply_address(msg, facts)
+    copy = answer_copy(ctx, reply_to)
     return {
         "department": clean(ctx.department, 120),
         "bot_name": BOT_NAME,
@@ -138,7 +163,8 @@ def forward_view(msg: ParsedMessage, facts: Facts, decision: Decision, ctx: Forw
         "rule": decision.rule,
         "forwarded_by": clean(str(facts.forwarded_by), 200) if facts.forwarded_by else "",
         "reply_to": reply_to.email if reply_to else "",
-        "reply_link": _reply_link(msg, reply_to.email) if reply_to else "",
+        "reply_link": _reply_link(msg, reply_to.email, copy) if reply_to else "",
+        "reply_copy": copy,
         "original": _original_view(msg),
         "quote": quote_text,
         "quote_cut": cut,
@@ -190,7 +216,15 @@ def compose_forward(
     put_address(out, "From", ctx.bot_address.email, bot_name(ctx))
     put_address(out, "To", ctx.owner.email, ctx.owner.name)
     client = reply_address(msg, facts)
-    if client is not None:
+    copy = answer_copy(ctx, client)
+    if client is not None and copy:
+        # "Reply" must reach the client with the shared address on it, or the bot counts
+        # the request unanswered. Both go into Reply-To: Thunderbird, Outlook and Gmail
+        # address a reply to every Reply-To mailbox (the shared one lands in To, which
+        # the bot sees just as well), while a Cc or Mail-Followup-To is dropped by "Reply"
+        # (only "Reply all" or mutt's group reply read them).
+        put_addresses(out, "Reply-To", [(client.email, client.name), (copy, ctx.department)])
+    elif client is not None:
         put_address(out, "Reply-To", client.email, client.name)
     put_text(out, "Subject", forward_subject(msg.subject))
     put_ascii(out, "Date", format_datetime(moscow(now)))

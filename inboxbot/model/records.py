@@ -79,6 +79,14 @@ class RequestRow:
     escalated_to: str | None
     acked_at: datetime | None
     error: str | None
+    # The client's address when a colleague forwarded their mail to the shared box (the
+    # original's author, found by extraction); "" when the sender is the client.
+    client: str = ""
+
+    @property
+    def client_address(self) -> str:
+        """Whom the request is from and an answer goes to: the client, not a forwarder."""
+        return self.client or self.sender
 
     @property
     def forwarded(self) -> bool:

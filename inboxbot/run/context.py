@@ -47,7 +47,15 @@ class RunContext:
             loop_headers=dept.loop_headers,
             owner=owner,
             base_owner=base,
+            shared_address=self.shared_address(),
         )
+
+    def shared_address(self) -> str:
+        """The address colleagues copy in their answers (the bot sees the copy there)."""
+        rules = self.rules
+        if rules.acknowledge is not None and rules.acknowledge.sender:
+            return rules.acknowledge.sender
+        return rules.department.shared_addresses[0] if rules.department.shared_addresses else ""
 
 
 def recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:

@@ -17,7 +17,7 @@ from inboxbot.model.decision import Decision
 from inboxbot.model.domains import domain_in
 from inboxbot.model.records import RequestRow
 from inboxbot.model.worktime import describe_duration
-from inboxbot.rules.model import Manager, window_start
+from inboxbot.rules.model import Department, Manager, window_start
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
 from inboxbot.run.pipeline import Pipeline
@@ -29,6 +29,20 @@ log = logging.getLogger(__name__)
 FOLLOWUP_RULE = "followup"
 # Journal meta key: when follow-ups were switched on (older forwards are left alone).
 FOLLOWUP_SINCE = "followup_since"
+
+
+def is_answer(msg: ParsedMessage, dept: Department, bot_address: str) -> bool:
+    """Whether `msg`, seen in the shared mailbox, is a colleague's answer to a client: an
+    internal sender (not the bot, not a shared address), in a thread, not the bot's own
+    mail, with an outside recipient. Pure: the part of note_answer a test can feed."""
+    sender = msg.sender.email.lower() if msg.sender else ""
+    if not sender or sender == bot_address or sender in dept.shared_addresses:
+        return False
+    if not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not msg.thread_ids:
+        return False
+    if any(msg.header(name) is not None for name in dept.loop_headers):
+        return False
+    return any(not domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc))
 
 
 class FollowUps:
@@ -44,16 +58,10 @@ class FollowUps:
         does a colleague forwarding the request inside the company (no outside
         recipient: the client has not heard from anyone)."""
         dept = self.ctx.rules.department
-        sender = msg.sender.email.lower() if msg.sender else ""
-        if not sender or sender == (self.ctx.settings.bot_address or dept.bot_address) or sender in dept.shared_addresses:
+        if not is_answer(msg, dept, self.ctx.settings.bot_address or dept.bot_address):
             return
-        if not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not msg.thread_ids:
-            return
-        if any(msg.header(name) is not None for name in dept.loop_headers):
-            return
-        outside = [a for a in (*msg.to, *msg.cc) if not domain_in(a.email.rpartition("@")[2], dept.internal_domains)]
-        if not outside:
-            return
+        assert msg.sender is not None
+        sender = msg.sender.email.lower()
         by = next((m.id for m in self.ctx.rules.managers.values() if m.email == sender), sender)
         now = self.clock()
         at = msg.date if msg.date is not None and msg.date <= now else now
@@ -93,7 +101,7 @@ class FollowUps:
             return
         mail = compose_reminder(
             row, recipient(owner), self.ctx.forward_context(recipient(owner)), self.ctx.templates, waited=due.waited,
-            shared_address=self._shared_address(), now=now,
+            shared_address=self.ctx.shared_address(), now=now,
         )  # fmt: skip
         smtp.send(mail, [owner.email])
         self.store.requests.record_reminder(row.id, now)
@@ -111,7 +119,7 @@ class FollowUps:
         mail = compose_escalation(
             row, owner_recipient, recipient(head), ctx, self.ctx.templates, waited=due.waited,
             reassigned_to=recipient(new_owner) if new_owner else None, reminded_at=row.reminded_at,
-            shared_address=self._shared_address(), now=now,
+            shared_address=self.ctx.shared_address(), now=now,
         )  # fmt: skip
         recipients = [head.email] + ([owner.email] if owner and owner.email != head.email else [])
         smtp.send(mail, recipients)
@@ -150,13 +158,6 @@ class FollowUps:
         )
         smtp.send(forward, [target.email])
         return target, str(forward["Message-ID"]).strip("<>")
-
-    def _shared_address(self) -> str:
-        """The address colleagues copy in their answers (the bot sees the copy there)."""
-        rules = self.ctx.rules
-        if rules.acknowledge is not None and rules.acknowledge.sender:
-            return rules.acknowledge.sender
-        return rules.department.shared_addresses[0] if rules.department.shared_addresses else ""
 
     def _meta_time(self, key: str, now: datetime) -> datetime:
         """A moment kept in the journal's meta table, set to `now` the first time."""

@@ -97,6 +97,7 @@ def request_of(row: Row) -> RequestRow:
         escalated_to=row["escalated_to"],
         acked_at=parse_time(row["acked_at"]),
         error=row["error"],
+        client=str(payload.get("client_address") or ""),
     )
 
 
