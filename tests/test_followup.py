@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -262,3 +263,35 @@ def test_follow_ups_go_out_when_the_poll_fails(
         finally:
             bot.close()
     assert len(sent(smtp_server, "reminder")) == 1
+
+
+def test_a_request_reception_forwarded_is_answered_to_the_client_and_the_answer_counts(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    """Issue 15: reception@ forwarded the client's mail; the forward, the reminder and
+    their reply paths name and reach the client, with the shared address kept on."""
+    reception, client, shared = "reception@severkarton.test", "smolin.egor@yandex.ru", "sales@severkarton.test"
+    deliver(imap_inbox, sample("012"))
+    once(worker)
+    ((rcpts, forward),) = sent(smtp_server, "forwarded")
+    assert [a.addr_spec for a in forward["Reply-To"].addresses] == [client, shared]
+    clock.at(2026, 11, 23, 14, 0)
+    assert once(worker).reminded == 1
+    ((_, reminder),) = sent(smtp_server, "reminder")
+    text = reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert client in text and reception not in text
+    html = reminder.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    link = urlsplit(html.split('<a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&"))
+    fields = dict(parse_qsl(link.query))
+    assert unquote(link.path) == client and fields["cc"] == shared
+    # The manager answers from the reminder's button: the bot counts it.
+    owner = rcpts[0]
+    answer = (
+        f"From: {owner}\r\nTo: {unquote(link.path)}\r\nCc: {fields['cc']}\r\nSubject: {fields['subject']}\r\n"
+        f"Message-ID: <answer.reception@severkarton.test>\r\nIn-Reply-To: {fields['In-Reply-To']}\r\n"
+        f"References: {fields['In-Reply-To']}\r\nDate: Mon, 23 Nov 2026 14:30:00 +0300\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день! Счёт во вложении.\r\n"
+    ).encode()
+    clock.at(2026, 11, 23, 14, 30)
+    deliver(imap_inbox, answer)
+    assert once(worker).answers == 1
