@@ -40,7 +40,7 @@ KNOWN_KEYS = frozenset(
     + [
         f"{PREFIX}{key}"
         for key in (
-            "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "BATCH_SIZE", "BOT_ADDRESS",
+            "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "IDLE", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
             "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
         )
@@ -115,6 +115,9 @@ class Settings:
     # A postgresql:// URL (INBOXBOT_STORE), password included; empty: the SQLite journal.
     store: str = field(default="", repr=False)
     poll_seconds: int = 60
+    # INBOXBOT_IDLE: new mail is polled for as soon as the server tells of it (IMAP IDLE,
+    # where the server has it); the interval poll goes on as the full check.
+    idle: bool = True
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
     marking: MarkingSettings = field(default_factory=MarkingSettings)
@@ -133,6 +136,7 @@ class Settings:
             "journal": self.journal,
             "store": masked_url(self.store),
             "poll_seconds": self.poll_seconds,
+            "idle": self.idle,
             "batch_size": self.batch_size,
             "bot_address": self.bot_address,
             "marking": asdict(self.marking),
@@ -204,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         journal=values.get(f"{PREFIX}JOURNAL", "").strip() or DEFAULT_JOURNAL,
         store=store_url(values),
         poll_seconds=_positive_int(values, f"{PREFIX}POLL_SECONDS", 60),
+        idle=_flag(values, f"{PREFIX}IDLE", True),
         batch_size=_positive_int(values, f"{PREFIX}BATCH_SIZE", 100),
         bot_address=bot_address,
         marking=MarkingSettings(

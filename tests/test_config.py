@@ -266,3 +266,13 @@ def test_find_journal_says_where_it_looked(tmp_path: Path) -> None:
         find_journal(None, env={"INBOXBOT_SECRETS_FILE": str(secrets)}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="--journal"):
         find_journal(Path("missing.sqlite"), env={}, cwd=tmp_path)
+
+
+def test_idle_is_on_by_default_and_switched_off_by_inboxbot_idle() -> None:
+    base = {"INBOXBOT_IMAP_HOST": "127.0.0.1", "INBOXBOT_IMAP_TLS": "none", "INBOXBOT_IMAP_USER": "u",
+            "INBOXBOT_IMAP_PASSWORD": "p"}
+    assert load_settings(base).idle is True
+    assert load_settings({**base, "INBOXBOT_IDLE": "off"}).idle is False
+    assert load_settings({**base, "INBOXBOT_IDLE": "on"}).masked()["idle"] is True
+    with pytest.raises(ConfigError, match="INBOXBOT_IDLE='sometimes'"):
+        load_settings({**base, "INBOXBOT_IDLE": "sometimes"})

@@ -114,3 +114,25 @@ def test_a_job_that_raises_stops_neither_the_scheduler_nor_the_other_jobs(jobs: 
         assert {job.id for job in scheduler.get_jobs()} == set(JOBS)
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_news_moves_the_poll_to_now_and_news_during_a_poll_asks_for_one_more(jobs: Jobs, paused: Any) -> None:
+    """`wake` (the IDLE watcher heard of mail): the poll is due now. Heard while a poll
+    runs, it would be skipped by apscheduler (max_instances=1), and that poll may have
+    searched before the mail came: the next poll is due right after it instead."""
+    jobs.worker.failures = 0
+    paused.modify_job(POLL, next_run_time=datetime.now(UTC) + timedelta(hours=1))
+    before = datetime.now(UTC)
+    jobs.wake()
+    assert before <= paused.get_job(POLL).next_run_time <= datetime.now(UTC)
+
+    paused.modify_job(POLL, next_run_time=datetime.now(UTC) + timedelta(hours=1))
+    jobs.worker.guarded_poll = jobs.wake  # type: ignore[method-assign]  # mail arrives mid-poll
+    before = datetime.now(UTC)
+    jobs.poll_job()
+    assert before <= paused.get_job(POLL).next_run_time <= datetime.now(UTC)
+
+    paused.modify_job(POLL, next_run_time=datetime.now(UTC) + timedelta(hours=1))
+    jobs.worker.guarded_poll = lambda: None  # type: ignore[method-assign]  # a quiet poll
+    jobs.poll_job()
+    assert paused.get_job(POLL).next_run_time > datetime.now(UTC) + timedelta(minutes=59)

@@ -28,11 +28,11 @@ from types import TracebackType
 from typing import Self
 
 from imapclient import IMAPClient  # type: ignore[import-untyped]
-from imapclient.exceptions import LoginError  # type: ignore[import-untyped]
 
 from inboxbot.config import ServerSettings
 from inboxbot.errors import FetchError, MarkingError
-from inboxbot.io.imaperrors import clean, guard, server_answer, ssl_context
+from inboxbot.io.imaperrors import clean, guard, server_answer
+from inboxbot.io.imaplogin import connect
 from inboxbot.io.marking import (
     FOLDERS,
     KEYWORDS,
@@ -113,25 +113,8 @@ class Mailbox:
             raise
 
     def _open(self) -> None:
-        s = self.settings
         with self._guard("подключении"):
-            context = ssl_context(s) if s.tls != "none" else None
-            client = IMAPClient(s.host, s.port, ssl=s.tls == "ssl", ssl_context=context, timeout=s.timeout)
-            self._client = client
-            if s.tls == "starttls":
-                client.starttls(context)
-            try:
-                if (s.user + s.password).isascii():
-                    client.login(s.user, s.password)
-                else:
-                    # LOGIN takes ASCII only (imaplib raises UnicodeEncodeError); SASL PLAIN
-                    # carries UTF-8 (RFC 4616), which is how a Cyrillic password gets through.
-                    client.plain_login(s.user, s.password)
-            except LoginError as exc:
-                raise FetchError(self._clean(
-                    f"IMAP-сервер {s.host} не принял вход пользователя «{s.user}»: проверьте "
-                    f"INBOXBOT_IMAP_USER и пароль (ответ сервера: {exc})"
-                )) from None
+            self._client = connect(self.settings)
             self._select()
 
     def close(self) -> None:

@@ -7,7 +7,10 @@ again at its next time, as do the others. `run --once` runs one pass of each, in
 order of JOBS, whatever happened to the one before.
 
 - poll (worker.py): every `poll_seconds`; after a failure its next run is moved to the
-  backoff (`Worker.backoff_seconds`), and the interval goes on from there.
+  backoff (`Worker.backoff_seconds`), and the interval goes on from there. With
+  INBOXBOT_IDLE on, an IDLE watcher (io/idle.py, a thread and an IMAP connection of its
+  own) moves it to now when mail arrives (`wake`); the interval poll stays as the full
+  check, and is the only one while the server has no IDLE or the watcher is down.
 - follow-ups (followups.py): answers seen as \\Answered, then the reminders and
   escalations due, on an IMAP connection of their own, so a failed poll does not hold
   them back. They run with every n-th poll, right after it (at most once a minute).
@@ -22,12 +25,14 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inboxbot.errors import ActionError, ExtractionError, FetchError
+from inboxbot.io.idle import IdleWatcher
 from inboxbot.run.outbox import smtp_for
 from inboxbot.run.pollreport import PollReport, poll_summary
 from inboxbot.run.worker import Worker
@@ -71,7 +76,11 @@ class Jobs:
         self.worker = worker
         self.ctx = worker.ctx
         self.scheduler: Any = None  # the BackgroundScheduler while `run_forever` runs
+        self.watcher: IdleWatcher | None = None  # while `run_forever` runs, with INBOXBOT_IDLE on
         self.followup_failures = 0
+        self._poll_lock = threading.Lock()
+        self._polling = False  # a poll job is past its start
+        self._again = False  # news came while it ran: one more poll right after it
 
     # -- one pass of each job ------------------------------------------------
 
@@ -126,14 +135,42 @@ class Jobs:
         )
 
     def poll_job(self) -> None:
-        """The poll; after a failure the next one comes at the backoff, not the interval."""
+        """The poll; after a failure the next one comes at the backoff, not the interval;
+        after news during it (`wake`), at once."""
         if self.ctx.stopping:
             return
         worker = self.worker
-        worker.guarded_poll()
-        if worker.failures and self.scheduler is not None:
-            at = datetime.now(UTC) + timedelta(seconds=worker.backoff_seconds())
+        with self._poll_lock:
+            self._polling, self._again = True, False
+        try:
+            worker.guarded_poll()
+        finally:
+            with self._poll_lock:
+                self._polling = False
+                if worker.failures:
+                    self._reschedule(datetime.now(UTC) + timedelta(seconds=worker.backoff_seconds()))
+                elif self._again:
+                    self._reschedule(datetime.now(UTC))
+
+    def _reschedule(self, at: datetime) -> None:
+        """Move the next poll to `at`; with `_poll_lock` held. Never once stopping: a job
+        that calls modify_job while `scheduler.shutdown(wait=True)` waits for it would wait
+        for shutdown's lock for ever (`shutdown` takes `_poll_lock` after the stop)."""
+        if self.scheduler is not None and not self.ctx.stopping:
             self.scheduler.modify_job(POLL, next_run_time=at)
+
+    def wake(self) -> None:
+        """Poll now: the IDLE watcher heard of new mail (called from its thread).
+
+        A poll already running may have searched the folder before the mail came, and
+        apscheduler would skip a run asked for meanwhile (max_instances=1): it is asked
+        for after that poll instead. A poll submitted but not yet started searches after
+        the news anyway, so the run skipped then is not missed."""
+        with self._poll_lock:
+            if self._polling:
+                self._again = True
+            else:
+                self._reschedule(datetime.now(UTC))
 
     def followups_job(self) -> None:
         if self.ctx.stopping:
@@ -175,22 +212,48 @@ class Jobs:
                 misfire_grace_time=None,
             )  # fmt: skip
 
-    def run_forever(self) -> None:
-        """Run the jobs until SIGTERM/SIGINT; the job running then finishes its current
-        mail first (shutdown waits for it)."""
+    def new_watcher(self) -> IdleWatcher | None:
+        """The IDLE watcher, started; None with INBOXBOT_IDLE off."""
+        settings = self.ctx.settings
+        if not settings.idle:
+            return None
+        watcher = IdleWatcher(settings.imap, settings.folder, self.wake, poll_seconds=settings.poll_seconds)
+        watcher.start()
+        return watcher
+
+    def start(self) -> None:
+        """Start the scheduler with the jobs, first due now, and the IDLE watcher."""
         scheduler = self.scheduler = new_scheduler()
         self.schedule(scheduler, datetime.now(UTC))
+        scheduler.start()
+        settings = self.ctx.settings
+        log.info("inboxbot запущен: ящик %s, опрос каждые %d с", settings.folder, settings.poll_seconds)
+        self.watcher = self.new_watcher()
+
+    def shutdown(self) -> None:
+        """Stop the watcher, then the scheduler (the job running finishes its current mail
+        first: shutdown waits for it), then the worker's extraction processes."""
+        self.worker.stop()
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+        with self._poll_lock:
+            pass  # a poll moving its next run is done with it; none will from now on
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        self.worker.close()
+
+    def run_forever(self) -> None:
+        """Run the jobs until SIGTERM/SIGINT."""
         worker = self.worker
         previous = {sig: signal.signal(sig, lambda *_: worker.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
-        scheduler.start()
-        log.info("inboxbot запущен: ящик %s, опрос каждые %d с", self.ctx.settings.folder, self.ctx.settings.poll_seconds)
         try:
+            self.start()
             while not self.ctx.stop.wait(0.5):
                 pass
         finally:
-            scheduler.shutdown(wait=True)
-            self.scheduler = None
-            worker.close()
+            self.shutdown()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("inboxbot остановлен")
