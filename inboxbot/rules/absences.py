@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from inboxbot.rules.model import Absence
 from inboxbot.rules.problems import shown
 from inboxbot.rules.reader import Reader, section_array
 from inboxbot.rules.settings import Section, read_section, setting
+from inboxbot.rules.values import as_date
 
 _DATE = "дата вида 2025-07-07 (или «07.07.2025»)"
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-            try:
-                return datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                continue
-    return None
-
-
 def _date(read: Section, key: str, value: Any) -> date | None:
-    day = _as_date(value)
+    day = as_date(value)
     if day is None:
         read.error(
             read.line(key) if read.given(key) else read.line(),

@@ -4,13 +4,14 @@ production calendar, and whether the eve of a holiday is an hour shorter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from inboxbot.model.calendar import WorkCalendar
 from inboxbot.rules.problems import shown
 from inboxbot.rules.reader import Reader, section_table
 from inboxbot.rules.settings import Section, keys_of, read_section, setting
+from inboxbot.rules.values import as_date
 
 # Names people reach for when they want to list holidays themselves.
 _HOLIDAY_WORDS = ("holidays", "holiday", "days_off", "day_off", "work_days", "workdays", "calendar_days")
@@ -27,20 +28,6 @@ def holiday_hint(key: str) -> str:
     return f"; {_HINT}" if key.casefold() in _HOLIDAY_WORDS else ""
 
 
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-            try:
-                return datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                continue
-    return None
-
-
 def _dates(read: Section, key: str, value: Any) -> frozenset[date]:
     """The dates listed under `key`; each item that is not a date reported on its own line
     (the generic validator would report the whole list once, on its first line)."""
@@ -51,7 +38,7 @@ def _dates(read: Section, key: str, value: Any) -> frozenset[date]:
         return frozenset()
     found: set[date] = set()
     for item in value:
-        day = _date(item)
+        day = as_date(item)
         if day is not None:
             found.add(day)
             continue

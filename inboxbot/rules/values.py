@@ -1,7 +1,8 @@
-"""Parsers and checks that several sections share: mail addresses and days of the week."""
+"""Parsers and checks that several sections share: mail addresses, dates and days of the week."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from inboxbot.rules.forms import fold
@@ -10,6 +11,21 @@ from inboxbot.rules.reader import EMAIL_RE
 from inboxbot.rules.settings import Section
 
 UNKNOWN_DAY = "неизвестный день «{}». Допустимые: пн, вт, ср, чт, пт, сб, вс"
+
+
+def as_date(value: Any) -> date | None:
+    """A TOML date or datetime, or text «2025-12-30» / «30.12.2025»; None for anything else."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    return None
 
 
 def address(value: str) -> str | None:
