@@ -45,6 +45,6 @@ check: $(BIN)/inboxbot
 
 test: $(BIN)/inboxbot dovecot postgresql chromium
 	$(BIN)/inboxbot check --rules $(DEMO_RULES)
-	$(BIN)/ruff check inboxbot
+	$(BIN)/ruff check inboxbot tests bench
 	$(BIN)/mypy inboxbot
 	$(BIN)/pytest -q

@@ -85,7 +85,7 @@ def synthetic_name(rng: random.Random) -> str:
 def _inn(rng: random.Random, serial: int) -> str:
     digits = f"{rng.randint(1, 89):02d}{serial % 10_000_000:07d}"  # unique up to 10M rows
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    return digits + str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
+    return digits + str(sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10)
 
 
 def synthetic_rows(n: int, seed: int = 1) -> Iterator[dict[str, str]]:

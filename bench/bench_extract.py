@@ -86,7 +86,7 @@ _DISCLAIMER = """
 
 
 def _check(digits: str, weights: tuple[int, ...]) -> str:
-    return str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
+    return str(sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10)
 
 
 def _new_inn(rng: random.Random, length: int) -> str:

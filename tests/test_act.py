@@ -457,7 +457,7 @@ def test_syntax_error_and_missing_folder(tmp_path: Path) -> None:
         check_mail_templates(Templates(tmp_path))
     with pytest.raises(TemplateError, match="не найдена"):
         Templates(tmp_path / "nope")
-    with pytest.raises(TemplateError, match="встроенные: forward.txt.j2"):
+    with pytest.raises(TemplateError, match=re.escape("встроенные: forward.txt.j2")):
         Templates().render("nope.txt.j2")
 
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from samples import REPO
 
 BENCHES = sorted((REPO / "bench").glob("bench_*.py"))

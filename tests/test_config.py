@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -262,7 +263,7 @@ def test_find_journal_says_where_it_looked(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets"
     secrets.write_text("INBOXBOT_JOURNAL=from-secrets.sqlite\n", encoding="utf-8")
     secrets.chmod(0o600)
-    with pytest.raises(ConfigError, match="from-secrets.sqlite"):
+    with pytest.raises(ConfigError, match=re.escape("from-secrets.sqlite")):
         find_journal(None, env={"INBOXBOT_SECRETS_FILE": str(secrets)}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="--journal"):
         find_journal(Path("missing.sqlite"), env={}, cwd=tmp_path)

@@ -16,11 +16,11 @@ from samples import CORPUS, RULES
 from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import parse
 from inboxbot.model.decision import Decision
+from inboxbot.model.records import MessageKey
 from inboxbot.route.decide import decide
 from inboxbot.route.describe import describe_company, describe_region
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Rules
-from inboxbot.model.records import MessageKey
 from inboxbot.store.factory import memory_store
 
 REQUIRED_ACCURACY = 0.97
@@ -107,7 +107,7 @@ def test_every_forward_explains_itself(results: list) -> None:  # type: ignore[t
 
 def test_company_and_region_views(results: list) -> None:  # type: ignore[type-arg]
     wrong = []
-    for name, label, decision, company, region in results:
+    for name, label, _decision, company, region in results:
         if label["expected_action"] == "skip":
             assert company is None and region is None, name
             continue

@@ -156,7 +156,7 @@ def test_non_ascii_folder(imap_inbox: ServerSettings) -> None:
 
 
 def test_missing_folder_is_a_fetch_error_naming_it(imap_inbox: ServerSettings) -> None:
-    with pytest.raises(FetchError, match="Нет такой|INBOXBOT_FOLDER"):
+    with pytest.raises(FetchError, match=r"Нет такой|INBOXBOT_FOLDER"):
         Mailbox(imap_inbox, "Нет такой").open()
 
 

@@ -171,7 +171,7 @@ def test_unanswered_request_is_reminded_then_escalated_in_working_time(
     assert once(worker).escalated == 0
     clock.at(2026, 11, 24, 10, 0)  # 8 h Monday + 1 h Tuesday = escalate_after "1d" (9 h)
     assert once(worker).escalated == 1
-    ((rcpts, escalation),) = sent(smtp_server, "escalation")
+    ((rcpts, _escalation),) = sent(smtp_server, "escalation")
     assert set(rcpts) == {HEAD, SIDOROV}
     clock.at(2026, 11, 25, 10, 0)
     assert once(worker).escalated == 0

@@ -7,9 +7,9 @@ import pytest
 from samples import RULES, mime_corpus_files
 
 from inboxbot.io.mailsource import read_mail
+from inboxbot.model.records import MessageKey
 from inboxbot.rules.load import load_rules
 from inboxbot.run.pipeline import QUARANTINE_RULE, Pipeline
-from inboxbot.model.records import MessageKey
 from inboxbot.store.factory import memory_store
 
 

@@ -34,10 +34,10 @@ from inboxbot.io.smtp import SmtpSender
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.route.decide import decide
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Rules
-from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.store.factory import memory_store
 
 REPO = Path(__file__).resolve().parents[1]

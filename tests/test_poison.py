@@ -33,8 +33,8 @@ from inboxbot.config import ServerSettings, Settings
 from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import MAX_MULTIPARTS, MAX_PARSE_BYTES, parse
 from inboxbot.rules.load import load_rules
-from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
 from inboxbot.run.batch import FIRST_BATCH
+from inboxbot.run.pipeline import CHILD_DIED, ExtractParams, prepare
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
@@ -242,7 +242,7 @@ def test_a_copy_whose_first_vanished_carries_out_the_first_decision(
 
 
 def test_a_kill_while_an_absence_notice_is_sent_never_resends_the_forward(
-        imap_inbox: ServerSettings, killing_smtp: tuple[_KillingSink, int], tmp_path: Path) -> None:
+        imap_inbox: ServerSettings, killing_smtp: tuple[_KillingSink, int], tmp_path: Path) -> None:  # noqa: F811 (the fixture)
     """Mail 005's manager is away: the forward goes to the backup and a notice to the
     absent one. The worker dies inside the notice's SMTP transaction (the server keeps
     it). The forward had been journalled before the notice: only the notice is sent

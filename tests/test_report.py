@@ -14,11 +14,11 @@ import re
 import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,9 +40,9 @@ from inboxbot.io.mailsource import read_mail
 from inboxbot.io.smtp import SmtpSender
 from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import Decision
+from inboxbot.model.records import MessageKey
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Absence, Rules
-from inboxbot.model.records import MessageKey
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.recheck import gather_changes, recheck
 from inboxbot.store.factory import memory_store, open_store

@@ -16,6 +16,7 @@ from samples import RULES, demo_department
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Company, Evidence, Facts, Person, Region, Requisite
+from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.addressed import AddressedOptions
 from inboxbot.route.conditions.catalog import CONDITIONS
 from inboxbot.route.conditions.pool import FallbackOptions
@@ -25,7 +26,6 @@ from inboxbot.route.describe import describe_company, describe_region
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Absence, Rules, RuleSpec
 from inboxbot.rules.options import KINDS, declared
-from inboxbot.model.records import MessageKey
 from inboxbot.store.factory import memory_store
 from inboxbot.store.interfaces import Store
 
@@ -109,7 +109,7 @@ def valid_inn(prefix: str) -> str:
     """A 10-digit INN with a correct check digit, starting with `prefix` (8 digits)."""
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
     body = (prefix + "00000000")[:9]
-    return body + str(sum(int(d) * w for d, w in zip(body, weights)) % 11 % 10)
+    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=False)) % 11 % 10)
 
 
 def record(journal: Store, msg: ParsedMessage, decision: Decision) -> None:

@@ -4,6 +4,7 @@ on our own fixtures (tests/fixtures/extract)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -116,10 +117,10 @@ def test_rules_skip_client_base_and_extra_values(tmp_path: Path, extractor: Extr
 
 
 def test_missing_labels_or_files_name_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(LabelsError, match="labels.json"):
+    with pytest.raises(LabelsError, match=re.escape("labels.json")):
         load_labels(tmp_path)
     (tmp_path / "labels.json").write_text('{"x.eml": {}}', encoding="utf-8")
-    with pytest.raises(LabelsError, match="x.eml"):
+    with pytest.raises(LabelsError, match=re.escape("x.eml")):
         load_labels(tmp_path)
 
 

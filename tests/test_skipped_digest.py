@@ -213,7 +213,7 @@ def phone_digest() -> str:
 
 
 def test_the_digest_fits_a_phone() -> None:
-    from browser import PHONE, layout
+    from browser import layout
 
     page = layout(phone_digest())
     assert page.scroll_width <= page.width and page.widest <= page.width + 1, "sideways scroll on a phone"
