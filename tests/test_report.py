@@ -212,6 +212,21 @@ def test_response_times_skip_the_new_year_holidays(rules: Rules) -> None:
     assert [(w.subject, w.waited) for w in report.waiting] == [("Ждёт", timedelta(hours=2))]
 
 
+def test_a_request_a_colleague_forwarded_shows_the_client_not_the_colleague(rules: Rules) -> None:
+    """Reception forwards a client's mail to the shared box: the report names the client
+    (RequestRow.client) in the waiting and the triaged lists, not reception."""
+    book = Book(memory_store())
+    book.add(fwd("petrov"), at(17, 10), subject="Ждёт", sender="reception@ourfirm.ru")
+    book.add(Decision("triage", None, None, ("нет правила",)), at(17, 11), subject="Разбор", sender="reception@ourfirm.ru")
+    since, until = week(rules)
+    client = {"Ждёт": "buyer@client.ru", "Разбор": "other@client.ru"}
+    rows = [replace(r, client=client[r.subject]) for r in book.journal.queries.requests(since, until)]
+    awaiting = [replace(r, client=client[r.subject]) for r in book.journal.requests.awaiting_answer()]
+    report = build_report(rows, awaiting, rules, since, until, now=at(23, 12))
+    assert [(w.subject, w.sender) for w in report.waiting] == [("Ждёт", "buyer@client.ru")]
+    assert [(t.subject, t.sender) for t in report.triaged] == [("Разбор", "other@client.ru")]
+
+
 def test_response_times_count_working_hours_only(rules: Rules) -> None:
     book = Book(memory_store())
     # Friday 17:00 → Monday 10:00: one hour on Friday, one on Monday — not 65 hours.

@@ -150,6 +150,40 @@ def test_weekly_report_period(now: datetime, last_until: datetime | None, expect
 
 def test_daily_report_period() -> None:
     schedule = ReportSchedule("day", time(8, 30), 0, ("volkov",))
-    period = report_period(schedule, HOURS, msk(2026, 11, 22, 8, 30), None)
-    assert period is not None and (period.since, period.until) == (msk(2026, 11, 21), msk(2026, 11, 22))
-    assert report_period(schedule, HOURS, msk(2026, 11, 22, 20, 0), period.until) is None
+    period = report_period(schedule, HOURS, msk(2026, 11, 19, 8, 30), None)
+    assert period is not None and (period.since, period.until) == (msk(2026, 11, 18), msk(2026, 11, 19))
+    assert report_period(schedule, HOURS, msk(2026, 11, 19, 20, 0), period.until) is None
+    # No report at the weekend: Monday's covers Friday to Sunday.
+    friday = report_period(schedule, HOURS, msk(2026, 11, 20, 9, 0), period.until)
+    assert friday is not None and (friday.since, friday.until) == (msk(2026, 11, 19), msk(2026, 11, 20))
+    assert report_period(schedule, HOURS, msk(2026, 11, 22, 8, 30), friday.until) is None
+    monday = report_period(schedule, HOURS, msk(2026, 11, 23, 8, 30), friday.until)
+    assert monday is not None and (monday.since, monday.until) == (msk(2026, 11, 20), msk(2026, 11, 23))
+
+
+def test_daily_report_skips_the_new_year_holidays() -> None:
+    """31.12.2026 and 01–10.01.2027 are days off by the production calendar: no report
+    on 31.12 or 01.01; the one of 11.01 covers the days since 30.12."""
+    schedule = ReportSchedule("day", time(9), 0, ("volkov",))
+    sent = msk(2026, 12, 30).astimezone(UTC)  # the report of 30.12 covered 29.12
+    assert report_period(schedule, HOURS, msk(2026, 12, 31, 9, 0), sent) is None
+    assert report_period(schedule, HOURS, msk(2027, 1, 1, 9, 0), sent) is None
+    assert report_period(schedule, HOURS, msk(2027, 1, 11, 8, 59), sent) is None
+    period = report_period(schedule, HOURS, msk(2027, 1, 11, 9, 0), sent)
+    assert period is not None and (period.since, period.until) == (msk(2026, 12, 30), msk(2027, 1, 11))
+
+
+def test_weekly_report_on_a_holiday_goes_out_on_the_next_working_day() -> None:
+    """Monday 11.05.2026 is a day off (Victory Day falls on a Saturday): the week 04–10.05
+    is reported on Tuesday. Monday 05.01.2026 is in the New Year holidays, postponed to
+    12.01 like the next week's report: that one covers both weeks."""
+    schedule = ReportSchedule("week", time(9), 0, ("volkov",))
+    sent = msk(2026, 5, 4).astimezone(UTC)
+    assert report_period(schedule, HOURS, msk(2026, 5, 11, 10, 0), sent) is None
+    assert report_period(schedule, HOURS, msk(2026, 5, 12, 8, 59), sent) is None
+    period = report_period(schedule, HOURS, msk(2026, 5, 12, 9, 0), sent)
+    assert period is not None and (period.since, period.until) == (msk(2026, 5, 4), msk(2026, 5, 11))
+    sent = msk(2025, 12, 29).astimezone(UTC)
+    assert report_period(schedule, HOURS, msk(2026, 1, 5, 10, 0), sent) is None
+    period = report_period(schedule, HOURS, msk(2026, 1, 12, 9, 0), sent)
+    assert period is not None and (period.since, period.until) == (msk(2025, 12, 29), msk(2026, 1, 12))

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import email
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from samples import RULES, deliver, sample
 from servers import SmtpCatcher
 
 from inboxbot.config import ServerSettings, Settings
+from inboxbot.model.worktime import WorkingHours
 from inboxbot.run.jobs import Jobs
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.skipped import digest_due
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
@@ -210,6 +213,19 @@ def phone_digest() -> str:
     part = mail.get_body(("html",))
     assert part is not None
     return str(part.get_content())
+
+
+def test_no_digest_on_the_new_year_holidays() -> None:
+    """31.12.2026 and 01–10.01.2027 are days off by the production calendar although
+    weekdays: the digest of 30.12 is the last until 11.01, which lists all since."""
+    msk = ZoneInfo("Europe/Moscow")
+    hours = WorkingHours(time(9), time(18), (0, 1, 2, 3, 4), msk)
+    last = datetime(2026, 12, 30, 9, 0, tzinfo=msk)
+    assert digest_due(time(9), hours, datetime(2026, 12, 31, 12, 0, tzinfo=msk), last) is None
+    assert digest_due(time(9), hours, datetime(2027, 1, 1, 12, 0, tzinfo=msk), last) is None
+    assert digest_due(time(9), hours, datetime(2027, 1, 11, 8, 59, tzinfo=msk), last) is None
+    due = digest_due(time(9), hours, datetime(2027, 1, 11, 9, 30, tzinfo=msk), last)
+    assert due == datetime(2027, 1, 11, 9, 0, tzinfo=msk)
 
 
 def test_the_digest_fits_a_phone() -> None:

@@ -279,7 +279,7 @@ def _waiting(rows: Sequence[RequestRow], rules: Rules, since: datetime, now: dat
         assert row.forwarded_at is not None
         items.append(Waiting(
             subject=row.subject,
-            sender=row.sender,
+            sender=row.client_address,
             company=row.company or "",
             owner=short_name(rules, row.owner),
             forwarded_at=row.forwarded_at,
@@ -297,7 +297,7 @@ def _triaged(rows: Sequence[RequestRow]) -> Iterable[Triaged]:
     for row in rows:
         if row.rule != DUPLICATE_RULE and (row.action == "triage" or _failed(row)):
             reason = row.error or (row.reasons[-1] if row.reasons else "")
-            yield Triaged(row.subject, row.sender, row.seen_at, reason, row.rule or NO_RULE)
+            yield Triaged(row.subject, row.client_address, row.seen_at, reason, row.rule or NO_RULE)
 
 
 def _substitutions(handled: Sequence[RequestRow], rules: Rules) -> tuple[Substitution, ...]:

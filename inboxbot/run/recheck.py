@@ -101,7 +101,7 @@ def recheck(
         was, now = (owner_of(recorded), recorded.public_action), (owner_of(decision), decision.public_action)
         if was != now:
             items.append(ChangedDecision(
-                seen_at=row.seen_at, sender=row.sender, subject=row.subject,
+                seen_at=row.seen_at, sender=row.client_address, subject=row.subject,
                 was_owner=_who(rules, recorded), was_action=recorded.public_action, was_rule=recorded.rule,
                 now_owner=_who(rules, decision), now_action=decision.public_action, now_rule=decision.rule,
                 reason=decision.summary,

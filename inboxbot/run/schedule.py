@@ -84,27 +84,74 @@ class Period:
     until: datetime  # exclusive
 
 
+# How far the schedule looks for a working day: longer than any run of days off (the New
+# Year holidays are ten days, a company may add its own); beyond it nothing is due.
+SEARCH_DAYS = 60
+
+
 def report_period(schedule: ReportSchedule, hours: WorkingHours, now: datetime, last_until: datetime | None) -> Period | None:
-    """The period whose report is due at `now`, or None. A daily report covers the
-    previous calendar day, a weekly one the seven days before its weekday, both in the
-    department's time zone; each period is reported once (`last_until` is the end of the
-    last one sent). A worker that was down at the sending time sends the latest missed
-    period when it comes back, not every missed one."""
+    """The period whose report is due at `now`, or None, in the department's time zone.
+
+    A daily report goes out on working days of the production calendar and covers the
+    days since the previous working day (Monday's covers Friday to Sunday, the one of
+    11.01 the New Year holidays). A weekly one covers the seven days before its weekday
+    and goes out on that weekday, or on the next working day when the weekday is a day
+    off; when the holidays push two weeks onto one day, that report covers both. Each
+    period is reported once (`last_until` is the end of the last one sent). A worker
+    that was down at the sending time sends the latest missed period when it comes
+    back, not every missed one."""
     local = now.astimezone(hours.tz)
-    today = local.date()
-    if schedule.every == "week":
-        days_back = (today.weekday() - schedule.weekday) % 7
-        send_day = today - timedelta(days=days_back)
-        length = 7
-    else:
-        send_day, length = today, 1
-    send_at = datetime.combine(send_day, schedule.at, tzinfo=hours.tz)
-    if local < send_at:
-        send_day -= timedelta(days=length)
-    until = _midnight(send_day, hours)
-    if last_until is not None and until <= last_until:
+    period = _weekly(schedule, hours, local) if schedule.every == "week" else _daily(schedule, hours, local)
+    if period is None or (last_until is not None and period.until <= last_until):
         return None
-    return Period(_midnight(send_day - timedelta(days=length), hours), until)
+    return period
+
+
+def _daily(schedule: ReportSchedule, hours: WorkingHours, local: datetime) -> Period | None:
+    send_day = _working_day_back(hours, local.date())
+    if send_day is not None and local < datetime.combine(send_day, schedule.at, tzinfo=hours.tz):
+        send_day = _working_day_back(hours, send_day - timedelta(days=1))
+    if send_day is None:
+        return None
+    previous = _working_day_back(hours, send_day - timedelta(days=1))
+    if previous is None:
+        return None
+    return Period(_midnight(previous, hours), _midnight(send_day, hours))
+
+
+def _weekly(schedule: ReportSchedule, hours: WorkingHours, local: datetime) -> Period | None:
+    today = local.date()
+    nominal = today - timedelta(days=(today.weekday() - schedule.weekday) % 7)
+    # The latest week whose (possibly postponed) sending moment has come.
+    for _ in range(SEARCH_DAYS // 7 + 1):
+        send_day = _working_day_forward(hours, nominal)
+        if send_day is not None and datetime.combine(send_day, schedule.at, tzinfo=hours.tz) <= local:
+            break
+        nominal -= timedelta(days=7)
+    else:
+        return None
+    since = nominal - timedelta(days=7)
+    while since > nominal - timedelta(days=SEARCH_DAYS) and _working_day_forward(hours, since) == send_day:
+        since -= timedelta(days=7)  # that week's report was postponed onto this day too
+    return Period(_midnight(since, hours), _midnight(nominal, hours))
+
+
+def _working_day_back(hours: WorkingHours, day: date) -> date | None:
+    """The latest working day not after `day`."""
+    for back in range(SEARCH_DAYS):
+        candidate = day - timedelta(days=back)
+        if hours.is_working_day(candidate):
+            return candidate
+    return None
+
+
+def _working_day_forward(hours: WorkingHours, day: date) -> date | None:
+    """The first working day not before `day`."""
+    for ahead in range(SEARCH_DAYS):
+        candidate = day + timedelta(days=ahead)
+        if hours.is_working_day(candidate):
+            return candidate
+    return None
 
 
 def _midnight(day: date, hours: WorkingHours) -> datetime:

@@ -20,6 +20,7 @@ from inboxbot.model.worktime import WorkingHours
 from inboxbot.run.context import RunContext
 from inboxbot.run.outbox import Sender
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.schedule import SEARCH_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,17 @@ DIGEST_UNTIL = "skipped_digest_until"
 
 
 def digest_due(at: time, hours: WorkingHours, now: datetime, last: datetime | None) -> datetime | None:
-    """The sending moment due at `now`: `at` on the latest working day that has reached
-    it, when that is later than `last` (the last digest's); else None."""
+    """The sending moment due at `now`: `at` on the latest working day (of the production
+    calendar: none on a public holiday) that has reached it, when that is later than `last` (the last digest's); else None."""
     local = now.astimezone(hours.tz)
-    for back in range(8):
+    for back in range(SEARCH_DAYS):
         day = local.date() - timedelta(days=back)
         moment = datetime.combine(day, at, tzinfo=hours.tz)
-        if day.weekday() in hours.days and moment <= local:
+        if hours.is_working_day(day) and moment <= local:
             if last is not None and moment <= last:
                 return None
             return moment.astimezone(UTC)
-    return None  # no working day in the week: never due
+    return None  # no working day in sight: never due
 
 
 class SkippedDigest:
