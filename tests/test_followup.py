@@ -295,3 +295,16 @@ def test_a_request_reception_forwarded_is_answered_to_the_client_and_the_answer_
     clock.at(2026, 11, 23, 14, 30)
     deliver(imap_inbox, answer)
     assert once(worker).answers == 1
+
+
+def test_the_bots_mails_are_dated_by_the_workers_clock(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    """The worker passes its own clock to every composer (the core reads none): a forward and an
+    acknowledgement carry the worker's time, so a moved clock moves them too."""
+    clock.at(2026, 11, 24, 11, 15)
+    deliver(imap_inbox, sample("001"))
+    once(worker)
+    for kind in ("forwarded", "ack"):
+        ((_, mail),) = sent(smtp_server, kind)
+        assert mail["Date"].datetime == clock.now, kind

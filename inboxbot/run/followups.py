@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from inboxbot.compose.context import Recipient
 from inboxbot.compose.followup import compose_escalation, compose_reminder
@@ -154,7 +154,7 @@ class FollowUps:
         decision = Decision(action="forward", owner=target.id, rule=FOLLOWUP_RULE, reasons=(*row.reasons, reason))
         forward = compose_forward(
             raws[0].raw, prepared.msg, prepared.facts, decision, self.ctx.forward_context(recipient(target)), self.ctx.templates,
-            now=datetime.now(UTC),
+            now=self.clock(),
         )
         smtp.send(forward, [target.email])
         return target, str(forward["Message-ID"]).strip("<>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import EmailMessage
 from typing import Self
 
@@ -65,7 +65,7 @@ class Outbox:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
         ctx, _ = self._context_for(msg, decision, owner)
         try:
-            forward = compose_forward(raw, msg, facts, decision, ctx, self.ctx.templates, now=datetime.now(UTC))
+            forward = compose_forward(raw, msg, facts, decision, ctx, self.ctx.templates, now=self.clock())
         except Exception as exc:  # a mail the composer chokes on goes to a human; the rest flows
             log.exception("forward of %s could not be composed", msg.message_id)
             raise ActionError(f"пересылку не удалось составить ({type(exc).__name__})", permanent=True) from exc
@@ -96,7 +96,7 @@ class Outbox:
                     continue
                 try:
                     notice = compose_absence_notice(
-                        msg, facts, decision, ctx, recipient(absent, day, rules), self.ctx.templates, now=datetime.now(UTC)
+                        msg, facts, decision, ctx, recipient(absent, day, rules), self.ctx.templates, now=self.clock()
                     )
                 except Exception:  # the forward went; a notice the composer chokes on is only logged
                     log.exception("absence notice of %s could not be composed", msg.message_id)
@@ -132,7 +132,7 @@ class Outbox:
         try:
             ack = compose_ack(
                 msg, facts, decision, ctx, rules.acknowledge.sender, self.ctx.templates, manager_phone=owner.phone,
-                now=datetime.now(UTC),
+                now=now,
             )
         except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
             log.exception("acknowledgement of %s could not be composed", msg.message_id)
@@ -156,7 +156,7 @@ class Outbox:
             return
         to = Recipient.of(head)
         notice = compose_rules_error(self.ctx.forward_context(to), to, str(self.ctx.holder.path), errors, self.ctx.templates,
-                                     now=datetime.now(UTC))
+                                     now=self.clock())
         try:
             smtp.send(notice, [head.email])
         except ActionError as exc:  # the mail flows on; the log has the errors either way
