@@ -105,3 +105,12 @@ def test_open_requests_and_their_threads_move_with_the_client(store: Store) -> N
     assert (moved.owner, moved.reminded_at) == ("sidorov", None)
     assert store.history.thread_owner(["m1@client"]) == ("sidorov", "m1@client")
     assert store.history.thread_owner(["fwd1@bot"]) == ("sidorov", "fwd1@bot")
+
+
+def test_the_request_a_reply_to_its_forward_is_about(store: Store) -> None:
+    forwarded(store, 1)
+    forwarded(store, 2, "ivanova")
+    found = store.changes.forwarded_request(["x@y", "fwd2@bot"])
+    assert found is not None and (found.message_id, found.owner) == ("m2@client", "ivanova")
+    assert store.changes.forwarded_request(["m1@client"]).forward_id == "fwd1@bot"  # type: ignore[union-attr]
+    assert store.changes.forwarded_request(["x@y"]) is None and store.changes.forwarded_request([]) is None

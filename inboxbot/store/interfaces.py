@@ -177,6 +177,11 @@ class LedgerChanges(Protocol):
 
     def mark_announced(self, change_id: int, at: datetime) -> None: ...
 
+    def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
+        """The request whose forward (or own Message-ID) is among `message_ids` (a reply's
+        In-Reply-To and References): what a command in reply to a forward is about."""
+        ...
+
 
 class Queries(Protocol):
     """Read-only views for `inboxbot status` and the report."""

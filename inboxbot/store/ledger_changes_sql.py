@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.records import RequestRow
 from inboxbot.store.ledger_change_rows import LedgerConflict, change_of, change_row
-from inboxbot.store.rows import iso, now_text
+from inboxbot.store.rows import iso, now_text, request_of
 from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of, row_values
 
 HISTORY_SCHEMA = """
@@ -131,6 +132,16 @@ class SqlLedgerChanges:
         self.database.execute(
             self._sql("UPDATE ledger_history SET announced_at=? WHERE id=? AND announced_at IS NULL"), (iso(at), change_id)
         )
+
+    def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
+        ids = [m for m in dict.fromkeys(message_ids) if m]
+        if not ids:
+            return None
+        marks = ", ".join("?" * len(ids))
+        row = self.database.one(
+            self._sql(f"SELECT * FROM messages WHERE forward_id IN ({marks}) OR (message_id IN ({marks}) "
+                      "AND forward_id IS NOT NULL) ORDER BY id DESC LIMIT 1"), (*ids, *ids))  # fmt: skip
+        return request_of(row) if row is not None else None
 
 
 def _key_order(entry: Assignment) -> int:

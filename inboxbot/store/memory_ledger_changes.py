@@ -9,11 +9,12 @@ from typing import Any
 
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.records import RequestRow
 from inboxbot.store.ledger_change_rows import LedgerConflict, change_of, change_row
 from inboxbot.store.ledger_changes_sql import select
 from inboxbot.store.memory import Tables
 from inboxbot.store.memory_ledger import MemoryLedger
-from inboxbot.store.rows import iso, now_text
+from inboxbot.store.rows import iso, now_text, request_of
 
 
 class MemoryLedgerChanges:
@@ -82,3 +83,10 @@ class MemoryLedgerChanges:
                 self.rows[change_id - 1]["announced_at"] = iso(at)
 
 
+
+    def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
+        ids = {m for m in message_ids if m}
+        with self.tables.lock:
+            found = [r for r in self.tables.messages
+                     if r["forward_id"] and (r["forward_id"] in ids or r["message_id"] in ids)]  # fmt: skip
+            return request_of(found[-1]) if found else None
