@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_store_contract import ACME, BACKENDS, T0, Backend, claims, forwarded
 
-from inboxbot.model.handover import HEAD, UNDO, Change, moved_entries, new_entries, undo_refusal
+from inboxbot.model.handover import HANDOVER, HEAD, Change, moved_entries, new_entries, undo_of, undo_refusal
 from inboxbot.model.ledger import ClientKey
 from inboxbot.store.interfaces import Store
 from inboxbot.store.ledger_change_rows import LedgerConflict
@@ -28,7 +28,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def handover(store: Store, owner: str, *, command: str = "", requests: tuple[int, ...] = ()) -> Change:
     before = store.changes.entries(ACME[1])
-    change = Change(before, moved_entries(before, owner, HEAD, LATER), HEAD, "volkov", LATER, "просьба клиента",
+    change = Change(before, moved_entries(before, owner, HEAD, LATER), HEAD, "volkov", LATER, owner, before[0].owner,
+                    "просьба клиента",
                     requests=requests, command=command)  # fmt: skip
     return store.changes.apply(change)
 
@@ -57,7 +58,7 @@ def test_an_undo_restores_the_previous_entries_and_is_itself_recorded(store: Sto
     done = handover(store, "sidorov")
     current = store.changes.entries(ACME[0])
     assert undo_refusal(done, current) is None
-    undo = store.changes.apply(Change(current, done.before, UNDO, "volkov", LATER, undoes=done.id))
+    undo = store.changes.apply(undo_of(done, current, "volkov", LATER))
     assert undo.id == 2 and (undo.previous, undo.owner) == ("sidorov", "petrov")
     entry = store.ledger.find([ACME[0]])
     assert entry is not None and (entry.owner, entry.since, entry.rule, entry.pool) == ("petrov", T0, "pool", "main")
@@ -68,9 +69,9 @@ def test_an_undo_restores_the_previous_entries_and_is_itself_recorded(store: Sto
 
 def test_a_new_client_undone_leaves_the_ledger(store: Store) -> None:
     keys = (ClientKey("inn", "7707083893"),)
-    made = store.changes.apply(Change((), new_entries(keys, "orlov", HEAD, T0), HEAD, "volkov", T0))
+    made = store.changes.apply(Change((), new_entries(keys, "orlov", HEAD, T0), HEAD, "volkov", T0, "orlov", None))
     assert made.previous is None and store.ledger.find(keys).owner == "orlov"  # type: ignore[union-attr]
-    store.changes.apply(Change(store.changes.entries(keys[0]), (), UNDO, "volkov", T0, undoes=made.id))
+    store.changes.apply(undo_of(made, store.changes.entries(keys[0]), "volkov", T0))
     assert store.ledger.find(keys) is None
 
 
@@ -79,7 +80,7 @@ def test_a_mail_command_is_applied_once(store: Store) -> None:
     first = handover(store, "sidorov", command="cmd1@head")
     # The same command again (a kill after the change, before the mail was journalled):
     # it reads the client anew, but the stored change stands and nothing is written.
-    again = store.changes.apply(Change((), (), HEAD, "volkov", LATER, command="cmd1@head"))
+    again = store.changes.apply(Change((), (), HEAD, "volkov", LATER, "orlov", None, command="cmd1@head"))
     assert again == first and len(store.changes.history()) == 1
 
 
@@ -87,7 +88,7 @@ def test_a_change_racing_another_is_refused_whole(store: Store) -> None:
     store.ledger.claim(claims("petrov", T0))
     before = store.changes.entries(ACME[0])
     handover(store, "sidorov")
-    stale = Change(before, moved_entries(before, "orlov", HEAD, LATER), HEAD, "volkov", LATER)
+    stale = Change(before, moved_entries(before, "orlov", HEAD, LATER), HEAD, "volkov", LATER, "orlov", "petrov")
     with pytest.raises(LedgerConflict, match="повторите"):
         store.changes.apply(stale)
     assert store.ledger.find([ACME[0]]).owner == "sidorov"  # type: ignore[union-attr]
@@ -114,3 +115,16 @@ def test_the_request_a_reply_to_its_forward_is_about(store: Store) -> None:
     assert found is not None and (found.message_id, found.owner) == ("m2@client", "ivanova")
     assert store.changes.forwarded_request(["m1@client"]).forward_id == "fwd1@bot"  # type: ignore[union-attr]
     assert store.changes.forwarded_request(["x@y"]) is None and store.changes.forwarded_request([]) is None
+
+
+def test_only_a_thread_moves_and_moves_back(store: Store) -> None:
+    forwarded(store, 1)
+    (row,) = store.requests.awaiting_answer()
+    store.ledger.claim(claims("petrov", T0))
+    done = store.changes.apply(Change((), (), HANDOVER, "sidorov", LATER, "sidorov", "petrov", requests=(row.id,)))
+    assert done.threads_only and store.ledger.find([ACME[0]]).owner == "petrov"  # type: ignore[union-attr]
+    assert store.history.thread_owner(["m1@client"]) == ("sidorov", "m1@client")
+    assert undo_refusal(done, ()) is None
+    store.changes.apply(undo_of(done, (), "volkov", LATER))
+    assert store.history.thread_owner(["m1@client"]) == ("petrov", "m1@client")
+    assert store.requests.awaiting_answer()[0].owner == "petrov"

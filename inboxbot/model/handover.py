@@ -29,16 +29,19 @@ _ADDRESS_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class Change:
     """One change of the ledger: the client's entries `before` and `after` it (an empty
     `before`: a client new to the ledger; an empty `after`: the client left it, by an
-    undo). `by`: who decided (a manager id, or «командная строка (user)»); `requests`:
-    the journal rows of the open requests that moved with the client; `command`: the
-    Message-ID of the mail command that made it, '' otherwise; `undoes`: the id of the
-    change this one undoes. `id` is given by the store."""
+    undo; both empty: only the requests moved, the client stays). `owner`, `previous`:
+    whom the client (or the requests) went to and from (None: nobody). `by`: who decided
+    (a manager id, or «командная строка (user)»); `requests`: the journal rows of the
+    open requests that moved; `command`: the Message-ID of the mail command that made
+    it, '' otherwise; `undoes`: the id of the change this one undoes. `id` is the store's."""
 
     before: tuple[Assignment, ...]
     after: tuple[Assignment, ...]
     how: str
     by: str
     at: datetime
+    owner: str | None
+    previous: str | None
     why: str = ""
     requests: tuple[int, ...] = ()
     command: str = ""
@@ -47,14 +50,9 @@ class Change:
     announced_at: datetime | None = None
 
     @property
-    def previous(self) -> str | None:
-        """The owner before the change (None: the client was not in the ledger)."""
-        return self.before[0].owner if self.before else None
-
-    @property
-    def owner(self) -> str | None:
-        """The owner after the change (None: the client left the ledger)."""
-        return self.after[0].owner if self.after else None
+    def threads_only(self) -> bool:
+        """Only open requests moved; the client's owner stayed."""
+        return not self.before and not self.after
 
     @property
     def keys(self) -> tuple[ClientKey, ...]:
@@ -117,11 +115,20 @@ def client_requests(rows: Sequence[RequestRow], keys: Sequence[ClientKey], owner
     return tuple(found)
 
 
+def undo_of(change: Change, current: Sequence[Assignment], by: str, at: datetime) -> Change:
+    """The change that undoes `change` (check undo_refusal first): the old entries back,
+    the requests back to their previous owner."""
+    return Change(tuple(current), change.before, UNDO, by, at, change.previous, change.owner,
+                  requests=change.requests, undoes=change.id)  # fmt: skip
+
+
 def undo_refusal(change: Change, current: Sequence[Assignment]) -> str | None:
     """Why `change` cannot be undone now (Russian), or None. Only the latest state can be
     undone: a client moved again since (or its entries gone) needs that undone first."""
     if change.how == UNDO:
         return f"изменение №{change.id} само отменяет №{change.undoes}: чтобы вернуть, передайте клиента заново"
+    if change.threads_only:
+        return None
     owners = {e.owner for e in current}
     if owners != {change.owner} or {e.key for e in current} != {e.key for e in change.after}:
         now = ", ".join(sorted(owners)) or "ни за кем"

@@ -50,7 +50,7 @@ def change_of(row: Row) -> Change:
     return Change(
         before=tuple(entry_of(d) for d in json.loads(row["entries_before"])),
         after=tuple(entry_of(d) for d in json.loads(row["entries_after"])),
-        how=str(row["how"]), by=str(row["by_whom"]), at=at, why=str(row["why"]),
+        how=str(row["how"]), by=str(row["by_whom"]), at=at, owner=row["owner"], previous=row["previous"], why=str(row["why"]),
         requests=tuple(int(i) for i in json.loads(row["requests"])), command=str(row["command"] or ""),
         undoes=int(row["undoes"]) if row["undoes"] is not None else None, id=int(row["id"]),
         announced_at=parse_time(row["announced_at"]),
