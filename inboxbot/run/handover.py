@@ -1,0 +1,139 @@
+"""The ledger change service: move a client (all its identities), and optionally its open
+requests, to another manager; undo a change. One function per change for every caller —
+`inboxbot clients assign/undo`, the head's «передать Сидорову» by mail, a hand-over
+learned from an answer, the web page's «передать клиента» button: each takes the store,
+the rules, the actor, what to change and `now`, and returns a HandoverResult. The change
+is one transaction (store.changes.apply); its notices are queued with it (the change is
+unannounced until handover_mail.Announcer sends them), never sent here.
+
+Bad input changes nothing and says why in Russian (`HandoverResult.refusal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from inboxbot.model.handover import (
+    HANDOVER,
+    HEAD,
+    Change,
+    client_requests,
+    moved_entries,
+    new_entries,
+    read_identity,
+    undo_of,
+    undo_refusal,
+)
+from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.route.handover_command import manager_named, managers_list
+from inboxbot.rules.model import Rules
+from inboxbot.store.interfaces import Store
+from inboxbot.store.ledger_change_rows import LedgerConflict
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverResult:
+    """The change made (None when refused), or `refusal`: why nothing changed (Russian)."""
+
+    change: Change | None = None
+    refusal: str | None = None
+
+
+def assign(
+    store: Store, rules: Rules, actor: str, identity: str, target: str, now: datetime, *, why: str = "",
+    threads: bool = True, create: bool = False,
+) -> HandoverResult:
+    """The head's decision: the client `identity` names (INN, domain or address, as typed)
+    goes to the manager `target` names (id, address or name). `threads`: its open requests
+    go too. `create`: a client not in the ledger is written to it (INN or domain only)."""
+    key = read_identity(identity)
+    if isinstance(key, str):
+        return HandoverResult(refusal=key)
+    manager = manager_named(target, rules)
+    if manager is None:
+        return HandoverResult(refusal=f"нет такого менеджера «{target}». Менеджеры: {managers_list(rules)}")
+    if key.kind == "domain" and rules.clients.is_free_mail(key.value):
+        return HandoverResult(refusal=f"{key.value} — бесплатная почта, домен не называет компанию: укажите ИНН или адрес")
+    current = store.changes.entries(key)
+    if not current:
+        refusal = _not_in_ledger(rules, key, create=create)
+        if refusal is not None:
+            return HandoverResult(refusal=refusal)
+    return move(store, rules, actor, current, (key,), manager, now, how=HEAD, why=why, threads=threads)
+
+
+def _not_in_ledger(rules: Rules, key: ClientKey, *, create: bool) -> str | None:
+    """Why a client the ledger does not know cannot be assigned, or None (it can, as new)."""
+    base = rules.clients.by_inn(key.value) if key.kind == "inn" else None
+    if key.kind == "domain":
+        base = next(iter(rules.clients.by_domain(key.value)), None)
+    if base is not None:
+        who = f" (менеджер {base.manager})" if base.manager else ""
+        return (f"{key.describe()} — клиент из базы клиентов «{base.name}»{who}, {base.file}, строка {base.line}: "
+                "его менеджера меняют в базе клиентов, бот следует ей")  # fmt: skip
+    if key.kind == "address":
+        return (f"{key.describe()} нет в журнале закреплений. По одному адресу нового клиента не закрепляют: "
+                "укажите его ИНН или домен")  # fmt: skip
+    if not create:
+        return (f"{key.describe()} нет в журнале закреплений: бот ещё не закреплял этого клиента. "
+                "Чтобы закрепить нового клиента, повторите команду с --new")  # fmt: skip
+    return None
+
+
+def move(
+    store: Store, rules: Rules, actor: str, current: Sequence[Assignment], keys: Sequence[ClientKey], target: str,
+    now: datetime, *, how: str, why: str = "", threads: bool = True, command: str = "",
+) -> HandoverResult:
+    """Move the client whose entries are `current` (none: a new client known by `keys`) to
+    `target` (a manager id of `rules`)."""
+    if target not in rules.managers:
+        return HandoverResult(refusal=f"нет такого менеджера «{target}». Менеджеры: {managers_list(rules)}")
+    previous = current[0].owner if current else None
+    if previous == target:
+        return HandoverResult(refusal=f"клиента ({current[0].key.describe()}) уже ведёт {_name(rules, target)}")
+    after = moved_entries(current, target, how, now) if current else new_entries(keys, target, how, now)
+    every_key = [e.key for e in after]
+    requests = client_requests(store.requests.awaiting_answer(), every_key, previous) if threads else ()
+    change = Change(tuple(current), after, how, actor, now, target, previous, why, requests, command)
+    return _apply(store, change)
+
+
+def move_thread(store: Store, actor: str, request_id: int, previous: str, target: str, now: datetime,
+                *, why: str) -> HandoverResult:  # fmt: skip
+    """Only one open request (its thread) goes to `target`: a colleague answered it."""
+    return _apply(store, Change((), (), HANDOVER, actor, now, target, previous, why, (request_id,)))
+
+
+def undo(store: Store, rules: Rules, actor: str, change_id: int, now: datetime) -> HandoverResult:
+    """Undo change `change_id`: the client's previous entries (and its requests) back,
+    itself a change in the history."""
+    change = store.changes.get(change_id)
+    if change is None:
+        return HandoverResult(refusal=f"изменения №{change_id} нет в истории (inboxbot clients history)")
+    undone = next((c for c in store.changes.history(change.keys, 1000) if c.undoes == change_id), None)
+    if undone is not None:
+        return HandoverResult(refusal=f"изменение №{change_id} уже отменено (изменение №{undone.id})")
+    current = store.changes.entries(change.after[0].key) if change.after else ()
+    refusal = undo_refusal(change, current)
+    if refusal is not None:
+        return HandoverResult(refusal=refusal)
+    return _apply(store, undo_of(change, current, actor, now))
+
+
+def _apply(store: Store, change: Change) -> HandoverResult:
+    try:
+        return HandoverResult(store.changes.apply(change))
+    except LedgerConflict as exc:
+        return HandoverResult(refusal=str(exc))
+
+
+def _name(rules: Rules, manager_id: str) -> str:
+    manager = rules.managers.get(manager_id)
+    return manager.name if manager is not None else manager_id
+
+
+def actor_name(rules: Rules, actor: str) -> str:
+    """Who decided, as people read it: a manager's name, else the actor as recorded."""
+    return _name(rules, actor) if actor in rules.managers else actor
