@@ -82,6 +82,8 @@ def test_a_mail_command_is_applied_once(store: Store) -> None:
     # it reads the client anew, but the stored change stands and nothing is written.
     again = store.changes.apply(Change((), (), HEAD, "volkov", LATER, "orlov", None, command="cmd1@head"))
     assert again == first and len(store.changes.history()) == 1
+    assert store.changes.by_command("cmd1@head") == first and store.changes.by_command("other@head") is None
+    assert store.changes.by_command("") is None
 
 
 def test_a_change_racing_another_is_refused_whole(store: Store) -> None:

@@ -167,6 +167,10 @@ class LedgerChanges(Protocol):
 
     def get(self, change_id: int) -> Change | None: ...
 
+    def by_command(self, command: str) -> Change | None:
+        """The change a mail command (its Message-ID) made, if it was applied."""
+        ...
+
     def history(self, keys: Sequence[ClientKey] = (), limit: int = 50) -> list[Change]:
         """The newest `limit` changes touching any of `keys` (every change when none), newest first."""
         ...

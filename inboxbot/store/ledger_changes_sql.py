@@ -121,6 +121,10 @@ class SqlLedgerChanges:
         row = self.database.one(self._sql("SELECT * FROM ledger_history WHERE id=?"), (change_id,))
         return change_of(row) if row is not None else None
 
+    def by_command(self, command: str) -> Change | None:
+        row = self.database.one(self._sql("SELECT * FROM ledger_history WHERE command=?"), (command,)) if command else None
+        return change_of(row) if row is not None else None
+
     def history(self, keys: Sequence[ClientKey] = (), limit: int = 50) -> list[Change]:
         rows = self.database.all("SELECT * FROM ledger_history ORDER BY id DESC")
         return select(map(change_of, rows), keys, limit)

@@ -68,6 +68,11 @@ class MemoryLedgerChanges:
         with self.tables.lock:
             return change_of(self.rows[change_id - 1]) if 0 < change_id <= len(self.rows) else None
 
+    def by_command(self, command: str) -> Change | None:
+        with self.tables.lock:
+            found = next((r for r in self.rows if command and r["command"] == command), None)
+            return change_of(found) if found is not None else None
+
     def history(self, keys: Sequence[ClientKey] = (), limit: int = 50) -> list[Change]:
         with self.tables.lock:
             changes = [change_of(r) for r in reversed(self.rows)]
