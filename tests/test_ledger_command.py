@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from samples import RULES, deliver, pending
+from samples import RULES, deliver, demo_department, pending
 from servers import Received, SmtpCatcher
 from test_crash import run_worker, worker_env
 from test_ledger_worker import forward_text, request
@@ -148,3 +148,55 @@ def test_a_kill_right_after_a_command_neither_loses_nor_doubles_it(
     with open_store(path) as journal:
         assert len(journal.changes.history()) == 1 and journal.changes.unannounced() == []
     assert [k for k, _ in kinds(smtp_server.messages)] == ["forwarded", "ack", "ledger-change"]
+
+
+def answer(sender: str, request_id: str, n: int) -> bytes:
+    """A colleague's answer to the client, the shared address in copy (run/followups.py)."""
+    return (
+        f"From: {sender}\r\nTo: anna@polimer-trade.ru\r\nCc: sales@severkarton.test\r\nSubject: Re: Заявка\r\n"
+        f"Message-ID: <answer{n}@severkarton.test>\r\nIn-Reply-To: <{request_id}>\r\nReferences: <{request_id}>\r\n"
+        "Date: Mon, 09 Jun 2025 11:00:00 +0300\r\n\r\nДобрый день! Счёт во вложении.\r\n"
+    ).encode()
+
+
+def client_reply(n: int, parents: list[str]) -> bytes:
+    return (
+        f"From: {ANNA}\r\nTo: sales@severkarton.test\r\nSubject: Re: Заявка\r\nMessage-ID: <creply{n}@polimer-trade.ru>\r\n"
+        f"In-Reply-To: <{parents[-1]}>\r\nReferences: {' '.join(f'<{p}>' for p in parents)}\r\n"
+        "Date: Mon, 09 Jun 2025 12:00:00 +0300\r\n\r\nСпасибо, а доставка когда?\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("on_answer", ["thread", "client"])
+def test_a_colleague_answering_takes_the_thread_and_by_policy_the_client(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path, on_answer: str
+) -> None:
+    text = RULES.read_text(encoding="utf-8")
+    assert 'on_answer = "thread"' in text
+    rules = demo_department(tmp_path / "rules", text.replace('on_answer = "thread"', f'on_answer = "{on_answer}"'))
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    worker = Worker(settings, rules, journal)
+    deliver(imap_inbox, request(1, ANNA, "Полимер-Трейд"))
+    worker.poll_once()
+    (first,) = smtp_server.forwards
+    owner = WHO[first.rcpt_tos[0]]
+    colleague = "petrov" if owner != "petrov" else "sidorov"
+    request_id = str(email.message_from_bytes(request(1, ANNA, "Полимер-Трейд"), policy=policy.default)["Message-ID"]).strip("<>")
+    deliver(imap_inbox, answer(EMAILS[colleague], request_id, 1))
+    assert worker.poll_once().announced == 1
+    (change,) = journal.changes.history()
+    assert (change.previous, change.owner, change.by, change.how) == (owner, colleague, colleague, "handover")
+    assert change.threads_only == (on_answer == "thread")
+    notice = smtp_server.messages[-1]
+    assert kinds([notice]) == [("ledger-change", tuple(sorted({"volkov", owner, colleague})))]
+    assert "ответил(а) клиенту на заявку" in text_of(notice)
+    # The client's reply in that thread goes to whoever answered.
+    deliver(imap_inbox, client_reply(1, [request_id, "answer1@severkarton.test"]))
+    worker.poll_once()
+    assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS[colleague]]
+    # The client's next new request: the colleague's with "client", still the owner's with "thread".
+    deliver(imap_inbox, request(2, ANNA, "Полимер-Трейд"))
+    worker.poll_once()
+    assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS[colleague if on_answer == "client" else owner]]
+    print(f"\nMAILS {on_answer}", kinds(smtp_server.messages))

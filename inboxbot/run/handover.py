@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from inboxbot.model.domains import domain_in
 from inboxbot.model.handover import (
     HANDOVER,
     HEAD,
@@ -27,6 +28,8 @@ from inboxbot.model.handover import (
     undo_refusal,
 )
 from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.records import RequestRow
+from inboxbot.route.conditions.ledger import ledger_options
 from inboxbot.route.handover_command import manager_named, managers_list
 from inboxbot.rules.model import Rules
 from inboxbot.store.interfaces import Store
@@ -84,10 +87,11 @@ def _not_in_ledger(rules: Rules, key: ClientKey, *, create: bool) -> str | None:
 
 def move(
     store: Store, rules: Rules, actor: str, current: Sequence[Assignment], keys: Sequence[ClientKey], target: str,
-    now: datetime, *, how: str, why: str = "", threads: bool = True, command: str = "",
+    now: datetime, *, how: str, why: str = "", threads: bool = True, command: str = "", also: tuple[int, ...] = (),
 ) -> HandoverResult:
     """Move the client whose entries are `current` (none: a new client known by `keys`) to
-    `target` (a manager id of `rules`)."""
+    `target` (a manager id of `rules`); with `threads`, its open requests too, and the
+    requests `also` (an answered one whose thread goes along)."""
     if target not in rules.managers:
         return HandoverResult(refusal=f"нет такого менеджера «{target}». Менеджеры: {managers_list(rules)}")
     previous = current[0].owner if current else None
@@ -96,6 +100,7 @@ def move(
     after = moved_entries(current, target, how, now) if current else new_entries(keys, target, how, now)
     every_key = [e.key for e in after]
     requests = client_requests(store.requests.awaiting_answer(), every_key, previous) if threads else ()
+    requests = tuple(dict.fromkeys((*also, *requests)))
     change = Change(tuple(current), after, how, actor, now, target, previous, why, requests, command)
     return _apply(store, change)
 
@@ -104,6 +109,36 @@ def move_thread(store: Store, actor: str, request_id: int, previous: str, target
                 *, why: str) -> HandoverResult:  # fmt: skip
     """Only one open request (its thread) goes to `target`: a colleague answered it."""
     return _apply(store, Change((), (), HANDOVER, actor, now, target, previous, why, (request_id,)))
+
+
+def learn_from_answer(store: Store, rules: Rules, row: RequestRow, by: str, now: datetime) -> HandoverResult | None:
+    """A colleague `by` (a manager id) answered request `row` of another manager: by the
+    ledger rule's `on_answer`, the thread ("thread") or the client with its open requests
+    ("client") goes to them. None when nothing is to move."""
+    policy = ledger_options(rules).on_answer
+    if policy == "none" or by not in rules.managers or row.owner in (None, by):
+        return None
+    assert row.owner is not None
+    why = f"ответил(а) клиенту на заявку «{row.subject[:80]}» вместо {_name(rules, row.owner)}"
+    if policy == "client":
+        keys = request_keys(rules, row)
+        current = next((found for k in keys if (found := store.changes.entries(k))), ())
+        if current and current[0].owner != by:
+            return move(store, rules, by, current, keys, by, now, how=HANDOVER, why=why, also=(row.id,))
+    return move_thread(store, by, row.id, row.owner, by, now, why=why)
+
+
+def request_keys(rules: Rules, row: RequestRow) -> tuple[ClientKey, ...]:
+    """The identities of a request's client, as the ledger would write them: its INN, its
+    domain (not free mail, not ours), its address."""
+    address = row.client_address.lower()
+    domain = address.rpartition("@")[2]
+    keys = [ClientKey("inn", row.inn)] if row.inn else []
+    if domain and not rules.clients.is_free_mail(domain) and not domain_in(domain, rules.department.internal_domains):
+        keys.append(ClientKey("domain", domain))
+    if "@" in address:
+        keys.append(ClientKey("address", address))
+    return tuple(keys)
 
 
 def undo(store: Store, rules: Rules, actor: str, change_id: int, now: datetime) -> HandoverResult:

@@ -34,7 +34,7 @@ from inboxbot.route.conditions.ledger import ledger_options
 from inboxbot.route.handover_command import NO_COMMAND, read_handover
 from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
-from inboxbot.run.handover import move
+from inboxbot.run.handover import move, request_keys
 from inboxbot.run.outbox import Sender
 from inboxbot.run.release_command import own_lines, passes
 
@@ -133,15 +133,9 @@ class LedgerCommands:
             return "не найдена заявка, на пересылку которой вы ответили"
         if row.rule in BASE_RULES or row.base_rule in BASE_RULES:
             return "это клиент из базы клиентов: его менеджера меняют в базе клиентов, бот следует ей"
-        address = row.client_address.lower()
-        domain = address.rpartition("@")[2]
-        known = [ClientKey("inn", row.inn)] if row.inn else []
-        if domain and not rules.clients.is_free_mail(domain) and not domain_in(domain, rules.department.internal_domains):
-            known.append(ClientKey("domain", domain))
-        if "@" in address:
-            known.append(ClientKey("address", address))
+        known = request_keys(rules, row)
         current = next((found for k in known if (found := self.store.changes.entries(k))), ())
-        return Subject(current, tuple(known), current[0].owner if current else row.owner)
+        return Subject(current, known, current[0].owner if current else row.owner)
 
     def carry_out(self, smtp: Sender, msg: ParsedMessage) -> None:
         """The command's change, or its refusal mailed; safe to repeat (see the module doc)."""
