@@ -200,3 +200,32 @@ def test_a_colleague_answering_takes_the_thread_and_by_policy_the_client(
     worker.poll_once()
     assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS[colleague if on_answer == "client" else owner]]
     print(f"\nMAILS {on_answer}", kinds(smtp_server.messages))
+
+
+def test_a_client_base_change_moves_the_open_thread_and_both_are_told(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path
+) -> None:
+    rules = demo_department(tmp_path / "rules")
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    worker = Worker(settings, rules, journal)
+    client = "Павел Ким <kim@agroimpuls.ru>"  # АО «Агроимпульс» of the demo base: Сидоров's
+    deliver(imap_inbox, request(1, client, "Агроимпульс"))
+    worker.poll_once()
+    assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["sidorov"]]
+    base = tmp_path / "rules" / "clients.csv"
+    text = base.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("АО «Агроимпульс»,"))
+    base.write_text(text.replace(line, line.replace(",sidorov,", ",orlov,")), encoding="utf-8")
+    assert worker.poll_once().announced == 1  # the rules reload reads the new base
+    (change,) = journal.changes.history()
+    assert (change.previous, change.owner, change.how, change.by, change.threads_only) == (
+        "sidorov", "orlov", "import", "база клиентов", True)  # fmt: skip
+    assert kinds([smtp_server.messages[-1]]) == [("ledger-change", ("orlov", "sidorov", "volkov"))]
+    assert "изменение в базе клиентов" in text_of(smtp_server.messages[-1])
+    request_id = str(email.message_from_bytes(request(1, client, "Агроимпульс"), policy=policy.default)["Message-ID"]).strip("<>")
+    reply = client_reply(2, [request_id]).replace(ANNA.encode(), client.encode())
+    deliver(imap_inbox, reply)
+    worker.poll_once()
+    assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["orlov"]]  # the open thread follows the base
+    assert worker.poll_once().announced == 0  # moved once

@@ -19,6 +19,7 @@ from inboxbot.model.domains import domain_in
 from inboxbot.model.handover import (
     HANDOVER,
     HEAD,
+    IMPORT,
     Change,
     client_requests,
     moved_entries,
@@ -106,9 +107,45 @@ def move(
 
 
 def move_thread(store: Store, actor: str, request_id: int, previous: str, target: str, now: datetime,
-                *, why: str) -> HandoverResult:  # fmt: skip
-    """Only one open request (its thread) goes to `target`: a colleague answered it."""
-    return _apply(store, Change((), (), HANDOVER, actor, now, target, previous, why, (request_id,)))
+                *, why: str, how: str = HANDOVER) -> HandoverResult:  # fmt: skip
+    """Only one open request (its thread) goes to `target`: a colleague answered it, or
+    the client base gave the client to another manager."""
+    return _apply(store, Change((), (), how, actor, now, target, previous, why, (request_id,)))
+
+
+BASE_RULES = ("client_inn", "client_domain", "client_name")
+BASE_ACTOR = "база клиентов"
+
+
+def follow_base(store: Store, rules: Rules, now: datetime) -> list[Change]:
+    """The open requests of clients the client base now gives to another manager than the
+    one who has them (the head edited the base), moved to that manager, when the ledger
+    rule's on_base_change is "threads". Requests a backup holds for the base's manager
+    stay with the backup."""
+    if ledger_options(rules).on_base_change == "none":
+        return []
+    moved: list[Change] = []
+    for row in store.requests.awaiting_answer():
+        if row.rule not in BASE_RULES and row.base_rule not in BASE_RULES:
+            continue
+        manager = _base_manager(rules, row)
+        if manager is None or manager not in rules.managers or manager in (row.owner, row.base_owner) or row.owner is None:
+            continue
+        why = f"в базе клиентов клиент ({row.company or row.client_address}) теперь у {_name(rules, manager)}"
+        result = move_thread(store, BASE_ACTOR, row.id, row.owner, manager, now, why=why, how=IMPORT)
+        if result.change is not None:
+            moved.append(result.change)
+    return moved
+
+
+def _base_manager(rules: Rules, row: RequestRow) -> str | None:
+    """The manager the client base gives the request's client to now (by INN, else by the
+    client's domain when one base client has it)."""
+    client = rules.clients.by_inn(row.inn) if row.inn else None
+    if client is None:
+        found = rules.clients.by_domain(row.client_address.lower().rpartition("@")[2])
+        client = found[0] if len(found) == 1 else None
+    return client.manager if client is not None else None
 
 
 def learn_from_answer(store: Store, rules: Rules, row: RequestRow, by: str, now: datetime) -> HandoverResult | None:

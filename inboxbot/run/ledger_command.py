@@ -34,7 +34,7 @@ from inboxbot.route.conditions.ledger import ledger_options
 from inboxbot.route.handover_command import NO_COMMAND, read_handover
 from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
-from inboxbot.run.handover import move, request_keys
+from inboxbot.run.handover import BASE_RULES, move, request_keys
 from inboxbot.run.outbox import Sender
 from inboxbot.run.release_command import own_lines, passes
 
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 
 _NOTICE_ID_RE = re.compile(r"^ledger-change\.(\d+)\.")
 _RECEIVED_FROM_RE = re.compile(r"(?is)^\s*from\s+(.*?)(?:\bby\b|;|$)")
-BASE_RULES = ("client_inn", "client_domain", "client_name")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from inboxbot.rules.options import ConditionOptions, option
 # personal choice of the client's, not the department's assignment), nor VIP or holdings.
 CLAIMING = ("territory", "segment", "public_sector", "pool", "fallback")
 ON_ANSWER = ("thread", "client", "none")
+ON_BASE_CHANGE = ("threads", "none")
 _RELAY_RE = re.compile(r"(?i)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
 
 
@@ -42,6 +43,11 @@ class LedgerOptions(ConditionOptions):
         "thread", "choice", choices=ON_ANSWER,
         what="клиенту ответил не тот, за кем он закреплён: thread — к ответившему переходит эта переписка, "
              "client — и сам клиент, none — ничего не меняется",
+    )  # fmt: skip
+    on_base_change: str = option(
+        "threads", "choice", choices=ON_BASE_CHANGE,
+        what="в базе клиентов клиента передали другому менеджеру: threads — его открытые заявки переходят к новому "
+             "менеджеру (оба получают уведомление), none — остаются у прежнего",
     )  # fmt: skip
     relays: tuple[str, ...] = option(
         (), "str_list",
