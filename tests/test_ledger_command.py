@@ -229,3 +229,21 @@ def test_a_client_base_change_moves_the_open_thread_and_both_are_told(
     worker.poll_once()
     assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["orlov"]]  # the open thread follows the base
     assert worker.poll_once().announced == 0  # moved once
+
+
+def test_an_answer_to_the_client_saying_передать_is_no_command(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    worker = Worker(settings, RULES, journal)
+    deliver(imap_inbox, request(1, ANNA, "Полимер-Трейд"))
+    worker.poll_once()
+    (first,) = smtp_server.forwards
+    owner = WHO[first.rcpt_tos[0]]
+    reply = answer(EMAILS[owner], mail_id(first), 7).replace(
+        "Счёт во вложении.".encode(), "Готовы передать документы курьером завтра.".encode())
+    deliver(imap_inbox, reply)
+    report = worker.poll_once()
+    assert report.answers == 1 and journal.changes.history() == []
+    assert [k for k, _ in kinds(smtp_server.messages)] == ["forwarded", "ack"]  # no refusal, no notice

@@ -102,7 +102,13 @@ class LedgerCommands:
         sender = msg.sender.email.lower() if msg.sender else ""
         if not sender or self._own_mail(msg) or not domain_in(sender.rpartition("@")[2], rules.department.internal_domains):
             return None
-        if not msg.thread_ids or read_handover(own_lines(msg.text), rules).refusal == NO_COMMAND:
+        if not msg.thread_ids:
+            return None
+        read = read_handover(own_lines(msg.text), rules)
+        outside = any(not domain_in(a.email.rpartition("@")[2], rules.department.internal_domains) for a in (*msg.to, *msg.cc))
+        # «готовы передать документы» in an answer to the client is no command: one that
+        # names no manager only counts when it is written to us alone.
+        if read.refusal == NO_COMMAND or (read.target is None and outside):
             return None
         if self._notice_id(msg) is None and self.store.changes.forwarded_request(msg.thread_ids) is None:
             return None
