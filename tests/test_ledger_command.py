@@ -21,7 +21,7 @@ from test_ledger_worker import forward_text, request
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.model.ledger import ClientKey
 from inboxbot.rules.load import load_rules
-from inboxbot.run.handover import undo
+from inboxbot.run.handover import assign, undo
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
@@ -247,3 +247,29 @@ def test_an_answer_to_the_client_saying_передать_is_no_command(
     report = worker.poll_once()
     assert report.answers == 1 and journal.changes.history() == []
     assert [k for k, _ in kinds(smtp_server.messages)] == ["forwarded", "ack"]  # no refusal, no notice
+
+
+def test_the_owner_replies_to_a_notice_and_hands_the_client_on(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    worker = Worker(settings, RULES, journal)
+    deliver(imap_inbox, request(1, ANNA, "Полимер-Трейд"))
+    worker.poll_once()
+    rules = load_rules(RULES)
+    done = assign(journal, rules, "volkov", "polimer-trade.ru", "Кузнецовой", datetime.now(UTC))
+    assert done.change is not None
+    assert worker.poll_once().announced == 1
+    notice = mail_id(smtp_server.messages[-1])
+    # Кузнецова, now the owner, passes the client to Орлов by replying to the notice.
+    deliver(imap_inbox, command(1, EMAILS["kuznetsova"], notice, "Передать Орлову — у него этот район"))
+    assert worker.poll_once().announced == 1
+    latest = journal.changes.history()[0]
+    assert (latest.previous, latest.owner, latest.by, latest.how) == ("kuznetsova", "orlov", "kuznetsova", "handover")
+    # Петров, not the owner, may not: he hears why, the head is told.
+    deliver(imap_inbox, command(2, EMAILS["petrov"], notice, "передать Петрову"))
+    worker.poll_once()
+    assert journal.changes.history()[0].id == latest.id
+    assert kinds(smtp_server.messages[-2:]) == [("ledger-refusal", ("petrov",)), ("ledger-refusal", ("volkov",))]
+    assert "руководитель отдела или менеджер, который ведёт этого клиента" in text_of(smtp_server.messages[-2])
