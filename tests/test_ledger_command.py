@@ -273,3 +273,37 @@ def test_the_owner_replies_to_a_notice_and_hands_the_client_on(
     assert journal.changes.history()[0].id == latest.id
     assert kinds(smtp_server.messages[-2:]) == [("ledger-refusal", ("petrov",)), ("ledger-refusal", ("volkov",))]
     assert "руководитель отдела или менеджер, который ведёт этого клиента" in text_of(smtp_server.messages[-2])
+
+
+@pytest.mark.parametrize("after_absence", ["owner", "backup"])
+def test_after_an_absence_the_backups_open_thread_returns_or_stays_by_policy(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path, after_absence: str
+) -> None:
+    text = RULES.read_text(encoding="utf-8")
+    rules = demo_department(tmp_path / "rules", text.replace('after_absence = "backup"', f'after_absence = "{after_absence}"'))
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    now = [datetime(2025, 8, 5, 7, 0, tzinfo=UTC)]  # Сидоров is away 04.08–15.08, Петров stands in
+    worker = Worker(settings, rules, journal, clock=lambda: now[0])
+    client = "Павел Ким <kim@agroimpuls.ru>"
+    raw = request(1, client, "Агроимпульс").replace(b"Mon, 09 Jun 2025 10:01:00", b"Tue, 05 Aug 2025 10:01:00")
+    deliver(imap_inbox, raw)
+    worker.poll_once()
+    assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["petrov"]]
+    assert worker.poll_once().announced == 0  # still away: the backup keeps it
+    now[0] = datetime(2025, 8, 18, 7, 0, tzinfo=UTC)  # back
+    returned = worker.poll_once().announced
+    request_id = str(email.message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip("<>")
+    deliver(imap_inbox, client_reply(3, [request_id]).replace(ANNA.encode(), client.encode()))
+    worker.poll_once()
+    if after_absence == "owner":
+        assert returned == 1
+        (change,) = journal.changes.history()
+        assert (change.previous, change.owner, change.by) == ("petrov", "sidorov", "конец отсутствия")
+        (notice,) = [m for m in smtp_server.messages if kinds([m])[0][0] == "ledger-change"]
+        assert kinds([notice]) == [("ledger-change", ("petrov", "sidorov", "volkov"))]
+        assert "вернулся(ась) из отсутствия" in text_of(notice)
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["sidorov"]]
+    else:
+        assert returned == 0 and journal.changes.history() == []
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["petrov"]]

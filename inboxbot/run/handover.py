@@ -115,6 +115,7 @@ def move_thread(store: Store, actor: str, request_id: int, previous: str, target
 
 BASE_RULES = ("client_inn", "client_domain", "client_name")
 BASE_ACTOR = "база клиентов"
+BACKUP_ACTOR = "конец отсутствия"
 
 
 def follow_base(store: Store, rules: Rules, now: datetime) -> list[Change]:
@@ -133,6 +134,26 @@ def follow_base(store: Store, rules: Rules, now: datetime) -> list[Change]:
             continue
         why = f"в базе клиентов клиент ({row.company or row.client_address}) теперь у {_name(rules, manager)}"
         result = move_thread(store, BASE_ACTOR, row.id, row.owner, manager, now, why=why, how=IMPORT)
+        if result.change is not None:
+            moved.append(result.change)
+    return moved
+
+
+def return_after_absence(store: Store, rules: Rules, now: datetime) -> list[Change]:
+    """With the ledger rule's after_absence = "owner": the open requests a backup holds for
+    a manager who is back (not absent today) go back to that manager, everyone told."""
+    if ledger_options(rules).after_absence != "owner":
+        return []
+    day = now.astimezone(rules.department.timezone).date()
+    moved: list[Change] = []
+    for row in store.requests.awaiting_answer():
+        owner, backup = row.base_owner, row.owner
+        if owner is None or backup is None or owner == backup or owner not in rules.managers:
+            continue
+        if rules.absence_on(owner, day) is not None:
+            continue
+        why = f"{_name(rules, owner)} вернулся(ась) из отсутствия: заявка «{row.subject[:80]}» снова у него (неё)"
+        result = move_thread(store, BACKUP_ACTOR, row.id, backup, owner, now, why=why)
         if result.change is not None:
             moved.append(result.change)
     return moved

@@ -28,7 +28,7 @@ from inboxbot.run.batch import Batches, batches
 from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner
 from inboxbot.run.followups import FollowUps
-from inboxbot.run.handover import follow_base
+from inboxbot.run.handover import follow_base, return_after_absence
 from inboxbot.run.handover_mail import Announcer
 from inboxbot.run.inflight import JournalInflight
 from inboxbot.run.ledger_command import LedgerCommands
@@ -141,6 +141,7 @@ class Worker:
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
                 follow_base(self.store, self.rules, self.clock())  # the head edited the client base
+                return_after_absence(self.store, self.rules, self.clock())
                 if self.announcer.pending():  # ledger changes of this poll, the CLI's, the web page's
                     report.announced += self.announcer.announce(smtp)
         return report

@@ -28,6 +28,7 @@ from inboxbot.rules.options import ConditionOptions, option
 CLAIMING = ("territory", "segment", "public_sector", "pool", "fallback")
 ON_ANSWER = ("thread", "client", "none")
 ON_BASE_CHANGE = ("threads", "none")
+AFTER_ABSENCE = ("backup", "owner")
 _RELAY_RE = re.compile(r"(?i)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
 
 
@@ -48,6 +49,11 @@ class LedgerOptions(ConditionOptions):
         "threads", "choice", choices=ON_BASE_CHANGE,
         what="в базе клиентов клиента передали другому менеджеру: threads — его открытые заявки переходят к новому "
              "менеджеру (оба получают уведомление), none — остаются у прежнего",
+    )  # fmt: skip
+    after_absence: str = option(
+        "backup", "choice", choices=AFTER_ABSENCE,
+        what="менеджер вернулся из отсутствия: backup — начатые заместителем переписки остаются у заместителя, "
+             "owner — открытые из них возвращаются менеджеру (оба получают уведомление)",
     )  # fmt: skip
     relays: tuple[str, ...] = option(
         (), "str_list",
