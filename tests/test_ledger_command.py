@@ -126,7 +126,6 @@ def test_the_heads_reply_moves_the_client_a_forgery_is_refused_and_an_undo_moves
     deliver(imap_inbox, request(3, ANNA, "Полимер-Трейд"))
     worker.poll_once()
     assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS[owner]]
-    print("\nMAILS", kinds(smtp_server.messages))  # the scenario's mail log for the report (pytest -s)
 
 
 def test_a_kill_right_after_a_command_neither_loses_nor_doubles_it(
@@ -199,7 +198,6 @@ def test_a_colleague_answering_takes_the_thread_and_by_policy_the_client(
     deliver(imap_inbox, request(2, ANNA, "Полимер-Трейд"))
     worker.poll_once()
     assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS[colleague if on_answer == "client" else owner]]
-    print(f"\nMAILS {on_answer}", kinds(smtp_server.messages))
 
 
 def test_a_client_base_change_moves_the_open_thread_and_both_are_told(
