@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from inboxbot import __version__, clickru
+from inboxbot.clients_cli import clients
 from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
 
@@ -469,6 +470,9 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         click.echo("Отчёт отправлен: " + ", ".join(r.email for r in recipients))
     if out_path is None and not send:
         click.echo(templates.render("report.txt.j2", **report_view(result, {})), nl=False)
+
+
+cli.add_command(clients)
 
 
 def main() -> None:

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inboxbot.model.decision import Decision
+from inboxbot.model.decision import LEDGER_COMMAND_RULE, Decision
 from inboxbot.model.ledger import ClientKey
 from inboxbot.run.plan import (
     GIVE_UP_AFTER,
     MARKED_ROW,
     Acknowledge,
     Claim,
+    Command,
     Effect,
     Forward,
     Intake,
@@ -55,6 +56,7 @@ TAG = decision("tag")
 SKIP = decision("skip")
 TRIAGE = decision("triage", owner=None)
 NEW_CLIENT = decision("forward", notify=("petrova",), claim=(ClientKey("domain", "acme.ru"),))  # a first assignment
+COMMAND = Decision(action="skip", owner=None, rule=LEDGER_COMMAND_RULE, reasons=("передать Сидорову",))
 
 PLANS = [
     # state, notified, acked, decision, planned effects
@@ -69,6 +71,8 @@ PLANS = [
     (D, False, False, TAG, (MARKED_ROW, Mark("orlov"))),
     (D, False, False, SKIP, (MARKED_ROW, Mark(None))),
     (D, False, False, TRIAGE, (MARKED_ROW, MarkTriage())),
+    # «передать Сидорову» by mail: carried out before its `marked` row, then marked like skipped mail.
+    (D, False, False, COMMAND, (Command(), MARKED_ROW, Mark(None))),
     # Forwarded before a crash: never forwarded again; what did not go yet goes.
     (F, False, False, FORWARD_AWAY, (NotifyAbsent(("petrova",)), Acknowledge(), Mark("orlov"), MARKED_ROW)),
     (F, True, False, FORWARD_AWAY, (Acknowledge(), Mark("orlov"), MARKED_ROW)),
@@ -82,6 +86,7 @@ PLANS = [
     (M, False, False, SKIP, (Mark(None),)),
     (M, False, False, TRIAGE, (MarkTriage(),)),
     (M, True, True, NEW_CLIENT, (Mark("orlov"),)),
+    (M, False, False, COMMAND, (Mark(None),)),  # carried out and journalled: never again
 ]
 
 
@@ -150,6 +155,13 @@ def test_a_kill_at_any_point_neither_drops_nor_doubles_a_mail(start: Journalled,
         forwards = sum(isinstance(e, Forward) for e in both)
         resend = done > 0 and effects[done - 1] == Forward()
         assert forwards == (2 if resend else int(Forward() in effects)), done
+        # A mail command is carried out whatever the kill, before the mail is marked; a
+        # kill after it and before its `marked` row carries it out again, which the
+        # ledger's command key makes a no-op (test_store_ledger_changes, test_ledger_command).
+        if Command() in effects:
+            marked_at = next((i for i, e in enumerate(both) if isinstance(e, MARKS)), len(both))
+            assert Command() in both[:marked_at], done
+            assert sum(e == Command() for e in both) == (2 if done == 1 else 1), done
         # A first assignment is written whatever the kill, before the mail is marked.
         if Claim() in effects:
             assert Claim() in both, done

@@ -12,6 +12,7 @@ from inboxbot.compose.alerts import MAILBOX_TEMPLATE, RULES_ERROR_TEMPLATE, mail
 from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.followup import ESCALATION_TEMPLATES, REMINDER_TEMPLATES, escalation_view, reminder_view
 from inboxbot.compose.forward import forward_view
+from inboxbot.compose.handover import HANDOVER_TEMPLATES, REFUSAL_TEMPLATE, MovedRequest, handover_view, refusal_view
 from inboxbot.compose.report import aggregate
 from inboxbot.compose.report_mail import render_report_html
 from inboxbot.compose.report_view import report_view
@@ -20,6 +21,8 @@ from inboxbot.compose.templates import Templates
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
+from inboxbot.model.handover import HANDOVER, HEAD, UNDO, Change
+from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.rules.model import Rules
 
@@ -82,6 +85,7 @@ def _check_notice_templates(templates: Templates, sample: ParsedMessage, someone
         for name in names:
             templates.render(name, **view)
     _check_digest_templates(templates, ctx, someone)
+    _check_handover_templates(templates, ctx, someone)
     for stopped in (True, False):
         templates.render(MAILBOX_TEMPLATE, **mailbox_notice_view(someone, ["пример"], "Отдел", stopped=stopped,
                                                                  retry_minutes=15, at=moment))
@@ -94,6 +98,21 @@ def _check_digest_templates(templates: Templates, ctx: ForwardContext, someone: 
         templates.render(name, **digest_view(listed, someone, ctx, _MOMENT - timedelta(days=1), _MOMENT))
     for outcomes, refusal in (([Outcome(2, "Рассылка", "переслано")], None), ([], "номера 7 в сводке нет")):
         templates.render(ANSWER_TEMPLATE, **answer_view(someone.name, outcomes, refusal, ctx))
+
+
+def _check_handover_templates(templates: Templates, ctx: ForwardContext, someone: Recipient) -> None:
+    """The notice of a ledger change (a hand-over, an undo to nobody) and the refusal of a command."""
+    entry = Assignment(ClientKey("inn", "7707083893"), "sample", _MOMENT)
+    moved = [MovedRequest("Заявка", _MOMENT)]
+    for change, owner in ((Change((entry,), (entry,), HEAD, "sample", _MOMENT, "sample", "sample", "пример", (1,)), someone),
+                          (Change((entry,), (), UNDO, "sample", _MOMENT, None, "sample", undoes=1), None),
+                          (Change((), (), HANDOVER, "sample", _MOMENT, "sample", "sample", requests=(1,)), someone)):  # fmt: skip
+        view = handover_view(change, owner, someone, someone.name, moved, ctx)
+        for name in HANDOVER_TEMPLATES:
+            templates.render(name, **view)
+    for to_head in (True, False):
+        templates.render(REFUSAL_TEMPLATE, **refusal_view(someone.name, "пример", "x@example.test", "Re: заявка",
+                                                          to_head=to_head, ctx=ctx))  # fmt: skip
 
 
 def check_report_templates(templates: Templates, rules: Rules) -> None:

@@ -20,6 +20,7 @@ from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.followups import FollowUps
+from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.outbox import Sender
 from inboxbot.run.pending_ledger import PendingLedger
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
@@ -58,7 +59,7 @@ class Batches:
 
     def __init__(
         self, ctx: RunContext, runner: EffectRunner, followups: FollowUps, pipeline: Pipeline,
-        pending: set[MessageKey], releases: Releases,
+        pending: set[MessageKey], releases: Releases, commands: LedgerCommands,
     ) -> None:
         self.ctx = ctx
         self.runner = runner
@@ -66,6 +67,7 @@ class Batches:
         self.pipeline = pipeline
         self.pending = pending
         self.releases = releases
+        self.commands = commands
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -180,8 +182,12 @@ class Batches:
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
-        self.followups.note_answer(msg, report)
-        if how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
+        ledger_command = self.commands.note(msg) if how is Intake.DECIDE else None
+        if ledger_command is None:  # a command is not an answer to the client
+            self.followups.note_answer(msg, report)
+        if ledger_command is not None:
+            facts, decision = prepared.facts, ledger_command  # «передать Сидорову»: never routed
+        elif how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
             outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock(), ledger=ledger)

@@ -15,11 +15,13 @@ from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
 from inboxbot.run.context import RunContext
 from inboxbot.run.failpoints import failpoint
+from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.outbox import Outbox, Sender
 from inboxbot.run.plan import (
     MARKED_ROW,
     Acknowledge,
     Claim,
+    Command,
     Effect,
     Forward,
     Journalled,
@@ -58,9 +60,10 @@ class Work:
 
 
 class EffectRunner:
-    def __init__(self, ctx: RunContext, outbox: Outbox) -> None:
+    def __init__(self, ctx: RunContext, outbox: Outbox, commands: LedgerCommands) -> None:
         self.ctx = ctx
         self.outbox = outbox
+        self.commands = commands
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -126,6 +129,9 @@ class EffectRunner:
                 if written:
                     log.info("uid %s: клиент закреплён за %s (%s)", work.raw.uid, decision.base_owner or decision.owner,
                              ", ".join(k.describe() for k in written))  # fmt: skip
+            case Command():
+                self.commands.carry_out(smtp, msg)
+                failpoint("after_command")
             case NotifyAbsent(managers=managers):
                 self.outbox.notify_absent(smtp, key, msg, work.facts, decision, managers)
             case Acknowledge():

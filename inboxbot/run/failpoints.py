@@ -19,6 +19,10 @@ One point belongs to the release of skipped mail by the head (releases.py):
 
     after_release_smtp  a released mail's forward went out; its release is not journalled
 
+One belongs to the head's «передать Сидорову» by mail (ledger_command.py):
+    after_command       the command's change is made (or its refusal mailed); the command
+                        mail is not journalled `marked`
+
 The worker takes a batch in runs: every decision of a run, then its forwards, then its
 marks (set together); each point is still passed once per message.
 
@@ -39,7 +43,8 @@ ENV = "INBOXBOT_FAILPOINT"
 # The steps every forward goes through; a released mail (the head's «переслать») has its own.
 FORWARD_POINTS = ("after_fetch", "after_decide", "before_smtp", "after_smtp", "after_forwarded", "after_mark")
 RELEASE_POINTS = ("after_release_smtp",)
-POINTS = FORWARD_POINTS + RELEASE_POINTS
+COMMAND_POINTS = ("after_command",)
+POINTS = FORWARD_POINTS + RELEASE_POINTS + COMMAND_POINTS
 MAIL_POINTS = ("prepare",)
 PROCESS_POINTS = ("child_start",)
 _hits: dict[str, int] = {}

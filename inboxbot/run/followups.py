@@ -19,6 +19,7 @@ from inboxbot.model.records import RequestRow
 from inboxbot.model.worktime import describe_duration
 from inboxbot.rules.model import Department, Manager, window_start
 from inboxbot.run.context import RunContext, recipient
+from inboxbot.run.handover import learn_from_answer
 from inboxbot.run.outbox import Sender
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.pollreport import PollReport
@@ -68,6 +69,10 @@ class FollowUps:
         for row in self.store.requests.record_answer(msg.thread_ids, by, at, "reply"):
             report.answers += 1
             log.debug("заявка «%s» (uid %s): ответ от %s", row.subject[:60], row.key.uid, by)
+            learned = learn_from_answer(self.store, self.ctx.rules, row, by, now)
+            if learned is not None and learned.change is not None:
+                log.info("заявку «%s» вместо %s ведёт ответивший %s (изменение №%d)", row.subject[:60], row.owner, by,
+                         learned.change.id)  # fmt: skip
 
     def run(self, box: Mailbox, smtp: Sender, report: PollReport) -> None:
         """Answers seen as \\Answered in the mailbox, then the reminders and escalations due."""

@@ -16,6 +16,11 @@ succeeded. The crash-ordering rules are this module's shape; tests/test_plan.py 
   ledger right after `forwarded`, and again by every run that finds the mail `forwarded`
   (its write keeps the first owner, so repeating it changes nothing): a kill between the
   two neither loses it nor writes it twice.
+* A mail command («передать Сидорову», decision.rule LEDGER_COMMAND_RULE) is carried
+  out (`Command`: the ledger change, or the refusal mailed) before its `marked` row: a
+  kill between them carries it out again, which finds the change made (it is keyed by
+  the command's Message-ID) and writes nothing, or mails the refusal again under the
+  same Message-ID.
 * Absence notices and the acknowledgement go after `forwarded` is journalled, each
   journalled once it went: a kill while they go never sends the forward again.
 * `marked` in the journal while the server still lists the mail (a dropped keyword, a
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from inboxbot.model.decision import Decision
+from inboxbot.model.decision import LEDGER_COMMAND_RULE, Decision
 
 # A mail the SMTP server keeps refusing "for now" (4xx to it or its recipient, e.g. a full
 # mailbox) while other mail goes out is handed to a human after this long. Only such
@@ -75,6 +80,11 @@ class Record:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """Write the decision's first assignment to the client ledger (idempotent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Carry out a mail command (run/ledger_command.py); safe to repeat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +139,7 @@ class StopPoll:
     """The server fails as a whole: the poll stops (backoff), every mail waits."""
 
 
-Effect = Forward | Record | Claim | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
+Effect = Forward | Record | Claim | Command | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
 MARKED_ROW = Record(State.MARKED)
 
 
@@ -152,6 +162,8 @@ def plan(journalled: Journalled, decision: Decision) -> tuple[Effect, ...]:
     state = journalled.state
     if state is State.MARKED:
         return (mark,)
+    if state is State.DECIDED and decision.rule == LEDGER_COMMAND_RULE:
+        return (Command(), Record(State.MARKED), mark)
     if state is State.DECIDED and not decision.forwards:
         return (Record(State.MARKED), mark)
     effects: list[Effect] = []

@@ -28,6 +28,7 @@ class PollReport:
     reports: int = 0
     digests: int = 0  # digests of skipped mail sent to the head
     released: int = 0  # skipped mail released by the head's reply and carried out
+    announced: int = 0  # notices of ledger changes sent
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
     @property
@@ -58,7 +59,8 @@ def poll_summary(report: PollReport, title: str = "опрос") -> str:
         )
     for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),
                         (report.escalated, "эскалаций"), (report.reports, "отчётов"),
-                        (report.digests, "сводок неотправленных"), (report.released, "отпущено из сводки")):  # fmt: skip
+                        (report.digests, "сводок неотправленных"), (report.released, "отпущено из сводки"),
+                        (report.announced, "уведомлений о передаче клиентов")):  # fmt: skip
         if count:
             parts.append(f"{what} {count}")
     return f"{title}: " + "; ".join(parts) if parts else ""

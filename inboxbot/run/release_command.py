@@ -31,11 +31,19 @@ class Command:
     refusal: str | None
 
 
-def read_command(text: str) -> Command:
-    """The command in a reply's own text (above the quote)."""
+def own_lines(text: str) -> list[str]:
+    """A reply's own lines: those above the quote of the mail it answers."""
+    lines: list[str] = []
     for line in text.splitlines():
         if _QUOTE_RE.match(line):
             break
+        lines.append(line)
+    return lines
+
+
+def read_command(text: str) -> Command:
+    """The command in a reply's own text (above the quote)."""
+    for line in own_lines(text):
         found = _COMMAND_RE.search(line)
         if found:
             what = found.group(1).lower()
@@ -51,11 +59,15 @@ def authenticated(msg: ParsedMessage, domain: str) -> bool:
     results = msg.header_all("Authentication-Results")
     if not results:
         return True
-    for header in results:
-        for found in _RESULT_RE.finditer(header):
-            for value in _PROPERTY_RE.findall(found.group(2)):
-                if value.lower().lstrip("@").rpartition("@")[2] == domain:
-                    return True
+    return any(passes(header, domain) for header in results)
+
+
+def passes(header: str, domain: str) -> bool:
+    """Whether one Authentication-Results header says SPF, DKIM or DMARC passed for `domain`."""
+    for found in _RESULT_RE.finditer(header):
+        for value in _PROPERTY_RE.findall(found.group(2)):
+            if value.lower().lstrip("@").rpartition("@")[2] == domain:
+                return True
     return False
 
 

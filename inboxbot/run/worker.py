@@ -28,7 +28,10 @@ from inboxbot.run.batch import Batches, batches
 from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner
 from inboxbot.run.followups import FollowUps
+from inboxbot.run.handover import follow_base, return_after_absence
+from inboxbot.run.handover_mail import Announcer
 from inboxbot.run.inflight import JournalInflight
+from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
 from inboxbot.run.pipeline import Pipeline
@@ -66,7 +69,9 @@ class Worker:
         self.pipeline = self._pipeline_factory(self.holder.rules)
         self.ctx = RunContext(settings, self.holder, store, clock, load_templates(self.holder.rules))
         self.outbox = Outbox(self.ctx)
-        self.runner = EffectRunner(self.ctx, self.outbox)
+        self.commands = LedgerCommands(self.ctx)
+        self.runner = EffectRunner(self.ctx, self.outbox, self.commands)
+        self.announcer = Announcer(store, lambda: self.holder.rules, lambda: self.ctx.templates, settings.bot_address, clock)
         self.followups = FollowUps(self.ctx, lambda: self.pipeline)
         self.reports = Reports(self.ctx)
         self.skipped = SkippedDigest(self.ctx)
@@ -126,7 +131,7 @@ class Worker:
             keys = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.debug("%d новых писем в %s", len(pending), self.settings.folder)
-            handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys, self.releases)
+            handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys, self.releases, self.commands)
             fetched = batches(box.fetch(pending), self.settings.batch_size, stop)
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(fetched, _raw_bytes):
@@ -135,6 +140,10 @@ class Worker:
                     break
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
+                follow_base(self.store, self.rules, self.clock())  # the head edited the client base
+                return_after_absence(self.store, self.rules, self.clock())
+                if self.announcer.pending():  # ledger changes of this poll, the CLI's, the web page's
+                    report.announced += self.announcer.announce(smtp)
         return report
 
     # -- the poll job ----------------------------------------------------------

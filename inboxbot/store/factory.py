@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inboxbot.store.interfaces import Store
+from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, SQLITE_ID, SqlLedgerChanges
 from inboxbot.store.memory import (
     MemoryDurability,
     MemoryHistory,
@@ -17,9 +18,11 @@ from inboxbot.store.memory import (
     Tables,
 )
 from inboxbot.store.memory_ledger import MemoryLedger
+from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_history import PgHistory
+from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
@@ -27,6 +30,7 @@ from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
+from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
@@ -52,6 +56,7 @@ def open_store(location: str | Path) -> Store:
         meta=SqliteMeta(database),
         durability=database,
         releases=SqliteReleases(database),
+        changes=_sqlite_changes(database),
     )
 
 
@@ -69,20 +74,29 @@ def postgres_store(url: str) -> Store:
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
+        changes=SqlLedgerChanges(database, "%s", pg_hand_thread),
     )
 
 
 def memory_store() -> Store:
     """A fresh, empty store in memory (memory.py)."""
     tables = Tables()
+    ledger = MemoryLedger()
     return Store(
         path=":memory:",
         messages=MemoryMessages(tables),
         history=MemoryHistory(tables),
         requests=MemoryRequests(tables),
-        ledger=MemoryLedger(),
+        ledger=ledger,
         queries=MemoryQueries(tables),
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
         releases=MemoryReleases(tables),
+        changes=MemoryLedgerChanges(ledger, tables),
     )
+
+
+def _sqlite_changes(database: Database) -> SqlLedgerChanges:
+    with database.lock:
+        database.db.executescript(HISTORY_SCHEMA.format(id=SQLITE_ID))
+    return SqlLedgerChanges(database, "?", sqlite_hand_thread)

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
 
@@ -147,6 +148,45 @@ class Ledger(Protocol):
         ...
 
 
+class LedgerChanges(Protocol):
+    """The ledger's changes after a first assignment (model/handover.py): a client moved
+    by a hand-over, the head or the client base, each one transaction, kept as history."""
+
+    def entries(self, key: ClientKey) -> tuple[Assignment, ...]:
+        """Every entry of the client `key` names: its own and those written with it (same
+        source, same owner), most reliable kind first; () when `key` has none."""
+        ...
+
+    def apply(self, change: Change) -> Change:
+        """In one transaction: check the client still has `change.before`'s owners (else
+        LedgerConflict, nothing written), replace its entries by `change.after`, hand the
+        open requests `change.requests` (and their threads) to the new owner, and keep the
+        change. A change whose `command` was applied already writes nothing and returns
+        the stored one. Returns the change with its id."""
+        ...
+
+    def get(self, change_id: int) -> Change | None: ...
+
+    def by_command(self, command: str) -> Change | None:
+        """The change a mail command (its Message-ID) made, if it was applied."""
+        ...
+
+    def history(self, keys: Sequence[ClientKey] = (), limit: int = 50) -> list[Change]:
+        """The newest `limit` changes touching any of `keys` (every change when none), newest first."""
+        ...
+
+    def unannounced(self) -> list[Change]:
+        """Changes whose notices have not all gone yet, oldest first."""
+        ...
+
+    def mark_announced(self, change_id: int, at: datetime) -> None: ...
+
+    def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
+        """The request whose forward (or own Message-ID) is among `message_ids` (a reply's
+        In-Reply-To and References): what a command in reply to a forward is about."""
+        ...
+
+
 class Queries(Protocol):
     """Read-only views for `inboxbot status` and the report."""
 
@@ -264,6 +304,7 @@ class Store:
     meta: Meta
     durability: Durability
     releases: Releases
+    changes: LedgerChanges
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from inboxbot.model.decision import DIGEST_REPLY_RULE, DUPLICATE_RULE
+from inboxbot.model.decision import DIGEST_REPLY_RULE, DUPLICATE_RULE, LEDGER_COMMAND_RULE
 from inboxbot.model.records import MessageKey
 from inboxbot.store.interfaces import DigestItem, ReleaseCommand
 from inboxbot.store.rows import Row, iso, parse_time
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS release_commands (
 """
 # Mail decided `skip` by a rule, not the bot's own bookkeeping (a second delivery, the
 # head's reply to a digest).
-NOT_LISTED: Final = (DUPLICATE_RULE, DIGEST_REPLY_RULE)
+NOT_LISTED: Final = (DUPLICATE_RULE, DIGEST_REPLY_RULE, LEDGER_COMMAND_RULE)
 SKIPPED_WHERE: Final = "action = 'skip' AND rule NOT IN (" + ", ".join(f"'{r}'" for r in NOT_LISTED) + ")"
 
 

@@ -9,6 +9,7 @@ the base says whose they are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,10 @@ from inboxbot.rules.options import ConditionOptions, option
 # rules (the base owns those clients), a thread or an addressed manager (a reply or a
 # personal choice of the client's, not the department's assignment), nor VIP or holdings.
 CLAIMING = ("territory", "segment", "public_sector", "pool", "fallback")
+ON_ANSWER = ("thread", "client", "none")
+ON_BASE_CHANGE = ("threads", "none")
+AFTER_ABSENCE = ("backup", "owner")
+_RELAY_RE = re.compile(r"(?i)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,26 @@ class LedgerOptions(ConditionOptions):
              "name — название компании, address — адрес отправителя",
     )  # fmt: skip
     keep_days: float = option(365, "number", what="сколько дней действует закрепление (0 — бессрочно)")
+    on_answer: str = option(
+        "thread", "choice", choices=ON_ANSWER,
+        what="клиенту ответил не тот, за кем он закреплён: thread — к ответившему переходит эта переписка, "
+             "client — и сам клиент, none — ничего не меняется",
+    )  # fmt: skip
+    on_base_change: str = option(
+        "threads", "choice", choices=ON_BASE_CHANGE,
+        what="в базе клиентов клиента передали другому менеджеру: threads — его открытые заявки переходят к новому "
+             "менеджеру (оба получают уведомление), none — остаются у прежнего",
+    )  # fmt: skip
+    after_absence: str = option(
+        "backup", "choice", choices=AFTER_ABSENCE,
+        what="менеджер вернулся из отсутствия: backup — начатые заместителем переписки остаются у заместителя, "
+             "owner — открытые из них возвращаются менеджеру (оба получают уведомление)",
+    )  # fmt: skip
+    relays: tuple[str, ...] = option(
+        (), "str_list",
+        what="внутренние почтовые серверы (имя или IP-адрес): команда «передать …», пришедшая через них, "
+             "принимается и без проверки подлинности (Authentication-Results)",
+    )  # fmt: skip
 
     def problem(self) -> str | None:
         unknown = [kind for kind in self.reach if kind not in KEY_KINDS]
@@ -42,6 +67,9 @@ class LedgerOptions(ConditionOptions):
             return f"«reach»: неизвестное значение «{unknown[0]}». Допустимые: {', '.join(KEY_KINDS)}"
         if not self.reach:
             return "«reach»: пустой список — клиента не по чему узнать. Допустимые: " + ", ".join(KEY_KINDS)
+        bad = next((r for r in self.relays if not _RELAY_RE.fullmatch(r.strip())), None)
+        if bad is not None:
+            return f"«relays»: «{bad}» — не имя сервера и не IP-адрес. Пример: relays = [\"relay.company.ru\", \"10.0.0.5\"]"
         if self.keep_days < 0:
             return "«keep_days» — число дней не меньше 0 (0 — бессрочно)"
         return None
@@ -119,3 +147,10 @@ def renew_before(rules: Rules, now: datetime) -> datetime | None:
     days = [spec.options.keep_days for spec in rules.rules
             if spec.enabled and isinstance(spec.options, LedgerOptions) and spec.options.keep_days]  # fmt: skip
     return now - timedelta(days=min(days)) if days else None
+
+
+def ledger_options(rules: Rules) -> LedgerOptions:
+    """The options of the first enabled `ledger` rule (its defaults when there is none):
+    the one place the ledger's policies live."""
+    found = next((spec.options for spec in rules.rules if spec.enabled and isinstance(spec.options, LedgerOptions)), None)
+    return found if found is not None else LedgerOptions()
