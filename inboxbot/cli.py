@@ -15,6 +15,7 @@ import click
 from inboxbot import __version__, clickru
 from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
+from inboxbot.web.command import web
 
 # Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
 clickru.install()
@@ -473,3 +474,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
 
 def main() -> None:
     cli()
+
+
+# The web pages' commands live with the pages (web/command.py; it imports nothing heavy).
+cli.add_command(web)

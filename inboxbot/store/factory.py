@@ -16,9 +16,12 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_browse import MemoryAudit, MemoryBrowse
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
+from inboxbot.store.postgres_audit import PgAudit
+from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
@@ -26,6 +29,8 @@ from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
+from inboxbot.store.sqlite_audit import SqliteAudit
+from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
@@ -42,6 +47,7 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and is_postgres_url(location):
         return postgres_store(location)
     database = Database(location)
+    releases = SqliteReleases(database)  # before the web's nouns: their indexes are on its tables
     return Store(
         path=database.path,
         messages=SqliteMessages(database),
@@ -51,7 +57,9 @@ def open_store(location: str | Path) -> Store:
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
         durability=database,
-        releases=SqliteReleases(database),
+        releases=releases,
+        audit=SqliteAudit(database),
+        browse=SqliteBrowse(database),
     )
 
 
@@ -69,20 +77,25 @@ def postgres_store(url: str) -> Store:
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
+        audit=PgAudit(database),
+        browse=PgBrowse(database),
     )
 
 
 def memory_store() -> Store:
     """A fresh, empty store in memory (memory.py)."""
     tables = Tables()
+    ledger, releases = MemoryLedger(), MemoryReleases(tables)
     return Store(
         path=":memory:",
         messages=MemoryMessages(tables),
         history=MemoryHistory(tables),
         requests=MemoryRequests(tables),
-        ledger=MemoryLedger(),
+        ledger=ledger,
         queries=MemoryQueries(tables),
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
-        releases=MemoryReleases(tables),
+        releases=releases,
+        audit=MemoryAudit(),
+        browse=MemoryBrowse(tables, ledger, releases),
     )
