@@ -9,7 +9,7 @@ from typing import Any
 
 from inboxbot.model.ledger import Assignment
 from inboxbot.model.records import MessageKey, RequestRow
-from inboxbot.store.browse_sql import fold_text
+from inboxbot.store.browse_sql import fold_text, searched_text
 from inboxbot.store.interfaces import AuditEntry, DigestItem, RequestFilter
 from inboxbot.store.memory import Tables
 from inboxbot.store.memory_ledger import MemoryLedger
@@ -42,8 +42,7 @@ def matches(row: dict[str, Any], where: RequestFilter) -> bool:
     if where.until is not None and row["seen_at"] >= iso(where.until):
         return False
     text = fold_text(where.text)
-    searched = " ".join(str(row[c] or "") for c in ("sender", "subject", "decision"))
-    return not text or text in fold_text(searched)
+    return not text or text in searched_text(row["sender"], row["subject"], row["decision"])
 
 
 class MemoryBrowse:

@@ -19,8 +19,16 @@ _UPPER = "".join(chr(c) for c in range(ord("А"), ord("Я") + 1)) + "Ёё"
 _LOWER = _UPPER[:32].lower() + "ее"
 
 
-def _fold(expr: str) -> str:
-    return f"translate(lower({expr}), '{_UPPER}', '{_LOWER}')"
+# browse_sql.searched_text, in SQL.
+_SEARCHED = " || ' ' || ".join(f"COALESCE({part}, '')" for part in (
+    "sender", "subject", "decision::jsonb #>> '{company,name}'", "decision::jsonb #>> '{company,inn}'",
+    "decision::jsonb ->> 'client_address'", "decision::jsonb #>> '{decision,client,name}'",
+    "decision::jsonb #>> '{decision,client,inn}'",
+))  # fmt: skip
+
+
+def _text_sql(mark: str) -> str:
+    return f"translate(lower({_SEARCHED}), '{_UPPER}', '{_LOWER}') LIKE {mark} ESCAPE '\\'"
 
 
 class PgBrowse:
@@ -28,7 +36,7 @@ class PgBrowse:
         self.database = database
 
     def search(self, where: RequestFilter, *, before: int | None = None, limit: int = 50) -> list[RequestRow]:
-        sql, args = filter_sql(where, "%s", _fold)
+        sql, args = filter_sql(where, "%s", _text_sql)
         if before is not None:
             sql += " AND id < %s"
             args.append(before)
