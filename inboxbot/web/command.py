@@ -40,9 +40,12 @@ def _errors(func: F) -> F:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Адрес, на котором слушать. Снаружи — только через обратный прокси с TLS (см. README).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Порт.")
+@click.option("--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Файл журнала. По умолчанию — тот же, что у inboxbot status (INBOXBOT_JOURNAL, inboxbot.sqlite, "
+                   "журнал демо); INBOXBOT_STORE — база PostgreSQL.")
 @click.pass_context
 @_errors
-def web(ctx: click.Context, rules_path: Path, host: str, port: int) -> None:
+def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path: Path | None) -> None:
     """Веб-страницы для руководителя и менеджеров: заявки, клиенты, неотправленные письма.
 
     Читает тот же журнал (INBOXBOT_STORE или INBOXBOT_JOURNAL) и те же правила, что inboxbot run.
@@ -55,17 +58,27 @@ def web(ctx: click.Context, rules_path: Path, host: str, port: int) -> None:
         return
     import uvicorn
 
-    from inboxbot.config import load_settings
+    from inboxbot.config import PREFIX, configured_values, find_journal, load_settings, store_url
     from inboxbot.run.rulesholder import RulesHolder
     from inboxbot.store.factory import open_store
     from inboxbot.web.app import build
     from inboxbot.web.settings import load_web_settings
 
-    settings = load_settings()
+    values = configured_values()
     web_settings = load_web_settings()
+    imap = None
+    if "imap" in web_settings.login and values.get(f"{PREFIX}IMAP_HOST", "").strip():
+        imap = load_settings().imap
+    elif web_settings.login == ("imap",):
+        raise ConfigError(f"{PREFIX}WEB_LOGIN=imap, а IMAP-сервер не задан: укажите {PREFIX}IMAP_HOST")
+    location = store_url(values)
+    if not location:
+        found = find_journal(journal_path)
+        if found.note:
+            click.echo(found.note, err=True)
+        location = str(found.path)
     holder = RulesHolder(rules_path)
-    with open_store(settings.store_location) as store:
-        imap = settings.imap if "imap" in web_settings.login else None
+    with open_store(location) as store:
         app = build(store, holder, web_settings, imap)
         click.echo(f"Веб-страницы: http://{host}:{port}/ (остановить — Ctrl+C)")
         # proxy_headers: behind nginx on this machine, X-Forwarded-Proto tells that the

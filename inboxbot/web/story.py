@@ -56,6 +56,11 @@ def client_keys(row: RequestRow, payload: dict[str, object] | None) -> tuple[Cli
     return tuple(dict.fromkeys(keys))
 
 
+def forwarded_by_colleague(row: RequestRow) -> bool:
+    """Whether a colleague forwarded the client's mail (the client is not the sender)."""
+    return bool(row.client) and row.client.lower() != row.sender.lower()
+
+
 def story(row: RequestRow, rules: Rules, ledger: Assignment | None, audit: list[AuditEntry]) -> list[Event]:
     """The events of `row`, oldest first (those without a time keep their place)."""
 
@@ -63,7 +68,7 @@ def story(row: RequestRow, rules: Rules, ledger: Assignment | None, audit: list[
         return manager_name(rules, manager_id) or "—"
 
     events = [Event(row.seen_at, "Письмо пришло в общий ящик", (
-        f"От: {row.client_address}" + (f" (переслал коллега {row.sender})" if row.client else ""),
+        f"От: {row.client_address}" + (f" (переслал коллега {row.sender})" if forwarded_by_colleague(row) else ""),
         f"Тема: {row.subject or '(без темы)'}", f"Папка: {row.key.folder}",
     ))]  # fmt: skip
     decided = [f"Правило: {row.rule or '—'}", f"Итог: {ACTION_WORDS.get(row.action or '', row.action or '—')}"]
