@@ -220,3 +220,39 @@ def test_the_head_releases_a_skipped_mail_as_the_digest_reply_would(site: Site) 
     (audit,) = site.store.audit.entries(subject=f"request:{row}")[-1:]
     assert audit.who == "volkov" and audit.action == "release"
     assert "Волков Андрей Николаевич: переслать из неотправленных" in web.get(f"/requests/{row}").text
+
+
+# -- inboxbot web passwd ------------------------------------------------------------------------
+
+
+def test_passwd_sets_a_managers_password_and_refuses_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+    from samples import demo_department
+
+    from inboxbot.cli import cli
+    from inboxbot.web.passwords import PasswordFile
+
+    rules = demo_department(tmp_path / "dept")
+    passwords = tmp_path / "pw"
+    monkeypatch.setenv("INBOXBOT_WEB_PASSWORDS", str(passwords))
+    runner = CliRunner()
+    done = runner.invoke(cli, ["web", "passwd", PETROV[0].upper(), "--rules", str(rules)], input="secret-123\nsecret-123\n")
+    assert done.exit_code == 0, done.output
+    assert PasswordFile(passwords).verify(PETROV[0], "secret-123") and not PasswordFile(passwords).verify(PETROV[0], "x")
+    assert "secret-123" not in passwords.read_text() and passwords.stat().st_mode & 0o077 == 0
+    stranger = runner.invoke(cli, ["web", "passwd", "x@evil.test", "--rules", str(rules)], input="secret-123\nsecret-123\n")
+    assert stranger.exit_code == 2 and "не адрес менеджера" in stranger.output
+    short = runner.invoke(cli, ["web", "passwd", IVANOVA[0], "--rules", str(rules)], input="short\nshort\n")
+    assert short.exit_code == 2 and "короче 8 символов" in short.output
+    assert not PasswordFile(passwords).has(IVANOVA[0])
+
+
+def test_the_throttle_forgets_stale_keys_under_a_flood(site: Site) -> None:
+    from inboxbot.web.auth import MAX_KEYS, Throttle
+
+    throttle = Throttle(5, timedelta(minutes=15))
+    start = site.clock.now
+    for n in range(MAX_KEYS + 1):
+        throttle.fail((f"address:{n}@x.test",), start)
+    throttle.fail(("address:late@x.test",), start + timedelta(minutes=16))
+    assert len(throttle.failures) == 1

@@ -21,6 +21,9 @@ from inboxbot.web.passwords import PasswordFile
 log = logging.getLogger(__name__)
 
 
+MAX_KEYS = 10_000
+
+
 class Throttle:
     """Failed attempts per key (an address, an IP) within a sliding window; a key with
     `limit` failures in the window is refused until the oldest of them leaves it."""
@@ -44,6 +47,9 @@ class Throttle:
 
     def fail(self, keys: tuple[str, ...], now: datetime) -> None:
         with self.lock:
+            if len(self.failures) > MAX_KEYS:  # a flood of made-up addresses must not fill the memory
+                for stale in [k for k in self.failures if not self._recent(k, now)]:
+                    del self.failures[stale]
             for key in keys:
                 self._recent(key, now).append(now)
 
