@@ -88,3 +88,16 @@ def test_a_mail_the_digest_listed_is_released_under_its_number(
     deliver(imap_inbox, reply_to(digest, "переслать 1"))  # the head also answers the digest by mail
     run(jobs, clock, MONDAY_0800 + timedelta(hours=2))
     assert len(released_forwards(smtp_server, before)) == 1  # released once
+
+
+def test_a_mail_released_on_the_page_is_not_offered_again_by_the_digest(
+    tmp_path: Path, jobs: Jobs, clock: Clock, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    run(jobs, clock, MONDAY_0800)
+    deliver(imap_inbox, mailing_from_a_client())
+    run(jobs, clock, MONDAY_0800 + timedelta(minutes=10))
+    press_release(head_on_the_pages(tmp_path, journal, clock), journal)
+    assert run(jobs, clock, MONDAY_0800 + timedelta(minutes=20)).released == 1
+    # the 09:00 digest: the only skipped mail was released already, so there is nothing to list
+    assert run(jobs, clock, MONDAY_0800 + timedelta(hours=1, minutes=5)).digests == 0
+    assert digests(smtp_server) == []
