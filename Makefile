@@ -32,12 +32,18 @@ postgresql:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-# The rendering tests lay forwards out in a real headless Chromium; install it when missing.
+# The rendering tests lay forwards out in a real headless Chromium, and the web pages' tests
+# drive it through Debian's chromium-driver (Selenium); install either when missing.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Chromium for the rendering tests…"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/bin/chromedriver ]; then \
+		echo "Installing chromium-driver for the web pages' browser tests…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium-driver >/dev/null; \
 	fi
 
 check: $(BIN)/inboxbot

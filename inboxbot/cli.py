@@ -16,6 +16,7 @@ from inboxbot import __version__, clickru
 from inboxbot.clients_cli import clients
 from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
+from inboxbot.web.command import web
 
 # Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
 clickru.install()
@@ -477,3 +478,7 @@ cli.add_command(clients)
 
 def main() -> None:
     cli()
+
+
+# The web pages' commands live with the pages (web/command.py; it imports nothing heavy).
+cli.add_command(web)

@@ -43,6 +43,7 @@ KNOWN_KEYS = frozenset(
             "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "IDLE", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
             "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
+            "WEB_PASSWORDS", "WEB_SECRET", "WEB_LOGIN",
         )
     ]
 )

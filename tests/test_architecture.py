@@ -18,7 +18,7 @@ from samples import REPO
 
 PACKAGE = REPO / "inboxbot"
 CORE = ("model", "mail", "extract", "directory", "rules", "route", "compose")
-EDGES = ("store", "io", "run", "tools", "cli", "logsetup")
+EDGES = ("store", "io", "run", "tools", "web", "cli", "logsetup")
 MAX_LINES = 500
 
 

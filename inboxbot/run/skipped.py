@@ -62,6 +62,9 @@ class SkippedDigest:
             self.store.meta.set(DIGEST_UNTIL, until.isoformat())
             return
         rows = self.store.releases.skipped(last, until)
+        # A mail the head released already (the web page's «Переслать») is not offered again.
+        listed = self.store.browse.digest_items([r.key for r in rows])
+        rows = [r for r in rows if r.key not in listed or not listed[r.key].released]
         recipients = report_recipients(rules)
         if rows and recipients:
             items = [Listed(n, r.seen_at, r.sender, r.subject, r.reasons) for n, r in enumerate(rows, 1)]

@@ -17,10 +17,13 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_browse import MemoryAudit, MemoryBrowse
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
+from inboxbot.store.postgres_audit import PgAudit
+from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_ledger import PgLedger
@@ -29,6 +32,8 @@ from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
+from inboxbot.store.sqlite_audit import SqliteAudit
+from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_ledger import SqliteLedger
@@ -46,6 +51,7 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and is_postgres_url(location):
         return postgres_store(location)
     database = Database(location)
+    releases = SqliteReleases(database)  # before the web's nouns: their indexes are on its tables
     return Store(
         path=database.path,
         messages=SqliteMessages(database),
@@ -55,8 +61,10 @@ def open_store(location: str | Path) -> Store:
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
         durability=database,
-        releases=SqliteReleases(database),
+        releases=releases,
         changes=_sqlite_changes(database),
+        audit=SqliteAudit(database),
+        browse=SqliteBrowse(database),
     )
 
 
@@ -75,13 +83,15 @@ def postgres_store(url: str) -> Store:
         durability=database,
         releases=PgReleases(database),
         changes=SqlLedgerChanges(database, "%s", pg_hand_thread),
+        audit=PgAudit(database),
+        browse=PgBrowse(database),
     )
 
 
 def memory_store() -> Store:
     """A fresh, empty store in memory (memory.py)."""
     tables = Tables()
-    ledger = MemoryLedger()
+    ledger, releases = MemoryLedger(), MemoryReleases(tables)
     return Store(
         path=":memory:",
         messages=MemoryMessages(tables),
@@ -91,8 +101,10 @@ def memory_store() -> Store:
         queries=MemoryQueries(tables),
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
-        releases=MemoryReleases(tables),
+        releases=releases,
         changes=MemoryLedgerChanges(ledger, tables),
+        audit=MemoryAudit(),
+        browse=MemoryBrowse(tables, ledger, releases),
     )
 
 

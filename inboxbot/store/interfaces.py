@@ -270,6 +270,66 @@ class Releases(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One action of a web user: `who` (a manager id, or the address tried at a failed
+    login), `action` (a short name: login, login_failed, release…), `subject` (what it
+    was done to: "request:17", a manager id; "" for none) and `detail` (Russian, for the head)."""
+
+    at: datetime
+    who: str
+    action: str
+    subject: str = ""
+    detail: str = ""
+    ip: str = ""
+
+
+class Audit(Protocol):
+    """Every action taken through the web pages, with who and when: appended, never changed."""
+
+    def record(self, entry: AuditEntry) -> None: ...
+
+    def entries(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """The newest `limit` entries (about `subject` only, when given), newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilter:
+    """Which journalled messages a list shows. `text`: a piece of the sender, subject,
+    company, INN or client address (any case); `owner`: one manager's; `state`: one of
+    browse_sql.STATES; [since, until): first seen in. `visible_to`/`unassigned`: what
+    the viewer may see — None: everything (the head); else rows owned (now or first) by
+    that manager, plus rows without an owner when `unassigned`."""
+
+    text: str = ""
+    owner: str | None = None
+    state: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    visible_to: str | None = None
+    unassigned: bool = False
+
+
+class Browse(Protocol):
+    """Read-only views for the web pages: paged by row id (newest first), indexed."""
+
+    def search(self, where: RequestFilter, *, before: int | None = None, limit: int = 50) -> list[RequestRow]:
+        """The rows matching `where` with id < `before` (None: from the newest), newest first."""
+        ...
+
+    def request(self, row_id: int) -> RequestRow | None: ...
+
+    def clients(self, *, owner: str | None = None, after: tuple[str, str] | None = None,
+                limit: int = 100) -> list[Assignment]:
+        """Ledger entries (of `owner` only, when given), by (kind, value), after `after`."""
+        ...
+
+    def digest_items(self, keys: Sequence[MessageKey]) -> dict[MessageKey, DigestItem]:
+        """For each key listed in a digest: its newest listing."""
+        ...
+
+
 class Meta(Protocol):
     """Small named values the worker keeps between runs (report period, what the head was told)."""
 
@@ -305,6 +365,8 @@ class Store:
     durability: Durability
     releases: Releases
     changes: LedgerChanges
+    audit: Audit
+    browse: Browse
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from inboxbot.errors import StoreError
+from inboxbot.store.browse_sql import PG_WEB_SCHEMA
 from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, POSTGRES_ID
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 
@@ -107,6 +108,7 @@ CREATE TABLE ledger (
 );
 """),
     (4, HISTORY_SCHEMA.format(id=POSTGRES_ID)),  # the ledger's changes (store/ledger_changes_sql.py)
+    (5, PG_WEB_SCHEMA),  # the web pages: the audit of their actions, the indexes of their lists
 )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from inboxbot.run.pollreport import PollReport
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.tools.starter import REINSTALL
+from inboxbot.web.passwords import PasswordFile
 
 DEMO_USER = "sales"
 
@@ -161,6 +162,10 @@ def smtp_catcher(folder: Path) -> Iterator[ServerSettings]:
         controller.stop()
 
 
+# The head's password for the demo's web pages (its password file lives in the demo's output only).
+DEMO_WEB_PASSWORD = "demo-demo"
+
+
 def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> PollReport:
     """The demo with the given rules and mail, by default the demo company's from the package."""
     files = demo_files(rules_path, mail_dir)
@@ -215,6 +220,13 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
     click.echo(f"Письма бота: {forwards}/ (откройте любой .eml почтовой программой)")
     click.echo(f"Отчёт о распределении заявок: {report_file} (откройте в браузере)")
     click.echo(f"Журнал решений: {settings.journal} (inboxbot status --journal {settings.journal})")
+    head = worker.rules.managers.get(worker.rules.department.head)
+    if head is not None:
+        passwords = out_dir / "web-passwords"
+        PasswordFile(passwords).set(head.email, DEMO_WEB_PASSWORD)
+        click.echo(f"Веб-страницы: INBOXBOT_WEB_PASSWORDS={passwords} inboxbot web --rules {files.rules} "
+                   f"--journal {settings.journal}")  # fmt: skip
+        click.echo(f"  откройте http://127.0.0.1:8080/ и войдите как руководитель: {head.email}, пароль {DEMO_WEB_PASSWORD}")
     return report
 
 
