@@ -81,7 +81,8 @@ def aggregate(
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
     hours = rules.department.hours
-    handled = [r for r in rows if r.action in HANDLED and r.owner and not _failed(r)]
+    # A repeat of a request is that request again: forwarded to its owner, counted once.
+    handled = [r for r in rows if r.action in HANDLED and r.owner and not _failed(r) and r.repeat_of is None]
     response_rows = [r for r in handled if r.forwarded_at is not None and r.action in FORWARDING]
     times: dict[str, list[timedelta]] = defaultdict(list)
     for row in response_rows:
@@ -131,6 +132,8 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
     for row in rows:
         if row.rule == DUPLICATE_RULE:
             counts["duplicates"] += 1
+        elif row.repeat_of is not None:
+            counts["repeats"] += 1
         elif row.action == "skip":
             counts["skipped"] += 1
         elif row.action == "triage" or _failed(row):
@@ -142,7 +145,7 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
         elif row.action == "tag":
             counts["tagged"] += 1
     return Totals(len(rows), counts["forwarded"], counts["tagged"], counts["skipped"], counts["duplicates"],
-                  counts["triage"], counts["pending"])  # fmt: skip
+                  counts["triage"], counts["pending"], counts["repeats"])  # fmt: skip
 
 
 def percentiles(values: Sequence[timedelta]) -> tuple[timedelta | None, timedelta | None]:

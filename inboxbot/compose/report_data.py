@@ -16,6 +16,7 @@ class Totals:
     duplicates: int  # the same mail delivered again
     triage: int  # left to a human: no rule, unreadable, a forward that failed for good
     pending: int  # decided, not yet sent (the worker is retrying)
+    repeats: int = 0  # the same request sent again (a resend, another of our addresses): counted once
 
     @property
     def requests(self) -> int:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from inboxbot.model.ledger import ClientKey
+from inboxbot.model.repeats import RepeatOf
 
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
@@ -74,6 +75,9 @@ class Decision:
     # A new client's identities, written to the client ledger once the forward went out
     # (a first assignment); kept here so a forward resumed after a crash still writes them.
     claim: tuple[ClientKey, ...] = ()
+    # The earlier request this mail repeats (route/conditions/repeat.py): same owner, and
+    # not counted again in the shares.
+    repeat_of: RepeatOf | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -95,8 +99,8 @@ class Decision:
         return "skip" if self.action == "skip" else "tag"
 
     def to_dict(self) -> dict[str, object]:
-        """Plain JSON-ready form, as the journal stores it."""
-        return {
+        """Plain JSON-ready form, as the journal stores it. `repeat_of` only when set."""
+        data: dict[str, object] = {
             "action": self.public_action,
             "internal_action": self.action,
             "owner": self.owner,
@@ -110,11 +114,15 @@ class Decision:
             "client": self.client.to_dict() if self.client else None,
             "trail": [asdict(step) for step in self.trail],
         }
+        if self.repeat_of is not None:
+            data["repeat_of"] = self.repeat_of.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """Inverse of to_dict: a stored decision is acted on as it was made."""
         client = data.get("client")
+        repeat = data.get("repeat_of")
         return cls(
             action=str(data.get("internal_action") or data["action"]),
             owner=data.get("owner"),
@@ -127,6 +135,7 @@ class Decision:
             pool=data.get("pool"),
             notify=tuple(data.get("notify") or ()),
             claim=tuple(ClientKey(str(kind), str(value)) for kind, value in data.get("claim") or ()),
+            repeat_of=RepeatOf.from_dict(repeat) if repeat else None,
         )
 
     @property

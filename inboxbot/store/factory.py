@@ -18,12 +18,14 @@ from inboxbot.store.memory import (
 )
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_releases import MemoryReleases
+from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
+from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
@@ -31,6 +33,7 @@ from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
+from inboxbot.store.sqlite_repeats import SqliteRepeats
 from inboxbot.store.sqlite_requests import SqliteRequests
 
 
@@ -52,6 +55,7 @@ def open_store(location: str | Path) -> Store:
         meta=SqliteMeta(database),
         durability=database,
         releases=SqliteReleases(database),
+        repeats=SqliteRepeats(database),
     )
 
 
@@ -69,6 +73,7 @@ def postgres_store(url: str) -> Store:
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
+        repeats=PgRepeats(database),
     )
 
 
@@ -85,4 +90,5 @@ def memory_store() -> Store:
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
         releases=MemoryReleases(tables),
+        repeats=MemoryRepeats(),
     )

@@ -19,6 +19,7 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
+from inboxbot.model.repeats import RecentRequest
 
 
 class Messages(Protocol):
@@ -109,7 +110,8 @@ class Requests(Protocol):
         ...
 
     def awaiting_answer(self) -> list[RequestRow]:
-        """Forwarded requests nobody has answered yet, oldest first."""
+        """Forwarded requests nobody has answered yet, oldest first. Not a repeat: it
+        waits with the request it repeats (the first one's reminder covers both)."""
         ...
 
     def record_reminder(self, row_id: int, at: datetime) -> None: ...
@@ -144,6 +146,19 @@ class Ledger(Protocol):
 
     def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
         """The entry of the first key in `keys` that has one."""
+        ...
+
+
+class Repeats(Protocol):
+    """Each sender's recent forwarded requests, for the `repeat` rule (model/repeats.py)."""
+
+    def remember(self, request: RecentRequest) -> bool:
+        """Keep a forwarded request; False when its Message-ID is kept already (the
+        first stays: a decision resumed after a crash remembers it again)."""
+        ...
+
+    def recent(self, sender: str, since: datetime) -> list[RecentRequest]:
+        """`sender`'s requests sent at or after `since`, newest first (at most 50)."""
         ...
 
 
@@ -264,6 +279,7 @@ class Store:
     meta: Meta
     durability: Durability
     releases: Releases
+    repeats: Repeats
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

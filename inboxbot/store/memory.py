@@ -80,8 +80,8 @@ class MemoryMessages:
                 return entry_of(existing)
             now = iso(seen_at) if seen_at else now_text()
             row: MessageRow = {"id": len(self.tables.messages) + 1, "forward_id": None, "error": None, "attempts": 0}
-            row.update(decided_row(key, msg, decision, details, now))
             row.update(dict.fromkeys(ADDED_COLUMNS))
+            row.update(decided_row(key, msg, decision, details, now))
             self.tables.messages.append(row)
             self.tables.by_key[key] = row
             if starts_thread(decision):
@@ -164,7 +164,8 @@ class MemoryHistory:
         start = since.astimezone(UTC).isoformat(timespec="seconds")  # compared as text, as SQLite does
         with self.tables.lock:
             rows = [r for r in self.tables.messages
-                    if r["owner"] is not None and r["seen_at"] >= start and (pool is None or r["pool"] == pool)]  # fmt: skip
+                    if r["owner"] is not None and r["repeat_of"] is None and r["seen_at"] >= start
+                    and (pool is None or r["pool"] == pool)]  # fmt: skip
         return group_count(rows, "owner")
 
 
@@ -192,7 +193,8 @@ class MemoryRequests:
     def awaiting_answer(self) -> list[RequestRow]:
         with self.tables.lock:
             return [request_of(r) for r in self.tables.messages
-                    if r["answered_at"] is None and r["forward_id"] is not None and r["state"] != DECIDED]  # fmt: skip
+                    if r["answered_at"] is None and r["forward_id"] is not None and r["state"] != DECIDED
+                    and r["repeat_of"] is None]  # fmt: skip
 
     def record_reminder(self, row_id: int, at: datetime) -> None:
         with self.tables.lock:

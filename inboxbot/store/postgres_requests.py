@@ -32,7 +32,8 @@ class PgRequests:
 
     def awaiting_answer(self) -> list[RequestRow]:
         rows = self.database.all(
-            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != %s ORDER BY id",
+            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != %s "
+            "AND repeat_of IS NULL ORDER BY id",
             (DECIDED,),
         )
         return [request_of(r) for r in rows]

@@ -105,6 +105,21 @@ CREATE TABLE ledger (
     PRIMARY KEY (kind, value)
 );
 """),
+    # Near-duplicate requests (store/postgres_repeats.py), as SQLite's `recent_requests`
+    # table and its `messages.repeat_of` column.
+    (4, """
+ALTER TABLE messages ADD COLUMN repeat_of TEXT;
+CREATE TABLE recent_requests (
+    message_id  TEXT PRIMARY KEY,
+    sender      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    first_id    TEXT NOT NULL,
+    first_at    TEXT NOT NULL
+);
+CREATE INDEX recent_requests_sender ON recent_requests (sender, at);
+"""),
 )  # fmt: skip
 
 
