@@ -16,10 +16,12 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_conflicts import MemoryConflicts
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
+from inboxbot.store.postgres_conflicts import PgConflicts
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
@@ -28,6 +30,7 @@ from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
+from inboxbot.store.sqlite_conflicts import SqliteConflicts
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
@@ -56,6 +59,7 @@ def open_store(location: str | Path) -> Store:
         durability=database,
         releases=SqliteReleases(database),
         repeats=SqliteRepeats(database),
+        conflicts=SqliteConflicts(database),
     )
 
 
@@ -74,6 +78,7 @@ def postgres_store(url: str) -> Store:
         durability=database,
         releases=PgReleases(database),
         repeats=PgRepeats(database),
+        conflicts=PgConflicts(database),
     )
 
 
@@ -91,4 +96,5 @@ def memory_store() -> Store:
         durability=MemoryDurability(tables),
         releases=MemoryReleases(tables),
         repeats=MemoryRepeats(),
+        conflicts=MemoryConflicts(),
     )

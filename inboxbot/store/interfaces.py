@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.conflicts import Conflict, Dispute
 from inboxbot.model.decision import Decision
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
@@ -148,6 +149,10 @@ class Ledger(Protocol):
         """The entry of the first key in `keys` that has one."""
         ...
 
+    def entries(self) -> list[Assignment]:
+        """Every entry, by kind (KEY_KINDS order) and value: the export and the checks."""
+        ...
+
 
 class Repeats(Protocol):
     """Each sender's recent forwarded requests, for the `repeat` rule (model/repeats.py)."""
@@ -159,6 +164,31 @@ class Repeats(Protocol):
 
     def recent(self, sender: str, since: datetime) -> list[RecentRequest]:
         """`sender`'s requests sent at or after `since`, newest first (at most 50)."""
+        ...
+
+
+class Conflicts(Protocol):
+    """Disputes over who owns a client (model/conflicts.py), each recorded once by its
+    facts, until the head settles it; a settled one stays settled."""
+
+    def raise_conflict(self, dispute: Dispute, at: datetime) -> Conflict:
+        """Record a dispute, or return the one recorded with the same facts (open or
+        settled: then nothing changes)."""
+        ...
+
+    def mark_notified(self, number: int, at: datetime) -> None:
+        """The owner was told of the dispute (once)."""
+        ...
+
+    def get(self, number: int) -> Conflict | None: ...
+
+    def listing(self, *, open_only: bool = True) -> list[Conflict]:
+        """The disputes by number; only the open ones unless `open_only` is False."""
+        ...
+
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
+        """The head's verdict on an open dispute, in one step; an already settled one keeps
+        its verdict. Returns the dispute as it now stands (None: no such number)."""
         ...
 
 
@@ -280,6 +310,7 @@ class Store:
     durability: Durability
     releases: Releases
     repeats: Repeats
+    conflicts: Conflicts
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

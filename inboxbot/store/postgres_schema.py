@@ -120,6 +120,25 @@ CREATE TABLE recent_requests (
 );
 CREATE INDEX recent_requests_sender ON recent_requests (sender, at);
 """),
+    # Disputes over who owns a client (store/postgres_conflicts.py), as SQLite's `conflicts`.
+    (5, """
+CREATE TABLE conflicts (
+    number      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    facts       TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    owners      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    notified_at TEXT,
+    settled_at  TEXT,
+    verdict     TEXT,
+    owner       TEXT,
+    why         TEXT,
+    settled_by  TEXT
+);
+"""),
 )  # fmt: skip
 
 

@@ -103,6 +103,22 @@ CREATE TABLE IF NOT EXISTS recent_requests (
     first_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS recent_requests_sender ON recent_requests (sender, at);
+CREATE TABLE IF NOT EXISTS conflicts (
+    number      INTEGER PRIMARY KEY,
+    facts       TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    owners      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    notified_at TEXT,
+    settled_at  TEXT,
+    verdict     TEXT,
+    owner       TEXT,
+    why         TEXT,
+    settled_by  TEXT
+);
 """
 # Columns added after the first release: a journal written by an older version gets
 # them on open (ALTER TABLE … ADD COLUMN keeps every row).
