@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from inboxbot.model.conflicts import Dispute
 from inboxbot.model.ledger import ClientKey
 from inboxbot.model.repeats import RepeatOf
 
@@ -78,6 +79,9 @@ class Decision:
     # The earlier request this mail repeats (route/conditions/repeat.py): same owner, and
     # not counted again in the shares.
     repeat_of: RepeatOf | None = None
+    # Who-owns-the-client disputes the decision reveals (route/disputes.py): recorded once
+    # the forward went out, the owner told.
+    disputes: tuple[Dispute, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -99,7 +103,7 @@ class Decision:
         return "skip" if self.action == "skip" else "tag"
 
     def to_dict(self) -> dict[str, object]:
-        """Plain JSON-ready form, as the journal stores it. `repeat_of` only when set."""
+        """Plain JSON-ready form, as the journal stores it. `repeat_of` and `disputes` only when set."""
         data: dict[str, object] = {
             "action": self.public_action,
             "internal_action": self.action,
@@ -116,6 +120,8 @@ class Decision:
         }
         if self.repeat_of is not None:
             data["repeat_of"] = self.repeat_of.to_dict()
+        if self.disputes:
+            data["disputes"] = [d.to_dict() for d in self.disputes]
         return data
 
     @classmethod
@@ -136,6 +142,7 @@ class Decision:
             notify=tuple(data.get("notify") or ()),
             claim=tuple(ClientKey(str(kind), str(value)) for kind, value in data.get("claim") or ()),
             repeat_of=RepeatOf.from_dict(repeat) if repeat else None,
+            disputes=tuple(Dispute.from_dict(d) for d in data.get("disputes") or ()),
         )
 
     @property

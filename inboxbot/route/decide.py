@@ -18,6 +18,7 @@ from inboxbot.route.absence import substitute_absent
 from inboxbot.route.conditions.catalog import CONDITIONS
 from inboxbot.route.conditions.ledger import claim_of
 from inboxbot.route.context import ClientLedger, History, Match, RecentRequests, Situation
+from inboxbot.route.disputes import disputes_of
 from inboxbot.rules.model import Rules, RuleSpec
 
 NO_RULE = "no_rule"
@@ -85,7 +86,9 @@ def _finish(match: Match, spec: RuleSpec, situation: Situation, trail: list[Step
         pool=match.pool,
         repeat_of=match.repeat_of,
     )
-    decision = replace(decision, claim=claim_of(situation, spec.when, decision))
+    decision = replace(
+        decision, claim=claim_of(situation, spec.when, decision), disputes=disputes_of(situation, spec.when, decision)
+    )
     if owner is None or action not in FORWARDING:
         return decision
     return substitute_absent(decision, situation, trail)

@@ -13,6 +13,7 @@ from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
+from inboxbot.run.conflicts import DisputeDesk
 from inboxbot.run.context import RunContext
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.outbox import Outbox, Sender
@@ -27,6 +28,7 @@ from inboxbot.run.plan import (
     MarkTriage,
     NotifyAbsent,
     Quarantine,
+    RaiseDisputes,
     Record,
     RecordFailure,
     State,
@@ -63,6 +65,7 @@ class EffectRunner:
         self.outbox = outbox
         self.store = ctx.store
         self.clock = ctx.clock
+        self.disputes = DisputeDesk(ctx)
 
     def act(
         self, box: Mailbox, smtp: Sender, work: Work, report: PollReport, to_mark: list[Work],
@@ -126,6 +129,8 @@ class EffectRunner:
                 if written:
                     log.info("uid %s: клиент закреплён за %s (%s)", work.raw.uid, decision.base_owner or decision.owner,
                              ", ".join(k.describe() for k in written))  # fmt: skip
+            case RaiseDisputes():
+                self.disputes.raise_all(smtp, msg, decision)
             case NotifyAbsent(managers=managers):
                 self.outbox.notify_absent(smtp, key, msg, work.facts, decision, managers)
             case Acknowledge():

@@ -16,6 +16,9 @@ succeeded. The crash-ordering rules are this module's shape; tests/test_plan.py 
   ledger right after `forwarded`, and again by every run that finds the mail `forwarded`
   (its write keeps the first owner, so repeating it changes nothing): a kill between the
   two neither loses it nor writes it twice.
+* Disputes over the client (`RaiseDisputes`) are recorded after `forwarded`, each once by
+  its facts, and the owner's notice is journalled on the dispute after it went: a kill
+  between them sends it on the next run, never twice.
 * Absence notices and the acknowledgement go after `forwarded` is journalled, each
   journalled once it went: a kill while they go never sends the forward again.
 * `marked` in the journal while the server still lists the mail (a dropped keyword, a
@@ -78,6 +81,12 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class RaiseDisputes:
+    """Record the decision's disputes over who owns the client (each once, by its facts)
+    and tell the owner of a client who wrote to a colleague, once per dispute."""
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyAbsent:
     """Tell each absent manager in `managers` whose request went to whom; journalled once
     the last one went."""
@@ -129,7 +138,7 @@ class StopPoll:
     """The server fails as a whole: the poll stops (backoff), every mail waits."""
 
 
-Effect = Forward | Record | Claim | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
+Effect = Forward | Record | Claim | RaiseDisputes | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
 MARKED_ROW = Record(State.MARKED)
 
 
@@ -159,6 +168,8 @@ def plan(journalled: Journalled, decision: Decision) -> tuple[Effect, ...]:
         effects += [Forward(), Record(State.FORWARDED)]
     if decision.claim and decision.forwards:
         effects.append(Claim())
+    if decision.disputes and decision.forwards:
+        effects.append(RaiseDisputes())
     if decision.notify and not journalled.notified:
         effects.append(NotifyAbsent(decision.notify))
     if decision.forwards and not journalled.acked:
