@@ -18,6 +18,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from inboxbot.compose.labels import POOL_METHODS, rule_label, short_name
@@ -34,7 +35,10 @@ from inboxbot.compose.report_data import (
     Triaged,
     Waiting,
 )
+from inboxbot.compose.report_owners import credits, handovers, open_disputes
+from inboxbot.model.conflicts import Conflict
 from inboxbot.model.decision import DUPLICATE_RULE
+from inboxbot.model.ledger import Assignment
 from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
@@ -58,13 +62,17 @@ def build_report(
     now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
+    conflicts: Sequence[Conflict] = (),
+    ledger: Sequence[Assignment] = (),
 ) -> Report:
     """The report of `rows`, the mail first seen in [since, until) (the store's
     queries.requests), with `awaiting`, the forwarded requests nobody answered yet
     (requests.awaiting_answer). `now` is when waiting requests are measured. `waiting_shown`: how many of the longest-waiting requests are listed
-    (`inboxbot status --list` lists them all)."""
+    (`inboxbot status --list` lists them all). `conflicts`: the store's disputes (the open
+    ones are listed); `ledger`: its entries (the hand-overs of the period are listed)."""
     waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
-    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    report = aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    return replace(report, handovers=handovers(ledger, rules, since, until), disputes=open_disputes(conflicts, rules))
 
 
 def aggregate(
@@ -115,6 +123,7 @@ def aggregate(
         substitutions=_substitutions(handled, rules),
         buckets=_buckets(rows, rules, since, until),
         changes=changes,
+        credits=credits(handled, rules),
     )
 
 

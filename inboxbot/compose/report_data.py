@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from inboxbot.compose.report_owners import Credit, HandOver, OpenDispute
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:
@@ -152,3 +154,6 @@ class Report:
     substitutions: tuple[Substitution, ...]
     buckets: tuple[Bucket, ...]
     changes: Changes | None  # None: not checked
+    credits: tuple[Credit, ...] = ()  # who answered beside who received; () when each answered their own
+    handovers: tuple[HandOver, ...] = ()  # clients that changed owner in the period
+    disputes: tuple[OpenDispute, ...] = ()  # «Нерешённые споры»
