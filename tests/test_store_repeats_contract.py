@@ -42,6 +42,10 @@ def test_a_repeat_is_journalled_as_one_and_counted_once(store: Store) -> None:
         store.messages.mark_forwarded(key(n), f"fwd{n}@bot", "petrov", "territory", at=T0)
     # It waits for an answer with the request it repeats: one reminder, not two.
     assert [r.message_id for r in store.requests.awaiting_answer()] == ["m1@x"]
+    # The manager answers the repeat's forward: the first request is answered too.
+    answered = store.requests.record_answer(["fwd2@bot"], "petrov", T0 + timedelta(hours=1), "reply")
+    assert sorted(r.message_id for r in answered) == ["m1@x", "m2@x"]
+    assert store.requests.awaiting_answer() == []
     assert store.history.owner_counts(T0 - timedelta(days=1)) == {"petrov": 1}
     rows = store.queries.requests(T0 - timedelta(days=1))
     assert [r.repeat_of for r in rows] == [None, "m1@x"]

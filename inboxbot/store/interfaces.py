@@ -107,7 +107,7 @@ class Requests(Protocol):
         """A manager answered in the thread of a forwarded request: `message_ids` are the
         ids the answer refers to (In-Reply-To, References), matched against the request's
         own Message-ID and our forward's. The first answer counts; returns the requests
-        that became answered."""
+        that became answered. An answer to a repeat answers the request it repeats too."""
         ...
 
     def awaiting_answer(self) -> list[RequestRow]:

@@ -184,6 +184,9 @@ class MemoryRequests:
     def record_answer(self, message_ids: Sequence[str], by: str, at: datetime, how: str) -> list[RequestRow]:
         ids = {m for m in message_ids if m}
         with self.tables.lock:
+            # An answer to a repeat answers the request it repeats (and so stops its reminder).
+            ids |= {r["repeat_of"] for r in self.tables.messages
+                    if r["repeat_of"] is not None and (r["message_id"] in ids or r["forward_id"] in ids)}  # fmt: skip
             rows = [r for r in self.tables.messages if r["forward_id"] is not None and r["answered_at"] is None
                     and (r["message_id"] in ids or r["forward_id"] in ids)]  # fmt: skip
             for row in rows:
