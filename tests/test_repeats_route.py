@@ -128,3 +128,28 @@ def test_the_options_are_checked() -> None:
     assert RepeatOptions(window_days=0).problem() == "«window_days» — число дней больше 0"
     assert RepeatOptions(similarity=30).problem() == "«similarity» — процент от 50 до 100"
     assert RepeatOptions().problem() is None
+
+
+def test_the_report_recheck_with_the_rules_that_decided_keeps_a_repeat_a_repeat(rules: Rules) -> None:
+    """A resend re-decided for the report's «что изменилось бы» is again a repeat of the
+    first request (the store keeps it), not a change of manager."""
+    from inboxbot.run.pipeline import Pipeline
+    from inboxbot.run.recheck import recheck
+
+    store, pipeline, raws = memory_store(), Pipeline(rules), {}
+    for uid, (sender, minute) in enumerate((("kuzmin@gmail.com", 0), ("petrova@gmail.com", 5), ("kuzmin@gmail.com", 40)), 1):
+        at = NOW + timedelta(minutes=minute)
+        raw = (f"From: {sender}\nTo: sales@severkarton.test\nSubject: Заявка на коробки\n"
+               f"Date: {at.strftime('%a, %d %b %Y %H:%M:%S +0000')}\nMessage-ID: <rc{uid}@client.example>\n"
+               f"Content-Type: text/plain; charset=utf-8\n\n{BOXES.replace(' Доставка в Самару.', '')}\n").encode()  # fmt: skip
+        outcome = pipeline.run(raw, store.history, received_at=at, ledger=store.ledger, recent=store.repeats)
+        key = MessageKey("INBOX", 7, uid)
+        store.messages.record_decision(key, outcome.msg, outcome.decision, seen_at=at)
+        request = to_remember(rules, outcome.msg, outcome.facts, outcome.decision, at)
+        if request is not None:
+            store.repeats.remember(request)
+        raws[key] = raw
+    rows = store.queries.requests(NOW - timedelta(days=1))
+    assert [r.rule for r in rows] == ["pool", "pool", "repeat"] and rows[0].owner == rows[2].owner != rows[1].owner
+    changes = recheck(store, rows, raws, pipeline, rules_label="действующие правила", source="тест")
+    assert (changes.checked, changes.items) == (3, ())
