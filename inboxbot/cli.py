@@ -20,8 +20,6 @@ from inboxbot.cliopts import user_errors as _user_errors
 from inboxbot.config import DEMO_OUT
 from inboxbot.errors import ConfigError, InboxbotError
 
-# Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
-clickru.install()
 
 class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
     """A calendar day written as 2025-06-16; the error says how to write one."""

@@ -11,7 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
+from inboxbot import clickru
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
+
+# Before any option is declared with these: click names the metavars of paths («ФАЙЛ») on creation.
+clickru.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 

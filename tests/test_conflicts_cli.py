@@ -96,3 +96,9 @@ def test_the_export_reads_back_as_a_client_base(journal: Path, tmp_path: Path, f
 def test_an_export_to_an_unwritable_place_says_so(journal: Path, tmp_path: Path) -> None:
     code, out = run("clients", "export", "--format", "csv", "--out", str(tmp_path / "нет" / "x.csv"), "--journal", str(journal))
     assert code == 2 and "не записан" in out
+
+
+@pytest.mark.parametrize("command", [["conflicts"], ["conflicts", "settle"], ["clients", "export"]])
+def test_the_help_is_russian_down_to_the_metavars(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0 and "--journal ФАЙЛ" in result.output and "FILE" not in result.output
