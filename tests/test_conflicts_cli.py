@@ -102,3 +102,23 @@ def test_an_export_to_an_unwritable_place_says_so(journal: Path, tmp_path: Path)
 def test_the_help_is_russian_down_to_the_metavars(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0 and "--journal ФАЙЛ" in result.output and "FILE" not in result.output
+
+
+def test_an_exported_client_is_named_as_its_first_request_named_it() -> None:
+    from inboxbot.mail.message import parse
+    from inboxbot.model.decision import Decision
+    from inboxbot.model.records import MessageKey
+    from inboxbot.store.factory import memory_store
+    from inboxbot.tools.ledger_export import ledger_rows
+
+    store = memory_store()
+    msg = parse(b"From: anna@polimer-trade.ru\r\nMessage-ID: <p1@x>\r\nSubject: x\r\n\r\nx\r\n")
+    store.messages.record_decision(MessageKey("INBOX", 1, 1), msg, Decision("forward", "petrov", "pool", ("x",)),
+                                   details={"company": {"name": "ООО «Полимер-Трейд»", "inn": "6316123456"},
+                                            "region": {"code": "63", "name": "Самарская область", "district": "ПФО"}},
+                                   seen_at=T0)  # fmt: skip
+    store.ledger.claim([Assignment(ClientKey("domain", "polimer-trade.ru"), "petrov", T0, source="p1@x")])
+    requests = {r.message_id: r for r in store.queries.requests(T0)}
+    (row,) = ledger_rows(store.ledger.entries(), requests)
+    assert (row["name"], row["inn"], row["region_code"], row["manager"], row["domains"], row["since"]) == (
+        "ООО «Полимер-Трейд»", "6316123456", "63", "petrov", "polimer-trade.ru", "2025-06-09")
