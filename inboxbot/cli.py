@@ -4,59 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from inboxbot import __version__, clickru
+from inboxbot.cli_ledger import conflicts, ledger_warnings
 from inboxbot.clients_cli import clients
+from inboxbot.cliopts import EXIT_CONFIG
+from inboxbot.cliopts import existing_journal as _existing_journal
+from inboxbot.cliopts import journal_option as _journal_option
+from inboxbot.cliopts import rules_option as _rules_option
+from inboxbot.cliopts import user_errors as _user_errors
 from inboxbot.config import DEMO_OUT
-from inboxbot.errors import ConfigError, InboxbotError, RulesError
+from inboxbot.errors import ConfigError, InboxbotError
 from inboxbot.web.command import web
-
-# Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
-clickru.install()
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_CONFIG = 2
-EXIT_RUNTIME = 3
-
-
-def _rules_option(func: F) -> F:
-    return click.option(
-        "--rules",
-        "rules_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("rules.toml"),
-        show_default=True,
-        help="Файл правил; файлы, которые он называет, ищутся рядом с ним.",
-    )(func)
-
-
-def _journal_option(func: F) -> F:
-    from inboxbot.config import DEFAULT_JOURNAL, DEMO_JOURNAL, DEMO_OUT
-
-    return click.option(
-        "--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-        help=f"Файл журнала. По умолчанию — тот, куда пишет inboxbot run (INBOXBOT_JOURNAL, иначе {DEFAULT_JOURNAL}), "
-             f"а если его нет — журнал демо {DEMO_OUT}/{DEMO_JOURNAL}.",
-    )(func)
-
-
-def _existing_journal(journal_path: Path | None) -> Path:
-    """The journal a read-only command reads (config.find_journal); says so on stderr when
-    it is the demo's rather than the configured one."""
-    from inboxbot.config import find_journal
-
-    found = find_journal(journal_path)
-    if found.note:
-        click.echo(found.note, err=True)
-    return found.path
 
 
 class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -74,23 +38,6 @@ class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer 
 
 
 DAY = _Day()
-
-
-def _user_errors(func: F) -> F:
-    """Map user errors to one clear line and an exit code; bugs keep their traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, RulesError) as exc:
-            click.echo(f"Ошибка настройки: {exc}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except InboxbotError as exc:
-            click.echo(f"Ошибка: {exc}", err=True)
-            sys.exit(EXIT_RUNTIME)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(cls=clickru.Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -270,9 +217,11 @@ def _compare(old_path: Path, new_path: Path, paths: list[Path], as_json: bool) -
 
 @cli.command()
 @_rules_option
+@_journal_option
 @_user_errors
-def check(rules_path: Path) -> None:
-    """Проверить правила и базу клиентов; код выхода 0 — всё в порядке.
+def check(rules_path: Path, journal_path: Path | None) -> None:
+    """Проверить правила и базу клиентов, и где журнал закреплений расходится с базой; код
+    выхода 0 — всё в порядке (предупреждения его не меняют).
 
     Пример: inboxbot check --rules rules.toml
     """
@@ -288,6 +237,7 @@ def check(rules_path: Path) -> None:
             damaged = rules.clients.damage
         except RulesError as exc:
             errors.append(str(exc))
+        warnings.extend(ledger_warnings(rules, journal_path))
     for line in warnings:
         click.echo(f"предупреждение: {line}")
     for line in errors:
@@ -449,7 +399,8 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         rows = store.queries.requests(since, until)
         changes = gather_changes(store, rows, target, label, mail_dir=mail_dir)
         result = build_report(rows, store.requests.awaiting_answer(), rules, since, until,
-                              now=datetime.now(UTC), changes=changes)
+                              now=datetime.now(UTC), changes=changes, conflicts=store.conflicts.listing(),
+                              ledger=store.ledger.entries())
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")
@@ -473,6 +424,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         click.echo(templates.render("report.txt.j2", **report_view(result, {})), nl=False)
 
 
+cli.add_command(conflicts)
 cli.add_command(clients)
 
 

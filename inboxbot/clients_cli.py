@@ -14,29 +14,16 @@ from typing import Any, TypeVar
 import click
 
 from inboxbot import clickru
+from inboxbot.cliopts import journal_option, rules_option
 from inboxbot.model.ledger import ClientKey
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_REFUSED = 2  # bad input: nothing changed (as cli.EXIT_CONFIG)
 
 
-def _rules_option(func: F) -> F:
-    return click.option(
-        "--rules", "rules_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("rules.toml"),
-        show_default=True, help="Файл правил; файлы, которые он называет, ищутся рядом с ним.",
-    )(func)  # fmt: skip
-
-
-def _journal_option(func: F) -> F:
-    return click.option(
-        "--journal", "journal_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-        help="Файл журнала. По умолчанию — общее хранилище (INBOXBOT_STORE) или журнал, куда пишет inboxbot run.",
-    )(func)  # fmt: skip
-
-
 @click.group(cls=clickru.Group)
 def clients() -> None:
-    """Закрепления клиентов за менеджерами: передать, история, отмена.
+    """Закрепления клиентов за менеджерами: передать, история, отмена, выгрузка.
 
     Пример: inboxbot clients assign polimer-trade.ru Сидорову
     """
@@ -49,8 +36,8 @@ def clients() -> None:
 @click.option("--new", "create", is_flag=True, help="Закрепить клиента, которого ещё нет в журнале (по ИНН или домену).")
 @click.option("--threads/--no-threads", default=True, show_default=True,
               help="Передать и открытые заявки клиента (ещё без ответа).")  # fmt: skip
-@_rules_option
-@_journal_option
+@rules_option
+@journal_option
 def assign(identity: str, manager: str, why: str, create: bool, threads: bool, rules_path: Path,
            journal_path: Path | None) -> None:  # fmt: skip
     """Передать клиента (все его ИНН, домен, адреса) другому менеджеру.
@@ -72,8 +59,8 @@ def assign(identity: str, manager: str, why: str, create: bool, threads: bool, r
 @clients.command()
 @click.argument("identity", metavar="[ИНН|ДОМЕН|АДРЕС]", required=False)
 @click.option("--limit", default=50, show_default=True, help="Сколько последних изменений показать.")
-@_rules_option
-@_journal_option
+@rules_option
+@journal_option
 def history(identity: str | None, limit: int, rules_path: Path, journal_path: Path | None) -> None:
     """Изменения закреплений, новые сверху: всех клиентов или одного.
 
@@ -104,8 +91,8 @@ def history(identity: str | None, limit: int, rules_path: Path, journal_path: Pa
 
 @clients.command()
 @click.argument("change_id", metavar="НОМЕР", type=int)
-@_rules_option
-@_journal_option
+@rules_option
+@journal_option
 def undo(change_id: int, rules_path: Path, journal_path: Path | None) -> None:
     """Отменить изменение: клиент (и его заявки) возвращается прежнему менеджеру.
 

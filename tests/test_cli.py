@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from samples import CORPUS, demo_department, modules_loaded_by
 from samples import RULES as RULES_PATH
 
-from inboxbot.cli import EXIT_RUNTIME, cli
+from inboxbot.cli import cli
+from inboxbot.cliopts import EXIT_RUNTIME
 
 RULES = str(RULES_PATH)
 JSON_FIELDS = {"file", "message_id", "action", "owner", "rule", "reasons", "company", "region"}

@@ -145,7 +145,7 @@ def copy_rules(tmp_path: Path, *, clients: str = "", text: tuple[tuple[str, str]
 def test_every_condition_declares_its_options_with_valid_defaults() -> None:
     """One registry: each condition's options are a frozen dataclass whose fields say their
     kind, and whose defaults are what the loader would accept for that kind."""
-    assert list(CONDITIONS)[:3] == ["not_a_request", "thread", "addressed"]  # the order `check` lists them in
+    assert list(CONDITIONS)[:3] == ["not_a_request", "thread", "repeat"]  # the order `check` lists them in
     for name, condition in CONDITIONS.items():
         assert condition.name == name
         defaults = condition.options()
@@ -186,8 +186,8 @@ def test_client_inn_beats_territory(rules: Rules, journal: Store) -> None:
         "менеджер клиента — Сидоров",
     )
     assert d.client is not None and d.client.inn == "7106346026" and d.client.line == 200
-    assert [s.rule for s in d.trail] == ["thread", "addressed", "vip", "public_sector", "client_inn"]
-    assert [s.matched for s in d.trail] == [False, False, False, False, True]
+    assert [s.rule for s in d.trail] == ["thread", "repeat", "addressed", "vip", "public_sector", "client_inn"]
+    assert [s.matched for s in d.trail] == [False, False, False, False, False, True]
 
 
 def test_ip_inn12(rules: Rules, journal: Store) -> None:

@@ -28,7 +28,7 @@ def test_example_loads_without_errors_or_warnings() -> None:
     rules = load_rules(EXAMPLE)
     assert list(rules.managers) == ["volkov", "ivanova", "petrov", "sidorov", "kuznetsova", "orlov", "smirnova"]
     assert [r.id for r in rules.rules] == [
-        "not_a_request", "thread", "addressed", "vip", "public_sector", "client_inn",
+        "not_a_request", "thread", "repeat", "addressed", "vip", "public_sector", "client_inn",
         "client_domain", "client_name", "ledger", "group", "territory", "pool", "fallback",
     ]  # fmt: skip
     assert rules.department.loop_headers[0] == OWN_LOOP_HEADER

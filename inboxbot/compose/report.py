@@ -18,6 +18,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from inboxbot.compose.labels import POOL_METHODS, rule_label, short_name
@@ -34,7 +35,10 @@ from inboxbot.compose.report_data import (
     Triaged,
     Waiting,
 )
+from inboxbot.compose.report_owners import credits, handovers, open_disputes
+from inboxbot.model.conflicts import Conflict
 from inboxbot.model.decision import DUPLICATE_RULE
+from inboxbot.model.ledger import Assignment
 from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
@@ -58,13 +62,17 @@ def build_report(
     now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
+    conflicts: Sequence[Conflict] = (),
+    ledger: Sequence[Assignment] = (),
 ) -> Report:
     """The report of `rows`, the mail first seen in [since, until) (the store's
     queries.requests), with `awaiting`, the forwarded requests nobody answered yet
     (requests.awaiting_answer). `now` is when waiting requests are measured. `waiting_shown`: how many of the longest-waiting requests are listed
-    (`inboxbot status --list` lists them all)."""
+    (`inboxbot status --list` lists them all). `conflicts`: the store's disputes (the open
+    ones are listed); `ledger`: its entries (the hand-overs of the period are listed)."""
     waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
-    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    report = aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    return replace(report, handovers=handovers(ledger, rules, since, until), disputes=open_disputes(conflicts, rules))
 
 
 def aggregate(
@@ -81,7 +89,8 @@ def aggregate(
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
     hours = rules.department.hours
-    handled = [r for r in rows if r.action in HANDLED and r.owner and not _failed(r)]
+    # A repeat of a request is that request again: forwarded to its owner, counted once.
+    handled = [r for r in rows if r.action in HANDLED and r.owner and not _failed(r) and r.repeat_of is None]
     response_rows = [r for r in handled if r.forwarded_at is not None and r.action in FORWARDING]
     times: dict[str, list[timedelta]] = defaultdict(list)
     for row in response_rows:
@@ -114,6 +123,7 @@ def aggregate(
         substitutions=_substitutions(handled, rules),
         buckets=_buckets(rows, rules, since, until),
         changes=changes,
+        credits=credits(handled, rules),
     )
 
 
@@ -131,6 +141,8 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
     for row in rows:
         if row.rule == DUPLICATE_RULE:
             counts["duplicates"] += 1
+        elif row.repeat_of is not None:
+            counts["repeats"] += 1
         elif row.action == "skip":
             counts["skipped"] += 1
         elif row.action == "triage" or _failed(row):
@@ -142,7 +154,7 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
         elif row.action == "tag":
             counts["tagged"] += 1
     return Totals(len(rows), counts["forwarded"], counts["tagged"], counts["skipped"], counts["duplicates"],
-                  counts["triage"], counts["pending"])  # fmt: skip
+                  counts["triage"], counts["pending"], counts["repeats"])  # fmt: skip
 
 
 def percentiles(values: Sequence[timedelta]) -> tuple[timedelta | None, timedelta | None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from inboxbot.compose.report_owners import Credit, HandOver, OpenDispute
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:
@@ -16,6 +18,7 @@ class Totals:
     duplicates: int  # the same mail delivered again
     triage: int  # left to a human: no rule, unreadable, a forward that failed for good
     pending: int  # decided, not yet sent (the worker is retrying)
+    repeats: int = 0  # the same request sent again (a resend, another of our addresses): counted once
 
     @property
     def requests(self) -> int:
@@ -151,3 +154,6 @@ class Report:
     substitutions: tuple[Substitution, ...]
     buckets: tuple[Bucket, ...]
     changes: Changes | None  # None: not checked
+    credits: tuple[Credit, ...] = ()  # who answered beside who received; () when each answered their own
+    handovers: tuple[HandOver, ...] = ()  # clients that changed owner in the period
+    disputes: tuple[OpenDispute, ...] = ()  # «Нерешённые споры»

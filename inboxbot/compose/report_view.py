@@ -79,6 +79,12 @@ def report_view(report: Report, images: Mapping[str, Mapping[str, object]]) -> d
         "substitutions": [{"absent": clean(s.absent, 60), "backup": clean(s.backup, 60), "count": s.count}
                           for s in report.substitutions],
         "changes": _changes_view(report.changes, when),
+        "credits": [{"name": clean(c.name, 60), "received": c.received, "answered": c.answered, "for_others": c.for_others}
+                    for c in report.credits],
+        "handovers": [{"client": clean(h.client, 200), "owner": clean(h.owner, 60), "since": when(h.since), "how": h.how}
+                      for h in report.handovers],
+        "disputes": [{"number": d.number, "what": d.what, "client": clean(d.client, 200), "who": clean(d.who, 120),
+                      "raised": when(d.raised), "detail": clean(d.detail, 300)} for d in report.disputes],
         "charts": dict(images),
     }
 

@@ -73,13 +73,18 @@ def _recognised_by(reasons: Sequence[str], ref: ClientRef) -> str:
 
 # route/conditions/ledger.py: "клиент закреплён с 12.06.2026 (первая заявка, очередь «main») → Иванова".
 _LEDGER_RE = re.compile(r"клиент закреплён с (\d\d\.\d\d\.\d{4}) \((.+)\) → (.+)")
+# route/conditions/repeat.py: "повтор заявки от 12.06 10:14, первая ушла → Иванова".
+_REPEAT_RE = re.compile(r"(повтор заявки от .+, первая ушла) → (.+)")
 
 
 def _sentence(reason: str, surname: str) -> str:
     """A reason fragment as a sentence: capital letter, full stop, the reader's own
     surname at its end turned to the second person ("→ Орлов" → "→ вам")."""
     ledger = _LEDGER_RE.fullmatch(reason)
-    if ledger and surname and ledger.group(3) == surname:
+    repeat = _REPEAT_RE.fullmatch(reason)
+    if repeat and surname and repeat.group(2) == surname:
+        reason = f"{repeat.group(1)} вам же"
+    elif ledger and surname and ledger.group(3) == surname:
         reason = f"клиент закреплён за вами с {ledger.group(1)} ({ledger.group(2)})"
     elif surname:
         name = re.escape(surname)

@@ -67,6 +67,11 @@ class ClientBase:
         self.damage: tuple[str, ...] = tuple(damage)
         self._free_mail = frozenset(normalize_domain(d) for d in free_mail_domains)
         self._dictionary: ClientDictionary | None = None
+        # How the file was read ([clients] in rules.toml): an export in these columns,
+        # this encoding and delimiter reads back in (`inboxbot clients export`).
+        self.columns: ColumnMap = _DEFAULT_COLUMNS
+        self.encoding: str | None = None
+        self.delimiter: str | None = None
 
     @classmethod
     def load(
@@ -96,11 +101,14 @@ class ClientBase:
             indexed = path.is_file() and path.stat().st_size >= INDEX_FROM_BYTES
         if not indexed:
             got = read()
-            return cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
+            base = cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
+            base.columns, base.encoding, base.delimiter = columns, encoding, delimiter
+            return base
         options = repr((columns, encoding, delimiter, sheet, sorted(free)))
         stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
         base = cls.__new__(cls)
         base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
+        base.columns, base.encoding, base.delimiter = columns, encoding, delimiter
         return base
 
     def __len__(self) -> int:

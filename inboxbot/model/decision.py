@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from inboxbot.model.conflicts import Dispute
 from inboxbot.model.ledger import ClientKey
+from inboxbot.model.repeats import RepeatOf
 
 # forward: send to the owner; tag: only mark it in the mailbox for the owner;
 # forward_and_tag: both; skip: not a request (auto-reply, bulk, our own mail…);
@@ -75,6 +77,12 @@ class Decision:
     # A new client's identities, written to the client ledger once the forward went out
     # (a first assignment); kept here so a forward resumed after a crash still writes them.
     claim: tuple[ClientKey, ...] = ()
+    # The earlier request this mail repeats (route/conditions/repeat.py): same owner, and
+    # not counted again in the shares.
+    repeat_of: RepeatOf | None = None
+    # Who-owns-the-client disputes the decision reveals (route/disputes.py): recorded once
+    # the forward went out, the owner told.
+    disputes: tuple[Dispute, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -96,8 +104,8 @@ class Decision:
         return "skip" if self.action == "skip" else "tag"
 
     def to_dict(self) -> dict[str, object]:
-        """Plain JSON-ready form, as the journal stores it."""
-        return {
+        """Plain JSON-ready form, as the journal stores it. `repeat_of` and `disputes` only when set."""
+        data: dict[str, object] = {
             "action": self.public_action,
             "internal_action": self.action,
             "owner": self.owner,
@@ -111,11 +119,17 @@ class Decision:
             "client": self.client.to_dict() if self.client else None,
             "trail": [asdict(step) for step in self.trail],
         }
+        if self.repeat_of is not None:
+            data["repeat_of"] = self.repeat_of.to_dict()
+        if self.disputes:
+            data["disputes"] = [d.to_dict() for d in self.disputes]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """Inverse of to_dict: a stored decision is acted on as it was made."""
         client = data.get("client")
+        repeat = data.get("repeat_of")
         return cls(
             action=str(data.get("internal_action") or data["action"]),
             owner=data.get("owner"),
@@ -128,6 +142,8 @@ class Decision:
             pool=data.get("pool"),
             notify=tuple(data.get("notify") or ()),
             claim=tuple(ClientKey(str(kind), str(value)) for kind, value in data.get("claim") or ()),
+            repeat_of=RepeatOf.from_dict(repeat) if repeat else None,
+            disputes=tuple(Dispute.from_dict(d) for d in data.get("disputes") or ()),
         )
 
     @property

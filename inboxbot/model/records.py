@@ -82,6 +82,8 @@ class RequestRow:
     # The client's address when a colleague forwarded their mail to the shared box (the
     # original's author, found by extraction); "" when the sender is the client.
     client: str = ""
+    # The Message-ID of the earlier request this one repeats: counted once, with that one.
+    repeat_of: str | None = None
 
     @property
     def client_address(self) -> str:

@@ -12,6 +12,7 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import ClientRef
 from inboxbot.model.facts import Facts
 from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.repeats import RecentRequest, RepeatOf
 from inboxbot.route.identity import Identity, identify
 from inboxbot.rules.model import Rules
 
@@ -34,6 +35,12 @@ class ClientLedger(Protocol):
     def find(self, keys: Sequence[ClientKey]) -> Assignment | None: ...
 
 
+class RecentRequests(Protocol):
+    """A sender's recent forwarded requests; the store (inboxbot.store.interfaces.Repeats) provides them."""
+
+    def recent(self, sender: str, since: datetime) -> Sequence[RecentRequest]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A condition that decided: the owner (None with action skip/triage) and why."""
@@ -44,6 +51,7 @@ class Match:
     action: str | None = None
     client: ClientRef | None = None
     pool: str | None = None
+    repeat_of: RepeatOf | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,7 @@ class Situation:
     moment_source: str
     received_at: datetime | None
     ledger: ClientLedger | None = None  # None: no ledger (the `ledger` rule never matches)
+    recent: RecentRequests | None = None  # None: nothing kept (the `repeat` rule never matches)
     notes: list[str] = field(default_factory=list)
     _identity: Identity | None = None
 

@@ -17,7 +17,8 @@ from inboxbot.model.facts import Facts
 from inboxbot.route.absence import substitute_absent
 from inboxbot.route.conditions.catalog import CONDITIONS
 from inboxbot.route.conditions.ledger import claim_of
-from inboxbot.route.context import ClientLedger, History, Match, Situation
+from inboxbot.route.context import ClientLedger, History, Match, RecentRequests, Situation
+from inboxbot.route.disputes import disputes_of
 from inboxbot.rules.model import Rules, RuleSpec
 
 NO_RULE = "no_rule"
@@ -40,11 +41,13 @@ def decide(
     *,
     received_at: datetime | None = None,
     ledger: ClientLedger | None = None,
+    recent: RecentRequests | None = None,
 ) -> Decision:
     """The first matching rule decides; the absence substitution runs on its owner. A new
-    client's first assignment carries the identities its forward writes to the `ledger`."""
+    client's first assignment carries the identities its forward writes to the `ledger`;
+    `recent`: the senders' recent requests, for the `repeat` rule."""
     moment, source = mail_moment(msg, received_at)
-    situation = Situation(msg, facts, rules, history, moment, source, received_at, ledger)
+    situation = Situation(msg, facts, rules, history, moment, source, received_at, ledger, recent)
     trail: list[Step] = []
     for spec in rules.rules:
         if not spec.enabled:
@@ -81,8 +84,11 @@ def _finish(match: Match, spec: RuleSpec, situation: Situation, trail: list[Step
         trail=tuple(trail),
         client=client,
         pool=match.pool,
+        repeat_of=match.repeat_of,
     )
-    decision = replace(decision, claim=claim_of(situation, spec.when, decision))
+    decision = replace(
+        decision, claim=claim_of(situation, spec.when, decision), disputes=disputes_of(situation, spec.when, decision)
+    )
     if owner is None or action not in FORWARDING:
         return decision
     return substitute_absent(decision, situation, trail)

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 
 from inboxbot.errors import ActionError, FetchError
 from inboxbot.io.imap import Mailbox, RawMessage
-from inboxbot.mail.message import parse_headers
+from inboxbot.mail.message import ParsedMessage, parse_headers
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import Entry, MessageKey
+from inboxbot.route.conditions.repeat import to_remember
 from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
@@ -176,7 +177,9 @@ class Batches:
             assert entry is not None
             # The facts only feed the forward's text: the stored decision is acted on.
             report.finished += 1
-            return Work(raw, key, msg, prepared.facts, stored_decision(entry), State(entry.state))
+            decision = stored_decision(entry)
+            self._remember(msg, prepared.facts, decision)  # a kill may have come before it
+            return Work(raw, key, msg, prepared.facts, decision, State(entry.state))
         if how is Intake.HOLD:
             assert copy is not None
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
@@ -190,7 +193,9 @@ class Batches:
         elif how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
-            outcome = self.pipeline.decide(prepared, self.store.history, received_at=self.clock(), ledger=ledger)
+            outcome = self.pipeline.decide(
+                prepared, self.store.history, received_at=self.clock(), ledger=ledger, recent=self.store.repeats
+            )
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif how is Intake.ADOPT:
             assert copy is not None
@@ -199,8 +204,16 @@ class Batches:
             assert copy is not None
             facts, decision = prepared.facts, duplicate_of(copy.owner, msg.message_id)
         self.store.messages.record_decision(key, msg, decision, details=details(facts), seen_at=self.clock())
+        self._remember(msg, facts, decision)
         failpoint("after_decide")
         return Work(raw, key, msg, facts, decision, State.DECIDED)
+
+    def _remember(self, msg: ParsedMessage, facts: Facts, decision: Decision) -> None:
+        """A forwarded request joins its sender's recent ones as soon as it is decided, so
+        a copy later in the same run is already recognised as its repeat."""
+        request = to_remember(self.ctx.rules, msg, facts, decision, self.clock())
+        if request is not None:
+            self.store.repeats.remember(request)
 
 
 def failed(exc: Exception) -> str:

@@ -13,6 +13,7 @@ from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
+from inboxbot.run.conflicts import DisputeDesk
 from inboxbot.run.context import RunContext
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.ledger_command import LedgerCommands
@@ -29,6 +30,7 @@ from inboxbot.run.plan import (
     MarkTriage,
     NotifyAbsent,
     Quarantine,
+    RaiseDisputes,
     Record,
     RecordFailure,
     State,
@@ -66,6 +68,7 @@ class EffectRunner:
         self.commands = commands
         self.store = ctx.store
         self.clock = ctx.clock
+        self.disputes = DisputeDesk(ctx)
 
     def act(
         self, box: Mailbox, smtp: Sender, work: Work, report: PollReport, to_mark: list[Work],
@@ -132,6 +135,8 @@ class EffectRunner:
             case Command():
                 self.commands.carry_out(smtp, msg)
                 failpoint("after_command")
+            case RaiseDisputes():
+                self.disputes.raise_all(smtp, msg, decision)
             case NotifyAbsent(managers=managers):
                 self.outbox.notify_absent(smtp, key, msg, work.facts, decision, managers)
             case Acknowledge():

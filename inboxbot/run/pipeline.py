@@ -26,7 +26,7 @@ from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import ParsedMessage, parse, parse_headers
 from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
 from inboxbot.model.facts import Facts
-from inboxbot.route.context import ClientLedger, History
+from inboxbot.route.context import ClientLedger, History, RecentRequests
 from inboxbot.route.decide import decide
 from inboxbot.rules.model import Rules
 from inboxbot.run.failpoints import mail_failpoint, process_failpoint
@@ -313,7 +313,7 @@ class Pipeline:
 
     def decide(
         self, prepared: Prepared, history: History, *, received_at: datetime | None = None,
-        ledger: ClientLedger | None = None,
+        ledger: ClientLedger | None = None, recent: RecentRequests | None = None,
     ) -> Outcome:
         """Decide for one prepared mail. A mail that makes a stage fail is not lost and
         does not stop the caller: it gets a quarantine decision naming the failure."""
@@ -321,16 +321,18 @@ class Pipeline:
         if prepared.error is not None:
             return Outcome(msg, Facts(), quarantine(f"письмо не удалось разобрать: {prepared.error}"))
         try:
-            decision = decide(msg, facts, self.rules, history, received_at=received_at, ledger=ledger)
+            decision = decide(msg, facts, self.rules, history, received_at=received_at, ledger=ledger, recent=recent)
         except Exception as exc:  # any bug triggered by odd mail must not stop the worker
             log.exception("message %s could not be decided", msg.message_id)
             return Outcome(msg, Facts(), quarantine(f"письмо не удалось разобрать: {type(exc).__name__}: {exc}"))
         return Outcome(msg, facts, decision)
 
     def run(
-        self, raw: bytes, history: History, *, received_at: datetime | None = None, ledger: ClientLedger | None = None
+        self, raw: bytes, history: History, *, received_at: datetime | None = None,
+        ledger: ClientLedger | None = None, recent: RecentRequests | None = None,
     ) -> Outcome:
-        return self.decide(prepare(raw, self.extractor, self.params), history, received_at=received_at, ledger=ledger)
+        prepared = prepare(raw, self.extractor, self.params)
+        return self.decide(prepared, history, received_at=received_at, ledger=ledger, recent=recent)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -21,6 +21,9 @@ succeeded. The crash-ordering rules are this module's shape; tests/test_plan.py 
   kill between them carries it out again, which finds the change made (it is keyed by
   the command's Message-ID) and writes nothing, or mails the refusal again under the
   same Message-ID.
+* Disputes over the client (`RaiseDisputes`) are recorded after `forwarded`, each once by
+  its facts, and the owner's notice is journalled on the dispute after it went: a kill
+  between them sends it on the next run, never twice.
 * Absence notices and the acknowledgement go after `forwarded` is journalled, each
   journalled once it went: a kill while they go never sends the forward again.
 * `marked` in the journal while the server still lists the mail (a dropped keyword, a
@@ -88,6 +91,12 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class RaiseDisputes:
+    """Record the decision's disputes over who owns the client (each once, by its facts)
+    and tell the owner of a client who wrote to a colleague, once per dispute."""
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyAbsent:
     """Tell each absent manager in `managers` whose request went to whom; journalled once
     the last one went."""
@@ -139,7 +148,7 @@ class StopPoll:
     """The server fails as a whole: the poll stops (backoff), every mail waits."""
 
 
-Effect = Forward | Record | Claim | Command | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
+Effect = Forward | Record | Claim | Command | RaiseDisputes | NotifyAbsent | Acknowledge | Mark | MarkTriage | Quarantine | RecordFailure | Wait | StopPoll
 MARKED_ROW = Record(State.MARKED)
 
 
@@ -171,6 +180,8 @@ def plan(journalled: Journalled, decision: Decision) -> tuple[Effect, ...]:
         effects += [Forward(), Record(State.FORWARDED)]
     if decision.claim and decision.forwards:
         effects.append(Claim())
+    if decision.disputes and decision.forwards:
+        effects.append(RaiseDisputes())
     if decision.notify and not journalled.notified:
         effects.append(NotifyAbsent(decision.notify))
     if decision.forwards and not journalled.acked:

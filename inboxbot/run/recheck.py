@@ -59,7 +59,8 @@ class SeededHistory:
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
         counts = Counter(self.replay.history.owner_counts(since, pool=pool))
-        counts.update(r.owner for r in self.prior if r.owner and r.seen_at >= since and (pool is None or r.pool == pool))
+        counts.update(r.owner for r in self.prior if r.owner and r.repeat_of is None and r.seen_at >= since
+                      and (pool is None or r.pool == pool))  # fmt: skip
         return dict(counts)
 
     def record(self, row: RequestRow, raw: bytes, decision: Decision) -> None:
@@ -95,7 +96,9 @@ def recheck(
     prepared = pipeline.prepare_many([mails[r.key] for r in todo])
     items: list[ChangedDecision] = []
     for row, ready in zip(todo, prepared, strict=True):
-        decision = pipeline.decide(ready, history, received_at=row.seen_at, ledger=store.ledger).decision
+        decision = pipeline.decide(
+            ready, history, received_at=row.seen_at, ledger=store.ledger, recent=store.repeats
+        ).decision
         history.record(row, mails[row.key], decision)
         recorded = _recorded(store, row)
         was, now = (owner_of(recorded), recorded.public_action), (owner_of(decision), decision.public_action)

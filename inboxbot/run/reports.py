@@ -7,6 +7,7 @@ from datetime import datetime
 
 from inboxbot.compose.report import build_report
 from inboxbot.compose.report_mail import compose_report, report_recipients
+from inboxbot.run.conflicts import sweep_base
 from inboxbot.run.context import RunContext
 from inboxbot.run.outbox import Sender
 from inboxbot.run.pollreport import PollReport
@@ -43,8 +44,10 @@ class Reports:
         recipients = report_recipients(self.ctx.rules)
         if not recipients:
             return
+        sweep_base(self.store, self.ctx.rules, now)  # the base and the ledger as they are now
         data = build_report(self.store.queries.requests(period.since, period.until), self.store.requests.awaiting_answer(),
-                            self.ctx.rules, period.since, period.until, now=now)
+                            self.ctx.rules, period.since, period.until, now=now,
+                            conflicts=self.store.conflicts.listing(), ledger=self.store.ledger.entries())  # fmt: skip
         mail = compose_report(data, self.ctx.forward_context(recipients[0]), recipients, self.ctx.templates, now=now)
         smtp.send(mail, [m.email for m in recipients])
         self.store.meta.set(REPORT_UNTIL, period.until.isoformat())

@@ -18,28 +18,34 @@ from inboxbot.store.memory import (
     Tables,
 )
 from inboxbot.store.memory_browse import MemoryAudit, MemoryBrowse
+from inboxbot.store.memory_conflicts import MemoryConflicts
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_releases import MemoryReleases
+from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
+from inboxbot.store.postgres_conflicts import PgConflicts
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
+from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
+from inboxbot.store.sqlite_conflicts import SqliteConflicts
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
+from inboxbot.store.sqlite_repeats import SqliteRepeats
 from inboxbot.store.sqlite_requests import SqliteRequests
 
 
@@ -65,6 +71,8 @@ def open_store(location: str | Path) -> Store:
         changes=_sqlite_changes(database),
         audit=SqliteAudit(database),
         browse=SqliteBrowse(database),
+        repeats=SqliteRepeats(database),
+        conflicts=SqliteConflicts(database),
     )
 
 
@@ -85,6 +93,8 @@ def postgres_store(url: str) -> Store:
         changes=SqlLedgerChanges(database, "%s", pg_hand_thread),
         audit=PgAudit(database),
         browse=PgBrowse(database),
+        repeats=PgRepeats(database),
+        conflicts=PgConflicts(database),
     )
 
 
@@ -105,6 +115,8 @@ def memory_store() -> Store:
         changes=MemoryLedgerChanges(ledger, tables),
         audit=MemoryAudit(),
         browse=MemoryBrowse(tables, ledger, releases),
+        repeats=MemoryRepeats(),
+        conflicts=MemoryConflicts(),
     )
 
 

@@ -16,10 +16,12 @@ from datetime import datetime
 from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.conflicts import Conflict, Dispute
 from inboxbot.model.decision import Decision
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
+from inboxbot.model.repeats import RecentRequest
 
 
 class Messages(Protocol):
@@ -106,11 +108,12 @@ class Requests(Protocol):
         """A manager answered in the thread of a forwarded request: `message_ids` are the
         ids the answer refers to (In-Reply-To, References), matched against the request's
         own Message-ID and our forward's. The first answer counts; returns the requests
-        that became answered."""
+        that became answered. An answer to a repeat answers the request it repeats too."""
         ...
 
     def awaiting_answer(self) -> list[RequestRow]:
-        """Forwarded requests nobody has answered yet, oldest first."""
+        """Forwarded requests nobody has answered yet, oldest first. Not a repeat: it
+        waits with the request it repeats (the first one's reminder covers both)."""
         ...
 
     def record_reminder(self, row_id: int, at: datetime) -> None: ...
@@ -145,6 +148,48 @@ class Ledger(Protocol):
 
     def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
         """The entry of the first key in `keys` that has one."""
+        ...
+
+    def entries(self) -> list[Assignment]:
+        """Every entry, by kind (KEY_KINDS order) and value: the export and the checks."""
+        ...
+
+
+class Repeats(Protocol):
+    """Each sender's recent forwarded requests, for the `repeat` rule (model/repeats.py)."""
+
+    def remember(self, request: RecentRequest) -> bool:
+        """Keep a forwarded request; False when its Message-ID is kept already (the
+        first stays: a decision resumed after a crash remembers it again)."""
+        ...
+
+    def recent(self, sender: str, since: datetime) -> list[RecentRequest]:
+        """`sender`'s requests sent at or after `since`, newest first (at most 50)."""
+        ...
+
+
+class Conflicts(Protocol):
+    """Disputes over who owns a client (model/conflicts.py), each recorded once by its
+    facts, until the head settles it; a settled one stays settled."""
+
+    def raise_conflict(self, dispute: Dispute, at: datetime) -> Conflict:
+        """Record a dispute, or return the one recorded with the same facts (open or
+        settled: then nothing changes)."""
+        ...
+
+    def mark_notified(self, number: int, at: datetime) -> None:
+        """The owner was told of the dispute (once)."""
+        ...
+
+    def get(self, number: int) -> Conflict | None: ...
+
+    def listing(self, *, open_only: bool = True) -> list[Conflict]:
+        """The disputes by number; only the open ones unless `open_only` is False."""
+        ...
+
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
+        """The head's verdict on an open dispute, in one step; an already settled one keeps
+        its verdict. Returns the dispute as it now stands (None: no such number)."""
         ...
 
 
@@ -367,6 +412,8 @@ class Store:
     changes: LedgerChanges
     audit: Audit
     browse: Browse
+    repeats: Repeats
+    conflicts: Conflicts
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

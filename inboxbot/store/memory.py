@@ -80,8 +80,8 @@ class MemoryMessages:
                 return entry_of(existing)
             now = iso(seen_at) if seen_at else now_text()
             row: MessageRow = {"id": len(self.tables.messages) + 1, "forward_id": None, "error": None, "attempts": 0}
-            row.update(decided_row(key, msg, decision, details, now))
             row.update(dict.fromkeys(ADDED_COLUMNS))
+            row.update(decided_row(key, msg, decision, details, now))
             self.tables.messages.append(row)
             self.tables.by_key[key] = row
             if starts_thread(decision):
@@ -164,7 +164,8 @@ class MemoryHistory:
         start = since.astimezone(UTC).isoformat(timespec="seconds")  # compared as text, as SQLite does
         with self.tables.lock:
             rows = [r for r in self.tables.messages
-                    if r["owner"] is not None and r["seen_at"] >= start and (pool is None or r["pool"] == pool)]  # fmt: skip
+                    if r["owner"] is not None and r["repeat_of"] is None and r["seen_at"] >= start
+                    and (pool is None or r["pool"] == pool)]  # fmt: skip
         return group_count(rows, "owner")
 
 
@@ -183,6 +184,9 @@ class MemoryRequests:
     def record_answer(self, message_ids: Sequence[str], by: str, at: datetime, how: str) -> list[RequestRow]:
         ids = {m for m in message_ids if m}
         with self.tables.lock:
+            # An answer to a repeat answers the request it repeats (and so stops its reminder).
+            ids |= {r["repeat_of"] for r in self.tables.messages
+                    if r["repeat_of"] is not None and (r["message_id"] in ids or r["forward_id"] in ids)}  # fmt: skip
             rows = [r for r in self.tables.messages if r["forward_id"] is not None and r["answered_at"] is None
                     and (r["message_id"] in ids or r["forward_id"] in ids)]  # fmt: skip
             for row in rows:
@@ -192,7 +196,8 @@ class MemoryRequests:
     def awaiting_answer(self) -> list[RequestRow]:
         with self.tables.lock:
             return [request_of(r) for r in self.tables.messages
-                    if r["answered_at"] is None and r["forward_id"] is not None and r["state"] != DECIDED]  # fmt: skip
+                    if r["answered_at"] is None and r["forward_id"] is not None and r["state"] != DECIDED
+                    and r["repeat_of"] is None]  # fmt: skip
 
     def record_reminder(self, row_id: int, at: datetime) -> None:
         with self.tables.lock:

@@ -67,7 +67,7 @@ class MemoryBrowse:
     def clients(self, *, owner: str | None = None, after: tuple[str, str] | None = None,
                 limit: int = 100) -> list[Assignment]:  # fmt: skip
         with self.ledger.lock:
-            entries = sorted(self.ledger.entries.values(), key=lambda a: (a.key.kind, a.key.value))
+            entries = sorted(self.ledger.by_key.values(), key=lambda a: (a.key.kind, a.key.value))
         chosen = [a for a in entries if (owner is None or a.owner == owner)
                   and (after is None or (a.key.kind, a.key.value) > after)]  # fmt: skip
         return chosen[:limit]

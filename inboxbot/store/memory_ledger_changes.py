@@ -25,12 +25,12 @@ class MemoryLedgerChanges:
 
     def entries(self, key: ClientKey) -> tuple[Assignment, ...]:
         with self.ledger.lock:
-            found = self.ledger.entries.get(key)
+            found = self.ledger.by_key.get(key)
             if found is None:
                 return ()
             if not found.source:
                 return (found,)
-            group = [e for e in self.ledger.entries.values() if e.source == found.source and e.owner == found.owner]
+            group = [e for e in self.ledger.by_key.values() if e.source == found.source and e.owner == found.owner]
         order = ("inn", "domain", "name", "address")
         return tuple(sorted(group, key=lambda e: (order.index(e.key.kind), e.key.value)))
 
@@ -41,13 +41,13 @@ class MemoryLedgerChanges:
                 if done is not None:
                     return change_of(done)
             for entry in change.before:
-                now = self.ledger.entries.get(entry.key)
+                now = self.ledger.by_key.get(entry.key)
                 if now is None or now.owner != entry.owner:
                     raise LedgerConflict(entry.key.describe())
             for entry in change.before:
-                self.ledger.entries.pop(entry.key, None)
+                self.ledger.by_key.pop(entry.key, None)
             for entry in change.after:
-                self.ledger.entries[entry.key] = entry
+                self.ledger.by_key[entry.key] = entry
             if change.owner is not None:
                 self._hand_requests(change.requests, change.owner)
             row = {**change_row(change), "id": len(self.rows) + 1}

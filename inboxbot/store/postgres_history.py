@@ -75,7 +75,7 @@ class PgHistory:
         return str(row["owner"]) if row else None
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= %s"
+        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND repeat_of IS NULL AND seen_at >= %s"
         args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=%s"

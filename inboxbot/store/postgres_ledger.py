@@ -9,7 +9,7 @@ from datetime import datetime
 
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.store.postgres import PgDatabase
-from inboxbot.store.sqlite_ledger import COLUMNS, UPSERT, assignment_of, renewal_text, row_values
+from inboxbot.store.sqlite_ledger import COLUMNS, UPSERT, assignment_of, renewal_text, row_values, sorted_entries
 
 
 class PgLedger:
@@ -36,3 +36,6 @@ class PgLedger:
             ([k.kind for k in keys], [k.value for k in keys]),
         )
         return assignment_of(row) if row is not None else None
+
+    def entries(self) -> list[Assignment]:
+        return sorted_entries(assignment_of(r) for r in self.database.all(f"SELECT {COLUMNS} FROM ledger"))

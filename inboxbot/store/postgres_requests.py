@@ -20,6 +20,11 @@ class PgRequests:
         ids = [m for m in dict.fromkeys(message_ids) if m]
         if not ids:
             return []
+        # An answer to a repeat answers the request it repeats (and so stops its reminder).
+        ids += [str(r["repeat_of"]) for r in self.database.all(
+            "SELECT repeat_of FROM messages WHERE repeat_of IS NOT NULL AND (message_id = ANY(%s) OR forward_id = ANY(%s))",
+            (ids, ids),
+        )]  # fmt: skip
         # One conditional UPDATE: of two workers seeing answers in the same thread, the
         # first one's counts and the second changes nothing (answered_at is no longer NULL).
         rows = self.database.all(
@@ -32,7 +37,8 @@ class PgRequests:
 
     def awaiting_answer(self) -> list[RequestRow]:
         rows = self.database.all(
-            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != %s ORDER BY id",
+            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != %s "
+            "AND repeat_of IS NULL ORDER BY id",
             (DECIDED,),
         )
         return [request_of(r) for r in rows]

@@ -109,6 +109,40 @@ CREATE TABLE ledger (
 """),
     (4, HISTORY_SCHEMA.format(id=POSTGRES_ID)),  # the ledger's changes (store/ledger_changes_sql.py)
     (5, PG_WEB_SCHEMA),  # the web pages: the audit of their actions, the indexes of their lists
+    # Near-duplicate requests (store/postgres_repeats.py), as SQLite's `recent_requests`
+    # table and its `messages.repeat_of` column.
+    (6, """
+ALTER TABLE messages ADD COLUMN repeat_of TEXT;
+CREATE TABLE recent_requests (
+    message_id  TEXT PRIMARY KEY,
+    sender      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    first_id    TEXT NOT NULL,
+    first_at    TEXT NOT NULL
+);
+CREATE INDEX recent_requests_sender ON recent_requests (sender, at);
+"""),
+    # Disputes over who owns a client (store/postgres_conflicts.py), as SQLite's `conflicts`.
+    (7, """
+CREATE TABLE conflicts (
+    number      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    facts       TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    owners      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    notified_at TEXT,
+    settled_at  TEXT,
+    verdict     TEXT,
+    owner       TEXT,
+    why         TEXT,
+    settled_by  TEXT
+);
+"""),
 )  # fmt: skip
 
 

@@ -98,6 +98,7 @@ def request_of(row: Row) -> RequestRow:
         acked_at=parse_time(row["acked_at"]),
         error=row["error"],
         client=str(payload.get("client_address") or ""),
+        repeat_of=row["repeat_of"],
     )
 
 
@@ -128,6 +129,8 @@ def decided_row(
         "reasons": json.dumps(list(decision.reasons), ensure_ascii=False),
         "decision": json.dumps(payload, ensure_ascii=False, default=str),
         "updated_at": now,
+        # A repeat (route/conditions/repeat.py) is not counted again in the shares.
+        "repeat_of": decision.repeat_of.message_id if decision.repeat_of else None,
     }
 
 

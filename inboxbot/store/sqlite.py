@@ -93,13 +93,39 @@ CREATE TABLE IF NOT EXISTS ledger (
     source  TEXT NOT NULL,
     PRIMARY KEY (kind, value)
 );
+CREATE TABLE IF NOT EXISTS recent_requests (
+    message_id  TEXT PRIMARY KEY,
+    sender      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    first_id    TEXT NOT NULL,
+    first_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recent_requests_sender ON recent_requests (sender, at);
+CREATE TABLE IF NOT EXISTS conflicts (
+    number      INTEGER PRIMARY KEY,
+    facts       TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    owners      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    notified_at TEXT,
+    settled_at  TEXT,
+    verdict     TEXT,
+    owner       TEXT,
+    why         TEXT,
+    settled_by  TEXT
+);
 """
 # Columns added after the first release: a journal written by an older version gets
 # them on open (ALTER TABLE … ADD COLUMN keeps every row).
 ADDED_COLUMNS = (
     "forwarded_at", "answered_at", "answered_by", "answer_how",
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
-    "failing_since", "notified_at",
+    "failing_since", "notified_at", "repeat_of",
 )  # fmt: skip
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 # The row of one message by its IMAP identity, as every noun class looks it up.

@@ -8,10 +8,10 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.ledger import KEY_KINDS, Assignment, ClientKey
 from inboxbot.store.rows import Row, iso, parse_time
 from inboxbot.store.sqlite import Database
 
@@ -35,6 +35,10 @@ def assignment_of(row: Row) -> Assignment:
         ClientKey(str(row["kind"]), str(row["value"])), str(row["owner"]), since, str(row["how"]),
         str(row["rule"]), row["pool"], str(row["source"]),
     )  # fmt: skip
+
+
+def sorted_entries(entries: Iterable[Assignment]) -> list[Assignment]:
+    return sorted(entries, key=lambda a: (KEY_KINDS.index(a.key.kind), a.key.value))
 
 
 def renewal_text(renew_before: datetime | None) -> str:
@@ -61,3 +65,6 @@ class SqliteLedger:
             if row is not None:
                 return assignment_of(row)
         return None
+
+    def entries(self) -> list[Assignment]:
+        return sorted_entries(assignment_of(r) for r in self.database.all(f"SELECT {COLUMNS} FROM ledger"))

@@ -22,6 +22,12 @@ class SqliteRequests:
             return []
         marks = ",".join("?" * len(ids))
         with self.database.transaction() as db:
+            # An answer to a repeat answers the request it repeats (and so stops its reminder).
+            ids += [str(r["repeat_of"]) for r in db.execute(
+                f"SELECT repeat_of FROM messages WHERE repeat_of IS NOT NULL AND (message_id IN ({marks}) OR forward_id IN ({marks}))",
+                (*ids, *ids),
+            ).fetchall()]  # fmt: skip
+            marks = ",".join("?" * len(ids))
             rows = db.execute(
                 f"SELECT id FROM messages WHERE forward_id IS NOT NULL AND answered_at IS NULL "
                 f"AND (message_id IN ({marks}) OR forward_id IN ({marks}))",
@@ -42,7 +48,8 @@ class SqliteRequests:
 
     def awaiting_answer(self) -> list[RequestRow]:
         rows = self.database.all(
-            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != ? ORDER BY id",
+            "SELECT * FROM messages WHERE answered_at IS NULL AND forward_id IS NOT NULL AND state != ? "
+            "AND repeat_of IS NULL ORDER BY id",
             (DECIDED,),
         )
         return [request_of(r) for r in rows]

@@ -17,6 +17,7 @@ from inboxbot.io.mailsource import StoredMail
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
+from inboxbot.route.conditions.repeat import to_remember
 from inboxbot.run.pipeline import Outcome, Pipeline
 from inboxbot.store.factory import memory_store
 
@@ -49,7 +50,9 @@ class Replayer:
     def run(self, stored: StoredMail) -> Outcome:
         self._count += 1
         now = datetime.now(UTC)
-        outcome = self.pipeline.run(stored.raw, self.store.history, received_at=now, ledger=self.store.ledger)
+        outcome = self.pipeline.run(
+            stored.raw, self.store.history, received_at=now, ledger=self.store.ledger, recent=self.store.repeats
+        )
         msg = outcome.msg
         self.store.messages.record_decision(
             MessageKey("replay", 0, self._count),
@@ -64,6 +67,9 @@ class Replayer:
             first_assignments(outcome.decision, self._sent, msg.message_id),
             renew_before=renew_before(self.pipeline.rules, self._sent),
         )
+        request = to_remember(self.pipeline.rules, msg, outcome.facts, outcome.decision, self._sent)
+        if request is not None:
+            self.store.repeats.remember(request)
         return outcome
 
 

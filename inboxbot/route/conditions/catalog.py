@@ -11,6 +11,7 @@ from inboxbot.route.conditions.group import group
 from inboxbot.route.conditions.ledger import ledger
 from inboxbot.route.conditions.pool import fallback, pool
 from inboxbot.route.conditions.registry import Condition
+from inboxbot.route.conditions.repeat import repeat
 from inboxbot.route.conditions.request import not_a_request
 from inboxbot.route.conditions.sector import public_sector, segment, vip
 from inboxbot.route.conditions.territory import territory
@@ -19,7 +20,7 @@ from inboxbot.route.conditions.thread import thread
 CONDITIONS: Mapping[str, Condition[Any]] = {
     c.name: c
     for c in (
-        not_a_request, thread, addressed, vip, public_sector, client_inn, client_domain, client_name, ledger, group,
+        not_a_request, thread, repeat, addressed, vip, public_sector, client_inn, client_domain, client_name, ledger, group,
         segment, territory, pool, fallback,
     )
 }  # fmt: skip

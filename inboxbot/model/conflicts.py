@@ -1,0 +1,72 @@
+"""Disputes over who owns a client, as route finds them, and as the store keeps them
+until the head settles them. Shared by route (finds), run (records, tells), store
+(keeps), compose (reports) and the CLI (lists, settles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# What a dispute is about, in the order the list shows them.
+KIND_WORDS = {
+    "addressed": "письмо не владельцу клиента",  # the `addressed` rule gave a client to someone else
+    "ledger_base": "журнал закреплений и база клиентов расходятся",
+    "base_twice": "один ИНН у двух менеджеров в базе",
+    "holding": "компания холдинга в округе, где у группы уже есть менеджер",
+}
+KEEP = "keep"  # the head's verdict: things stay as they are
+OWNER = "owner"  # the head's verdict: the client belongs to `owner`
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """The facts of a dispute: `kind` (KIND_WORDS), `client` the client as the list names
+    it («ИНН 7701234567», «домен acme.ru», a company name), `owners` the managers in it
+    (who has it by the rules first, then who else claims it), `detail` one Russian
+    sentence, `message_id` the mail that raised it ("" for one found in the base)."""
+
+    kind: str
+    client: str
+    owners: tuple[str, ...]
+    detail: str
+    message_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KIND_WORDS:
+            raise ValueError(f"unknown dispute kind {self.kind!r}; valid: {', '.join(KIND_WORDS)}")
+
+    @property
+    def facts(self) -> str:
+        """What makes two disputes the same: once settled, the same facts are not raised again."""
+        return "|".join((self.kind, self.client.casefold(), *self.owners))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "client": self.client, "owners": list(self.owners), "detail": self.detail,
+                "message_id": self.message_id}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Dispute:
+        owners = data.get("owners")
+        names = tuple(str(o) for o in owners) if isinstance(owners, list) else ()
+        return cls(str(data["kind"]), str(data["client"]), names, str(data.get("detail") or ""),
+                   str(data.get("message_id") or ""))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A recorded dispute under its `number`: raised at `raised_at`, the owner told
+    (`notified`), and once settled, the head's `verdict` (KEEP or OWNER with `owner`)."""
+
+    number: int
+    dispute: Dispute
+    raised_at: datetime
+    notified: bool = False
+    settled_at: datetime | None = None
+    verdict: str | None = None
+    owner: str | None = None
+    why: str = ""
+    settled_by: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.settled_at is None
