@@ -10,24 +10,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from samples import DEMO_MAIL
 from starlette.testclient import TestClient
-from web_site import HEAD, IVANOVA, PETROV, T0, Site, csrf_of, make_site
+from web_rules_site import MOVED, edited, imap_env, journal_mailbox, rules_path
+from web_site import HEAD, IVANOVA, PETROV, Site, csrf_of, make_site
 
 from inboxbot.config import ServerSettings
-from inboxbot.io.imap import Mailbox
-from inboxbot.model.records import MessageKey
-from inboxbot.rules.load import load_rules
-from inboxbot.run.pipeline import Pipeline
 from inboxbot.tools.rule_versions import HISTORY_DIR, versions
 
 # Two demo mails the territory rule gives to Орлов by their district (ЮФО), two others.
 MAILS = ("012-", "017-", "022-", "001-")
-MOVED = ('"ЮФО" = "orlov"', '"ЮФО" = "ivanova"')
 
 
 @pytest.fixture
@@ -37,21 +31,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
     made.store.close()
 
 
-def rules_path(site: Site) -> Path:
-    return site.app.state.ctx.rules.path  # type: ignore[no-any-return]
-
-
 def logged_in(site: Site, who: tuple[str, str]) -> TestClient:
     web = TestClient(site.app, follow_redirects=False)
     form = csrf_of(web.get("/login").text)
     assert web.post("/login", data={"csrf": form, "address": who[0], "password": who[1], "next": ""}).status_code == 303
     return web
-
-
-def edited(site: Site, old: str, new: str) -> bytes:
-    text = rules_path(site).read_text(encoding="utf-8")
-    assert old in text
-    return text.replace(old, new).encode("utf-8")
 
 
 def upload(web: TestClient, data: bytes, *, csrf: str | None, weeks: str = "4") -> object:
@@ -133,33 +117,13 @@ def test_the_rules_page_shows_the_file_with_checks_verdict(site: Site) -> None:
 # -- the trial and the apply, over a real mailbox ------------------------------------------------
 
 
-def journal_mailbox(site: Site, imap: ServerSettings) -> list[str]:
-    """The demo mails in MAILS appended to the mailbox and journalled under their UIDs as
-    the worker decides them with the rules in force; returns their subjects."""
-    raws = [next(DEMO_MAIL.glob(f"{prefix}*.eml")).read_bytes() for prefix in MAILS]
-    with Mailbox(imap) as box:
-        for raw in raws:
-            box.append(raw)
-        uids, uidvalidity = box.pending_uids(), box.uidvalidity
-    pipeline = Pipeline(load_rules(rules_path(site)))
-    subjects = []
-    for n, (uid, raw) in enumerate(zip(uids, raws, strict=True)):
-        seen = T0 - timedelta(days=2) + timedelta(minutes=20 * n)
-        outcome = pipeline.run(raw, site.store.history, received_at=seen, ledger=site.store.ledger)
-        key = MessageKey("INBOX", uidvalidity, uid)
-        site.store.messages.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)
-        subjects.append(outcome.msg.subject)
-    return subjects
-
-
 @pytest.mark.servers
 def test_a_valid_edit_is_tried_on_the_mailbox_and_applied_with_a_version_and_a_diff(
     site: Site, imap_inbox: ServerSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in (("HOST", imap_inbox.host), ("PORT", str(imap_inbox.port)), ("TLS", "none"),
-                        ("USER", imap_inbox.user), ("PASSWORD", imap_inbox.password)):  # fmt: skip
-        monkeypatch.setenv(f"INBOXBOT_IMAP_{name}", value)
-    subjects = journal_mailbox(site, imap_inbox)
+    for name, value in imap_env(imap_inbox).items():
+        monkeypatch.setenv(name, value)
+    subjects = journal_mailbox(site, imap_inbox, MAILS)
     before = rules_path(site).read_bytes()
     web = logged_in(site, HEAD)
     token = csrf_of(web.get("/rules").text)
