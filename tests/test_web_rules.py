@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from web_rules_site import MOVED, edited, imap_env, journal_mailbox, rules_path
 from web_site import HEAD, IVANOVA, PETROV, Site, csrf_of, make_site
 
+from inboxbot.compose.charts import tick_step
 from inboxbot.config import ServerSettings
 from inboxbot.tools.rule_versions import HISTORY_DIR, versions
 
@@ -52,7 +53,7 @@ def test_a_manager_cannot_open_the_rules_pages_nor_upload_nor_apply(site: Site) 
     page = web.get("/requests")
     assert 'href="/rules"' not in page.text and 'href="/shares"' in page.text
     token = csrf_of(page.text)
-    for path in ("/rules", "/rules/history"):
+    for path in ("/rules", "/rules/history", "/rules/file"):
         assert web.get(path).status_code == 404, path
     changed = edited(site, *MOVED)
     assert upload(web, changed, csrf=token).status_code == 404  # type: ignore[attr-defined]
@@ -108,6 +109,9 @@ def test_the_rules_page_shows_the_file_with_checks_verdict(site: Site) -> None:
     web = logged_in(site, HEAD)
     page = html.unescape(web.get("/rules").text)
     assert "inboxbot check: правила в порядке" in page and '"ЮФО" = "orlov"' in page
+    download = web.get("/rules/file")
+    assert download.content == rules_path(site).read_bytes()
+    assert download.headers["content-disposition"] == 'attachment; filename="rules.toml"'
     # Broken on disk (edited by hand): the page says so with the line, the bot keeps the last good rules.
     rules_path(site).write_bytes(edited(site, '"ЮФО" = "orlov"', '"ЮФО" = "orlv"'))
     page = html.unescape(web.get("/rules").text)
@@ -137,8 +141,8 @@ def test_a_valid_edit_is_tried_on_the_mailbox_and_applied_with_a_version_and_a_d
                        r"<td[^>]*>([^<]*)<span[^>]*>territory</span></td>\s*<td[^>]*>([^<]*)<span", page)
     assert sorted(moved) == sorted((s, "Орлов М. И. ", "Иванова И. А. ") for s in subjects[1:3])
     assert rules_path(site).read_bytes() == before  # tried, not applied
-    shares = dict(re.findall(r'<td data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>(\d+) \(', page))
-    after = dict(re.findall(r'<td data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>(\d+) \(', page))
+    shares = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>(\d+) \(', page))
+    after = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>(\d+) \(', page))
     assert shares["Орлов Максим Игоревич"] == "2" and after["Орлов Максим Игоревич"] == "0"
     assert int(after["Иванова Ирина Александровна"]) == int(shares.get("Иванова Ирина Александровна", "0")) + 2
     assert '-districts = { "ЦФО" = "ivanova"' in page and '"ЮФО" = "ivanova"' in page
@@ -183,3 +187,11 @@ def test_shares_for_a_period_with_charts_for_the_head_and_the_managers(site: Sit
     assert "Доли: 1–3 марта 2026" in web.get("/shares?preset=month").text
     wrong = web.get("/shares?since=2026-03-05&until=2026-03-01")
     assert wrong.status_code == 200 and "Начало периода позже его конца" in wrong.text
+
+
+def test_a_long_periods_day_chart_labels_one_day_in_several() -> None:
+    """A month on the shares page had a label under every third bar of 28, running into
+    each other (at most seven «16.11» fit across the chart); a 15-day period had fifteen."""
+    for days in range(2, 46):
+        labels = len(range(0, days, tick_step(days)))
+        assert labels <= 7 and (days > 7 or labels == days), days

@@ -14,6 +14,7 @@ from inboxbot.config import ServerSettings
 from inboxbot.io.imap import Mailbox
 from inboxbot.model.records import MessageKey
 from inboxbot.rules.load import load_rules
+from inboxbot.run.batch import details
 from inboxbot.run.pipeline import Pipeline
 
 # The territory rule gives the southern district's new clients (ЮФО: demo mails 017 and
@@ -55,7 +56,8 @@ def journal_mailbox(site: Site, imap: ServerSettings, prefixes: tuple[str, ...] 
         seen = T0 - timedelta(days=8) + timedelta(hours=5 * n)
         outcome = pipeline.run(raw, site.store.history, received_at=seen, ledger=site.store.ledger)
         key = MessageKey("INBOX", uidvalidity, uid)
-        site.store.messages.record_decision(key, outcome.msg, outcome.decision, seen_at=seen)
+        site.store.messages.record_decision(key, outcome.msg, outcome.decision, details=details(outcome.facts),
+                                            seen_at=seen)  # fmt: skip
         if outcome.decision.forwards and outcome.decision.owner:
             site.store.messages.mark_forwarded(key, f"fwd.{uid}@bot", outcome.decision.owner, outcome.decision.rule,
                                                at=seen + timedelta(minutes=1))  # fmt: skip

@@ -46,6 +46,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         page(ctx, "/rules/trial", desk.try_edit, methods=("POST",)),
         page(ctx, "/rules/apply", desk.apply_edit, methods=("POST",)),
         page(ctx, "/rules/history", desk.history),
+        page(ctx, "/rules/file", desk.download),
     ]
 
 
@@ -68,6 +69,14 @@ class RulesDesk:
         return visit.render("rules.html", status=status, rules_file=path, text=_read(path), verdict=verdict,
                             rejected=rejected, upload_name=upload_name, weeks=weeks, problem=problem,
                             applied=done, max_kb=MAX_BYTES // 1024)  # fmt: skip
+
+    async def download(self, visit: Visit) -> Response:
+        """The rules file as it is on disk, to edit and upload again."""
+        if not visit.me.is_head:
+            return not_found(visit)
+        path = visit.ctx.rules.path
+        return Response(path.read_bytes(), media_type="application/toml; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{path.name}"'})  # fmt: skip
 
     async def try_edit(self, visit: Visit) -> Response:
         if not visit.me.is_head:
