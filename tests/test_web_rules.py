@@ -53,7 +53,7 @@ def test_a_manager_cannot_open_the_rules_pages_nor_upload_nor_apply(site: Site) 
     page = web.get("/requests")
     assert 'href="/rules"' not in page.text and 'href="/shares"' in page.text
     token = csrf_of(page.text)
-    for path in ("/rules", "/rules/history", "/rules/file"):
+    for path in ("/rules", "/rules/history", "/rules/file", "/rules/history/x.toml"):
         assert web.get(path).status_code == 404, path
     changed = edited(site, *MOVED)
     assert upload(web, changed, csrf=token).status_code == 404  # type: ignore[attr-defined]
@@ -141,8 +141,8 @@ def test_a_valid_edit_is_tried_on_the_mailbox_and_applied_with_a_version_and_a_d
                        r"<td[^>]*>([^<]*)<span[^>]*>territory</span></td>\s*<td[^>]*>([^<]*)<span", page)
     assert sorted(moved) == sorted((s, "Орлов М. И. ", "Иванова И. А. ") for s in subjects[1:3])
     assert rules_path(site).read_bytes() == before  # tried, not applied
-    shares = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>(\d+) \(', page))
-    after = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>(\d+) \(', page))
+    shares = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>(\d+)\xa0\(', page))
+    after = dict(re.findall(r'<td class="name" data-label="Менеджер">([^<]+)</td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>(\d+)\xa0\(', page))
     assert shares["Орлов Максим Игоревич"] == "2" and after["Орлов Максим Игоревич"] == "0"
     assert int(after["Иванова Ирина Александровна"]) == int(shares.get("Иванова Ирина Александровна", "0")) + 2
     assert '-districts = { "ЦФО" = "ivanova"' in page and '"ЮФО" = "ivanova"' in page
@@ -158,6 +158,8 @@ def test_a_valid_edit_is_tried_on_the_mailbox_and_applied_with_a_version_and_a_d
     history = html.unescape(web.get(applied.headers["location"]).text)
     assert "Новые правила записаны" in history and "Волков" in history
     assert '-districts = { "ЦФО" = "ivanova"' in history and '"ЮФО" = "ivanova"' in history
+    assert web.get(f"/rules/history/{kept[0].path.name}").content == before
+    assert web.get("/rules/history/..%2Frules.toml").status_code == 404
     (entry,) = site.store.audit.entries(subject="rules")
     assert (entry.who, entry.action) == ("volkov", "rules_apply") and kept[1].path.name in entry.detail
     # The same form again: rules.toml is no longer what the edit was tried against.

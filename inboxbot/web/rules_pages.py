@@ -47,6 +47,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         page(ctx, "/rules/apply", desk.apply_edit, methods=("POST",)),
         page(ctx, "/rules/history", desk.history),
         page(ctx, "/rules/file", desk.download),
+        page(ctx, "/rules/history/{name}", desk.download_version),
     ]
 
 
@@ -77,6 +78,17 @@ class RulesDesk:
         path = visit.ctx.rules.path
         return Response(path.read_bytes(), media_type="application/toml; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{path.name}"'})  # fmt: skip
+
+    async def download_version(self, visit: Visit) -> Response:
+        """A kept version, by its file name (only a name the history lists)."""
+        if not visit.me.is_head:
+            return not_found(visit)
+        name = visit.request.path_params.get("name", "")
+        found = next((v for v in versions(visit.ctx.rules.path) if v.path.name == name), None)
+        if found is None:
+            return not_found(visit)
+        return Response(found.path.read_bytes(), media_type="application/toml; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{found.path.name}"'})  # fmt: skip
 
     async def try_edit(self, visit: Visit) -> Response:
         if not visit.me.is_head:
