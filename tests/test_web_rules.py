@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 from web_rules_site import MOVED, edited, imap_env, journal_mailbox, rules_path
-from web_site import HEAD, IVANOVA, PETROV, Site, csrf_of, make_site
+from web_site import HEAD, IVANOVA, PETROV, T0, Site, csrf_of, make_site
 
 from inboxbot.compose.charts import tick_step
 from inboxbot.config import ServerSettings
@@ -197,3 +197,24 @@ def test_a_long_periods_day_chart_labels_one_day_in_several() -> None:
     for days in range(2, 46):
         labels = len(range(0, days, tick_step(days)))
         assert labels <= 7 and (days > 7 or labels == days), days
+
+
+def test_apply_replaces_the_file_atomically_and_the_worker_takes_it(tmp_path: Path) -> None:
+    from samples import demo_department
+
+    from inboxbot.run.rulesholder import RulesHolder
+    from inboxbot.tools.rule_versions import StaleEdit, apply, fingerprint
+
+    path = demo_department(tmp_path / "dept")
+    path.chmod(0o640)
+    holder = RulesHolder(path)  # as the running worker holds them
+    before = path.read_bytes()
+    new = edited_text(before, *MOVED)
+    with pytest.raises(StaleEdit):
+        apply(path, new, "volkov", T0, expected=fingerprint(b"another text"))
+    assert path.read_bytes() == before and versions(path) == []
+    apply(path, new, "volkov", T0, expected=fingerprint(before))
+    assert path.read_bytes() == new and path.stat().st_mode & 0o777 == 0o640
+    assert holder.refresh() and holder.rules.territory.districts["ЮФО"] == "ivanova"
+    leftovers = [p.name for p in (*path.parent.iterdir(), *(path.parent / HISTORY_DIR).iterdir()) if p.name.endswith(".tmp")]
+    assert leftovers == []
