@@ -225,29 +225,17 @@ def check(rules_path: Path, journal_path: Path | None) -> None:
 
     Пример: inboxbot check --rules rules.toml
     """
-    from inboxbot.compose.template_check import load_templates
-    from inboxbot.errors import RulesError
-    from inboxbot.rules.load import examine
+    from inboxbot.tools.rules_check import check_rules
 
-    rules, errors, warnings = examine(rules_path)
-    damaged: tuple[str, ...] = ()
-    if rules is not None:
-        try:
-            load_templates(rules)
-            damaged = rules.clients.damage
-        except RulesError as exc:
-            errors.append(str(exc))
-        warnings.extend(ledger_warnings(rules, journal_path))
+    verdict = check_rules(rules_path)
+    warnings = list(verdict.warnings)
+    if verdict.rules is not None:
+        warnings.extend(ledger_warnings(verdict.rules, journal_path))
     for line in warnings:
         click.echo(f"предупреждение: {line}")
-    for line in errors:
+    for line in verdict.errors:
         click.echo(f"ошибка: {line}", err=True)
-    if errors:
-        sys.exit(EXIT_CONFIG)
-    if damaged:
-        # The rules load, but the client base looks damaged (see ClientBase.damage): the
-        # worker would run on a part of it, so check must not say «в порядке».
-        click.echo(f"ошибка: база клиентов повреждена (замечаний: {len(damaged)}, см. выше); исправьте файл и повторите проверку", err=True)
+    if verdict.errors:
         sys.exit(EXIT_CONFIG)
     click.echo(f"{rules_path}: правила в порядке" + (f", предупреждений: {len(warnings)}" if warnings else ""))
 

@@ -164,7 +164,7 @@ def days_chart(report: Report) -> Chart | None:
     def draw(ax: Axes) -> None:
         x = list(range(len(buckets)))
         ax.bar(x, [b.count for b in buckets], color=BLUE, width=0.7)
-        step = max(1, len(buckets) // 8)  # at most ~8 labels across 5 inches
+        step = tick_step(len(buckets))
         ax.set_xticks(x[::step], [b.label for b in buckets][::step])
         ax.tick_params(axis="x", labelsize=12)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -176,6 +176,12 @@ def days_chart(report: Report) -> Chart | None:
     weekly = buckets[0].label.startswith("нед.")
     alt = f"Заявок {'по неделям' if weekly else 'по дням'}: " + ", ".join(f"{b.label} — {b.count}" for b in buckets)
     return _render("days", "Заявки по неделям" if weekly else "Заявки по дням", alt, 0, draw, height_in=2.6)
+
+
+def tick_step(count: int, most: int = 7) -> int:
+    """Every how many bars a day's label goes: at most `most` labels, as many «16.11» fit
+    across 5 inches at 12 points without running into each other."""
+    return max(1, -(-count // most))
 
 
 # -- drawing helpers ----------------------------------------------------------------------

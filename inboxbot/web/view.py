@@ -18,6 +18,7 @@ ACTION_WORDS = {
 # The audit's action names (pages record them) in words.
 AUDIT_WORDS = {
     "login": "вход", "login_failed": "неудачный вход", "logout": "выход", "release": "переслать из неотправленных",
+    "rules_apply": "новые правила",
 }  # fmt: skip
 HOW_ANSWERED = {"reply": "ответом в переписке", "flag": "отметкой «отвечено» в ящике"}
 
