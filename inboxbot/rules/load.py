@@ -141,7 +141,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     if department is not None:  # working time counts by the production calendar ([calendar])
         department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
-    absences = read_absences(ctx, department.head if department else None)
+    absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
     pool = read_pool(ctx, managers)
     if pool is not None:
         managers = {
