@@ -3,7 +3,7 @@ with hours — routing at the mail's moment in the department's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,3 +80,87 @@ def test_whole_day_absence_ends_with_the_day(tmp_path: Path) -> None:
     rules = rules_with(tmp_path, PART_DAY.replace("2025-06-16T14:00:00", "2025-06-16").replace("2025-06-17T12:00:00", "2025-06-16"))
     assert route(rules, datetime(2025, 6, 16, 23, 59, tzinfo=MSK)).owner == "ivanova"
     assert route(rules, datetime(2025, 6, 17, 0, 0, tzinfo=MSK)).owner == "petrov"
+
+
+# --- the duty roster --------------------------------------------------------------------------------------------------
+
+
+def unknown_sender(when: datetime) -> ParsedMessage:
+    raw = (
+        "From: kuzmin@gmail.com\nTo: sales@severkarton.test\nSubject: Коробки\n"
+        f"Date: {when:%a, %d %b %Y %H:%M:%S %z}\nMessage-ID: <u{when:%d%H%M}@client.example>\n"
+        "Content-Type: text/plain; charset=utf-8\n\nДобрый день! Нужны коробки.\n"
+    )
+    return parse(raw.encode())
+
+
+def new_request(rules: Rules, when: datetime) -> Decision:
+    return decide(unknown_sender(when), Facts(), rules, memory_store().history)
+
+
+def test_roster_hands_duty_over_at_13_00(tmp_path: Path) -> None:
+    rules = rules_with(tmp_path, "")  # the demo: petrov 09–13, ivanova 13–18 on weekdays of 01.06.2026's week
+    d = new_request(rules, datetime(2026, 6, 2, 12, 59, tzinfo=MSK))
+    assert (d.owner, d.rule) == ("petrov", "duty")
+    assert "дежурный по графику на 02.06 09:00–13:00 → Петров (письмо 02.06 12:59, по заголовку Date)" in d.reasons
+    d = new_request(rules, datetime(2026, 6, 2, 13, 0, tzinfo=MSK))
+    assert (d.owner, d.rule) == ("ivanova", "duty")
+    assert "дежурный по графику на 02.06 13:00–18:00 → Иванова (письмо 02.06 13:00, по заголовку Date)" in d.reasons
+
+
+def test_no_one_on_duty_goes_on_to_the_pool(tmp_path: Path) -> None:
+    rules = rules_with(tmp_path, "")
+    for when in (datetime(2026, 6, 2, 18, 30, tzinfo=MSK), datetime(2026, 6, 6, 11, 0, tzinfo=MSK)):  # evening; Saturday
+        d = new_request(rules, when)
+        assert d.rule == "pool"
+        step = next(s for s in d.trail if s.rule == "duty")
+        assert not step.matched and f"по графику на {when:%d.%m %H:%M} никто не дежурит" in step.detail
+
+
+def test_whole_days_of_a_month_on_given_weekdays(tmp_path: Path) -> None:
+    rules = rules_with(tmp_path, "")  # orlov: July 2026, Mon, Wed, Fri, all day
+    d = new_request(rules, datetime(2026, 7, 1, 23, 30, tzinfo=MSK))
+    assert d.owner == "orlov" and "дежурный по графику на 01.07 (весь день) → Орлов (письмо 01.07 23:30, по заголовку Date)" in d.reasons
+    assert new_request(rules, datetime(2026, 7, 2, 10, 0, tzinfo=MSK)).rule == "pool"  # Thursday
+
+
+def test_an_absent_duty_manager_is_replaced_by_the_backup(tmp_path: Path) -> None:
+    rules = rules_with(tmp_path, PART_DAY.replace("2025-06-16T14:00:00", "2026-06-02T10:00:00").replace(
+        "2025-06-17T12:00:00", "2026-06-02T12:00:00"))
+    d = new_request(rules, datetime(2026, 6, 2, 11, 0, tzinfo=MSK))
+    assert (d.owner, d.base_owner, d.base_rule) == ("ivanova", "petrov", "duty")
+    assert "Петров у врача 02.06 10:00–12:00 → заместитель Иванова" in d.reasons
+
+
+ROSTER_CSV = "дата;с;до;менеджер\n08.06.2026;09:00;13:00;petrov\n08.06.2026;13:00;24:00;Смирнова\n2026-06-09;;;sidorov\n"
+
+
+def test_roster_file_is_read_and_reloaded_when_it_changes(tmp_path: Path) -> None:
+    from inboxbot.run.rulesholder import RulesHolder
+
+    (tmp_path / "duty.csv").write_text(ROSTER_CSV, encoding="utf-8")
+    rules_with(tmp_path, '[roster]\nfile = "duty.csv"\n')
+    holder = RulesHolder(tmp_path / "rules.toml")
+    assert new_request(holder.rules, datetime(2026, 6, 8, 12, 0, tzinfo=MSK)).owner == "petrov"
+    d = new_request(holder.rules, datetime(2026, 6, 8, 23, 0, tzinfo=MSK))
+    assert d.owner == "smirnova" and "дежурный по графику на 08.06 13:00–24:00 → Смирнова (письмо 08.06 23:00, по заголовку Date)" in d.reasons
+    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "sidorov"
+    # The secretary swaps Tuesday's duty: the next poll's refresh takes it.
+    (tmp_path / "duty.csv").write_text(ROSTER_CSV.replace("2026-06-09;;;sidorov", "09.06.2026;;;Орлов"), encoding="utf-8")
+    assert holder.refresh()
+    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "orlov"
+    # A broken edit is rejected with the file and line; the last good roster stays.
+    (tmp_path / "duty.csv").write_text(ROSTER_CSV + "10.06.2026;09:00;25:00;petrov\n", encoding="utf-8")
+    assert not holder.refresh()
+    assert holder.last_error is not None and "duty.csv, строка 5: времени «25:00» не бывает" in holder.last_error
+    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "orlov"
+
+
+def test_days_and_hours_as_the_head_writes_them() -> None:
+    from inboxbot.model.roster import parse_days, parse_hours
+
+    assert parse_days("пн-пт") == (0, 1, 2, 3, 4)
+    assert parse_days("пт-пн") == (0, 4, 5, 6)  # through the weekend
+    assert parse_days("Пн, ср; ПТ.") == (0, 2, 4)
+    assert parse_hours("9–13") == (time(9), time(13))
+    assert parse_hours("13:00 - 24:00") == (time(13), None)

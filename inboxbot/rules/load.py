@@ -36,6 +36,7 @@ from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
 from inboxbot.rules.problems import Problems, suggest, valid_list
 from inboxbot.rules.reader import Reader
+from inboxbot.rules.roster import DutySection, RosterFileSection, read_roster
 from inboxbot.rules.sources import (
     ClientsSection,
     FileSection,
@@ -102,12 +103,12 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
-    "calendar": CalendarSection,
+    "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar",
+    "acknowledge", "followup", "report", "calendar", "duty", "roster",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -143,6 +144,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
     pool = read_pool(ctx, managers)
+    roster = read_roster(ctx, managers, sources)
     if pool is not None:
         managers = {
             k: replace(m, in_pool=k in pool.members)
@@ -205,6 +207,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         followup=followup,
         acknowledge=acknowledge,
         report=report,
+        roster=roster,
     )
     return rules, [], warnings
 

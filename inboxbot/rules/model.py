@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from inboxbot.directory.clients import ClientBase
 from inboxbot.directory.holdings import Group
 from inboxbot.directory.vip import VipEntry
+from inboxbot.model.roster import Roster
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.options import ConditionOptions
 
@@ -194,6 +195,7 @@ class Rules:
     followup: FollowUp | None = None
     acknowledge: Acknowledge | None = None
     report: ReportSchedule | None = None
+    roster: Roster = field(default_factory=Roster)  # [[duty]] and the [roster] file: who is on duty when
 
     def acknowledges(self, rule_id: str) -> bool:
         """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""
