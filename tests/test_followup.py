@@ -308,3 +308,22 @@ def test_the_bots_mails_are_dated_by_the_workers_clock(
     for kind in ("forwarded", "ack"):
         ((_, mail),) = sent(smtp_server, kind)
         assert mail["Date"].datetime == clock.now, kind
+
+
+def test_reminders_name_the_client_as_the_client_base_does(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    """Issue 15: 007 names its company «Алтайских сыров» (genitive), 004 only by its
+    domain; the reminders name both by the client base: «ООО «Алтайские сыры»»."""
+    deliver(imap_inbox, sample("007"), sample("004"))
+    once(worker)
+    clock.at(2026, 11, 23, 14, 0)
+    assert once(worker).reminded == 2
+    reminders = [m for _, m in sent(smtp_server, "reminder")]
+    texts = [m.get_body(("plain",)).get_content() + str(m["Subject"]) for m in reminders]  # type: ignore[union-attr]
+    altai = next(t for t in texts if "altsyr" in t)
+    assert "ООО «Алтайские сыры»" in altai and "Алтайских сыров" not in altai
+    karelia = next(t for t in texts if "kareliafish" in t)
+    assert "ООО «Карельская форель»" in karelia
+    rows = worker.store.queries.requests(datetime(2026, 11, 23, tzinfo=MSK))
+    assert sorted(r.company or "" for r in rows) == ["ООО «Алтайские сыры»", "ООО «Карельская форель»"]
