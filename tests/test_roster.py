@@ -3,19 +3,26 @@ with hours — routing at the mail's moment in the department's time zone."""
 
 from __future__ import annotations
 
+import email
 from datetime import datetime, time
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from samples import demo_department
+from samples import RULES, deliver, demo_department
+from servers import SmtpCatcher
 
+from inboxbot.config import ServerSettings, Settings
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.route.decide import decide
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Rules
-from inboxbot.store.factory import memory_store
+from inboxbot.run.jobs import Jobs
+from inboxbot.run.worker import Worker
+from inboxbot.store.factory import memory_store, open_store
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -164,3 +171,64 @@ def test_days_and_hours_as_the_head_writes_them() -> None:
     assert parse_days("Пн, ср; ПТ.") == (0, 2, 4)
     assert parse_hours("9–13") == (time(9), time(13))
     assert parse_hours("13:00 - 24:00") == (time(13), None)
+
+
+# --- the worker on real servers, with a clock the test moves ---------------------------------------------------------
+
+
+def mail_at(when: datetime, sender: str, to: str = "sales@severkarton.test") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: Коробки {when:%H:%M}\r\n"
+        f"Date: {when:%a, %d %b %Y %H:%M:%S %z}\r\nMessage-ID: <{when:%d%H%M}.{sender}>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день! Нужны коробки 400х300х200, 1000 шт.\r\n"
+    ).encode()
+
+
+def forwards(smtp: SmtpCatcher) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Subject → (recipients, plain text) of every forward the bot sent."""
+    found = {}
+    for message in smtp.messages:
+        parsed = email.message_from_bytes(message.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if str(parsed.get("X-Inboxbot", "")).startswith("forwarded"):
+            body = parsed.get_body(("plain",))
+            assert body is not None
+            found[str(parsed["Subject"])] = (message.rcpt_tos, body.get_content())
+    return found
+
+
+def run_worker(tmp_path: Path, imap: ServerSettings, smtp: SmtpCatcher, now: datetime) -> None:
+    settings = Settings(imap=imap, smtp=smtp.settings(), journal=str(tmp_path / "journal.sqlite"),
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    with open_store(settings.journal) as journal:
+        bot = Worker(settings, RULES, journal, clock=lambda: now, processes=0)
+        try:
+            Jobs(bot).run_once()
+        finally:
+            bot.close()
+
+
+def test_worker_hands_duty_over_at_13_00(tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher) -> None:
+    """The demo roster: Petrov 09:00–13:00, Ivanova 13:00–18:00 in the week of 01.06.2026."""
+    deliver(imap_inbox, mail_at(datetime(2026, 6, 2, 12, 59, tzinfo=MSK), "first@gmail.com"),
+            mail_at(datetime(2026, 6, 2, 13, 0, tzinfo=MSK), "second@gmail.com"))  # fmt: skip
+    run_worker(tmp_path, imap_inbox, smtp_server, datetime(2026, 6, 2, 13, 2, tzinfo=MSK))
+    sent = forwards(smtp_server)
+    (petrov, before), (ivanova, after) = sent["[Заявка] Коробки 12:59"], sent["[Заявка] Коробки 13:00"]
+    assert (petrov, ivanova) == (("d.petrov@severkarton.test",), ("i.ivanova@severkarton.test",))
+    assert "дежурный по графику на 02.06 09:00–13:00 → Петров" in before
+    assert "дежурный по графику на 02.06 13:00–18:00 → Иванова" in after
+
+
+def test_worker_part_day_absence(tmp_path: Path, imap_inbox: ServerSettings, smtp_server: SmtpCatcher) -> None:
+    """The demo: Orlov away 03.06.2026 14:00–18:00, Smirnova stands in."""
+    orlov = "m.orlov@severkarton.test"
+    deliver(imap_inbox, mail_at(datetime(2026, 6, 3, 10, 0, tzinfo=MSK), "morning@gmail.com", orlov),
+            mail_at(datetime(2026, 6, 3, 15, 0, tzinfo=MSK), "afternoon@gmail.com", orlov))  # fmt: skip
+    run_worker(tmp_path, imap_inbox, smtp_server, datetime(2026, 6, 3, 15, 5, tzinfo=MSK))
+    sent = forwards(smtp_server)
+    (morning, _), (afternoon, text) = sent["[Заявка] Коробки 10:00"], sent["[Заявка] Коробки 15:00"]
+    assert morning == (orlov,)  # before this change the 10:00 mail went to the backup too
+    assert afternoon == ("o.smirnova@severkarton.test",)
+    assert "Орлов на выставке 03.06 14:00–18:00 → заместитель Смирнова" in text
+    assert "(сейчас отсутствует)" in text and "в отпуске до" not in text  # no whole day to name
