@@ -232,3 +232,27 @@ def test_worker_part_day_absence(tmp_path: Path, imap_inbox: ServerSettings, smt
     assert afternoon == ("o.smirnova@severkarton.test",)
     assert "Орлов на выставке 03.06 14:00–18:00 → заместитель Смирнова" in text
     assert "(сейчас отсутствует)" in text and "в отпуске до" not in text  # no whole day to name
+
+
+# --- «кто сегодня не на месте» ------------------------------------------------------------------------------------
+
+
+PRESENCE_CSV = "дата;менеджер;заместитель;с;до;причина\n16.06.2026;Петров;Иванова;;;заболел\n17.06.2026;petrov;;14:00;;у врача\n"
+
+
+def test_presence_table_stands_in_for_the_day_and_is_reloaded(tmp_path: Path) -> None:
+    from inboxbot.run.rulesholder import RulesHolder
+
+    (tmp_path / "presence.csv").write_text(PRESENCE_CSV, encoding="utf-8")
+    rules_with(tmp_path, '[presence]\nfile = "presence.csv"\n')
+    holder = RulesHolder(tmp_path / "rules.toml")
+    d = route(holder.rules, datetime(2026, 6, 16, 10, 0, tzinfo=MSK))
+    assert (d.owner, d.base_owner) == ("ivanova", "petrov") and "Петров заболел 16.06 → заместитель Иванова" in d.reasons
+    assert route(holder.rules, datetime(2026, 6, 17, 10, 0, tzinfo=MSK)).owner == "petrov"  # away from 14:00 only
+    d = route(holder.rules, datetime(2026, 6, 17, 15, 0, tzinfo=MSK))
+    assert d.owner == "volkov" and "Петров у врача 17.06 с 14:00 → заместитель Волков" in d.reasons  # no backup: the head
+    assert route(holder.rules, datetime(2026, 6, 18, 10, 0, tzinfo=MSK)).owner == "petrov"  # another day: nothing
+    # The secretary removes Tuesday's row: the next refresh takes it.
+    (tmp_path / "presence.csv").write_text(PRESENCE_CSV.splitlines()[0] + "\n", encoding="utf-8")
+    assert holder.refresh()
+    assert route(holder.rules, datetime(2026, 6, 16, 10, 0, tzinfo=MSK)).owner == "petrov"

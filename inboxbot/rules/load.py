@@ -34,6 +34,7 @@ from inboxbot.rules.forms import form_tokens
 from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pool
 from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
+from inboxbot.rules.presence import PresenceSection, read_presence
 from inboxbot.rules.problems import Problems, suggest, valid_list
 from inboxbot.rules.reader import Reader
 from inboxbot.rules.roster import DutySection, RosterFileSection, read_roster
@@ -103,12 +104,12 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
-    "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection,
+    "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection, "presence": PresenceSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar", "duty", "roster",
+    "acknowledge", "followup", "report", "calendar", "duty", "roster", "presence",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -143,6 +144,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
+    absences += read_presence(ctx, managers, department.head if department else None, sources)
     pool = read_pool(ctx, managers)
     roster = read_roster(ctx, managers, sources)
     if pool is not None:

@@ -108,7 +108,13 @@ class Absence:
 
     @property
     def span(self) -> str:
-        """«16.06–27.06», «16.06 14:00–27.06», «16.06 14:00–18:00» — as reasons show it."""
+        """«16.06–27.06», «16.06 14:00–27.06», «16.06 14:00–18:00», «17.06 с 14:00»,
+        «17.06 до 12:00», «16.06» — as reasons show it."""
+        if self.start == self.end and not (self.start_time and self.end_time):
+            day = f"{self.start:%d.%m}"
+            if self.start_time:
+                return f"{day} с {self.start_time:%H:%M}"
+            return f"{day} до {self.end_time:%H:%M}" if self.end_time else day
         start = f"{self.start:%d.%m}" + (f" {self.start_time:%H:%M}" if self.start_time else "")
         if self.end_time is None:
             return f"{start}–{self.end:%d.%m}"

@@ -193,7 +193,7 @@ def _file_shifts(ctx: Reader, managers: Mapping[str, Manager], sources: list[Pat
 
     try:
         header, rows = read_table(s.file)
-        cols = _columns(header)
+        cols = column_map(header, _COLUMNS)
         if "date" not in cols or "manager" not in cols:
             raise RulesError(
                 f"{name}: нужны колонки «дата» и «менеджер» (и, если дежурство не на весь день, «с» и «до»); "
@@ -207,9 +207,10 @@ def _file_shifts(ctx: Reader, managers: Mapping[str, Manager], sources: list[Pat
     return shifts
 
 
-def _columns(header: list[str]) -> dict[str, int]:
+def column_map(header: list[str], columns: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """Field → index of the first header cell that is one of the field's names (any case)."""
     names = [h.strip().casefold() for h in header]
-    return {field: names.index(n) for field, options in _COLUMNS.items() for n in options if n in names}
+    return {field: names.index(n) for field, options in columns.items() for n in options if n in names}
 
 
 def _row(
@@ -225,7 +226,7 @@ def _row(
     if day is None:
         error(line, f"дата «{cell('date')}» — нужна вида 02.06.2026 (или 2026-06-02)")
         return None
-    who = _manager(cell("manager"), managers)
+    who = manager_by_name(cell("manager"), managers)
     if who is None:
         ids = list(managers)
         error(
@@ -245,7 +246,7 @@ def _row(
     return Shift(who, day, hours[0], hours[1], source, line)
 
 
-def _manager(text: str, managers: Mapping[str, Manager]) -> str | None:
+def manager_by_name(text: str, managers: Mapping[str, Manager]) -> str | None:
     """A manager by id, full name or surname as the head writes it («Петров»)."""
     if text in managers:
         return text
