@@ -14,7 +14,7 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,9 @@ _COLUMNS = {"date": ("дата", "date", "день"), "from": ("с", "from", "н
 
 def _a_date(read: Section, key: str, value: Any) -> date | None:
     if not read.given(key):
+        return None
+    if isinstance(value, datetime):  # the time would be dropped without a word
+        read.error(read.line(key), f"«{key}» — дата без времени, например {key} = {value:%Y-%m-%d}; часы дежурства — в hours = \"09:00-13:00\"", key)
         return None
     day = as_date(value)
     if day is None:
