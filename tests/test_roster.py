@@ -139,7 +139,7 @@ def test_an_absent_duty_manager_is_replaced_by_the_backup(tmp_path: Path) -> Non
     assert "Петров у врача 02.06 10:00–12:00 → заместитель Иванова" in d.reasons
 
 
-ROSTER_CSV = "дата;с;до;менеджер\n08.06.2026;09:00;13:00;petrov\n08.06.2026;13:00;24:00;Смирнова\n2026-06-09;;;sidorov\n"
+ROSTER_CSV = "дата;с;до;менеджер\n15.06.2026;09:00;13:00;petrov\n15.06.2026;13:00;24:00;Смирнова\n2026-06-16;;;sidorov\n"
 
 
 def test_roster_file_is_read_and_reloaded_when_it_changes(tmp_path: Path) -> None:
@@ -148,19 +148,19 @@ def test_roster_file_is_read_and_reloaded_when_it_changes(tmp_path: Path) -> Non
     (tmp_path / "duty.csv").write_text(ROSTER_CSV, encoding="utf-8")
     rules_with(tmp_path, '[roster]\nfile = "duty.csv"\n')
     holder = RulesHolder(tmp_path / "rules.toml")
-    assert new_request(holder.rules, datetime(2026, 6, 8, 12, 0, tzinfo=MSK)).owner == "petrov"
-    d = new_request(holder.rules, datetime(2026, 6, 8, 23, 0, tzinfo=MSK))
-    assert d.owner == "smirnova" and "дежурный по графику на 08.06 13:00–24:00 → Смирнова (письмо 08.06 23:00, по заголовку Date)" in d.reasons
-    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "sidorov"
+    assert new_request(holder.rules, datetime(2026, 6, 15, 12, 0, tzinfo=MSK)).owner == "petrov"
+    d = new_request(holder.rules, datetime(2026, 6, 15, 23, 0, tzinfo=MSK))
+    assert d.owner == "smirnova" and "дежурный по графику на 15.06 13:00–24:00 → Смирнова (письмо 15.06 23:00, по заголовку Date)" in d.reasons
+    assert new_request(holder.rules, datetime(2026, 6, 16, 3, 0, tzinfo=MSK)).owner == "sidorov"
     # The secretary swaps Tuesday's duty: the next poll's refresh takes it.
-    (tmp_path / "duty.csv").write_text(ROSTER_CSV.replace("2026-06-09;;;sidorov", "09.06.2026;;;Орлов"), encoding="utf-8")
+    (tmp_path / "duty.csv").write_text(ROSTER_CSV.replace("2026-06-16;;;sidorov", "16.06.2026;;;Орлов"), encoding="utf-8")
     assert holder.refresh()
-    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "orlov"
+    assert new_request(holder.rules, datetime(2026, 6, 16, 3, 0, tzinfo=MSK)).owner == "orlov"
     # A broken edit is rejected with the file and line; the last good roster stays.
-    (tmp_path / "duty.csv").write_text(ROSTER_CSV + "10.06.2026;09:00;25:00;petrov\n", encoding="utf-8")
+    (tmp_path / "duty.csv").write_text(ROSTER_CSV + "17.06.2026;09:00;25:00;petrov\n", encoding="utf-8")
     assert not holder.refresh()
     assert holder.last_error is not None and "duty.csv, строка 5: времени «25:00» не бывает" in holder.last_error
-    assert new_request(holder.rules, datetime(2026, 6, 9, 3, 0, tzinfo=MSK)).owner == "orlov"
+    assert new_request(holder.rules, datetime(2026, 6, 16, 3, 0, tzinfo=MSK)).owner == "orlov"
 
 
 def test_days_and_hours_as_the_head_writes_them() -> None:
@@ -256,3 +256,10 @@ def test_presence_table_stands_in_for_the_day_and_is_reloaded(tmp_path: Path) ->
     (tmp_path / "presence.csv").write_text(PRESENCE_CSV.splitlines()[0] + "\n", encoding="utf-8")
     assert holder.refresh()
     assert route(holder.rules, datetime(2026, 6, 16, 10, 0, tzinfo=MSK)).owner == "petrov"
+
+
+def test_duty_on_working_days_skips_a_public_holiday(tmp_path: Path) -> None:
+    rules = rules_with(tmp_path, "")  # sidorov, 08.06–14.06.2026, days = "рабочие", 09:00–18:00
+    d = new_request(rules, datetime(2026, 6, 11, 17, 0, tzinfo=MSK))
+    assert d.owner == "sidorov" and "дежурный по графику на 11.06 09:00–18:00 → Сидоров (письмо 11.06 17:00, по заголовку Date)" in d.reasons
+    assert new_request(rules, datetime(2026, 6, 12, 10, 0, tzinfo=MSK)).rule == "pool"  # Russia Day: nobody on duty

@@ -50,8 +50,9 @@ def test_example_loads_without_errors_or_warnings() -> None:
         ("orlov", date(2026, 6, 3), date(2026, 6, 3), "smirnova"),
     ]
     assert (rules.absences[-1].start_time, rules.absences[-1].end_time) == (time(14), time(18))
-    # Two halves of five weekdays of a week, and the 14 Mondays, Wednesdays, Fridays of July 2026.
-    assert len(rules.roster.shifts) == 10 + 14
+    # Two halves of five weekdays of a week, the 14 Mondays, Wednesdays, Fridays of July 2026,
+    # and 08.06–14.06 on working days: four, 12.06 is Russia Day.
+    assert len(rules.roster.shifts) == 10 + 14 + 4
     assert {p.name for p in rules.source_files} == {"clients.csv", "groups.csv", "vip.csv"}
     assert re.fullmatch(r"[0-9a-f]{64}", rules.fingerprint)
 

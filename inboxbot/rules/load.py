@@ -146,7 +146,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
     absences += read_presence(ctx, managers, department.head if department else None, sources)
     pool = read_pool(ctx, managers)
-    roster = read_roster(ctx, managers, sources)
+    roster = read_roster(ctx, managers, sources, department.hours if department else DEFAULT_HOURS)
     if pool is not None:
         managers = {
             k: replace(m, in_pool=k in pool.members)

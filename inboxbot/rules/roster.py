@@ -21,6 +21,7 @@ from typing import Any
 from inboxbot.directory.tables import read_table
 from inboxbot.errors import RulesError
 from inboxbot.model.roster import DAYS_EXAMPLE, HOURS_EXAMPLE, Roster, Shift, parse_days, parse_hours
+from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.forms import fold
 from inboxbot.rules.model import Manager
 from inboxbot.rules.problems import shown, suggest, valid_list
@@ -34,6 +35,10 @@ _WAYS = (
     "month = \"2026-06\" (месяц) или from = 2026-06-01 и to = 2026-06-14 (период)"
 )
 _MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})|(\d{1,2})\.(\d{4})")
+# days = "рабочие": the department's working days by the production calendar (a holiday
+# off, a working Saturday on), not a fixed set of weekdays.
+WORKING_DAYS: tuple[int, ...] = (-1,)
+_WORKING_WORDS = ("рабочие", "рабочие дни", "по рабочим дням", "working days")
 _WEEKDAY_NAMES = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 _COLUMNS = {"date": ("дата", "date", "день"), "from": ("с", "from", "начало"), "to": ("до", "по", "to", "конец"),
             "manager": ("менеджер", "manager", "дежурный")}  # fmt: skip
@@ -80,6 +85,8 @@ def _days(read: Section, value: Any) -> tuple[int, ...] | None:
     if not read.given("days"):
         return None
     text = ", ".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+    if isinstance(text, str) and " ".join(text.casefold().split()) in _WORKING_WORDS:
+        return WORKING_DAYS
     try:
         if not isinstance(text, str):
             raise ValueError(f"days — дни в кавычках, например days = {DAYS_EXAMPLE}; {shown(value)}")
@@ -111,18 +118,21 @@ class DutySection:
     month: tuple[date, date] | None = setting(None, "any", what="месяц", check=_month)
     start: date | None = setting(None, "any", key="from", what="первый день", check=lambda r, v: _a_date(r, "from", v))
     end: date | None = setting(None, "any", key="to", what="последний день", check=lambda r, v: _a_date(r, "to", v))
-    days: tuple[int, ...] | None = setting(None, "any", what=f"дни недели, например {DAYS_EXAMPLE}", check=_days)
+    days: tuple[int, ...] | None = setting(
+        None, "any", what=f"дни недели, например {DAYS_EXAMPLE}, или \"рабочие\" (по производственному календарю)", check=_days
+    )
     hours: tuple[time, time | None] | None = setting(None, "any", what=f"часы, например {HOURS_EXAMPLE}", check=_hours)
 
 
-def read_roster(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> Roster:
-    """The shifts of every [[duty]] and of the [roster] file; overlaps reported."""
+def read_roster(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path], hours: WorkingHours) -> Roster:
+    """The shifts of every [[duty]] and of the [roster] file; overlaps reported. `hours`
+    (with the production calendar) say which days are working for days = "рабочие"."""
     shifts: list[Shift] = []
     for index, entry in enumerate(section_array(ctx, "duty")):
         path: tuple[object, ...] = ("duty", index)
         manager = entry.get("manager")
         where = f"дежурство «{manager}»" if isinstance(manager, str) else f"дежурство №{index + 1}"
-        s, read = read_section(ctx, DutySection, entry, path, where)
+        s, read = read_section(ctx, DutySection, entry, path, where, hours)
         if s is not None and not read.bad:
             shifts.extend(_entry_shifts(read, s, ctx.path.name, ctx.pos.line(*path)))
     shifts.extend(_file_shifts(ctx, managers, sources))
@@ -151,7 +161,10 @@ def _entry_shifts(read: Section, s: DutySection, source: str, line: int) -> list
         read.error(read.line("to"), f"период длиннее года ({first:%d.%m.%Y}–{last:%d.%m.%Y}): разбейте его на несколько записей")
         return []
     days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
-    if s.days is not None:
+    if s.days == WORKING_DAYS:
+        working: WorkingHours = read.env
+        days = [d for d in days if working.is_working_day(d)]
+    elif s.days is not None:
         days = [d for d in days if d.weekday() in s.days]
         if not days:
             period = f"{first:%d.%m.%Y}" if first == last else f"{first:%d.%m.%Y}–{last:%d.%m.%Y}"
