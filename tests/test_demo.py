@@ -51,5 +51,12 @@ def test_demo_runs_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 0, (result.output, result.exc_info)
     assert "Итого: 30 писем" in result.output and "переслано 25, не заявки 5" in result.output
+    # Issue 15: the terminal and the report agree; the report covers the mail's period (2025,
+    # not the wall clock's), and «у 9 из 10» is not said of the one answer there is.
+    assert ("В отчёте за 3 июня – 27 августа 2025: писем в ящике 31 — переслано 25, не заявки 6 "
+            "(в том числе ответ менеджера с копией на общий ящик).") in result.output
+    report = (tmp_path / "demo-out" / "report.html").read_text(encoding="utf-8")
+    assert "3 июня – 27 августа 2025" in report and "Всего писем в ящике: 31; не заявки (автоответы, рассылки, внутренние) — 6" in report
+    assert "у 9 из 10" not in report and "медиана <b>25" in report
     forwards = sorted((tmp_path / "demo-out" / "forwards").glob("*.eml"))
     assert len(forwards) >= 25 and (tmp_path / "demo-out" / "report.html").is_file()

@@ -308,3 +308,43 @@ def test_the_bots_mails_are_dated_by_the_workers_clock(
     for kind in ("forwarded", "ack"):
         ((_, mail),) = sent(smtp_server, kind)
         assert mail["Date"].datetime == clock.now, kind
+
+
+def test_reminders_name_the_client_as_the_client_base_does(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, clock: Clock
+) -> None:
+    """Issue 15: 007 names its company «Алтайских сыров» (genitive), 004 only by its
+    domain; the reminders name both by the client base: «ООО «Алтайские сыры»»."""
+    deliver(imap_inbox, sample("007"), sample("004"))
+    once(worker)
+    clock.at(2026, 11, 23, 14, 0)
+    assert once(worker).reminded == 2
+    reminders = [m for _, m in sent(smtp_server, "reminder")]
+    texts = [m.get_body(("plain",)).get_content() + str(m["Subject"]) for m in reminders]  # type: ignore[union-attr]
+    altai = next(t for t in texts if "altsyr" in t)
+    assert "ООО «Алтайские сыры»" in altai and "Алтайских сыров" not in altai
+    karelia = next(t for t in texts if "kareliafish" in t)
+    assert "ООО «Карельская форель»" in karelia
+    rows = worker.store.queries.requests(datetime(2026, 11, 23, tzinfo=MSK))
+    assert sorted(r.company or "" for r in rows) == ["ООО «Алтайские сыры»", "ООО «Карельская форель»"]
+
+
+def test_a_client_who_wrote_in_english_gets_the_acknowledgement_in_english(
+    worker: Worker, imap_inbox: ServerSettings, smtp_server: SmtpCatcher
+) -> None:
+    """Issue 15: corpus 018 is an English inquiry from Tashkent; its acknowledgement was
+    Russian. Now English, text and HTML alike, the manager's name in Latin letters; a
+    Russian client's stays Russian."""
+    deliver(imap_inbox, sample("018"), sample("001"))
+    assert once(worker).acknowledged == 2
+    acks = {rcpts[0]: ack for rcpts, ack in sent(smtp_server, "ack")}
+    english = acks["b.karimov@samarkandtex.uz"]
+    text = english.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = english.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert text.startswith("Hello,") and "passed it to your manager:\r\n\r\nOlga Smirnova\r\n" in text
+    assert "Olga Smirnova will contact you" in text and "Здравствуйте" not in text
+    assert '<html lang="en">' in html and ">Your manager<" in html and "Olga Smirnova" in html
+    assert "o.smirnova@severkarton.test" in text and "+7 8172 55-10-18" in text
+    assert english["Reply-To"].addresses[0].addr_spec == "o.smirnova@severkarton.test"
+    russian = acks[CLIENT].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert russian.startswith("Здравствуйте!") and "Сидоров Алексей Викторович" in russian

@@ -445,7 +445,10 @@ def test_no_header_injection_from_the_clients_name_or_subject(
     # message.py already flattens decoded names and subjects to one line; compose_ack
     # must not rely on it, so it also gets the raw newlines as a parser might pass them.
     unflattened = dataclasses.replace(msg, subject=EVIL_SUBJECT, sender=Address(EVIL_NAME, CLIENT_001))
-    for source, mail_facts in ((msg, facts), (unflattened, dataclasses.replace(facts, client_address=None))):
+    english = dataclasses.replace(facts, language="en")  # the English acknowledgement escapes alike
+    for source, mail_facts in (
+        (msg, facts), (unflattened, dataclasses.replace(facts, client_address=None)), (msg, english),
+    ):
         ack = compose_ack(source, mail_facts, decision, context(rules, decision), rules.acknowledge.sender,
                           Templates(), now=NOW)  # fmt: skip
         received, seen = through_smtp(smtp_server, ack)
@@ -456,8 +459,9 @@ def test_no_header_injection_from_the_clients_name_or_subject(
         back = parse(received.raw)
         assert back.to == (Address("Иван Bcc: victim@evil.test X-Injected: 1", CLIENT_001),)
         assert back.subject == "Re: Коробки Bcc: victim2@evil.test X-Injected: 2 <script>alert(1)</script>"
-        _, html = bodies(seen)
+        text, html = bodies(seen)
         assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert text.startswith("Hello,") == (mail_facts.language == "en")
 
 
 # -- reminder and escalation --------------------------------------------------------------------
@@ -470,10 +474,13 @@ EVIL_COMPANY = "ООО <b>«Пряники»</b><script>alert(1)</script>\r\nBcc
 def journal_row(rules: Rules, extractor: Extractor, company: dict[str, object] | None = None) -> RequestRow:
     """Sample 001 as the worker leaves it in the journal: decided (with the company the
     extraction found, as worker._details stores it, unless `company` says otherwise) and
-    forwarded to Sidorov."""
+    forwarded to Sidorov. A `company` given is one the client base does not know (the
+    journal names a known client as the base does)."""
     msg, facts, decision = routed(sample("001"), rules, extractor)
     if company is None and facts.company is not None:
         company = {"name": facts.company.name, "inn": facts.company.inn}
+    elif company is not None:
+        decision = dataclasses.replace(decision, client=None)
     key = MessageKey("INBOX", 7, 42)
     with memory_store() as journal:
         journal.messages.record_decision(key, msg, decision, details={"company": company},

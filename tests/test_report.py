@@ -208,7 +208,7 @@ def test_response_times_skip_the_new_year_holidays(rules: Rules) -> None:
     since, until = day_bounds(rules, date(2025, 12, 29), date(2026, 1, 11))
     report = report_of(book.journal, rules, since, until, now=msk(2026, 1, 12, 11))
     petrov = next(m for m in report.managers if m.id == "petrov")
-    assert (petrov.answered, petrov.median, petrov.p90) == (2, timedelta(hours=1, minutes=15), timedelta(hours=2))
+    assert (petrov.answered, petrov.median, petrov.p90) == (2, timedelta(hours=1, minutes=15), None)  # two answers: no «9 из 10»
     assert [(w.subject, w.waited) for w in report.waiting] == [("Ждёт", timedelta(hours=2))]
 
 
@@ -241,7 +241,7 @@ def test_response_times_count_working_hours_only(rules: Rules) -> None:
     report = report_of(book.journal, rules, since, until, now=at(19, 12))
 
     petrov = next(m for m in report.managers if m.id == "petrov")
-    assert (petrov.answered, petrov.median, petrov.p90) == (3, timedelta(hours=2), timedelta(hours=4))
+    assert (petrov.answered, petrov.median, petrov.p90) == (3, timedelta(hours=2), None)  # three answers: no «9 из 10»
     assert next(m for m in report.managers if m.id == "sidorov").median == timedelta(0)
     assert report.response.answered == 4 and report.response.forwarded == 5
     assert report.response.median == timedelta(hours=1, minutes=15)  # 0, 30 min | 2 h, 4 h
@@ -259,7 +259,9 @@ def test_response_times_count_working_hours_only(rules: Rules) -> None:
 def test_percentiles_by_nearest_rank() -> None:
     values = [timedelta(minutes=m) for m in (50, 10, 20, 40, 30, 60, 70, 80, 90, 100)]
     assert percentiles(values) == (timedelta(minutes=55), timedelta(minutes=90))
-    assert percentiles([timedelta(hours=3)]) == (timedelta(hours=3), timedelta(hours=3))
+    # «у 9 из 10» of one answer (or nine) says nothing: no 90th percentile below ten.
+    assert percentiles([timedelta(hours=3)]) == (timedelta(hours=3), None)
+    assert percentiles(values[:9]) == (timedelta(minutes=50), None)
     assert percentiles([]) == (None, None)
 
 

@@ -4,7 +4,7 @@ exactly the errors in its .expected twin (file, line, section, what, valid optio
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ def test_example_loads_without_errors_or_warnings() -> None:
     assert list(rules.managers) == ["volkov", "ivanova", "petrov", "sidorov", "kuznetsova", "orlov", "smirnova"]
     assert [r.id for r in rules.rules] == [
         "not_a_request", "thread", "repeat", "addressed", "vip", "public_sector", "client_inn",
-        "client_domain", "client_name", "ledger", "group", "territory", "pool", "fallback",
+        "client_domain", "client_name", "ledger", "group", "territory", "duty", "pool", "fallback",
     ]  # fmt: skip
     assert rules.department.loop_headers[0] == OWN_LOOP_HEADER
     assert "X-SK-Triage" in rules.department.loop_headers
@@ -47,7 +47,12 @@ def test_example_loads_without_errors_or_warnings() -> None:
         ("kuznetsova", date(2025, 6, 16), date(2025, 6, 27), "orlov"),
         ("petrov", date(2025, 7, 7), date(2025, 7, 20), "ivanova"),
         ("sidorov", date(2025, 8, 4), date(2025, 8, 15), "petrov"),
+        ("orlov", date(2026, 6, 3), date(2026, 6, 3), "smirnova"),
     ]
+    assert (rules.absences[-1].start_time, rules.absences[-1].end_time) == (time(14), time(18))
+    # Two halves of five weekdays of a week, the 14 Mondays, Wednesdays, Fridays of July 2026,
+    # and 08.06–14.06 on working days: four, 12.06 is Russia Day.
+    assert len(rules.roster.shifts) == 10 + 14 + 4
     assert {p.name for p in rules.source_files} == {"clients.csv", "groups.csv", "vip.csv"}
     assert re.fullmatch(r"[0-9a-f]{64}", rules.fingerprint)
 

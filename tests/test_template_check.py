@@ -33,7 +33,7 @@ def test_the_check_renders_every_built_in_template() -> None:
     templates = Recording()
     check_mail_templates(templates)
     check_report_templates(templates, load_rules(RULES))
-    assert len(BUILT_IN) == 20
+    assert len(BUILT_IN) == 22
     assert sorted(templates.rendered) == BUILT_IN
 
 

@@ -33,6 +33,9 @@ from inboxbot.model.facts import Facts
 from inboxbot.rules.model import Rules
 
 ACK_TEMPLATES = ("ack.txt.j2", "ack.html.j2")
+# For a client who wrote in English (Facts.language): the same mail, the same structure.
+ACK_TEMPLATES_EN = ("ack_en.txt.j2", "ack_en.html.j2")
+_LATIN_NAME_RE = re.compile(r"(?!(?:Mr|Ms|Mrs|Dr)\.?\s)[A-Z][a-z'-]+ [A-Z][a-z'-]+")
 # The first word of the loop header value: the worker and the tests tell the bot's
 # mails apart by it.
 ACK_KIND = "ack"
@@ -161,15 +164,27 @@ def _header_title(name: str) -> str:
 # -- the acknowledgement --------------------------------------------------------------------
 
 
-def ack_view(msg: ParsedMessage, ctx: ForwardContext, manager_phone: str = "") -> dict[str, object]:
+def ack_view(msg: ParsedMessage, ctx: ForwardContext, manager_phone: str = "", manager_forms: tuple[str, ...] = ()) -> dict[str, object]:
     """What the acknowledgement's templates see: the client's subject, who handles the
     request (`ctx.owner` — the backup when the client's manager is away; the absence is
-    not mentioned) and the department. Deliberately nothing else."""
+    not mentioned; `manager_forms` give the name in Latin letters for the English
+    acknowledgement) and the department. Deliberately nothing else."""
     return {
         "department": clean(ctx.department, 120),
         "subject": clean(msg.subject, 300) or NO_SUBJECT,
-        "manager": _contact_view(ctx.owner, manager_phone),
+        "manager": _contact_view(ctx.owner, manager_phone, manager_forms),
     }
+
+
+def ack_templates(language: str) -> tuple[str, str]:
+    """The (text, HTML) templates of the acknowledgement in the client's language."""
+    return ACK_TEMPLATES_EN if language == "en" else ACK_TEMPLATES
+
+
+def latin_name(name: str, forms: tuple[str, ...]) -> str:
+    """«Dmitri Petrov»: the first «First Last» form in Latin letters (the ones rules.toml
+    lists come first, then those derived from the full name); the name itself when none."""
+    return next((f for f in forms if _LATIN_NAME_RE.fullmatch(f)), name)
 
 
 def compose_ack(
@@ -181,6 +196,7 @@ def compose_ack(
     templates: Templates,
     *,
     manager_phone: str = "",
+    manager_forms: tuple[str, ...] = (),
     now: datetime,
 ) -> EmailMessage:
     """The acknowledgement to the client: From `sender` (the shared address the client
@@ -190,7 +206,7 @@ def compose_ack(
     client = reply_address(msg, facts)
     if client is None:
         raise ValueError("the request has no valid reply address (ack_refusal says so)")
-    view = ack_view(msg, ctx, manager_phone)
+    view = ack_view(msg, ctx, manager_phone, manager_forms)
     out = EmailMessage(policy=POLICY)
     put_address(out, "From", sender, ctx.department)
     put_address(out, "To", client.email, client.name)
@@ -209,20 +225,22 @@ def compose_ack(
     put_ascii(out, "Auto-Submitted", "auto-replied")
     put_ascii(out, "X-Auto-Response-Suppress", "All")
     put_ascii(out, "MIME-Version", "1.0")
-    text, html = (templates.render(name, **view) for name in ACK_TEMPLATES)
+    text, html = (templates.render(name, **view) for name in ack_templates(facts.language))
     set_alternative(out, text, html)
     return out
 
 
 
-def _contact_view(person: Recipient, phone: str) -> dict[str, object]:
-    """A manager as a client may see them: name, address, phone. No id, no absence."""
+def _contact_view(person: Recipient, phone: str, forms: tuple[str, ...] = ()) -> dict[str, object]:
+    """A manager as a client may see them: name (also in Latin letters), address, phone.
+    No id, no absence."""
     name = clean(person.name, 120)
     phone = clean(phone, 40)
     digits = re.sub(r"[^\d+]", "", phone)
     return {
         "name": name,
         "greeting": greeting_name(name),
+        "latin": clean(latin_name(name, forms), 120),
         "email": person.email if EMAIL_RE.fullmatch(person.email) else "",
         "phone": phone,
         "tel": f"tel:{digits}" if len(digits.lstrip("+")) >= 5 else "",

@@ -120,12 +120,16 @@ def response_chart(report: Report) -> Chart | None:
     def draw(ax: Axes) -> None:
         y = list(range(len(lines)))
         medians = [_hours(m.median) for m in lines]
-        p90s = [_hours(m.p90) for m in lines]
         ax.barh(y, medians, color=BLUE, height=0.62, label="медиана")
-        ax.scatter(p90s, y, marker="D", s=36, color=RED, zorder=3, label="9 из 10 — не дольше")
-        ax.hlines(y, medians, p90s, color=RED, linewidth=1.2, zorder=2)
+        # «9 из 10» only where there are answers enough to say it (report.MIN_FOR_P90).
+        marked = [(i, _hours(m.p90)) for i, m in enumerate(lines) if m.p90 is not None]
+        p90s = [p for _, p in marked]
+        if marked:
+            rows = [i for i, _ in marked]
+            ax.scatter(p90s, rows, marker="D", s=36, color=RED, zorder=3, label="9 из 10 — не дольше")
+            ax.hlines(rows, [medians[i] for i in rows], p90s, color=RED, linewidth=1.2, zorder=2)
         _names(ax, [m.name for m in lines])
-        top = max(*medians, *p90s) or 1.0
+        top = max(*medians, *p90s, 0.0) or 1.0
         ax.set_xlim(0, top * 1.15)
         ax.set_xlabel("рабочие часы")
         _legend(ax)

@@ -50,6 +50,7 @@ HANDLED = ("forward", "forward_and_tag", "tag")  # a request given to a manager
 WAITING_SHOWN = 15  # longest-waiting requests listed; the rest are counted
 TOP_REGIONS = 10
 DAILY_UP_TO = 45  # longer periods are counted per week
+MIN_FOR_P90 = 10  # answers needed before the report says «у 9 из 10 — не дольше …»
 
 
 def build_report(
@@ -158,12 +159,14 @@ def _totals(rows: Sequence[RequestRow]) -> Totals:
 
 
 def percentiles(values: Sequence[timedelta]) -> tuple[timedelta | None, timedelta | None]:
-    """(median, 90th percentile by nearest rank); (None, None) for no values."""
+    """(median, 90th percentile by nearest rank); (None, None) for no values. The 90th
+    percentile is None below MIN_FOR_P90 values: «у 9 из 10» of one answer says nothing."""
     if not values:
         return None, None
     ordered = sorted(values)
     seconds = statistics.median(v.total_seconds() for v in ordered)
-    return timedelta(seconds=seconds), ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+    p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)] if len(ordered) >= MIN_FOR_P90 else None
+    return timedelta(seconds=seconds), p90
 
 
 def _managers(
@@ -332,7 +335,10 @@ def _buckets(rows: Sequence[RequestRow], rules: Rules, since: datetime, until: d
     for row in rows:
         if row.action == "skip":
             continue
-        day = row.seen_at.astimezone(tz).date()
+        # The day the client wrote (Date), when it falls in the period: mail read after a
+        # weekend or an outage counts on its own day. A Date outside (a wrong clock) does not.
+        sent = row.sent_at if row.sent_at is not None and since <= row.sent_at < until else row.seen_at
+        day = sent.astimezone(tz).date()
         counts[first + timedelta(days=(day - first).days // step * step)] += 1
     buckets = []
     start = first

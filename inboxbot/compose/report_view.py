@@ -68,7 +68,8 @@ def report_view(report: Report, images: Mapping[str, Mapping[str, object]]) -> d
         "other_regions": report.other_regions,
         "districts": _lines(report.districts),
         "response": {"answered": response.answered, "forwarded": response.forwarded, "hours": response.hours,
-                     "median": _duration(response.median), "p90": _duration(response.p90)},
+                     "median": _duration(response.median), "p90": _duration(response.p90),
+                     "has_p90": response.p90 is not None},
         "waiting": [_waiting_view(w, when, report.day_length) for w in report.waiting],
         "waiting_total": report.waiting_total,
         "waiting_earlier": report.waiting_earlier,
@@ -95,7 +96,7 @@ def _manager_view(m: ManagerLine, pool_total: int) -> dict[str, object]:
            and abs(m.pool - m.target * pool_total) >= 2)
     return {"name": clean(m.name, 60), "total": m.total, "pool": m.pool, "share": _percent(m.pool_share),
             "target": _percent(m.target), "off": off, "answered": m.answered, "waiting": m.waiting,
-            "median": _duration(m.median), "p90": _duration(m.p90)}
+            "median": _duration(m.median), "p90": _duration(m.p90), "has_p90": m.p90 is not None}
 
 
 def _waiting_view(w: Waiting, when: Callable[[datetime | None], str], day: timedelta) -> dict[str, object]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from inboxbot.compose.absence import notice_view
-from inboxbot.compose.acknowledgement import ACK_TEMPLATES, ack_view
+from inboxbot.compose.acknowledgement import ACK_TEMPLATES, ACK_TEMPLATES_EN, ack_view
 from inboxbot.compose.alerts import MAILBOX_TEMPLATE, RULES_ERROR_TEMPLATE, mailbox_notice_view, rules_error_view
 from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.followup import ESCALATION_TEMPLATES, REMINDER_TEMPLATES, escalation_view, reminder_view
@@ -74,6 +74,7 @@ def _check_notice_templates(templates: Templates, sample: ParsedMessage, someone
     hours = timedelta(hours=4)
     views = (
         (ACK_TEMPLATES, ack_view(sample, ctx, "+7 000 000-00-00")),
+        (ACK_TEMPLATES_EN, ack_view(sample, ctx, "+7 000 000-00-00", ("Ivan Ivanov",))),
         (REMINDER_TEMPLATES, reminder_view(request, someone, ctx, waited=hours, shared_address="sales@example.test")),
         *(
             (ESCALATION_TEMPLATES, escalation_view(request, someone, someone, ctx, waited=hours, reassigned_to=other,

@@ -23,7 +23,7 @@ from inboxbot.errors import RulesError
 
 TEMPLATE_NAMES = (
     "forward.txt.j2", "forward.html.j2", "absence_notice.txt.j2", "absence_notice.html.j2", "rules_error.txt.j2",
-    "ack.txt.j2", "ack.html.j2", "reminder.txt.j2", "reminder.html.j2", "escalation.txt.j2", "escalation.html.j2",
+    "ack.txt.j2", "ack.html.j2", "ack_en.txt.j2", "ack_en.html.j2", "reminder.txt.j2", "reminder.html.j2", "escalation.txt.j2", "escalation.html.j2",
     "mailbox_notice.txt.j2", "skipped_digest.txt.j2", "skipped_digest.html.j2", "release_answer.txt.j2",
     "handover.txt.j2", "handover.html.j2", "ledger_refusal.txt.j2",
 )

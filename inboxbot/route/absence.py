@@ -18,7 +18,8 @@ def substitute_absent(decision: Decision, situation: Situation, trail: list[Step
     owner = decision.owner
     if day is None or owner is None:
         return decision
-    substitute, chain = absence_chain(rules, owner, day)
+    moment = situation.moment.astimezone(rules.department.timezone) if situation.moment else None
+    substitute, chain = absence_chain(rules, owner, moment or day)
     if not chain:
         return decision
     reasons = list(decision.reasons)
@@ -26,7 +27,8 @@ def substitute_absent(decision: Decision, situation: Situation, trail: list[Step
         reasons.append(_absence_reason(rules, absence))
     if substitute == rules.department.head and (not chain or chain[-1].backup != substitute):
         reasons.append(f"заместители тоже отсутствуют → руководитель {who(rules, substitute)}")
-    when = f"дата письма {day:%d.%m.%Y}" + (" по заголовку Date" if situation.moment_source == "Date" else " по времени получения")
+    timed = moment is not None and any(a.start_time or a.end_time for a in chain)
+    when = (f"время письма {moment:%d.%m.%Y %H:%M}" if timed and moment else f"дата письма {day:%d.%m.%Y}") + (" по заголовку Date" if situation.moment_source == "Date" else " по времени получения")
     detail = f"{owner} отсутствует ({when}) → {substitute}"
     trail.append(Step(ABSENCE_RULE, True, detail))
     return replace(
@@ -43,7 +45,7 @@ def substitute_absent(decision: Decision, situation: Situation, trail: list[Step
 
 def _absence_reason(rules: Rules, absence: Absence) -> str:
     return (
-        f"{who(rules, absence.manager)} {absence.reason} {absence.start:%d.%m}–{absence.end:%d.%m}"
+        f"{who(rules, absence.manager)} {absence.reason} {absence.span}"
         f" → заместитель {who(rules, absence.backup)}"
     )
 

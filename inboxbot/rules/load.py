@@ -34,8 +34,10 @@ from inboxbot.rules.forms import form_tokens
 from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pool
 from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
+from inboxbot.rules.presence import PresenceSection, read_presence
 from inboxbot.rules.problems import Problems, suggest, valid_list
 from inboxbot.rules.reader import Reader
+from inboxbot.rules.roster import DutySection, RosterFileSection, read_roster
 from inboxbot.rules.sources import (
     ClientsSection,
     FileSection,
@@ -102,12 +104,12 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
-    "calendar": CalendarSection,
+    "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection, "presence": PresenceSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar",
+    "acknowledge", "followup", "report", "calendar", "duty", "roster", "presence",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -141,8 +143,10 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     if department is not None:  # working time counts by the production calendar ([calendar])
         department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
-    absences = read_absences(ctx, department.head if department else None)
+    absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
+    absences += read_presence(ctx, managers, department.head if department else None, sources)
     pool = read_pool(ctx, managers)
+    roster = read_roster(ctx, managers, sources, department.hours if department else DEFAULT_HOURS)
     if pool is not None:
         managers = {
             k: replace(m, in_pool=k in pool.members)
@@ -205,6 +209,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         followup=followup,
         acknowledge=acknowledge,
         report=report,
+        roster=roster,
     )
     return rules, [], warnings
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from inboxbot.directory.clients import ClientBase
 from inboxbot.directory.holdings import Group
 from inboxbot.directory.vip import VipEntry
+from inboxbot.model.roster import Roster
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.options import ConditionOptions
 
@@ -73,15 +74,52 @@ class Territory:
 
 @dataclass(frozen=True, slots=True)
 class Absence:
+    """A manager away from `start` (from `start_time` that day, when given) to `end`
+    inclusive (until `end_time` that day, when given); times are the department's."""
+
     manager: str
     start: date
-    end: date  # inclusive
+    end: date  # inclusive: the last day the absence touches
     backup: str
     reason: str = "отсутствует"
     line: int = 0
+    start_time: time | None = None  # None: from the start of `start`
+    end_time: time | None = None  # None: to the end of `end`; else back at this time
 
     def covers(self, day: date) -> bool:
+        """Whether the absence touches `day` (for day-level questions: shares, reports)."""
         return self.start <= day <= self.end
+
+    @property
+    def begins(self) -> datetime:
+        """The first moment away, naive in the department's time zone."""
+        return datetime.combine(self.start, self.start_time or time.min)
+
+    @property
+    def ends(self) -> datetime:
+        """The first moment back, naive in the department's time zone."""
+        if self.end_time is not None:
+            return datetime.combine(self.end, self.end_time)
+        return datetime.combine(self.end + timedelta(days=1), time.min)
+
+    def active_at(self, local: datetime) -> bool:
+        """Whether the manager is away at `local` (naive, the department's time zone)."""
+        return self.begins <= local < self.ends
+
+    @property
+    def span(self) -> str:
+        """«16.06–27.06», «16.06 14:00–27.06», «16.06 14:00–18:00», «17.06 с 14:00»,
+        «17.06 до 12:00», «16.06» — as reasons show it."""
+        if self.start == self.end and not (self.start_time and self.end_time):
+            day = f"{self.start:%d.%m}"
+            if self.start_time:
+                return f"{day} с {self.start_time:%H:%M}"
+            return f"{day} до {self.end_time:%H:%M}" if self.end_time else day
+        start = f"{self.start:%d.%m}" + (f" {self.start_time:%H:%M}" if self.start_time else "")
+        if self.end_time is None:
+            return f"{start}–{self.end:%d.%m}"
+        end = f"{self.end_time:%H:%M}" if self.end == self.start else f"{self.end:%d.%m} {self.end_time:%H:%M}"
+        return f"{start}–{end}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +201,7 @@ class Rules:
     followup: FollowUp | None = None
     acknowledge: Acknowledge | None = None
     report: ReportSchedule | None = None
+    roster: Roster = field(default_factory=Roster)  # [[duty]] and the [roster] file: who is on duty when
 
     def acknowledges(self, rule_id: str) -> bool:
         """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""
@@ -174,8 +213,17 @@ class Rules:
         return self.acknowledge.enabled
 
     def absence_on(self, manager: str, day: date) -> Absence | None:
+        """An absence of `manager` touching `day` (any part of it)."""
         for absence in self.absences:
             if absence.manager == manager and absence.covers(day):
+                return absence
+        return None
+
+    def absence_at(self, manager: str, moment: datetime) -> Absence | None:
+        """The absence of `manager` at `moment` (naive: the department's time)."""
+        local = local_time(self, moment)
+        for absence in self.absences:
+            if absence.manager == manager and absence.active_at(local):
                 return absence
         return None
 
@@ -187,13 +235,14 @@ class Rules:
         return manager.surname if manager else manager_id
 
 
-def absence_chain(rules: Rules, manager: str, day: date) -> tuple[str, list[Absence]]:
-    """Who stands in for `manager` on `day`: the backup, the backup's backup while they
-    are away too, the department head when the chain runs out or loops."""
+def absence_chain(rules: Rules, manager: str, when: date | datetime) -> tuple[str, list[Absence]]:
+    """Who stands in for `manager` at `when` (a moment, or any part of a day): the backup,
+    the backup's backup while they are away too, the department head when the chain runs
+    out or loops."""
     chain: list[Absence] = []
     current = manager
     seen = {manager}
-    while (absence := rules.absence_on(current, day)) is not None:
+    while (absence := _absence(rules, current, when)) is not None:
         chain.append(absence)
         nxt = absence.backup
         if nxt in seen or (len(chain) > 1 and not rules.department.backup_chain):
@@ -201,6 +250,17 @@ def absence_chain(rules: Rules, manager: str, day: date) -> tuple[str, list[Abse
         seen.add(nxt)
         current = nxt
     return current, chain
+
+
+def _absence(rules: Rules, manager: str, when: date | datetime) -> Absence | None:
+    return rules.absence_at(manager, when) if isinstance(when, datetime) else rules.absence_on(manager, when)
+
+
+def local_time(rules: Rules, moment: datetime) -> datetime:
+    """`moment` as the department's wall clock reads it, naive (a naive moment already is)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(rules.department.timezone).replace(tzinfo=None)
 
 
 def day_in(rules: Rules, moment: datetime | None) -> date | None:

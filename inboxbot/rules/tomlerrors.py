@@ -317,6 +317,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _Spot], str]], 
 
 def russian(detail: str, spot: _Spot) -> str:
     """The Russian text for tomllib's message `detail` (its position already cut off)."""
+    if _SHORT_TIME_RE.search(spot.text):
+        # TOML 1.0 wants seconds: «2025-06-16T14:00» stops the parser right after «14:00».
+        return _SHORT_TIME
     if detail in _FIXED:
         return _FIXED[detail]
     for pattern, handler in _PATTERNS:
@@ -325,6 +328,11 @@ def russian(detail: str, spot: _Spot) -> str:
             return handler(match, spot)
     return UNKNOWN
 
+
+_SHORT_TIME_RE = re.compile(r"=\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?![:\d])")
+_SHORT_TIME = (
+    "дата со временем пишется с секундами: 2025-06-16T14:00:00 — или в кавычках: \"16.06.2025 14:00\""
+)
 
 # A message this module does not know (a newer Python's parser): still Russian, still the line.
 UNKNOWN = "файл не читается как TOML; сравните эту строку с примером в rules.toml"

@@ -61,4 +61,6 @@ class RunContext:
 def recipient(manager: Manager, day: date | None = None, rules: Rules | None = None) -> Recipient:
     """A manager as a mail names them; with `day`, until when they are away (if they are)."""
     absence = rules.absence_on(manager.id, day) if rules is not None and day is not None else None
-    return Recipient.of(manager, absence.end if absence else None)
+    # An absence that ends at a time of day has no last whole day to name: the mails say
+    # «сейчас отсутствует» rather than a date that would read «до … включительно».
+    return Recipient.of(manager, absence.end if absence and absence.end_time is None else None)

@@ -132,7 +132,7 @@ class Outbox:
         try:
             ack = compose_ack(
                 msg, facts, decision, ctx, rules.acknowledge.sender, self.ctx.templates, manager_phone=owner.phone,
-                now=now,
+                manager_forms=owner.forms, now=now,
             )
         except Exception as exc:  # the forward went; an acknowledgement the composer chokes on is left out
             log.exception("acknowledgement of %s could not be composed", msg.message_id)

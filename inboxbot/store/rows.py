@@ -63,6 +63,11 @@ def entry_of(row: Row) -> Entry:
 def request_of(row: Row) -> RequestRow:
     payload = json.loads(row["decision"]) if row["decision"] else {}
     company = payload.get("company") or {}
+    # A client the base knows is named as the base names it: the mail may say «Алтайских
+    # сыров» (the word as written) or nothing at all (known by its domain).
+    known = (payload.get("decision") or {}).get("client") or {}
+    if known.get("name"):
+        company = {"name": known["name"], "inn": known.get("inn") or company.get("inn")}
     region = payload.get("region") or {}
     seen = parse_time(row["seen_at"])
     assert seen is not None

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import click
@@ -34,6 +34,7 @@ from aiosmtpd.controller import Controller
 
 from inboxbot.compose.report import build_report
 from inboxbot.compose.report_mail import render_report_html
+from inboxbot.compose.report_view import period_days, period_text
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.errors import InboxbotError
 from inboxbot.io.imap import Mailbox
@@ -184,8 +185,12 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
         settings = Settings(imap=imap, smtp=smtp, journal=str(out_dir / "journal.sqlite"), poll_seconds=60)
         with open_store(settings.journal) as store:
             started = time.monotonic()
-            clock = _Clock()
+            first, last = _mail_period([sample.raw for sample in samples])
+            clock = _Clock(last)
             worker = Worker(settings, files.rules, store, clock=clock)
+            # The bot reads the mailbox in the mail's own time (the first working minute after
+            # the last mail), so its answers, reminders and the report fall in the mail's period.
+            clock.start = clock.now = worker.rules.department.hours.add(last, timedelta(minutes=1))
             jobs = Jobs(worker)
             try:
                 report = jobs.run_once()
@@ -196,7 +201,7 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
             finally:
                 worker.close()
             report_file = out_dir / "report.html"
-            since, until = clock.start - timedelta(days=1), clock.now + timedelta(hours=1)
+            since, until = _day_start(min(first, clock.start), worker), clock.now + timedelta(hours=1)
             data = build_report(store.queries.requests(since, until), store.requests.awaiting_answer(), worker.rules,
                                 since, until, now=clock.now)  # fmt: skip
             report_file.write_text(render_report_html(data, worker.templates, "data"), encoding="utf-8")
@@ -217,6 +222,13 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
                 f"Часы сдвинуты на {later[0]} рабочего времени вперёд: напоминаний менеджерам о заявках "
                 f"без ответа — {later[1].reminded}, писем руководителю — {later[1].escalated}."
             )
+        totals = data.totals
+        click.echo(
+            f"В отчёте за {period_text(*period_days(data))}: писем в ящике {totals.received} — переслано "
+            f"{totals.forwarded}, не заявки {totals.skipped}"
+            + (" (в том числе ответ менеджера с копией на общий ящик)" if answered and totals.received > report.seen else "")
+            + "."
+        )
     click.echo(f"Письма бота: {forwards}/ (откройте любой .eml почтовой программой)")
     click.echo(f"Отчёт о распределении заявок: {report_file} (откройте в браузере)")
     click.echo(f"Журнал решений: {settings.journal} (inboxbot status --journal {settings.journal})")
@@ -231,13 +243,35 @@ def run_demo(rules_path: Path | None, mail_dir: Path | None, out_dir: Path) -> P
 
 
 class _Clock:
-    """The worker's clock in the demo: now, until the demo moves it on."""
+    """The worker's clock in the demo: set to the mail's time, moved on by the demo."""
 
-    def __init__(self) -> None:
-        self.start = self.now = datetime.now(UTC)
+    def __init__(self, start: datetime) -> None:
+        self.start = self.now = start
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def _mail_period(raws: list[bytes]) -> tuple[datetime, datetime]:
+    """(first, last) of the mails' Date headers; now, both, when none has a usable one."""
+    dates = [d for d in (_sent(raw) for raw in raws) if d is not None]
+    if not dates:
+        now = datetime.now(UTC)
+        return now, now
+    return min(dates), max(dates)
+
+
+def _sent(raw: bytes) -> datetime | None:
+    try:
+        value = parsedate_to_datetime(parse(raw).header("date") or "")
+    except (TypeError, ValueError):
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def _day_start(moment: datetime, worker: Worker) -> datetime:
+    tz = worker.rules.department.timezone
+    return datetime.combine(moment.astimezone(tz).date(), datetime.min.time(), tzinfo=tz).astimezone(UTC)
 
 
 def _answer_one(*, box_settings: ServerSettings, report: PollReport, worker: Worker) -> str | None:

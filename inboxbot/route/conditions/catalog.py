@@ -7,6 +7,7 @@ from typing import Any
 
 from inboxbot.route.conditions.addressed import addressed
 from inboxbot.route.conditions.clients import client_domain, client_inn, client_name
+from inboxbot.route.conditions.duty import duty
 from inboxbot.route.conditions.group import group
 from inboxbot.route.conditions.ledger import ledger
 from inboxbot.route.conditions.pool import fallback, pool
@@ -21,6 +22,6 @@ CONDITIONS: Mapping[str, Condition[Any]] = {
     c.name: c
     for c in (
         not_a_request, thread, repeat, addressed, vip, public_sector, client_inn, client_domain, client_name, ledger, group,
-        segment, territory, pool, fallback,
+        segment, territory, duty, pool, fallback,
     )
 }  # fmt: skip
