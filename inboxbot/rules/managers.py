@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inboxbot.rules.forms import derive_forms
-from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, Manager, Pool
+from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, POOL_PERIODS, Manager, Pool
 from inboxbot.rules.problems import suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
 from inboxbot.rules.settings import Section, read_section, setting
@@ -131,6 +131,19 @@ def _members(read: Section, value: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(members)
 
 
+def _period(read: Section, value: str) -> str:
+    # A strict round robin counts nothing, so a month's share would be a promise it does not keep.
+    if value == "month" and read.values.get("method") == "round_robin":
+        read.error(
+            read.line("period"),
+            "period = \"month\" (доля за календарный месяц) работает с method = \"weighted\" или \"least_loaded\"; "
+            "при round_robin письма идут строго по кругу. Укажите method = \"least_loaded\" (поровну) "
+            "или \"weighted\" (по весам)",
+            "period",
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class PoolSection:
     """[pool] as rules.toml writes it."""
@@ -142,6 +155,7 @@ class PoolSection:
         30, "int", what=f"целое число дней от 1 до {MAX_WINDOW_DAYS}, например window_days = 30",
         parse=lambda v: v if 0 < v <= MAX_WINDOW_DAYS else None,
     )  # fmt: skip
+    period: str = setting("rolling", "choice", choices=POOL_PERIODS, unknown="неизвестный период", check=_period)
 
 
 def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
@@ -152,4 +166,4 @@ def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
         return Pool("main", in_pool) if in_pool else None
     section, _ = read_section(ctx, PoolSection, table, ("pool",), where, managers)
     assert section is not None  # no key of [pool] stops the reading
-    return Pool(section.name or "main", section.members, section.method, section.window_days)
+    return Pool(section.name or "main", section.members, section.method, section.window_days, section.period)

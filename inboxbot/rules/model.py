@@ -19,6 +19,8 @@ from inboxbot.rules.options import ConditionOptions
 OWN_LOOP_HEADER = "X-Inboxbot"
 
 POOL_METHODS = ("round_robin", "weighted", "least_loaded")
+# rolling: the last window_days days; month: the calendar month in the department's time zone.
+POOL_PERIODS = ("rolling", "month")
 # Bounds that keep arithmetic sane (a window of 10**30 days overflows a timedelta).
 MAX_WEIGHT = 100
 MAX_WINDOW_DAYS = 3660
@@ -90,6 +92,7 @@ class Pool:
     members: tuple[str, ...]
     method: str = "round_robin"
     window_days: int = 30
+    period: str = "rolling"  # one of POOL_PERIODS
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import nobody_known, who
+from inboxbot.route.share import days_present, explain, furthest_behind, month_shares, month_start
+from inboxbot.rules.model import Pool
 from inboxbot.rules.options import ConditionOptions, option
 
 
@@ -51,7 +53,10 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
     last = s.history.last_pool_owner(pool.name)
     order = _round_robin_order(pool.members, last)
     ranked = [m for m in order if m in eligible]
-    if pool.method == "round_robin":
+    extra: list[str] = []
+    if pool.period == "month" and clock is not None and day is not None:
+        owner, how, extra = _month_pick(s, pool, ranked, clock, day)
+    elif pool.method == "round_robin":
         owner = ranked[0]
         how = f"предыдущее письмо получил(а) {who(s.rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
     else:
@@ -63,10 +68,33 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
         else:
             owner = min(ranked, key=lambda m: counts.get(m, 0))
             how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
-    reasons = [nobody_known(s.facts), f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
+    reasons = [nobody_known(s.facts), f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}", *extra]
     if skipped:
         reasons.append("пропущены: " + "; ".join(skipped))
     return Match(owner, f"очередь «{pool.name}» → {owner}", tuple(reasons), pool=pool.name)
+
+
+def _month_pick(s: Situation, pool: Pool, ranked: Sequence[str], clock: datetime, today: date) -> tuple[str, str, list[str]]:
+    """period = "month": whoever is furthest below their share of the month (route/share.py)."""
+    hours = s.rules.department.hours
+    counts = s.history.owner_counts(month_start(clock, s.rules.department.timezone), pool=pool.name)
+    weighted = pool.method == "weighted"
+    weights = {m: s.rules.managers[m].weight if weighted else 1.0 for m in pool.members}
+    days = {m: days_present(today, _presence(s, m)) for m in pool.members}
+    shares = month_shares(pool.members, counts, weights, days)
+    owner = furthest_behind(ranked, shares)
+    how = "дальше всех от своей доли за месяц" if weighted else "дальше всех от равной доли за месяц"
+    return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day))]
+
+
+def _presence(s: Situation, member: str) -> Callable[[date], bool]:
+    hours, manager = s.rules.department.hours, s.rules.managers[member]
+
+    def present(day: date) -> bool:
+        on_duty = not manager.duty or day.weekday() in manager.duty
+        return on_duty and hours.is_working_day(day) and s.rules.absence_on(member, day) is None
+
+    return present
 
 
 def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:
