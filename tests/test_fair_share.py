@@ -46,18 +46,18 @@ def test_nobody_present_yet_divides_by_weight() -> None:
 
 def test_explanation_names_the_month_the_count_and_the_target() -> None:
     assert explain(Share("a", 10, 1.0, 15, 11.6), 6, 15) == "по очереди за июнь у вас 11 из 12 положенных (на месте 15 из 15 раб. дн.)"
-    assert explain(Share("a", 3, 1.5, 4, 3.2), 5, 6) == "по очереди за май у вас 4 из 4 положенных (вес 1.5; на месте 4 из 6 раб. дн.)"
+    assert explain(Share("a", 3, 1.5, 4, 3.2), 5, 6, "вес 1.5") == "по очереди за май у вас 4 из 4 положенных (вес 1.5; на месте 4 из 6 раб. дн.)"
     assert explain(Share("a", 10, 1.0, 15, 11.0), 6, 15).startswith("по очереди за июнь у вас 11 из 11 ")
 
 
 def test_forward_reason_and_month_reset(demo: Rules) -> None:
     from inboxbot.store.factory import memory_store
-    from inboxbot.tools.fair_month import _request
+    from inboxbot.tools.fair_month import anonymous_request
 
     rules = with_month_share(demo)
     store = memory_store()
     moment = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
-    d = decide(_request(1, moment), Facts(), rules, store.history, received_at=moment)
+    d = decide(anonymous_request(1, moment), Facts(), rules, store.history, received_at=moment)
     assert d.reasons[1] == "очередь «main»: дальше всех от равной доли за месяц → Иванова"
     assert d.reasons[2] == "по очереди за июнь у вас 1 из 1 положенных (на месте 19 из 19 раб. дн.)"
 
@@ -86,13 +86,13 @@ def test_a_month_with_an_absence_catches_up_and_ends_within_one_of_target(demo: 
 
 def test_catch_up_gives_the_returning_manager_the_next_mails(demo: Rules) -> None:
     from inboxbot.store.factory import memory_store
-    from inboxbot.tools.fair_month import _request
+    from inboxbot.tools.fair_month import anonymous_request
 
     rules = _june(demo)
     store = memory_store()
     owners = []
     for n, moment in enumerate(working_moments(rules, 2025, 6, 600)):
-        msg = _request(n, moment)
+        msg = anonymous_request(n, moment)
         d = decide(msg, Facts(), rules, store.history, received_at=moment)
         store.messages.record_decision(MessageKey("INBOX", 1, n + 1), msg, d, seen_at=moment)
         if moment.date() == date(2025, 6, 23):

@@ -183,6 +183,7 @@ def _managers(
             waiting=waiting[manager_id],
             median=median,
             p90=p90,
+            weight=pool.weight_text(rules.managers[manager_id]) if pool and manager_id in pool.conversion else "",
         ))  # fmt: skip
     return tuple(sorted(lines, key=lambda line: -line.total))
 
@@ -198,7 +199,7 @@ def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, floa
 
     def weight(member: str) -> float:
         manager = rules.managers.get(member)
-        return manager.weight if manager and pool.method == "weighted" else 1.0
+        return pool.weight(manager) if manager and pool.method == "weighted" else 1.0
 
     def shares_on(day: date | None) -> dict[str, float]:
         present = [m for m in pool.members if m in rules.managers and _available(rules, m, day)]

@@ -82,11 +82,12 @@ def furthest_behind(ranked: Sequence[str], shares: Mapping[str, Share]) -> str:
     return max(ranked, key=lambda m: (round(shares[m].behind, 9), -ranked.index(m)))
 
 
-def explain(share: Share, month: int, working_days: int) -> str:
-    """«по очереди за июнь у вас 11 из 12 положенных (…)»: the mail counted with this one."""
+def explain(share: Share, month: int, working_days: int, weight: str = "") -> str:
+    """«по очереди за июнь у вас 11 из 12 положенных (…)»: the mail counted with this one;
+    `weight` («вес 1.3 (конверсия 26%)») when weights count."""
     # Rounded up: a share of 11.2 mails is «12 положенных» (the 12th is owed, not a gift).
     target = math.ceil(share.target - 1e-9)
-    weight = f"вес {share.weight:g}; " if share.weight != 1 else ""
+    weight = f"{weight}; " if weight else ""
     return (
         f"по очереди за {MONTHS[month - 1]} у вас {share.got + 1} из {target} положенных "
         f"({weight}на месте {share.days} из {working_days} раб. дн.)"

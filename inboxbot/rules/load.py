@@ -142,7 +142,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
-    pool = read_pool(ctx, managers)
+    pool = read_pool(ctx, managers, sources)
     if pool is not None:
         managers = {
             k: replace(m, in_pool=k in pool.members)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
 
+from inboxbot.directory.conversion import conversion_weights, load_conversion
+from inboxbot.errors import RulesError
 from inboxbot.rules.forms import derive_forms
 from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, POOL_PERIODS, Manager, Pool
 from inboxbot.rules.problems import suggest, valid_list
@@ -144,6 +148,20 @@ def _period(read: Section, value: str) -> str:
     return value
 
 
+def _weights_file(read: Section, value: str | None) -> str | None:
+    if value is None or "weights_file" in read.bad:
+        return None
+    if read.values.get("method") != "weighted":
+        read.error(
+            read.line("weights_file"),
+            "weights_file (веса по конверсии) работает только с method = \"weighted\"; укажите его или уберите weights_file",
+            "weights_file",
+        )
+        return None
+    found = read.ctx.file(value, (*read.path, "weights_file"), read.where)
+    return str(found) if found is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class PoolSection:
     """[pool] as rules.toml writes it."""
@@ -156,9 +174,16 @@ class PoolSection:
         parse=lambda v: v if 0 < v <= MAX_WINDOW_DAYS else None,
     )  # fmt: skip
     period: str = setting("rolling", "choice", choices=POOL_PERIODS, unknown="неизвестный период", check=_period)
+    weights_file: str | None = setting(
+        None, "text", what="путь к выгрузке конверсии в кавычках, например weights_file = \"conversion.csv\"", check=_weights_file
+    )
+    weight_floor: float = setting(
+        0.3, "number", what="наименьший вес по конверсии, число от 0.05 до 1, например weight_floor = 0.3",
+        parse=lambda v: float(v) if 0.05 <= v <= 1 else None,
+    )  # fmt: skip
 
 
-def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
+def read_pool(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> Pool | None:
     where = "[pool]"
     table = section_table(ctx, "pool", where)
     if table is None:
@@ -166,4 +191,38 @@ def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
         return Pool("main", in_pool) if in_pool else None
     section, _ = read_section(ctx, PoolSection, table, ("pool",), where, managers)
     assert section is not None  # no key of [pool] stops the reading
-    return Pool(section.name or "main", section.members, section.method, section.window_days, section.period)
+    pool = Pool(section.name or "main", section.members, section.method, section.window_days, section.period)
+    if section.weights_file is None:
+        return pool
+    file = Path(section.weights_file)
+    sources.append(file)
+    return _with_conversion(ctx, pool, file, section.weight_floor)
+
+
+def _with_conversion(ctx: Reader, pool: Pool, file: Path, floor: float) -> Pool:
+    """The pool weighted by conversion; the file's problems reported on the weights_file line."""
+    line, where = ctx.pos.line("pool", "weights_file"), "[pool]"
+    try:
+        rows = load_conversion(file)
+    except RulesError as exc:
+        for text in str(exc).splitlines():
+            ctx.p.error(line, where, text)
+        return pool
+    for row in rows:
+        if row.manager not in ctx.manager_ids:
+            ctx.p.error(
+                line, where,
+                f"{file.name}, строка {row.line}: неизвестный менеджер «{row.manager}»{suggest(row.manager, ctx.manager_ids)}. "
+                f"Допустимые: {valid_list(ctx.manager_ids)}",
+            )  # fmt: skip
+    known = {r.manager: r for r in rows}
+    for member in pool.members:
+        if member not in known or known[member].rate is None:
+            ctx.p.warn(line, where, f"{file.name}: нет заявок менеджера «{member}» — его вес берётся из [[manager]] weight")
+    weights = conversion_weights(rows, pool.members, floor)
+    rates = {m: known[m].rate for m in weights}
+    return replace(
+        pool,
+        weights=MappingProxyType(weights),
+        conversion=MappingProxyType({m: r for m, r in rates.items() if r is not None}),
+    )

@@ -93,6 +93,19 @@ class Pool:
     method: str = "round_robin"
     window_days: int = 30
     period: str = "rolling"  # one of POOL_PERIODS
+    # From weights_file (directory/conversion.py): member → weight, member → conversion.
+    weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    conversion: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def weight(self, manager: Manager) -> float:
+        """The member's weight: from the conversion file when it has one, else [[manager]] weight."""
+        return self.weights.get(manager.id, manager.weight)
+
+    def weight_text(self, manager: Manager) -> str:
+        """«вес 1.3 (конверсия 26%)», «вес 2», or «вес 1»."""
+        rate = self.conversion.get(manager.id)
+        more = f" (конверсия {rate * 100:.0f}%)" if rate is not None else ""
+        return f"вес {self.weight(manager):g}{more}"
 
 
 @dataclass(frozen=True, slots=True)

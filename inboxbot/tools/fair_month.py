@@ -65,7 +65,7 @@ def simulate(rules: Rules, year: int, month: int, count: int, snapshot: date) ->
     for n, moment in enumerate(working_moments(rules, year, month, count)):
         if not at_snapshot and moment.date() >= snapshot:
             at_snapshot = rows(rules, got, snapshot - timedelta(days=1))  # the evening before
-        msg = _request(n, moment)
+        msg = anonymous_request(n, moment)
         decision = decide(msg, Facts(new_text=msg.text), rules, store.history, received_at=moment)
         store.messages.record_decision(MessageKey("INBOX", 1, n + 1), msg, decision, seen_at=moment)
         if decision.owner in got and decision.pool == rules.pool.name:
@@ -79,7 +79,7 @@ def rows(rules: Rules, got: dict[str, int], day: date) -> tuple[Row, ...]:
     assert rules.pool is not None
     weighted = rules.pool.method == "weighted"
     days = {m: sum(1 for d in _month_days(day.year, day.month) if d <= day and _present(rules, m, d)) for m in got}
-    weights = {m: rules.managers[m].weight if weighted else 1.0 for m in got}
+    weights = {m: rules.pool.weight(rules.managers[m]) if weighted else 1.0 for m in got}
     whole = sum(weights[m] * days[m] for m in got) or 1.0
     total = sum(got.values())
     return tuple(Row(m, got[m], total * weights[m] * days[m] / whole, days[m], weights[m]) for m in got)
@@ -115,7 +115,7 @@ def _month_days(year: int, month: int) -> Sequence[date]:
     return [first + timedelta(days=i) for i in range((following - first).days)]
 
 
-def _request(n: int, moment: datetime) -> ParsedMessage:
+def anonymous_request(n: int, moment: datetime) -> ParsedMessage:
     """A request nobody can place: a free-mail sender, no company, no region."""
     raw = (
         f"From: client{n}@gmail.com\nTo: sales@severkarton.test\nSubject: Запрос цены {n}\n"

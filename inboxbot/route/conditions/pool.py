@@ -63,8 +63,8 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
         since = (clock or datetime.min) - timedelta(days=pool.window_days) if clock else datetime(1970, 1, 1).astimezone()
         counts = s.history.owner_counts(since, pool=pool.name if pool.method == "weighted" else None)
         if pool.method == "weighted":
-            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / s.rules.managers[m].weight)
-            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., вес {s.rules.managers[owner].weight:g}"
+            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / pool.weight(s.rules.managers[m]))
+            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., {pool.weight_text(s.rules.managers[owner])}"
         else:
             owner = min(ranked, key=lambda m: counts.get(m, 0))
             how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
@@ -79,12 +79,13 @@ def _month_pick(s: Situation, pool: Pool, ranked: Sequence[str], clock: datetime
     hours = s.rules.department.hours
     counts = s.history.owner_counts(month_start(clock, s.rules.department.timezone), pool=pool.name)
     weighted = pool.method == "weighted"
-    weights = {m: s.rules.managers[m].weight if weighted else 1.0 for m in pool.members}
+    weights = {m: pool.weight(s.rules.managers[m]) if weighted else 1.0 for m in pool.members}
     days = {m: days_present(today, _presence(s, m)) for m in pool.members}
     shares = month_shares(pool.members, counts, weights, days)
     owner = furthest_behind(ranked, shares)
     how = "дальше всех от своей доли за месяц" if weighted else "дальше всех от равной доли за месяц"
-    return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day))]
+    label = pool.weight_text(s.rules.managers[owner]) if weighted else ""
+    return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day), label)]
 
 
 def _presence(s: Situation, member: str) -> Callable[[date], bool]:
