@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import Entry, MessageKey, RequestRow
@@ -95,6 +96,21 @@ class RoutingHistory(Protocol):
     def last_pool_owner(self, pool: str) -> str | None: ...
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]: ...
+
+
+class Credits(Protocol):
+    """The head's credit-backs: a junk lead no longer counts in its manager's share of
+    the pool (RoutingHistory.owner_counts leaves it out)."""
+
+    def credit_back(self, ref: str, by: str, at: datetime, reason: str = "") -> Credit | None:
+        """Credits back the request whose own or forward Message-ID is `ref` (with or
+        without <>); None when the journal has no assigned request of that id. Repeating
+        it changes nothing: the first record is returned with `new` False."""
+        ...
+
+    def credits(self, since: datetime) -> list[Credit]:
+        """The credit-backs recorded at or after `since`, oldest first."""
+        ...
 
 
 class Requests(Protocol):
@@ -264,6 +280,7 @@ class Store:
     meta: Meta
     durability: Durability
     releases: Releases
+    credits: Credits
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
 from inboxbot.model.subjects import subject_key
@@ -37,6 +38,7 @@ class Tables:
     subjects: dict[tuple[str, str], str] = field(default_factory=dict)  # (sender, subject key) → owner
     acks: dict[str, str] = field(default_factory=dict)  # Message-ID → when
     meta: dict[str, str] = field(default_factory=dict)
+    credits: dict[str, Credit] = field(default_factory=dict)  # Message-ID → the credit-back
 
     def row(self, row_id: int) -> MessageRow | None:
         return self.messages[row_id - 1] if 0 < row_id <= len(self.messages) else None
@@ -164,7 +166,8 @@ class MemoryHistory:
         start = since.astimezone(UTC).isoformat(timespec="seconds")  # compared as text, as SQLite does
         with self.tables.lock:
             rows = [r for r in self.tables.messages
-                    if r["owner"] is not None and r["seen_at"] >= start and (pool is None or r["pool"] == pool)]  # fmt: skip
+                    if r["owner"] is not None and r["seen_at"] >= start and (pool is None or r["pool"] == pool)
+                    and r["message_id"] not in self.tables.credits]  # fmt: skip
         return group_count(rows, "owner")
 
 

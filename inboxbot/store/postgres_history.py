@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from inboxbot.model.subjects import subject_key
+from inboxbot.store.credit_rows import NOT_CREDITED
 from inboxbot.store.postgres import PgDatabase
 
 
@@ -75,7 +76,7 @@ class PgHistory:
         return str(row["owner"]) if row else None
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= %s"
+        sql = f"SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= %s AND {NOT_CREDITED}"
         args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=%s"

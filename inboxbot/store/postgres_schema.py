@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from inboxbot.errors import StoreError
+from inboxbot.store.credit_rows import CREDITS_SCHEMA
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 
 # Any 64-bit number of our own: the lock only has to be the same for every inboxbot.
@@ -105,6 +106,7 @@ CREATE TABLE ledger (
     PRIMARY KEY (kind, value)
 );
 """),
+    (4, CREDITS_SCHEMA),  # the head's credit-backs of junk leads (store/credit_rows.py)
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from inboxbot.model.subjects import subject_key
+from inboxbot.store.credit_rows import NOT_CREDITED
 from inboxbot.store.sqlite import Database
 
 
@@ -65,7 +66,7 @@ class SqliteHistory:
         return str(row["owner"]) if row else None
 
     def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= ?"
+        sql = f"SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND seen_at >= ? AND {NOT_CREDITED}"
         args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=?"
