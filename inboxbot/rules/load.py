@@ -31,7 +31,7 @@ from inboxbot.rules.followup import (
     read_report,
 )
 from inboxbot.rules.forms import form_tokens
-from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pool
+from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pools
 from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
 from inboxbot.rules.problems import Problems, suggest, valid_list
@@ -45,7 +45,7 @@ from inboxbot.rules.sources import (
     read_groups,
     read_vip,
 )
-from inboxbot.rules.specs import read_rule_specs
+from inboxbot.rules.specs import check_pool_names, read_rule_specs
 from inboxbot.rules.territory import TerritorySection, read_territory
 
 
@@ -142,12 +142,10 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         department = replace(department, hours=replace(department.hours, calendar=calendar))
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
-    pool = read_pool(ctx, managers, sources)
-    if pool is not None:
-        managers = {
-            k: replace(m, in_pool=k in pool.members)
-            for k, m in managers.items()
-        }
+    pools = read_pools(ctx, managers, sources)
+    pool = pools[0] if pools else None
+    if pools:
+        managers = {k: replace(m, in_pool=any(k in p.members for p in pools)) for k, m in managers.items()}
     free_mail = department.free_mail_domains if department else tuple(sorted(FREE_MAIL_DOMAINS))
     clients = read_clients(ctx, free_mail, sources)
     groups = read_groups(ctx, sources)
@@ -156,8 +154,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     acknowledge = read_acknowledge(ctx, department)
     followup = read_followup(ctx, department.hours if department else DEFAULT_HOURS)
     report = read_report(ctx, department.head if department else None)
-    if pool is None and any(s.when == "pool" for s in specs):
-        p.error(next(s.line for s in specs if s.when == "pool"), "правило «pool»", "нет раздела [pool] со списком участников (members)")
+    check_pool_names(ctx, specs, pools)
 
     errors = [text for _, text in sorted(p.errors, key=lambda e: e[0])]
     warnings = [text for _, text in sorted(p.warnings, key=lambda e: e[0])]
@@ -205,6 +202,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         followup=followup,
         acknowledge=acknowledge,
         report=report,
+        pools=MappingProxyType({q.name: q for q in pools}),
     )
     return rules, [], warnings
 

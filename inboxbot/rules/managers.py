@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from inboxbot.directory.conversion import conversion_weights, load_conversion
 from inboxbot.errors import RulesError
@@ -183,25 +184,41 @@ class PoolSection:
     )  # fmt: skip
 
 
-def read_pool(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> Pool | None:
-    where = "[pool]"
-    table = section_table(ctx, "pool", where)
-    if table is None:
+def read_pools(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> tuple[Pool, ...]:
+    """The queues: one [pool], or several [[pool]] each with its own name (a queue per
+    segment; a [[rule]] names one with pool = "…"). Without a section: the managers
+    marked in_pool, as the queue «main»."""
+    raw = ctx.data.get("pool")
+    if raw is None:
         in_pool = tuple(m.id for m in managers.values() if m.in_pool)
-        return Pool("main", in_pool) if in_pool else None
-    section, _ = read_section(ctx, PoolSection, table, ("pool",), where, managers)
-    assert section is not None  # no key of [pool] stops the reading
-    pool = Pool(section.name or "main", section.members, section.method, section.window_days, section.period)
-    if section.weights_file is None:
-        return pool
-    file = Path(section.weights_file)
-    sources.append(file)
-    return _with_conversion(ctx, pool, file, section.weight_floor)
+        return (Pool("main", in_pool),) if in_pool else ()
+    entries: list[tuple[dict[str, Any], tuple[object, ...], str]]
+    if isinstance(raw, list):
+        entries = [(e, ("pool", i), f"[[pool]] №{i + 1}") for i, e in enumerate(section_array(ctx, "pool"))]
+    else:
+        table = section_table(ctx, "pool", "[pool]")
+        entries = [(table, ("pool",), "[pool]")] if table is not None else []
+    pools: dict[str, Pool] = {}
+    for table, path, where in entries:
+        if isinstance(raw, list) and isinstance(table.get("name"), str):
+            where = f"[[pool]] «{table['name']}»"
+        section, _ = read_section(ctx, PoolSection, table, path, where, managers)
+        assert section is not None  # no key of [pool] stops the reading
+        name = section.name or "main"
+        if name in pools:
+            ctx.p.error(ctx.pos.line(*path, "name"), where, f"очередь «{name}» уже описана выше; у каждой [[pool]] своё имя (name = \"…\")")
+            continue
+        pool = Pool(name, section.members, section.method, section.window_days, section.period)
+        if section.weights_file is not None:
+            sources.append(Path(section.weights_file))
+            pool = _with_conversion(ctx, pool, Path(section.weights_file), section.weight_floor, path, where)
+        pools[name] = pool
+    return tuple(pools.values())
 
 
-def _with_conversion(ctx: Reader, pool: Pool, file: Path, floor: float) -> Pool:
+def _with_conversion(ctx: Reader, pool: Pool, file: Path, floor: float, path: tuple[object, ...], where: str) -> Pool:
     """The pool weighted by conversion; the file's problems reported on the weights_file line."""
-    line, where = ctx.pos.line("pool", "weights_file"), "[pool]"
+    line = ctx.pos.line(*path, "weights_file")
     try:
         rows = load_conversion(file)
     except RulesError as exc:

@@ -179,6 +179,8 @@ class Rules:
     followup: FollowUp | None = None
     acknowledge: Acknowledge | None = None
     report: ReportSchedule | None = None
+    # Every queue by name, `pool` (the first) among them; a [[rule]] names one with pool = "…".
+    pools: Mapping[str, Pool] = field(default_factory=lambda: MappingProxyType({}))
 
     def acknowledges(self, rule_id: str) -> bool:
         """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""

@@ -19,9 +19,14 @@ class FallbackOptions(ConditionOptions):
     owner: str | None = option(None, "manager", what="кому отдавать письма, которые не подошли ни одному правилу (иначе — ручной разбор)")
 
 
-@condition("pool", ConditionOptions)
-def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
-    pool = s.rules.pool
+@dataclass(frozen=True, slots=True)
+class PoolOptions(ConditionOptions):
+    pool: str | None = option(None, "str", what="имя очереди из [[pool]] (по умолчанию — первая)")
+
+
+@condition("pool", PoolOptions)
+def pool(options: PoolOptions, s: Situation) -> Match | Miss:
+    pool = s.rules.pools.get(options.pool) if options.pool else s.rules.pool
     if pool is None or not pool.members:
         return Miss("пул не настроен")
     day = s.day
