@@ -205,3 +205,59 @@ def test_check_two_pools_with_one_name(tmp_path: Path) -> None:
     assert _errors(tmp_path, text) == [
         f"rules.toml, строка {line}, [[pool]] «main»: очередь «main» уже описана выше; у каждой [[pool]] своё имя (name = \"…\")"
     ]
+
+
+# --- caps over territory and segment mail ------------------------------------------------------------
+
+
+def test_caps_over_territory_mail_send_the_overflow_down_the_rules(tmp_path: Path) -> None:
+    text = _text("").replace('apply_to = ["pool"]', 'apply_to = ["pool", "territory", "segment"]')
+    text = text.replace('id = "petrov"\nname', 'id = "petrov"\ndaily_cap = 2\nname', 1)
+    rules = _load(tmp_path, text)
+    assert rules.caps_apply_to == ("pool", "territory", "segment") and "territory" in rules.capped_rules()
+    store = memory_store()
+    karelia = Facts(region=Region(code="10", name="", district="СЗФО", how="phone", evidence=Evidence("signature", "тел.")))
+    from inboxbot.model.records import MessageKey
+
+    owners = []
+    for n in range(4):
+        moment = MOMENT.replace(minute=n)
+        msg = anonymous_request(n, moment)
+        d = decide(msg, karelia, rules, store.history, received_at=moment)
+        store.messages.record_decision(MessageKey("INBOX", 1, n + 1), msg, d, seen_at=moment)
+        owners.append((d.owner, d.rule))
+    assert owners[:2] == [("petrov", "territory"), ("petrov", "territory")]
+    assert [r for _, r in owners[2:]] == ["pool", "pool"] and all(o != "petrov" for o, _ in owners[2:])
+    step = next(s for s in d.trail if s.rule == "territory")
+    assert step.detail.endswith("но Петров: дневной лимит 2 исчерпан — письмо идёт дальше по правилам")
+    # The next day the cap is fresh.
+    tomorrow = MOMENT.replace(day=10)
+    assert decide(anonymous_request(9, tomorrow), karelia, rules, store.history, received_at=tomorrow).owner == "petrov"
+
+
+def test_default_caps_leave_territory_mail_alone(tmp_path: Path) -> None:
+    text = _text("").replace('id = "petrov"\nname', 'id = "petrov"\ndaily_cap = 1\nname', 1)
+    rules = _load(tmp_path, text)
+    store = memory_store()
+    karelia = Facts(region=Region(code="10", name="", district="СЗФО", how="phone", evidence=Evidence("signature", "тел.")))
+    from inboxbot.model.records import MessageKey
+
+    for n in range(3):
+        msg = anonymous_request(n, MOMENT)
+        d = decide(msg, karelia, rules, store.history, received_at=MOMENT)
+        store.messages.record_decision(MessageKey("INBOX", 1, n + 1), msg, d, seen_at=MOMENT)
+        assert (d.owner, d.rule) == ("petrov", "territory")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('["pool", "teritory"]', "apply_to: неизвестный вид писем «teritory». Допустимые: pool, territory, segment, region"),
+        ("[]", "apply_to — хотя бы один вид писем, например apply_to = [\"pool\", \"territory\"]"),
+        ('"pool"', None),
+    ],
+)
+def test_check_caps_apply_to(tmp_path: Path, value: str, message: str | None) -> None:
+    text = _text("").replace('apply_to = ["pool"]', f"apply_to = {value}")
+    line = _line(text, "\napply_to = ") + 1
+    assert _errors(tmp_path, text) == ([f"rules.toml, строка {line}, [caps]: {message}"] if message else [])

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -354,6 +355,18 @@ def test_a_credited_back_lead_leaves_the_share_counts(store: Store) -> None:
     assert store.history.owner_counts(T0, pool="main") == {"petrov": 1}
     assert [c.message_id for c in store.credits.credits(T0)] == ["m1@client", "m3@client"]
     assert [c.message_id for c in store.credits.credits(T0 + timedelta(hours=2))] == ["m3@client"]
+
+
+def test_owner_counts_of_some_rules_only(store: Store) -> None:
+    record(store, 1, "m1@client", decision("petrov", rule="territory"), seen=T0)
+    record(store, 2, "m2@client", decision("petrov", pool="main", rule="pool"), seen=T0)
+    record(store, 3, "m3@client", decision("ivanova", rule="client_inn"), seen=T0)
+    substituted = replace(decision("orlov", rule="absence_backup"), base_rule="territory", base_owner="sidorov")
+    record(store, 4, "m4@client", substituted, seen=T0)
+    assert store.history.owner_counts(T0, rules=["territory", "pool"]) == {"orlov": 1, "petrov": 2}
+    assert store.history.owner_counts(T0, rules=["client_inn"]) == {"ivanova": 1}
+    assert store.history.owner_counts(T0, rules=[]) == {}
+    assert store.history.owner_counts(T0, pool="main", rules=["territory"]) == {}
 
 
 def test_credit_back_of_an_unknown_or_unassigned_mail_is_none(store: Store) -> None:

@@ -21,6 +21,7 @@ from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import AbsenceSection, read_absences
 from inboxbot.rules.calendar import CalendarSection, holiday_hint, read_calendar
+from inboxbot.rules.caps import CapsSection, read_caps
 from inboxbot.rules.department import DepartmentSection, read_department
 from inboxbot.rules.followup import (
     AcknowledgeSection,
@@ -102,12 +103,12 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "department": DepartmentSection, "clients": ClientsSection, "groups": FileSection, "group": GroupSection,
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
-    "calendar": CalendarSection,
+    "calendar": CalendarSection, "caps": CapsSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar",
+    "acknowledge", "followup", "report", "calendar", "caps",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -143,6 +144,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None)
     pools = read_pools(ctx, managers, sources)
+    caps_apply_to = read_caps(ctx)
     pool = pools[0] if pools else None
     if pools:
         managers = {k: replace(m, in_pool=any(k in p.members for p in pools)) for k, m in managers.items()}
@@ -203,6 +205,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         acknowledge=acknowledge,
         report=report,
         pools=MappingProxyType({q.name: q for q in pools}),
+        caps_apply_to=caps_apply_to,
     )
     return rules, [], warnings
 

@@ -181,6 +181,15 @@ class Rules:
     report: ReportSchedule | None = None
     # Every queue by name, `pool` (the first) among them; a [[rule]] names one with pool = "…".
     pools: Mapping[str, Pool] = field(default_factory=lambda: MappingProxyType({}))
+    caps_apply_to: tuple[str, ...] = ("pool",)  # conditions whose mail counts against the caps ([caps])
+
+    def capped_rules(self) -> tuple[str, ...]:
+        """Ids of the rules whose mail counts against the caps: a rule of a capped
+        condition, or an all/any with a part of one."""
+        def kinds(spec: RuleSpec) -> set[str]:
+            return {spec.when, *(getattr(p, "when", "") for p in getattr(spec.options, "conditions", ()))}
+
+        return tuple(s.id for s in self.rules if kinds(s) & set(self.caps_apply_to))
 
     def acknowledges(self, rule_id: str) -> bool:
         """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""

@@ -162,12 +162,15 @@ class MemoryHistory:
             return next((str(r["owner"]) for r in reversed(self.tables.messages)
                          if r["pool"] == pool and r["owner"] is not None), None)  # fmt: skip
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
         start = since.astimezone(UTC).isoformat(timespec="seconds")  # compared as text, as SQLite does
         with self.tables.lock:
             rows = [r for r in self.tables.messages
                     if r["owner"] is not None and r["seen_at"] >= start and (pool is None or r["pool"] == pool)
-                    and r["message_id"] not in self.tables.credits]  # fmt: skip
+                    and r["message_id"] not in self.tables.credits
+                    and (rules is None or r["rule"] in rules or r["base_rule"] in rules)]  # fmt: skip
         return group_count(rows, "owner")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from inboxbot.route.caps import cap_counts, cap_reached
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import nobody_known, who
@@ -33,13 +34,8 @@ def pool(options: PoolOptions, s: Situation) -> Match | Miss:
     clock = s.clock
     skipped: list[str] = []
     eligible: list[str] = []
-    day_counts: dict[str, int] = {}
-    month_counts: dict[str, int] = {}
-    if clock is not None and any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members):
-        local = clock.astimezone(s.rules.department.timezone)
-        start_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_counts = s.history.owner_counts(start_day, pool=pool.name)
-        month_counts = s.history.owner_counts(start_day.replace(day=1), pool=pool.name)
+    capped = any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members)
+    cap = cap_counts(s, pool.name) if capped and "pool" in s.rules.caps_apply_to else None
     for member in pool.members:
         manager = s.rules.managers[member]
         absence = s.rules.absence_on(member, day) if day else None
@@ -47,10 +43,8 @@ def pool(options: PoolOptions, s: Situation) -> Match | Miss:
             skipped.append(f"{manager.surname} {absence.reason} до {absence.end:%d.%m}")
         elif manager.duty and day is not None and day.weekday() not in manager.duty:
             skipped.append(f"{manager.surname} не дежурит в этот день")
-        elif manager.daily_cap and day_counts.get(member, 0) >= manager.daily_cap:
-            skipped.append(f"{manager.surname}: дневной лимит {manager.daily_cap} исчерпан")
-        elif manager.monthly_cap and month_counts.get(member, 0) >= manager.monthly_cap:
-            skipped.append(f"{manager.surname}: месячный лимит {manager.monthly_cap} исчерпан")
+        elif cap is not None and (reached := cap_reached(manager, cap)) is not None:
+            skipped.append(reached)
         else:
             eligible.append(member)
     if not eligible:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from inboxbot.route.caps import capped
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import client_where, region_words, who
@@ -73,12 +74,17 @@ def region(options: RegionOptions, s: Situation) -> Match | Miss:
     name = region_words(code)
     if code in options.regions or (district is not None and district in options.districts):
         where = f"регион {name}" + (f", {district}" if district else "")
-        return Match(options.owner, where, (f"регион {name}: {how}", f"{where} → {who(s.rules, options.owner)}"))
+        found = Match(options.owner, where, (f"регион {name}: {how}", f"{where} → {who(s.rules, options.owner)}"))
+        return capped(found, s, "region")
     return Miss(f"регион {name} не из списка правила")
 
 
 @condition("territory", ConditionOptions)
 def territory(options: ConditionOptions, s: Situation) -> Match | Miss:
+    return capped(_territory(s), s, "territory")
+
+
+def _territory(s: Situation) -> Match | Miss:
     territory = s.rules.territory
     code, district, how = client_region(s)
     if territory.cities:
