@@ -446,8 +446,8 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     with open_store(path) as store:
         rows = store.queries.requests(since, until)
         changes = gather_changes(store, rows, target, label, mail_dir=mail_dir)
-        result = build_report(rows, store.requests.awaiting_answer(), rules, since, until,
-                              now=datetime.now(UTC), changes=changes)
+        result = build_report(rows, store.requests.awaiting_answer(), rules, since, until, now=datetime.now(UTC),
+                              changes=changes, credited={c.message_id for c in store.credits.credits(since)})
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")

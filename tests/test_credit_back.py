@@ -64,3 +64,21 @@ def test_credit_back_of_an_unknown_id_changes_nothing(tmp_path: Path) -> None:
         "Ошибка: в журнале нет заявки с Message-ID «nobody@x», которую бот отдал менеджеру. "
         "Укажите Message-ID письма клиента или пересылки бота (заголовок Message-ID)\n"
     )
+
+
+def test_the_report_leaves_a_credited_lead_out_of_the_shares(month_rules: Rules, tmp_path: Path) -> None:
+    from inboxbot.compose.report import build_report
+
+    journal = tmp_path / "journal.sqlite"
+    for n in range(10):
+        _route(month_rules, journal, n)
+    since, until = T0 - timedelta(hours=1), T0 + timedelta(days=1)
+    with open_store(journal) as store:
+        assert store.credits.credit_back("sim1@gmail.com", "volkov", T0 + timedelta(hours=2), "спам") is not None
+        rows = store.queries.requests(since, until)
+        credited = {c.message_id for c in store.credits.credits(since)}
+    before = {m.id: m for m in build_report(rows, (), month_rules, since, until, now=until).managers}
+    after = {m.id: m for m in build_report(rows, (), month_rules, since, until, now=until, credited=credited).managers}
+    assert (before["petrov"].pool, after["petrov"].pool) == (2, 1)
+    assert (before["petrov"].total, after["petrov"].total) == (2, 2)  # still a request he got
+    assert after["ivanova"].pool_share == pytest.approx(2 / 9)

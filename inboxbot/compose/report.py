@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from inboxbot.compose.labels import POOL_METHODS, rule_label, short_name
@@ -58,13 +58,16 @@ def build_report(
     now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
+    credited: Collection[str] = (),
 ) -> Report:
     """The report of `rows`, the mail first seen in [since, until) (the store's
     queries.requests), with `awaiting`, the forwarded requests nobody answered yet
     (requests.awaiting_answer). `now` is when waiting requests are measured. `waiting_shown`: how many of the longest-waiting requests are listed
-    (`inboxbot status --list` lists them all)."""
+    (`inboxbot status --list` lists them all). `credited`: Message-IDs of leads the head
+    credited back (store.credits): requests still, but out of the pool shares."""
     waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
-    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    return aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown,
+                     credited=credited)  # fmt: skip
 
 
 def aggregate(
@@ -77,6 +80,7 @@ def aggregate(
     now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
+    credited: Collection[str] = (),
 ) -> Report:
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
@@ -100,8 +104,8 @@ def aggregate(
         tz=rules.department.timezone,
         day_length=hours.day_length,
         totals=_totals(rows),
-        managers=_managers(handled, response_rows, times, rules),
-        pool=_pool_summary(handled, rules),
+        managers=_managers(handled, response_rows, times, rules, _shared(handled, credited)),
+        pool=_pool_summary(_shared(handled, credited), rules),
         rules=_rules(rows, rules),
         regions=regions,
         other_regions=other_regions,
@@ -159,10 +163,11 @@ def _managers(
     response_rows: Sequence[RequestRow],
     times: Mapping[str, Sequence[timedelta]],
     rules: Rules,
+    shared: Sequence[RequestRow],
 ) -> tuple[ManagerLine, ...]:
     totals = Counter(r.owner for r in handled if r.owner)
     pool = rules.pool
-    pool_rows = [r for r in handled if pool is not None and r.pool == pool.name]
+    pool_rows = [r for r in shared if pool is not None and r.pool == pool.name]
     pool_counts = Counter(r.owner for r in pool_rows if r.owner)
     targets = fair_shares(pool_rows, rules)
     waiting = Counter(r.owner for r in response_rows if r.answered_at is None and r.owner)
@@ -186,6 +191,12 @@ def _managers(
             weight=pool.weight_text(rules.managers[manager_id]) if pool and manager_id in pool.conversion else "",
         ))  # fmt: skip
     return tuple(sorted(lines, key=lambda line: -line.total))
+
+
+def _shared(handled: Sequence[RequestRow], credited: Collection[str]) -> list[RequestRow]:
+    """The requests that count in the pool shares: all but the leads credited back."""
+    gone = set(credited)
+    return [r for r in handled if r.message_id not in gone] if gone else list(handled)
 
 
 def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, float]:

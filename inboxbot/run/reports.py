@@ -44,7 +44,8 @@ class Reports:
         if not recipients:
             return
         data = build_report(self.store.queries.requests(period.since, period.until), self.store.requests.awaiting_answer(),
-                            self.ctx.rules, period.since, period.until, now=now)
+                            self.ctx.rules, period.since, period.until, now=now,
+                            credited={c.message_id for c in self.store.credits.credits(period.since)})  # fmt: skip
         mail = compose_report(data, self.ctx.forward_context(recipients[0]), recipients, self.ctx.templates, now=now)
         smtp.send(mail, [m.email for m in recipients])
         self.store.meta.set(REPORT_UNTIL, period.until.isoformat())
