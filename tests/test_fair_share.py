@@ -115,3 +115,16 @@ def test_working_moments_spread_over_working_days(demo: Rules) -> None:
     moments = working_moments(demo, 2025, 6, 42)
     assert len(moments) == 42 and {m.date() for m in moments} >= {date(2025, 6, 2), date(2025, 6, 30)}
     assert date(2025, 6, 12) not in {m.date() for m in moments}  # Russia Day
+
+
+def test_the_report_measures_the_month_share_the_queue_keeps(demo: Rules) -> None:
+    from inboxbot.compose.report import fair_shares
+
+    rules = _june(demo)
+    month = simulate(rules, 2025, 6, 200, snapshot=date(2025, 6, 23))
+    pool_rows = [r for r in month.requests if r.pool == "main"]
+    targets = fair_shares(pool_rows, rules)
+    documented = {r.member: r.target / month.total for r in month.at_end}
+    assert targets == pytest.approx(documented, abs=1e-9)
+    rolling = fair_shares(pool_rows, replace(rules, pool=replace(rules.pool, period="rolling")))  # type: ignore[arg-type]
+    assert rolling["petrov"] < targets["petrov"]  # day by day, his days away would not count for him

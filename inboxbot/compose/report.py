@@ -38,6 +38,7 @@ from inboxbot.model.decision import DUPLICATE_RULE
 from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
+from inboxbot.route.share import month_targets
 from inboxbot.rules.model import Rules, day_in
 from inboxbot.rules.regions import DISTRICTS
 
@@ -220,6 +221,11 @@ def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, floa
 
     if not pool_rows:
         return shares_on(None)
+    if pool.period == "month":  # the month's share the queue itself keeps (route/share.py)
+        days = [day_in(rules, r.sent_at or r.seen_at) for r in pool_rows]
+        members = [m for m in pool.members if m in rules.managers]
+        weights = {m: weight(m) for m in members}
+        return month_targets([d for d in days if d is not None], members, weights, rules)
     expected: Counter[str] = Counter()
     by_day: dict[date | None, dict[str, float]] = {}
     for row in pool_rows:

@@ -21,7 +21,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
+
+from inboxbot.rules.model import Rules
 
 MONTHS = (
     "январь", "февраль", "март", "апрель", "май", "июнь",
@@ -49,6 +52,30 @@ def month_start(moment: datetime, tz: ZoneInfo) -> datetime:
     """Midnight of the 1st of `moment`'s month in the department's time zone."""
     local = moment.astimezone(tz)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def present_on(rules: Rules, member: str, day: date) -> bool:
+    """A working day of the department on which `member` was neither absent nor off duty."""
+    manager = rules.managers[member]
+    on_duty = not manager.duty or day.weekday() in manager.duty
+    return on_duty and rules.department.hours.is_working_day(day) and rules.absence_on(member, day) is None
+
+
+def month_targets(days: Sequence[date], members: Sequence[str], weights: Mapping[str, float], rules: Rules) -> dict[str, float]:
+    """The share of each member of the pool mail of `days` (one day per mail, any months):
+    each calendar month's mail divided by the rule above, as it stood on the month's last
+    day with mail. For the report, so that it measures what the queue promised."""
+    by_month: dict[tuple[int, int], list[date]] = {}
+    for day in days:
+        by_month.setdefault((day.year, day.month), []).append(day)
+    expected = dict.fromkeys(members, 0.0)
+    for month_days in by_month.values():
+        last = max(month_days)
+        present = {m: days_present(last, partial(present_on, rules, m)) for m in members}
+        shares = month_shares(members, {}, weights, present)
+        for m in members:
+            expected[m] += len(month_days) * shares[m].target  # target of one mail = the member's fraction
+    return {m: expected[m] / len(days) for m in members} if days else {}
 
 
 def days_present(today: date, present: Callable[[date], bool]) -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.facts import Facts
-from inboxbot.model.records import MessageKey
+from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.route.decide import decide
 from inboxbot.rules.model import Rules
 from inboxbot.store.factory import memory_store
@@ -38,6 +38,7 @@ class Month:
     at_snapshot: tuple[Row, ...]
     at_end: tuple[Row, ...]
     total: int
+    requests: tuple[RequestRow, ...]  # the month as the journal holds it (for the report)
 
 
 def working_moments(rules: Rules, year: int, month: int, count: int) -> list[datetime]:
@@ -71,7 +72,8 @@ def simulate(rules: Rules, year: int, month: int, count: int, snapshot: date) ->
         if decision.owner in got and decision.pool == rules.pool.name:
             got[decision.owner] += 1
     last = max(d for d in _month_days(year, month) if rules.department.hours.is_working_day(d))
-    return Month(snapshot, at_snapshot, rows(rules, got, last), sum(got.values()))
+    journal = tuple(store.queries.requests(datetime(year, month, 1, tzinfo=UTC) - timedelta(days=1)))
+    return Month(snapshot, at_snapshot, rows(rules, got, last), sum(got.values()), journal)
 
 
 def rows(rules: Rules, got: dict[str, int], day: date) -> tuple[Row, ...]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from inboxbot.route.caps import cap_counts, cap_reached
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import nobody_known, who
-from inboxbot.route.share import days_present, explain, furthest_behind, month_shares, month_start
+from inboxbot.route.share import days_present, explain, furthest_behind, month_shares, month_start, present_on
 from inboxbot.rules.model import Pool
 from inboxbot.rules.options import ConditionOptions, option
 
@@ -79,22 +80,12 @@ def _month_pick(s: Situation, pool: Pool, ranked: Sequence[str], clock: datetime
     counts = s.history.owner_counts(month_start(clock, s.rules.department.timezone), pool=pool.name)
     weighted = pool.method == "weighted"
     weights = {m: pool.weight(s.rules.managers[m]) if weighted else 1.0 for m in pool.members}
-    days = {m: days_present(today, _presence(s, m)) for m in pool.members}
+    days = {m: days_present(today, partial(present_on, s.rules, m)) for m in pool.members}
     shares = month_shares(pool.members, counts, weights, days)
     owner = furthest_behind(ranked, shares)
     how = "дальше всех от своей доли за месяц" if weighted else "дальше всех от равной доли за месяц"
     label = pool.weight_text(s.rules.managers[owner]) if weighted else ""
     return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day), label)]
-
-
-def _presence(s: Situation, member: str) -> Callable[[date], bool]:
-    hours, manager = s.rules.department.hours, s.rules.managers[member]
-
-    def present(day: date) -> bool:
-        on_duty = not manager.duty or day.weekday() in manager.duty
-        return on_duty and hours.is_working_day(day) and s.rules.absence_on(member, day) is None
-
-    return present
 
 
 def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:
