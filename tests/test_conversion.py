@@ -159,3 +159,22 @@ def test_the_report_shows_the_weight_and_the_conversion(tmp_path: Path) -> None:
     lines = {m.id: m for m in report.managers}
     assert lines["sidorov"].weight == "вес 1.39 (конверсия 30%)" and lines["sidorov"].pool > lines["orlov"].pool
     assert "(вес 0.69 (конверсия 15%))" in render_report_html(report, Templates())
+
+
+def test_the_worker_takes_a_new_export_and_keeps_the_old_weights_on_a_broken_one(tmp_path: Path) -> None:
+    import os
+
+    from inboxbot.run.rulesholder import RulesHolder
+
+    holder = RulesHolder(_folder(tmp_path))
+    assert holder.rules.pool is not None and holder.rules.pool.weights["orlov"] == 0.69
+    csv = tmp_path / "conversion.csv"
+    csv.write_text("manager;requests;deals\nivanova;100;20\norlov;100;40\n", encoding="utf-8")
+    os.utime(csv, ns=(1, 2))  # a new mtime whatever the clock's resolution
+    assert holder.refresh() is True
+    assert holder.rules.pool is not None and holder.rules.pool.weights["orlov"] == 1.33
+    csv.write_text("manager;requests;deals\norlov;100;400\n", encoding="utf-8")
+    os.utime(csv, ns=(3, 4))
+    assert holder.refresh() is False  # broken: more deals than requests
+    assert holder.rules.pool.weights["orlov"] == 1.33
+    assert holder.unreported_error is not None and "conversion.csv, строка 2: сделок (400) больше, чем заявок (100)" in holder.unreported_error
