@@ -15,7 +15,7 @@ from inboxbot.route.decide import decide
 from inboxbot.route.share import Share, explain, furthest_behind, month_shares
 from inboxbot.rules.load import load_rules
 from inboxbot.rules.model import Absence, Rules
-from inboxbot.tools.fair_month import simulate, with_month_share, working_moments
+from inboxbot.tools.fair_month import anonymous_request, simulate, with_month_share, working_moments
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_explanation_names_the_month_the_count_and_the_target() -> None:
 
 def test_forward_reason_and_month_reset(demo: Rules) -> None:
     from inboxbot.store.factory import memory_store
-    from inboxbot.tools.fair_month import anonymous_request
+
 
     rules = with_month_share(demo)
     store = memory_store()
@@ -86,7 +86,7 @@ def test_a_month_with_an_absence_catches_up_and_ends_within_one_of_target(demo: 
 
 def test_catch_up_gives_the_returning_manager_the_next_mails(demo: Rules) -> None:
     from inboxbot.store.factory import memory_store
-    from inboxbot.tools.fair_month import anonymous_request
+
 
     rules = _june(demo)
     store = memory_store()
@@ -128,3 +128,15 @@ def test_the_report_measures_the_month_share_the_queue_keeps(demo: Rules) -> Non
     assert targets == pytest.approx(documented, abs=1e-9)
     rolling = fair_shares(pool_rows, replace(rules, pool=replace(rules.pool, period="rolling")))  # type: ignore[arg-type]
     assert rolling["petrov"] < targets["petrov"]  # day by day, his days away would not count for him
+
+
+def test_the_month_is_the_bots_not_the_date_headers(demo: Rules) -> None:
+    """A mail written on 30.05 that arrives on 02.06 counts in June's share: the bot's clock
+    decides which month the queue is keeping (the Date header may be old)."""
+    from inboxbot.store.factory import memory_store
+
+    rules = with_month_share(demo)
+    arrived = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
+    msg = anonymous_request(1, datetime(2025, 5, 30, 12, 0, tzinfo=UTC))
+    d = decide(msg, Facts(), rules, memory_store().history, received_at=arrived)
+    assert d.reasons[2] == "по очереди за июнь у вас 1 из 1 положенных (на месте 1 из 1 раб. дн.)"

@@ -54,8 +54,8 @@ def pool(options: PoolOptions, s: Situation) -> Match | Miss:
     order = _round_robin_order(pool.members, last)
     ranked = [m for m in order if m in eligible]
     extra: list[str] = []
-    if pool.period == "month" and clock is not None and day is not None:
-        owner, how, extra = _month_pick(s, pool, ranked, clock, day)
+    if pool.period == "month" and clock is not None:
+        owner, how, extra = _month_pick(s, pool, ranked, clock, clock.astimezone(s.rules.department.timezone).date())
     elif pool.method == "round_robin":
         owner = ranked[0]
         how = f"предыдущее письмо получил(а) {who(s.rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
