@@ -388,7 +388,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         changes = gather_changes(store, rows, target, label, mail_dir=mail_dir)
         result = build_report(rows, store.requests.awaiting_answer(), rules, since, until,
                               now=datetime.now(UTC), changes=changes, conflicts=store.conflicts.listing(),
-                              ledger=store.ledger.entries())
+                              ledger=store.ledger.entries(), credited={c.message_id for c in store.credits.credits(since)})
     templates = Templates(rules.templates_dir)
     if out_path is not None:
         out_path.write_text(render_report_html(result, templates, "data"), encoding="utf-8")
@@ -410,6 +410,26 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
         click.echo("Отчёт отправлен: " + ", ".join(r.email for r in recipients))
     if out_path is None and not send:
         click.echo(templates.render("report.txt.j2", **report_view(result, {})), nl=False)
+
+
+@cli.command("credit-back")
+@_rules_option
+@_journal_option
+@click.argument("ref", metavar="MESSAGE-ID")
+@click.option("--reason", default="", help="Почему заявка не считается (спам, не наш профиль…), для журнала.")
+@_user_errors
+def credit_back(rules_path: Path, journal_path: Path | None, ref: str, reason: str) -> None:
+    """Пустая заявка не в счёт: очередь возместит её менеджеру (по Message-ID письма клиента или пересылки).
+
+    Пример: inboxbot credit-back "<fwd.3f2a@severkarton.test>" --reason спам
+    """
+    from inboxbot.rules.load import load_rules
+    from inboxbot.store.factory import open_store
+    from inboxbot.tools.credit_back import credit_back as record
+
+    rules = load_rules(rules_path)
+    with open_store(_existing_journal(journal_path)) as store:
+        click.echo(record(store, rules, ref, reason, datetime.now(UTC)))
 
 
 cli.add_command(conflicts)

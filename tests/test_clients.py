@@ -446,7 +446,7 @@ def test_bad_groups_file_reports_every_problem(tmp_path: Path) -> None:
         load_groups(path)
     assert str(err.value).splitlines() == [
         "groups.csv, строка 2: у группы «А» политика one_owner, но не указан владелец (колонка owner)",
-        "groups.csv, строка 3: политика «shared» неизвестна. Допустимо: one_owner, independent",
+        "groups.csv, строка 3: политика «shared» неизвестна. Допустимо: one_owner, independent, one_owner_per_district",
         "groups.csv, строка 4: группа «А» уже описана в строке 2",
     ]
 

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -332,6 +333,50 @@ def forwarded(store: Store, uid: int, owner: str = "petrov", *, seen: datetime =
     return k
 
 
+# -- credits (credit-back of a junk lead) ------------------------------------------------------
+
+
+def test_a_credited_back_lead_leaves_the_share_counts(store: Store) -> None:
+    record(store, 1, "m1@client", decision("petrov", pool="main", rule="pool"), seen=T0, subject="Спам")
+    record(store, 2, "m2@client", decision("petrov", pool="main", rule="pool"), seen=T0)
+    k3 = record(store, 3, "m3@client", decision("ivanova", pool="main", rule="pool"), seen=T0)
+    store.messages.mark_forwarded(k3, "<fwd3@bot>", "ivanova", "pool", at=T0)
+    assert store.history.owner_counts(T0, pool="main") == {"ivanova": 1, "petrov": 2}
+    credit = store.credits.credit_back("<m1@client>", "volkov", T0 + timedelta(hours=1, microseconds=5), "спам")
+    assert credit is not None and (credit.message_id, credit.owner, credit.pool, credit.rule, credit.subject) == (
+        "m1@client", "petrov", "main", "pool", "Спам")
+    assert (credit.by, credit.reason, credit.at, credit.new) == ("volkov", "спам", T0 + timedelta(hours=1), True)
+    assert store.history.owner_counts(T0, pool="main") == {"ivanova": 1, "petrov": 1}
+    assert store.history.owner_counts(T0) == {"ivanova": 1, "petrov": 1}
+    # By our forward's Message-ID too; a repeat changes nothing and says so.
+    assert store.credits.credit_back(" fwd3@bot ", "volkov", T0 + timedelta(hours=2)).owner == "ivanova"  # type: ignore[union-attr]
+    again = store.credits.credit_back("m1@client", "someone", T0 + timedelta(hours=3), "ещё раз")
+    assert again is not None and (again.new, again.by, again.reason) == (False, "volkov", "спам")
+    assert store.history.owner_counts(T0, pool="main") == {"petrov": 1}
+    assert [c.message_id for c in store.credits.credits(T0)] == ["m1@client", "m3@client"]
+    assert [c.message_id for c in store.credits.credits(T0 + timedelta(hours=2))] == ["m3@client"]
+
+
+def test_owner_counts_of_some_rules_only(store: Store) -> None:
+    record(store, 1, "m1@client", decision("petrov", rule="territory"), seen=T0)
+    record(store, 2, "m2@client", decision("petrov", pool="main", rule="pool"), seen=T0)
+    record(store, 3, "m3@client", decision("ivanova", rule="client_inn"), seen=T0)
+    substituted = replace(decision("orlov", rule="absence_backup"), base_rule="territory", base_owner="sidorov")
+    record(store, 4, "m4@client", substituted, seen=T0)
+    assert store.history.owner_counts(T0, rules=["territory", "pool"]) == {"orlov": 1, "petrov": 2}
+    assert store.history.owner_counts(T0, rules=["client_inn"]) == {"ivanova": 1}
+    assert store.history.owner_counts(T0, rules=[]) == {}
+    assert store.history.owner_counts(T0, pool="main", rules=["territory"]) == {}
+
+
+def test_credit_back_of_an_unknown_or_unassigned_mail_is_none(store: Store) -> None:
+    record(store, 1, "m1@client", decision(None, action="triage"), seen=T0)
+    assert store.credits.credit_back("m1@client", "volkov", T0) is None
+    assert store.credits.credit_back("nobody@x", "volkov", T0) is None
+    assert store.credits.credit_back("  <> ", "volkov", T0) is None
+    assert store.credits.credits(T0 - timedelta(days=1)) == []
+
+
 # -- ledger -------------------------------------------------------------------------
 
 ACME = (ClientKey("inn", "7707083893"), ClientKey("domain", "acme.ru"), ClientKey("name", "acme"),
@@ -626,7 +671,8 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     db.close()
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
     assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger",
-                      "ledger_history", "audit", "search_text", "recent_requests", "conflicts"}
+                      "ledger_history", "audit", "search_text", "recent_requests", "conflicts",
+                      "credits"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -42,6 +42,7 @@ from inboxbot.model.ledger import Assignment
 from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
+from inboxbot.route.share import month_targets
 from inboxbot.rules.model import Rules, day_in
 from inboxbot.rules.regions import DISTRICTS
 
@@ -65,14 +66,18 @@ def build_report(
     waiting_shown: int = WAITING_SHOWN,
     conflicts: Sequence[Conflict] = (),
     ledger: Sequence[Assignment] = (),
+    credited: Collection[str] = (),
 ) -> Report:
     """The report of `rows`, the mail first seen in [since, until) (the store's
     queries.requests), with `awaiting`, the forwarded requests nobody answered yet
     (requests.awaiting_answer). `now` is when waiting requests are measured. `waiting_shown`: how many of the longest-waiting requests are listed
     (`inboxbot status --list` lists them all). `conflicts`: the store's disputes (the open
-    ones are listed); `ledger`: its entries (the hand-overs of the period are listed)."""
+    ones are listed); `ledger`: its entries (the hand-overs of the period are listed).
+    `credited`: Message-IDs of leads the head credited back (store.credits): requests
+    still, but out of the pool shares."""
     waiting_rows = [r for r in awaiting if r.seen_at < until and _is_waiting(r)]
-    report = aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown)
+    report = aggregate(rows, waiting_rows, rules, since, until, now=now, changes=changes, waiting_shown=waiting_shown,
+                       credited=credited)  # fmt: skip
     return replace(report, handovers=handovers(ledger, rules, since, until), disputes=open_disputes(conflicts, rules))
 
 
@@ -86,6 +91,7 @@ def aggregate(
     now: datetime,
     changes: Changes | None = None,
     waiting_shown: int = WAITING_SHOWN,
+    credited: Collection[str] = (),
 ) -> Report:
     """The report from journal rows: `rows` first seen in the period, `waiting_rows` the
     forwarded requests not answered yet (any period up to `until`). Pure."""
@@ -110,8 +116,8 @@ def aggregate(
         tz=rules.department.timezone,
         day_length=hours.day_length,
         totals=_totals(rows),
-        managers=_managers(handled, response_rows, times, rules),
-        pool=_pool_summary(handled, rules),
+        managers=_managers(handled, response_rows, times, rules, _shared(handled, credited)),
+        pool=_pool_summary(_shared(handled, credited), rules),
         rules=_rules(rows, rules),
         regions=regions,
         other_regions=other_regions,
@@ -174,10 +180,11 @@ def _managers(
     response_rows: Sequence[RequestRow],
     times: Mapping[str, Sequence[timedelta]],
     rules: Rules,
+    shared: Sequence[RequestRow],
 ) -> tuple[ManagerLine, ...]:
     totals = Counter(r.owner for r in handled if r.owner)
     pool = rules.pool
-    pool_rows = [r for r in handled if pool is not None and r.pool == pool.name]
+    pool_rows = [r for r in shared if pool is not None and r.pool == pool.name]
     pool_counts = Counter(r.owner for r in pool_rows if r.owner)
     targets = fair_shares(pool_rows, rules)
     waiting = Counter(r.owner for r in response_rows if r.answered_at is None and r.owner)
@@ -198,8 +205,15 @@ def _managers(
             waiting=waiting[manager_id],
             median=median,
             p90=p90,
+            weight=pool.weight_text(rules.managers[manager_id]) if pool and manager_id in pool.conversion else "",
         ))  # fmt: skip
     return tuple(sorted(lines, key=lambda line: -line.total))
+
+
+def _shared(handled: Sequence[RequestRow], credited: Collection[str]) -> list[RequestRow]:
+    """The requests that count in the pool shares: all but the leads credited back."""
+    gone = set(credited)
+    return [r for r in handled if r.message_id not in gone] if gone else list(handled)
 
 
 def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, float]:
@@ -213,7 +227,7 @@ def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, floa
 
     def weight(member: str) -> float:
         manager = rules.managers.get(member)
-        return manager.weight if manager and pool.method == "weighted" else 1.0
+        return pool.weight(manager) if manager and pool.method == "weighted" else 1.0
 
     def shares_on(day: date | None) -> dict[str, float]:
         present = [m for m in pool.members if m in rules.managers and _available(rules, m, day)]
@@ -223,6 +237,11 @@ def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, floa
 
     if not pool_rows:
         return shares_on(None)
+    if pool.period == "month":  # the month's share the queue itself keeps (route/share.py)
+        days = [day_in(rules, r.sent_at or r.seen_at) for r in pool_rows]
+        members = [m for m in pool.members if m in rules.managers]
+        weights = {m: weight(m) for m in members}
+        return month_targets([d for d in days if d is not None], members, weights, rules)
     expected: Counter[str] = Counter()
     by_day: dict[date | None, dict[str, float]] = {}
     for row in pool_rows:

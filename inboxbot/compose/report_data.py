@@ -37,6 +37,7 @@ class ManagerLine:
     waiting: int  # forwarded in the period, not answered yet
     median: timedelta | None  # working time from forward to answer
     p90: timedelta | None
+    weight: str = ""  # «вес 1.3 (конверсия 26%)» when the pool weighs by conversion
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,8 @@ def _manager_view(m: ManagerLine, pool_total: int) -> dict[str, object]:
            and abs(m.pool - m.target * pool_total) >= 2)
     return {"name": clean(m.name, 60), "total": m.total, "pool": m.pool, "share": _percent(m.pool_share),
             "target": _percent(m.target), "off": off, "answered": m.answered, "waiting": m.waiting,
-            "median": _duration(m.median), "p90": _duration(m.p90), "has_p90": m.p90 is not None}
+            "median": _duration(m.median), "p90": _duration(m.p90), "has_p90": m.p90 is not None,
+            "weight": clean(m.weight, 60)}
 
 
 def _waiting_view(w: Waiting, when: Callable[[datetime | None], str], day: timedelta) -> dict[str, object]:

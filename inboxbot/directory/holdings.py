@@ -16,13 +16,15 @@ from inboxbot.directory.tables import column_indexes, read_table, row_getter
 from inboxbot.errors import RulesError
 from inboxbot.model.domains import normalize_domain
 
-GROUP_POLICIES = ("one_owner", "independent")
+# one_owner_per_district: a new company of the group goes to whoever already handles the
+# group's companies in its federal district (a holding with a buyer per district).
+GROUP_POLICIES = ("one_owner", "independent", "one_owner_per_district")
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
     name: str
-    policy: str  # "one_owner" | "independent"
+    policy: str  # one of GROUP_POLICIES
     owner: str | None
     aliases: tuple[str, ...]
     domains: tuple[str, ...]

@@ -26,7 +26,13 @@ class History(Protocol):
 
     def last_pool_owner(self, pool: str) -> str | None: ...
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]: ...
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """Mail assigned per owner since `since` (credited-back leads left out); only a
+        pool's, or only that of the rules named (by the rule or, for a substitution, the
+        rule that chose the absent manager)."""
+        ...
 
 
 class ClientLedger(Protocol):

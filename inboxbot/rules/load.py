@@ -21,6 +21,7 @@ from inboxbot.model.domains import FREE_MAIL_DOMAINS
 from inboxbot.rules import tomlerrors
 from inboxbot.rules.absences import AbsenceSection, read_absences
 from inboxbot.rules.calendar import CalendarSection, holiday_hint, read_calendar
+from inboxbot.rules.caps import CapsSection, read_caps
 from inboxbot.rules.department import DepartmentSection, read_department
 from inboxbot.rules.followup import (
     AcknowledgeSection,
@@ -31,7 +32,7 @@ from inboxbot.rules.followup import (
     read_report,
 )
 from inboxbot.rules.forms import form_tokens
-from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pool
+from inboxbot.rules.managers import ManagerSection, PoolSection, read_managers, read_pools
 from inboxbot.rules.model import DEFAULT_HOURS, Rules
 from inboxbot.rules.positions import Positions
 from inboxbot.rules.presence import PresenceSection, read_presence
@@ -47,7 +48,7 @@ from inboxbot.rules.sources import (
     read_groups,
     read_vip,
 )
-from inboxbot.rules.specs import read_rule_specs
+from inboxbot.rules.specs import check_pool_names, read_rule_specs
 from inboxbot.rules.territory import TerritorySection, read_territory
 
 
@@ -105,11 +106,12 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "vip": FileSection, "manager": ManagerSection, "territory": TerritorySection, "absence": AbsenceSection,
     "pool": PoolSection, "acknowledge": AcknowledgeSection, "followup": FollowUpSection, "report": ReportSection,
     "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection, "presence": PresenceSection,
+    "caps": CapsSection,
 })  # fmt: skip
 # In the order the messages list them.
 _TOP_LEVEL = (
     "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar", "duty", "roster", "presence",
+    "acknowledge", "followup", "report", "calendar", "duty", "roster", "presence", "caps",
 )  # fmt: skip
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
@@ -145,13 +147,12 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     territory = read_territory(ctx)
     absences = read_absences(ctx, department.head if department else None, department.timezone if department else None)
     absences += read_presence(ctx, managers, department.head if department else None, sources)
-    pool = read_pool(ctx, managers)
+    pools = read_pools(ctx, managers, sources)
+    caps_apply_to = read_caps(ctx)
+    pool = pools[0] if pools else None
     roster = read_roster(ctx, managers, sources, department.hours if department else DEFAULT_HOURS)
-    if pool is not None:
-        managers = {
-            k: replace(m, in_pool=k in pool.members)
-            for k, m in managers.items()
-        }
+    if pools:
+        managers = {k: replace(m, in_pool=any(k in p.members for p in pools)) for k, m in managers.items()}
     free_mail = department.free_mail_domains if department else tuple(sorted(FREE_MAIL_DOMAINS))
     clients = read_clients(ctx, free_mail, sources)
     groups = read_groups(ctx, sources)
@@ -160,8 +161,7 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     acknowledge = read_acknowledge(ctx, department)
     followup = read_followup(ctx, department.hours if department else DEFAULT_HOURS)
     report = read_report(ctx, department.head if department else None)
-    if pool is None and any(s.when == "pool" for s in specs):
-        p.error(next(s.line for s in specs if s.when == "pool"), "правило «pool»", "нет раздела [pool] со списком участников (members)")
+    check_pool_names(ctx, specs, pools)
 
     errors = [text for _, text in sorted(p.errors, key=lambda e: e[0])]
     warnings = [text for _, text in sorted(p.warnings, key=lambda e: e[0])]
@@ -210,6 +210,8 @@ def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
         acknowledge=acknowledge,
         report=report,
         roster=roster,
+        pools=MappingProxyType({q.name: q for q in pools}),
+        caps_apply_to=caps_apply_to,
     )
     return rules, [], warnings
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
+from inboxbot.directory.conversion import conversion_weights, load_conversion
+from inboxbot.errors import RulesError
 from inboxbot.rules.forms import derive_forms
-from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, Manager, Pool
+from inboxbot.rules.model import MAX_WEIGHT, MAX_WINDOW_DAYS, POOL_METHODS, POOL_PERIODS, Manager, Pool
 from inboxbot.rules.problems import suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
 from inboxbot.rules.settings import Section, read_section, setting
@@ -131,6 +136,33 @@ def _members(read: Section, value: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(members)
 
 
+def _period(read: Section, value: str) -> str:
+    # A strict round robin counts nothing, so a month's share would be a promise it does not keep.
+    if value == "month" and read.values.get("method") == "round_robin":
+        read.error(
+            read.line("period"),
+            "period = \"month\" (доля за календарный месяц) работает с method = \"weighted\" или \"least_loaded\"; "
+            "при round_robin письма идут строго по кругу. Укажите method = \"least_loaded\" (поровну) "
+            "или \"weighted\" (по весам)",
+            "period",
+        )
+    return value
+
+
+def _weights_file(read: Section, value: str | None) -> str | None:
+    if value is None or "weights_file" in read.bad:
+        return None
+    if read.values.get("method") != "weighted":
+        read.error(
+            read.line("weights_file"),
+            "weights_file (веса по конверсии) работает только с method = \"weighted\"; укажите его или уберите weights_file",
+            "weights_file",
+        )
+        return None
+    found = read.ctx.file(value, (*read.path, "weights_file"), read.where)
+    return str(found) if found is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class PoolSection:
     """[pool] as rules.toml writes it."""
@@ -142,14 +174,72 @@ class PoolSection:
         30, "int", what=f"целое число дней от 1 до {MAX_WINDOW_DAYS}, например window_days = 30",
         parse=lambda v: v if 0 < v <= MAX_WINDOW_DAYS else None,
     )  # fmt: skip
+    period: str = setting("rolling", "choice", choices=POOL_PERIODS, unknown="неизвестный период", check=_period)
+    weights_file: str | None = setting(
+        None, "text", what="путь к выгрузке конверсии в кавычках, например weights_file = \"conversion.csv\"", check=_weights_file
+    )
+    weight_floor: float = setting(
+        0.3, "number", what="наименьший вес по конверсии, число от 0.05 до 1, например weight_floor = 0.3",
+        parse=lambda v: float(v) if 0.05 <= v <= 1 else None,
+    )  # fmt: skip
 
 
-def read_pool(ctx: Reader, managers: Mapping[str, Manager]) -> Pool | None:
-    where = "[pool]"
-    table = section_table(ctx, "pool", where)
-    if table is None:
+def read_pools(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> tuple[Pool, ...]:
+    """The queues: one [pool], or several [[pool]] each with its own name (a queue per
+    segment; a [[rule]] names one with pool = "…"). Without a section: the managers
+    marked in_pool, as the queue «main»."""
+    raw = ctx.data.get("pool")
+    if raw is None:
         in_pool = tuple(m.id for m in managers.values() if m.in_pool)
-        return Pool("main", in_pool) if in_pool else None
-    section, _ = read_section(ctx, PoolSection, table, ("pool",), where, managers)
-    assert section is not None  # no key of [pool] stops the reading
-    return Pool(section.name or "main", section.members, section.method, section.window_days)
+        return (Pool("main", in_pool),) if in_pool else ()
+    entries: list[tuple[dict[str, Any], tuple[object, ...], str]]
+    if isinstance(raw, list):
+        entries = [(e, ("pool", i), f"[[pool]] №{i + 1}") for i, e in enumerate(section_array(ctx, "pool"))]
+    else:
+        table = section_table(ctx, "pool", "[pool]")
+        entries = [(table, ("pool",), "[pool]")] if table is not None else []
+    pools: dict[str, Pool] = {}
+    for table, path, where in entries:
+        if isinstance(raw, list) and isinstance(table.get("name"), str):
+            where = f"[[pool]] «{table['name']}»"
+        section, _ = read_section(ctx, PoolSection, table, path, where, managers)
+        assert section is not None  # no key of [pool] stops the reading
+        name = section.name or "main"
+        if name in pools:
+            ctx.p.error(ctx.pos.line(*path, "name"), where, f"очередь «{name}» уже описана выше; у каждой [[pool]] своё имя (name = \"…\")")
+            continue
+        pool = Pool(name, section.members, section.method, section.window_days, section.period)
+        if section.weights_file is not None:
+            sources.append(Path(section.weights_file))
+            pool = _with_conversion(ctx, pool, Path(section.weights_file), section.weight_floor, path, where)
+        pools[name] = pool
+    return tuple(pools.values())
+
+
+def _with_conversion(ctx: Reader, pool: Pool, file: Path, floor: float, path: tuple[object, ...], where: str) -> Pool:
+    """The pool weighted by conversion; the file's problems reported on the weights_file line."""
+    line = ctx.pos.line(*path, "weights_file")
+    try:
+        rows = load_conversion(file)
+    except RulesError as exc:
+        for text in str(exc).splitlines():
+            ctx.p.error(line, where, text)
+        return pool
+    for row in rows:
+        if row.manager not in ctx.manager_ids:
+            ctx.p.error(
+                line, where,
+                f"{file.name}, строка {row.line}: неизвестный менеджер «{row.manager}»{suggest(row.manager, ctx.manager_ids)}. "
+                f"Допустимые: {valid_list(ctx.manager_ids)}",
+            )  # fmt: skip
+    known = {r.manager: r for r in rows}
+    for member in pool.members:
+        if member not in known or known[member].rate is None:
+            ctx.p.warn(line, where, f"{file.name}: нет заявок менеджера «{member}» — его вес берётся из [[manager]] weight")
+    weights = conversion_weights(rows, pool.members, floor)
+    rates = {m: known[m].rate for m in weights}
+    return replace(
+        pool,
+        weights=MappingProxyType(weights),
+        conversion=MappingProxyType({m: r for m, r in rates.items() if r is not None}),
+    )

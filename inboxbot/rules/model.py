@@ -20,6 +20,8 @@ from inboxbot.rules.options import ConditionOptions
 OWN_LOOP_HEADER = "X-Inboxbot"
 
 POOL_METHODS = ("round_robin", "weighted", "least_loaded")
+# rolling: the last window_days days; month: the calendar month in the department's time zone.
+POOL_PERIODS = ("rolling", "month")
 # Bounds that keep arithmetic sane (a window of 10**30 days overflows a timedelta).
 MAX_WEIGHT = 100
 MAX_WINDOW_DAYS = 3660
@@ -128,6 +130,20 @@ class Pool:
     members: tuple[str, ...]
     method: str = "round_robin"
     window_days: int = 30
+    period: str = "rolling"  # one of POOL_PERIODS
+    # From weights_file (directory/conversion.py): member → weight, member → conversion.
+    weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    conversion: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def weight(self, manager: Manager) -> float:
+        """The member's weight: from the conversion file when it has one, else [[manager]] weight."""
+        return self.weights.get(manager.id, manager.weight)
+
+    def weight_text(self, manager: Manager) -> str:
+        """«вес 1.3 (конверсия 26%)», «вес 2», or «вес 1»."""
+        rate = self.conversion.get(manager.id)
+        more = f" (конверсия {rate * 100:.0f}%)" if rate is not None else ""
+        return f"вес {self.weight(manager):g}{more}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +218,17 @@ class Rules:
     acknowledge: Acknowledge | None = None
     report: ReportSchedule | None = None
     roster: Roster = field(default_factory=Roster)  # [[duty]] and the [roster] file: who is on duty when
+    # Every queue by name, `pool` (the first) among them; a [[rule]] names one with pool = "…".
+    pools: Mapping[str, Pool] = field(default_factory=lambda: MappingProxyType({}))
+    caps_apply_to: tuple[str, ...] = ("pool",)  # conditions whose mail counts against the caps ([caps])
+
+    def capped_rules(self) -> tuple[str, ...]:
+        """Ids of the rules whose mail counts against the caps: a rule of a capped
+        condition, or an all/any with a part of one."""
+        def kinds(spec: RuleSpec) -> set[str]:
+            return {spec.when, *(getattr(p, "when", "") for p in getattr(spec.options, "conditions", ()))}
+
+        return tuple(s.id for s in self.rules if kinds(s) & set(self.caps_apply_to))
 
     def acknowledges(self, rule_id: str) -> bool:
         """Whether a request forwarded by rule `rule_id` gets an acknowledgement."""

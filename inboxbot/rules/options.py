@@ -10,7 +10,7 @@ from typing import Any
 
 # Keys every [[rule]] may have, whatever its condition.
 COMMON_RULE_KEYS = ("id", "when", "action", "enabled", "note", "acknowledge")
-KINDS = ("bool", "str", "manager", "str_list", "number", "choice")
+KINDS = ("bool", "str", "manager", "str_list", "number", "choice", "conditions")
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,22 @@ class Positions:
             path = path[:-1]
         return 0
 
+    def item_line(self, path: tuple[object, ...], index: int) -> int:
+        """Line of the `index`-th inline table ({ … }) of an array under `path`, written one
+        or several to a line; the array's line when it cannot be told."""
+        start = self.line(*path)
+        if start <= 0:
+            return start
+        later = sorted(n for n in self.at.values() if n > start)
+        stop = later[0] if later else len(self.lines) + 1
+        seen = -1
+        for number in range(start, stop):
+            text = self.lines[number - 1].split("#", 1)[0]
+            seen += text.count("{")
+            if seen >= index:
+                return number
+        return start
+
     def value_line(self, path: tuple[object, ...], value: str) -> int:
         """Line where a string value of a (possibly multi-line) array under `path` stands."""
         start = self.line(*path)

@@ -11,7 +11,7 @@ from typing import Any
 
 from inboxbot.directory.client import ColumnMap
 from inboxbot.directory.clients import ClientBase
-from inboxbot.directory.holdings import Group, load_groups
+from inboxbot.directory.holdings import GROUP_POLICIES, Group, load_groups
 from inboxbot.directory.vip import VipEntry, load_vip
 from inboxbot.errors import RulesError
 from inboxbot.model.domains import normalize_domain
@@ -145,7 +145,7 @@ class GroupSection:
 
     name: str = setting(None, "any", what="название группы компаний в кавычках", check=_group_name, stops=True)
     policy: str = setting(
-        "independent", "choice", choices=("one_owner", "independent"), unknown="неизвестная политика", stops=True
+        "independent", "choice", choices=GROUP_POLICIES, unknown="неизвестная политика", stops=True
     )
     owner: str | None = setting(None, "manager", label="owner", check=_owner_of_one_owner, stops=True)
     aliases: tuple[str, ...] = setting((), "str_list")

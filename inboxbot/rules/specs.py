@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from inboxbot.model.decision import ACTIONS
-from inboxbot.route.conditions.catalog import CONDITIONS
-from inboxbot.rules.model import RuleSpec
-from inboxbot.rules.options import COMMON_RULE_KEYS, OptionInfo, declared
+from inboxbot.route.conditions.catalog import COMBINERS, CONDITIONS
+from inboxbot.route.conditions.combined import Part
+from inboxbot.rules.model import Pool, RuleSpec
+from inboxbot.rules.options import COMMON_RULE_KEYS, ConditionOptions, OptionInfo, declared
 from inboxbot.rules.problems import shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array
 from inboxbot.rules.settings import Section, Setting, value_of
@@ -71,37 +72,11 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
             ctx.unknown_keys(entry, tuple(COMMON_RULE_KEYS) + tuple(sorted({k for c in CONDITIONS.values() for k in c.option_names})), path, where)
             continue
         condition = CONDITIONS[when]
-        valid_keys = (*COMMON_RULE_KEYS, *condition.option_names)
-        for key in entry:
-            if key not in valid_keys:
-                ctx.p.error(
-                    ctx.pos.line(*path, key), where,
-                    f"неизвестный параметр «{key}»{suggest(key, valid_keys)} для условия «{when}». "
-                    f"Допустимые: {valid_list(valid_keys)}",
-                )  # fmt: skip
-                ok = False
+        options, good = _options(ctx, entry, path, where, when, line, inside=False)
+        ok = ok and good
         default_action = condition.default_action(has_owner="owner" in entry)
         action = ctx.choice(entry, "action", ACTIONS, path, where, default_action, unknown="неизвестное действие")
         if action is None:
-            ok = False
-        read = Section(ctx, entry, path, where, declared={"note": _NOTE})
-        if "note" in entry:
-            value_of(read, "note", _NOTE, None)
-        options: dict[str, Any] = {}
-        for declaration, option in declared(condition.options):
-            key = declaration.name
-            if key in entry:
-                read.declared[key] = _setting(key, option)
-                options[key] = value_of(read, key, read.declared[key], declaration.default)
-            elif option.required:
-                ctx.p.error(line, where, f"для условия «{when}» нужен параметр «{key}»" + (
-                    f". Допустимые менеджеры: {valid_list(ctx.manager_ids)}" if option.kind == "manager" else ""))
-                ok = False
-        ok = ok and not read.bad
-        typed = condition.options(**options)
-        problem = typed.problem()
-        if problem is not None:
-            ctx.p.error(line, where, problem)
             ok = False
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
@@ -117,12 +92,114 @@ def read_rule_specs(ctx: Reader) -> list[RuleSpec]:
             )  # fmt: skip
             ok = False
         if ok:
-            spec = RuleSpec(str(rid), when, str(action), typed, line, bool(enabled), acknowledge)
+            assert options is not None
+            spec = RuleSpec(str(rid), when, str(action), options, line, bool(enabled), acknowledge)
             specs.append(spec)
             if spec.enabled and spec.when == "fallback" and catch_all is None:
                 catch_all = spec
     if entries and not any(s.when == "not_a_request" for s in specs):
         ctx.p.warn(0, "", "нет правила с условием not_a_request: автоответы и рассылки тоже будут пересылаться")
     return specs
+
+
+def _options(
+    ctx: Reader, entry: dict[str, Any], path: tuple[object, ...], where: str, when: str, line: int, *, inside: bool
+) -> tuple[ConditionOptions | None, bool]:
+    """The typed options of condition `when` from `entry` (a [[rule]], or one part of an
+    all/any when `inside`), every problem reported; (options, whether all were valid)."""
+    condition = CONDITIONS[when]
+    common = ("when",) if inside else COMMON_RULE_KEYS
+    valid_keys = (*common, *condition.option_names)
+    ok = True
+    for key in entry:
+        if key not in valid_keys:
+            ctx.p.error(
+                ctx.pos.line(*path, key) if not inside else line, where,
+                f"неизвестный параметр «{key}»{suggest(key, valid_keys)} для условия «{when}». "
+                f"Допустимые: {valid_list(valid_keys)}",
+            )  # fmt: skip
+            ok = False
+    read = Section(ctx, entry, path, where, declared={"note": _NOTE})
+    if "note" in entry and not inside:
+        value_of(read, "note", _NOTE, None)
+    options: dict[str, Any] = {}
+    for declaration, option in declared(condition.options):
+        key = declaration.name
+        if option.kind == "conditions":
+            options[key], good = _parts(ctx, entry.get(key), (*path, key), where, line)
+            ok = ok and good
+        elif key in entry:
+            read.declared[key] = _setting(key, option)
+            options[key] = value_of(read, key, read.declared[key], declaration.default)
+        elif option.required and not (inside and option.kind == "manager"):
+            # Inside all/any a part without its owner is a filter: the rule or another part names the manager.
+            ctx.p.error(line, where, f"для условия «{when}» нужен параметр «{key}»" + (
+                f". Допустимые менеджеры: {valid_list(ctx.manager_ids)}" if option.kind == "manager" else ""))
+            ok = False
+    ok = ok and not read.bad
+    typed = condition.options(**options)
+    problem = typed.problem() if ok else None
+    if problem is not None:
+        ctx.p.error(line, where, problem)
+        ok = False
+    if ok and when in COMBINERS and not _names_an_owner(typed):
+        ctx.p.error(line, where, f"ни одно условие в conditions не выбирает менеджера: укажите owner = \"…\". Допустимые менеджеры: {valid_list(ctx.manager_ids)}")
+        ok = False
+    return typed, ok
+
+
+def _parts(ctx: Reader, value: Any, path: tuple[object, ...], where: str, rule_line: int) -> tuple[tuple[Part, ...], bool]:
+    """conditions = [{ when = "…", … }, …]: each part read as a rule's condition is."""
+    line = ctx.pos.line(*path) if value is not None else rule_line
+    example = "conditions = [{ when = \"public_sector\" }, { when = \"region\", regions = [\"77\"] }]"
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        ctx.p.error(line, where, f"conditions — список условий в квадратных скобках, каждое в фигурных: {example}; {shown(value)}")
+        return (), False
+    parts: list[Part] = []
+    ok = True
+    inner = tuple(c for c in CONDITIONS if c not in COMBINERS)
+    for index, table in enumerate(value):
+        at = ctx.pos.item_line(path, index)
+        when = table.get("when")
+        if not isinstance(when, str) or when not in inner:
+            text = (f"внутри all/any условия не вкладываются: вместо «{when}» перечислите его условия здесь же"
+                    if when in COMBINERS else
+                    f"условие №{index + 1} в conditions: неизвестное условие {shown(when) if not isinstance(when, str) else f'«{when}»'}"
+                    f"{suggest(when, list(inner)) if isinstance(when, str) else ''}. Допустимые: {valid_list(inner)}")
+            ctx.p.error(at, where, text)
+            ok = False
+            continue
+        options, good = _options(ctx, table, (*path, index), where, when, at, inside=True)
+        if good and options is not None:
+            parts.append(Part(when, options, at))
+        ok = ok and good
+    return tuple(parts), ok
+
+
+def _names_an_owner(options: ConditionOptions) -> bool:
+    """An all/any rule names its manager itself, or one of its parts can choose one."""
+    if getattr(options, "owner", None):
+        return True
+    return any(not _is_filter(p) for p in getattr(options, "conditions", ()))
+
+
+def _is_filter(part: Part) -> bool:
+    """A part whose condition needs an owner it was not given: it can only say yes or no."""
+    return any(o.kind == "manager" and o.required and getattr(part.options, f.name) is None for f, o in declared(type(part.options)))
+
+
+def check_pool_names(ctx: Reader, specs: list[RuleSpec], pools: tuple[Pool, ...]) -> None:
+    """Each pool a rule (or a part of one) names exists."""
+    names = [p.name for p in pools]
+    for spec in specs:
+        where = f"правило «{spec.id}»"
+        for when, options, line in ((spec.when, spec.options, spec.line), *((p.when, p.options, p.line) for p in getattr(spec.options, "conditions", ()))):
+            if when != "pool":
+                continue
+            wanted = getattr(options, "pool", None)
+            if not pools:
+                ctx.p.error(line, where, "нет раздела [pool] со списком участников (members)")
+            elif wanted is not None and wanted not in names:
+                ctx.p.error(line, where, f"неизвестная очередь «{wanted}»{suggest(wanted, names)}. Допустимые: {valid_list(names)}")
 
 

@@ -57,10 +57,15 @@ class SeededHistory:
             return replayed
         return next((r.owner for r in reversed(self.prior) if r.pool == pool and r.owner), None)
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        counts = Counter(self.replay.history.owner_counts(since, pool=pool))
-        counts.update(r.owner for r in self.prior if r.owner and r.repeat_of is None and r.seen_at >= since
-                      and (pool is None or r.pool == pool))  # fmt: skip
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        counts = Counter(self.replay.history.owner_counts(since, pool=pool, rules=rules))
+        counts.update(
+            r.owner for r in self.prior
+            if r.owner and r.repeat_of is None and r.seen_at >= since and (pool is None or r.pool == pool)
+            and (rules is None or r.rule in rules or r.base_rule in rules)
+        )  # fmt: skip
         return dict(counts)
 
     def record(self, row: RequestRow, raw: bytes, decision: Decision) -> None:

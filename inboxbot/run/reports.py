@@ -47,7 +47,8 @@ class Reports:
         sweep_base(self.store, self.ctx.rules, now)  # the base and the ledger as they are now
         data = build_report(self.store.queries.requests(period.since, period.until), self.store.requests.awaiting_answer(),
                             self.ctx.rules, period.since, period.until, now=now,
-                            conflicts=self.store.conflicts.listing(), ledger=self.store.ledger.entries())  # fmt: skip
+                            conflicts=self.store.conflicts.listing(), ledger=self.store.ledger.entries(),
+                            credited={c.message_id for c in self.store.credits.credits(period.since)})  # fmt: skip
         mail = compose_report(data, self.ctx.forward_context(recipients[0]), recipients, self.ctx.templates, now=now)
         smtp.send(mail, [m.email for m in recipients])
         self.store.meta.set(REPORT_UNTIL, period.until.isoformat())

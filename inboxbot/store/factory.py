@@ -19,6 +19,7 @@ from inboxbot.store.memory import (
 )
 from inboxbot.store.memory_browse import MemoryAudit, MemoryBrowse
 from inboxbot.store.memory_conflicts import MemoryConflicts
+from inboxbot.store.memory_credits import MemoryCredits
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_releases import MemoryReleases
@@ -27,6 +28,7 @@ from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_conflicts import PgConflicts
+from inboxbot.store.postgres_credits import PgCredits
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_ledger import PgLedger
@@ -39,6 +41,7 @@ from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_conflicts import SqliteConflicts
+from inboxbot.store.sqlite_credits import SqliteCredits
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_ledger import SqliteLedger
@@ -73,6 +76,7 @@ def open_store(location: str | Path) -> Store:
         browse=SqliteBrowse(database),
         repeats=SqliteRepeats(database),
         conflicts=SqliteConflicts(database),
+        credits=SqliteCredits(database),
     )
 
 
@@ -95,6 +99,7 @@ def postgres_store(url: str) -> Store:
         browse=PgBrowse(database),
         repeats=PgRepeats(database),
         conflicts=PgConflicts(database),
+        credits=PgCredits(database),
     )
 
 
@@ -117,6 +122,7 @@ def memory_store() -> Store:
         browse=MemoryBrowse(tables, ledger, releases),
         repeats=MemoryRepeats(),
         conflicts=MemoryConflicts(),
+        credits=MemoryCredits(tables),
     )
 
 

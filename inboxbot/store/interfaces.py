@@ -17,6 +17,7 @@ from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.conflicts import Conflict, Dispute
+from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
@@ -97,7 +98,28 @@ class RoutingHistory(Protocol):
 
     def last_pool_owner(self, pool: str) -> str | None: ...
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]: ...
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """Mail assigned per owner since `since` (credited-back leads left out); only a
+        pool's, or only that of the rules named (by the rule or, for a substitution, the
+        rule that chose the absent manager)."""
+        ...
+
+
+class Credits(Protocol):
+    """The head's credit-backs: a junk lead no longer counts in its manager's share of
+    the pool (RoutingHistory.owner_counts leaves it out)."""
+
+    def credit_back(self, ref: str, by: str, at: datetime, reason: str = "") -> Credit | None:
+        """Credits back the request whose own or forward Message-ID is `ref` (with or
+        without <>); None when the journal has no assigned request of that id. Repeating
+        it changes nothing: the first record is returned with `new` False."""
+        ...
+
+    def credits(self, since: datetime) -> list[Credit]:
+        """The credit-backs recorded at or after `since`, oldest first."""
+        ...
 
 
 class Requests(Protocol):
@@ -414,6 +436,7 @@ class Store:
     browse: Browse
     repeats: Repeats
     conflicts: Conflicts
+    credits: Credits
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
 from inboxbot.model.subjects import subject_key
@@ -37,6 +38,7 @@ class Tables:
     subjects: dict[tuple[str, str], str] = field(default_factory=dict)  # (sender, subject key) → owner
     acks: dict[str, str] = field(default_factory=dict)  # Message-ID → when
     meta: dict[str, str] = field(default_factory=dict)
+    credits: dict[str, Credit] = field(default_factory=dict)  # Message-ID → the credit-back
 
     def row(self, row_id: int) -> MessageRow | None:
         return self.messages[row_id - 1] if 0 < row_id <= len(self.messages) else None
@@ -160,12 +162,15 @@ class MemoryHistory:
             return next((str(r["owner"]) for r in reversed(self.tables.messages)
                          if r["pool"] == pool and r["owner"] is not None), None)  # fmt: skip
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
         start = since.astimezone(UTC).isoformat(timespec="seconds")  # compared as text, as SQLite does
         with self.tables.lock:
             rows = [r for r in self.tables.messages
                     if r["owner"] is not None and r["repeat_of"] is None and r["seen_at"] >= start
-                    and (pool is None or r["pool"] == pool)]  # fmt: skip
+                    and (pool is None or r["pool"] == pool) and r["message_id"] not in self.tables.credits
+                    and (rules is None or r["rule"] in rules or r["base_rule"] in rules)]  # fmt: skip
         return group_count(rows, "owner")
 
 

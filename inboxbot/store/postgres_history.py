@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from inboxbot.model.subjects import subject_key
+from inboxbot.store.credit_rows import NOT_CREDITED
 from inboxbot.store.postgres import PgDatabase
 
 
@@ -74,11 +75,17 @@ class PgHistory:
         )
         return str(row["owner"]) if row else None
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND repeat_of IS NULL AND seen_at >= %s"
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        sql = f"SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND repeat_of IS NULL AND seen_at >= %s AND {NOT_CREDITED}"
         args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=%s"
             args.append(pool)
+        if rules is not None:
+            marks = ", ".join(["%s"] * len(rules)) or "NULL"
+            sql += f" AND (rule IN ({marks}) OR base_rule IN ({marks}))"
+            args.extend([*rules, *rules])
         rows = self.database.all(sql + " GROUP BY owner ORDER BY owner", args)
         return {str(r["owner"]): int(r["n"]) for r in rows}

@@ -16,6 +16,7 @@ from psycopg.rows import tuple_row
 
 from inboxbot.errors import StoreError
 from inboxbot.store.browse_sql import PG_WEB_SCHEMA
+from inboxbot.store.credit_rows import CREDITS_SCHEMA
 from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, POSTGRES_ID
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 
@@ -143,6 +144,7 @@ CREATE TABLE conflicts (
     settled_by  TEXT
 );
 """),
+    (8, CREDITS_SCHEMA),  # the head's credit-backs of junk leads (store/credit_rows.py)
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from inboxbot.model.subjects import subject_key
+from inboxbot.store.credit_rows import NOT_CREDITED
 from inboxbot.store.sqlite import Database
 
 
@@ -64,11 +65,17 @@ class SqliteHistory:
         )
         return str(row["owner"]) if row else None
 
-    def owner_counts(self, since: datetime, *, pool: str | None = None) -> dict[str, int]:
-        sql = "SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND repeat_of IS NULL AND seen_at >= ?"
+    def owner_counts(
+        self, since: datetime, *, pool: str | None = None, rules: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        sql = f"SELECT owner, COUNT(*) AS n FROM messages WHERE owner IS NOT NULL AND repeat_of IS NULL AND seen_at >= ? AND {NOT_CREDITED}"
         args: list[object] = [since.astimezone(UTC).isoformat(timespec="seconds")]
         if pool is not None:
             sql += " AND pool=?"
             args.append(pool)
+        if rules is not None:
+            marks = ", ".join(["?"] * len(rules)) or "NULL"
+            sql += f" AND (rule IN ({marks}) OR base_rule IN ({marks}))"
+            args.extend([*rules, *rules])
         rows = self.database.all(sql + " GROUP BY owner", args)
         return {str(r["owner"]): int(r["n"]) for r in rows}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from inboxbot.directory.holdings import Group, find_group_mentions
 from inboxbot.model.domains import domain_in
 from inboxbot.route.conditions.registry import condition
+from inboxbot.route.conditions.territory import client_region
 from inboxbot.route.context import Match, Miss, Situation
-from inboxbot.route.reasons import inn_reason, quoted, who
+from inboxbot.route.reasons import client_where, inn_reason, quoted, region_words, who
 from inboxbot.rules.options import ConditionOptions, option
+from inboxbot.rules.regions import region_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ def group(options: GroupOptions, s: Situation) -> Match | Miss:
     if not found:
         return Miss("принадлежность к холдингу не видна")
     for group, how in found:
+        if group.policy == "one_owner_per_district":
+            return _per_district(s, group, how)
         if group.policy == "one_owner" and group.owner in s.rules.managers:
             return Match(
                 group.owner,
@@ -70,6 +75,34 @@ def group(options: GroupOptions, s: Situation) -> Match | Miss:
     group, how = found[0]
     s.notes.append(f"группа «{group.name}» независимая: новая компания идёт как любой новый клиент")
     return Miss(f"группа «{group.name}» ({how}) независимая — дальше по территории")
+
+
+def _per_district(s: Situation, group: Group, how: str) -> Match | Miss:
+    """The manager of the group's companies in the sender's federal district (the most of
+    them; a tie goes to the one listed first in the client base)."""
+    code, district, where = client_region(s)
+    if district is None:
+        return Miss(f"группа «{group.name}» ({how}) ведётся по округам, а округ отправителя не определён — дальше по правилам")
+    name = group.name.casefold()
+    members = [
+        c for c in s.rules.clients
+        if c.group and c.group.casefold() == name and c.manager in s.rules.managers
+        and c.region_code and getattr(region_info(c.region_code), "district", None) == district
+    ]  # fmt: skip
+    if not members:
+        return Miss(f"у группы «{group.name}» в {district} ещё нет клиентов в базе — дальше по территории")
+    counts = Counter(c.manager for c in members)
+    owner = max(counts, key=lambda m: (counts[m], -min(c.line for c in members if c.manager == m)))
+    example = next(c for c in members if c.manager == owner)
+    return Match(
+        owner,
+        f"группа «{group.name}» в {district}: {how}",
+        (
+            f"компания группы «{group.name}» ({how}), регион {region_words(code or '')}: {where}",
+            f"группа «{group.name}», политика «один владелец в округе»: в {district} компании группы ведёт "
+            f"{who(s.rules, owner)} ({counts[owner]} в базе, например {quoted(example.name)}, {client_where(example)})",
+        ),
+    )
 
 
 def _sentence(text: str, at: int) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 
+from inboxbot.route.caps import cap_counts, cap_reached
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import nobody_known, who
+from inboxbot.route.share import days_present, explain, furthest_behind, month_shares, month_start, present_on
+from inboxbot.rules.model import Pool
 from inboxbot.rules.options import ConditionOptions, option
 
 
@@ -17,22 +21,22 @@ class FallbackOptions(ConditionOptions):
     owner: str | None = option(None, "manager", what="кому отдавать письма, которые не подошли ни одному правилу (иначе — ручной разбор)")
 
 
-@condition("pool", ConditionOptions)
-def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
-    pool = s.rules.pool
+@dataclass(frozen=True, slots=True)
+class PoolOptions(ConditionOptions):
+    pool: str | None = option(None, "str", what="имя очереди из [[pool]] (по умолчанию — первая)")
+
+
+@condition("pool", PoolOptions)
+def pool(options: PoolOptions, s: Situation) -> Match | Miss:
+    pool = s.rules.pools.get(options.pool) if options.pool else s.rules.pool
     if pool is None or not pool.members:
         return Miss("пул не настроен")
     day = s.day
     clock = s.clock
     skipped: list[str] = []
     eligible: list[str] = []
-    day_counts: dict[str, int] = {}
-    month_counts: dict[str, int] = {}
-    if clock is not None and any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members):
-        local = clock.astimezone(s.rules.department.timezone)
-        start_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_counts = s.history.owner_counts(start_day, pool=pool.name)
-        month_counts = s.history.owner_counts(start_day.replace(day=1), pool=pool.name)
+    capped = any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members)
+    cap = cap_counts(s, pool.name) if capped and "pool" in s.rules.caps_apply_to else None
     for member in pool.members:
         manager = s.rules.managers[member]
         absence = s.rules.absence_on(member, day) if day else None
@@ -40,10 +44,8 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
             skipped.append(f"{manager.surname} {absence.reason} до {absence.end:%d.%m}")
         elif manager.duty and day is not None and day.weekday() not in manager.duty:
             skipped.append(f"{manager.surname} не дежурит в этот день")
-        elif manager.daily_cap and day_counts.get(member, 0) >= manager.daily_cap:
-            skipped.append(f"{manager.surname}: дневной лимит {manager.daily_cap} исчерпан")
-        elif manager.monthly_cap and month_counts.get(member, 0) >= manager.monthly_cap:
-            skipped.append(f"{manager.surname}: месячный лимит {manager.monthly_cap} исчерпан")
+        elif cap is not None and (reached := cap_reached(manager, cap)) is not None:
+            skipped.append(reached)
         else:
             eligible.append(member)
     if not eligible:
@@ -51,22 +53,39 @@ def pool(options: ConditionOptions, s: Situation) -> Match | Miss:
     last = s.history.last_pool_owner(pool.name)
     order = _round_robin_order(pool.members, last)
     ranked = [m for m in order if m in eligible]
-    if pool.method == "round_robin":
+    extra: list[str] = []
+    if pool.period == "month" and clock is not None:
+        owner, how, extra = _month_pick(s, pool, ranked, clock, clock.astimezone(s.rules.department.timezone).date())
+    elif pool.method == "round_robin":
         owner = ranked[0]
         how = f"предыдущее письмо получил(а) {who(s.rules, last)}, следующий по кругу" if last in pool.members else "первый по кругу"
     else:
         since = (clock or datetime.min) - timedelta(days=pool.window_days) if clock else datetime(1970, 1, 1).astimezone()
         counts = s.history.owner_counts(since, pool=pool.name if pool.method == "weighted" else None)
         if pool.method == "weighted":
-            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / s.rules.managers[m].weight)
-            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., вес {s.rules.managers[owner].weight:g}"
+            owner = min(ranked, key=lambda m: (counts.get(m, 0) + 1) / pool.weight(s.rules.managers[m]))
+            how = f"по весам: {counts.get(owner, 0)} писем из пула за {pool.window_days} дн., {pool.weight_text(s.rules.managers[owner])}"
         else:
             owner = min(ranked, key=lambda m: counts.get(m, 0))
             how = f"меньше всех писем за {pool.window_days} дн. ({counts.get(owner, 0)})"
-    reasons = [nobody_known(s.facts), f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}"]
+    reasons = [nobody_known(s.facts), f"очередь «{pool.name}»: {how} → {who(s.rules, owner)}", *extra]
     if skipped:
         reasons.append("пропущены: " + "; ".join(skipped))
     return Match(owner, f"очередь «{pool.name}» → {owner}", tuple(reasons), pool=pool.name)
+
+
+def _month_pick(s: Situation, pool: Pool, ranked: Sequence[str], clock: datetime, today: date) -> tuple[str, str, list[str]]:
+    """period = "month": whoever is furthest below their share of the month (route/share.py)."""
+    hours = s.rules.department.hours
+    counts = s.history.owner_counts(month_start(clock, s.rules.department.timezone), pool=pool.name)
+    weighted = pool.method == "weighted"
+    weights = {m: pool.weight(s.rules.managers[m]) if weighted else 1.0 for m in pool.members}
+    days = {m: days_present(today, partial(present_on, s.rules, m)) for m in pool.members}
+    shares = month_shares(pool.members, counts, weights, days)
+    owner = furthest_behind(ranked, shares)
+    how = "дальше всех от своей доли за месяц" if weighted else "дальше всех от равной доли за месяц"
+    label = pool.weight_text(s.rules.managers[owner]) if weighted else ""
+    return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day), label)]
 
 
 def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:

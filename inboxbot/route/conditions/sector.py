@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from inboxbot.directory.names import normal_form
+from inboxbot.route.caps import capped
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import identity_reasons, quoted, who
@@ -153,6 +154,10 @@ def public_sector(options: PublicSectorOptions, s: Situation) -> Match | Miss:
 
 @condition("segment", SegmentOptions)
 def segment(options: SegmentOptions, s: Situation) -> Match | Miss:
+    return capped(_segment(options, s), s, "segment")
+
+
+def _segment(options: SegmentOptions, s: Situation) -> Match | Miss:
     owner = options.owner
     text = fold(f"{s.msg.subject}\n{s.facts.new_text or s.msg.text}")
     words = [normal_form(w) for w in re.findall(r"[а-яa-z0-9]+", text)]

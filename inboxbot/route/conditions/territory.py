@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from inboxbot.route.caps import capped
 from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import client_where, region_words, who
 from inboxbot.rules.forms import fold
-from inboxbot.rules.options import ConditionOptions
+from inboxbot.rules.options import ConditionOptions, option
 from inboxbot.rules.regions import DISTRICTS, region_info
 
 
@@ -45,8 +47,44 @@ def _region_how(region: Any) -> str:
     return how
 
 
+@dataclass(frozen=True, slots=True)
+class RegionOptions(ConditionOptions):
+    owner: str | None = option(None, "manager", required=True, what="кому отдавать письма из этих регионов")
+    regions: tuple[str, ...] = option((), "str_list", what="коды регионов (две цифры), например [\"77\", \"50\"]")
+    districts: tuple[str, ...] = option((), "str_list", what="федеральные округа, например [\"ЦФО\"]")
+
+    def problem(self) -> str | None:
+        if not self.regions and not self.districts:
+            return "для условия «region» нужны regions = [\"77\"] или districts = [\"ЦФО\"]"
+        bad = next((c for c in self.regions if not re.fullmatch(r"\d{2}", c)), None)
+        if bad is not None:
+            return f"«regions»: «{bad}» — код региона из двух цифр в кавычках, например \"77\" (Москва), \"02\""
+        wrong = next((d for d in self.districts if d not in DISTRICTS), None)
+        if wrong is not None:
+            return f"«districts»: неизвестный федеральный округ «{wrong}». Допустимые: {', '.join(DISTRICTS)}"
+        return None
+
+
+@condition("region", RegionOptions)
+def region(options: RegionOptions, s: Situation) -> Match | Miss:
+    """The sender's region or district is one of the rule's (a filter inside all/any)."""
+    code, district, how = client_region(s)
+    if code is None:
+        return Miss("регион отправителя не определён")
+    name = region_words(code)
+    if code in options.regions or (district is not None and district in options.districts):
+        where = f"регион {name}" + (f", {district}" if district else "")
+        found = Match(options.owner, where, (f"регион {name}: {how}", f"{where} → {who(s.rules, options.owner)}"))
+        return capped(found, s, "region")
+    return Miss(f"регион {name} не из списка правила")
+
+
 @condition("territory", ConditionOptions)
 def territory(options: ConditionOptions, s: Situation) -> Match | Miss:
+    return capped(_territory(s), s, "territory")
+
+
+def _territory(s: Situation) -> Match | Miss:
     territory = s.rules.territory
     code, district, how = client_region(s)
     if territory.cities:
