@@ -235,3 +235,20 @@ def test_syntax_errors_are_russian(path: Path) -> None:
     for allowed in re.findall(allowed_re, text):
         text = text.replace(allowed, "")
     assert not re.search(r"[A-Za-z]{4,}", text), line
+
+
+def test_command_authentication_settings_are_checked_with_line_and_fix(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('auth_server = "mx.severkarton.test"', 'auth_server = "mx severkarton"')
+    text = text.replace("relays = []  ", 'relays = ["relay ok", "10.0.0.5"]  ', 1)
+    text = text.replace("keep_days = 365 ", 'relays = ["10.0.0.5"]\nkeep_days = 365 ', 1)
+    errors, _ = check(demo_department(tmp_path, text))
+    assert len(errors) == 3, errors
+    assert "[department]: «mx severkarton» — не имя почтового сервера. Пример: auth_server = \"mx.company.ru\"" in errors[0]
+    assert "«relays»: «relay ok» — не имя сервера и не IP-адрес. Пример: relays = [\"relay.company.ru\"" in errors[1]
+    assert "правило «ledger»: неизвестный параметр «relays» (он перенесён в [department]" in errors[2]
+    lines = [int(re.search(r"строка (\d+)", e).group(1)) for e in errors]  # type: ignore[union-attr]
+    source = text.splitlines()
+    assert source[lines[0] - 1].startswith("auth_server") and source[lines[2] - 1].startswith("relays = [\"10")
+    rules = load_rules(EXAMPLE).department
+    assert (rules.auth_server, rules.relays) == ("mx.severkarton.test", ())

@@ -25,6 +25,9 @@ from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
 
 HEAD = "a.volkov@severkarton.test"
+# What our receiving server ([department] auth_server) writes on the head's real mail.
+GENUINE = ("mx.severkarton.test; spf=pass smtp.mailfrom=a.volkov@severkarton.test; "
+           "dkim=pass header.d=severkarton.test; dmarc=pass header.from=severkarton.test")  # fmt: skip
 MONDAY_0800 = datetime(2025, 6, 16, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
 
 
@@ -67,10 +70,14 @@ def mailing_from_a_client() -> bytes:
     ).encode()
 
 
-def reply_to(digest: EmailMessage, text: str, *, sender: str = HEAD, extra: str = "", mid: str = "r1") -> bytes:
+def reply_to(digest: EmailMessage, text: str, *, sender: str = HEAD, extra: str = "", mid: str = "r1",
+             auth: str | None = GENUINE) -> bytes:
+    """The head's reply; `auth`: the Authentication-Results our server puts on top (None:
+    none), `extra`: headers below it (the sender's own)."""
     digest_id = str(digest["Message-ID"])
+    top = f"Authentication-Results: {auth}\r\n" if auth is not None else ""
     return (
-        f"From: Волков <{sender}>\r\nTo: sales-bot@severkarton.test\r\nSubject: Re: {digest['Subject']}\r\n"
+        f"{top}From: Волков <{sender}>\r\nTo: sales-bot@severkarton.test\r\nSubject: Re: {digest['Subject']}\r\n"
         f"Message-ID: <{mid}@severkarton.test>\r\nIn-Reply-To: {digest_id}\r\nReferences: {digest_id}\r\n{extra}"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
         f"{text}\r\n\r\n> переслать 1\r\n"
@@ -157,20 +164,20 @@ def test_the_heads_reply_releases_the_mail_to_its_owner_and_the_head_is_told(
     assert again.released == 0 and again.digests == 0 and len(smtp_server.messages) == before + 2
 
 
-@pytest.mark.parametrize(("sender", "extra", "text", "expected"), [
-    ("ivanova@severkarton.test", "", "переслать 2", "может только руководитель отдела (Волков Андрей Николаевич)"),
-    (HEAD, "Authentication-Results: mx.severkarton.test; spf=fail smtp.mailfrom=a.volkov@severkarton.test;"
-           " dkim=none\r\n", "переслать 2", "не прошло проверку подлинности"),
-    (HEAD, "", "переслать 7", "В сводке нет номера 7: в ней номера от 1 до 2."),
-    (HEAD, "", "спасибо", "В ответе нет команды"),
+@pytest.mark.parametrize(("sender", "auth", "text", "expected"), [
+    ("ivanova@severkarton.test", GENUINE, "переслать 2", "может только руководитель отдела (Волков Андрей Николаевич)"),
+    (HEAD, "mx.severkarton.test; spf=fail smtp.mailfrom=a.volkov@severkarton.test; dkim=none",
+     "переслать 2", "не прошло проверку подлинности"),
+    (HEAD, GENUINE, "переслать 7", "В сводке нет номера 7: в ней номера от 1 до 2."),
+    (HEAD, GENUINE, "спасибо", "В ответе нет команды"),
 ])  # fmt: skip
 def test_a_refused_reply_changes_nothing_and_says_why(
     jobs: Jobs, clock: Clock, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store,
-    sender: str, extra: str, text: str, expected: str,
+    sender: str, auth: str, text: str, expected: str,
 ) -> None:
     digest = skipped_then_digest(jobs, clock, imap_inbox, smtp_server)
     before = len(smtp_server.messages)
-    deliver(imap_inbox, reply_to(digest, text, sender=sender, extra=extra))
+    deliver(imap_inbox, reply_to(digest, text, sender=sender, auth=auth))
     report = run(jobs, clock, MONDAY_0800 + timedelta(hours=2))
     assert report.released == 0
     (to, answer), = mails(smtp_server)[before:]
@@ -183,10 +190,9 @@ def test_a_passing_authentication_result_is_accepted(
     jobs: Jobs, clock: Clock, imap_inbox: ServerSettings, smtp_server: SmtpCatcher
 ) -> None:
     digest = skipped_then_digest(jobs, clock, imap_inbox, smtp_server)
-    passing = "Authentication-Results: mx.severkarton.test; dkim=pass header.d=severkarton.test\r\n"
-    deliver(imap_inbox, reply_to(digest, "Переслать все, пожалуйста", extra=passing))
+    passing = "mx.severkarton.test; dkim=pass header.d=severkarton.test"
+    deliver(imap_inbox, reply_to(digest, "Переслать все, пожалуйста", auth=passing))
     assert run(jobs, clock, MONDAY_0800 + timedelta(hours=2)).released == 2
-
 
 
 def phone_digest() -> str:

@@ -3,6 +3,7 @@ the templates folder."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -57,6 +58,26 @@ def _free_mail(read: Section, value: tuple[str, ...] | None) -> tuple[str, ...]:
     if not read.given("free_mail_domains"):
         return tuple(sorted(FREE_MAIL_DOMAINS))
     return tuple(normalize_domain(d) for d in value or ())
+
+
+_HOST_RE = re.compile(r"(?i)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
+
+
+def _auth_server(read: Section, value: str) -> str:
+    server = value.strip().lower()
+    if server and not _HOST_RE.fullmatch(server):
+        read.error(read.line("auth_server"), f"«{value}» — не имя почтового сервера. Пример: auth_server = \"mx.company.ru\"",
+                   "auth_server")  # fmt: skip
+    return server
+
+
+def _relays(read: Section, value: tuple[str, ...]) -> tuple[str, ...]:
+    relays = tuple(r.strip().lower() for r in value)
+    for raw, relay in zip(value, relays, strict=True):
+        if not _HOST_RE.fullmatch(relay):
+            read.error(read.ctx.pos.value_line((*read.path, "relays"), raw),
+                       f"«relays»: «{raw}» — не имя сервера и не IP-адрес. Пример: relays = [\"relay.company.ru\", \"10.0.0.5\"]")  # fmt: skip
+    return relays
 
 
 def _folder(value: str) -> str | None:
@@ -116,6 +137,8 @@ class DepartmentSection:
         what="начало и конец рабочего дня в кавычках, начало раньше конца, например working_hours = \"09:00-18:00\"",
     )  # fmt: skip
     working_days: tuple[int, ...] = setting(("пн", "вт", "ср", "чт", "пт"), "str_list", check=_days)
+    auth_server: str = setting("", "text", example="mx.company.ru", check=_auth_server)
+    relays: tuple[str, ...] = setting((), "str_list", check=_relays)
 
 
 def read_department(ctx: Reader) -> tuple[Department | None, Path | None]:
@@ -146,4 +169,6 @@ def _department(s: DepartmentSection) -> Department:
         free_mail_domains=s.free_mail_domains,
         backup_chain=s.backup_chain,
         hours=WorkingHours(start, end, s.working_days, s.timezone),
+        auth_server=s.auth_server,
+        relays=s.relays,
     )

@@ -64,6 +64,11 @@ class Department:
     free_mail_domains: tuple[str, ...]
     backup_chain: bool = True  # a backup also away → their backup (True) or the head (False)
     hours: WorkingHours = DEFAULT_HOURS
+    # Who vouches for the sender of a mail command (mail/authentication.py): the
+    # authserv-id our receiving server writes in Authentication-Results ("": the topmost
+    # header), and the company's own relays (host name or IP address).
+    auth_server: str = ""
+    relays: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

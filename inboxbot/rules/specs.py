@@ -14,6 +14,12 @@ from inboxbot.rules.problems import shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array
 from inboxbot.rules.settings import Section, Setting, value_of
 
+# Rule options that moved to a section: the error says where they went.
+MOVED_OPTIONS = {
+    "relays": " (он перенесён в [department]: relays там действует для всех команд письмом — "
+              "«переслать» и «передать»)",
+}  # fmt: skip
+
 
 def _setting(key: str, option: OptionInfo) -> Setting:
     """A condition's option read as a section key is, with the messages [[rule]] gives."""
@@ -115,7 +121,7 @@ def _options(
         if key not in valid_keys:
             ctx.p.error(
                 ctx.pos.line(*path, key) if not inside else line, where,
-                f"неизвестный параметр «{key}»{suggest(key, valid_keys)} для условия «{when}». "
+                f"неизвестный параметр «{key}»{MOVED_OPTIONS.get(key) or suggest(key, valid_keys)} для условия «{when}». "
                 f"Допустимые: {valid_list(valid_keys)}",
             )  # fmt: skip
             ok = False

@@ -10,9 +10,9 @@ writes nothing), or the refusal, mailed under a Message-ID derived from the repl
 Only a mail from the company's domain in the thread of a forward or notice, with a
 «передать» line above the quote, is a command (a client asking «прошу передать Сидорову»
 is routed as usual). It is carried out only when its sender is a manager in the rules,
-the mail server's Authentication-Results (the topmost, added by our server) passes SPF,
-DKIM or DMARC for the company domain, or it came through a relay the `ledger` rule's
-`relays` names, and the sender is the head or the client's owner. Otherwise the sender
+the mail passes the one check of mail commands (mail/authentication.py: our receiving
+server's Authentication-Results, or one of [department] relays), and the sender is the
+head or the client's owner. Otherwise the sender
 hears no, the head hears of it, and nothing changes.
 """
 
@@ -25,23 +25,22 @@ from dataclasses import dataclass
 from inboxbot.compose.context import Recipient
 from inboxbot.compose.handover import compose_refusal, refusal_view
 from inboxbot.errors import ActionError
+from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import LEDGER_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
 from inboxbot.model.handover import HANDOVER, HEAD
 from inboxbot.model.ledger import Assignment, ClientKey
-from inboxbot.route.conditions.ledger import ledger_options
 from inboxbot.route.handover_command import NO_COMMAND, read_handover
 from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.handover import BASE_RULES, move, request_keys
 from inboxbot.run.outbox import Sender
-from inboxbot.run.release_command import own_lines, passes
+from inboxbot.run.release_command import own_lines
 
 log = logging.getLogger(__name__)
 
 _NOTICE_ID_RE = re.compile(r"^ledger-change\.(\d+)\.")
-_RECEIVED_FROM_RE = re.compile(r"(?is)^\s*from\s+(.*?)(?:\bby\b|;|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +53,6 @@ class Subject:
     owner: str | None
 
 
-def via_relay(msg: ParsedMessage, relays: tuple[str, ...]) -> bool:
-    """Whether the topmost Received header (our server's) says the mail came from a relay."""
-    received = msg.header_all("Received")
-    if not relays or not received:
-        return False
-    found = _RECEIVED_FROM_RE.match(received[0])
-    words = set(re.findall(r"[\w.:-]+", found.group(1).lower())) if found else set()
-    return any(r.strip().lower() in words for r in relays)
-
-
 def authority_refusal(msg: ParsedMessage, rules: Rules, owner: str | None) -> str | None:
     """Why the sender of `msg` may not move this client, or None."""
     sender = msg.sender.email.lower() if msg.sender else ""
@@ -71,8 +60,7 @@ def authority_refusal(msg: ParsedMessage, rules: Rules, owner: str | None) -> st
     if manager is None:
         return "передавать клиентов могут только руководитель и менеджеры отдела со своих рабочих адресов"
     domain = sender.rpartition("@")[2]
-    results = msg.header_all("Authentication-Results")
-    if not via_relay(msg, ledger_options(rules).relays) and not (results and passes(results[0], domain)):
+    if not sender_verified(msg, rules.department.auth_server, rules.department.relays):
         return ("письмо не прошло проверку подлинности отправителя: почтовый сервер не подтвердил "
                 f"(Authentication-Results: SPF, DKIM или DMARC), что оно отправлено с {domain}")  # fmt: skip
     if manager.id not in (rules.department.head, owner):

@@ -1,9 +1,10 @@
 """The head's reply to a digest of skipped mail, read: which numbers to release, and
 whether the sender may. Pure.
 
-Only the department head may release mail, from the head's own address; when the mail
-carries Authentication-Results, one of SPF, DKIM or DMARC must pass for the head's
-domain (a forged From is refused and logged). The command is read above the quote of
+Only the department head may release mail, from the head's own address, and only a mail
+that passes the one check of mail commands (mail/authentication.py: our receiving
+server's Authentication-Results, or one of [department] relays): a forged From is
+refused, the head told, and nothing released. The command is read above the quote of
 the digest, which itself shows «переслать 2» as an example.
 """
 
@@ -12,14 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.rules.model import Rules
 
 _COMMAND_RE = re.compile(r"(?i)\bпереслать\s*:?\s*(вс[её]|№?\s*\d+(?:\s*(?:,|;|и|№)?\s*\d+)*)")
 # Where the quoted digest begins in a reply's text.
 _QUOTE_RE = re.compile(r"(?i)^\s*(>|-{2,}\s*(original message|исходное сообщение|пересылаемое)|.*(писал|пишет|wrote)\S*:\s*$)")
-_RESULT_RE = re.compile(r"(?i)\b(spf|dkim|dmarc)\s*=\s*pass\b([^;]*)")
-_PROPERTY_RE = re.compile(r"(?i)\b(?:header\.from|header\.d|header\.i|smtp\.mailfrom|smtp\.from)\s*=\s*\"?([^\s;\"]+)")
 NO_COMMAND = "В ответе нет команды: напишите «переслать 2», «переслать 1, 3» или «переслать все»."
 
 
@@ -53,24 +53,6 @@ def read_command(text: str) -> Command:
     return Command((), NO_COMMAND)
 
 
-def authenticated(msg: ParsedMessage, domain: str) -> bool:
-    """Whether the mail passes SPF, DKIM or DMARC for `domain` by its Authentication-
-    Results; a mail without that header is taken as it is (the server adds none)."""
-    results = msg.header_all("Authentication-Results")
-    if not results:
-        return True
-    return any(passes(header, domain) for header in results)
-
-
-def passes(header: str, domain: str) -> bool:
-    """Whether one Authentication-Results header says SPF, DKIM or DMARC passed for `domain`."""
-    for found in _RESULT_RE.finditer(header):
-        for value in _PROPERTY_RE.findall(found.group(2)):
-            if value.lower().lstrip("@").rpartition("@")[2] == domain:
-                return True
-    return False
-
-
 def refusal_of_sender(msg: ParsedMessage, rules: Rules) -> str | None:
     """Why the sender of `msg` may not release mail, or None when it may."""
     head = rules.managers.get(rules.department.head)
@@ -78,7 +60,7 @@ def refusal_of_sender(msg: ParsedMessage, rules: Rules) -> str | None:
     if head is None or sender != head.email.lower():
         who = f" ({head.name})" if head else ""
         return f"Пересылать письма из сводки может только руководитель отдела{who} со своего адреса."
-    if not authenticated(msg, sender.rpartition("@")[2]):
+    if not sender_verified(msg, rules.department.auth_server, rules.department.relays):
         return "Письмо не прошло проверку подлинности отправителя (Authentication-Results): команда не выполнена."
     return None
 

@@ -9,7 +9,6 @@ the base says whose they are.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +28,6 @@ CLAIMING = ("territory", "segment", "public_sector", "pool", "fallback")
 ON_ANSWER = ("thread", "client", "none")
 ON_BASE_CHANGE = ("threads", "none")
 AFTER_ABSENCE = ("backup", "owner")
-_RELAY_RE = re.compile(r"(?i)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +53,6 @@ class LedgerOptions(ConditionOptions):
         what="менеджер вернулся из отсутствия: backup — начатые заместителем переписки остаются у заместителя, "
              "owner — открытые из них возвращаются менеджеру (оба получают уведомление)",
     )  # fmt: skip
-    relays: tuple[str, ...] = option(
-        (), "str_list",
-        what="внутренние почтовые серверы (имя или IP-адрес): команда «передать …», пришедшая через них, "
-             "принимается и без проверки подлинности (Authentication-Results)",
-    )  # fmt: skip
 
     def problem(self) -> str | None:
         unknown = [kind for kind in self.reach if kind not in KEY_KINDS]
@@ -67,9 +60,6 @@ class LedgerOptions(ConditionOptions):
             return f"«reach»: неизвестное значение «{unknown[0]}». Допустимые: {', '.join(KEY_KINDS)}"
         if not self.reach:
             return "«reach»: пустой список — клиента не по чему узнать. Допустимые: " + ", ".join(KEY_KINDS)
-        bad = next((r for r in self.relays if not _RELAY_RE.fullmatch(r.strip())), None)
-        if bad is not None:
-            return f"«relays»: «{bad}» — не имя сервера и не IP-адрес. Пример: relays = [\"relay.company.ru\", \"10.0.0.5\"]"
         if self.keep_days < 0:
             return "«keep_days» — число дней не меньше 0 (0 — бессрочно)"
         return None
