@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from inboxbot import __version__, clickru
-from inboxbot.config import DEMO_OUT
+from inboxbot.config import DEMO_OUT, FoundJournal
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
 
 # Before any option is declared: click names the metavars of paths («ФАЙЛ») on creation.
@@ -46,15 +46,15 @@ def _journal_option(func: F) -> F:
     )(func)
 
 
-def _existing_journal(journal_path: Path | None) -> Path:
-    """The journal a read-only command reads (config.find_journal); says so on stderr when
-    it is the demo's rather than the configured one."""
+def _existing_journal(journal_path: Path | None) -> FoundJournal:
+    """The journal a read-only command reads (config.find_journal: the shared store of
+    INBOXBOT_STORE too); says so on stderr when it is the demo's rather than the configured one."""
     from inboxbot.config import find_journal
 
     found = find_journal(journal_path)
     if found.note:
         click.echo(found.note, err=True)
-    return found.path
+    return found
 
 
 class _Day(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -317,11 +317,11 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     """
     from inboxbot.store.factory import open_store
 
-    path = _existing_journal(journal_path)
+    found = _existing_journal(journal_path)
     if as_list:
-        _print_request_lists(path, rules_path, since_day)
+        _print_request_lists(found.location, rules_path, since_day)
         return
-    with open_store(path) as store:
+    with open_store(found.location) as store:
         summary = store.queries.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
@@ -329,7 +329,7 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     from inboxbot.rules.load import read_names
     from inboxbot.tools.journal_status import status_lines
 
-    for line in status_lines(summary, read_names(rules_path), path):
+    for line in status_lines(summary, read_names(rules_path), found.shown):
         click.echo(line)
 
 
@@ -340,7 +340,7 @@ def _period(timezone: tzinfo, since_day: date | None, until_day: date | None) ->
     return since_day or last - timedelta(days=6), last
 
 
-def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
+def _print_request_lists(path: Path | str, rules_path: Path, since_day: date | None) -> None:
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.load import load_rules
@@ -439,7 +439,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     first, last = _period(rules.department.timezone, since_day, until_day)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
-    path = _existing_journal(journal_path)
+    path = _existing_journal(journal_path).location
     target = load_rules(compare_with) if compare_with else rules
     label = f"новые правила ({compare_with.name})" if compare_with else f"действующие правила ({rules_path.name})"
     since, until = day_bounds(rules, first, last)

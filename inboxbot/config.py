@@ -234,14 +234,21 @@ def configured_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class FoundJournal:
-    path: Path
+    """What a read-only command opens: the journal file, or the shared store's URL."""
+
+    location: Path | str
     note: str = ""  # said to the user when the journal is not the configured one (the demo's)
+
+    @property
+    def shown(self) -> str:
+        """The location as it may be printed: a URL's password masked."""
+        return str(self.location) if isinstance(self.location, Path) else masked_url(self.location)
 
 
 def find_journal(explicit: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> FoundJournal:
     """The journal a read-only command (status, report) reads: `explicit` (--journal), else
-    the one the configuration names (INBOXBOT_JOURNAL, in the environment or the secrets
-    file) — where `run` writes it; with nothing configured, inboxbot.sqlite and then the
+    the shared store the configuration names (INBOXBOT_STORE), else the journal it names
+    (INBOXBOT_JOURNAL, in the environment or the secrets file) — where `run` writes; with nothing configured, inboxbot.sqlite and then the
     demo's journal (demo-out/journal.sqlite), which `inboxbot demo` leaves. Raises
     ConfigError naming every place looked at when none exists: an absent file is a user
     error, never a new empty journal."""
@@ -254,7 +261,10 @@ def find_journal(explicit: Path | None = None, env: Mapping[str, str] | None = N
         if at(explicit).is_file():
             return FoundJournal(at(explicit))
         raise ConfigError(f"журнал {explicit} не найден (он указан в --journal)")
-    configured = configured_values(env).get(f"{PREFIX}JOURNAL", "").strip()
+    values = configured_values(env)
+    if url := store_url(values):
+        return FoundJournal(url)
+    configured = values.get(f"{PREFIX}JOURNAL", "").strip()
     if configured:
         if at(Path(configured)).is_file():
             return FoundJournal(at(Path(configured)))
