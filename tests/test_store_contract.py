@@ -625,7 +625,7 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
-    assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger"}
+    assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger", "leases"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
 

@@ -16,10 +16,12 @@ from inboxbot.store.memory import (
     MemoryRequests,
     Tables,
 )
+from inboxbot.store.memory_leases import MemoryLeases
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_history import PgHistory
+from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
@@ -27,6 +29,7 @@ from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sqlite import Database, SqliteMeta
 from inboxbot.store.sqlite_history import SqliteHistory
+from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
@@ -52,6 +55,7 @@ def open_store(location: str | Path) -> Store:
         meta=SqliteMeta(database),
         durability=database,
         releases=SqliteReleases(database),
+        leases=SqliteLeases(database),
     )
 
 
@@ -69,6 +73,7 @@ def postgres_store(url: str) -> Store:
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
+        leases=PgLeases(database),
     )
 
 
@@ -85,4 +90,5 @@ def memory_store() -> Store:
         meta=MemoryMeta(tables),
         durability=MemoryDurability(tables),
         releases=MemoryReleases(tables),
+        leases=MemoryLeases(),
     )

@@ -81,6 +81,31 @@ class Messages(Protocol):
         """When the server first refused this mail for now (record_failure(about_message=True))."""
         ...
 
+    def claim(self, key: MessageKey, holder: str, seconds: float) -> bool:
+        """Take the right to send this mail's forward for `seconds` of the store's clock:
+        True when the row is still `decided` and unclaimed, claimed by `holder` already,
+        or claimed by someone whose claim lapsed (a worker that died). Of two workers
+        claiming at once exactly one wins; the loser must not send."""
+        ...
+
+
+class Leases(Protocol):
+    """Named leases with an expiry on the store's clock (one clock for every worker,
+    whatever their own say): who works for a mailbox now (run/lease.py)."""
+
+    def take(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `seconds`: True when it was free, lapsed or
+        `holder`'s already; False while another holder's lease runs."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up (a clean stop), if `holder` has it: a standby takes over at once."""
+        ...
+
+    def holder(self, name: str) -> str | None:
+        """Who holds the lease now (None when free or lapsed)."""
+        ...
+
 
 class RoutingHistory(Protocol):
     """What routing reads of the past (route.History): thread and subject owners, the
@@ -264,6 +289,7 @@ class Store:
     meta: Meta
     durability: Durability
     releases: Releases
+    leases: Leases
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -105,6 +105,16 @@ CREATE TABLE ledger (
     PRIMARY KEY (kind, value)
 );
 """),
+    # Several workers on one database (run/lease.py): a mailbox's lease, and each mail's
+    # claim before its forward, both on the database's clock.
+    (4, """
+ALTER TABLE messages ADD COLUMN claimed_by TEXT, ADD COLUMN claim_until TIMESTAMPTZ;
+CREATE TABLE leases (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    until   TIMESTAMPTZ NOT NULL
+);
+"""),
 )  # fmt: skip
 
 
