@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,7 @@ DEMO_OUT = "demo-out"
 DEMO_JOURNAL = "journal.sqlite"
 # INBOXBOT_STORE: the shared store several workers can use instead of the SQLite journal.
 STORE_SCHEMES = ("postgresql", "postgres")
+DEFAULT_LEASE_SECONDS = 30
 
 _SERVER_KEYS = ("HOST", "PORT", "TLS", "USER", "PASSWORD", "PASSWORD_FILE")
 KNOWN_KEYS = frozenset(
@@ -42,7 +44,7 @@ KNOWN_KEYS = frozenset(
         for key in (
             "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "IDLE", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
-            "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
+            "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS", "WORKER_ID", "LEASE_SECONDS",
         )
     ]
 )
@@ -121,6 +123,11 @@ class Settings:
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
     marking: MarkingSettings = field(default_factory=MarkingSettings)
+    # Several workers on one shared store (run/lease.py): each names itself (a worker's
+    # claims survive its restart under the same name) and holds a mailbox's lease this
+    # long without renewing it; a standby takes over that long after the holder died.
+    worker_id: str = field(default_factory=socket.gethostname)
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
 
     @property
     def store_location(self) -> str:
@@ -140,6 +147,8 @@ class Settings:
             "batch_size": self.batch_size,
             "bot_address": self.bot_address,
             "marking": asdict(self.marking),
+            "worker_id": self.worker_id,
+            "lease_seconds": self.lease_seconds,
         }
 
 
@@ -217,6 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             triage_folder=values.get(f"{PREFIX}TRIAGE_FOLDER", "").strip() or "Inboxbot/Triage",
             owner_keywords=_flag(values, f"{PREFIX}OWNER_KEYWORDS", True),
         ),
+        worker_id=values.get(f"{PREFIX}WORKER_ID", "").strip() or socket.gethostname(),
+        lease_seconds=_positive_int(values, f"{PREFIX}LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
     )
 
 

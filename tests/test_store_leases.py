@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_store_contract import BACKENDS, RACES, Backend, decision, key, race, record
 
+from inboxbot.model.records import FORWARDED
 from inboxbot.store.interfaces import Store
 
 LAPSE = 0.1  # seconds: a lease this short has lapsed after twice as long
@@ -39,6 +40,10 @@ def test_a_claim_has_one_holder_until_it_lapses_and_never_after_the_forward(back
     assert not store.messages.claim(k, "w1", 60)
     store.messages.mark_forwarded(k, "fwd@bot", "petrov", "territory")
     assert not store.messages.claim(k, "w2", 60)  # forwarded: nobody sends it again
+    assert store.messages.claim(k, "w2", 60, state=FORWARDED)  # its notices and mark: the holder's
+    assert not store.messages.claim(k, "w1", 60, state=FORWARDED)
+    store.messages.mark_done(k)
+    assert not store.messages.claim(k, "w2", 60, state=FORWARDED)  # marked: nothing left to claim
     assert not store.messages.claim(key(99), "w1", 60)  # an unknown mail is never claimed
 
 

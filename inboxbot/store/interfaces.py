@@ -18,7 +18,7 @@ from typing import Protocol
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.ledger import Assignment, ClientKey
-from inboxbot.model.records import Entry, MessageKey, RequestRow
+from inboxbot.model.records import DECIDED, Entry, MessageKey, RequestRow
 
 
 class Messages(Protocol):
@@ -81,11 +81,13 @@ class Messages(Protocol):
         """When the server first refused this mail for now (record_failure(about_message=True))."""
         ...
 
-    def claim(self, key: MessageKey, holder: str, seconds: float) -> bool:
-        """Take the right to send this mail's forward for `seconds` of the store's clock:
-        True when the row is still `decided` and unclaimed, claimed by `holder` already,
-        or claimed by someone whose claim lapsed (a worker that died). Of two workers
-        claiming at once exactly one wins; the loser must not send."""
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+        """Take the right to carry out this mail's effects (its forward first of all) for
+        `seconds` of the store's clock: True when the row is still in `state` (as the
+        caller found it) and unclaimed, claimed by `holder` already, or claimed by someone
+        whose claim lapsed (a worker that died). Of two workers claiming at once exactly
+        one wins; the loser must not send. A row gone past `state` (another worker
+        forwarded or marked it) is never claimed."""
         ...
 
 

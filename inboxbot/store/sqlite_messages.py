@@ -104,13 +104,13 @@ class SqliteMessages:
         row = self.database.one(f"SELECT failing_since FROM messages WHERE {BY_KEY}", _where(key))
         return parse_time(row["failing_since"]) if row else None
 
-    def claim(self, key: MessageKey, holder: str, seconds: float) -> bool:
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
         now = datetime.now(UTC)
         with self.database.transaction() as db:
             won = db.execute(
                 f"UPDATE messages SET claimed_by=?, claim_until=? WHERE {BY_KEY} AND state=? "
                 "AND (claimed_by IS NULL OR claimed_by=? OR claim_until < ?)",
-                (holder, lease_text(now + timedelta(seconds=seconds)), *_where(key), DECIDED, holder, lease_text(now)),
+                (holder, lease_text(now + timedelta(seconds=seconds)), *_where(key), state, holder, lease_text(now)),
             ).rowcount
         return won == 1
 
