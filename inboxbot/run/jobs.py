@@ -18,6 +18,12 @@ order of JOBS, whatever happened to the one before.
   trigger: `Reports.send_due` sends the latest period missed while the worker was down
   and only notes the period on its first run; a cron job that did not fire while the
   worker was down would lose the first, and would have to follow every rules reload.
+
+On a shared store (INBOXBOT_STORE) several workers may serve the mailbox: all three
+jobs run only in the holder of the mailbox's lease (lease.py); the others are standbys
+whose jobs do nothing until one of them takes the lease over and polls at once.
+`run --once` takes no lease: it runs beside a serving worker, and the claim of each
+mail (effects.EffectRunner.claim) keeps every forward single.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 
 from inboxbot.errors import ActionError, ExtractionError, FetchError
 from inboxbot.io.idle import IdleWatcher
+from inboxbot.run.lease import MailboxLease, mailbox_name
 from inboxbot.run.outbox import smtp_for
 from inboxbot.run.pollreport import PollReport, poll_summary
 from inboxbot.run.worker import Worker
@@ -88,7 +95,7 @@ class Jobs:
         """Answers seen as \\Answered, then the reminders and escalations due. Raises
         FetchError (mailbox down) or ActionError (SMTP down)."""
         ctx = self.ctx
-        if ctx.rules.followup is None or not ctx.settings.smtp or ctx.stopping:
+        if ctx.rules.followup is None or not ctx.settings.smtp or ctx.stopping or not self.worker.may_work():
             return
         with self.worker.markcheck.mailbox() as box, smtp_for(ctx.settings) as smtp:
             self.worker.followups.run(box, smtp, report)
@@ -97,7 +104,7 @@ class Jobs:
         """The distribution report and the digest of skipped mail, if due; then the
         head's replies to the digest. Raises ActionError (SMTP down), FetchError."""
         ctx = self.ctx
-        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping:
+        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping or not self.worker.may_work():
             return
         with smtp_for(ctx.settings) as smtp:
             self.worker.reports.send_due(smtp, report)
@@ -151,6 +158,9 @@ class Jobs:
                     self._reschedule(datetime.now(UTC) + timedelta(seconds=worker.backoff_seconds()))
                 elif self._again:
                     self._reschedule(datetime.now(UTC))
+                elif worker.last_report.elsewhere and self.ctx.settings.lease_seconds < self.ctx.settings.poll_seconds:
+                    # Mail another worker claimed: if it died, its claims lapse by then.
+                    self._reschedule(datetime.now(UTC) + timedelta(seconds=self.ctx.settings.lease_seconds))
 
     def _reschedule(self, at: datetime) -> None:
         """Move the next poll to `at`; with `_poll_lock` held. Never once stopping: a job
@@ -222,11 +232,22 @@ class Jobs:
         return watcher
 
     def start(self) -> None:
-        """Start the scheduler with the jobs, first due now, and the IDLE watcher."""
+        """Take the mailbox's lease (on a shared store), start the scheduler with the
+        jobs, first due now, and the IDLE watcher."""
+        settings = self.ctx.settings
+        if settings.store:
+            # Several workers may share the store: the lease holder works, the others
+            # wait; one that takes the lease over polls at once (`wake`).
+            lease = self.worker.lease = MailboxLease(
+                self.ctx.store.leases, mailbox_name(settings), settings.worker_id, settings.lease_seconds,
+                on_taken=self.wake,
+            )
+            lease.start()
+            if not lease.holds():
+                self.worker.pipeline.warm_up()  # a standby takes over without loading the models first
         scheduler = self.scheduler = new_scheduler()
         self.schedule(scheduler, datetime.now(UTC))
         scheduler.start()
-        settings = self.ctx.settings
         log.info("inboxbot запущен: ящик %s, опрос каждые %d с", settings.folder, settings.poll_seconds)
         self.watcher = self.new_watcher()
 
@@ -242,6 +263,9 @@ class Jobs:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+        lease, self.worker.lease = self.worker.lease, None
+        if lease is not None:
+            lease.stop()  # after the last job: a standby takes over at once
         self.worker.close()
 
     def run_forever(self) -> None:

@@ -29,6 +29,7 @@ from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner
 from inboxbot.run.followups import FollowUps
 from inboxbot.run.inflight import JournalInflight
+from inboxbot.run.lease import MailboxLease
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
 from inboxbot.run.pipeline import Pipeline
@@ -74,6 +75,12 @@ class Worker:
         self.markcheck = MarkingWatch(self.ctx)
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
+        # With several workers on a shared store (jobs.py sets it): only its holder works.
+        self.lease: MailboxLease | None = None
+
+    def may_work(self) -> bool:
+        """This process works for the mailbox: it holds its lease, or runs alone."""
+        return self.lease is None or self.lease.holds()
 
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
@@ -103,6 +110,8 @@ class Worker:
         """Handle every pending message once. Raises FetchError (mailbox down) or a
         transient ActionError (SMTP down): the caller retries with backoff."""
         report = self.last_report = PollReport()  # the follow-ups add to it in `run --once`
+        if not self.may_work():
+            return report  # a standby: the lease holder polls
         if self.holder.refresh():
             self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
@@ -131,7 +140,7 @@ class Worker:
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(fetched, _raw_bytes):
                 handler.handle(box, smtp, batch, prepared, report)
-                if stop.is_set():
+                if stop.is_set() or not self.may_work():
                     break
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
