@@ -31,6 +31,12 @@ class PollReport:
     released: int = 0  # skipped mail released by the head's reply and carried out
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
 
+    def add(self, other: PollReport) -> None:
+        """Count `other` (another mailbox's poll) in this one."""
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(self, name, value + getattr(other, name))
+
     @property
     def progressed(self) -> bool:
         """Some mail was handled for good in this poll."""

@@ -106,7 +106,7 @@ class Releases:
         if item.released:
             return Outcome(item.number, "", item.outcome or "уже переслано ранее")
         raw = None
-        if (item.key.folder, item.key.uidvalidity) == (box.folder, box.uidvalidity):
+        if (item.key.folder, item.key.uidvalidity) == (box.key_folder, box.uidvalidity):
             raw = next(iter(box.fetch([item.key.uid])), None)
         now = self.ctx.clock()
         if raw is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from inboxbot.compose.template_check import load_templates
 from inboxbot.compose.templates import Templates
-from inboxbot.config import Settings
+from inboxbot.config import MailboxSettings, Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError, RulesError
 from inboxbot.io.imap import RawMessage
 from inboxbot.model.records import MessageKey
@@ -78,6 +78,12 @@ class Worker:
         # With several workers on a shared store (jobs.py sets it): only its holder works.
         self.lease: MailboxLease | None = None
 
+    def sibling(self, mailbox: MailboxSettings) -> Worker:
+        """A worker for another mailbox of the deployment: the same store (one queue, one
+        ledger, one set of caps) and the same NLP models (this worker's pipeline)."""
+        return Worker(self.settings.of_mailbox(mailbox), self.holder.path, self.store,
+                      pipeline_factory=lambda _rules: self.pipeline, processes=self.processes, clock=self.clock)
+
     def may_work(self) -> bool:
         """This process works for the mailbox: it holds its lease, or runs alone."""
         return self.lease is None or self.lease.holds()
@@ -132,7 +138,7 @@ class Worker:
             if pending:  # the models load while the first mails are fetched
                 self.pipeline.warm_up()
             self.markcheck.check(box, smtp, pending)
-            keys = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
+            keys = {MessageKey(box.key_folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.debug("%d новых писем в %s", len(pending), self.settings.folder)
             handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys, self.releases)
