@@ -150,6 +150,10 @@ class Worker:
                     break
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
+        if len(pending) < self.pipeline.PARALLEL_MIN:
+            # The backlog is drained: the extraction processes (their models ~300 MB
+            # each) would only sit idle until the next one; they start again with it.
+            self.pipeline.close()
         return report
 
     # -- the poll job ----------------------------------------------------------
