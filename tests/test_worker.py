@@ -248,8 +248,9 @@ def test_a_running_worker_logs_one_russian_line_per_poll_and_no_library_chatter(
 def test_the_extraction_processes_stop_once_the_backlog_is_drained(
     imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
 ) -> None:
-    """A backlog is extracted in child processes, each holding the NLP models; once a poll
-    finds no backlog they are stopped, not left idle with their memory (~300 MB each)."""
+    """A backlog is extracted in child processes, each holding the NLP models; a small one
+    in one child; once a poll finds no backlog they are stopped, not left idle with their
+    memory (~250 MB each)."""
     settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     bot = Worker(settings, RULES, journal, processes=2)
@@ -259,6 +260,7 @@ def test_the_extraction_processes_stop_once_the_backlog_is_drained(
         bot.poll_once()
         children = bot.pipeline._pool
         assert children is not None  # the backlog went to the children (and they stay for its rest)
+        assert children._max_workers == 1  # one for a small backlog: the models twice, not three times
         deliver(imap_inbox, sample("006"))
         assert bot.poll_once().forwarded == 1
         assert bot.pipeline._pool is None

@@ -135,6 +135,7 @@ class Worker:
                 errors, self.holder.unreported_error = self.holder.unreported_error, None
                 self.outbox.tell_rules_error(smtp, errors)
             pending = box.pending_uids()
+            self.pipeline.size_for(len(pending))
             if pending:  # the models load while the first mails are fetched
                 self.pipeline.warm_up()
             self.markcheck.check(box, smtp, pending)
