@@ -11,7 +11,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from samples import deliver, pending, sample
+from samples import RULES, deliver, pending, sample
 from servers import Dovecot, SmtpCatcher
 from test_crash import forwards_by_original, journal_rows, message_id, run_worker, worker_env
 
@@ -102,3 +102,39 @@ def test_a_mailbox_takes_the_main_server_unless_it_names_its_own() -> None:
 def test_a_mailbox_configured_wrong_is_named_with_the_fix(extra: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError, match=says):
         load_settings({**BASE, **extra})
+
+
+def test_skipped_mail_of_another_mailbox_is_released_from_the_digest(
+    dovecot: Dovecot, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    """The digest lists the skipped mail of every mailbox; the head's reply (to the main
+    one) releases a mail that waits in zakaz@: it is fetched from there and forwarded."""
+    from datetime import timedelta
+
+    from test_skipped_digest import MONDAY_0800, Clock, digests, mailing_from_a_client, reply_to, run
+
+    from inboxbot.config import MailboxSettings, Settings
+    from inboxbot.run.jobs import Jobs
+    from inboxbot.run.worker import Worker
+    from inboxbot.store.factory import open_store
+
+    sales, zakaz = twin_accounts(dovecot)
+    clock = Clock(MONDAY_0800)
+    with open_store(tmp_path / "journal.sqlite") as journal:
+        settings = Settings(imap=sales, smtp=smtp_server.settings(), journal=journal.path,
+                            bot_address="sales-bot@severkarton.test",
+                            extra_mailboxes=(MailboxSettings("zakaz", zakaz),))
+        worker = Worker(settings, RULES, journal, clock=clock, processes=0)
+        jobs = Jobs(worker)
+        try:
+            assert run(jobs, clock, MONDAY_0800).digests == 0  # the first run only notes the period
+            deliver(zakaz, mailing_from_a_client())
+            assert run(jobs, clock, MONDAY_0800 + timedelta(minutes=30)).skipped == 1
+            assert run(jobs, clock, MONDAY_0800 + timedelta(hours=1, minutes=5)).digests == 1
+            (digest,) = digests(smtp_server)
+            deliver(sales, reply_to(digest, "переслать 1"))
+            assert run(jobs, clock, MONDAY_0800 + timedelta(hours=2)).released == 1
+        finally:
+            worker.close()
+    forwards = [f for f in smtp_server.forwards if b"X-Inboxbot: forwarded" in f.raw]
+    assert [f.rcpt_tos for f in forwards] == [("a.sidorov@severkarton.test",)]

@@ -28,6 +28,7 @@ mail (effects.EffectRunner.claim) keeps every forward single.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import signal
@@ -118,8 +119,10 @@ class Jobs:
             self.worker.reports.send_due(smtp, report)
             self.worker.skipped.send_due(smtp, report)
             if self.worker.releases.pending():
-                with self.worker.markcheck.mailbox() as box:
-                    self.worker.releases.carry_out(box, smtp, report)
+                # A digest lists the skipped mail of every mailbox: each is fetched from its own.
+                with contextlib.ExitStack() as stack:
+                    boxes = [stack.enter_context(w.markcheck.mailbox()) for w in self.workers if w.may_work()]
+                    self.worker.releases.carry_out(boxes, smtp, report)
 
     def run_once(self) -> PollReport:
         """One pass of each job, in the order of JOBS, each whatever became of the one
