@@ -257,11 +257,11 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     """
     from inboxbot.store.factory import open_store
 
-    path = _existing_journal(journal_path)
+    found = _existing_journal(journal_path)
     if as_list:
-        _print_request_lists(path, rules_path, since_day)
+        _print_request_lists(found.location, rules_path, since_day)
         return
-    with open_store(path) as store:
+    with open_store(found.location) as store:
         summary = store.queries.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
@@ -269,7 +269,7 @@ def status(journal_path: Path | None, rules_path: Path, as_list: bool, since_day
     from inboxbot.rules.load import read_names
     from inboxbot.tools.journal_status import status_lines
 
-    for line in status_lines(summary, read_names(rules_path), path):
+    for line in status_lines(summary, read_names(rules_path), found.shown):
         click.echo(line)
 
 
@@ -280,7 +280,7 @@ def _period(timezone: tzinfo, since_day: date | None, until_day: date | None) ->
     return since_day or last - timedelta(days=6), last
 
 
-def _print_request_lists(path: Path, rules_path: Path, since_day: date | None) -> None:
+def _print_request_lists(path: Path | str, rules_path: Path, since_day: date | None) -> None:
     from inboxbot.compose.report import build_report, day_bounds
     from inboxbot.compose.report_view import request_lists
     from inboxbot.rules.load import load_rules
@@ -379,7 +379,7 @@ def report(rules_path: Path, since_day: date | None, until_day: date | None, jou
     first, last = _period(rules.department.timezone, since_day, until_day)
     if first > last:
         raise ConfigError(f"начало периода ({first:%Y-%m-%d}) позже его конца ({last:%Y-%m-%d})")
-    path = _existing_journal(journal_path)
+    path = _existing_journal(journal_path).location
     target = load_rules(compare_with) if compare_with else rules
     label = f"новые правила ({compare_with.name})" if compare_with else f"действующие правила ({rules_path.name})"
     since, until = day_bounds(rules, first, last)
@@ -428,7 +428,7 @@ def credit_back(rules_path: Path, journal_path: Path | None, ref: str, reason: s
     from inboxbot.tools.credit_back import credit_back as record
 
     rules = load_rules(rules_path)
-    with open_store(_existing_journal(journal_path)) as store:
+    with open_store(_existing_journal(journal_path).location) as store:
         click.echo(record(store, rules, ref, reason, datetime.now(UTC)))
 
 

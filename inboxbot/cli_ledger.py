@@ -56,7 +56,7 @@ def ledger_warnings(rules: Rules, journal_path: Path | None) -> list[str]:
         return []
     if found.note:  # the demo's journal, not this department's
         return []
-    with open_store(found.path) as store:
+    with open_store(found.location) as store:
         entries = store.ledger.entries()
     return [f"журнал закреплений расходится с базой клиентов: {d.client} — {d.detail}"
             for d in ledger_disagreements(rules, entries)]  # fmt: skip
@@ -82,7 +82,7 @@ def conflicts(ctx: click.Context, rules_path: Path, journal_path: Path | None, s
     from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)
-    with open_store(existing_journal(journal_path)) as store:
+    with open_store(existing_journal(journal_path).location) as store:
         sweep_base(store, rules, datetime.now(UTC))  # the base and the ledger as they are now
         found = store.conflicts.listing(open_only=not show_all)
     if as_json:
@@ -114,7 +114,7 @@ def settle(rules_path: Path, journal_path: Path | None, number: int, owner: str 
     from inboxbot.store.factory import open_store
 
     rules = load_rules(rules_path)
-    with open_store(existing_journal(journal_path)) as store:
+    with open_store(existing_journal(journal_path).location) as store:
         settled, move = settle_conflict(store, rules, number, owner=owner, keep=keep, why=why, by="cli",
                                         now=datetime.now(UTC))  # fmt: skip
     click.echo(f"Спор № {settled.number} решён: {verdict_text(rules, settled)}.")
@@ -139,7 +139,7 @@ def export(rules_path: Path, journal_path: Path | None, fmt: str, out_path: Path
     from inboxbot.tools.ledger_export import ledger_rows, write_export
 
     rules = load_rules(rules_path)
-    with open_store(existing_journal(journal_path)) as store:
+    with open_store(existing_journal(journal_path).location) as store:
         entries = store.ledger.entries()
         sources = {e.source for e in entries}
         requests = {r.message_id: r for r in store.queries.requests(datetime(1970, 1, 1, tzinfo=UTC)) if r.message_id in sources}

@@ -129,7 +129,7 @@ def _store(journal_path: Path | None) -> Any:
 
     try:
         url = configured_values().get(f"{PREFIX}STORE", "").strip() if journal_path is None else ""
-        return open_store(url or find_journal(journal_path).path)
+        return open_store(url or find_journal(journal_path).location)
     except InboxbotError as exc:
         click.echo(f"Ошибка: {exc}", err=True)
         sys.exit(EXIT_REFUSED)

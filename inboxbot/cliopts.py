@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from inboxbot import clickru
+from inboxbot.config import FoundJournal
 from inboxbot.errors import ConfigError, InboxbotError, RulesError
 
 # Before any option is declared with these: click names the metavars of paths («ФАЙЛ») on creation.
@@ -41,15 +42,15 @@ def journal_option(func: F) -> F:
              f"а если его нет — журнал демо {DEMO_OUT}/{DEMO_JOURNAL}.",
     )(func)
 
-def existing_journal(journal_path: Path | None) -> Path:
-    """The journal a read-only command reads (config.find_journal); says so on stderr when
-    it is the demo's rather than the configured one."""
+def existing_journal(journal_path: Path | None) -> FoundJournal:
+    """The journal a read-only command reads (config.find_journal: the shared store of
+    INBOXBOT_STORE too); says so on stderr when it is the demo's rather than the configured one."""
     from inboxbot.config import find_journal
 
     found = find_journal(journal_path)
     if found.note:
         click.echo(found.note, err=True)
-    return found.path
+    return found
 
 def user_errors(func: F) -> F:
     """Map user errors to one clear line and an exit code; bugs keep their traceback."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
+import socket
 import stat
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +35,7 @@ DEMO_OUT = "demo-out"
 DEMO_JOURNAL = "journal.sqlite"
 # INBOXBOT_STORE: the shared store several workers can use instead of the SQLite journal.
 STORE_SCHEMES = ("postgresql", "postgres")
+DEFAULT_LEASE_SECONDS = 30
 
 _SERVER_KEYS = ("HOST", "PORT", "TLS", "USER", "PASSWORD", "PASSWORD_FILE")
 KNOWN_KEYS = frozenset(
@@ -42,7 +45,7 @@ KNOWN_KEYS = frozenset(
         for key in (
             "FOLDER", "JOURNAL", "STORE", "POLL_SECONDS", "IDLE", "BATCH_SIZE", "BOT_ADDRESS",
             "TLS_INSECURE_HOSTS", "CAFILE", "SECRETS_FILE",
-            "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS",
+            "MARKING", "DONE_FOLDER", "TRIAGE_FOLDER", "OWNER_KEYWORDS", "WORKER_ID", "LEASE_SECONDS",
             "WEB_PASSWORDS", "WEB_SECRET", "WEB_LOGIN",
         )
     ]
@@ -108,6 +111,17 @@ class MarkingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MailboxSettings:
+    """A mailbox besides the main one (INBOXBOT_MAILBOXES): its IMAP account and folder,
+    and the address its forwards come from."""
+
+    name: str
+    imap: ServerSettings
+    folder: str = "INBOX"
+    bot_address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     imap: ServerSettings
     smtp: ServerSettings | None  # None: no SMTP host configured (tag-only setups)
@@ -122,6 +136,15 @@ class Settings:
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
     marking: MarkingSettings = field(default_factory=MarkingSettings)
+    # Several workers on one shared store (run/lease.py): each names itself (a worker's
+    # claims survive its restart under the same name) and holds a mailbox's lease this
+    # long without renewing it; a standby takes over that long after the holder died.
+    worker_id: str = field(default_factory=socket.gethostname)
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+    # Several mailboxes in one deployment (mailboxes.py): `mailbox` names the one these
+    # settings reach ("" for the main one), `extra_mailboxes` the others.
+    mailbox: str = ""
+    extra_mailboxes: tuple[MailboxSettings, ...] = ()
 
     @property
     def store_location(self) -> str:
@@ -141,7 +164,19 @@ class Settings:
             "batch_size": self.batch_size,
             "bot_address": self.bot_address,
             "marking": asdict(self.marking),
+            "worker_id": self.worker_id,
+            "lease_seconds": self.lease_seconds,
+            "mailboxes": [
+                {"name": m.name, "imap": m.imap.masked(), "folder": m.folder, "bot_address": m.bot_address}
+                for m in self.extra_mailboxes
+            ],
         }
+
+    def of_mailbox(self, mailbox: MailboxSettings) -> Settings:
+        """These settings for another mailbox of the deployment: its account, folder and
+        address; the rest (SMTP, store, marking, timings) shared."""
+        return replace(self, imap=mailbox.imap, folder=mailbox.folder, mailbox=mailbox.name,
+                       bot_address=mailbox.bot_address or self.bot_address, extra_mailboxes=())
 
 
 def masked_url(url: str) -> str:
@@ -218,7 +253,40 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             triage_folder=values.get(f"{PREFIX}TRIAGE_FOLDER", "").strip() or "Inboxbot/Triage",
             owner_keywords=_flag(values, f"{PREFIX}OWNER_KEYWORDS", True),
         ),
+        worker_id=values.get(f"{PREFIX}WORKER_ID", "").strip() or socket.gethostname(),
+        lease_seconds=_positive_int(values, f"{PREFIX}LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
+        extra_mailboxes=extra_mailboxes(values, imap, insecure, cafile),
     )
+
+
+MAILBOX_NAME = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+def extra_mailboxes(
+    values: Mapping[str, str], main: ServerSettings, insecure: set[str], cafile: str | None
+) -> tuple[MailboxSettings, ...]:
+    """INBOXBOT_MAILBOXES=zakaz,branch: each named mailbox from INBOXBOT_MAILBOX_<NAME>_*
+    (IMAP_HOST, IMAP_PORT, IMAP_TLS as the main mailbox's unless given; IMAP_USER and
+    IMAP_PASSWORD or IMAP_PASSWORD_FILE; FOLDER; ADDRESS, the From: of its forwards)."""
+    names = [n.strip().lower() for n in values.get(f"{PREFIX}MAILBOXES", "").split(",") if n.strip()]
+    for index, name in enumerate(names):
+        if not MAILBOX_NAME.fullmatch(name):
+            raise ConfigError(f"{PREFIX}MAILBOXES: имя ящика «{name}» не подходит; допустимы латинские буквы, "
+                              f"цифры, - и _ (до 32 знаков), например zakaz")
+        if name in names[:index]:
+            raise ConfigError(f"{PREFIX}MAILBOXES: ящик «{name}» назван дважды")
+    found: list[MailboxSettings] = []
+    for name in names:
+        own = f"MAILBOX_{name.upper().replace('-', '_')}"
+        inherited = {f"{PREFIX}{own}_IMAP_HOST": main.host, f"{PREFIX}{own}_IMAP_TLS": main.tls}
+        if not values.get(f"{PREFIX}{own}_IMAP_TLS") and not values.get(f"{PREFIX}{own}_IMAP_HOST"):
+            inherited[f"{PREFIX}{own}_IMAP_PORT"] = str(main.port)
+        merged = {**inherited, **{k: v for k, v in values.items() if v.strip()}}
+        imap = _server(merged, f"{own}_IMAP", IMAP_PORTS, insecure, cafile, credentials_required=True)
+        assert imap is not None  # the host is inherited when not given
+        address = values.get(f"{PREFIX}{own}_ADDRESS", "").strip() or (imap.user if "@" in imap.user else "")
+        found.append(MailboxSettings(name, imap, values.get(f"{PREFIX}{own}_FOLDER", "").strip() or "INBOX", address))
+    return tuple(found)
 
 
 def configured_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -235,14 +303,21 @@ def configured_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class FoundJournal:
-    path: Path
+    """What a read-only command opens: the journal file, or the shared store's URL."""
+
+    location: Path | str
     note: str = ""  # said to the user when the journal is not the configured one (the demo's)
+
+    @property
+    def shown(self) -> str:
+        """The location as it may be printed: a URL's password masked."""
+        return str(self.location) if isinstance(self.location, Path) else masked_url(self.location)
 
 
 def find_journal(explicit: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> FoundJournal:
     """The journal a read-only command (status, report) reads: `explicit` (--journal), else
-    the one the configuration names (INBOXBOT_JOURNAL, in the environment or the secrets
-    file) — where `run` writes it; with nothing configured, inboxbot.sqlite and then the
+    the shared store the configuration names (INBOXBOT_STORE), else the journal it names
+    (INBOXBOT_JOURNAL, in the environment or the secrets file) — where `run` writes; with nothing configured, inboxbot.sqlite and then the
     demo's journal (demo-out/journal.sqlite), which `inboxbot demo` leaves. Raises
     ConfigError naming every place looked at when none exists: an absent file is a user
     error, never a new empty journal."""
@@ -255,7 +330,10 @@ def find_journal(explicit: Path | None = None, env: Mapping[str, str] | None = N
         if at(explicit).is_file():
             return FoundJournal(at(explicit))
         raise ConfigError(f"журнал {explicit} не найден (он указан в --journal)")
-    configured = configured_values(env).get(f"{PREFIX}JOURNAL", "").strip()
+    values = configured_values(env)
+    if url := store_url(values):
+        return FoundJournal(url)
+    configured = values.get(f"{PREFIX}JOURNAL", "").strip()
     if configured:
         if at(Path(configured)).is_file():
             return FoundJournal(at(Path(configured)))
@@ -304,7 +382,7 @@ def read_secrets_file(path: Path) -> dict[str, str]:
             raise ConfigError(f"{path}, строка {lineno}: ожидается КЛЮЧ=значение")
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
-        if key not in KNOWN_KEYS:
+        if key not in KNOWN_KEYS and not key.startswith(f"{PREFIX}MAILBOX"):
             log.warning("%s, строка %d: неизвестный ключ %s пропущен", path, lineno, key)
             continue
         values[key] = value

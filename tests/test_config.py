@@ -240,13 +240,13 @@ def test_find_journal_prefers_the_configured_one_then_the_default_then_the_demos
     demo.parent.mkdir()
     demo.write_bytes(b"")
     found = find_journal(None, env={}, cwd=tmp_path)
-    assert found.path == demo and "журнал демо" in found.note  # right after `inboxbot demo`
+    assert found.location == demo and "журнал демо" in found.note  # right after `inboxbot demo`
     (tmp_path / DEFAULT_JOURNAL).write_bytes(b"")
-    assert find_journal(None, env={}, cwd=tmp_path).path == tmp_path / DEFAULT_JOURNAL
+    assert find_journal(None, env={}, cwd=tmp_path).location == tmp_path / DEFAULT_JOURNAL
     (tmp_path / "run.sqlite").write_bytes(b"")
     found = find_journal(None, env={"INBOXBOT_JOURNAL": "run.sqlite"}, cwd=tmp_path)
-    assert found.path == tmp_path / "run.sqlite" and found.note == ""
-    assert find_journal(Path("run.sqlite"), env={}, cwd=tmp_path).path == tmp_path / "run.sqlite"
+    assert found.location == tmp_path / "run.sqlite" and found.note == ""
+    assert find_journal(Path("run.sqlite"), env={}, cwd=tmp_path).location == tmp_path / "run.sqlite"
 
 
 def test_find_journal_says_where_it_looked(tmp_path: Path) -> None:

@@ -51,7 +51,17 @@ def test_inboxbot_run_keeps_its_journal_in_postgres(
     again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
     assert len(smtp_server.forwards) == 1  # the second worker run reads the same store: nothing twice
-    for output in (done.stdout, done.stderr, again.stdout, again.stderr):
+    # status and report read the store `run` writes (INBOXBOT_STORE), not a journal file.
+    status = subprocess.run([sys.executable, "-m", "inboxbot", "status", "--rules", str(rules)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert status.returncode == 0, status.stderr
+    assert "postgresql://" in status.stdout and "Всего писем: 2" in status.stdout, status.stdout
+    report = subprocess.run([sys.executable, "-m", "inboxbot", "report", "--rules", str(rules)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert report.returncode == 0, report.stderr
+    assert "Сидоров" in report.stdout, report.stdout
+    assert not list(tmp_path.glob("*.sqlite"))
+    for output in (done.stdout, done.stderr, again.stdout, again.stderr, status.stdout, report.stdout):
         assert postgres.password not in output  # -vv logs everything, the password never
 
 

@@ -14,6 +14,7 @@ from servers import SmtpCatcher
 from inboxbot.compose.mime import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
 from inboxbot.model.records import MARKED, MessageKey
+from inboxbot.run.batch import FIRST_BATCH
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
@@ -155,8 +156,8 @@ def test_a_list_where_a_condition_belongs_reaches_the_head_as_a_rules_error(
     settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
                         bot_address="sales-bot@severkarton.test")
     worker = Worker(settings, rules, journal)
-    assert text.count('when = "pool"') == 1
-    rules.write_text(text.replace('when = "pool"', 'when = ["pool"]'), encoding="utf-8")
+    assert text.count('\nwhen = "pool"\n') == 1
+    rules.write_text(text.replace('\nwhen = "pool"\n', '\nwhen = ["pool"]\n'), encoding="utf-8")
 
     worker.poll_once()
     to_head = [m for m in smtp_server.messages if m.rcpt_tos == ("a.volkov@severkarton.test",)]
@@ -242,3 +243,27 @@ def test_a_running_worker_logs_one_russian_line_per_poll_and_no_library_chatter(
     assert len(polls) == 1 and "писем 3: переслано 2" in polls[0] and "не заявки 1" in polls[0], err
     assert [line.split(": ", 1)[0][20:] for line in lines] == ["", "", ""], err  # INFO: no level word
     assert "inboxbot запущен" in lines[0] and "inboxbot остановлен" in lines[-1]
+
+
+def test_the_extraction_processes_stop_once_the_backlog_is_drained(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    """A backlog is extracted in child processes, each holding the NLP models; a small one
+    in one child; once a poll finds no backlog they are stopped, not left idle with their
+    memory (~250 MB each)."""
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")
+    bot = Worker(settings, RULES, journal, processes=2)
+    try:
+        deliver(imap_inbox, *(sample("001").replace(b"Message-ID: <", f"Message-ID: <b{n}.".encode(), 1)
+                              for n in range(FIRST_BATCH + bot.pipeline.PARALLEL_MIN)))
+        bot.poll_once()
+        children = bot.pipeline._pool
+        assert children is not None  # the backlog went to the children (and they stay for its rest)
+        assert children._max_workers == 1  # one for a small backlog: the models twice, not three times
+        deliver(imap_inbox, sample("006"))
+        assert bot.poll_once().forwarded == 1
+        assert bot.pipeline._pool is None
+        assert pending(imap_inbox) == []
+    finally:
+        bot.close()

@@ -49,9 +49,16 @@ log = logging.getLogger(__name__)
 DELETED = b"\\Deleted"
 
 
+def key_folder(folder: str, mailbox: str = "") -> str:
+    """The folder as message keys name it: with several mailboxes in one deployment, each
+    but the main one's prefixed with the mailbox's name (two accounts' INBOX may even
+    share a UIDVALIDITY: Dovecot derives it from the creation time)."""
+    return f"{mailbox}:{folder}" if mailbox else folder
+
+
 @dataclass(frozen=True, slots=True)
 class RawMessage:
-    folder: str
+    folder: str  # as keys name it (key_folder)
     uidvalidity: int
     uid: int
     raw: bytes = field(repr=False)
@@ -81,11 +88,13 @@ class Mailbox:
         marking: str = "auto",  # "auto", or force "keywords" / "folders"
         known: Marking | None = None,
         on_change: Callable[[Marking], None] | None = None,
+        mailbox: str = "",  # the name of a mailbox besides the main one (key_folder)
     ) -> None:
         if marking not in MODES:
             raise ValueError(f"marking must be auto, keywords or folders, not {marking!r}")
         self.settings = settings
         self.folder = folder
+        self.key_folder = key_folder(folder, mailbox)
         self.handled_keyword = handled_keyword
         self.triage_keyword = triage_keyword
         self.owner_prefix = owner_prefix
@@ -200,7 +209,7 @@ class Mailbox:
                     log.info("uid %s vanished from %s before it could be fetched", uid, self.folder)
                     continue
                 flags = tuple(_text(f) for f in data.get(b"FLAGS", ()))
-                yield RawMessage(self.folder, self._uidvalidity, uid, bytes(body), flags)
+                yield RawMessage(self.key_folder, self._uidvalidity, uid, bytes(body), flags)
 
     def is_marked(self, uid: int) -> bool:
         """The handled or triage keyword is set, or (when some mark is a move) the

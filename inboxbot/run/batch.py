@@ -203,7 +203,10 @@ class Batches:
         else:
             assert copy is not None
             facts, decision = prepared.facts, duplicate_of(copy.owner, msg.message_id)
-        self.store.messages.record_decision(key, msg, decision, details=details(facts), seen_at=self.clock())
+        kept = self.store.messages.record_decision(key, msg, decision, details=details(facts), seen_at=self.clock())
+        if kept.decision is not None and (kept.action, kept.owner, kept.rule) != (decision.action, decision.owner, decision.rule):
+            # Another worker sharing the store decided this mail first: its decision stands.
+            decision = stored_decision(kept)
         self._remember(msg, facts, decision)
         failpoint("after_decide")
         return Work(raw, key, msg, facts, decision, State.DECIDED)

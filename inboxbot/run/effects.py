@@ -78,6 +78,12 @@ class EffectRunner:
         succeeded; the mark and the journal around it are left to `mark_all`, for the
         whole run (`to_mark`). A forward refused "for now" leaves the mail in `waiting`."""
         key, decision = work.key, work.decision
+        if work.state is not State.MARKED and not self.claim(work):
+            # Another worker on the shared store has it (two polled the same mailbox, or
+            # a lease changed hands): it forwards and marks it, this one sends nothing.
+            log.info("uid %s: письмо обрабатывает другой рабочий процесс", work.raw.uid)
+            report.elsewhere += 1
+            return
         forwarded = work.state is State.FORWARDED
         journalled = Journalled(
             work.state,
@@ -99,6 +105,17 @@ class EffectRunner:
             decision.rule,
             decision.summary,
         )
+
+    def claim(self, work: Work) -> bool:
+        """The mail's row claimed for this worker in the state it was found in, before any
+        of its effects (the forward first): of two workers exactly one gets it. Held for a
+        lease's time (renewed by the next claim of the same worker, after a restart too);
+        a dead worker's claim lapses, and its mail is then finished by another."""
+        settings = self.ctx.settings
+        if self.store.messages.claim(work.key, settings.worker_id, settings.lease_seconds, state=work.state.value):
+            return True
+        # No row at all (its quarantine could not be journalled, batch.py): nobody else has it.
+        return self.store.messages.entry(work.key) is None
 
     def _perform(
         self, box: Mailbox, smtp: Sender, work: Work, effect: Effect, report: PollReport,

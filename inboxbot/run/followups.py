@@ -82,7 +82,7 @@ class FollowUps:
         now = self.clock()
         since = self._meta_time(FOLLOWUP_SINCE, now)
         waiting = self.store.requests.awaiting_answer()
-        here = {r.key.uid: r for r in waiting if r.key.folder == box.folder and r.key.uidvalidity == box.uidvalidity}
+        here = {r.key.uid: r for r in waiting if r.key.folder == box.key_folder and r.key.uidvalidity == box.uidvalidity}
         for uid in sorted(box.answered_uids(sorted(here))):
             for row in self.store.requests.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
                 report.answers += 1
@@ -145,7 +145,7 @@ class FollowUps:
         day = now.astimezone(rules.department.timezone).date()
         load = self.store.history.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
         target_id = reassign_target(rules, owner.id, day, load)
-        if target_id is None or row.key.folder != box.folder or row.key.uidvalidity != box.uidvalidity:
+        if target_id is None or row.key.folder != box.key_folder or row.key.uidvalidity != box.uidvalidity:
             return None, None
         raws = list(box.fetch([row.key.uid]))
         if not raws:

@@ -18,10 +18,17 @@ order of JOBS, whatever happened to the one before.
   trigger: `Reports.send_due` sends the latest period missed while the worker was down
   and only notes the period on its first run; a cron job that did not fire while the
   worker was down would lose the first, and would have to follow every rules reload.
+
+On a shared store (INBOXBOT_STORE) several workers may serve the mailbox: all three
+jobs run only in the holder of the mailbox's lease (lease.py); the others are standbys
+whose jobs do nothing until one of them takes the lease over and polls at once.
+`run --once` takes no lease: it runs beside a serving worker, and the claim of each
+mail (effects.EffectRunner.claim) keeps every forward single.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import signal
@@ -31,8 +38,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from inboxbot.config import Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError
 from inboxbot.io.idle import IdleWatcher
+from inboxbot.run.lease import MailboxLease, mailbox_name
 from inboxbot.run.outbox import smtp_for
 from inboxbot.run.pollreport import PollReport, poll_summary
 from inboxbot.run.worker import Worker
@@ -73,10 +82,13 @@ def new_scheduler() -> Any:
 
 class Jobs:
     def __init__(self, worker: Worker) -> None:
-        self.worker = worker
+        self.worker = worker  # the main mailbox's; it also sends the report
+        # One per mailbox of the deployment (INBOXBOT_MAILBOXES), polled in turn.
+        self.workers = [worker, *(worker.sibling(m) for m in worker.settings.extra_mailboxes)]
         self.ctx = worker.ctx
         self.scheduler: Any = None  # the BackgroundScheduler while `run_forever` runs
         self.watcher: IdleWatcher | None = None  # while `run_forever` runs, with INBOXBOT_IDLE on
+        self.watchers: list[IdleWatcher] = []  # the other mailboxes' (INBOXBOT_MAILBOXES)
         self.followup_failures = 0
         self._poll_lock = threading.Lock()
         self._polling = False  # a poll job is past its start
@@ -90,31 +102,40 @@ class Jobs:
         ctx = self.ctx
         if ctx.rules.followup is None or not ctx.settings.smtp or ctx.stopping:
             return
-        with self.worker.markcheck.mailbox() as box, smtp_for(ctx.settings) as smtp:
-            self.worker.followups.run(box, smtp, report)
+        # Each mailbox for its \\Answered; the reminders due are journalled as they go, so
+        # the mailboxes after the first find none left to send twice.
+        for worker in self.workers:
+            if worker.may_work() and not ctx.stopping:
+                with worker.markcheck.mailbox() as box, smtp_for(ctx.settings) as smtp:
+                    worker.followups.run(box, smtp, report)
 
     def report_pass(self, report: PollReport) -> None:
         """The distribution report and the digest of skipped mail, if due; then the
         head's replies to the digest. Raises ActionError (SMTP down), FetchError."""
         ctx = self.ctx
-        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping:
+        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping or not self.worker.may_work():
             return
         with smtp_for(ctx.settings) as smtp:
             self.worker.reports.send_due(smtp, report)
             self.worker.skipped.send_due(smtp, report)
             if self.worker.releases.pending():
-                with self.worker.markcheck.mailbox() as box:
-                    self.worker.releases.carry_out(box, smtp, report)
+                # A digest lists the skipped mail of every mailbox: each is fetched from its own.
+                with contextlib.ExitStack() as stack:
+                    boxes = [stack.enter_context(w.markcheck.mailbox()) for w in self.workers if w.may_work()]
+                    self.worker.releases.carry_out(boxes, smtp, report)
 
     def run_once(self) -> PollReport:
         """One pass of each job, in the order of JOBS, each whatever became of the one
         before; then the first failure, if any, is raised. Returns what they did."""
         failures: list[Exception] = []
-        try:
-            self.worker.poll_once()
-        except Exception as exc:  # the follow-ups and the report still go; raised below
-            failures.append(exc)
-        report = self.worker.last_report
+        for worker in self.workers:
+            try:
+                worker.poll_once()
+            except Exception as exc:  # the other mailboxes, follow-ups and report still go; raised below
+                failures.append(exc)
+        report = self.worker.last_report  # the main mailbox's, with the others' counted in
+        for sibling in self.workers[1:]:
+            report.add(sibling.last_report)
         for step in (self.followups_pass, self.report_pass):
             try:
                 step(report)
@@ -139,18 +160,24 @@ class Jobs:
         after news during it (`wake`), at once."""
         if self.ctx.stopping:
             return
-        worker = self.worker
         with self._poll_lock:
             self._polling, self._again = True, False
         try:
-            worker.guarded_poll()
+            for worker in self.workers:
+                if not self.ctx.stopping:
+                    worker.guarded_poll()
         finally:
             with self._poll_lock:
                 self._polling = False
-                if worker.failures:
-                    self._reschedule(datetime.now(UTC) + timedelta(seconds=worker.backoff_seconds()))
+                failed = [w.backoff_seconds() for w in self.workers if w.failures]
+                if failed:
+                    self._reschedule(datetime.now(UTC) + timedelta(seconds=min(failed)))
                 elif self._again:
                     self._reschedule(datetime.now(UTC))
+                elif any(w.last_report.elsewhere for w in self.workers) and \
+                        self.ctx.settings.lease_seconds < self.ctx.settings.poll_seconds:
+                    # Mail another worker claimed: if it died, its claims lapse by then.
+                    self._reschedule(datetime.now(UTC) + timedelta(seconds=self.ctx.settings.lease_seconds))
 
     def _reschedule(self, at: datetime) -> None:
         """Move the next poll to `at`; with `_poll_lock` held. Never once stopping: a job
@@ -212,9 +239,10 @@ class Jobs:
                 misfire_grace_time=None,
             )  # fmt: skip
 
-    def new_watcher(self) -> IdleWatcher | None:
-        """The IDLE watcher, started; None with INBOXBOT_IDLE off."""
-        settings = self.ctx.settings
+    def new_watcher(self, settings: Settings | None = None) -> IdleWatcher | None:
+        """The IDLE watcher of a mailbox (the main one by default), started; None with
+        INBOXBOT_IDLE off."""
+        settings = settings or self.ctx.settings
         if not settings.idle:
             return None
         watcher = IdleWatcher(settings.imap, settings.folder, self.wake, poll_seconds=settings.poll_seconds)
@@ -222,12 +250,24 @@ class Jobs:
         return watcher
 
     def start(self) -> None:
-        """Start the scheduler with the jobs, first due now, and the IDLE watcher."""
+        """Take the mailbox's lease (on a shared store), start the scheduler with the
+        jobs, first due now, and the IDLE watcher."""
+        settings = self.ctx.settings
+        for worker in self.workers if settings.store else ():
+            # Several workers may share the store: each mailbox's lease holder works for
+            # it, the others wait; one that takes a lease over polls at once (`wake`).
+            lease = worker.lease = MailboxLease(
+                self.ctx.store.leases, mailbox_name(worker.settings), settings.worker_id, settings.lease_seconds,
+                on_taken=self.wake,
+            )
+            lease.start()
+            if not lease.holds():
+                worker.pipeline.warm_up()  # a standby takes over without loading the models first
         scheduler = self.scheduler = new_scheduler()
         self.schedule(scheduler, datetime.now(UTC))
         scheduler.start()
-        settings = self.ctx.settings
         log.info("inboxbot запущен: ящик %s, опрос каждые %d с", settings.folder, settings.poll_seconds)
+        self.watchers = [w for w in (self.new_watcher(worker.settings) for worker in self.workers[1:]) if w]
         self.watcher = self.new_watcher()
 
     def shutdown(self) -> None:
@@ -237,12 +277,19 @@ class Jobs:
         watcher, self.watcher = self.watcher, None
         if watcher is not None:
             watcher.stop()
+        watchers, self.watchers = self.watchers, []
+        for each in watchers:
+            each.stop()
         with self._poll_lock:
             pass  # a poll moving its next run is done with it; none will from now on
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        self.worker.close()
+        for worker in self.workers:
+            lease, worker.lease = worker.lease, None
+            if lease is not None:
+                lease.stop()  # after the last job: a standby takes over at once
+        self.worker.close()  # the pipeline the other mailboxes' workers share
 
     def run_forever(self) -> None:
         """Run the jobs until SIGTERM/SIGINT."""

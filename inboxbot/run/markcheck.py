@@ -39,7 +39,7 @@ class MarkingWatch:
         return Mailbox(
             self.ctx.settings.imap, self.ctx.settings.folder, marking=m.mode, handled_folder=m.done_folder,
             triage_folder=m.triage_folder, owner_keywords=m.owner_keywords, known=self.marking,
-            on_change=self._learnt,
+            on_change=self._learnt, mailbox=self.ctx.settings.mailbox,
         )  # fmt: skip
 
     def _learnt(self, marking: Marking) -> None:

@@ -156,6 +156,10 @@ class Pipeline:
 
     # Below this many mails a batch is not worth the children's start-up (~2 s each).
     PARALLEL_MIN = 40
+    # From this many pending mails on, every extraction process is used; a smaller
+    # backlog gets one (each holds the NLP models, ~250 MB: the worker and one child
+    # stay under 500 MB, and a few hundred mails take seconds either way).
+    BIG_BACKLOG = 1000
     CHUNK = 4  # mails per task sent to a child
 
     def __init__(
@@ -166,6 +170,7 @@ class Pipeline:
         self._extractor = extractor
         self.params = ExtractParams.of(rules)
         self.processes = processes
+        self._children = processes  # the pool's size for the backlog at hand (`size_for`)
         self.inflight = inflight
         self._pool: ProcessPoolExecutor | None = None
         self._loading: threading.Thread | None = None
@@ -253,13 +258,22 @@ class Pipeline:
                 for future in futures or ():
                     future.cancel()
 
+    def size_for(self, backlog: int) -> None:
+        """Size the extraction processes for a poll with `backlog` pending mails: all of
+        them for a big backlog, one otherwise; a pool of the other size is stopped now,
+        before its memory adds to the next one's."""
+        wanted = self.processes if backlog >= self.BIG_BACKLOG else min(self.processes, 1)
+        if wanted != self._children:
+            self.close()
+            self._children = wanted
+
     def _parallel(self, count: int) -> bool:
         return self.processes >= 2 and count >= self.PARALLEL_MIN
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max(1, self.processes), mp_context=get_context("spawn"), initializer=_child_init,
+                max(1, self._children), mp_context=get_context("spawn"), initializer=_child_init,
                 initargs=(self.params,),
             )
         return self._pool

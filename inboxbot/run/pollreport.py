@@ -21,6 +21,7 @@ class PollReport:
     marked_only: int = 0
     waiting: int = 0  # refused "for now" by the SMTP server: tried again next poll
     held: int = 0  # a second copy of a mail whose first copy is still waiting: left with it
+    elsewhere: int = 0  # claimed by another worker on the shared store: left to it
     acknowledged: int = 0
     answers: int = 0  # forwarded requests found answered in this poll
     reminded: int = 0
@@ -30,6 +31,12 @@ class PollReport:
     released: int = 0  # skipped mail released by the head's reply and carried out
     announced: int = 0  # notices of ledger changes sent
     handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
+
+    def add(self, other: PollReport) -> None:
+        """Count `other` (another mailbox's poll) in this one."""
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(self, name, value + getattr(other, name))
 
     @property
     def progressed(self) -> bool:
@@ -55,6 +62,7 @@ def poll_summary(report: PollReport, title: str = "опрос") -> str:
             f"не заявки {report.skipped}, на ручной разбор {report.triaged}"
             + (f", ждут SMTP-сервер {report.waiting}" if report.waiting else "")
             + (f", копии ждут первое письмо {report.held}" if report.held else "")
+            + (f", обрабатывает другой рабочий процесс {report.elsewhere}" if report.elsewhere else "")
             + (f", отмечено пересланных ранее {report.marked_only}" if report.marked_only else "")
         )
     for count, what in ((report.answers, "замечено ответов"), (report.reminded, "напоминаний"),

@@ -192,8 +192,8 @@ def mails_from_imap(rows: Sequence[RequestRow], settings: Settings) -> dict[Mess
     fetched by UID (BODY.PEEK: nobody's \\Seen changes). Raises FetchError."""
     from inboxbot.io.imap import Mailbox
 
-    with Mailbox(settings.imap, settings.folder, batch_size=settings.batch_size) as box:
-        keys = {r.key.uid: r.key for r in rows if r.key.folder == settings.folder and r.key.uidvalidity == box.uidvalidity}
+    with Mailbox(settings.imap, settings.folder, batch_size=settings.batch_size, mailbox=settings.mailbox) as box:
+        keys = {r.key.uid: r.key for r in rows if r.key.folder == box.key_folder and r.key.uidvalidity == box.uidvalidity}
         return {keys[raw.uid]: raw.raw for raw in box.fetch(sorted(keys))}
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from inboxbot.compose.skipped_digest import Outcome, compose_release_answer
@@ -89,8 +89,9 @@ class Releases:
     def pending(self) -> bool:
         return bool(self.store.releases.open_commands())
 
-    def carry_out(self, box: Mailbox, smtp: Sender, report: PollReport) -> None:
-        """Every open command: its releases, then the answer to whoever sent it."""
+    def carry_out(self, boxes: Sequence[Mailbox], smtp: Sender, report: PollReport) -> None:
+        """Every open command: its releases (each mail fetched from its mailbox among
+        `boxes`), then the answer to whoever sent it."""
         for command in self.store.releases.open_commands():
             if self.ctx.stopping:
                 return
@@ -99,15 +100,16 @@ class Releases:
             numbers = command.numbers if command.numbers is not None else tuple(i.number for i in items)
             if refusal is None:
                 refusal = unknown_numbers(numbers, len(items))
-            outcomes = [] if refusal else [self._release(box, smtp, items[n - 1], report) for n in numbers]
+            outcomes = [] if refusal else [self._release(boxes, smtp, items[n - 1], report) for n in numbers]
             self._answer(smtp, command, outcomes, refusal)
 
-    def _release(self, box: Mailbox, smtp: Sender, item: DigestItem, report: PollReport) -> Outcome:
+    def _release(self, boxes: Sequence[Mailbox], smtp: Sender, item: DigestItem, report: PollReport) -> Outcome:
         if item.released:
             return Outcome(item.number, "", item.outcome or "уже переслано ранее")
         raw = None
-        if (item.key.folder, item.key.uidvalidity) == (box.folder, box.uidvalidity):
-            raw = next(iter(box.fetch([item.key.uid])), None)
+        for box in boxes:
+            if (item.key.folder, item.key.uidvalidity) == (box.key_folder, box.uidvalidity):
+                raw = next(iter(box.fetch([item.key.uid])), None)
         now = self.ctx.clock()
         if raw is None:
             self.store.releases.finish(item.digest_id, item.number, GONE, now, released=False)

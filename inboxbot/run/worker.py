@@ -19,7 +19,7 @@ from pathlib import Path
 
 from inboxbot.compose.template_check import load_templates
 from inboxbot.compose.templates import Templates
-from inboxbot.config import Settings
+from inboxbot.config import MailboxSettings, Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError, RulesError
 from inboxbot.io.imap import RawMessage
 from inboxbot.model.records import MessageKey
@@ -31,6 +31,7 @@ from inboxbot.run.followups import FollowUps
 from inboxbot.run.handover import follow_base, return_after_absence
 from inboxbot.run.handover_mail import Announcer
 from inboxbot.run.inflight import JournalInflight
+from inboxbot.run.lease import MailboxLease
 from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
@@ -79,6 +80,18 @@ class Worker:
         self.markcheck = MarkingWatch(self.ctx)
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
+        # With several workers on a shared store (jobs.py sets it): only its holder works.
+        self.lease: MailboxLease | None = None
+
+    def sibling(self, mailbox: MailboxSettings) -> Worker:
+        """A worker for another mailbox of the deployment: the same store (one queue, one
+        ledger, one set of caps) and the same NLP models (this worker's pipeline)."""
+        return Worker(self.settings.of_mailbox(mailbox), self.holder.path, self.store,
+                      pipeline_factory=lambda _rules: self.pipeline, processes=self.processes, clock=self.clock)
+
+    def may_work(self) -> bool:
+        """This process works for the mailbox: it holds its lease, or runs alone."""
+        return self.lease is None or self.lease.holds()
 
     def _new_pipeline(self, rules: Rules) -> Pipeline:
         # The NLP models outlive a rules reload: only the rules change.
@@ -108,6 +121,8 @@ class Worker:
         """Handle every pending message once. Raises FetchError (mailbox down) or a
         transient ActionError (SMTP down): the caller retries with backoff."""
         report = self.last_report = PollReport()  # the follow-ups add to it in `run --once`
+        if not self.may_work():
+            return report  # a standby: the lease holder polls
         if self.holder.refresh():
             self.pipeline.close()
             self.pipeline = self._pipeline_factory(self.holder.rules)
@@ -125,10 +140,11 @@ class Worker:
                 errors, self.holder.unreported_error = self.holder.unreported_error, None
                 self.outbox.tell_rules_error(smtp, errors)
             pending = box.pending_uids()
+            self.pipeline.size_for(len(pending))
             if pending:  # the models load while the first mails are fetched
                 self.pipeline.warm_up()
             self.markcheck.check(box, smtp, pending)
-            keys = {MessageKey(box.folder, box.uidvalidity, uid) for uid in pending}
+            keys = {MessageKey(box.key_folder, box.uidvalidity, uid) for uid in pending}
             if pending:
                 log.debug("%d новых писем в %s", len(pending), self.settings.folder)
             handler = Batches(self.ctx, self.runner, self.followups, self.pipeline, keys, self.releases, self.commands)
@@ -136,7 +152,7 @@ class Worker:
             # The child processes extract the next batches while this one is handled.
             for batch, prepared in self.pipeline.prepare_ahead(fetched, _raw_bytes):
                 handler.handle(box, smtp, batch, prepared, report)
-                if stop.is_set():
+                if stop.is_set() or not self.may_work():
                     break
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
@@ -144,6 +160,10 @@ class Worker:
                 return_after_absence(self.store, self.rules, self.clock())
                 if self.announcer.pending():  # ledger changes of this poll, the CLI's, the web page's
                     report.announced += self.announcer.announce(smtp)
+        if len(pending) < self.pipeline.PARALLEL_MIN:
+            # The backlog is drained: the extraction processes (their models ~300 MB
+            # each) would only sit idle until the next one; they start again with it.
+            self.pipeline.close()
         return report
 
     # -- the poll job ----------------------------------------------------------

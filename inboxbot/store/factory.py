@@ -20,6 +20,7 @@ from inboxbot.store.memory import (
 from inboxbot.store.memory_browse import MemoryAudit, MemoryBrowse
 from inboxbot.store.memory_conflicts import MemoryConflicts
 from inboxbot.store.memory_credits import MemoryCredits
+from inboxbot.store.memory_leases import MemoryLeases
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_releases import MemoryReleases
@@ -31,6 +32,7 @@ from inboxbot.store.postgres_conflicts import PgConflicts
 from inboxbot.store.postgres_credits import PgCredits
 from inboxbot.store.postgres_history import PgHistory
 from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
+from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_queries import PgQueries
@@ -44,6 +46,7 @@ from inboxbot.store.sqlite_conflicts import SqliteConflicts
 from inboxbot.store.sqlite_credits import SqliteCredits
 from inboxbot.store.sqlite_history import SqliteHistory
 from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
+from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_queries import SqliteQueries
@@ -77,6 +80,7 @@ def open_store(location: str | Path) -> Store:
         repeats=SqliteRepeats(database),
         conflicts=SqliteConflicts(database),
         credits=SqliteCredits(database),
+        leases=SqliteLeases(database),
     )
 
 
@@ -100,6 +104,7 @@ def postgres_store(url: str) -> Store:
         repeats=PgRepeats(database),
         conflicts=PgConflicts(database),
         credits=PgCredits(database),
+        leases=PgLeases(database),
     )
 
 
@@ -123,6 +128,7 @@ def memory_store() -> Store:
         repeats=MemoryRepeats(),
         conflicts=MemoryConflicts(),
         credits=MemoryCredits(tables),
+        leases=MemoryLeases(),
     )
 
 

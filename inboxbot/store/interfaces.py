@@ -21,7 +21,7 @@ from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
-from inboxbot.model.records import Entry, MessageKey, RequestRow
+from inboxbot.model.records import DECIDED, Entry, MessageKey, RequestRow
 from inboxbot.model.repeats import RecentRequest
 
 
@@ -83,6 +83,33 @@ class Messages(Protocol):
 
     def failing_since(self, key: MessageKey) -> datetime | None:
         """When the server first refused this mail for now (record_failure(about_message=True))."""
+        ...
+
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+        """Take the right to carry out this mail's effects (its forward first of all) for
+        `seconds` of the store's clock: True when the row is still in `state` (as the
+        caller found it) and unclaimed, claimed by `holder` already, or claimed by someone
+        whose claim lapsed (a worker that died). Of two workers claiming at once exactly
+        one wins; the loser must not send. A row gone past `state` (another worker
+        forwarded or marked it) is never claimed."""
+        ...
+
+
+class Leases(Protocol):
+    """Named leases with an expiry on the store's clock (one clock for every worker,
+    whatever their own say): who works for a mailbox now (run/lease.py)."""
+
+    def take(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `seconds`: True when it was free, lapsed or
+        `holder`'s already; False while another holder's lease runs."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up (a clean stop), if `holder` has it: a standby takes over at once."""
+        ...
+
+    def holder(self, name: str) -> str | None:
+        """Who holds the lease now (None when free or lapsed)."""
         ...
 
 
@@ -437,6 +464,7 @@ class Store:
     repeats: Repeats
     conflicts: Conflicts
     credits: Credits
+    leases: Leases
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

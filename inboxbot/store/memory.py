@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inboxbot.mail.message import ParsedMessage
@@ -21,7 +21,7 @@ from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
 from inboxbot.model.subjects import subject_key
-from inboxbot.store.rows import decided_row, entry_of, iso, now_text, parse_time, request_of, starts_thread
+from inboxbot.store.rows import decided_row, entry_of, iso, lease_text, now_text, parse_time, request_of, starts_thread
 from inboxbot.store.sqlite import ADDED_COLUMNS
 
 MessageRow = dict[str, Any]
@@ -134,6 +134,17 @@ class MemoryMessages:
 
     def failing_since(self, key: MessageKey) -> datetime | None:
         return parse_time(self._column(key, "failing_since"))
+
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+        now = datetime.now(UTC)
+        with self.tables.lock:
+            row = self.tables.by_key.get(key)
+            if row is None or row["state"] != state:
+                return False
+            if row["claimed_by"] not in (None, holder) and row["claim_until"] >= lease_text(now):
+                return False
+            row.update(claimed_by=holder, claim_until=lease_text(now + timedelta(seconds=seconds)))
+            return True
 
     def _column(self, key: MessageKey, column: str) -> Any:
         with self.tables.lock:

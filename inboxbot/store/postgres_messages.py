@@ -107,6 +107,15 @@ class PgMessages:
         row = self.database.one(f"SELECT failing_since FROM messages WHERE {BY_KEY}", _where(key))
         return parse_time(row["failing_since"]) if row else None
 
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+        # The database's clock, not the workers': theirs may disagree by seconds.
+        won = self.database.execute(
+            "UPDATE messages SET claimed_by=%s, claim_until=now() + make_interval(secs => %s) "
+            f"WHERE {BY_KEY} AND state=%s AND (claimed_by IS NULL OR claimed_by=%s OR claim_until < now())",
+            (holder, seconds, *_where(key), state, holder),
+        )
+        return won == 1
+
     def _update(self, key: MessageKey, **fields: object) -> None:
         sets = ", ".join(f"{name}=%s" for name in fields)
         self.database.execute(

@@ -145,6 +145,16 @@ CREATE TABLE conflicts (
 );
 """),
     (8, CREDITS_SCHEMA),  # the head's credit-backs of junk leads (store/credit_rows.py)
+    # Several workers on one database (run/lease.py): a mailbox's lease, and each mail's
+    # claim before its forward, both on the database's clock.
+    (9, """
+ALTER TABLE messages ADD COLUMN claimed_by TEXT, ADD COLUMN claim_until TIMESTAMPTZ;
+CREATE TABLE leases (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    until   TIMESTAMPTZ NOT NULL
+);
+"""),
 )  # fmt: skip
 
 

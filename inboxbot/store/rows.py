@@ -27,6 +27,12 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def lease_text(moment: datetime) -> str:
+    """A lease's or claim's expiry as SQLite and memory store it: to the millisecond (a
+    lease of a few seconds must not round to the next one), text order still time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def iso(moment: datetime) -> str:
     """A moment as it is stored: ISO text in UTC, to the second (text order = time order)."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -83,6 +83,11 @@ CREATE TABLE IF NOT EXISTS acks (
     message_id  TEXT PRIMARY KEY,
     at          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    until   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ledger (
     kind    TEXT NOT NULL,
     value   TEXT NOT NULL,
@@ -126,7 +131,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
 ADDED_COLUMNS = (
     "forwarded_at", "answered_at", "answered_by", "answer_how",
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
-    "failing_since", "notified_at", "repeat_of",
+    "failing_since", "notified_at", "repeat_of", "claimed_by", "claim_until",
 )  # fmt: skip
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 # The row of one message by its IMAP identity, as every noun class looks it up.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey
-from inboxbot.store.rows import decided_row, entry_of, iso, now_text, parse_time, starts_thread
+from inboxbot.store.rows import decided_row, entry_of, iso, lease_text, now_text, parse_time, starts_thread
 from inboxbot.store.sqlite import BY_KEY, Database
 from inboxbot.store.sqlite_history import remember_subject, remember_thread
 
@@ -103,6 +103,16 @@ class SqliteMessages:
     def failing_since(self, key: MessageKey) -> datetime | None:
         row = self.database.one(f"SELECT failing_since FROM messages WHERE {BY_KEY}", _where(key))
         return parse_time(row["failing_since"]) if row else None
+
+    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+        now = datetime.now(UTC)
+        with self.database.transaction() as db:
+            won = db.execute(
+                f"UPDATE messages SET claimed_by=?, claim_until=? WHERE {BY_KEY} AND state=? "
+                "AND (claimed_by IS NULL OR claimed_by=? OR claim_until < ?)",
+                (holder, lease_text(now + timedelta(seconds=seconds)), *_where(key), state, holder, lease_text(now)),
+            ).rowcount
+        return won == 1
 
     def _update(self, key: MessageKey, **fields: object) -> None:
         sets = ", ".join(f"{name}=?" for name in fields)

@@ -4,7 +4,6 @@ managers by name and rules by what they mean."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 # How `status` names journal states and actions (the journal stores the English ids).
@@ -14,7 +13,7 @@ ACTION_NAMES = {"forward": "переслать", "forward_and_tag": "перес�
                 "skip": "не заявка", "triage": "на ручной разбор"}
 
 
-def status_lines(summary: dict[str, Any], names: Any, path: Path) -> list[str]:
+def status_lines(summary: dict[str, Any], names: Any, path: str) -> list[str]:
     """The journal summary in Russian: states and actions in words, managers by name and
     rules by what they mean (rules.read_names; ids for what the rules no longer name)."""
     from inboxbot.compose.labels import SPECIAL_RULES, condition_label, initials

@@ -76,7 +76,7 @@ def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path
         found = find_journal(journal_path)
         if found.note:
             click.echo(found.note, err=True)
-        location = str(found.path)
+        location = str(found.location)
     holder = RulesHolder(rules_path)
     with open_store(location) as store:
         app = build(store, holder, web_settings, imap)

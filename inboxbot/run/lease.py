@@ -1,0 +1,112 @@
+"""Who of several workers on one shared store works for a mailbox: the holder of its
+lease (store.leases), renewed while the process lives; the others wait as standbys.
+
+Why a lease row and not a PostgreSQL advisory lock: an advisory lock lives as long as
+its database session, and a machine that dies without closing its socket keeps the
+session (and the lock) until the server's TCP keepalive gives up — two hours by
+default; a reconnect after a network blip loses the lock without the worker noticing.
+A lease row lapses after a set time on the database's clock whatever happened to the
+holder, so the standby's takeover is bounded: at most `seconds` after the holder's last
+renewal, plus one of the standby's tries (every tenth of it). It works on every backend.
+
+The lease is renewed by a thread of its own, every third of its time, so a long poll
+(a backlog of thousands) keeps it. A holder that cannot renew (its database out of
+reach) stops counting itself the holder once its last renewal's time is up, measured on
+its own monotonic clock from before the renewal was sent, so it gives the mailbox up no
+later than the store lets a standby take it. What it is sending at that moment is
+guarded by the mail's claim (effects.EffectRunner.claim).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from inboxbot.config import Settings
+from inboxbot.store.interfaces import Leases
+
+log = logging.getLogger(__name__)
+
+
+def mailbox_name(settings: Settings) -> str:
+    """The lease's name: the mailbox as every worker serving it configures it."""
+    imap = settings.imap
+    return f"{imap.user}@{imap.host}:{imap.port}/{settings.folder}"
+
+
+class MailboxLease:
+    """The lease of one mailbox for this process: `holds()` says whether it may work."""
+
+    def __init__(
+        self, leases: Leases, name: str, worker_id: str, seconds: int, *,
+        on_taken: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.leases = leases
+        self.name = name
+        self.seconds = seconds
+        # The worker's name, then this process: two processes of one name (a restart, a
+        # unit started twice) never hold the lease together.
+        self.holder = f"{worker_id}#{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.on_taken = on_taken
+        self.clock = clock
+        self._valid_until = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+
+    def holds(self) -> bool:
+        return self.clock() < self._valid_until
+
+    def renew(self) -> bool:
+        """One try to take or renew the lease; True while this process holds it."""
+        held = self.holds()
+        sent_at = self.clock()
+        try:
+            taken = self.leases.take(self.name, self.holder, self.seconds)
+        except Exception as exc:  # the store out of reach: the lease runs out, tried again
+            if not self._failing:
+                log.warning("ящик %s: аренда не продлена (%s); повторю", self.name, exc)
+            self._failing = True
+            return self.holds()
+        self._failing = False
+        if taken:
+            self._valid_until = sent_at + self.seconds
+            if not held:
+                log.info("ящик %s: этот процесс (%s) принял работу", self.name, self.holder)
+                self.on_taken()
+        else:
+            self._valid_until = 0.0
+            if held:
+                log.warning("ящик %s: работу принял другой процесс; этот ждёт в резерве", self.name)
+        return taken
+
+    def start(self) -> None:
+        """Try once now (the first poll then knows), then keep renewing in a thread."""
+        if not self.renew():
+            log.info("ящик %s: его обслуживает другой процесс (%s); этот ждёт в резерве",
+                     self.name, self.leases.holder(self.name) or "?")  # fmt: skip
+        self._thread = threading.Thread(target=self._keep, name="mailbox-lease", daemon=True)
+        self._thread.start()
+
+    def _keep(self) -> None:
+        # The holder renews every third of the lease; a standby asks more often, so that
+        # it takes over soon after the lease lapsed (one cheap UPDATE each time).
+        while not self._stop.wait(self.seconds / 3 if self.holds() else self.seconds / 10):
+            self.renew()
+
+    def stop(self) -> None:
+        """Stop renewing and give the lease up: a standby takes over at once."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.holds():
+            self._valid_until = 0.0
+            try:
+                self.leases.release(self.name, self.holder)
+            except Exception as exc:  # it lapses by itself
+                log.warning("ящик %s: аренда не снята (%s); истечёт через %d с", self.name, exc, self.seconds)
