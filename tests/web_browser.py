@@ -140,9 +140,9 @@ def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]
     wait(shows.url_matches(r"/requests$"))
     both("requests")
     search = b.driver.find_element(By.NAME, "q")
-    search.send_keys("3525000001")
+    search.send_keys("3525000006")
     search.submit()
-    wait(shows.url_contains("q=3525000001"))
+    wait(shows.url_contains("q=3525000006"))
     rows = b.driver.find_elements(By.CSS_SELECTOR, "table.list tbody tr")
     assert len(rows) == 1 and "Коробки для рыбы" in rows[0].text
     rows[0].find_element(By.CSS_SELECTOR, "a").click()

@@ -76,10 +76,10 @@ def fill(store: Store) -> dict[str, int]:
     rows = {
         "petrov": journal(store, 1, decision("petrov", reason="Вологодская область → Петров"),
                           subject="Коробки для рыбы", sender="buyer@sever-ryba.test", seen=T0,
-                          company="ООО «Северная рыба»", inn="3525000001"),
+                          company="ООО «Северная рыба»", inn="3525000006"),
         "ivanova": journal(store, 2, decision("ivanova"), subject="Секретная цена для Ивановой",
                            sender="boss@tayna.test", seen=T0 + timedelta(hours=1),
-                           company="АО «Тайна»", inn="7801000002"),
+                           company="АО «Тайна»", inn="7801000005"),
         "triage": journal(store, 3, decision(None, action="triage", rule="triage"), subject="Непонятное письмо",
                           sender="who@nowhere.test", seen=T0 + timedelta(hours=2)),
         "skipped": journal(store, 4, decision(None, action="skip", rule="not_a_request", reason="рассылка"),
@@ -88,8 +88,8 @@ def fill(store: Store) -> dict[str, int]:
                             subject="Вебинар", sender="news@webinar.test", seen=T0 + timedelta(hours=4)),
     }  # fmt: skip
     store.requests.record_answer(["fwd1@bot"], "petrov", T0 + timedelta(hours=2), "reply")
-    store.ledger.claim([Assignment(ClientKey("inn", "3525000001"), "petrov", T0, rule="territory"),
-                        Assignment(ClientKey("inn", "7801000002"), "ivanova", T0, rule="territory")])  # fmt: skip
+    store.ledger.claim([Assignment(ClientKey("inn", "3525000006"), "petrov", T0, rule="territory"),
+                        Assignment(ClientKey("inn", "7801000005"), "ivanova", T0, rule="territory")])  # fmt: skip
     return rows
 
 
