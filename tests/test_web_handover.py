@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from datetime import timedelta
+
 import httpx
 import pytest
+import test_skipped_digest as digest_tests
+from servers import SmtpCatcher
 from starlette.testclient import TestClient
-from test_web import client, logged_in
+from test_skipped_digest import MONDAY_0800, Clock, mails, run, text_of
+from test_web import logged_in
+from test_web_release import head_on_the_pages
 from web_site import HEAD, IVANOVA, PETROV, Site, csrf_of, make_site
 
-from inboxbot.model.ledger import ClientKey
+from inboxbot.config import ServerSettings
+from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.run.jobs import Jobs
+from inboxbot.store.interfaces import Store
+
+# The digest tests' fixtures: the worker on a fresh account, its journal, its clock.
+jobs, journal, clock = digest_tests.jobs, digest_tests.journal, digest_tests.clock
 
 PETROVS = "/clients/inn/3525000006"
 IVANOVAS = "/clients/inn/7801000005"
@@ -138,3 +150,22 @@ def test_the_head_undoes_a_change_once(site: Site) -> None:
     assert len(site.store.changes.history()) == 2
     assert [e.action for e in site.store.audit.entries() if e.action in ("handover", "undo")].count("undo") == 3
     assert "Изменение №1 отменено: клиент снова у Иванова" in web.get(f"/requests/{site.rows['ivanova']}").text
+
+
+def test_the_notices_go_once_with_the_workers_next_poll(
+    tmp_path: Path, jobs: Jobs, clock: Clock, imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    run(jobs, clock, MONDAY_0800)
+    journal.ledger.claim([Assignment(ClientKey("inn", "7707083893"), "petrov", MONDAY_0800, rule="territory")])
+    web = head_on_the_pages(tmp_path, journal, clock)
+    path = "/clients/inn/7707083893"
+    assert hand(web, path, "sidorov", "просьба клиента").status_code == 303
+    assert [m for _, m in mails(smtp_server)] == []  # the web process sends nothing itself
+    assert "ждёт проверки ящика" in web.get(path).text
+    assert run(jobs, clock, MONDAY_0800 + timedelta(minutes=10)).announced == 1
+    ((to, notice),) = mails(smtp_server)
+    assert set(to) == {"a.volkov@severkarton.test", "d.petrov@severkarton.test", "a.sidorov@severkarton.test"}
+    assert str(notice["X-Inboxbot"]).startswith("ledger-change 1") and "просьба клиента" in text_of(notice)
+    assert run(jobs, clock, MONDAY_0800 + timedelta(minutes=20)).announced == 0  # once
+    assert len(mails(smtp_server)) == 1
+    assert "отправлено 16.06.2025 08:10" in web.get(path).text

@@ -15,7 +15,8 @@ from inboxbot.directory.client import Client
 from inboxbot.directory.clients import ClientBase
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment
-from inboxbot.web.access import may_see, may_see_client
+from inboxbot.store.interfaces import RequestFilter
+from inboxbot.web.access import may_see, may_see_client, scoped
 from inboxbot.web.handover import (
     change_lines,
     client_rows,
@@ -120,9 +121,12 @@ async def client_page(visit: Visit, *, error: str = "", status: int = 200) -> Re
     rows = [r for r in client_rows(store.requests.awaiting_answer(), keys) if may_see(visit.me, r)]
     managers = sorted((m for m in visit.rules.managers.values() if m.id != owner), key=lambda m: m.name)
     base = next((b for e in entries if (b := base_client(visit.rules.clients, e)) is not None), None)
+    # A client the base does not know is named as its newest request named it.
+    latest_row = store.browse.search(scoped(visit.me, RequestFilter(text=entries[0].key.value)), limit=1)
+    title = base.name if base else next((r.company for r in latest_row if r.company), "")
     return visit.render(
         "client.html", status=status, entries=entries, owner=owner, latest=max(entries, key=lambda e: e.since),
-        base=base, lines=change_lines(history), rows=rows, managers=managers, error=error, note=note,
+        base=base, title=title, lines=change_lines(history), rows=rows, managers=managers, error=error, note=note,
         may_hand_over=may_hand_over(visit.me, owner), action=client_path(entries[0].key),
     )  # fmt: skip
 
