@@ -93,7 +93,7 @@ def test_a_manager_hands_over_their_own_client_only(site: Site) -> None:
     assert done.headers["location"] == "/clients?change=1"
     assert owner(site, "3525000006") == "ivanova"
     (change,) = site.store.changes.history()
-    assert (change.by, change.how) == ("petrov", "handover")
+    assert (change.by, change.how) == ("petrov", "owner")
     assert "Изменение №1: ИНН 3525000006" in web.get("/clients?change=1").text
     assert web.get(PETROVS).status_code == 404
     ivanova = logged_in(site, IVANOVA)
@@ -109,7 +109,7 @@ def test_a_manager_hands_over_from_the_story_page(site: Site) -> None:
     assert done.status_code == 303 and owner(site, "3525000006") == "ivanova"
     head = logged_in(site, HEAD)
     text = head.get(f"/requests/{site.rows['petrov']}").text
-    assert "Клиент передан: Иванова Ирина Александровна" in text and "Как: передача" in text
+    assert "Клиент передан: Иванова Ирина Александровна" in text and "Как: передал(а) менеджер, который вёл клиента" in text
 
 
 def test_no_csrf_no_hand_over(site: Site) -> None:

@@ -20,6 +20,7 @@ from inboxbot.model.handover import (
     HANDOVER,
     HEAD,
     IMPORT,
+    OWNER,
     Change,
     client_requests,
     moved_entries,
@@ -53,7 +54,7 @@ def assign(
     goes to the manager `target` names (id, address or name). `threads`: its open requests
     go too. `create`: a client not in the ledger is written to it (INN or domain only).
     `holder`: a manager handing over a client of their own (not the head's decision) —
-    refused unless the ledger gives the client to them now, recorded as a hand-over; the
+    refused unless the ledger gives the client to them now, recorded as theirs (OWNER); the
     store's transaction refuses it too if the client moves in between."""
     key = read_identity(identity)
     if isinstance(key, str):
@@ -71,7 +72,7 @@ def assign(
         refusal = _not_in_ledger(rules, key, create=create)
         if refusal is not None:
             return HandoverResult(refusal=refusal)
-    how = HEAD if holder is None else HANDOVER
+    how = HEAD if holder is None else OWNER
     return move(store, rules, actor, current, (key,), manager, now, how=how, why=why, threads=threads)
 
 
