@@ -45,7 +45,7 @@ def routes(site: Site) -> list[Route]:
 
 
 def concrete(path: str, site: Site) -> str:
-    return path.replace("{row_id}", str(site.rows["skipped"]))
+    return path.replace("{row_id}", str(site.rows["skipped"])).replace("{kind}", "inn").replace("{value}", "3525000006")
 
 
 # -- no page or action without login ------------------------------------------------------
@@ -71,6 +71,7 @@ def test_no_page_or_action_without_login(site: Site) -> None:
             else:
                 assert answer.status_code == 403, path
     assert site.store.releases.open_commands() == []
+    assert site.store.changes.history() == []
 
 
 def test_a_forged_or_expired_session_is_no_login(site: Site) -> None:
