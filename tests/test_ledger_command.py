@@ -264,7 +264,8 @@ def test_the_owner_replies_to_a_notice_and_hands_the_client_on(
     deliver(imap_inbox, command(1, EMAILS["kuznetsova"], notice, "Передать Орлову — у него этот район"))
     assert worker.poll_once().announced == 1
     latest = journal.changes.history()[0]
-    assert (latest.previous, latest.owner, latest.by, latest.how) == ("kuznetsova", "orlov", "kuznetsova", "handover")
+    assert (latest.previous, latest.owner, latest.by, latest.how) == ("kuznetsova", "orlov", "kuznetsova", "owner")
+    assert latest.describe_how() == "передал(а) менеджер, который вёл клиента"
     # Петров, not the owner, may not: he hears why, the head is told.
     deliver(imap_inbox, command(2, EMAILS["petrov"], notice, "передать Петрову"))
     worker.poll_once()

@@ -26,12 +26,12 @@ ROW = RequestRow(
 
 def test_the_story_is_in_order_and_names_a_forwarder_only_when_there_is_one() -> None:
     rules = load_rules(RULES)
-    events = story(ROW, rules, None, [])
+    events = story(ROW, rules, [], [])
     assert [e.title for e in events] == [
         "Письмо пришло в общий ящик", "Решение бота", "Переслано: Петров Дмитрий Сергеевич",
         "Клиенту отправлено подтверждение", "Напоминание менеджеру", "Ответил: Петров Дмитрий Сергеевич",
     ]
     assert events[0].lines[0] == "От: buyer@client.test"  # the client wrote it themselves
-    forwarded = story(dataclasses.replace(ROW, sender="colleague@severkarton.test"), rules, None, [])
+    forwarded = story(dataclasses.replace(ROW, sender="colleague@severkarton.test"), rules, [], [])
     assert forwarded[0].lines[0] == "От: buyer@client.test (переслал коллега colleague@severkarton.test)"
     assert events[-1].lines == ("отметкой «отвечено» в ящике",)

@@ -110,10 +110,11 @@ def browser(base: str) -> Iterator[Browser]:
 
 def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]) -> list[Path]:
     """Log in as the head, search, open a story, release a skipped mail, look at the
-    clients; a screenshot of each page at desktop and phone width. Returns the files."""
+    clients, hand a client over; a screenshot of each page at desktop and phone width.
+    Returns the files."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shows
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     written: list[Path] = []
 
@@ -140,9 +141,9 @@ def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]
     wait(shows.url_matches(r"/requests$"))
     both("requests")
     search = b.driver.find_element(By.NAME, "q")
-    search.send_keys("3525000001")
+    search.send_keys("3525000006")
     search.submit()
-    wait(shows.url_contains("q=3525000001"))
+    wait(shows.url_contains("q=3525000006"))
     rows = b.driver.find_elements(By.CSS_SELECTOR, "table.list tbody tr")
     assert len(rows) == 1 and "Коробки для рыбы" in rows[0].text
     rows[0].find_element(By.CSS_SELECTOR, "a").click()
@@ -159,6 +160,16 @@ def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]
     both("skipped")
     b.open("/clients")
     both("clients")
+    b.driver.find_element(By.CSS_SELECTOR, 'a[href="/clients/inn/3525000006"]').click()
+    wait(shows.url_contains("/clients/inn/3525000006"))
+    Select(b.driver.find_element(By.NAME, "target")).select_by_visible_text("Иванова Ирина Александровна")
+    b.driver.find_element(By.NAME, "why").send_keys("клиент просит менеджера из Петербурга")
+    b.driver.find_element(By.CSS_SELECTOR, "form.handover button").click()
+    note = wait(shows.presence_of_element_located((By.CSS_SELECTOR, ".note"))).text
+    assert "Петров Дмитрий Сергеевич → Иванова Ирина Александровна" in note, note
+    facts = b.driver.find_element(By.CSS_SELECTOR, "dl.facts").text
+    assert "Иванова Ирина Александровна" in facts, facts
+    both("client")
     return written
 
 

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from inboxbot.config import ServerSettings
 from inboxbot.mail.message import parse
-from inboxbot.model.decision import ClientRef, Decision, Step
+from inboxbot.model.decision import Decision, Step
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import MessageKey
 from inboxbot.run.rulesholder import RulesHolder
@@ -55,8 +55,7 @@ class Site:
 
 def decision(owner: str | None, *, action: str = "forward", rule: str = "territory", reason: str = "") -> Decision:
     return Decision(action=action, owner=owner, rule=rule, reasons=(reason or f"правило {rule}",),
-                    trail=(Step("vip", False, "клиент не из списка VIP"), Step(rule, True, reason or "совпало")),
-                    client=ClientRef("ООО «Северная рыба»", "7707083893", owner or "", "clients.csv", 12))  # fmt: skip
+                    trail=(Step("vip", False, "клиент не из списка VIP"), Step(rule, True, reason or "совпало")))  # fmt: skip
 
 
 def journal(store: Store, uid: int, made: Decision, *, subject: str, sender: str, seen: datetime,
@@ -76,10 +75,10 @@ def fill(store: Store) -> dict[str, int]:
     rows = {
         "petrov": journal(store, 1, decision("petrov", reason="Вологодская область → Петров"),
                           subject="Коробки для рыбы", sender="buyer@sever-ryba.test", seen=T0,
-                          company="ООО «Северная рыба»", inn="3525000001"),
+                          company="ООО «Северная рыба»", inn="3525000006"),
         "ivanova": journal(store, 2, decision("ivanova"), subject="Секретная цена для Ивановой",
                            sender="boss@tayna.test", seen=T0 + timedelta(hours=1),
-                           company="АО «Тайна»", inn="7801000002"),
+                           company="АО «Тайна»", inn="7801000005"),
         "triage": journal(store, 3, decision(None, action="triage", rule="triage"), subject="Непонятное письмо",
                           sender="who@nowhere.test", seen=T0 + timedelta(hours=2)),
         "skipped": journal(store, 4, decision(None, action="skip", rule="not_a_request", reason="рассылка"),
@@ -88,8 +87,8 @@ def fill(store: Store) -> dict[str, int]:
                             subject="Вебинар", sender="news@webinar.test", seen=T0 + timedelta(hours=4)),
     }  # fmt: skip
     store.requests.record_answer(["fwd1@bot"], "petrov", T0 + timedelta(hours=2), "reply")
-    store.ledger.claim([Assignment(ClientKey("inn", "3525000001"), "petrov", T0, rule="territory"),
-                        Assignment(ClientKey("inn", "7801000002"), "ivanova", T0, rule="territory")])  # fmt: skip
+    store.ledger.claim([Assignment(ClientKey("inn", "3525000006"), "petrov", T0, rule="territory"),
+                        Assignment(ClientKey("inn", "7801000005"), "ivanova", T0, rule="territory")])  # fmt: skip
     return rows
 
 

@@ -17,9 +17,12 @@ from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.model.requisites import is_valid_inn
 
-HANDOVER, HEAD, IMPORT, UNDO = "handover", "head", "import", "undo"
+HANDOVER, HEAD, IMPORT, OWNER, UNDO = "handover", "head", "import", "owner", "undo"
+# OWNER: the manager who had the client passed it on (by mail or on the web page), not
+# learned from an answer (HANDOVER).
 CHANGE_WORDS = {HANDOVER: "передача: ответил клиенту не владелец", HEAD: "решение руководителя",
-                IMPORT: "изменение в базе клиентов", UNDO: "отмена изменения"}  # fmt: skip
+                IMPORT: "изменение в базе клиентов", OWNER: "передал(а) менеджер, который вёл клиента",
+                UNDO: "отмена изменения"}  # fmt: skip
 
 _DOMAIN_RE = re.compile(r"(?i)^(?:[a-z0-9а-яё](?:[a-z0-9а-яё-]{0,61}[a-z0-9а-яё])?\.)+[a-zа-яё]{2,}$")
 _ADDRESS_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -16,7 +16,7 @@ KIND_WORDS = {"inn": "ИНН", "domain": "домен", "name": "название
 # from answers, the head's decision and a client-base import come later.
 FIRST_ASSIGNMENT = "first"
 HOW_WORDS = {FIRST_ASSIGNMENT: "первая заявка", "handover": "передача", "head": "решение руководителя",
-             "import": "база клиентов"}  # fmt: skip
+             "import": "база клиентов", "owner": "передал(а) прежний менеджер"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -20,6 +20,7 @@ from inboxbot.model.handover import (
     HANDOVER,
     HEAD,
     IMPORT,
+    OWNER,
     Change,
     client_requests,
     moved_entries,
@@ -47,11 +48,14 @@ class HandoverResult:
 
 def assign(
     store: Store, rules: Rules, actor: str, identity: str, target: str, now: datetime, *, why: str = "",
-    threads: bool = True, create: bool = False,
+    threads: bool = True, create: bool = False, holder: str | None = None,
 ) -> HandoverResult:
     """The head's decision: the client `identity` names (INN, domain or address, as typed)
     goes to the manager `target` names (id, address or name). `threads`: its open requests
-    go too. `create`: a client not in the ledger is written to it (INN or domain only)."""
+    go too. `create`: a client not in the ledger is written to it (INN or domain only).
+    `holder`: a manager handing over a client of their own (not the head's decision) —
+    refused unless the ledger gives the client to them now, recorded as theirs (OWNER); the
+    store's transaction refuses it too if the client moves in between."""
     key = read_identity(identity)
     if isinstance(key, str):
         return HandoverResult(refusal=key)
@@ -61,11 +65,15 @@ def assign(
     if key.kind == "domain" and rules.clients.is_free_mail(key.value):
         return HandoverResult(refusal=f"{key.value} — бесплатная почта, домен не называет компанию: укажите ИНН или адрес")
     current = store.changes.entries(key)
+    if holder is not None and (not current or current[0].owner != holder):
+        return HandoverResult(refusal=f"{key.describe()}: клиента ведёт не {_name(rules, holder)}; передать его "
+                                      "может руководитель или менеджер, который его ведёт")  # fmt: skip
     if not current:
         refusal = _not_in_ledger(rules, key, create=create)
         if refusal is not None:
             return HandoverResult(refusal=refusal)
-    return move(store, rules, actor, current, (key,), manager, now, how=HEAD, why=why, threads=threads)
+    how = HEAD if holder is None else OWNER
+    return move(store, rules, actor, current, (key,), manager, now, how=how, why=why, threads=threads)
 
 
 def _not_in_ledger(rules: Rules, key: ClientKey, *, create: bool) -> str | None:

@@ -29,7 +29,7 @@ from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import LEDGER_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
-from inboxbot.model.handover import HANDOVER, HEAD
+from inboxbot.model.handover import HEAD, OWNER
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.route.handover_command import NO_COMMAND, read_handover
 from inboxbot.rules.model import Rules
@@ -146,7 +146,7 @@ class LedgerCommands:
         refusal = subject if isinstance(subject, str) else command.refusal
         if refusal is None and isinstance(subject, Subject) and command.target is not None:
             by = next(m.id for m in rules.managers.values() if msg.sender and m.email.lower() == msg.sender.email.lower())
-            how = HEAD if by == rules.department.head else HANDOVER
+            how = HEAD if by == rules.department.head else OWNER  # authority_refusal: else the owner
             line = next((x.strip() for x in own_lines(msg.text) if "переда" in x.lower()), "")
             result = move(self.store, rules, by, subject.current, subject.keys, command.target, self.ctx.clock(), how=how,
                           why=f"ответ на письмо бота: «{line[:120]}»", command=msg.message_id)  # fmt: skip

@@ -1,14 +1,16 @@
 """A request's whole story, in the order it happened: arrival, the decision with its
 reasons, the forward, the acknowledgement, reminders, escalation or hand-over, the
-answer, and what was done to it through the web pages. Pure: built from what the store
-keeps (the row, its stored decision, the client's ledger entry, the audit)."""
+answer, the ledger changes that moved its client or its thread, and what was done to it
+through the web pages. Pure: built from what the store keeps (the row, its stored
+decision, the ledger's history, the audit)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from inboxbot.model.ledger import FIRST_ASSIGNMENT, Assignment, ClientKey
+from inboxbot.model.handover import UNDO, Change
+from inboxbot.model.ledger import ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.rules.model import Rules
 from inboxbot.store.interfaces import AuditEntry
@@ -61,7 +63,22 @@ def forwarded_by_colleague(row: RequestRow) -> bool:
     return bool(row.client) and row.client.lower() != row.sender.lower()
 
 
-def story(row: RequestRow, rules: Rules, ledger: Assignment | None, audit: list[AuditEntry]) -> list[Event]:
+def change_event(change: Change, rules: Rules) -> Event:
+    """A ledger change in the story: to whom, from whom, how, who decided, why."""
+    owner = manager_name(rules, change.owner) or "никто"
+    if change.how == UNDO:
+        title = f"Изменение №{change.undoes} отменено: клиент снова у {owner}"
+    else:
+        title = f"{'Заявка передана' if change.threads_only else 'Клиент передан'}: {owner}"
+    lines = [f"Было: {manager_name(rules, change.previous) or 'никто'}", f"Как: {change.describe_how()}",
+             f"Решил(а): {manager_name(rules, change.by)}"]  # fmt: skip
+    if change.why:
+        lines.append(f"Почему: {change.why}")
+    lines.append(f"Изменение №{change.id}")
+    return Event(change.at, title, tuple(lines), "warn")
+
+
+def story(row: RequestRow, rules: Rules, changes: list[Change], audit: list[AuditEntry]) -> list[Event]:
     """The events of `row`, oldest first (those without a time keep their place)."""
 
     def name(manager_id: str | None) -> str:
@@ -96,8 +113,13 @@ def story(row: RequestRow, rules: Rules, ledger: Assignment | None, audit: list[
         events.append(Event(None, "Ответа клиенту пока нет", tone="warn"))
     if row.error:
         events.append(Event(None, "Ошибка", (row.error,), "bad"))
-    if ledger is not None and ledger.how != FIRST_ASSIGNMENT:
-        events.append(Event(ledger.since, f"Клиент передан: {name(ledger.owner)}", (ledger.describe_how(),)))
+    events.extend(change_event(c, rules) for c in changes)
     for entry in reversed(audit):
-        events.append(Event(entry.at, f"{name(entry.who)}: {AUDIT_WORDS.get(entry.action, entry.action)}", (entry.detail,) if entry.detail else ()))
+        events.append(
+            Event(
+                entry.at,
+                f"{name(entry.who)}: {AUDIT_WORDS.get(entry.action, entry.action)}",
+                (entry.detail,) if entry.detail else (),
+            )
+        )
     return sorted(events, key=lambda e: e.at or datetime.max.replace(tzinfo=row.seen_at.tzinfo))

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from inboxbot.model.ledger import ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.rules.model import Rules
 
@@ -19,6 +21,7 @@ ACTION_WORDS = {
 AUDIT_WORDS = {
     "login": "вход", "login_failed": "неудачный вход", "logout": "выход", "release": "переслать из неотправленных",
     "rules_apply": "новые правила",
+    "handover": "передать клиента", "undo": "отменить изменение закрепления",
 }  # fmt: skip
 HOW_ANSWERED = {"reply": "ответом в переписке", "flag": "отметкой «отвечено» в ящике"}
 
@@ -68,10 +71,16 @@ def day_bound(text: str | None, tz: ZoneInfo, *, end: bool = False) -> datetime 
     return datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=tz)
 
 
+def client_path(key: ClientKey) -> str:
+    """The client's own page."""
+    return f"/clients/{key.kind}/{quote(key.value, safe='@')}"
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "local": local,
     "state": state_of,
     "action_word": lambda action: ACTION_WORDS.get(action or "", action or ""),
     "manager": manager_name,
+    "client_path": client_path,
     "audit_word": lambda action: AUDIT_WORDS.get(action, action),
 }
