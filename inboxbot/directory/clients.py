@@ -34,6 +34,28 @@ _DEFAULT_COLUMNS = ColumnMap()
 
 
 @dataclass(frozen=True, slots=True)
+class BaseSource:
+    """How a base was loaded, as plain values: a child process that needs the base (the
+    extraction's client dictionary) opens it again from these. `stamp` (size, mtime) makes
+    a changed file another version, so a dictionary is built once per version."""
+
+    path: str
+    columns: ColumnMap
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    free: tuple[str, ...]
+    indexed: bool
+    stamp: tuple[int, int]
+
+    def open(self) -> ClientBase:
+        return ClientBase.load(
+            Path(self.path), self.columns, encoding=self.encoding, delimiter=self.delimiter, sheet=self.sheet,
+            free_mail_domains=self.free, indexed=self.indexed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NameMatch:
     client: Client
     score: float  # 0–100
@@ -67,6 +89,7 @@ class ClientBase:
         self.damage: tuple[str, ...] = tuple(damage)
         self._free_mail = frozenset(normalize_domain(d) for d in free_mail_domains)
         self._dictionary: ClientDictionary | None = None
+        self.source: BaseSource | None = None  # set by `load`: a base built from rows has none
 
     @classmethod
     def load(
@@ -96,11 +119,14 @@ class ClientBase:
             indexed = path.is_file() and path.stat().st_size >= INDEX_FROM_BYTES
         if not indexed:
             got = read()
-            return cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
-        options = repr((columns, encoding, delimiter, sheet, sorted(free)))
-        stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
-        base = cls.__new__(cls)
-        base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
+            base = cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
+        else:
+            options = repr((columns, encoding, delimiter, sheet, sorted(free)))
+            stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
+            base = cls.__new__(cls)
+            base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
+        stat = path.stat()
+        base.source = BaseSource(str(path), columns, encoding, delimiter, sheet, tuple(sorted(free)), indexed, (stat.st_size, stat.st_mtime_ns))
         return base
 
     def __len__(self) -> int:
