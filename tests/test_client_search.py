@@ -292,3 +292,42 @@ def test_routing_ignores_a_client_named_as_a_model() -> None:
     msg = parse(_mail("Лотки", "Добрый день!\nНужны лотки, как у Вологодского молочного комбината.\n\nИрина"))
     facts = extract_facts(msg, internal_domains=rules.department.internal_domains, clients=rules.clients.dictionary)
     assert identify(msg, facts, rules).client is None
+
+
+SOLE_TRADERS = ClientDictionary(
+    [
+        _client("ИП Гарипов Ренат Ильдарович", 2, manager="ivanova"),
+        _client("ИП Гарипова Алсу Ринатовна", 3, manager="petrov"),
+        _client("Индивидуальный предприниматель Кузьмина Ольга Петровна", 4, manager="sidorov"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("texts", "line"),
+    [
+        ([("body", "Добрый день! ИП Гарипов Р.И., Казань, у вас уже закупались.")], 2),
+        ([("signature", "ИП Гарипов Р. И.")], 2),
+        ([("signature", "Р.И. Гарипов")], 2),
+        ([("signature", "Гарипов Ренат")], 2),
+        ([("header", "Ренат Гарипов")], 2),
+        ([("signature", "ИП Гарипова А.Р.")], 3),
+        ([("body", "Это ИП Кузьмина О.П., нужны пакеты.")], 4),
+    ],
+)
+def test_a_sole_trader_is_found_by_surname_and_initials(texts: list[tuple[str, str]], line: int) -> None:
+    found = search_clients(SOLE_TRADERS, [MailText(source, text) for source, text in texts])
+    assert found.sender is not None and found.sender.client.line == line
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [("signature", "Гарипов")],  # a surname alone is anybody's
+        [("signature", "ИП Гарипов И.А.")],  # other initials: another Гарипов
+        [("body", "Нужны пакеты, как у ИП Гарипов Р.И.")],  # a model, not the writer
+    ],
+)
+def test_another_person_or_a_mention_is_not_the_sole_trader(texts: list[tuple[str, str]]) -> None:
+    found = search_clients(SOLE_TRADERS, [MailText(source, text) for source, text in texts])
+    assert found.sender is None

@@ -58,9 +58,10 @@ _SELF_AFTER = re.compile(r"^\W{0,3}(?:беспоко\w+|обраща\w+|прос
 # («С Вологодского молочного комбината беспокоят»), not in «работаем с …».
 _FROM_ONLY = re.compile(r"(?:\bсо?|\bиз)\s*[«\"„“]?\s*(?:" + _LEGAL + r"\s*[«\"„“]?\s*)?$", re.IGNORECASE)
 _CALLING = re.compile(r"беспоко|пиш|обраща|звон|представля", re.IGNORECASE)
-# A line that opens with the legal form and the name is the writer introducing themselves
-# («ООО „УФК“ (фасуем мёд) — нужны коробки»): others are named inside a sentence.
-_LINE_OPENS = re.compile(r"^[\s>]*(?:ооо|оао|зао|пао|ао|ип|фгуп|гуп|муп|гбу\w*|мбу\w*|llc|ltd)(?:\s+[а-яa-z]{2,4}){0,2}\s*[«\"„“]?\s*$", re.IGNORECASE)
+# A line or sentence that opens with the legal form and the name is the writer introducing
+# themselves («ООО „УФК“ (фасуем мёд) — нужны коробки», «Добрый день! ИП Гарипов Р.И.,
+# Казань, …»): others are named inside a sentence.
+_LINE_OPENS = re.compile(r"(?:^|[.!?]\s+)[\s>]*(?:ооо|оао|зао|пао|ао|ип|фгуп|гуп|муп|гбу\w*|мбу\w*|llc|ltd)(?:\s+[а-яa-z]{2,4}){0,2}\s*[«\"„“]?\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(r"^[\s>]*(?:с уважением|с наилучшими|всего доброго|best regards|kind regards|regards|--)", re.IGNORECASE)
 _NAME_START = re.compile(r"[A-ZА-ЯЁa-z]")
 _QUOTE_HEADER = re.compile(r"^[>\s]*(?:от|from|отправитель)\s*:.*$", re.IGNORECASE | re.MULTILINE)
@@ -203,7 +204,7 @@ def _mention(
     # The quote is the client's earlier mail or ours: a third of the trust of the same place now.
     trust = _WEIGHT.get(source, 1.0) * (0.5 if item.source == "quote" else 1.0)
     weight = (trust - _KIND_PENALTY.get(hit.form.kind, 0.0)) * hit.score / 100
-    if role == "sender" and source in ("body", "quote") and (_SELF_BEFORE.search(before) or _LINE_OPENS.match(before)):
+    if role == "sender" and source in ("body", "quote") and (_SELF_BEFORE.search(before) or _LINE_OPENS.search(before)):
         weight += 1.0
     evidence = Evidence(item.source, line[start:end], offset + start, offset + end, item.detail)
     return ClientMention(client, role, round(weight, 2), hit.score, hit.form.kind, hit.form.text, evidence)
@@ -243,7 +244,7 @@ _LEGAL_WORDS = frozenset({"ооо", "оао", "зао", "пао", "ао", "ип"
 def _role(source: str, before: str, after: str, line: str) -> str:
     if _OTHER_BEFORE.search(before):
         return "mentioned"
-    if _LINE_OPENS.match(before):
+    if _LINE_OPENS.search(before):
         return "sender"
     if _FROM_ONLY.search(before) and source == "body":
         return "sender" if _CALLING.search(line) else "mentioned"
