@@ -15,16 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inboxbot.directory.client import Client
 from inboxbot.directory.client_dictionary import ClientDictionary, FormHit
 from inboxbot.directory.name_forms import Token, tokens
-from inboxbot.extract.analysis import Analysis
 from inboxbot.extract.segments import QUOTE_CHARS
 from inboxbot.mail.message import Address
 from inboxbot.mail.textparts import TextParts
 from inboxbot.model.domains import domain_in
 from inboxbot.model.facts import Evidence, NamedClient
+
+if TYPE_CHECKING:  # the analysis loads spaCy; routing reads this module's `describe` without it
+    from inboxbot.extract.analysis import Analysis
 
 # How far a hit is trusted as the sender, by where it stands.
 _WEIGHT = {"signature": 3.0, "header": 2.5, "subject": 2.0, "body": 2.0, "quote": 1.0, "attachment": 1.0}
