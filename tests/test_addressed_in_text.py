@@ -135,3 +135,38 @@ def test_two_managers_named_is_no_decision(rules: Rules) -> None:
     d = _decide(rules, _body("Прошу передать Дмитрию Петрову, копию — для Ольги Викторовны."))
     assert d.rule != "addressed"
     assert "названы несколько менеджеров" in next(s.detail for s in d.trail if s.rule == "addressed")
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "Петрову Ивану, добрый день!",  # dative, surname first
+        "Иван Петров, здравствуйте!",  # nominative, first name first
+        "Уважаемый Иван Петров!",
+        "Добрый день, Петров Иван!",
+        "Дмитрий Иванович, добрый день!",  # the patronymic is another Дмитрий's
+        "Здравствуйте, Дмитрий Сидоров!",  # Petrov's first name, another surname
+        "Алексей Петров, добрый день!",  # Sidorov's first name, Petrov's surname: nobody
+    ],
+)
+def test_a_greeting_with_another_person_s_name_part_reaches_no_manager(rules: Rules, greeting: str) -> None:
+    body = f"{greeting}\nНужны коробки 400х300х200, 1000 шт.\n\nС уважением,\nОльга Кузьмина"
+    d = _decide(rules, body, frm="Ольга Кузьмина <kuzmina@gmail.com>")
+    assert d.rule != "addressed", d.reasons
+
+
+@pytest.mark.parametrize(
+    ("greeting", "owner"),
+    [
+        ("Дмитрий Петров, добрый день!", "petrov"),
+        ("Петрову Дмитрию, здравствуйте!", "petrov"),
+        ("Дмитрий Сергеевич, добрый день!", "petrov"),
+        ("Добрый день, Дмитрий!", "petrov"),
+        ("Господин Петров, добрый день!", "petrov"),
+        ("Алексей Викторович, здравствуйте!", "sidorov"),
+    ],
+)
+def test_a_greeting_whose_name_parts_agree_reaches_the_manager(rules: Rules, greeting: str, owner: str) -> None:
+    body = f"{greeting}\nНужны коробки 400х300х200, 1000 шт.\n\nС уважением,\nОльга Кузьмина"
+    d = _decide(rules, body, frm="Ольга Кузьмина <kuzmina@gmail.com>")
+    assert (d.rule, d.owner) == ("addressed", owner), d.reasons

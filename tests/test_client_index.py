@@ -142,11 +142,16 @@ def test_routing_identifies_the_same_clients_through_the_index(tmp_path: Path) -
     named = 0
     for path in mails:
         msg = parse(path.read_bytes())
-        facts = extractor.extract(
-            msg, internal_domains=dept.internal_domains, shared_addresses=dept.shared_addresses,
-            free_mail_domains=dept.free_mail_domains,
+        facts, facts_indexed = (
+            extractor.extract(
+                msg, internal_domains=dept.internal_domains, shared_addresses=dept.shared_addresses,
+                free_mail_domains=dept.free_mail_domains, clients=r.clients.dictionary,
+            )
+            for r in (rules, indexed)
         )  # fmt: skip
+        # The dictionary read from the index finds what the one in memory finds.
+        assert facts_indexed == facts, path.name
         expected = identify(msg, facts, rules)
-        assert identify(msg, facts, indexed) == expected, path.name
+        assert identify(msg, facts_indexed, indexed) == expected, path.name
         named += expected.named is not None
     assert named > 0  # the dictionary's text search was exercised, not only INN and domain

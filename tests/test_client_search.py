@@ -17,7 +17,7 @@ from inboxbot.directory.client import Client
 from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.directory.clients import ClientBase
 from inboxbot.directory.name_forms import form_of, initials, latin_to_cyrillic
-from inboxbot.extract.client_search import MailText, describe, search_clients
+from inboxbot.extract.client_search import MailText, describe, named, search_clients
 from inboxbot.extract.extract import extract_facts
 from inboxbot.mail.message import parse
 from inboxbot.route.decide import decide
@@ -170,6 +170,34 @@ def test_mentioned_or_different_is_not_the_sender(texts: list[tuple[str, str]]) 
     assert _sender(*texts) is None
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [("signature", "ООО «Берег Плюс»")],
+        [("signature", "С уважением, ООО “Новый берег”")],
+        [("body", "Это ООО «Восток-Сервис», нужны коробки")],
+        [("header", "Компания \"Агроимпульс Север\"")],
+        [("subject", "Заявка от ООО «Кубанские консервы и соки»")],
+    ],
+)
+def test_a_form_inside_a_longer_quoted_name_is_not_that_client(texts: list[tuple[str, str]]) -> None:
+    assert _sender(*texts) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("ООО «Берег»", 7),
+        ("Компания \"Агроимпульс\"", 8),
+        ("АО «Молочный завод „Берег“»", 7),  # the innermost quoted name is the client's
+        ("Заявка от ООО «Кубанские консервы»", 4),
+    ],
+)
+def test_a_whole_quoted_name_is_still_found(text: str, line: int) -> None:
+    found = search_clients(BASE, [MailText("signature", text)])
+    assert found.sender is not None and found.sender.client.line == line
+
+
 def test_a_mentioned_client_is_listed_apart_from_the_sender() -> None:
     found = search_clients(
         BASE,
@@ -201,18 +229,18 @@ def test_attachments_are_read_only_when_the_mail_names_no_sender() -> None:
 def test_the_explanation_says_what_was_found_where() -> None:
     found = search_clients(BASE, [MailText("subject", "Заявка от Вологодского молочного комбината")])
     assert found.sender is not None
-    assert describe(found.sender) == (
+    assert describe(named(found.sender)) == (
         "«Вологодского молочного комбината» в теме письма → клиент из базы АО «Вологодский молочный комбинат» (clients.csv, строка 2)"
     )
     former = search_clients(BASE, [MailText("signature", "ООО «Новый берег» (бывш. «Старый причал»)")]).sender
-    assert former is not None and "прежнее название «Старый причал»" in describe(former)
+    assert former is not None and "прежнее название «Старый причал»" in describe(named(former))
     evidence = former.evidence
     assert (evidence.source, evidence.text) == ("signature", "Старый причал")
     short = search_clients(BASE, [MailText("subject", "Заявка от Камской мебельной ф-ки")]).sender
     assert short is not None and short.evidence.text == "Камской мебельной ф-ки"
     near = search_clients(BASE, [MailText("body", "Агроном АПХ «Заречие», нужны ящики")]).sender
-    assert near is not None and describe(near).startswith("АПХ «Заречие» в тексте письма → клиент из базы АО «АПХ „Заречье“»")
-    assert describe(near).endswith("написание близкое к АО «АПХ „Заречье“»)")
+    assert near is not None and describe(named(near)).startswith("АПХ «Заречие» в тексте письма → клиент из базы АО «АПХ „Заречье“»")
+    assert describe(named(near)).endswith("написание близкое к АО «АПХ „Заречье“»)")
 
 
 def test_name_forms() -> None:
@@ -249,7 +277,7 @@ def _mail(subject: str, body: str) -> bytes:
 def test_routing_finds_the_client_the_mail_names_in_the_subject_only() -> None:
     rules = load_rules(RULES)
     msg = parse(_mail("Заявка от Вологодского молочного комбината", "Добрый день!\nНужны лотки 200 шт.\n\nИрина"))
-    facts = extract_facts(msg, internal_domains=rules.department.internal_domains)
+    facts = extract_facts(msg, internal_domains=rules.department.internal_domains, clients=rules.clients.dictionary)
     ident = identify(msg, facts, rules)
     assert ident.client is not None and ident.client.name == "АО «Вологодский молочный комбинат»"
     assert ident.how == "name" and ident.named is not None
@@ -262,5 +290,44 @@ def test_routing_finds_the_client_the_mail_names_in_the_subject_only() -> None:
 def test_routing_ignores_a_client_named_as_a_model() -> None:
     rules = load_rules(RULES)
     msg = parse(_mail("Лотки", "Добрый день!\nНужны лотки, как у Вологодского молочного комбината.\n\nИрина"))
-    facts = extract_facts(msg, internal_domains=rules.department.internal_domains)
+    facts = extract_facts(msg, internal_domains=rules.department.internal_domains, clients=rules.clients.dictionary)
     assert identify(msg, facts, rules).client is None
+
+
+SOLE_TRADERS = ClientDictionary(
+    [
+        _client("ИП Гарипов Ренат Ильдарович", 2, manager="ivanova"),
+        _client("ИП Гарипова Алсу Ринатовна", 3, manager="petrov"),
+        _client("Индивидуальный предприниматель Кузьмина Ольга Петровна", 4, manager="sidorov"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("texts", "line"),
+    [
+        ([("body", "Добрый день! ИП Гарипов Р.И., Казань, у вас уже закупались.")], 2),
+        ([("signature", "ИП Гарипов Р. И.")], 2),
+        ([("signature", "Р.И. Гарипов")], 2),
+        ([("signature", "Гарипов Ренат")], 2),
+        ([("header", "Ренат Гарипов")], 2),
+        ([("signature", "ИП Гарипова А.Р.")], 3),
+        ([("body", "Это ИП Кузьмина О.П., нужны пакеты.")], 4),
+    ],
+)
+def test_a_sole_trader_is_found_by_surname_and_initials(texts: list[tuple[str, str]], line: int) -> None:
+    found = search_clients(SOLE_TRADERS, [MailText(source, text) for source, text in texts])
+    assert found.sender is not None and found.sender.client.line == line
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [("signature", "Гарипов")],  # a surname alone is anybody's
+        [("signature", "ИП Гарипов И.А.")],  # other initials: another Гарипов
+        [("body", "Нужны пакеты, как у ИП Гарипов Р.И.")],  # a model, not the writer
+    ],
+)
+def test_another_person_or_a_mention_is_not_the_sole_trader(texts: list[tuple[str, str]]) -> None:
+    found = search_clients(SOLE_TRADERS, [MailText(source, text) for source, text in texts])
+    assert found.sender is None

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from fixtures.extract.build import eml
-from samples import CORPUS, mime_corpus_files
+from samples import CORPUS, RULES, mime_corpus_files
 
 from inboxbot.extract.extract import Extractor, extract_facts
 from inboxbot.extract.personnames import normalize_person
 from inboxbot.mail.attachments import attachment_texts
 from inboxbot.mail.message import Attachment, parse
 from inboxbot.model.facts import Facts
+from inboxbot.rules.load import load_rules
 from inboxbot.tools.scoring import same_company
 
 INTERNAL = ("severkarton.test",)
@@ -30,8 +31,12 @@ def extractor() -> Extractor:
     return Extractor()
 
 
+# The demo client base, searched in every mail as the worker and `inboxbot score` do.
+CLIENTS = load_rules(RULES).clients.dictionary
+
+
 def run(extractor: Extractor, raw: bytes) -> Facts:
-    return extractor.extract(parse(raw), internal_domains=INTERNAL)
+    return extractor.extract(parse(raw), internal_domains=INTERNAL, clients=CLIENTS)
 
 
 # --- the corpus ----------------------------------------------------------------------------

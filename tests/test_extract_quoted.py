@@ -278,3 +278,17 @@ def test_the_forwarded_originals_author_is_read(layout: str) -> None:
     assert parts.forwarded is not None and parts.forwarded.sender is not None
     assert parts.forwarded.sender.email == "director@sibtara-nsk.ru"
     assert CLIENT_INN in parts.forwarded.body.signature_text or CLIENT_INN in parts.forwarded.body.new_text
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["02.07.2025 14:50, Голубев Артём пишет:", "2 июля 2025 г., 14:50 пользователь Артём Голубев написал:", "02.07.2025, 14:50, Голубев Артём написал(а):"],
+)
+def test_the_writer_s_own_earlier_letter_under_an_address_less_header_is_theirs(header: str) -> None:
+    """A reminder quoting the writer's own first letter («… Голубев Артём пишет:», no
+    address): its signature gives the company and the region."""
+    quote = "\n".join(f"> {line}" for line in ["Прошу рассчитать плёнку ВПП — 40 рулонов.", "", "-- ", "С уважением,", "Голубев Артём Николаевич", "ООО «Атомтехснаб»", "тел. +7 (39197) 5-40-12"])
+    raw = eml(f"Добрый день!\nНапоминаю про наш запрос — где счёт?\n\n{header}\n{quote}", frm="Голубев Артём <golubev@atomtehsnab.ru>", subject="Re: Плёнка ВПП")
+    facts = Extractor().extract(parse(raw), internal_domains=("severkarton.test",))
+    assert facts.company is not None and "Атомтехснаб" in facts.company.name
+    assert facts.region is not None and facts.region.code == "24"

@@ -227,3 +227,19 @@ def test_parse_address_without_email() -> None:
 def test_never_raises_on_odd_text() -> None:
     for text in ("\n" * 1000, ">" * 10_000, "От: \nКому:\n" * 500, "С уважением," * 2000, "\x00\ufffd" * 100):
         split_text(text, "Fwd: x")
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("02.07.2025 14:50, Голубев Артём пишет:", "Голубев Артём"),
+        ("1 июля 2025 г., 11:48 пользователь Иван Петров написал:", "Иван Петров"),
+        ("On Mon, 1 Jul 2025 at 11:48, John Smith wrote:", "John Smith"),
+        ("02.07.2025, 14:50, Голубев Артём написал(а):", "Голубев Артём"),
+        ("Вы писали:", ""),  # no name: nobody
+    ],
+)
+def test_an_address_less_quote_header_names_its_writer(header: str, name: str) -> None:
+    text = f"Где счёт?\n\n{header}\n> Прошу рассчитать плёнку.\n> Голубев Артём\n"
+    parts = split_text(text, "Re: плёнка")
+    assert [q.author_name for q in parts.quotes] == [name]

@@ -11,6 +11,7 @@ merely mentioned is the reader's business (extract.client_search).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -64,6 +65,7 @@ def client_forms(owner: int, client: Client) -> list[NameForm]:
         inner = innermost_quoted(client.name)
         if inner and inner != outer:
             texts.append(("inner", inner))
+    texts.extend(("short", person) for person in _person_forms(client.name))
     texts.extend(("alt", alt) for alt in client.alt_names)
     texts.extend(("former", old) for old in client.former_names)
     forms: list[NameForm] = []
@@ -79,6 +81,20 @@ def client_forms(owner: int, client: Client) -> list[NameForm]:
                 seen.add(short)
                 forms.append(NameForm(short, owner, "short", text))
     return forms
+
+
+_SOLE_TRADER = re.compile(r"^\s*(?:ИП|ИНДИВИДУАЛЬНЫЙ\s+ПРЕДПРИНИМАТЕЛЬ|КФХ|ГЛАВА\s+КФХ)\s+([А-ЯЁ][а-яё-]+)\s+([А-ЯЁ][а-яё]+)(?:\s+([А-ЯЁ][а-яё]+))?\s*$", re.IGNORECASE)
+
+
+def _person_forms(name: str) -> list[str]:
+    """How a sole trader is written in mail: «ИП Гарипов Ренат Ильдарович» as «Гарипов Р.И.»,
+    «Р.И. Гарипов», «Гарипов Ренат», «Ренат Гарипов» (a surname alone is anybody's)."""
+    match = _SOLE_TRADER.match(name)
+    if match is None:
+        return []
+    surname, first, patronymic = match.group(1), match.group(2), match.group(3)
+    initials = f"{first[0]}. {patronymic[0]}." if patronymic else f"{first[0]}."
+    return [f"{surname} {initials}", f"{initials} {surname}", f"{surname} {first}", f"{first} {surname}"]
 
 
 def _core_word(text: str) -> str:

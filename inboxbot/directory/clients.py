@@ -34,6 +34,28 @@ _DEFAULT_COLUMNS = ColumnMap()
 
 
 @dataclass(frozen=True, slots=True)
+class BaseSource:
+    """How a base was loaded, as plain values: a child process that needs the base (the
+    extraction's client dictionary) opens it again from these. `stamp` (size, mtime) makes
+    a changed file another version, so a dictionary is built once per version."""
+
+    path: str
+    columns: ColumnMap
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    free: tuple[str, ...]
+    indexed: bool
+    stamp: tuple[int, int]
+
+    def open(self) -> ClientBase:
+        return ClientBase.load(
+            Path(self.path), self.columns, encoding=self.encoding, delimiter=self.delimiter, sheet=self.sheet,
+            free_mail_domains=self.free, indexed=self.indexed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NameMatch:
     client: Client
     score: float  # 0–100
@@ -72,6 +94,7 @@ class ClientBase:
         self.columns: ColumnMap = _DEFAULT_COLUMNS
         self.encoding: str | None = None
         self.delimiter: str | None = None
+        self.source: BaseSource | None = None  # set by `load`: a base built from rows has none
 
     @classmethod
     def load(
@@ -102,13 +125,14 @@ class ClientBase:
         if not indexed:
             got = read()
             base = cls(got.clients, got.problems, damage=got.damage, free_mail_domains=free)
-            base.columns, base.encoding, base.delimiter = columns, encoding, delimiter
-            return base
-        options = repr((columns, encoding, delimiter, sheet, sorted(free)))
-        stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
-        base = cls.__new__(cls)
-        base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
+        else:
+            options = repr((columns, encoding, delimiter, sheet, sorted(free)))
+            stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
+            base = cls.__new__(cls)
+            base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
         base.columns, base.encoding, base.delimiter = columns, encoding, delimiter
+        stat = path.stat()
+        base.source = BaseSource(str(path), columns, encoding, delimiter, sheet, tuple(sorted(free)), indexed, (stat.st_size, stat.st_mtime_ns))
         return base
 
     def __len__(self) -> int:

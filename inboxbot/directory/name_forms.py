@@ -138,6 +138,8 @@ def tokens(text: str) -> Iterator[Token]:
 
 
 def _generic_pair(first: str, second: str) -> bool:
+    if first[0] not in "тТtT":  # most pairs: no lower-casing needed to say no
+        return False
     a, b = first.lower(), second.lower()
     if not (a.startswith(("торгов", "trading")) and b.startswith(("дом", "house"))):
         return False

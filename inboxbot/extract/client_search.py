@@ -15,15 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inboxbot.directory.client import Client
 from inboxbot.directory.client_dictionary import ClientDictionary, FormHit
 from inboxbot.directory.name_forms import Token, tokens
-from inboxbot.extract.segments import QUOTE_CHARS, SCAN_CHARS
-from inboxbot.mail.attachments import attachment_texts
-from inboxbot.mail.message import ParsedMessage
+from inboxbot.extract.segments import QUOTE_CHARS
+from inboxbot.mail.message import Address
+from inboxbot.mail.textparts import TextParts
 from inboxbot.model.domains import domain_in
-from inboxbot.model.facts import Evidence, Facts
+from inboxbot.model.facts import Evidence, NamedClient
+
+if TYPE_CHECKING:  # the analysis loads spaCy; routing reads this module's `describe` without it
+    from inboxbot.extract.analysis import Analysis
 
 # How far a hit is trusted as the sender, by where it stands.
 _WEIGHT = {"signature": 3.0, "header": 2.5, "subject": 2.0, "body": 2.0, "quote": 1.0, "attachment": 1.0}
@@ -57,10 +61,12 @@ _SELF_AFTER = re.compile(r"^\W{0,3}(?:беспоко\w+|обраща\w+|прос
 # («С Вологодского молочного комбината беспокоят»), not in «работаем с …».
 _FROM_ONLY = re.compile(r"(?:\bсо?|\bиз)\s*[«\"„“]?\s*(?:" + _LEGAL + r"\s*[«\"„“]?\s*)?$", re.IGNORECASE)
 _CALLING = re.compile(r"беспоко|пиш|обраща|звон|представля", re.IGNORECASE)
-# A line that opens with the legal form and the name is the writer introducing themselves
-# («ООО „УФК“ (фасуем мёд) — нужны коробки»): others are named inside a sentence.
-_LINE_OPENS = re.compile(r"^[\s>]*(?:ооо|оао|зао|пао|ао|ип|фгуп|гуп|муп|гбу\w*|мбу\w*|llc|ltd)(?:\s+[а-яa-z]{2,4}){0,2}\s*[«\"„“]?\s*$", re.IGNORECASE)
+# A line or sentence that opens with the legal form and the name is the writer introducing
+# themselves («ООО „УФК“ (фасуем мёд) — нужны коробки», «Добрый день! ИП Гарипов Р.И.,
+# Казань, …»): others are named inside a sentence.
+_LINE_OPENS = re.compile(r"(?:^|[.!?]\s+)[\s>]*(?:ооо|оао|зао|пао|ао|ип|фгуп|гуп|муп|гбу\w*|мбу\w*|llc|ltd)(?:\s+[а-яa-z]{2,4}){0,2}\s*[«\"„“]?\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(r"^[\s>]*(?:с уважением|с наилучшими|всего доброго|best regards|kind regards|regards|--)", re.IGNORECASE)
+_NAME_START = re.compile(r"[A-ZА-ЯЁa-z]")
 _QUOTE_HEADER = re.compile(r"^[>\s]*(?:от|from|отправитель)\s*:.*$", re.IGNORECASE | re.MULTILINE)
 
 # Where a hit stood, in the words of the explanation.
@@ -111,14 +117,38 @@ class ClientSearch:
 NOTHING = ClientSearch(None, (), ())
 
 
-def describe(m: ClientMention) -> str:
+def describe(m: NamedClient) -> str:
     """«"Вологодский молочный комбинат" в теме письма → клиент из базы (clients.csv, строка 12)»."""
     place = PLACE_WORDS.get(m.evidence.source, "в письме")
     if m.evidence.source == "attachment" and m.evidence.detail:
         place = f"{place} «{m.evidence.detail}»"
     how = {"former": f", прежнее название {_quoted(m.form)}", "alt": f", другое написание {_quoted(m.form)}"}
     near = "" if m.score >= 100 else f", написание близкое к {_quoted(m.form)}"
-    return f"{_quoted(m.evidence.text)} {place} → клиент из базы {m.client.name} ({m.client.file}, строка {m.client.line}{how.get(m.kind, '')}{near})"
+    return f"{_quoted(m.evidence.text)} {place} → клиент из базы {m.name} ({m.file}, строка {m.line}{how.get(m.kind, '')}{near})"
+
+
+def named(m: ClientMention) -> NamedClient:
+    """A mention as the fact extraction hands on (the base's row by file and line)."""
+    return NamedClient(m.client.name, m.client.inn, m.client.file, m.client.line, m.form, m.kind, m.score, m.evidence)
+
+
+def named_clients(a: Analysis, dictionary: ClientDictionary) -> tuple[NamedClient, ...]:
+    """The clients of the base this mail names as its sender, best first (more than one:
+    equally likely, none decides); the client's attachments are searched only when the
+    texts name no sender (they were read by the analysis already)."""
+    view = a.view
+    texts = mail_texts(a.msg.subject, view.client, view.parts, a.settings.internal)
+    # The quoted history is long and counts half (it is the client's earlier mail or ours):
+    # read, like the attachments, only when what the client writes now names no sender.
+    now = [t for t in texts if t.source != "quote"]
+
+    def attached() -> list[MailText]:
+        quoted = [t for t in texts if t.source == "quote"]
+        return quoted + [MailText("attachment", f.segment.body, f.segment.detail) for f in a.founds if f.segment.source == "attachment"]
+
+    found = search_clients(dictionary, now, attached)
+    close = (found.sender,) if found.sender is not None else found.rivals
+    return tuple(named(m) for m in close if m is not None)
 
 
 def _quoted(text: str) -> str:
@@ -141,7 +171,9 @@ def _mentions(dictionary: ClientDictionary, item: MailText) -> list[ClientMentio
     for n, line in enumerate(item.text.split("\n")):
         if _SIGN_OFF.match(line):
             signed = n
-        toks = list(tokens(line))
+        # A hit must start with a capital or a Latin letter (_mention): a line without one
+        # names nobody, and most lines of running text are cut short here.
+        toks = list(tokens(line)) if _NAME_START.search(line) else []
         if toks:
             source = "signature" if item.source in ("body", "quote") and n - signed <= 5 else item.source
             for hit in dictionary.match(toks):
@@ -164,6 +196,8 @@ def _mention(
     # A name in running text is capitalised (or Latin, or the line is in capitals).
     if not (first[0].isupper() or first.isascii() or line.isupper()):
         return None
+    if _inside_longer_name(line, toks, hit.first, hit.last):
+        return None
     role = _role(source, before, after, line)
     if hit.form.weak and not quoted and role != "sender":
         return None  # «Восток» in running text is a direction, not the company
@@ -173,10 +207,24 @@ def _mention(
     # The quote is the client's earlier mail or ours: a third of the trust of the same place now.
     trust = _WEIGHT.get(source, 1.0) * (0.5 if item.source == "quote" else 1.0)
     weight = (trust - _KIND_PENALTY.get(hit.form.kind, 0.0)) * hit.score / 100
-    if role == "sender" and source in ("body", "quote") and (_SELF_BEFORE.search(before) or _LINE_OPENS.match(before)):
+    if role == "sender" and source in ("body", "quote") and (_SELF_BEFORE.search(before) or _LINE_OPENS.search(before)):
         weight += 1.0
     evidence = Evidence(item.source, line[start:end], offset + start, offset + end, item.detail)
     return ClientMention(client, role, round(weight, 2), hit.score, hit.form.kind, hit.form.text, evidence)
+
+
+def _inside_longer_name(line: str, toks: Sequence[Token], first: int, last: int) -> bool:
+    """A form matched inside quotes that hold more words of a name: «Солнечный берег» is
+    not the client «Солнечный», «Новый Восток» not «Восток» (a quoted name is one name)."""
+    start, end = toks[first].start, toks[last].end
+    opened = max(line.rfind(q, 0, start) for q in "«„“")
+    if line[:start].count('"') % 2:
+        opened = max(opened, line.rfind('"', 0, start))
+    if opened < 0 or any(q in line[opened + 1 : start] for q in "»”"):
+        return False
+    closes = [i for i in (line.find(q, end) for q in "»“”\"") if i >= 0]
+    closed = min(closes) if closes else len(line)
+    return any(t.keys for t in toks if opened < t.start and t.end <= closed and (t.end <= start or t.start >= end))
 
 
 def _span_end(line: str, toks: Sequence[Token], first: int, last: int) -> int:
@@ -199,7 +247,7 @@ _LEGAL_WORDS = frozenset({"ооо", "оао", "зао", "пао", "ао", "ип"
 def _role(source: str, before: str, after: str, line: str) -> str:
     if _OTHER_BEFORE.search(before):
         return "mentioned"
-    if _LINE_OPENS.match(before):
+    if _LINE_OPENS.search(before):
         return "sender"
     if _FROM_ONLY.search(before) and source == "body":
         return "sender" if _CALLING.search(line) else "mentioned"
@@ -212,13 +260,19 @@ def _role(source: str, before: str, after: str, line: str) -> str:
     return "mentioned"
 
 
+def _row(m: ClientMention) -> tuple[str, int]:
+    """The client's row: a stored base reads a new Client object on every look-up, so
+    object identity would make one client its own rival."""
+    return m.client.file, m.client.line
+
+
 def _decide(mentions: Sequence[ClientMention]) -> ClientSearch:
-    best: dict[int, ClientMention] = {}
-    extra: dict[int, float] = {}
+    best: dict[tuple[str, int], ClientMention] = {}
+    extra: dict[tuple[str, int], float] = {}
     for m in mentions:
         if m.role != "sender":
             continue
-        key = id(m.client)
+        key = _row(m)
         have = best.get(key)
         if have is None or m.weight > have.weight:
             if have is not None:
@@ -226,39 +280,33 @@ def _decide(mentions: Sequence[ClientMention]) -> ClientSearch:
             best[key] = m
         else:
             extra[key] = extra.get(key, 0.0) + 0.3  # named again as the sender: surer
-    ranked = sorted(best.values(), key=lambda m: -(m.weight + extra.get(id(m.client), 0.0)))
-    senders = {id(m.client) for m in ranked}
+    ranked = sorted(best.values(), key=lambda m: -(m.weight + extra.get(_row(m), 0.0)))
+    senders = {_row(m) for m in ranked}
     mentioned: list[ClientMention] = []
-    seen: set[int] = set()
+    seen: set[tuple[str, int]] = set()
     for m in mentions:
-        if m.role == "mentioned" and id(m.client) not in senders and id(m.client) not in seen:
-            seen.add(id(m.client))
+        if m.role == "mentioned" and _row(m) not in senders and _row(m) not in seen:
+            seen.add(_row(m))
             mentioned.append(m)
     if not ranked:
         return ClientSearch(None, (), tuple(mentioned))
-    top = ranked[0].weight + extra.get(id(ranked[0].client), 0.0)
-    rivals = tuple(m for m in ranked[1:] if m.weight + extra.get(id(m.client), 0.0) >= top - _AMBIGUOUS_WITHIN)
+    top = ranked[0].weight + extra.get(_row(ranked[0]), 0.0)
+    rivals = tuple(m for m in ranked[1:] if m.weight + extra.get(_row(m), 0.0) >= top - _AMBIGUOUS_WITHIN)
     if rivals:
         return ClientSearch(None, (ranked[0], *rivals), tuple(mentioned))
     return ClientSearch(ranked[0], (), tuple(mentioned))
 
 
-def mail_texts(msg: ParsedMessage, facts: Facts, internal: Sequence[str]) -> list[MailText]:
-    """What a reader sees of who writes: the subject, the sender's display name (not ours),
+def mail_texts(subject: str, client: Address | None, parts: TextParts, internal: Sequence[str]) -> list[MailText]:
+    """What a reader sees of who writes: the subject, the client's display name (not ours),
     the new text, the signature and the «От: …» lines of the quote that are not ours."""
-    texts = [MailText("subject", msg.subject)]
-    client = facts.client_address or msg.sender
+    texts = [MailText("subject", subject)]
     if client is not None and client.name and not domain_in(client.domain, internal):
         texts.append(MailText("header", client.name))
-    texts.append(MailText("body", facts.new_text))
-    texts.append(MailText("signature", facts.signature))
-    texts.append(MailText("quote", _without_ours(facts.quoted[:QUOTE_CHARS], internal)))
+    texts.append(MailText("body", parts.new_text))
+    texts.append(MailText("signature", parts.signature_text))
+    texts.append(MailText("quote", _without_ours(parts.quoted_text[:QUOTE_CHARS], internal)))
     return [t for t in texts if t.text.strip()]
-
-
-def attachment_mail_texts(msg: ParsedMessage) -> list[MailText]:
-    """The readable attachments' texts (read again: the analysis does not keep them)."""
-    return [MailText("attachment", t.text[:SCAN_CHARS], t.filename) for t in attachment_texts(msg.attachments).texts]
 
 
 def _without_ours(quoted: str, internal: Sequence[str]) -> str:

@@ -43,6 +43,13 @@ _SELF_AFTER = re.compile(
     re.IGNORECASE,
 )
 _OTHER_AFTER = re.compile(r"^[\s,]*(?:—|–|-|\()?\s*(?:наш\w*\s+(?:заказчик|клиент|покупател|партн)|является\s+нашим)", re.IGNORECASE)
+# «нужны коробки для ООО „Ромашка“ (ИНН …)»: a bare «для» says nothing of whose company it
+# is, but its INN does — requisites are given for the one to invoice, the payer. A third
+# party comes with its noun («для нашего заказчика …», «для клиента …»), which
+# _OTHER_BEFORE reads.
+_END_CUSTOMER = re.compile(r"конечн\w+\s+(?:покупател|получател|заказчик|потребител)\w*[\s:—–\-,]*$", re.IGNORECASE)
+_BARE_FOR = re.compile(r"(?:^|\s)для\s*$", re.IGNORECASE)
+_INN_AFTER = re.compile(r"^\s*(?:\(|,|—|–|-)?\s*ИНН\b", re.IGNORECASE)
 BANK_LINE = re.compile(r"^\s*(?:банк|bank|в\s+банке|наименование\s+банка|бик|к/с|р/с)", re.IGNORECASE)
 
 
@@ -61,7 +68,11 @@ def org_context(seg: Segment, org: OrgMention, *, sig_is_self: bool = True) -> s
     clause = re.split(r"[.!?;]\s|\(|\)", before)[-1]
     if _OTHER_AFTER.match(after):
         return "other"
+    if _END_CUSTOMER.search(clause):
+        return "other"  # «для конечного покупателя ООО …»: not «Покупатель: ООО …»
     if _SELF_BEFORE.search(clause):
+        return "self"
+    if _BARE_FOR.search(clause) and _INN_AFTER.match(after):
         return "self"
     if _OTHER_BEFORE.search(clause):
         return "other"

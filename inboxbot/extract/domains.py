@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from inboxbot.extract.personnames import first_names
 from inboxbot.mail.message import Address
 from inboxbot.model.domains import domain_in
 
@@ -15,3 +16,13 @@ def same_party(a: Address | None, b: Address | None, free: Sequence[str]) -> boo
     if a.email == b.email:
         return True
     return a.domain == b.domain and not domain_in(a.domain, free)
+
+
+def colleagues(author: Address | None, other: Address | None, text: str) -> bool:
+    """`author`'s text names `other` by first name, as one colleague names another: the
+    director's original forwarded by the buyer opens «Алсу, закажи …»; the bookkeeper's
+    reply says of the quoted author «Ильдар Маратович сейчас в командировке». Then two
+    addresses (free mail, another domain) are one party. A first name alone must match."""
+    if author is None or other is None or not other.name or author.email == other.email:
+        return False
+    return bool(first_names(other.name) & first_names(text[:2000]))

@@ -30,7 +30,10 @@ from typing import Any
 
 from spacy.language import Language
 
+from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.extract.analysis import Analysis, Settings, analyse_mail
+from inboxbot.extract.base_company import sender_company
+from inboxbot.extract.client_search import named_clients
 from inboxbot.extract.company import extract_company
 from inboxbot.extract.country import extract_country
 from inboxbot.extract.nlp import get_pipeline
@@ -45,10 +48,12 @@ from inboxbot.model.facts import Facts
 log = logging.getLogger(__name__)
 
 
-def extract_all(a: Analysis) -> Facts:
+def extract_all(a: Analysis, clients: ClientDictionary | None = None) -> Facts:
     """Facts about one analysed mail: each kind of fact by its own extractor, the notes
     in the order they were made (the analysis's, then the company's, the country's, the
-    requisites'), each once."""
+    requisites'), each once. With `clients` (the client base's dictionary) the clients the
+    mail names as its sender are found too, and the sender's company takes the base's
+    name when they are one (base_company)."""
     company = extract_company(a)
     sender = company.value.sender
     requisites = extract_requisites(a, sender)
@@ -57,7 +62,8 @@ def extract_all(a: Analysis) -> Facts:
     regions = extract_regions(a, sender).value if code in (None, "RU") else ()
     if regions and code is None:
         code = "RU"
-    found = company.value.company
+    named = named_clients(a, clients) if clients is not None else ()
+    found = sender_company(company.value.company, named)
     if found is not None and code not in (None, "RU"):
         found = replace(found, country=code)
     view = a.view
@@ -73,6 +79,7 @@ def extract_all(a: Analysis) -> Facts:
         region_candidates=regions,
         country=code,
         people=extract_people(a).value,
+        named_clients=named,
         purchase_law=extract_purchase_law(a).value,
         language=extract_language(a).value,
         new_text=view.parts.new_text,
@@ -96,14 +103,16 @@ class Extractor:
         shared_addresses: Sequence[str] = (),
         free_mail_domains: Sequence[str] | None = None,
         own_company_names: Sequence[str] = (),
+        clients: ClientDictionary | None = None,
     ) -> Facts:
         """Facts about one mail. Never raises: a failure inside is logged and named in
         Facts.notes, and whatever was found before it is still returned where possible.
-        `shared_addresses` is accepted for the callers' sake; no fact depends on it."""
+        `shared_addresses` is accepted for the callers' sake; no fact depends on it.
+        `clients`: the client base's dictionary, to find the clients the mail names."""
         free = tuple(free_mail_domains) if free_mail_domains is not None else FREE_MAIL_DOMAINS
         settings = Settings(tuple(internal_domains), free, tuple(own_company_names))
         try:
-            return extract_all(analyse_mail(self.nlp, msg, settings))
+            return extract_all(analyse_mail(self.nlp, msg, settings), clients)
         except Exception as exc:  # a bug met by an odd mail must not lose the mail
             log.exception("extraction failed for %s", msg.message_id)
             return Facts(

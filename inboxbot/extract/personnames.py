@@ -61,3 +61,18 @@ def name_words(name: str) -> frozenset[str]:
 def is_person_name(text: str) -> bool:
     words = text.split()
     return 1 <= len(words) <= 3 and all(_name_parses(w.lower().strip(".,")) for w in words if len(w.strip(".")) > 1)
+
+
+_WORD = re.compile(r"[А-ЯЁ][а-яё]{2,}")
+
+
+@lru_cache(maxsize=20_000)
+def first_names(text: str) -> frozenset[str]:
+    """The first names a text writes, as their nominative: capitalised words whose
+    singular reading is a first name («Ильдар Маратович» → ильдар, «Алсу, закажи» → алсу)."""
+    out: set[str] = set()
+    for word in _WORD.findall(text):
+        for parse in morph().parse(word.lower()):  # type: ignore[attr-defined]
+            if "Name" in parse.tag.grammemes and "sing" in parse.tag.grammemes:
+                out.add(parse.normal_form.replace("ё", "е"))
+    return frozenset(out)

@@ -70,7 +70,7 @@ def _gazetteer_regions(a: Analysis) -> list[Region]:
     places = {id(f): gazetteer.find_places(f.segment.body) for f in sig_like + body_like}
 
     def place_region(f: Found, place: Any, how: str, confidence: float) -> Region | None:
-        if _place_in_other_context(f, place.start):
+        if _place_in_other_context(f, place.start) or _place_in_a_name(f, place.start):
             return None
         code = _resolve_place(place.region_codes, phone_codes)
         if code is None:
@@ -117,6 +117,26 @@ def _resolve_place(codes: Sequence[str], phone_codes: set[str | None]) -> str | 
         return codes[0]
     both = [c for c in codes if c in phone_codes]
     return both[0] if len(both) == 1 else None
+
+
+def _place_in_a_name(f: Found, rel_start: int) -> bool:
+    """A town inside a company's name says nothing of where the company is: «Сибирская
+    Тара» is no Тара, «Ялта Трейд» no Ялта. Inside an organisation the pipeline found, or
+    inside quotes on its line."""
+    pos = rel_start + f.segment.start
+    if any(org.start <= pos < org.end for org in f.orgs):
+        return True
+    text = f.segment.text
+    line = text[text.rfind("\n", 0, pos) + 1 : pos]
+    if line.count("«") > line.count("»") or line.count('"') % 2 == 1 or line.count("„") > line.count("“"):
+        return True
+    return bool(_NAME_BEFORE.search(line))
+
+
+# A company word and up to three capitalised words before the place: «компания Тара Урала».
+_NAME_BEFORE = re.compile(
+    r"\b(?:компани[яиюей]|фирм[аыеуой]|ООО|ОАО|ЗАО|ПАО|АО|ТД|ГК|ПКФ|НПО)\s+(?:[А-ЯЁA-Z][\w-]*\s+){0,3}$"
+)
 
 
 def _place_in_other_context(f: Found, rel_start: int) -> bool:

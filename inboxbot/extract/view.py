@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from inboxbot.extract.domains import same_party
+from inboxbot.extract.domains import colleagues, same_party
 from inboxbot.extract.segments import QUOTE_CHARS, SCAN_CHARS, Segment
 from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.mail.textparts import TextParts, split_text
@@ -43,7 +43,9 @@ def _text_segments(
     for quote in parts.quotes:
         author = quote.author
         if author is not None:
-            mine = own and not domain_in(author.domain, internal) and same_party(author, client, free)
+            # The client's own earlier letter, or a colleague's the client speaks of by name.
+            outside = own and not domain_in(author.domain, internal)
+            mine = outside and (same_party(author, client, free) or colleagues(client, author, parts.new_text))
         else:
             mine = own and _same_name(quote.author_name, client)
         limit = QUOTE_CHARS if mine else min(QUOTE_CHARS, budget)
@@ -55,7 +57,10 @@ def _text_segments(
         segs.append(Segment("quote", text, quote.part.start, end, mine, detail="ours" if author and domain_in(author.domain, internal) else ""))
     fw = parts.forwarded
     if fw is not None:
-        fw_own = own and (fw.sender is None or same_party(fw.sender, client, free) or domain_in(fw.sender.domain, free))
+        fw_own = own and (
+            fw.sender is None or same_party(fw.sender, client, free) or domain_in(fw.sender.domain, free)
+            or colleagues(fw.sender, client, fw.body.new_text)
+        )
         segs.extend(_text_segments(text, fw.body, source="forwarded", own=fw_own, client=client, internal=internal, free=free))
     return segs
 
@@ -110,8 +115,8 @@ def client_view(msg: ParsedMessage, internal: Sequence[str], free: Sequence[str]
     segs = _text_segments(msg.text, parts, source="body", own=True, client=sender, internal=internal, free=free)
     segs.append(Segment("subject", msg.subject, 0, len(msg.subject), True))
     for fw in msg.forwarded:
-        fw_own = fw.sender is None or same_party(fw.sender, sender, free)
         fw_parts = split_text(fw.text, fw.subject)
+        fw_own = fw.sender is None or same_party(fw.sender, sender, free) or colleagues(fw.sender, sender, fw_parts.new_text)
         fsegs = _text_segments(fw.text, fw_parts, source="forwarded", own=fw_own, client=sender, internal=internal, free=free)
         segs.extend(replace(s, detail=s.detail or "message/rfc822") for s in fsegs)
     return View(sender, None, parts, tuple(segs), tuple(notes))

@@ -400,7 +400,25 @@ def _quote(text: str, pos: int, header_end: int, end: int) -> Quote:
             return Quote(Part(pos, end), None, headers["from"].strip(" \"'"))
     elif header:
         author = parse_address(header.rstrip(": \n"))
+        if author is None:
+            return Quote(Part(pos, end), None, _wrote_name(header))
     return Quote(Part(pos, end), author)
+
+
+_WROTE_TAIL = re.compile(r"\s*(?:написал\(а\)|написала|написал|пишет|wrote)\s*:\s*$", re.IGNORECASE)
+_WROTE_HEAD = re.compile(r"^(?:\d{1,2}:\d{2}\s*)?(?:пользователь\s+)?", re.IGNORECASE)
+
+
+def _wrote_name(header: str) -> str:
+    """The writer's name in an address-less «02.07.2025 14:50, Голубев Артём пишет:» or
+    «1 июля 2025 г., 11:48 пользователь X написал:» line ("" when there is none): what
+    follows the date after the last comma."""
+    line = header.strip().lstrip("> \t").splitlines()[0] if header.strip() else ""
+    if not _WROTE_TAIL.search(line):
+        return ""
+    name = _WROTE_TAIL.sub("", line).rsplit(",", 1)[-1].strip()
+    name = _WROTE_HEAD.sub("", name).strip(" \"'")
+    return name if name and not any(ch.isdigit() for ch in name) else ""
 
 
 def _forwarded(text: str, pos: int, header_end: int, end: int, depth: int) -> Forwarded:

@@ -109,6 +109,23 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedClient:
+    """A client of the base the mail names as its sender by one of the base's own name
+    forms (extract.client_search): the base's name, file and line to find it again, the
+    form that matched (`kind`: name, quoted, alt, former, short, inner, initials), how
+    close (`score`, 100 when exact) and where it stands."""
+
+    name: str
+    inn: str | None
+    file: str
+    line: int
+    form: str
+    kind: str
+    score: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     client_address: Address | None = None
     forwarded_by: Address | None = None
@@ -120,6 +137,9 @@ class Facts:
     region_candidates: tuple[Region, ...] = ()
     country: str | None = None
     people: tuple[Person, ...] = ()
+    # Clients of the base named as the sender, best first: one is the sender's client, more
+    # than one are equally likely and none decides (the dictionary search, client_search).
+    named_clients: tuple[NamedClient, ...] = ()
     purchase_law: str | None = None
     language: str = "ru"
     new_text: str = ""

@@ -8,16 +8,9 @@ from dataclasses import dataclass
 
 from inboxbot.directory.client import Client
 from inboxbot.directory.clients import NameLookup, NameMatch
-from inboxbot.extract.client_search import (
-    ClientMention,
-    ClientSearch,
-    attachment_mail_texts,
-    mail_texts,
-    search_clients,
-)
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.domains import domain_in, normalize_domain
-from inboxbot.model.facts import Facts, Requisite
+from inboxbot.model.facts import Facts, NamedClient, Requisite
 from inboxbot.model.requisites import is_valid_inn
 from inboxbot.rules.model import Rules
 
@@ -35,8 +28,8 @@ class Identity:
     name_query: str | None = None
     names: NameLookup | None = None
     # The client named in the mail as the sender by one of the base's own name forms, when
-    # the extracted company name found none (client_search): `names` then holds it.
-    named: ClientMention | None = None
+    # the extracted company name found none (Facts.named_clients): `names` then holds it.
+    named: NamedClient | None = None
 
     @property
     def new_inn(self) -> bool:
@@ -106,34 +99,46 @@ def identify(msg: ParsedMessage, facts: Facts, rules: Rules) -> Identity:
     by_inn = base.by_inn(inn.value) if inn is not None else None
     domain = sender_domain(msg, facts, rules)
     domain_clients: tuple[Client, ...] = base.by_domain(domain) if domain else ()
-    name_query = facts.company.name if facts.company is not None and facts.company.name else None
+    name_query = _written_name(facts)
     names: NameLookup | None = None
     if name_query:
         region = facts.region.code if facts.region is not None else None
         names = base.by_name(name_query, region_code=region)
-    named: ClientMention | None = None
-    # Only when neither the INN, nor a domain of its own, nor the extracted name decides.
-    if inn is None and len(domain_clients) != 1 and (names is None or names.best is None):
-        found = search_clients(
-            base.dictionary,
-            mail_texts(msg, facts, rules.department.internal_domains),
-            lambda: attachment_mail_texts(msg),
-        )
-        lookup = _lookup_of(found)
-        if lookup is not None:
-            names, named = lookup, found.sender or found.rivals[0]
-            name_query = named.evidence.text
+    named: NamedClient | None = None
+    # Only when neither the INN, nor a domain of its own, nor another name decides (the
+    # extracted company carries the base's name when extraction found the client by it):
+    # then the explanation says where in the mail the client was named.
+    lookup = _lookup_of(facts.named_clients, rules) if inn is None and len(domain_clients) != 1 else None
+    if lookup is not None and lookup.best is not None and (names is None or names.best is None or names.best.client == lookup.best.client):
+        names, named = lookup, facts.named_clients[0]
+        name_query = named.evidence.text
     by_domain, note = _domain_client(domain, domain_clients, names, rules)
     return Identity(inn, by_inn, domain, domain_clients, by_domain, note, name_query, names, named)
 
 
-def _lookup_of(found: ClientSearch) -> NameLookup | None:
-    """The dictionary search's sender as a name look-up (ambiguous when several clients
-    claim it equally), or None when the mail names no client as the sender."""
-    close = (found.sender,) if found.sender is not None else found.rivals
-    if not close:
+def _written_name(facts: Facts) -> str | None:
+    """The sender's company as the mail writes it: extraction gives the base's name when it
+    found the client by one of the base's forms, and the look-up and its explanation go by
+    the mail's own words («Полимер Пак» may be nearer another client than the one whose
+    form it matched)."""
+    company = facts.company
+    if company is None or not company.name:
         return None
-    matches = tuple(NameMatch(m.client, m.score, m.form) for m in close if m is not None)
+    if facts.named_clients and company.name == facts.named_clients[0].name:
+        return facts.named_clients[0].evidence.text
+    return company.name
+
+
+def _lookup_of(named: tuple[NamedClient, ...], rules: Rules) -> NameLookup | None:
+    """The clients extraction found named as the sender, as a name look-up (ambiguous when
+    several claim it equally), or None when the mail names no client of this base."""
+    matches = tuple(
+        NameMatch(client, m.score, m.form)
+        for m in named
+        if (client := rules.clients.at_line(m.file, m.line)) is not None and client.name == m.name
+    )
+    if not matches:
+        return None
     return NameLookup(best=matches[0], candidates=matches, ambiguous=len(matches) > 1)
 
 

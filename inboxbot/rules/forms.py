@@ -113,6 +113,18 @@ def is_name_word(word: str) -> bool:
     return any({"Name", "Surn", "Patr"} & parse.tag.grammemes for parse in analyzer.parse(fold(word)))
 
 
+@lru_cache(maxsize=4096)
+def name_kind(word: str) -> str | None:
+    """Which part of a person's name a word can only be: «Name», «Surn» or «Patr» (any
+    case: «Ивану» → Name, «Петрову» → Surn); None when it can be none or several. Only
+    singular readings count: a person is addressed in the singular («Петров» is also the
+    genitive plural of «Пётр»)."""
+    analyzer: Any = morph()
+    parses = (p for p in analyzer.parse(fold(word)) if "sing" in p.tag.grammemes)
+    kinds = {g for parse in parses for g in parse.tag.grammemes if g in ("Name", "Surn", "Patr")}
+    return next(iter(kinds)) if len(kinds) == 1 else None
+
+
 def form_tokens(form: str) -> tuple[frozenset[str], ...]:
     return tuple(inflections(token) for token in _NAME_TOKEN.findall(form) if fold(token) not in ("mr", "ms", "mrs"))
 

@@ -21,6 +21,8 @@ from datetime import datetime
 from multiprocessing import get_context
 from typing import Protocol, TypeVar
 
+from inboxbot.directory.client_dictionary import ClientDictionary
+from inboxbot.directory.clients import BaseSource
 from inboxbot.errors import ExtractionError
 from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import ParsedMessage, parse, parse_headers
@@ -86,22 +88,25 @@ class ExtractParams:
     shared_addresses: tuple[str, ...]
     free_mail_domains: tuple[str, ...]
     own_company_names: tuple[str, ...]
+    # Where the client base comes from: a child process opens it (its dictionary) from this.
+    clients: BaseSource | None = None
 
     @classmethod
     def of(cls, rules: Rules) -> ExtractParams:
         dept = rules.department
+        source = rules.clients.source if len(rules.clients) else None
         return cls(tuple(dept.internal_domains), tuple(dept.shared_addresses),
-                   tuple(dept.free_mail_domains), (dept.name,))
+                   tuple(dept.free_mail_domains), (dept.name,), source)
 
 
-def prepare(raw: bytes, extractor: Extractor, params: ExtractParams) -> Prepared:
+def prepare(raw: bytes, extractor: Extractor, params: ExtractParams, clients: ClientDictionary | None = None) -> Prepared:
     """Parse and extract one mail; never raises (a failure is named in `error`)."""
     mail_failpoint("prepare", raw)
     msg = parse(raw)
     if msg.unreadable is not None:
         return Prepared(msg, Facts(), msg.unreadable)
     try:
-        facts = prepare_facts(msg, extractor, params)
+        facts = prepare_facts(msg, extractor, params, clients)
     except Exception as exc:  # any bug triggered by odd mail must not stop the worker
         log.exception("facts of %s could not be extracted", msg.message_id)
         return Prepared(msg, Facts(), f"{type(exc).__name__}: {exc}")
@@ -118,6 +123,8 @@ def prepare(raw: bytes, extractor: Extractor, params: ExtractParams) -> Prepared
 # benchmark's 2 cores this alone took a 3,000-mail backlog from ~140 to ~165 mails/s.
 CHILD_NICENESS = 10
 _child: tuple[Extractor, ExtractParams] | None = None
+# The client dictionary a child opened, by the base's version: built once per version.
+_child_clients: tuple[BaseSource, ClientDictionary] | None = None
 
 
 def _child_init(params: ExtractParams) -> None:
@@ -142,9 +149,22 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
+def _child_dictionary(source: BaseSource | None) -> ClientDictionary | None:
+    """The dictionary of this version of the base, opened once per child (a large base's
+    comes from its on-disk index, nothing is built)."""
+    global _child_clients
+    if source is None:
+        return None
+    if _child_clients is None or _child_clients[0] != source:
+        _child_clients = (source, source.open().dictionary)
+    return _child_clients[1]
+
+
 def _child_prepare_many(raws: Sequence[bytes]) -> list[Prepared]:
     assert _child is not None
-    return [prepare(raw, *_child) for raw in raws]
+    extractor, params = _child
+    clients = _child_dictionary(params.clients)
+    return [prepare(raw, extractor, params, clients) for raw in raws]
 
 
 class Pipeline:
@@ -202,8 +222,14 @@ class Pipeline:
             self._loading.join()
         return self._extractor
 
+    @property
+    def clients(self) -> ClientDictionary | None:
+        """The rules' client base as a dictionary (None for an empty base), for extraction here."""
+        base = self.rules.clients
+        return base.dictionary if len(base) else None
+
     def facts(self, msg: ParsedMessage) -> Facts:
-        return prepare_facts(msg, self.extractor, self.params)
+        return prepare_facts(msg, self.extractor, self.params, self.clients)
 
     def prepare_many(self, raws: Sequence[bytes]) -> list[Prepared]:
         """Parse and extract a batch, in order; in child processes for big batches."""
@@ -217,12 +243,12 @@ class Pipeline:
         are noted first, and a mail noted by a process that died is prepared alone in a
         child process instead (see `_isolated`)."""
         if self.inflight is None:
-            return [prepare(raw, self.extractor, self.params) for raw in raws]
+            return [prepare(raw, self.extractor, self.params, self.clients) for raw in raws]
         suspects = self.inflight.suspects()
         hashes = [hashlib.sha256(raw).hexdigest() for raw in raws]
         self.inflight.begin(hashes)
         prepared = [
-            self._isolated(raw) if digest in suspects else prepare(raw, self.extractor, self.params)
+            self._isolated(raw) if digest in suspects else prepare(raw, self.extractor, self.params, self.clients)
             for raw, digest in zip(raws, hashes, strict=True)
         ]
         self.inflight.end()
@@ -345,7 +371,7 @@ class Pipeline:
         self, raw: bytes, history: History, *, received_at: datetime | None = None,
         ledger: ClientLedger | None = None, recent: RecentRequests | None = None,
     ) -> Outcome:
-        prepared = prepare(raw, self.extractor, self.params)
+        prepared = prepare(raw, self.extractor, self.params, self.clients)
         return self.decide(prepared, history, received_at=received_at, ledger=ledger, recent=recent)
 
     def close(self) -> None:
@@ -354,13 +380,14 @@ class Pipeline:
             self._pool = None
 
 
-def prepare_facts(msg: ParsedMessage, extractor: Extractor, params: ExtractParams) -> Facts:
+def prepare_facts(msg: ParsedMessage, extractor: Extractor, params: ExtractParams, clients: ClientDictionary | None = None) -> Facts:
     return extractor.extract(
         msg,
         internal_domains=params.internal_domains,
         shared_addresses=params.shared_addresses,
         free_mail_domains=params.free_mail_domains,
         own_company_names=params.own_company_names,
+        clients=clients,
     )
 
 

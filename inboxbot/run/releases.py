@@ -115,7 +115,7 @@ class Releases:
             self.store.releases.finish(item.digest_id, item.number, GONE, now, released=False)
             return Outcome(item.number, "", GONE)
         pipeline = self.pipeline()
-        prepared = prepare(raw.raw, pipeline.extractor, pipeline.params)
+        prepared = prepare(raw.raw, pipeline.extractor, pipeline.params, pipeline.clients)
         msg = prepared.msg
         if item.decision is None:
             entry = self.store.messages.entry(item.key)

@@ -5,6 +5,7 @@ by name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inboxbot.mail.message import Address
@@ -12,7 +13,7 @@ from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.mentions import find_mentions
 from inboxbot.route.reasons import who
-from inboxbot.rules.forms import name_tokens
+from inboxbot.rules.forms import name_kind, name_parts, name_tokens
 from inboxbot.rules.model import Rules
 from inboxbot.rules.options import ConditionOptions, option
 
@@ -24,10 +25,14 @@ class AddressedOptions(ConditionOptions):
 
 
 def _match_form(text: str, rules: Rules) -> list[tuple[int, str, str]]:
-    """(tokens matched, manager id, form) for every manager form found in `text`."""
+    """(tokens matched, manager id, form) for every manager form found in `text`, unless
+    the text names another person with it (`_another_person`)."""
     tokens = name_tokens(text)
     found: list[tuple[int, str, str]] = []
     for manager_id, forms in rules.name_forms.items():
+        manager = rules.managers.get(manager_id)
+        if manager is not None and _another_person(tokens, manager.name):
+            continue
         best: tuple[int, str] | None = None
         for form_tokens, form in forms:
             size = len(form_tokens)
@@ -41,6 +46,18 @@ def _match_form(text: str, rules: Rules) -> list[tuple[int, str, str]]:
         if best is not None:
             found.append((best[0], manager_id, best[1]))
     return found
+
+
+def _another_person(tokens: Sequence[str], full_name: str) -> bool:
+    """A part of a person's name stands in the text that is not this manager's: «Петрову
+    Ивану» is another Петров, «Дмитрию Сидорову» another Дмитрий, «Дмитрий Иванович»
+    another Дмитрий. A part counts only when it is written: «Петрову» or «Дмитрий» alone
+    still reach the manager."""
+    parts = name_parts(full_name)
+    if parts is None:
+        return False
+    own = parts.first | parts.surname | parts.patronymic
+    return any(name_kind(t) is not None for t in tokens if t not in own)
 
 
 _GREETING = re.compile(
