@@ -273,6 +273,13 @@ class LedgerChanges(Protocol):
         """Changes whose notices have not all gone yet, oldest first."""
         ...
 
+    def claim_announcement(self, change_id: int, holder: str, seconds: float) -> bool:
+        """Take the right to send change `change_id`'s notice for `seconds` of the store's
+        clock: True when it is not announced yet and unclaimed, claimed by `holder`
+        already, or claimed by a sender whose claim lapsed (killed while sending). Of two
+        senders claiming at once exactly one wins; the loser must not send."""
+        ...
+
     def mark_announced(self, change_id: int, at: datetime) -> None: ...
 
     def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
