@@ -236,9 +236,11 @@ class Conflicts(Protocol):
         """The disputes by number; only the open ones unless `open_only` is False."""
         ...
 
-    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
-        """The head's verdict on an open dispute, in one step; an already settled one keeps
-        its verdict. Returns the dispute as it now stands (None: no such number)."""
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime, *,
+               change_id: int | None = None) -> Conflict | None:  # fmt: skip
+        """The head's verdict on an open dispute (with the ledger change it made, if any), in
+        one step; an already settled one keeps its verdict. Returns the dispute as it now
+        stands (None: no such number)."""
         ...
 
 
