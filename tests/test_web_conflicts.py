@@ -13,9 +13,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 from test_web import logged_in
-from web_site import HEAD, PETROV, T0, Site, csrf_of, make_site
+from web_site import HEAD, PETROV, Site, csrf_of, make_site
 
-from inboxbot.model.conflicts import Dispute
 from inboxbot.model.ledger import ClientKey
 
 FISH = ClientKey("inn", "3525000006")  # Петров's in the ledger, not in the base
@@ -24,15 +23,7 @@ AGRO = ClientKey("inn", "2221555396")  # Сидоров's in the client base, no
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    made = make_site(tmp_path)
-    made.store.conflicts.raise_conflict(Dispute(
-        "addressed", "«ООО «Северная рыба»» (ИНН 3525000006)", ("ivanova", "petrov"),
-        "клиент «ООО «Северная рыба»» (ИНН 3525000006) — Петров (по журналу закреплений), а письмо адресовано "
-        "Ивановой и ушло ей", "m1@client", (FISH, ClientKey("domain", "sever-ryba.test"))), T0)  # fmt: skip
-    made.store.conflicts.raise_conflict(Dispute(
-        "addressed", "«АО «Агроимпульс»» (ИНН 2221555396)", ("petrov", "sidorov"),
-        "клиент «АО «Агроимпульс»» — Сидоров (по базе клиентов), а письмо адресовано Петрову и ушло ему", "m2@client",
-        (AGRO,)), T0)  # fmt: skip
+    made = make_site(tmp_path)  # its disputes: web_site.DISPUTES
     yield made
     made.store.close()
 
