@@ -153,3 +153,51 @@ def test_an_exported_client_is_named_as_its_first_request_named_it() -> None:
     (row,) = ledger_rows(store.ledger.entries(), requests)
     assert (row["name"], row["inn"], row["region_code"], row["manager"], row["domains"], row["since"]) == (
         "ООО «Полимер-Трейд»", "6316123456", "63", "petrov", "polimer-trade.ru", "2025-06-09")
+
+
+def test_a_dispute_recorded_before_it_had_keys_moves_the_client_its_label_names(journal: Path) -> None:
+    from inboxbot.model.conflicts import label_keys
+    from inboxbot.run.conflicts import settle
+
+    assert label_keys("«ООО «Тула»» (ИНН 7106346026)") == (ClientKey("inn", "7106346026"),)
+    assert label_keys("адрес Kuzmin@gmail.com") == (ClientKey("address", "kuzmin@gmail.com"),)
+    assert label_keys("домен polimer-trade.ru") == (ClientKey("domain", "polimer-trade.ru"),)
+    assert label_keys("группа «Агроимпульс», СФО") == ()
+    rules = load_rules(RULES)
+    with open_store(journal) as store:
+        store.conflicts.raise_conflict(Dispute("addressed", "адрес kuzmin@gmail.com", ("petrov", "ivanova"), "x"), T0)
+        settled, change = settle(store, rules, 1, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert change is not None and (change.previous, change.owner, change.why) == ("ivanova", "petrov", "спор № 1")
+        assert settled.change_id == change.id
+        assert store.changes.entries(ClientKey("address", "kuzmin@gmail.com"))[0].owner == "petrov"
+
+
+def test_a_verdict_that_loses_a_race_takes_its_move_back(journal: Path) -> None:
+    from dataclasses import replace
+
+    from inboxbot.errors import ConfigError
+    from inboxbot.run.conflicts import settle
+
+    class SettledMeanwhile:
+        """The store's own conflicts, where another head's «оставить как есть» lands just
+        before this verdict."""
+
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def settle(self, number: int, *args: object, **kwargs: object) -> object:
+            self.inner.settle(number, "keep", None, "", "orlov", T0)  # type: ignore[attr-defined]
+            return self.inner.settle(number, *args, **kwargs)  # type: ignore[attr-defined]
+
+    rules = load_rules(RULES)
+    with open_store(journal) as store:
+        store.conflicts.raise_conflict(Dispute("addressed", "адрес kuzmin@gmail.com", ("petrov", "ivanova"), "x",
+                                               keys=(ClientKey("address", "kuzmin@gmail.com"),)), T0)  # fmt: skip
+        racing = replace(store, conflicts=SettledMeanwhile(store.conflicts))
+        with pytest.raises(ConfigError, match="спор № 1 уже решён \\(оставить как есть\\)"):
+            settle(racing, rules, 1, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert store.changes.entries(ClientKey("address", "kuzmin@gmail.com"))[0].owner == "ivanova"  # moved back
+        assert [c.how for c in store.changes.history()] == ["undo", "head"]

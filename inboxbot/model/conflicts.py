@@ -4,6 +4,7 @@ until the head settles them. Shared by route (finds), run (records, tells), stor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,6 +56,18 @@ class Dispute:
         names = tuple(str(o) for o in owners) if isinstance(owners, list) else ()
         return cls(str(data["kind"]), str(data["client"]), names, str(data.get("detail") or ""),
                    str(data.get("message_id") or ""), keys_of(data.get("keys")))  # fmt: skip
+
+
+# The identities a dispute's label names («ИНН 7707083893», «домен acme.ru», «адрес a@acme.ru»,
+# as ClientKey.describe() and the route write them).
+_LABEL_KEYS = (("inn", re.compile(r"ИНН (\d{12}|\d{10})\b")), ("domain", re.compile(r"домен ([\w.-]+\.[\w-]+)")),
+               ("address", re.compile(r"адрес (\S+@[\w.-]+)")))  # fmt: skip
+
+
+def label_keys(client: str) -> tuple[ClientKey, ...]:
+    """The ledger identities a dispute's `client` label names: what a dispute recorded
+    before disputes carried their keys is about."""
+    return tuple(ClientKey(kind, m.group(1).lower()) for kind, pattern in _LABEL_KEYS for m in pattern.finditer(client))
 
 
 def keys_json(keys: tuple[ClientKey, ...]) -> list[list[str]]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from inboxbot.compose.conflict_notice import compose_conflict_notice
 from inboxbot.errors import ActionError, ConfigError
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.conflicts import KEEP, OWNER, Conflict
+from inboxbot.model.conflicts import KEEP, OWNER, Conflict, label_keys
 from inboxbot.model.decision import Decision
 from inboxbot.model.handover import HEAD, Change
 from inboxbot.model.ledger import ClientKey
@@ -117,13 +117,14 @@ def move_client(store: Store, rules: Rules, conflict: Conflict, owner: str, acto
     decide it (run.handover.assign's refusals). Neither change nor refusal: the client is
     `owner`'s already (by the ledger, or by the base when only the base knows it)."""
     dispute = conflict.dispute
+    keys = dispute.keys or label_keys(dispute.client)  # one recorded before disputes had keys: its label's
     reason = f"спор № {conflict.number}" + (f": {why}" if why else "")
-    current = next((found for k in dispute.keys if (found := store.changes.entries(k))), ())
+    current = next((found for k in keys if (found := store.changes.entries(k))), ())
     if current:
         if current[0].owner == owner:
             return HandoverResult()
-        return handover_move(store, rules, actor, current, dispute.keys, owner, now, how=HEAD, why=reason)
-    key = next((k for k in dispute.keys if k.kind != "name"), None)
+        return handover_move(store, rules, actor, current, keys, owner, now, how=HEAD, why=reason)
+    key = next((k for k in keys if k.kind != "name"), None)
     if key is None:
         return HandoverResult(refusal=f"клиент спора ({dispute.client}) не назван ни ИНН, ни доменом, ни адресом — "
                                       "закрепить его в журнале нельзя; решите спор как есть (--keep)")  # fmt: skip
