@@ -156,6 +156,7 @@ def test_an_exported_client_is_named_as_its_first_request_named_it() -> None:
 
 
 def test_a_dispute_recorded_before_it_had_keys_moves_the_client_its_label_names(journal: Path) -> None:
+    from inboxbot.errors import ConfigError
     from inboxbot.model.conflicts import label_keys
     from inboxbot.run.conflicts import settle
 
@@ -170,6 +171,11 @@ def test_a_dispute_recorded_before_it_had_keys_moves_the_client_its_label_names(
         assert change is not None and (change.previous, change.owner, change.why) == ("ivanova", "petrov", "спор № 1")
         assert settled.change_id == change.id
         assert store.changes.entries(ClientKey("address", "kuzmin@gmail.com"))[0].owner == "petrov"
+        # Nothing in the label names the client: refused, the verdict left to «оставить как есть».
+        store.conflicts.raise_conflict(Dispute("holding", "группа «Агроимпульс», СФО", ("petrov", "sidorov"), "y"), T0)
+        with pytest.raises(ConfigError, match="не назван ни ИНН, ни доменом, ни адресом"):
+            settle(store, rules, 2, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert store.conflicts.get(2).open  # type: ignore[union-attr]
 
 
 def test_a_verdict_that_loses_a_race_takes_its_move_back(journal: Path) -> None:

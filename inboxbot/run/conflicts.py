@@ -127,7 +127,7 @@ def move_client(store: Store, rules: Rules, conflict: Conflict, owner: str, acto
     key = next((k for k in keys if k.kind != "name"), None)
     if key is None:
         return HandoverResult(refusal=f"клиент спора ({dispute.client}) не назван ни ИНН, ни доменом, ни адресом — "
-                                      "закрепить его в журнале нельзя; решите спор как есть (--keep)")  # fmt: skip
+                                      "закрепить его в журнале нельзя; решите спор «оставить как есть» (--keep)")  # fmt: skip
     if dispute.kind != "base_twice" and _base_manager(rules, key) == owner:
         return HandoverResult()  # the base gives it to them already, and the base decides
     return assign(store, rules, actor, key.value, owner, now, why=reason, create=True)
