@@ -58,6 +58,7 @@ def test_the_head_pins_a_client_and_the_ledger_moves_it(site: Site) -> None:
     assert "Спор № 1 решён: клиент за Иванова: клиент звонил Ивановой." in shown
     assert "Изменение №1: ИНН 3525000006 — Петров Дмитрий Сергеевич → Иванова Ирина Александровна." in shown
     assert "Решённые" in shown and shown.index("Решённые") < shown.rindex("клиент за Иванова: клиент звонил")
+    assert '<div class="small">Волков Андрей Николаевич</div>' in shown and '<a href="/clients/inn/3525000006">№1</a>' in shown
     (audit,) = [e for e in site.store.audit.entries() if e.action == "settle"]
     assert (audit.who, audit.subject) == ("volkov", "conflict:1") and "Изменение №1" in audit.detail
     again = settle(web, 1, "keep")

@@ -18,6 +18,7 @@ from inboxbot.model.conflicts import KIND_WORDS, Conflict
 from inboxbot.model.handover import Change
 from inboxbot.rules.model import Manager
 from inboxbot.run.conflicts import settle, sweep_base, verdict_text
+from inboxbot.run.handover import actor_name
 from inboxbot.web.handover import WHY_LIMIT, describe
 from inboxbot.web.handover import said as change_said
 from inboxbot.web.pages import NavItem, Visit, WebContext, not_found, number, page
@@ -42,6 +43,7 @@ class Line:
     change: Change | None
     client_link: str
     choices: tuple[Manager, ...]  # whom «Закрепить за» offers: the dispute's managers first
+    by: str  # who settled it, as people read it
 
 
 def line_of(visit: Visit, conflict: Conflict) -> Line:
@@ -53,7 +55,8 @@ def line_of(visit: Visit, conflict: Conflict) -> Line:
     named = [rules.managers[m] for m in conflict.dispute.owners if m in rules.managers]
     others = sorted((m for m in rules.managers.values() if m not in named), key=lambda m: m.name)
     return Line(conflict, KIND_WORDS[conflict.dispute.kind], owners, verdict, change,
-                client_path(known[0].key) if known else "", tuple(dict.fromkeys([*named, *others])))  # fmt: skip
+                client_path(known[0].key) if known else "", tuple(dict.fromkeys([*named, *others])),
+                actor_name(rules, conflict.settled_by) if conflict.settled_by else "")  # fmt: skip
 
 
 async def conflict_list(visit: Visit, *, error: str = "", status: int = 200) -> Response:
