@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 
 from inboxbot import clickru
-from inboxbot.clients_cli import clients
+from inboxbot.clients_cli import announce_changes, cli_actor, clients
 from inboxbot.cliopts import existing_journal, journal_option, rules_option, user_errors
 from inboxbot.model.conflicts import KIND_WORDS, Conflict
+from inboxbot.model.handover import Change
 from inboxbot.rules.model import Rules
 
 
@@ -33,10 +34,16 @@ def conflict_lines(conflicts: list[Conflict], rules: Rules) -> list[str]:
     return lines
 
 
+def change_line(rules: Rules, change: Change) -> str:
+    """«Изменение №5: ИНН 7707083893 — Петров П. П. → Сидоров С. С.»: the move a verdict made."""
+    before = rules.manager_name(change.previous) if change.previous else "никто"
+    return f"Изменение №{change.id}: {change.describe_keys()} — {before} → {rules.manager_name(change.owner or '')}."
+
+
 def conflict_json(c: Conflict) -> dict[str, object]:
     return {"number": c.number, **c.dispute.to_dict(), "raised_at": c.raised_at.isoformat(), "notified": c.notified,
             "settled_at": c.settled_at.isoformat() if c.settled_at else None, "verdict": c.verdict, "owner": c.owner,
-            "why": c.why}  # fmt: skip
+            "why": c.why, "change_id": c.change_id}  # fmt: skip
 
 
 def ledger_warnings(rules: Rules, journal_path: Path | None) -> list[str]:
@@ -115,11 +122,12 @@ def settle(rules_path: Path, journal_path: Path | None, number: int, owner: str 
 
     rules = load_rules(rules_path)
     with open_store(existing_journal(journal_path).location) as store:
-        settled, move = settle_conflict(store, rules, number, owner=owner, keep=keep, why=why, by="cli",
-                                        now=datetime.now(UTC))  # fmt: skip
-    click.echo(f"Спор № {settled.number} решён: {verdict_text(rules, settled)}.")
-    if move is not None:
-        click.echo(f"Клиент {move.client} — за {rules.manager_name(move.owner)}.")
+        settled, change = settle_conflict(store, rules, number, owner=owner, keep=keep, why=why, by=cli_actor(),
+                                          now=datetime.now(UTC))  # fmt: skip
+        click.echo(f"Спор № {settled.number} решён: {verdict_text(rules, settled)}.")
+        if change is not None:
+            click.echo(f"{change_line(rules, change)} Отменить: inboxbot clients undo {change.id}")
+            click.echo(announce_changes(store, rules))
 
 
 @clients.command()

@@ -51,7 +51,7 @@ def assign(identity: str, manager: str, why: str, create: bool, threads: bool, r
 
     rules = _rules(rules_path)
     with _store(journal_path) as store:
-        result = assign_client(store, rules, _actor(), identity, manager, datetime.now(UTC), why=why, threads=threads,
+        result = assign_client(store, rules, cli_actor(), identity, manager, datetime.now(UTC), why=why, threads=threads,
                                create=create)  # fmt: skip
         _done(store, rules, result)
 
@@ -105,7 +105,7 @@ def undo(change_id: int, rules_path: Path, journal_path: Path | None) -> None:
 
     rules = _rules(rules_path)
     with _store(journal_path) as store:
-        _done(store, rules, undo_change(store, rules, _actor(), change_id, datetime.now(UTC)))
+        _done(store, rules, undo_change(store, rules, cli_actor(), change_id, datetime.now(UTC)))
 
 
 # -- helpers ------------------------------------------------------------------
@@ -135,7 +135,8 @@ def _store(journal_path: Path | None) -> Any:
         sys.exit(EXIT_REFUSED)
 
 
-def _actor() -> str:
+def cli_actor() -> str:
+    """Who acts from the command line, as the history names them."""
     try:
         return f"командная строка ({getpass.getuser()})"
     except (KeyError, OSError):  # no user name in the environment or the passwd file
@@ -163,10 +164,12 @@ def _done(store: Any, rules: Any, result: Any) -> None:
                f"{_name(rules, change.previous)} → {_name(rules, change.owner)}.")  # fmt: skip
     if change.requests:
         click.echo(f"Вместе с клиентом переданы открытые заявки: {len(change.requests)}.")
-    click.echo(_announce(store, rules))
+    click.echo(announce_changes(store, rules))
 
 
-def _announce(store: Any, rules: Any) -> str:
+def announce_changes(store: Any, rules: Any) -> str:
+    """Send the notices of the changes not announced yet when SMTP is set up (else the
+    worker sends them after its next poll); what became of them, for the person."""
     from inboxbot.compose.template_check import load_templates
     from inboxbot.config import load_settings
     from inboxbot.errors import InboxbotError

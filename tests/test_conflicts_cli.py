@@ -13,6 +13,7 @@ from samples import RULES
 
 from inboxbot.cli import cli
 from inboxbot.directory.clients import ClientBase
+from inboxbot.model.conflicts import Dispute
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.rules.load import load_rules
 from inboxbot.store.factory import open_store
@@ -64,7 +65,17 @@ def test_a_dispute_is_listed_settled_once_and_not_raised_again(journal: Path) ->
         assert code == 2 and said in out, out
     code, out = run("conflicts", "settle", "1", "--owner", "sidorov", "--why", "клиент Сидорова с 2019 года", "--journal", str(journal))
     assert code == 0, out
-    assert out.splitlines() == ["Спор № 1 решён: клиент за Сидоров: клиент Сидорова с 2019 года.", f"Клиент ИНН {TULA_INN} — за Сидоров."]
+    assert out.splitlines() == [
+        "Спор № 1 решён: клиент за Сидоров: клиент Сидорова с 2019 года.",
+        f"Изменение №1: ИНН {TULA_INN} — Орлов → Сидоров. Отменить: inboxbot clients undo 1",
+        "Уведомления руководителю и менеджерам уйдут при следующем опросе ящика (inboxbot run).",
+    ]
+    with open_store(journal) as store:  # the verdict moved the client in the ledger, announced like any change
+        (entry,) = store.changes.entries(ClientKey("inn", TULA_INN))
+        (change,) = store.changes.history()
+        assert (entry.owner, entry.how) == ("sidorov", "head")
+        assert (change.how, change.previous, change.owner, change.why) == ("head", "orlov", "sidorov", "спор № 1: клиент Сидорова с 2019 года")
+        assert store.changes.unannounced() == [change] and store.conflicts.get(1).change_id == change.id  # type: ignore[union-attr]
     code, out = run("conflicts", "settle", "1", "--keep", "--journal", str(journal))
     assert code == 2 and "спор № 1 уже решён (клиент за Сидоров: клиент Сидорова с 2019 года)" in out
     # The same facts are swept again on every listing: settled, they stay out of it.
@@ -72,6 +83,26 @@ def test_a_dispute_is_listed_settled_once_and_not_raised_again(journal: Path) ->
     assert out.strip() == "Нерешённых споров нет."
     code, out = run("conflicts", "--journal", str(journal), "--all")
     assert "решён: клиент за Сидоров: клиент Сидорова с 2019 года" in out
+
+
+AGRO_INN = "2221555396"  # Сидоров's client in the demo base, not in the ledger
+
+
+def test_a_verdict_the_ledger_cannot_carry_out_is_refused_and_changes_nothing(journal: Path) -> None:
+    with open_store(journal) as store:
+        store.conflicts.raise_conflict(Dispute("addressed", f"«АО «Агроимпульс»» (ИНН {AGRO_INN})", ("petrov", "sidorov"),
+                                               "письмо адресовано Петрову", "a1@x", (ClientKey("inn", AGRO_INN),)), T0)  # fmt: skip
+    code, out = run("conflicts", "settle", "1", "--owner", "petrov", "--journal", str(journal))
+    assert code == 2, out
+    assert (f"спор № 1 не решён: ИНН {AGRO_INN} — клиент из базы клиентов «АО «Агроимпульс»» (менеджер sidorov)"
+            in " ".join(out.split())), out  # fmt: skip
+    with open_store(journal) as store:
+        assert store.conflicts.get(1).open and store.changes.history() == []  # type: ignore[union-attr]
+    # The base gives the client to Сидоров already: the verdict stands with nothing to move.
+    code, out = run("conflicts", "settle", "1", "--owner", "sidorov", "--journal", str(journal))
+    assert code == 0 and out.splitlines() == ["Спор № 1 решён: клиент за Сидоров."], out
+    with open_store(journal) as store:
+        assert store.changes.history() == [] and store.conflicts.get(1).change_id is None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -122,3 +153,57 @@ def test_an_exported_client_is_named_as_its_first_request_named_it() -> None:
     (row,) = ledger_rows(store.ledger.entries(), requests)
     assert (row["name"], row["inn"], row["region_code"], row["manager"], row["domains"], row["since"]) == (
         "ООО «Полимер-Трейд»", "6316123456", "63", "petrov", "polimer-trade.ru", "2025-06-09")
+
+
+def test_a_dispute_recorded_before_it_had_keys_moves_the_client_its_label_names(journal: Path) -> None:
+    from inboxbot.errors import ConfigError
+    from inboxbot.model.conflicts import label_keys
+    from inboxbot.run.conflicts import settle
+
+    assert label_keys("«ООО «Тула»» (ИНН 7106346026)") == (ClientKey("inn", "7106346026"),)
+    assert label_keys("адрес Kuzmin@gmail.com") == (ClientKey("address", "kuzmin@gmail.com"),)
+    assert label_keys("домен polimer-trade.ru") == (ClientKey("domain", "polimer-trade.ru"),)
+    assert label_keys("группа «Агроимпульс», СФО") == ()
+    rules = load_rules(RULES)
+    with open_store(journal) as store:
+        store.conflicts.raise_conflict(Dispute("addressed", "адрес kuzmin@gmail.com", ("petrov", "ivanova"), "x"), T0)
+        settled, change = settle(store, rules, 1, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert change is not None and (change.previous, change.owner, change.why) == ("ivanova", "petrov", "спор № 1")
+        assert settled.change_id == change.id
+        assert store.changes.entries(ClientKey("address", "kuzmin@gmail.com"))[0].owner == "petrov"
+        # Nothing in the label names the client: refused, the verdict left to «оставить как есть».
+        store.conflicts.raise_conflict(Dispute("holding", "группа «Агроимпульс», СФО", ("petrov", "sidorov"), "y"), T0)
+        with pytest.raises(ConfigError, match="не назван ни ИНН, ни доменом, ни адресом"):
+            settle(store, rules, 2, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert store.conflicts.get(2).open  # type: ignore[union-attr]
+
+
+def test_a_verdict_that_loses_a_race_takes_its_move_back(journal: Path) -> None:
+    from dataclasses import replace
+
+    from inboxbot.errors import ConfigError
+    from inboxbot.run.conflicts import settle
+
+    class SettledMeanwhile:
+        """The store's own conflicts, where another head's «оставить как есть» lands just
+        before this verdict."""
+
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def settle(self, number: int, *args: object, **kwargs: object) -> object:
+            self.inner.settle(number, "keep", None, "", "orlov", T0)  # type: ignore[attr-defined]
+            return self.inner.settle(number, *args, **kwargs)  # type: ignore[attr-defined]
+
+    rules = load_rules(RULES)
+    with open_store(journal) as store:
+        store.conflicts.raise_conflict(Dispute("addressed", "адрес kuzmin@gmail.com", ("petrov", "ivanova"), "x",
+                                               keys=(ClientKey("address", "kuzmin@gmail.com"),)), T0)  # fmt: skip
+        racing = replace(store, conflicts=SettledMeanwhile(store.conflicts))
+        with pytest.raises(ConfigError, match="спор № 1 уже решён \\(оставить как есть\\)"):
+            settle(racing, rules, 1, owner="petrov", keep=False, why="", by="volkov", now=T0)
+        assert store.changes.entries(ClientKey("address", "kuzmin@gmail.com"))[0].owner == "ivanova"  # moved back
+        assert [c.how for c in store.changes.history()] == ["undo", "head"]

@@ -13,6 +13,7 @@ from samples import RULES
 from test_route import mail, region, with_inn
 
 from inboxbot.directory.client import Client
+from inboxbot.model.conflicts import Dispute
 from inboxbot.model.facts import Company, Facts
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.route.decide import decide
@@ -38,6 +39,8 @@ def test_a_client_writing_to_a_colleague_is_a_dispute_with_its_owner(rules: Rule
     assert "ИНН 7106346026" in dispute.client and "Тульская пряничная мануфактура" in dispute.client
     assert dispute.detail.startswith("клиент ") and "— Сидоров" in dispute.detail and "по базе клиентов" in dispute.detail
     assert dispute.facts == f"addressed|{dispute.client.casefold()}|petrov|sidorov"
+    assert dispute.keys[0] == ClientKey("inn", TULA[1])  # what a verdict moves in the ledger, most reliable first
+    assert dispute.keys[-1].kind == "address" and Dispute.from_dict(dispute.to_dict()) == dispute
     # Written to its own manager: nothing to dispute; the same for a new company.
     assert decide(mail(to="a.sidorov@severkarton.test"), with_inn(*TULA), rules, memory_store().history).disputes == ()
     assert decide(mail(to="d.petrov@severkarton.test"), Facts(new_text="коробки"), rules, memory_store().history).disputes == ()
@@ -51,6 +54,7 @@ def test_a_ledger_client_writing_to_a_colleague_is_a_dispute_with_its_owner(rule
     (dispute,) = d.disputes
     assert (dispute.kind, dispute.client, dispute.owners) == ("addressed", "адрес kuzmin@gmail.com", ("petrov", "orlov"))
     assert "(по журналу закреплений)" in dispute.detail
+    assert dispute.keys == (ClientKey("address", "kuzmin@gmail.com"),)
 
 
 def test_the_ledger_against_the_base_is_a_dispute_on_every_mail_and_in_the_sweep(rules: Rules) -> None:
@@ -64,6 +68,7 @@ def test_the_ledger_against_the_base_is_a_dispute_on_every_mail_and_in_the_sweep
     assert dispute.detail == "по базе клиентов клиента ведёт Сидоров, а в журнале закреплений он за Орлов с 09.06.2025"
     swept = ledger_disagreements(rules, store.ledger.entries())
     assert [s.facts for s in swept] == [dispute.facts]  # the same facts: recorded once either way
+    assert dispute.keys[0] == swept[0].keys[0] == entry.key
 
 
 def test_a_holding_company_in_a_district_where_a_colleague_has_the_group(rules: Rules) -> None:

@@ -4,6 +4,7 @@ backends (tests/test_store_contract.py's fixtures)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -67,3 +68,16 @@ def test_the_ledger_lists_every_entry_by_kind_then_value(store: Store) -> None:
         ClientKey("inn", "7707083893"), ClientKey("domain", "a.ru"), ClientKey("domain", "b.ru"), ClientKey("address", "a@b.ru"),
     ]
     assert store.ledger.entries()[0] == entries[2]
+
+
+def test_a_dispute_keeps_its_clients_ledger_identities_and_its_verdicts_change(store: Store) -> None:
+    keys = (ClientKey("inn", "7707083893"), ClientKey("domain", "acme.ru"), ClientKey("address", "anna@acme.ru"))
+    raised = store.conflicts.raise_conflict(replace(ACME, keys=keys), T0)
+    assert raised.dispute.keys == keys and store.conflicts.get(1) == raised
+    settled = store.conflicts.settle(1, OWNER, "sidorov", "", "volkov", T0, change_id=7)
+    assert settled is not None and settled.change_id == 7 and settled.dispute.keys == keys
+    assert store.conflicts.settle(1, OWNER, "petrov", "", "volkov", T0, change_id=8) == settled  # the first verdict stays
+    # A dispute recorded before it had keys: none, and a keep has no change.
+    store.conflicts.raise_conflict(Dispute("base_twice", "ИНН 7701", ("a", "b"), "x"), T0)
+    kept = store.conflicts.settle(2, KEEP, None, "", "volkov", T0)
+    assert kept is not None and kept.dispute.keys == () and kept.change_id is None

@@ -130,3 +130,16 @@ def test_only_a_thread_moves_and_moves_back(store: Store) -> None:
     store.changes.apply(undo_of(done, (), "volkov", LATER))
     assert store.history.thread_owner(["m1@client"]) == ("petrov", "m1@client")
     assert store.requests.awaiting_answer()[0].owner == "petrov"
+
+
+def test_a_notice_is_claimed_by_one_sender_until_its_claim_lapses(store: Store) -> None:
+    store.ledger.claim(claims("petrov", T0))
+    change = handover(store, "sidorov")
+    assert store.changes.claim_announcement(change.id, "worker:1", 3600)
+    assert not store.changes.claim_announcement(change.id, "cli:2", 3600)  # the other sender keeps off
+    assert store.changes.claim_announcement(change.id, "worker:1", 3600)  # its own claim, again
+    assert store.changes.claim_announcement(change.id, "worker:1", -1)  # … run out (killed)
+    assert store.changes.claim_announcement(change.id, "cli:2", 3600)  # the next sender takes it
+    store.changes.mark_announced(change.id, LATER)
+    assert not store.changes.claim_announcement(change.id, "cli:2", 3600)  # sent: never claimed again
+    assert not store.changes.claim_announcement(change.id + 1, "cli:2", 3600)

@@ -45,7 +45,8 @@ def routes(site: Site) -> list[Route]:
 
 
 def concrete(path: str, site: Site) -> str:
-    return path.replace("{row_id}", str(site.rows["skipped"])).replace("{kind}", "inn").replace("{value}", "3525000006")
+    path = path.replace("{row_id}", str(site.rows["skipped"])).replace("{number}", "1")
+    return path.replace("{kind}", "inn").replace("{value}", "3525000006")
 
 
 # -- no page or action without login ------------------------------------------------------

@@ -109,8 +109,8 @@ def browser(base: str) -> Iterator[Browser]:
 
 
 def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]) -> list[Path]:
-    """Log in as the head, search, open a story, release a skipped mail, look at the
-    clients, hand a client over; a screenshot of each page at desktop and phone width.
+    """Log in as the head, search, open a story, release a skipped mail, settle a dispute,
+    look at the clients, hand a client over; a screenshot of each page at desktop and phone width.
     Returns the files."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shows
@@ -158,6 +158,13 @@ def walk(b: Browser, out: Path, site_rows: dict[str, int], head: tuple[str, str]
     after = next(r for r in b.driver.find_elements(By.CSS_SELECTOR, "table.list tbody tr") if "Выставка" in r.text)
     assert "ждёт пересылки" in after.text
     both("skipped")
+    b.open("/conflicts")
+    b.driver.find_element(By.CSS_SELECTOR, "#conflict-3 input[name=why]").send_keys("Смирнова ведёт их с 2021 года, строку Орлова уберём")
+    b.driver.find_element(By.CSS_SELECTOR, '#conflict-3 button[value="keep"]').click()
+    note = wait(shows.presence_of_element_located((By.CSS_SELECTOR, ".note"))).text
+    assert "Спор № 3 решён: оставить как есть" in note, note
+    assert len(b.driver.find_elements(By.CSS_SELECTOR, "section.dispute")) == 2
+    both("conflicts")
     b.open("/clients")
     both("clients")
     b.driver.find_element(By.CSS_SELECTOR, 'a[href="/clients/inn/3525000006"]').click()

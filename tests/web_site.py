@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from inboxbot.config import ServerSettings
 from inboxbot.mail.message import parse
+from inboxbot.model.conflicts import Dispute
 from inboxbot.model.decision import Decision, Step
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import MessageKey
@@ -89,7 +90,24 @@ def fill(store: Store) -> dict[str, int]:
     store.requests.record_answer(["fwd1@bot"], "petrov", T0 + timedelta(hours=2), "reply")
     store.ledger.claim([Assignment(ClientKey("inn", "3525000006"), "petrov", T0, rule="territory"),
                         Assignment(ClientKey("inn", "7801000005"), "ivanova", T0, rule="territory")])  # fmt: skip
+    for dispute in DISPUTES:
+        store.conflicts.raise_conflict(dispute, T0)
     return rows
+
+
+# The disputes the head finds on «Споры»: № 1 over a ledger client, № 2 over a client of the
+# client base (the base decides it), № 3 an INN under two managers in the base.
+DISPUTES = (
+    Dispute("addressed", "ООО «Северная рыба» (ИНН 3525000006)", ("ivanova", "petrov"),
+            "клиент ООО «Северная рыба» (ИНН 3525000006) — Петров (по журналу закреплений), а письмо адресовано "
+            "Ивановой и ушло ей", "m1@client", (ClientKey("inn", "3525000006"), ClientKey("domain", "sever-ryba.test"))),
+    Dispute("addressed", "АО «Агроимпульс» (ИНН 2221555396)", ("petrov", "sidorov"),
+            "клиент АО «Агроимпульс» (ИНН 2221555396) — Сидоров (по базе клиентов), а письмо адресовано Петрову "
+            "и ушло ему", "m2@client", (ClientKey("inn", "2221555396"),)),
+    Dispute("base_twice", "ИНН 7702000019", ("orlov", "smirnova"),
+            "ООО «Два берега»: строка 12 — Орлов, строка 40 — Смирнова (clients.csv)",
+            keys=(ClientKey("inn", "7702000019"),)),
+)  # fmt: skip
 
 
 def make_site(tmp_path: Path, *, imap: ServerSettings | None = None, rules_text: str | None = None,

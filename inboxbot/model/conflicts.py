@@ -4,8 +4,11 @@ until the head settles them. Shared by route (finds), run (records, tells), stor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+from inboxbot.model.ledger import ClientKey
 
 # What a dispute is about, in the order the list shows them.
 KIND_WORDS = {
@@ -23,13 +26,16 @@ class Dispute:
     """The facts of a dispute: `kind` (KIND_WORDS), `client` the client as the list names
     it («ИНН 7701234567», «домен acme.ru», a company name), `owners` the managers in it
     (who has it by the rules first, then who else claims it), `detail` one Russian
-    sentence, `message_id` the mail that raised it ("" for one found in the base)."""
+    sentence, `message_id` the mail that raised it ("" for one found in the base), `keys`
+    the client's ledger identities as the route found them, most reliable first: what a
+    verdict naming an owner moves (run/conflicts.py)."""
 
     kind: str
     client: str
     owners: tuple[str, ...]
     detail: str
     message_id: str = ""
+    keys: tuple[ClientKey, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_WORDS:
@@ -42,20 +48,45 @@ class Dispute:
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "client": self.client, "owners": list(self.owners), "detail": self.detail,
-                "message_id": self.message_id}  # fmt: skip
+                "message_id": self.message_id, "keys": keys_json(self.keys)}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Dispute:
         owners = data.get("owners")
         names = tuple(str(o) for o in owners) if isinstance(owners, list) else ()
         return cls(str(data["kind"]), str(data["client"]), names, str(data.get("detail") or ""),
-                   str(data.get("message_id") or ""))  # fmt: skip
+                   str(data.get("message_id") or ""), keys_of(data.get("keys")))  # fmt: skip
+
+
+# The identities a dispute's label names («ИНН 7707083893», «домен acme.ru», «адрес a@acme.ru»,
+# as ClientKey.describe() and the route write them).
+_LABEL_KEYS = (("inn", re.compile(r"ИНН (\d{12}|\d{10})\b")), ("domain", re.compile(r"домен ([\w.-]+\.[\w-]+)")),
+               ("address", re.compile(r"адрес (\S+@[\w.-]+)")))  # fmt: skip
+
+
+def label_keys(client: str) -> tuple[ClientKey, ...]:
+    """The ledger identities a dispute's `client` label names: what a dispute recorded
+    before disputes carried their keys is about."""
+    return tuple(ClientKey(kind, m.group(1).lower()) for kind, pattern in _LABEL_KEYS for m in pattern.finditer(client))
+
+
+def keys_json(keys: tuple[ClientKey, ...]) -> list[list[str]]:
+    """[["inn", "7707083893"], ["domain", "acme.ru"]]: as the journal keeps them."""
+    return [[k.kind, k.value] for k in keys]
+
+
+def keys_of(data: object) -> tuple[ClientKey, ...]:
+    """keys_json read back; a dispute recorded before it had keys has none."""
+    if not isinstance(data, list):
+        return ()
+    return tuple(ClientKey(str(pair[0]), str(pair[1])) for pair in data if isinstance(pair, list) and len(pair) == 2)
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """A recorded dispute under its `number`: raised at `raised_at`, the owner told
-    (`notified`), and once settled, the head's `verdict` (KEEP or OWNER with `owner`)."""
+    (`notified`), and once settled, the head's `verdict` (KEEP or OWNER with `owner`, and
+    the ledger change that gave `owner` the client, when one was needed)."""
 
     number: int
     dispute: Dispute
@@ -66,6 +97,7 @@ class Conflict:
     owner: str | None = None
     why: str = ""
     settled_by: str = ""
+    change_id: int | None = None  # the ledger change the verdict made (store.changes)
 
     @property
     def open(self) -> bool:

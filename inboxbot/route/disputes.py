@@ -14,7 +14,7 @@ from inboxbot.directory.gazetteer import region_by_code
 from inboxbot.directory.holdings import find_group_mentions
 from inboxbot.model.conflicts import Dispute
 from inboxbot.model.decision import Decision
-from inboxbot.model.ledger import Assignment
+from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.route.conditions.ledger import client_keys
 from inboxbot.route.context import Situation
 from inboxbot.route.reasons import quoted, who
@@ -35,21 +35,28 @@ def disputes_of(s: Situation, condition: str, decision: Decision) -> tuple[Dispu
     base_owner = client.manager if client is not None and client.manager in rules.managers else None
     ledger_owner = entry.owner if entry is not None and entry.owner in rules.managers else None
     claimed = base_owner or ledger_owner
+    keys = client_keys(s)
     if condition == "addressed" and claimed is not None and claimed != (decision.base_owner or owner):
         label = _client_label(client) if client is not None and base_owner else _entry_label(entry)
         by = "по базе клиентов" if base_owner else "по журналу закреплений"
         found.append(Dispute(
             "addressed", label, (decision.base_owner or owner, claimed),
             f"клиент {label} — {who(rules, claimed)} ({by}), а письмо адресовано {who(rules, owner)} и ушло ему",
-            s.msg.message_id,
+            s.msg.message_id, _with_base(client, keys),
         ))  # fmt: skip
     if entry is not None and base_owner is not None and ledger_owner is not None and base_owner != ledger_owner:
-        found.append(_ledger_base(rules, entry, base_owner, s.msg.message_id))
-    found += _holding(s, decision.base_owner or owner)
+        found.append(_ledger_base(rules, entry, base_owner, s.msg.message_id, keys))
+    found += _holding(s, decision.base_owner or owner, keys)
     return tuple(found)
 
 
-def _holding(s: Situation, owner: str) -> list[Dispute]:
+def _with_base(client: Client | None, keys: tuple[ClientKey, ...]) -> tuple[ClientKey, ...]:
+    """The route's keys, the base client's INN first when the mail did not carry it."""
+    inn = ClientKey("inn", client.inn) if client is not None and client.inn else None
+    return tuple(dict.fromkeys((inn, *keys) if inn is not None else keys))
+
+
+def _holding(s: Situation, owner: str, keys: tuple[ClientKey, ...]) -> list[Dispute]:
     region = s.facts.region
     if region is None or not region.district:
         return []
@@ -68,7 +75,7 @@ def _holding(s: Situation, owner: str) -> list[Dispute]:
         "holding", label, (owner, other),
         f"компания группы «{group}» из {region.name} ушла {who(s.rules, owner)}, а компании группы в этом округе "
         f"ведёт {who(s.rules, other)} ({quoted(members[0].name)})",
-        s.msg.message_id,
+        s.msg.message_id, _with_base(s.identity.client, keys),
     )]  # fmt: skip
 
 
@@ -100,13 +107,14 @@ def _entry_label(entry: Assignment | None) -> str:
     return entry.key.describe() if entry is not None else "—"
 
 
-def _ledger_base(rules: Rules, entry: Assignment, base_owner: str, message_id: str = "") -> Dispute:
+def _ledger_base(rules: Rules, entry: Assignment, base_owner: str, message_id: str = "",
+                 keys: tuple[ClientKey, ...] = ()) -> Dispute:  # fmt: skip
     since = entry.since.astimezone(rules.department.timezone)
     return Dispute(
         "ledger_base", entry.key.describe(), (base_owner, entry.owner),
         f"по базе клиентов клиента ведёт {who(rules, base_owner)}, а в журнале закреплений он за "
         f"{who(rules, entry.owner)} с {since:%d.%m.%Y}",
-        message_id,
+        message_id, tuple(dict.fromkeys((entry.key, *keys))),
     )  # fmt: skip
 
 
@@ -143,7 +151,8 @@ def inn_twice(rules: Rules, clients: Iterable[Client]) -> list[Dispute]:
         names = tuple(dict.fromkeys(c.manager for c in rows if c.manager))
         if len(names) > 1:
             lines = ", ".join(f"строка {c.line} — {who(rules, c.manager)}" for c in rows)
-            found.append(Dispute("base_twice", f"ИНН {inn}", names, f"{quoted(rows[0].name)}: {lines} ({rows[0].file})"))
+            found.append(Dispute("base_twice", f"ИНН {inn}", names, f"{quoted(rows[0].name)}: {lines} ({rows[0].file})",
+                                 keys=(ClientKey("inn", inn),)))  # fmt: skip
     return found
 
 

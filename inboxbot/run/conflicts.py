@@ -1,22 +1,27 @@
 """Disputes over who owns a client, carried out: recorded once (the store's conflicts),
 the owner told when their client wrote to a colleague, the ones the base and the ledger
-hold by themselves swept in, and the head's verdict recorded (`inboxbot conflicts settle`).
+hold by themselves swept in, and the head's verdict carried out: the client moved in the
+ledger through run.handover, the verdict recorded with the change (`inboxbot conflicts
+settle`, the web page «Споры»).
 What is a dispute is decided in route/disputes.py."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from inboxbot.compose.conflict_notice import compose_conflict_notice
 from inboxbot.errors import ActionError, ConfigError
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.conflicts import KEEP, OWNER, Conflict
+from inboxbot.model.conflicts import KEEP, OWNER, Conflict, label_keys
 from inboxbot.model.decision import Decision
+from inboxbot.model.handover import HEAD, Change
+from inboxbot.model.ledger import ClientKey
 from inboxbot.route.disputes import sweep
 from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
+from inboxbot.run.handover import HandoverResult, assign, undo
+from inboxbot.run.handover import move as handover_move
 from inboxbot.run.outbox import Sender
 from inboxbot.store.interfaces import Store
 
@@ -62,20 +67,20 @@ def sweep_base(store: Store, rules: Rules, now: datetime) -> list[Conflict]:
     return [c for c in found if c.open]
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerMove:
-    """What a verdict naming an owner asks of the client ledger: `client` to `owner`."""
-
-    client: str
-    owner: str
-
-
 def settle(
     store: Store, rules: Rules, number: int, *, owner: str | None, keep: bool, why: str, by: str, now: datetime
-) -> tuple[Conflict, LedgerMove | None]:
+) -> tuple[Conflict, Change | None]:
     """The head's verdict on dispute `number`: `keep` (things stay) or `owner` (the client is
-    theirs). Raises ConfigError, changing nothing, for an unknown number, a settled
-    dispute, an unknown manager, or neither/both of owner and keep."""
+    theirs: moved to them in the client ledger through run.handover, how = head, the
+    verdict's why, announced like any change). Returns the settled dispute and the change
+    made (None: keep, or the ledger gives the client to `owner` already).
+
+    The ledger moves first, then the verdict is recorded with the change's id: a kill in
+    between leaves the dispute open with the client already moved, and settling it again
+    finds nothing to move. A move refused (a client of the client base, which the base
+    decides; a client without a ledger identity) refuses the verdict too: ConfigError,
+    nothing changed. So do an unknown number, a settled dispute, an unknown manager, and
+    neither/both of owner and keep."""
     if keep == (owner is not None):
         raise ConfigError("укажите одно из двух: --owner МЕНЕДЖЕР (клиент за ним) или --keep (оставить как есть)")
     if owner is not None and owner not in rules.managers:
@@ -86,14 +91,56 @@ def settle(
         raise ConfigError(f"спора № {number} нет. Открытые: {numbers}")
     if not known.open:
         raise ConfigError(f"спор № {number} уже решён ({verdict_text(rules, known)}) — решение не меняется")
-    settled = store.conflicts.settle(number, OWNER if owner else KEEP, owner, why.strip(), by, now)
+    why = why.strip()
+    change = None
+    if owner is not None:
+        moved = move_client(store, rules, known, owner, by, why, now)
+        if moved.refusal is not None:
+            raise ConfigError(f"спор № {number} не решён: {moved.refusal}")
+        change = moved.change
+    settled = store.conflicts.settle(number, OWNER if owner else KEEP, owner, why, by, now,
+                                     change_id=change.id if change else None)  # fmt: skip
     assert settled is not None
-    if owner is not None and settled.verdict == OWNER and settled.owner == owner:
-        # THE CALL SITE for the client ledger's change service (issue 14, hand-overs and
-        # the head's «передать»): the reviewer wires `move` to it after merging; until then
-        # the verdict is recorded and listed, and the caller shows the move it asks for.
-        return settled, LedgerMove(settled.dispute.client, owner)
-    return settled, None
+    if (settled.verdict, settled.owner, settled.settled_by) != (OWNER if owner else KEEP, owner, by) or \
+            (change is not None and settled.change_id != change.id):  # fmt: skip
+        # Someone settled it between our look and our verdict: theirs stands, our move goes back.
+        if change is not None:
+            undo(store, rules, by, change.id, now)
+        raise ConfigError(f"спор № {number} уже решён ({verdict_text(rules, settled)}) — решение не меняется")
+    return settled, change
+
+
+def move_client(store: Store, rules: Rules, conflict: Conflict, owner: str, actor: str, why: str,
+                now: datetime) -> HandoverResult:  # fmt: skip
+    """The dispute's client to `owner` in the ledger: its entries found by any of its
+    identities moved; not in the ledger, written for `owner` when the client base does not
+    decide it (run.handover.assign's refusals). Neither change nor refusal: the client is
+    `owner`'s already (by the ledger, or by the base when only the base knows it)."""
+    dispute = conflict.dispute
+    keys = dispute.keys or label_keys(dispute.client)  # one recorded before disputes had keys: its label's
+    reason = f"спор № {conflict.number}" + (f": {why}" if why else "")
+    current = next((found for k in keys if (found := store.changes.entries(k))), ())
+    if current:
+        if current[0].owner == owner:
+            return HandoverResult()
+        return handover_move(store, rules, actor, current, keys, owner, now, how=HEAD, why=reason)
+    key = next((k for k in keys if k.kind != "name"), None)
+    if key is None:
+        return HandoverResult(refusal=f"клиент спора ({dispute.client}) не назван ни ИНН, ни доменом, ни адресом — "
+                                      "закрепить его в журнале нельзя; решите спор «оставить как есть» (--keep)")  # fmt: skip
+    if dispute.kind != "base_twice" and _base_manager(rules, key) == owner:
+        return HandoverResult()  # the base gives it to them already, and the base decides
+    return assign(store, rules, actor, key.value, owner, now, why=reason, create=True)
+
+
+def _base_manager(rules: Rules, key: ClientKey) -> str | None:
+    if key.kind == "inn":
+        client = rules.clients.by_inn(key.value)
+        return client.manager if client is not None else None
+    if key.kind == "domain":
+        found = rules.clients.by_domain(key.value)
+        return found[0].manager if len(found) == 1 else None
+    return None
 
 
 def verdict_text(rules: Rules, conflict: Conflict) -> str:

@@ -1,15 +1,21 @@
 """The mail of ledger changes: each change's notice to the head and both managers, sent
 after the change was kept (store.changes.unannounced) and noted sent after it went.
 
-A kill between the send and the note sends the notice again under the same Message-ID
-(compose/handover.py derives it from the change), which mail clients collapse, as for a
-forward. An SMTP server down raises: the notice waits for the next poll (or the next
-`inboxbot clients …`), the change itself stays made.
+Several processes announce: the worker after each poll, `inboxbot clients assign`, the web
+page. Each claims a notice's row before sending it (store.changes.claim_announcement, a
+conditional UPDATE, as the runner claims a mail before its forward), so of two at once
+exactly one sends. The claim lapses after CLAIM_SECONDS: a sender killed between its claim
+and its note leaves the notice to the next one then (sent again under the same Message-ID,
+compose/handover.py derives it from the change, which mail clients collapse). An SMTP
+server down raises: the notice waits for the next poll, the change itself stays made.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -26,6 +32,10 @@ from inboxbot.store.interfaces import Store
 
 log = logging.getLogger(__name__)
 
+# Long enough for one SMTP conversation and its retry; short enough that a notice whose
+# sender died goes within the next polls.
+CLAIM_SECONDS = 300.0
+
 
 def change_context(rules: Rules, bot_address: str, head: Recipient) -> ForwardContext:
     dept = rules.department
@@ -34,12 +44,16 @@ def change_context(rules: Rules, bot_address: str, head: Recipient) -> ForwardCo
 
 class Announcer:
     def __init__(self, store: Store, rules: Callable[[], Rules], templates: Callable[[], Templates], bot_address: str,
-                 clock: Callable[[], datetime]) -> None:  # fmt: skip
+                 clock: Callable[[], datetime], *, claim_seconds: float = CLAIM_SECONDS) -> None:  # fmt: skip
         self.store = store
         self.rules = rules  # the ones in force (a reload replaces them)
         self.templates = templates
         self.bot_address = bot_address
         self.clock = clock
+        self.claim_seconds = claim_seconds
+        # One per sender, never shared: the worker and the CLI on one host must not both
+        # count as the claim's holder.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def pending(self) -> bool:
         return bool(self.store.changes.unannounced())
@@ -48,6 +62,8 @@ class Announcer:
         """Send the notice of every change not announced yet; returns how many went."""
         sent = 0
         for change in self.store.changes.unannounced():
+            if not self.store.changes.claim_announcement(change.id, self.holder, self.claim_seconds):
+                continue  # another process sends it (or sent it a moment ago)
             if self._announce(smtp, change):
                 sent += 1
             self.store.changes.mark_announced(change.id, self.clock())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inboxbot.store.interfaces import Store
-from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, SQLITE_ID, SqlLedgerChanges
+from inboxbot.store.ledger_changes_sql import ANNOUNCE_COLUMNS, HISTORY_SCHEMA, SQLITE_ID, SqlLedgerChanges
 from inboxbot.store.memory import (
     MemoryDurability,
     MemoryHistory,
@@ -39,7 +39,7 @@ from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
-from inboxbot.store.sqlite import Database, SqliteMeta
+from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_conflicts import SqliteConflicts
@@ -98,7 +98,7 @@ def postgres_store(url: str) -> Store:
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
-        changes=SqlLedgerChanges(database, "%s", pg_hand_thread),
+        changes=SqlLedgerChanges(database, "%s", pg_hand_thread, db_clock=True),
         audit=PgAudit(database),
         browse=PgBrowse(database),
         repeats=PgRepeats(database),
@@ -135,4 +135,5 @@ def memory_store() -> Store:
 def _sqlite_changes(database: Database) -> SqlLedgerChanges:
     with database.lock:
         database.db.executescript(HISTORY_SCHEMA.format(id=SQLITE_ID))
+        add_columns(database.db, "ledger_history", ANNOUNCE_COLUMNS)
     return SqlLedgerChanges(database, "?", sqlite_hand_thread)

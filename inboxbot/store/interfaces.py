@@ -236,9 +236,11 @@ class Conflicts(Protocol):
         """The disputes by number; only the open ones unless `open_only` is False."""
         ...
 
-    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
-        """The head's verdict on an open dispute, in one step; an already settled one keeps
-        its verdict. Returns the dispute as it now stands (None: no such number)."""
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime, *,
+               change_id: int | None = None) -> Conflict | None:  # fmt: skip
+        """The head's verdict on an open dispute (with the ledger change it made, if any), in
+        one step; an already settled one keeps its verdict. Returns the dispute as it now
+        stands (None: no such number)."""
         ...
 
 
@@ -271,6 +273,13 @@ class LedgerChanges(Protocol):
 
     def unannounced(self) -> list[Change]:
         """Changes whose notices have not all gone yet, oldest first."""
+        ...
+
+    def claim_announcement(self, change_id: int, holder: str, seconds: float) -> bool:
+        """Take the right to send change `change_id`'s notice for `seconds` of the store's
+        clock: True when it is not announced yet and unclaimed, claimed by `holder`
+        already, or claimed by a sender whose claim lapsed (killed while sending). Of two
+        senders claiming at once exactly one wins; the loser must not send."""
         ...
 
     def mark_announced(self, change_id: int, at: datetime) -> None: ...

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.store.ledger_change_rows import LedgerConflict, change_of, change_row
-from inboxbot.store.rows import iso, now_text, request_of
+from inboxbot.store.rows import iso, lease_text, now_text, request_of
 from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of, row_values
 
+# Columns added after the first release (PostgreSQL migration 10; SQLite on open).
+ANNOUNCE_COLUMNS = {"announce_by": "TEXT", "announce_until": "TEXT"}
 HISTORY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger_history (
     id              {id},
@@ -58,10 +60,11 @@ HandThread = Callable[[Any, str, str, str, str], None]
 
 
 class SqlLedgerChanges:
-    def __init__(self, database: _Database, mark: str, hand_thread: HandThread) -> None:
+    def __init__(self, database: _Database, mark: str, hand_thread: HandThread, *, db_clock: bool = False) -> None:
         self.database = database
         self.mark = mark
         self.hand_thread = hand_thread
+        self.db_clock = db_clock  # PostgreSQL: claims on the database's clock, not the senders'
 
     def _sql(self, text: str) -> str:
         return text.replace("?", self.mark)
@@ -131,6 +134,20 @@ class SqlLedgerChanges:
 
     def unannounced(self) -> list[Change]:
         return [change_of(r) for r in self.database.all("SELECT * FROM ledger_history WHERE announced_at IS NULL ORDER BY id")]
+
+    def claim_announcement(self, change_id: int, holder: str, seconds: float) -> bool:
+        args: tuple[object, ...]
+        if self.db_clock:  # several hosts may send: one clock for all of them
+            until, expired, args = "now() + make_interval(secs => %s)", "now()", (holder, seconds, change_id, holder)
+        else:
+            now = datetime.now(UTC)
+            until, expired = "?", "?"
+            args = (holder, lease_text(now + timedelta(seconds=seconds)), change_id, holder, lease_text(now))
+        with self.database.transaction() as db:
+            won = db.execute(self._sql(
+                f"UPDATE ledger_history SET announce_by=?, announce_until={until} WHERE id=? AND announced_at IS NULL "
+                f"AND (announce_by IS NULL OR announce_by=? OR announce_until < {expired})"), args).rowcount  # fmt: skip
+        return bool(won == 1)
 
     def mark_announced(self, change_id: int, at: datetime) -> None:
         self.database.execute(

@@ -42,10 +42,11 @@ class MemoryConflicts:
         with self.lock:
             return [c for _, c in sorted(self.rows.items()) if c.open or not open_only]
 
-    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime, *,
+               change_id: int | None = None) -> Conflict | None:  # fmt: skip
         with self.lock:
             known = self.rows.get(number)
             if known is not None and known.open:
                 known = self.rows[number] = replace(known, settled_at=_second(at), verdict=verdict, owner=owner, why=why,
-                                                    settled_by=by)  # fmt: skip
+                                                    settled_by=by, change_id=change_id)  # fmt: skip
             return known

@@ -4,7 +4,7 @@ ledger_changes_sql.py, over MemoryLedger's entries and the memory tables' messag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inboxbot.model.handover import Change
@@ -22,6 +22,7 @@ class MemoryLedgerChanges:
         self.ledger = ledger
         self.tables = tables
         self.rows: list[dict[str, Any]] = []  # id = position + 1
+        self.claims: dict[int, tuple[str, datetime]] = {}  # change id → who sends its notice, until when
 
     def entries(self, key: ClientKey) -> tuple[Assignment, ...]:
         with self.ledger.lock:
@@ -87,7 +88,17 @@ class MemoryLedgerChanges:
             if 0 < change_id <= len(self.rows) and self.rows[change_id - 1]["announced_at"] is None:
                 self.rows[change_id - 1]["announced_at"] = iso(at)
 
-
+    def claim_announcement(self, change_id: int, holder: str, seconds: float) -> bool:
+        now = datetime.now(UTC)
+        with self.tables.lock:
+            if not 0 < change_id <= len(self.rows):
+                return False
+            row = self.rows[change_id - 1]
+            claim = self.claims.get(change_id)
+            if row["announced_at"] is not None or (claim is not None and claim[0] != holder and claim[1] >= now):
+                return False
+            self.claims[change_id] = (holder, now + timedelta(seconds=seconds))
+            return True
 
     def forwarded_request(self, message_ids: Sequence[str]) -> RequestRow | None:
         ids = {m for m in message_ids if m}

@@ -1,4 +1,4 @@
-"""Conflicts over PostgreSQL: the `conflicts` table (migration 5), as in SQLite
+"""Conflicts over PostgreSQL: the `conflicts` table (migrations 7 and 10), as in SQLite
 (sqlite_conflicts.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime
 from inboxbot.model.conflicts import Conflict, Dispute
 from inboxbot.store.postgres import PgDatabase
 from inboxbot.store.rows import iso
-from inboxbot.store.sqlite_conflicts import COLUMNS, NEW, conflict_of, new_values
+from inboxbot.store.sqlite_conflicts import COLUMNS, NEW, SETTLE, conflict_of, new_values
 
 
 class PgConflicts:
@@ -22,7 +22,7 @@ class PgConflicts:
             # Only when it is new: a conflicting insert would use up a number (an identity
             # is not rolled back), and the head would see № 3 after № 1.
             with self.database.transaction() as db:
-                db.execute(f"INSERT INTO conflicts ({NEW}) VALUES ({', '.join(['%s'] * 7)}) ON CONFLICT (facts) DO NOTHING",
+                db.execute(f"INSERT INTO conflicts ({NEW}) VALUES ({', '.join(['%s'] * 8)}) ON CONFLICT (facts) DO NOTHING",
                            new_values(dispute, at))  # fmt: skip
             row = self.database.one(select, (dispute.facts,))
         assert row is not None
@@ -39,11 +39,8 @@ class PgConflicts:
         where = " WHERE settled_at IS NULL" if open_only else ""
         return [conflict_of(r) for r in self.database.all(f"SELECT {COLUMNS} FROM conflicts{where} ORDER BY number")]
 
-    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime) -> Conflict | None:
+    def settle(self, number: int, verdict: str, owner: str | None, why: str, by: str, at: datetime, *,
+               change_id: int | None = None) -> Conflict | None:  # fmt: skip
         with self.database.transaction() as db:
-            db.execute(
-                "UPDATE conflicts SET settled_at=%s, verdict=%s, owner=%s, why=%s, settled_by=%s "
-                "WHERE number=%s AND settled_at IS NULL",
-                (iso(at), verdict, owner, why, by, number),
-            )
+            db.execute("UPDATE conflicts SET " + SETTLE.replace("?", "%s"), (iso(at), verdict, owner, why, by, change_id, number))
         return self.get(number)

@@ -155,6 +155,13 @@ CREATE TABLE leases (
     until   TIMESTAMPTZ NOT NULL
 );
 """),
+    # A notice claimed by its sender before it goes (run/handover_mail.py), on the
+    # database's clock; a dispute's client by its ledger identities, and the change its
+    # verdict made (run/conflicts.py).
+    (10, """
+ALTER TABLE ledger_history ADD COLUMN announce_by TEXT, ADD COLUMN announce_until TIMESTAMPTZ;
+ALTER TABLE conflicts ADD COLUMN client_keys TEXT NOT NULL DEFAULT '[]', ADD COLUMN change_id BIGINT;
+"""),
 )  # fmt: skip
 
 

@@ -133,6 +133,18 @@ ADDED_COLUMNS = (
     "reminded_at", "escalated_at", "escalated_to", "acked_at", "ack_error",
     "failing_since", "notified_at", "repeat_of", "claimed_by", "claim_until",
 )  # fmt: skip
+# Columns of other tables added after their first release, as `messages`' above.
+CONFLICT_COLUMNS = {"client_keys": "TEXT NOT NULL DEFAULT '[]'", "change_id": "INTEGER"}
+
+
+def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add each of `columns` (name → type) `table` lacks; rows keep their values."""
+    present = {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+    for name, kind in columns.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
 # The row of one message by its IMAP identity, as every noun class looks it up.
 BY_KEY = "folder=? AND uidvalidity=? AND uid=?"
@@ -179,6 +191,7 @@ class Database:
             for column in ADDED_COLUMNS:
                 if column not in present:
                     db.execute(f"ALTER TABLE messages ADD COLUMN {column} TEXT")
+            add_columns(db, "conflicts", CONFLICT_COLUMNS)
             db.execute(_FOLLOWUP_INDEX)
             db.execute("SELECT COUNT(*) FROM messages").fetchone()
         except sqlite3.DatabaseError:

@@ -19,7 +19,15 @@ from starlette.routing import BaseRoute, Route
 from inboxbot.config import ServerSettings
 from inboxbot.run.rulesholder import RulesHolder
 from inboxbot.store.interfaces import Store
-from inboxbot.web import clients_pages, login_pages, requests_pages, rules_pages, shares_pages, skipped_pages
+from inboxbot.web import (
+    clients_pages,
+    conflicts_pages,
+    login_pages,
+    requests_pages,
+    rules_pages,
+    shares_pages,
+    skipped_pages,
+)
 from inboxbot.web.auth import Authenticator, Throttle
 from inboxbot.web.pages import WebContext
 from inboxbot.web.passwords import PasswordFile
@@ -28,8 +36,8 @@ from inboxbot.web.settings import WebSettings
 from inboxbot.web.view import FILTERS
 
 TEMPLATES = Path(__file__).parent / "templates"
-PAGE_MODULES: tuple[ModuleType, ...] = (requests_pages, clients_pages, skipped_pages, shares_pages, rules_pages,
-                                         login_pages)
+PAGE_MODULES: tuple[ModuleType, ...] = (requests_pages, clients_pages, conflicts_pages, skipped_pages, shares_pages,
+                                         rules_pages, login_pages)
 # The store's meta key of the session key, when INBOXBOT_WEB_SECRET gives none.
 SECRET_KEY = "web_session_secret"
 
