@@ -154,13 +154,10 @@ class Presence(Protocol):
     """Days away the head reported by mail («сегодня нет: Петров»), one per command."""
 
     def record(self, away: DayAway) -> DayAway:
-        """Records `away` under its command's Message-ID and returns it (new=True); a
-        command recorded before keeps its first record, returned with new=False."""
+        """Records `away` once per command (Message-ID); a repeat returns the first record, new=False."""
         ...
 
-    def by_command(self, command: str) -> DayAway | None:
-        """The day away that command recorded, if it did."""
-        ...
+    def by_command(self, command: str) -> DayAway | None: ...
 
     def on(self, first: date, last: date) -> list[DayAway]:
         """The days away from `first` to `last` inclusive, by day, then as recorded."""
