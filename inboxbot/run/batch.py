@@ -27,6 +27,7 @@ from inboxbot.run.pending_ledger import PendingLedger
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.plan import Intake, State, intake
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.presence_command import PresenceCommands, recorded_absences
 from inboxbot.run.releases import Releases
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Batches:
         self.pending = pending
         self.releases = releases
         self.commands = commands
+        self.presence = PresenceCommands(ctx)
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -186,6 +188,8 @@ class Batches:
             report.held += 1
             return None
         ledger_command = self.commands.note(msg) if how is Intake.DECIDE else None
+        if ledger_command is None and how is Intake.DECIDE:
+            ledger_command = self.presence.note(msg)  # «сегодня нет: Петров»
         if ledger_command is None:  # a command is not an answer to the client
             self.followups.note_answer(msg, report)
         if ledger_command is not None:
@@ -193,8 +197,10 @@ class Batches:
         elif how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
+            today = self.clock().astimezone(self.ctx.rules.department.timezone).date()
             outcome = self.pipeline.decide(
-                prepared, self.store.history, received_at=self.clock(), ledger=ledger, recent=self.store.repeats
+                prepared, self.store.history, received_at=self.clock(), ledger=ledger, recent=self.store.repeats,
+                absences=recorded_absences(self.store, self.ctx.rules, today),
             )
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif how is Intake.ADOPT:

@@ -1,0 +1,164 @@
+"""«сегодня нет: Петров» by mail, end to end on a real Dovecot and a real aiosmtpd: the
+head's mail records the day away in the store (not in any file), the head hears what
+changed, that day's mail for Петров goes to the stand-in (or the head), the next day's
+to Петров again; a forged sender or a manager is refused, an unknown name answered, and
+nothing changes then."""
+
+from __future__ import annotations
+
+import email
+from datetime import date, datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from samples import RULES, deliver, pending
+from servers import SmtpCatcher
+from test_roster import forwards, mail_at
+
+from inboxbot.config import ServerSettings, Settings
+from inboxbot.route.presence_command import read_presence
+from inboxbot.rules.load import load_rules
+from inboxbot.run.worker import Worker
+from inboxbot.store.factory import open_store
+from inboxbot.store.interfaces import Store
+
+MSK = ZoneInfo("Europe/Moscow")
+HEAD = "a.volkov@severkarton.test"
+PETROV = "d.petrov@severkarton.test"
+PASS = ("mx.severkarton.test; spf=pass smtp.mailfrom={sender}; dkim=pass header.d=severkarton.test; "
+        "dmarc=pass header.from=severkarton.test")  # fmt: skip
+FAIL = "mx.severkarton.test; spf=fail smtp.mailfrom={sender}; dmarc=fail"
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Store:
+    with open_store(tmp_path / "journal.sqlite") as j:
+        yield j
+
+def command(n: int, sender: str, text: str, *, auth: str = PASS, subject: str = "Присутствие") -> bytes:
+    msg = EmailMessage()
+    msg["Authentication-Results"] = auth.format(sender=sender)
+    msg["From"], msg["To"] = sender, "sales-bot@severkarton.test"
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 16 Jun 2026 08:50:00 +0300"
+    msg["Message-ID"] = f"<presence{n}@severkarton.test>"
+    msg.set_content(f"{text}\n\n-- \nВолков Андрей\n")
+    return msg.as_bytes()
+
+def answers(smtp: SmtpCatcher) -> list[tuple[str, tuple[str, ...], str]]:
+    """(kind, recipients, text) of each answer to a presence command."""
+    found = []
+    for m in smtp.messages:
+        parsed = email.message_from_bytes(m.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        kind = str(parsed.get("X-Inboxbot", ""))
+        if kind.startswith("presence-"):
+            body = parsed.get_body(("plain",))
+            assert body is not None
+            found.append((kind, tuple(m.rcpt_tos), body.get_content()))
+    return found
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+def worker(imap: ServerSettings, smtp: SmtpCatcher, journal: Store, clock: Clock) -> Worker:
+    settings = Settings(imap=imap, smtp=smtp.settings(), journal=journal.path, bot_address="sales-bot@severkarton.test")
+    return Worker(settings, RULES, journal, clock=clock, processes=0)
+
+def test_the_heads_mail_sends_petrovs_mail_of_the_day_to_the_stand_in(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "Сегодня нет: Петров, замещает Сидорова"))
+        bot.poll_once()
+        (away,) = journal.presence.on(date(2026, 6, 16), date(2026, 6, 16))
+        assert (away.manager, away.backup, away.by, away.command) == ("petrov", "sidorov", "volkov", "presence1@severkarton.test")
+        ((kind, to, text),) = answers(smtp_server)
+        assert kind == "presence-answer" and to == (HEAD,)
+        assert "Записал: Петров Дмитрий Сергеевич сегодня (16 июня 2026) не на месте." in text
+        assert "получит Сидоров Алексей Викторович" in text
+        assert smtp_server.forwards == [] and pending(imap_inbox) == []  # the command itself is no request
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        (to, text), = forwards(smtp_server).values()
+        assert to == ("a.sidorov@severkarton.test",)
+        assert "Петров нет на месте 16.06 → заместитель Сидоров" in text
+
+        clock.now = datetime(2026, 6, 17, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 17, 10, 0, tzinfo=MSK), "lebedev@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [PETROV]  # the next day: back with Петров
+    finally:
+        bot.close()
+
+def test_tomorrow_without_a_stand_in_goes_to_the_head(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 17, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "Петров завтра отсутствует"))
+        bot.poll_once()
+        ((_, _, text),) = answers(smtp_server)
+        assert "Петров Дмитрий Сергеевич завтра (17 июня 2026) не на месте" in text and "получит Волков" in text
+        clock.now = datetime(2026, 6, 17, 11, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 17, 11, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [HEAD]
+    finally:
+        bot.close()
+
+def test_a_forgery_a_manager_and_an_unknown_name_change_nothing(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров", auth=FAIL),
+                command(2, "m.orlov@severkarton.test", "сегодня нет: Петров"),
+                command(3, HEAD, "сегодня нет: Пупкин"))  # fmt: skip
+        bot.poll_once()
+        assert journal.presence.on(date(2026, 6, 1), date(2026, 6, 30)) == []
+        sent = answers(smtp_server)
+        assert [(k, to) for k, to, _ in sent] == [
+            ("presence-forged", (HEAD,)), ("presence-forged", (HEAD,)),
+            ("presence-answer", ("m.orlov@severkarton.test",)), ("presence-answer", (HEAD,))]  # fmt: skip
+        assert "не прошло проверку подлинности" in sent[0][2] and "Ничего не изменилось" in sent[0][2]
+        assert "только руководитель отдела (Волков Андрей Николаевич)" in sent[2][2]
+        assert "Ничего не записано: не понятно, кого нет: «Пупкин» — нет такого менеджера" in sent[3][2]
+        assert smtp_server.forwards == []
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [PETROV]
+    finally:
+        bot.close()
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("сегодня нет: Петров", ("petrov", date(2026, 6, 16), None)),
+        ("Петров сегодня отсутствует", ("petrov", date(2026, 6, 16), None)),
+        ("завтра нет: петров, замещает Сидорова", ("petrov", date(2026, 6, 17), "sidorov")),
+        ("Сегодня нет: Орлов (замещает Иванова)", ("orlov", date(2026, 6, 16), "ivanova")),
+        ("Орлова сегодня нет", ("orlov", date(2026, 6, 16), None)),
+    ],
+)
+def test_the_command_as_the_head_writes_it(line: str, expected: tuple[str, date, str | None]) -> None:
+    read = read_presence([line], load_rules(RULES), date(2026, 6, 16))
+    assert (read.manager, read.day, read.backup, read.refusal) == (*expected, None)
+
+def test_a_stand_in_for_oneself_is_refused() -> None:
+    read = read_presence(["сегодня нет: Петров, замещает Петров"], load_rules(RULES), date(2026, 6, 16))
+    assert read.manager is None and read.refusal is not None and "не может замещать сам себя" in read.refusal
