@@ -48,13 +48,13 @@ def command(n: int, sender: str, text: str, *, auth: str = PASS, subject: str = 
     return msg.as_bytes()
 
 def answers(smtp: SmtpCatcher) -> list[tuple[str, tuple[str, ...], str]]:
-    """(kind, recipients, text) of each answer to a presence command."""
+    """(kind, recipients, text) of each answer to a presence or credit-back command."""
     found = []
     for m in smtp.messages:
         parsed = email.message_from_bytes(m.raw, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         kind = str(parsed.get("X-Inboxbot", ""))
-        if kind.startswith("presence-"):
+        if kind.startswith(("presence-", "credit-")):
             body = parsed.get_body(("plain",))
             assert body is not None
             found.append((kind, tuple(m.rcpt_tos), body.get_content()))

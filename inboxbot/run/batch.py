@@ -18,6 +18,7 @@ from inboxbot.model.facts import Facts
 from inboxbot.model.records import Entry, MessageKey
 from inboxbot.route.conditions.repeat import to_remember
 from inboxbot.run.context import RunContext
+from inboxbot.run.credit_command import CreditCommands
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.followups import FollowUps
@@ -71,6 +72,7 @@ class Batches:
         self.releases = releases
         self.commands = commands
         self.presence = PresenceCommands(ctx)
+        self.credits = CreditCommands(ctx)
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -189,7 +191,7 @@ class Batches:
             return None
         ledger_command = self.commands.note(msg) if how is Intake.DECIDE else None
         if ledger_command is None and how is Intake.DECIDE:
-            ledger_command = self.presence.note(msg)  # «сегодня нет: Петров»
+            ledger_command = self.presence.note(msg) or self.credits.note(msg)  # «сегодня нет: …», «не в счёт: …»
         if ledger_command is None:  # a command is not an answer to the client
             self.followups.note_answer(msg, report)
         if ledger_command is not None:

@@ -52,13 +52,13 @@ def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence,
     return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
 
 
-def sender_refusal(msg: ParsedMessage, rules: Rules) -> str | None:
-    """Why the sender of `msg` may not report absences, or None."""
+def sender_refusal(msg: ParsedMessage, rules: Rules, what: str = "сообщать об отсутствии") -> str | None:
+    """Why the sender of `msg` may not give a head's command (`what` they may not), or None."""
     head = rules.managers.get(rules.department.head)
     sender = msg.sender.email.lower() if msg.sender else ""
     if head is None or sender != head.email.lower():
         who = f" ({head.name})" if head else ""
-        return f"сообщать об отсутствии может только руководитель отдела{who} со своего адреса"
+        return f"{what} может только руководитель отдела{who} со своего адреса"
     if not sender_verified(msg, rules.department.auth_server, rules.department.relays):
         return ("письмо не прошло проверку подлинности отправителя: почтовый сервер не подтвердил "
                 "(Authentication-Results: SPF, DKIM или DMARC), что оно отправлено с адреса руководителя")  # fmt: skip
