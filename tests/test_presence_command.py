@@ -7,6 +7,7 @@ nothing changes then."""
 from __future__ import annotations
 
 import email
+import signal
 from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
@@ -162,3 +163,25 @@ def test_the_command_as_the_head_writes_it(line: str, expected: tuple[str, date,
 def test_a_stand_in_for_oneself_is_refused() -> None:
     read = read_presence(["сегодня нет: Петров, замещает Петров"], load_rules(RULES), date(2026, 6, 16))
     assert read.manager is None and read.refusal is not None and "не может замещать сам себя" in read.refusal
+
+
+def test_a_kill_right_after_the_command_neither_loses_nor_doubles_it(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    """The worker as a process, killed after carrying the command out but before marking
+    it: run again, the day away stays one record and the answer keeps its Message-ID."""
+    from test_crash import run_worker, worker_env
+
+    path = tmp_path / "journal.sqlite"
+    deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров, замещает Иванова"))
+    crashed = run_worker(worker_env(imap_inbox, smtp_server.port, path, "after_command:1"))
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    finished = run_worker(worker_env(imap_inbox, smtp_server.port, path))
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert pending(imap_inbox) == []
+    with open_store(path) as journal:
+        (away,) = journal.presence.on(date(2000, 1, 1), date(2100, 1, 1))
+        assert (away.manager, away.backup) == ("petrov", "ivanova")
+    ids = {email.message_from_bytes(m.raw, policy=policy.default)["Message-ID"] for m in smtp_server.messages}
+    assert len(smtp_server.messages) == 2 and len(ids) == 1  # sent again after the kill, the same answer
+    assert "Уже записано по этому письму" in answers(smtp_server)[-1][2]
