@@ -9,9 +9,10 @@ routed, never an answer to a client); its effect (plan.py `Command`, before `mar
 Message-ID: a kill before `marked` repeats the effect, which finds the record and writes
 nothing new) and the head's answer, under a Message-ID derived from the command's.
 
-Only the department head may, from the head's address, and only a mail that passes the
-one check of mail commands (mail/authentication.py). A forged or foreign sender is
-refused (the head told), an unknown manager answered in Russian; nothing changes then.
+Only mail from the head's address is read as the command, and carried out only when it
+passes the one check of mail commands (mail/authentication.py): a forged one is refused
+and the head told; an unknown manager is answered in Russian; nothing changes then. A
+colleague's mail with such a line is routed as any mail (it may be a forwarded request).
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class PresenceCommands:
         self.store = ctx.store
 
     def note(self, msg: ParsedMessage) -> Decision | None:
-        """The decision for «сегодня нет: …» written to us by a colleague; None for any
-        other mail (a client's «менеджера сегодня нет» is routed as usual)."""
+        """The decision for «сегодня нет: …» written to us from the head's address; None
+        for any other mail. A colleague's «Петров сегодня отсутствует» above a client's
+        forwarded request is that request, routed as usual, never a refused command."""
         rules = self.ctx.rules
         dept = rules.department
         sender = msg.sender.email.lower() if msg.sender else ""
@@ -82,7 +84,8 @@ class PresenceCommands:
         bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
         if sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers):
             return None
-        if not is_presence_command(self._lines(msg)):
+        head = rules.managers.get(dept.head)
+        if head is None or sender != head.email.lower() or not is_presence_command(self._lines(msg)):
             return None
         text = f"сообщение об отсутствии от {sender}"
         log.info("%s: «%s»", text, msg.subject[:60])
