@@ -189,13 +189,13 @@ class Batches:
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
-        ledger_command = self.commands.note(msg) if how is Intake.DECIDE else None
-        if ledger_command is None and how is Intake.DECIDE:
-            ledger_command = self.presence.note(msg) or self.credits.note(msg)  # «сегодня нет: …», «не в счёт: …»
-        if ledger_command is None:  # a command is not an answer to the client
+        mail_command = self.commands.note(msg) if how is Intake.DECIDE else None
+        if mail_command is None and how is Intake.DECIDE:
+            mail_command = self.presence.note(msg) or self.credits.note(msg)  # «сегодня нет: …», «не в счёт: …»
+        if mail_command is None:  # a command is not an answer to the client
             self.followups.note_answer(msg, report)
-        if ledger_command is not None:
-            facts, decision = prepared.facts, ledger_command  # «передать Сидорову»: never routed
+        if mail_command is not None:
+            facts, decision = prepared.facts, mail_command  # «передать Сидорову» and the like: never routed
         elif how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
