@@ -185,3 +185,33 @@ def test_a_kill_right_after_the_command_neither_loses_nor_doubles_it(
     ids = {email.message_from_bytes(m.raw, policy=policy.default)["Message-ID"] for m in smtp_server.messages}
     assert len(smtp_server.messages) == 2 and len(ids) == 1  # sent again after the kill, the same answer
     assert "Уже записано по этому письму" in answers(smtp_server)[-1][2]
+
+
+def test_with_after_absence_owner_the_stand_in_keeps_the_request_until_the_day_is_over(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path
+) -> None:
+    """Before, the return-after-absence job did not know the head's «сегодня нет: …» and
+    gave Петров's mail back to him within the same day."""
+    from samples import demo_department
+
+    text = RULES.read_text(encoding="utf-8").replace('after_absence = "backup"', 'after_absence = "owner"')
+    rules = demo_department(tmp_path / "rules", text)
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    bot = Worker(settings, rules, journal, clock=clock, processes=0)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров, замещает Сидорова"))
+        bot.poll_once()
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == ["a.sidorov@severkarton.test"]
+        clock.now = datetime(2026, 6, 16, 15, 0, tzinfo=MSK)
+        assert bot.poll_once().announced == 0 and journal.changes.history() == []
+        clock.now = datetime(2026, 6, 17, 9, 5, tzinfo=MSK)  # back
+        assert bot.poll_once().announced == 1
+        (change,) = journal.changes.history()
+        assert (change.previous, change.owner) == ("sidorov", "petrov")
+    finally:
+        bot.close()

@@ -17,8 +17,9 @@ colleague's mail with such a line is routed as any mail (it may be a forwarded r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from inboxbot.compose.presence_answer import (
     FORGED_KIND,
@@ -51,6 +52,12 @@ def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence,
     """The days away the head reported by mail around `today`, as one-day absences."""
     found = store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1))
     return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
+
+
+def with_recorded(store: Store, rules: Rules, now: datetime) -> Rules:
+    """`rules` with the days away the head reported by mail around `now` among its absences."""
+    recorded = recorded_absences(store, rules, now.astimezone(rules.department.timezone).date())
+    return dataclasses.replace(rules, absences=(*rules.absences, *recorded)) if recorded else rules
 
 
 def sender_refusal(msg: ParsedMessage, rules: Rules, what: str = "сообщать об отсутствии") -> str | None:
