@@ -29,6 +29,10 @@ def msk(*args: int) -> datetime:
     return datetime(*args, tzinfo=MSK)  # type: ignore[misc]
 
 
+def noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=MSK)
+
+
 def request(forwarded_at: datetime, **changes: object) -> RequestRow:
     base = RequestRow(
         id=1, key=MessageKey("INBOX", 1, 1), message_id="m@x", sender="c@client.ru", subject="КП",
@@ -165,26 +169,26 @@ def test_a_reassignment_never_picks_someone_on_holiday(rules: Rules) -> None:
     assert rules.pool is not None
     load = {m: 0 for m in rules.pool.members}
     for day in (date(2026, 1, 2), date(2026, 1, 9), date(2025, 12, 31), date(2026, 5, 11), date(2025, 11, 3)):
-        assert reassign_target(rules, "ivanova", day, load) is None, day
-    assert reassign_target(rules, "ivanova", date(2026, 1, 12), load) is not None
-    assert reassign_target(rules, "ivanova", date(2025, 11, 1), load) is not None  # the working Saturday
+        assert reassign_target(rules, "ivanova", noon(day), load) is None, day
+    assert reassign_target(rules, "ivanova", noon(date(2026, 1, 12)), load) is not None
+    assert reassign_target(rules, "ivanova", noon(date(2025, 11, 1)), load) is not None  # the working Saturday
     fixed = replace(rules, followup=FollowUp(timedelta(hours=4), None, "reassign", "volkov"))
-    assert reassign_target(fixed, "ivanova", date(2026, 1, 2), {}) is None
-    assert reassign_target(fixed, "ivanova", date(2026, 1, 12), {}) == "volkov"
+    assert reassign_target(fixed, "ivanova", noon(date(2026, 1, 2)), {}) is None
+    assert reassign_target(fixed, "ivanova", noon(date(2026, 1, 12)), {}) == "volkov"
 
 
 def test_a_reassignment_skips_the_absent_and_those_off_duty(rules: Rules) -> None:
     assert rules.pool is not None
     members = rules.pool.members
     load = {m: 10 for m in members} | {"orlov": 0, "smirnova": 1}
-    monday = date(2026, 1, 12)
+    monday = noon(date(2026, 1, 12))
     assert reassign_target(rules, "ivanova", monday, load) == "orlov"
     away = replace(rules, absences=(*rules.absences, Absence("orlov", date(2026, 1, 12), date(2026, 1, 16), "volkov")))
     assert reassign_target(away, "ivanova", monday, load) == "smirnova"
     managers = dict(rules.managers) | {"orlov": replace(rules.managers["orlov"], duty=(2, 3))}  # Wed, Thu
     off_duty = replace(rules, managers=managers)
     assert reassign_target(off_duty, "ivanova", monday, load) == "smirnova"
-    assert reassign_target(off_duty, "ivanova", date(2026, 1, 14), load) == "orlov"
+    assert reassign_target(off_duty, "ivanova", noon(date(2026, 1, 14)), load) == "orlov"
 
 
 # --- [calendar] in rules.toml ------------------------------------------------------------------

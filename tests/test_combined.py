@@ -261,3 +261,19 @@ def test_check_caps_apply_to(tmp_path: Path, value: str, message: str | None) ->
     text = _text("").replace('apply_to = ["pool"]', f"apply_to = {value}")
     line = _line(text, "\napply_to = ") + 1
     assert _errors(tmp_path, text) == ([f"rules.toml, строка {line}, [caps]: {message}"] if message else [])
+
+
+def test_a_member_of_a_named_queue_only_counts_as_a_queue_member(tmp_path: Path) -> None:
+    """Users of the first queue that had to know every queue: web access, scoring."""
+    from inboxbot.model.decision import Decision
+    from inboxbot.tools.score_routing import owner_right
+    from inboxbot.web.access import viewer_of
+
+    text = _text("", pools=True).replace('members = ["smirnova", "orlov"]', 'members = ["smirnova", "kuznetsova"]')
+    rules = _load(tmp_path, text)
+    assert rules.pool is not None and "kuznetsova" not in rules.pool.members
+    viewer = viewer_of(rules, "kuznetsova")
+    assert viewer is not None and viewer.in_pool  # may take unassigned mail, as the first queue's members
+    pharma = Decision("forward", "kuznetsova", "pharma", (), pool="pharma")
+    assert owner_right(pharma, "pool", rules)
+    assert not owner_right(Decision("forward", "kuznetsova", "pool", (), pool="main"), "pool", rules)

@@ -123,10 +123,11 @@ def test_the_report_measures_the_month_share_the_queue_keeps(demo: Rules) -> Non
     rules = _june(demo)
     month = simulate(rules, 2025, 6, 200, snapshot=date(2025, 6, 23))
     pool_rows = [r for r in month.requests if r.pool == "main"]
-    targets = fair_shares(pool_rows, rules)
+    assert rules.pool is not None
+    targets = fair_shares(pool_rows, rules, rules.pool)
     documented = {r.member: r.target / month.total for r in month.at_end}
     assert targets == pytest.approx(documented, abs=1e-9)
-    rolling = fair_shares(pool_rows, replace(rules, pool=replace(rules.pool, period="rolling")))  # type: ignore[arg-type]
+    rolling = fair_shares(pool_rows, rules, replace(rules.pool, period="rolling"))
     assert rolling["petrov"] < targets["petrov"]  # day by day, his days away would not count for him
 
 

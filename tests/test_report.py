@@ -42,7 +42,7 @@ from inboxbot.mail.message import Address, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import MessageKey
 from inboxbot.rules.load import load_rules
-from inboxbot.rules.model import Absence, Rules
+from inboxbot.rules.model import Absence, Pool, Rules
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.recheck import gather_changes, recheck
 from inboxbot.store.factory import memory_store, open_store
@@ -181,17 +181,39 @@ def test_fair_share_follows_weights_and_who_was_there(rules: Rules) -> None:
     managers = dict(rules.managers)
     managers["ivanova"] = replace(managers["ivanova"], weight=2.0)
     weighted = replace(rules, managers=managers, pool=replace(rules.pool, method="weighted"))  # type: ignore[type-var]
-    assert fair_shares([], weighted)["ivanova"] == pytest.approx(2 / 6)
-    assert fair_shares([], rules)["ivanova"] == pytest.approx(1 / 5)
+    assert fair_shares([], weighted, weighted.pool)["ivanova"] == pytest.approx(2 / 6)
+    assert fair_shares([], rules, rules.pool)["ivanova"] == pytest.approx(1 / 5)
 
     book = Book(memory_store())
     for day in (16, 17):  # Monday: everyone; Tuesday: Петров away
         book.add(fwd("ivanova", "pool", pool="main"), at(day, 11))
     away = replace(rules, absences=(Absence("petrov", date(2026, 11, 17), date(2026, 11, 17), "ivanova"),))
-    shares = fair_shares(book.journal.queries.requests(*week(rules)), away)
+    shares = fair_shares(book.journal.queries.requests(*week(rules)), away, rules.pool)
     assert shares["petrov"] == pytest.approx((1 / 5 + 0) / 2)
     assert shares["orlov"] == pytest.approx((1 / 5 + 1 / 4) / 2)
     assert sum(shares.values()) == pytest.approx(1)
+
+
+def test_every_named_queue_shows_its_shares_against_the_target(rules: Rules) -> None:
+    """Before, only the first queue was in the report: «pharma» mail vanished from it."""
+    assert rules.pool is not None
+    pharma = Pool("pharma", ("smirnova", "orlov"))
+    both = replace(rules, pools={rules.pool.name: rules.pool, "pharma": pharma})
+    book = Book(memory_store())
+    book.add(fwd("ivanova", "pool", pool="main"), at(16, 11))
+    for owner in ("smirnova", "smirnova", "smirnova", "orlov"):
+        book.add(fwd(owner, "pharma_queue", pool="pharma"), at(17, 11))
+    report = report_of(book.journal, both, *week(rules), now=at(23, 10))
+    assert report.pool is not None and report.pool.total == 1
+    (queue,) = report.queues
+    assert (queue.summary.name, queue.summary.total, queue.summary.worst_gap) == ("pharma", 4, pytest.approx(25))
+    assert [(m.name, m.count, m.share, m.target) for m in queue.members] == [
+        ("Смирнова О. В.", 3, 0.75, pytest.approx(0.5)), ("Орлов М. И.", 1, 0.25, pytest.approx(0.5))]
+    text = Templates().render("report.txt.j2", **report_view(report, {}))
+    assert "Очередь «pharma» (по кругу): роздано 4, наибольшее отклонение от положенной доли — 25 п. п." in text
+    assert "Смирнова О. В.: 3 — 75\u00a0%, положено 50\u00a0%" in text
+    html = render_report_html(report, Templates())
+    assert "Очередь «pharma»" in html and "75\u00a0% / 50\u00a0%" in html
 
 
 def test_response_times_skip_the_new_year_holidays(rules: Rules) -> None:

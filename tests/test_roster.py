@@ -263,3 +263,21 @@ def test_duty_on_working_days_skips_a_public_holiday(tmp_path: Path) -> None:
     d = new_request(rules, datetime(2026, 6, 11, 17, 0, tzinfo=MSK))
     assert d.owner == "sidorov" and "дежурный по графику на 11.06 09:00–18:00 → Сидоров (письмо 11.06 17:00, по заголовку Date)" in d.reasons
     assert new_request(rules, datetime(2026, 6, 12, 10, 0, tzinfo=MSK)).rule == "pool"  # Russia Day: nobody on duty
+
+
+# --- the queue at the mail's moment --------------------------------------------------------------------------------
+
+
+def test_pool_skips_a_member_only_while_away(tmp_path: Path) -> None:
+    """Ivanova (first in the queue) away from 14:00: the 10:00 mail is still hers."""
+    absence = PART_DAY.replace('"petrov"', '"ivanova"').replace('"ivanova"\nreason', '"petrov"\nreason')
+    rules = rules_with(tmp_path, absence)
+    d = new_request(rules, datetime(2025, 6, 16, 10, 0, tzinfo=MSK))
+    assert d.rule == "pool" and d.owner == "ivanova"  # was skipped «до 17.06» before
+    assert not any(r.startswith("пропущены") for r in d.reasons)
+    d = new_request(rules, datetime(2025, 6, 16, 15, 0, tzinfo=MSK))
+    assert d.owner != "ivanova" and "пропущены: Иванова у врача до 17.06 12:00" in d.reasons
+    same_day = rules_with(tmp_path, absence.replace("2025-06-17T12:00:00", "2025-06-16T18:00:00"))
+    d = new_request(same_day, datetime(2025, 6, 16, 15, 0, tzinfo=MSK))
+    assert "пропущены: Иванова у врача до 18:00" in d.reasons
+    assert new_request(same_day, datetime(2025, 6, 16, 18, 0, tzinfo=MSK)).owner == "ivanova"

@@ -14,7 +14,7 @@ from samples import RULES
 from inboxbot.model.records import MessageKey, RequestRow
 from inboxbot.model.worktime import WorkingHours, describe_duration, parse_clock, parse_duration
 from inboxbot.rules.load import load_rules
-from inboxbot.rules.model import FollowUp, ReportSchedule
+from inboxbot.rules.model import Absence, FollowUp, Pool, ReportSchedule
 from inboxbot.run.schedule import ESCALATE, REMIND, due_followups, reassign_target, report_period
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -111,13 +111,13 @@ def test_answered_tagged_and_old_requests_are_left_alone() -> None:
 def test_reassign_goes_to_the_least_loaded_present_pool_member() -> None:
     rules = replace(load_rules(RULES), followup=FollowUp(timedelta(hours=4), timedelta(hours=8), "reassign"))
     assert rules.pool is not None
-    day = datetime(2026, 11, 23).date()
+    day = msk(2026, 11, 23, 12, 0)
     load = {m: 10 for m in rules.pool.members}
     load["orlov"] = 3
     assert reassign_target(rules, "ivanova", day, load) == "orlov"
     assert reassign_target(rules, "orlov", day, load) == rules.pool.members[0]
     # Petrov is on leave 07.07–20.07.2025 in the demo rules: never chosen then.
-    july = datetime(2025, 7, 10).date()
+    july = msk(2025, 7, 10, 12, 0)
     load = {m: 10 for m in rules.pool.members} | {"petrov": 0}
     assert reassign_target(rules, "ivanova", july, load) != "petrov"
     fixed = replace(rules, followup=FollowUp(timedelta(hours=4), None, "reassign", "volkov"))
@@ -187,3 +187,33 @@ def test_weekly_report_on_a_holiday_goes_out_on_the_next_working_day() -> None:
     assert report_period(schedule, HOURS, msk(2026, 1, 5, 10, 0), sent) is None
     period = report_period(schedule, HOURS, msk(2026, 1, 12, 9, 0), sent)
     assert period is not None and (period.since, period.until) == (msk(2025, 12, 29), msk(2026, 1, 12))
+
+
+def test_reassign_looks_at_the_moment_not_the_whole_day() -> None:
+    """A manager back from the doctor by 11:00 takes a request at 12:00; one leaving at
+    14:00 still takes it at 12:00 — before, any absence that day ruled them out."""
+    rules = replace(load_rules(RULES), followup=FollowUp(timedelta(hours=4), timedelta(hours=8), "reassign"))
+    assert rules.pool is not None
+    day = msk(2026, 11, 23, 12, 0).date()
+    load = {m: 10 for m in rules.pool.members} | {"orlov": 0}
+    morning = replace(rules, absences=(Absence("orlov", day, day, "volkov", "у врача", end_time=time(11, 0)),))
+    assert reassign_target(morning, "ivanova", msk(2026, 11, 23, 12, 0), load) == "orlov"
+    assert reassign_target(morning, "ivanova", msk(2026, 11, 23, 10, 0), load) != "orlov"
+    afternoon = replace(rules, absences=(Absence("orlov", day, day, "volkov", "у врача", start_time=time(14, 0)),))
+    assert reassign_target(afternoon, "ivanova", msk(2026, 11, 23, 12, 0), load) == "orlov"
+    assert reassign_target(afternoon, "ivanova", msk(2026, 11, 23, 15, 0), load) != "orlov"
+    fixed = replace(morning, followup=FollowUp(timedelta(hours=4), None, "reassign", "orlov"))
+    assert reassign_target(fixed, "ivanova", msk(2026, 11, 23, 12, 0), {}) == "orlov"
+    assert reassign_target(fixed, "ivanova", msk(2026, 11, 23, 10, 0), {}) is None
+
+
+def test_reassign_stays_in_the_queue_the_request_came_through() -> None:
+    rules = replace(load_rules(RULES), followup=FollowUp(timedelta(hours=4), timedelta(hours=8), "reassign"))
+    assert rules.pool is not None
+    pharma = Pool("pharma", ("smirnova", "orlov"))
+    rules = replace(rules, pools={rules.pool.name: rules.pool, "pharma": pharma})
+    now = msk(2026, 11, 23, 12, 0)
+    load = {m: 0 for m in rules.pool.members} | {"orlov": 50}
+    assert reassign_target(rules, "smirnova", now, load, pool="pharma") == "orlov"  # the only other in «pharma»
+    assert reassign_target(rules, "smirnova", now, load) != "orlov"  # a request of the first queue
+    assert reassign_target(rules, "smirnova", now, load, pool="gone") != "orlov"  # a queue since removed: the first

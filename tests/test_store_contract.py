@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -672,7 +672,7 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
     assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger",
                       "ledger_history", "audit", "search_text", "recent_requests", "conflicts",
-                      "credits", "leases"}
+                      "credits", "leases", "presence"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]
 
@@ -738,3 +738,23 @@ def test_an_unreachable_store_says_where_without_the_password(postgres: Postgres
         assert secret not in text
     with open_store(postgres.url(database)) as store:
         assert store.path == f"postgresql://{postgres.user}:***@127.0.0.1:{postgres.port}/{database}"
+
+
+# -- presence (days away by the head's mail command) ---------------------------------------------
+
+
+def test_a_day_away_is_recorded_once_per_command(store: Store) -> None:
+    from inboxbot.model.presence import DayAway
+
+    day = date(2026, 6, 16)
+    away = DayAway("petrov", day, "sidorov", "нет на месте", "cmd1@head", "volkov", T0 + timedelta(microseconds=7))
+    kept = store.presence.record(away)
+    assert kept.new and (kept.manager, kept.day, kept.backup, kept.by, kept.at) == ("petrov", day, "sidorov", "volkov", T0)
+    again = store.presence.record(DayAway("petrov", day, "ivanova", "другое", "cmd1@head", "x", T0 + timedelta(hours=1)))
+    assert not again.new and (again.backup, again.reason, again.by) == ("sidorov", "нет на месте", "volkov")
+    store.presence.record(DayAway("orlov", day + timedelta(days=1), "volkov", "нет на месте", "cmd2@head", "volkov", T0))
+    assert store.presence.by_command("cmd1@head") == replace(kept, new=False)
+    assert store.presence.by_command("nope@head") is None
+    assert [a.manager for a in store.presence.on(day, day)] == ["petrov"]
+    assert [a.command for a in store.presence.on(day - timedelta(days=1), day + timedelta(days=1))] == ["cmd1@head", "cmd2@head"]
+    assert store.presence.on(day + timedelta(days=2), day + timedelta(days=9)) == []

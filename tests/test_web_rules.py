@@ -226,3 +226,25 @@ def test_apply_replaces_the_file_atomically_and_the_worker_takes_it(tmp_path: Pa
     assert holder.refresh() and holder.rules.territory.districts["ЮФО"] == "ivanova"
     leftovers = [p.name for p in (*path.parent.iterdir(), *(path.parent / HISTORY_DIR).iterdir()) if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_shares_show_every_named_queue_against_its_target(tmp_path: Path) -> None:
+    """Before, the page (as the report) showed the first queue only."""
+    from datetime import timedelta
+
+    from test_combined import _text
+    from web_site import journal
+
+    from inboxbot.model.decision import Decision
+
+    made = make_site(tmp_path, rules_text=_text("", pools=True))
+    try:
+        for uid, owner in ((21, "smirnova"), (22, "smirnova"), (23, "smirnova"), (24, "orlov")):
+            journal(made.store, uid, Decision("forward", owner, "pharma", ("очередь «pharma»",), pool="pharma"),
+                    subject=f"Аптека {uid}", sender=f"a{uid}@apteka.test", seen=T0 + timedelta(hours=uid - 20))  # fmt: skip
+        page = html.unescape(logged_in(made, HEAD).get("/shares?since=2026-03-01&until=2026-03-03").text)
+    finally:
+        made.store.close()
+    assert "Очередь «pharma»" in page and "роздано <b>4</b>" in page
+    section = page[page.index("Очередь «pharma»"):]
+    assert re.search(r"Смирнова О\. В\.</td><td[^>]*>3</td><td[^>]*>75\s%\s/\s50\s%", section), section[:800]

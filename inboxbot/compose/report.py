@@ -28,6 +28,8 @@ from inboxbot.compose.report_data import (
     CountLine,
     ManagerLine,
     PoolSummary,
+    Queue,
+    QueueMember,
     Report,
     Response,
     Substitution,
@@ -43,7 +45,7 @@ from inboxbot.model.records import FORWARDED, MARKED, RequestRow
 from inboxbot.route.absence import ABSENCE_RULE
 from inboxbot.route.decide import NO_RULE
 from inboxbot.route.share import month_targets
-from inboxbot.rules.model import Rules, day_in
+from inboxbot.rules.model import Pool, Rules, day_in
 from inboxbot.rules.regions import DISTRICTS
 
 FORWARDING = ("forward", "forward_and_tag")
@@ -117,7 +119,8 @@ def aggregate(
         day_length=hours.day_length,
         totals=_totals(rows),
         managers=_managers(handled, response_rows, times, rules, _shared(handled, credited)),
-        pool=_pool_summary(_shared(handled, credited), rules),
+        pool=_pool_summary(_shared(handled, credited), rules, rules.pool),
+        queues=_queues(_shared(handled, credited), rules),
         rules=_rules(rows, rules),
         regions=regions,
         other_regions=other_regions,
@@ -186,7 +189,7 @@ def _managers(
     pool = rules.pool
     pool_rows = [r for r in shared if pool is not None and r.pool == pool.name]
     pool_counts = Counter(r.owner for r in pool_rows if r.owner)
-    targets = fair_shares(pool_rows, rules)
+    targets = fair_shares(pool_rows, rules, pool) if pool else {}
     waiting = Counter(r.owner for r in response_rows if r.answered_at is None and r.owner)
     members = pool.members if pool else ()
     ids = [m for m in rules.managers if totals[m] or m in members]
@@ -216,13 +219,12 @@ def _shared(handled: Sequence[RequestRow], credited: Collection[str]) -> list[Re
     return [r for r in handled if r.message_id not in gone] if gone else list(handled)
 
 
-def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules) -> dict[str, float]:
-    """Each pool member's fair share of the pool mail, mail by mail: a mail is shared
-    among the members who could take it on its day (not absent, on duty) — equally for
-    round_robin and least_loaded, by weight for weighted. Without pool mail, the shares
-    of a day when everyone is present."""
-    pool = rules.pool
-    if pool is None or not pool.members:
+def fair_shares(pool_rows: Sequence[RequestRow], rules: Rules, pool: Pool) -> dict[str, float]:
+    """Each member's fair share of the mail of queue `pool`, mail by mail: a mail is
+    shared among the members who could take it on its day (not absent, on duty) —
+    equally for round_robin and least_loaded, by weight for weighted. Without mail of
+    the queue, the shares of a day when everyone is present."""
+    if not pool.members:
         return {}
 
     def weight(member: str) -> float:
@@ -259,15 +261,32 @@ def _available(rules: Rules, member: str, day: date | None) -> bool:
     return rules.absence_on(member, day) is None and (not manager.duty or day.weekday() in manager.duty)
 
 
-def _pool_summary(handled: Sequence[RequestRow], rules: Rules) -> PoolSummary | None:
-    pool = rules.pool
+def _pool_summary(handled: Sequence[RequestRow], rules: Rules, pool: Pool | None) -> PoolSummary | None:
     if pool is None:
         return None
     pool_rows = [r for r in handled if r.pool == pool.name]
-    targets = fair_shares(pool_rows, rules)
+    targets = fair_shares(pool_rows, rules, pool)
     counts = Counter(r.owner for r in pool_rows)
     gap = max((abs(counts[m] / len(pool_rows) - targets.get(m, 0.0)) for m in pool.members), default=0.0) if pool_rows else 0.0
     return PoolSummary(pool.name, POOL_METHODS.get(pool.method, pool.method), len(pool_rows), pool.members, gap * 100)
+
+
+def _queues(handled: Sequence[RequestRow], rules: Rules) -> tuple[Queue, ...]:
+    """Every named queue but the first (whose shares are the managers' columns): each
+    member's mail of that queue, share and due share."""
+    queues = []
+    for pool in rules.pools.values():
+        summary = _pool_summary(handled, rules, pool)
+        if summary is None or (rules.pool is not None and pool.name == rules.pool.name):
+            continue
+        rows = [r for r in handled if r.pool == pool.name]
+        targets, counts = fair_shares(rows, rules, pool), Counter(r.owner for r in rows)
+        members = tuple(
+            QueueMember(short_name(rules, m), counts[m], counts[m] / len(rows) if rows else None, targets.get(m))
+            for m in pool.members
+        )
+        queues.append(Queue(summary, members))
+    return tuple(queues)
 
 
 def _rules(rows: Sequence[RequestRow], rules: Rules) -> tuple[CountLine, ...]:

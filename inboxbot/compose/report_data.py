@@ -59,6 +59,24 @@ class PoolSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueMember:
+    """One member's part of a queue's mail: how many, what share, what they were due."""
+
+    name: str
+    count: int
+    share: float | None  # None: the queue gave out nothing
+    target: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A named queue beside the first ([[pool]]): its summary and each member's share."""
+
+    summary: PoolSummary
+    members: tuple[QueueMember, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     answered: int
     forwarded: int
@@ -158,3 +176,4 @@ class Report:
     credits: tuple[Credit, ...] = ()  # who answered beside who received; () when each answered their own
     handovers: tuple[HandOver, ...] = ()  # clients that changed owner in the period
     disputes: tuple[OpenDispute, ...] = ()  # «Нерешённые споры»
+    queues: tuple[Queue, ...] = ()  # the named queues after the first, each with its shares

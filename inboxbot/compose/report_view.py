@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from inboxbot.compose.headers import clean
-from inboxbot.compose.report_data import Changes, CountLine, ManagerLine, Report, Triaged, Waiting
+from inboxbot.compose.report_data import Changes, CountLine, ManagerLine, Queue, Report, Triaged, Waiting
 from inboxbot.compose.russian import MONTHS, plural, ru_date
 from inboxbot.model.worktime import describe_duration
 
@@ -63,6 +63,7 @@ def report_view(report: Report, images: Mapping[str, Mapping[str, object]]) -> d
         "managers": [_manager_view(m, pool.total if pool else 0) for m in report.managers],
         "pool": {"name": clean(pool.name, 60), "method": pool.method, "total": pool.total,
                  "gap": f"{pool.worst_gap:.0f}"} if pool else None,
+        "queues": [_queue_view(q) for q in report.queues],
         "rules": _lines(report.rules),
         "regions": _lines(report.regions),
         "other_regions": report.other_regions,
@@ -98,6 +99,13 @@ def _manager_view(m: ManagerLine, pool_total: int) -> dict[str, object]:
             "target": _percent(m.target), "off": off, "answered": m.answered, "waiting": m.waiting,
             "median": _duration(m.median), "p90": _duration(m.p90), "has_p90": m.p90 is not None,
             "weight": clean(m.weight, 60)}
+
+
+def _queue_view(queue: Queue) -> dict[str, object]:
+    q = queue.summary
+    return {"name": clean(q.name, 60), "method": q.method, "total": q.total, "gap": f"{q.worst_gap:.0f}",
+            "members": [{"name": clean(m.name, 60), "count": m.count, "share": _percent(m.share),
+                         "target": _percent(m.target)} for m in queue.members]}
 
 
 def _waiting_view(w: Waiting, when: Callable[[datetime | None], str], day: timedelta) -> dict[str, object]:

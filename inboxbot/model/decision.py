@@ -22,6 +22,8 @@ QUARANTINE_RULE = "quarantine"
 DUPLICATE_RULE = "duplicate"
 DIGEST_REPLY_RULE = "digest_reply"  # the head's reply to the digest of skipped mail
 LEDGER_COMMAND_RULE = "ledger_command"  # «передать Сидорову» in reply to a forward or a ledger notice
+PRESENCE_COMMAND_RULE = "presence_command"  # «сегодня нет: Петров», the head's mail to the bot
+CREDIT_COMMAND_RULE = "credit_command"  # «не в счёт: спам», the head's reply to a forward
 # Decision.public_action in words, as `replay` and `explain` print it.
 PUBLIC_ACTION_WORDS = {"forward": "переслать", "tag": "пометить", "skip": "не пересылать"}
 

@@ -18,6 +18,7 @@ from inboxbot.model.facts import Facts
 from inboxbot.model.records import Entry, MessageKey
 from inboxbot.route.conditions.repeat import to_remember
 from inboxbot.run.context import RunContext
+from inboxbot.run.credit_command import CreditCommands
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.followups import FollowUps
@@ -27,6 +28,7 @@ from inboxbot.run.pending_ledger import PendingLedger
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.plan import Intake, State, intake
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.presence_command import PresenceCommands, recorded_absences
 from inboxbot.run.releases import Releases
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ class Batches:
         self.pending = pending
         self.releases = releases
         self.commands = commands
+        self.presence = PresenceCommands(ctx)
+        self.credits = CreditCommands(ctx)
         self.store = ctx.store
         self.clock = ctx.clock
 
@@ -185,16 +189,20 @@ class Batches:
             log.debug("uid %s: копия письма uid %s, которое ещё ждёт отправки, — подождёт с ним", raw.uid, copy.key.uid)
             report.held += 1
             return None
-        ledger_command = self.commands.note(msg) if how is Intake.DECIDE else None
-        if ledger_command is None:  # a command is not an answer to the client
+        mail_command = self.commands.note(msg) if how is Intake.DECIDE else None
+        if mail_command is None and how is Intake.DECIDE:
+            mail_command = self.presence.note(msg) or self.credits.note(msg)  # «сегодня нет: …», «не в счёт: …»
+        if mail_command is None:  # a command is not an answer to the client
             self.followups.note_answer(msg, report)
-        if ledger_command is not None:
-            facts, decision = prepared.facts, ledger_command  # «передать Сидорову»: never routed
+        if mail_command is not None:
+            facts, decision = prepared.facts, mail_command  # «передать Сидорову» and the like: never routed
         elif how is Intake.DECIDE and (command := self.releases.note(msg)) is not None:
             facts, decision = prepared.facts, command  # the head's reply to a digest: never routed
         elif how is Intake.DECIDE:
+            today = self.clock().astimezone(self.ctx.rules.department.timezone).date()
             outcome = self.pipeline.decide(
-                prepared, self.store.history, received_at=self.clock(), ledger=ledger, recent=self.store.repeats
+                prepared, self.store.history, received_at=self.clock(), ledger=ledger, recent=self.store.repeats,
+                absences=recorded_absences(self.store, self.ctx.rules, today),
             )
             msg, facts, decision = outcome.msg, outcome.facts, outcome.decision
         elif how is Intake.ADOPT:

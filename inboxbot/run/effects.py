@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from inboxbot.errors import ActionError
 from inboxbot.io.imap import Mailbox, RawMessage
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.decision import Decision
+from inboxbot.model.decision import CREDIT_COMMAND_RULE, PRESENCE_COMMAND_RULE, Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
 from inboxbot.run.conflicts import DisputeDesk
 from inboxbot.run.context import RunContext
+from inboxbot.run.credit_command import CreditCommands
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.outbox import Outbox, Sender
@@ -42,6 +43,7 @@ from inboxbot.run.plan import (
     refused,
 )
 from inboxbot.run.pollreport import PollReport
+from inboxbot.run.presence_command import PresenceCommands
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class EffectRunner:
         self.store = ctx.store
         self.clock = ctx.clock
         self.disputes = DisputeDesk(ctx)
+        self.presence = PresenceCommands(ctx)
+        self.credits = CreditCommands(ctx)
 
     def act(
         self, box: Mailbox, smtp: Sender, work: Work, report: PollReport, to_mark: list[Work],
@@ -149,6 +153,12 @@ class EffectRunner:
                 if written:
                     log.info("uid %s: клиент закреплён за %s (%s)", work.raw.uid, decision.base_owner or decision.owner,
                              ", ".join(k.describe() for k in written))  # fmt: skip
+            case Command() if decision.rule == CREDIT_COMMAND_RULE:
+                self.credits.carry_out(smtp, msg)
+                failpoint("after_command")
+            case Command() if decision.rule == PRESENCE_COMMAND_RULE:
+                self.presence.carry_out(smtp, msg)
+                failpoint("after_command")
             case Command():
                 self.commands.carry_out(smtp, msg)
                 failpoint("after_command")

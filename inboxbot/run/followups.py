@@ -142,9 +142,10 @@ class FollowUps:
         """Forward the request anew to another manager; (None, None) when it cannot be
         (nobody free, or the original is no longer in the mailbox) — the head decides."""
         rules = self.ctx.rules
-        day = now.astimezone(rules.department.timezone).date()
-        load = self.store.history.owner_counts(window_start(now, rules.pool.window_days if rules.pool else 30))
-        target_id = reassign_target(rules, owner.id, day, load)
+        queue = rules.pools.get(row.pool) if row.pool else None
+        queue = queue or rules.pool
+        load = self.store.history.owner_counts(window_start(now, queue.window_days if queue else 30))
+        target_id = reassign_target(rules, owner.id, now, load, pool=row.pool)
         if target_id is None or row.key.folder != box.key_folder or row.key.uidvalidity != box.uidvalidity:
             return None, None
         raws = list(box.fetch([row.key.uid]))

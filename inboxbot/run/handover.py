@@ -149,16 +149,16 @@ def follow_base(store: Store, rules: Rules, now: datetime) -> list[Change]:
 
 def return_after_absence(store: Store, rules: Rules, now: datetime) -> list[Change]:
     """With the ledger rule's after_absence = "owner": the open requests a backup holds for
-    a manager who is back (not absent today) go back to that manager, everyone told."""
+    a manager who is back (not away at `now`: back at 12:00 from the doctor is back) go
+    back to that manager, everyone told."""
     if ledger_options(rules).after_absence != "owner":
         return []
-    day = now.astimezone(rules.department.timezone).date()
     moved: list[Change] = []
     for row in store.requests.awaiting_answer():
         owner, backup = row.base_owner, row.owner
         if owner is None or backup is None or owner == backup or owner not in rules.managers:
             continue
-        if rules.absence_on(owner, day) is not None:
+        if rules.absence_at(owner, now) is not None:
             continue
         why = f"{_name(rules, owner)} вернулся(ась) из отсутствия: заявка «{row.subject[:80]}» снова у него (неё)"
         result = move_thread(store, BACKUP_ACTOR, row.id, backup, owner, now, why=why)

@@ -7,6 +7,7 @@ the same way wherever it comes from.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -30,7 +31,7 @@ from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, S
 from inboxbot.model.facts import Facts
 from inboxbot.route.context import ClientLedger, History, RecentRequests
 from inboxbot.route.decide import decide
-from inboxbot.rules.model import Rules
+from inboxbot.rules.model import Absence, Rules
 from inboxbot.run.failpoints import mail_failpoint, process_failpoint
 
 log = logging.getLogger(__name__)
@@ -353,15 +354,17 @@ class Pipeline:
 
     def decide(
         self, prepared: Prepared, history: History, *, received_at: datetime | None = None,
-        ledger: ClientLedger | None = None, recent: RecentRequests | None = None,
+        ledger: ClientLedger | None = None, recent: RecentRequests | None = None, absences: Sequence[Absence] = (),
     ) -> Outcome:
         """Decide for one prepared mail. A mail that makes a stage fail is not lost and
-        does not stop the caller: it gets a quarantine decision naming the failure."""
+        does not stop the caller: it gets a quarantine decision naming the failure.
+        `absences`: days away known beside the rules (the head's «сегодня нет: …»)."""
         msg, facts = prepared.msg, prepared.facts
         if prepared.error is not None:
             return Outcome(msg, Facts(), quarantine(f"письмо не удалось разобрать: {prepared.error}"))
         try:
-            decision = decide(msg, facts, self.rules, history, received_at=received_at, ledger=ledger, recent=recent)
+            rules = dataclasses.replace(self.rules, absences=(*self.rules.absences, *absences)) if absences else self.rules
+            decision = decide(msg, facts, rules, history, received_at=received_at, ledger=ledger, recent=recent)
         except Exception as exc:  # any bug triggered by odd mail must not stop the worker
             log.exception("message %s could not be decided", msg.message_id)
             return Outcome(msg, Facts(), quarantine(f"письмо не удалось разобрать: {type(exc).__name__}: {exc}"))

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from inboxbot.model.decision import LEDGER_COMMAND_RULE, Decision
+from inboxbot.model.decision import CREDIT_COMMAND_RULE, LEDGER_COMMAND_RULE, PRESENCE_COMMAND_RULE, Decision
 
 # A mail the SMTP server keeps refusing "for now" (4xx to it or its recipient, e.g. a full
 # mailbox) while other mail goes out is handed to a human after this long. Only such
@@ -87,7 +87,7 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """Carry out a mail command (run/ledger_command.py); safe to repeat."""
+    """Carry out a mail command (run/ledger_command.py, run/presence_command.py); safe to repeat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,7 @@ def plan(journalled: Journalled, decision: Decision) -> tuple[Effect, ...]:
     state = journalled.state
     if state is State.MARKED:
         return (mark,)
-    if state is State.DECIDED and decision.rule == LEDGER_COMMAND_RULE:
+    if state is State.DECIDED and decision.rule in (LEDGER_COMMAND_RULE, PRESENCE_COMMAND_RULE, CREDIT_COMMAND_RULE):
         return (Command(), Record(State.MARKED), mark)
     if state is State.DECIDED and not decision.forwards:
         return (Record(State.MARKED), mark)

@@ -95,7 +95,7 @@ def recheck(
     missing = sum(1 for r in rows if r.key not in mails and r.rule != DUPLICATE_RULE)
     if not todo:
         return unavailable(f"{source}: ни одного письма периода не найдено", rules_label, missing=missing)
-    windows = [p.window_days for p in (rules.pool,) if p] + [31]
+    windows = [p.window_days for p in (*rules.pools.values(), *filter(None, (rules.pool,)))] + [31]
     start = min(r.seen_at for r in todo) - timedelta(days=max(windows) + 1)
     history = SeededHistory(store.history, store.queries.requests(start, todo[0].seen_at))
     prepared = pipeline.prepare_many([mails[r.key] for r in todo])

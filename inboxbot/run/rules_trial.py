@@ -57,7 +57,8 @@ def trial(store: Store, rows: Sequence[RequestRow], mails: Mapping[MessageKey, b
     missing = sum(1 for r in rows if r.key not in mails and r.rule != DUPLICATE_RULE)
     if not todo:
         return no_trial(f"{source}: ни одного письма периода не найдено", missing=missing)
-    days = max([p.window_days for p in (current.rules.pool, edited.rules.pool) if p] + [HISTORY_DAYS])
+    queues = (*current.rules.pools.values(), *edited.rules.pools.values(), *filter(None, (current.rules.pool, edited.rules.pool)))
+    days = max([p.window_days for p in queues] + [HISTORY_DAYS])
     prior = store.queries.requests(todo[0].seen_at - timedelta(days=days + 1), todo[0].seen_at)
     raws = [mails[r.key] for r in todo]
     ready_now = current.prepare_many(raws)

@@ -54,28 +54,35 @@ def due_followups(
     return due
 
 
-def reassign_target(rules: Rules, current: str, day: date, load: Mapping[str, int]) -> str | None:
-    """Who takes over a request `current` left unanswered: the configured manager, or the
-    least loaded pool member who works on `day` (ties: pool order). None when nobody
-    else can take it — the caller then tells the head instead. A public holiday or a day
-    off of the production calendar is nobody's working day; an absence or a pool member's
-    duty days rule out one person."""
+def reassign_target(
+    rules: Rules, current: str, now: datetime, load: Mapping[str, int], *, pool: str | None = None
+) -> str | None:
+    """Who takes over a request `current` left unanswered at `now`: the configured
+    manager, or the least loaded member of the request's own queue (`pool`, the queue it
+    came through; the first queue when it came by another rule) who is there at `now`
+    (ties: queue order). None when nobody else can take it — the caller then tells the
+    head instead. A public holiday or a day off of the production calendar is nobody's
+    working day; an absence at `now` or a member's duty days rule out one person — a
+    manager away in the morning and back by now is not."""
     policy = rules.followup
+    day = now.astimezone(rules.department.timezone).date()
     if policy is None or not rules.department.hours.is_working_day(day):
         return None
     if policy.reassign_to != "pool":
         target = policy.reassign_to
-        return target if target != current and rules.absence_on(target, day) is None else None
-    members = rules.pool.members if rules.pool else ()
-    candidates = [m for m in members if m != current and m in rules.managers and _on_duty(rules, m, day)]
+        return target if target != current and rules.absence_at(target, now) is None else None
+    queue = rules.pools.get(pool) if pool else None
+    queue = queue or rules.pool
+    members = queue.members if queue else ()
+    candidates = [m for m in members if m != current and m in rules.managers and _on_duty(rules, m, now, day)]
     if not candidates:
         return None
     return min(candidates, key=lambda m: (load.get(m, 0), members.index(m)))
 
 
-def _on_duty(rules: Rules, member: str, day: date) -> bool:
+def _on_duty(rules: Rules, member: str, now: datetime, day: date) -> bool:
     duty = rules.managers[member].duty
-    return rules.absence_on(member, day) is None and (not duty or day.weekday() in duty)
+    return rules.absence_at(member, now) is None and (not duty or day.weekday() in duty)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.pollreport import PollReport, poll_summary
+from inboxbot.run.presence_command import with_recorded
 from inboxbot.run.releases import Releases
 from inboxbot.run.reports import Reports
 from inboxbot.run.rulesholder import RulesHolder
@@ -157,7 +158,8 @@ class Worker:
             if self.settings.smtp and not stop.is_set():
                 self.markcheck.tell_notes(smtp)
                 follow_base(self.store, self.rules, self.clock())  # the head edited the client base
-                return_after_absence(self.store, self.rules, self.clock())
+                # Not back while the head's «сегодня нет: …» says otherwise.
+                return_after_absence(self.store, with_recorded(self.store, self.rules, self.clock()), self.clock())
                 if self.announcer.pending():  # ledger changes of this poll, the CLI's, the web page's
                     report.announced += self.announcer.announce(smtp)
         if len(pending) < self.pipeline.PARALLEL_MIN:

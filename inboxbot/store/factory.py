@@ -23,6 +23,7 @@ from inboxbot.store.memory_credits import MemoryCredits
 from inboxbot.store.memory_leases import MemoryLeases
 from inboxbot.store.memory_ledger import MemoryLedger
 from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
+from inboxbot.store.memory_presence import MemoryPresence
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
@@ -35,6 +36,7 @@ from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
+from inboxbot.store.postgres_presence import PgPresence
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
@@ -49,6 +51,7 @@ from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
+from inboxbot.store.sqlite_presence import SqlitePresence
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
 from inboxbot.store.sqlite_repeats import SqliteRepeats
@@ -80,6 +83,7 @@ def open_store(location: str | Path) -> Store:
         repeats=SqliteRepeats(database),
         conflicts=SqliteConflicts(database),
         credits=SqliteCredits(database),
+        presence=SqlitePresence(database),
         leases=SqliteLeases(database),
     )
 
@@ -104,6 +108,7 @@ def postgres_store(url: str) -> Store:
         repeats=PgRepeats(database),
         conflicts=PgConflicts(database),
         credits=PgCredits(database),
+        presence=PgPresence(database),
         leases=PgLeases(database),
     )
 
@@ -128,6 +133,7 @@ def memory_store() -> Store:
         repeats=MemoryRepeats(),
         conflicts=MemoryConflicts(),
         credits=MemoryCredits(tables),
+        presence=MemoryPresence(tables),
         leases=MemoryLeases(),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from inboxbot.mail.message import ParsedMessage
@@ -21,6 +21,7 @@ from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
+from inboxbot.model.presence import DayAway
 from inboxbot.model.records import DECIDED, Entry, MessageKey, RequestRow
 from inboxbot.model.repeats import RecentRequest
 
@@ -146,6 +147,20 @@ class Credits(Protocol):
 
     def credits(self, since: datetime) -> list[Credit]:
         """The credit-backs recorded at or after `since`, oldest first."""
+        ...
+
+
+class Presence(Protocol):
+    """Days away the head reported by mail («сегодня нет: Петров»), one per command."""
+
+    def record(self, away: DayAway) -> DayAway:
+        """Records `away` once per command (Message-ID); a repeat returns the first record, new=False."""
+        ...
+
+    def by_command(self, command: str) -> DayAway | None: ...
+
+    def on(self, first: date, last: date) -> list[DayAway]:
+        """The days away from `first` to `last` inclusive, by day, then as recorded."""
         ...
 
 
@@ -474,6 +489,7 @@ class Store:
     conflicts: Conflicts
     credits: Credits
     leases: Leases
+    presence: Presence
 
     @contextlib.contextmanager
     def grouped(self) -> Iterator[None]:

@@ -19,6 +19,7 @@ from typing import Any
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.credit import Credit
 from inboxbot.model.decision import Decision
+from inboxbot.model.presence import DayAway
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey, RequestRow
 from inboxbot.model.subjects import subject_key
 from inboxbot.store.rows import decided_row, entry_of, iso, lease_text, now_text, parse_time, request_of, starts_thread
@@ -39,6 +40,7 @@ class Tables:
     acks: dict[str, str] = field(default_factory=dict)  # Message-ID → when
     meta: dict[str, str] = field(default_factory=dict)
     credits: dict[str, Credit] = field(default_factory=dict)  # Message-ID → the credit-back
+    presence: dict[str, DayAway] = field(default_factory=dict)  # command Message-ID → the day away
 
     def row(self, row_id: int) -> MessageRow | None:
         return self.messages[row_id - 1] if 0 < row_id <= len(self.messages) else None

@@ -18,6 +18,7 @@ from inboxbot.errors import StoreError
 from inboxbot.store.browse_sql import PG_WEB_SCHEMA
 from inboxbot.store.credit_rows import CREDITS_SCHEMA
 from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, POSTGRES_ID
+from inboxbot.store.presence_rows import PRESENCE_SCHEMA
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 
 # Any 64-bit number of our own: the lock only has to be the same for every inboxbot.
@@ -162,6 +163,7 @@ CREATE TABLE leases (
 ALTER TABLE ledger_history ADD COLUMN announce_by TEXT, ADD COLUMN announce_until TIMESTAMPTZ;
 ALTER TABLE conflicts ADD COLUMN client_keys TEXT NOT NULL DEFAULT '[]', ADD COLUMN change_id BIGINT;
 """),
+    (11, PRESENCE_SCHEMA),  # days away by the head's mail command (store/presence_rows.py)
 )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inboxbot.store.credit_rows import CREDITS_SCHEMA
+from inboxbot.store.presence_rows import PRESENCE_SCHEMA
 from inboxbot.store.rows import now_text
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class Database:
                 if problems != ["ok"]:
                     first = " ".join(problems[0].split("\n")[:2])
                     raise sqlite3.DatabaseError(f"quick_check: {first[:200]}")
-            db.executescript(SCHEMA + CREDITS_SCHEMA)
+            db.executescript(SCHEMA + CREDITS_SCHEMA + PRESENCE_SCHEMA)
             present = {str(row[1]) for row in db.execute("PRAGMA table_info(messages)").fetchall()}
             for column in ADDED_COLUMNS:
                 if column not in present:

@@ -55,7 +55,8 @@ class Tally:
 def owner_right(decision: Decision, expected: str | None, rules: Rules) -> bool:
     """The decision's owner is the label's (a pool label: any pool member, via the pool)."""
     if expected == "pool":
-        return decision.pool is not None and rules.pool is not None and decision.owner in rules.pool.members
+        queue = rules.pools.get(decision.pool) if decision.pool else None
+        return queue is not None and decision.owner in queue.members
     return decision.owner == expected
 
 

@@ -28,7 +28,7 @@ def viewer_of(rules: Rules, manager_id: str | None) -> Viewer | None:
     manager = rules.managers.get(manager_id or "")
     if manager is None:
         return None
-    in_pool = manager.in_pool or (rules.pool is not None and manager.id in rules.pool.members)
+    in_pool = manager.in_pool or any(manager.id in p.members for p in (*rules.pools.values(), *filter(None, (rules.pool,))))
     return Viewer(manager, manager.id == rules.department.head, in_pool)
 
 

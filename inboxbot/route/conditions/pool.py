@@ -12,7 +12,7 @@ from inboxbot.route.conditions.registry import condition
 from inboxbot.route.context import Match, Miss, Situation
 from inboxbot.route.reasons import nobody_known, who
 from inboxbot.route.share import days_present, explain, furthest_behind, month_shares, month_start, present_on
-from inboxbot.rules.model import Pool
+from inboxbot.rules.model import Absence, Pool
 from inboxbot.rules.options import ConditionOptions, option
 
 
@@ -33,15 +33,17 @@ def pool(options: PoolOptions, s: Situation) -> Match | Miss:
         return Miss("пул не настроен")
     day = s.day
     clock = s.clock
+    # The mail's moment, not its day: a member away from 14:00 still takes the 10:00 mail.
+    moment = s.moment
     skipped: list[str] = []
     eligible: list[str] = []
     capped = any(s.rules.managers[m].daily_cap or s.rules.managers[m].monthly_cap for m in pool.members)
     cap = cap_counts(s, pool.name) if capped and "pool" in s.rules.caps_apply_to else None
     for member in pool.members:
         manager = s.rules.managers[member]
-        absence = s.rules.absence_on(member, day) if day else None
+        absence = s.rules.absence_at(member, moment) if moment else None
         if absence is not None:
-            skipped.append(f"{manager.surname} {absence.reason} до {absence.end:%d.%m}")
+            skipped.append(f"{manager.surname} {absence.reason} {until(absence)}")
         elif manager.duty and day is not None and day.weekday() not in manager.duty:
             skipped.append(f"{manager.surname} не дежурит в этот день")
         elif cap is not None and (reached := cap_reached(manager, cap)) is not None:
@@ -86,6 +88,15 @@ def _month_pick(s: Situation, pool: Pool, ranked: Sequence[str], clock: datetime
     how = "дальше всех от своей доли за месяц" if weighted else "дальше всех от равной доли за месяц"
     label = pool.weight_text(s.rules.managers[owner]) if weighted else ""
     return owner, how, [explain(shares[owner], today.month, days_present(today, hours.is_working_day), label)]
+
+
+def until(absence: Absence) -> str:
+    """«до 17.06» for whole days, «до 18:00» (that day) or «до 17.06 12:00» for a timed end."""
+    if absence.end_time is None:
+        return f"до {absence.end:%d.%m}"
+    if absence.start == absence.end:
+        return f"до {absence.end_time:%H:%M}"
+    return f"до {absence.end:%d.%m} {absence.end_time:%H:%M}"
 
 
 def _round_robin_order(members: Sequence[str], last: str | None) -> list[str]:

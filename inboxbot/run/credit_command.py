@@ -1,0 +1,118 @@
+"""«не в счёт: спам» by mail: the head replies to a forward, and that junk lead leaves its
+manager's share of the queue, as `inboxbot credit-back` does (store.credits; the queue
+makes it up to the manager from then on).
+
+In the poll (`note`), such a reply is decided `skip` under CREDIT_COMMAND_RULE (never
+routed, never an answer to the client); its effect (plan.py `Command`, before `marked`)
+is `carry_out`: the credit-back, which the store records once per request (a kill before
+`marked` repeats it and finds it made), and the head's answer under a Message-ID derived
+from the reply's. Only the department head, from the head's address, with a mail that
+passes the one check of mail commands (mail/authentication.py); anyone else is refused,
+the head told, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from inboxbot.compose.presence_answer import compose_presence_answer, forged_text, refused_text
+from inboxbot.errors import ActionError
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.credit import Credit
+from inboxbot.model.decision import CREDIT_COMMAND_RULE, Decision, Step
+from inboxbot.model.domains import domain_in
+from inboxbot.rules.model import Rules
+from inboxbot.run.context import RunContext, recipient
+from inboxbot.run.outbox import Sender
+from inboxbot.run.presence_command import sender_refusal
+from inboxbot.run.release_command import own_lines
+
+log = logging.getLogger(__name__)
+
+ANSWER_KIND = "credit-answer"
+FORGED_KIND = "credit-forged"
+_COMMAND_RE = re.compile(r"(?i)^\s*не\s+в\s+сч[её]т\b\s*[:\-–—]?\s*(?P<reason>.*)$")
+
+
+def credit_line(lines: list[str]) -> tuple[str, str] | None:
+    """(the command line, the reason) of «не в счёт: спам» among a reply's own lines."""
+    for line in lines:
+        found = _COMMAND_RE.match(line)
+        if found:
+            return line.strip(), found.group("reason").strip(" .!")
+    return None
+
+
+def credited_text(name: str, credit: Credit, rules: Rules) -> str:
+    who = rules.manager_name(credit.owner)
+    subject = f"«{credit.subject}»" if credit.subject else "без темы"
+    queue = f", очередь «{credit.pool}»" if credit.pool else ""
+    if not credit.new:
+        when = credit.at.astimezone(rules.department.timezone)
+        return f"{name}, здравствуйте!\n\nЗаявка {subject} уже списана с доли ({who}{queue}) {when:%d.%m.%Y %H:%M}.\n"
+    return (f"{name}, здравствуйте!\n\nЗаявка {subject} списана с доли: {who}{queue}"
+            f"{f' (причина: {credit.reason})' if credit.reason else ''}. Следующие письма очереди это возместят.\n")  # fmt: skip
+
+
+class CreditCommands:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+
+    def note(self, msg: ParsedMessage) -> Decision | None:
+        """The decision for «не в счёт: …» in a colleague's reply to a forward, written to
+        us alone; None for any other mail."""
+        dept = self.ctx.rules.department
+        sender = msg.sender.email.lower() if msg.sender else ""
+        internal = [domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc)]
+        if not sender or not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not all(internal):
+            return None
+        bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
+        if sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers):
+            return None
+        if not msg.thread_ids or credit_line(own_lines(msg.text)) is None:
+            return None
+        if self.store.changes.forwarded_request(msg.thread_ids) is None:
+            return None
+        text = f"списание заявки с доли от {sender}"
+        log.info("%s: «%s»", text, msg.subject[:60])
+        return Decision(action="skip", owner=None, rule=CREDIT_COMMAND_RULE, reasons=(text,),
+                        trail=(Step(CREDIT_COMMAND_RULE, True, text),))  # fmt: skip
+
+    def carry_out(self, smtp: Sender, msg: ParsedMessage) -> None:
+        """The credit-back and the head's answer, or the refusal; safe to repeat."""
+        rules = self.ctx.rules
+        head = rules.managers.get(rules.department.head)
+        sender = msg.sender.email.lower() if msg.sender else ""
+        line, reason = credit_line(own_lines(msg.text)) or ("", "")
+        denied = sender_refusal(msg, rules, "списывать заявки с доли")
+        if denied is not None or head is None:
+            denied = denied or "в правилах не указан руководитель отдела"
+            log.warning("списание с доли от %s отклонено: %s", sender or "—", denied)
+            if head is not None:
+                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо о списании с доли",
+                           forged_text(head.name, sender or "—", denied, line), FORGED_KIND)  # fmt: skip
+            if sender and (head is None or sender != head.email.lower()):
+                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, line))
+            return
+        row = self.store.changes.forwarded_request(msg.thread_ids)
+        credit = self.store.credits.credit_back(row.message_id, head.id, self.ctx.clock(), reason) if row else None
+        if credit is None:
+            text = refused_text(head.name, "не найдена заявка, на пересылку которой вы ответили", line)
+            self._send(smtp, msg, (head.email, head.name), "Не списано: ответ бота", text)
+            return
+        if credit.new:
+            log.info("заявка %s списана с доли %s по письму %s", credit.message_id, credit.owner, msg.message_id)
+        self._send(smtp, msg, (head.email, head.name), "Списано с доли", credited_text(head.name, credit, rules))
+
+    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
+              kind: str = ANSWER_KIND) -> None:  # fmt: skip
+        ctx = self.ctx.forward_context(recipient(self.ctx.rules.managers[self.ctx.rules.department.head]))
+        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, text, ctx, now=self.ctx.clock(), kind=kind)
+        try:
+            smtp.send(mail, [to[0]])
+        except ActionError as exc:
+            if not (exc.permanent or exc.about_message):
+                raise  # the server is down: the poll is retried, the answer with it
+            log.error("ответ на списание с доли не доставлен %s: %s", to[0], exc)

@@ -1,0 +1,151 @@
+"""«сегодня нет: Петров» by mail: the head tells the bot who is not in today (or tomorrow)
+and, if they like, who stands in; that day's mail for the manager goes to the stand-in
+(else the head), as an [[absence]] of that day (rules/presence.py reads the table the
+head keeps; this is the same thing said by mail, kept in the store, not in the table).
+
+In the poll (`note`), such a mail is decided `skip` under PRESENCE_COMMAND_RULE (never
+routed, never an answer to a client); its effect (plan.py `Command`, before `marked`) is
+`carry_out`: the day away recorded once per command (store.presence, keyed by the mail's
+Message-ID: a kill before `marked` repeats the effect, which finds the record and writes
+nothing new) and the head's answer, under a Message-ID derived from the command's.
+
+Only mail from the head's address is read as the command, and carried out only when it
+passes the one check of mail commands (mail/authentication.py): a forged one is refused
+and the head told; an unknown manager is answered in Russian; nothing changes then. A
+colleague's mail with such a line is routed as any mail (it may be a forwarded request).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import date, datetime, timedelta
+
+from inboxbot.compose.presence_answer import (
+    FORGED_KIND,
+    compose_presence_answer,
+    forged_text,
+    recorded_text,
+    refused_text,
+)
+from inboxbot.errors import ActionError
+from inboxbot.mail.authentication import sender_verified
+from inboxbot.mail.message import ParsedMessage
+from inboxbot.model.decision import PRESENCE_COMMAND_RULE, Decision, Step
+from inboxbot.model.domains import domain_in
+from inboxbot.model.presence import DayAway
+from inboxbot.route.presence_command import is_presence_command, read_presence
+from inboxbot.rules.model import Absence, Rules
+from inboxbot.rules.presence import REASON
+from inboxbot.run.context import RunContext, recipient
+from inboxbot.run.outbox import Sender
+from inboxbot.run.release_command import own_lines
+from inboxbot.store.interfaces import Store
+
+log = logging.getLogger(__name__)
+
+# How far back a recorded day still matters: mail of a past day may be polled late.
+LOOK_BACK_DAYS = 7
+
+
+def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence, ...]:
+    """The days away the head reported by mail around `today`, as one-day absences."""
+    found = store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1))
+    return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
+
+
+def with_recorded(store: Store, rules: Rules, now: datetime) -> Rules:
+    """`rules` with the days away the head reported by mail around `now` among its absences."""
+    recorded = recorded_absences(store, rules, now.astimezone(rules.department.timezone).date())
+    return dataclasses.replace(rules, absences=(*rules.absences, *recorded)) if recorded else rules
+
+
+def sender_refusal(msg: ParsedMessage, rules: Rules, what: str = "сообщать об отсутствии") -> str | None:
+    """Why the sender of `msg` may not give a head's command (`what` they may not), or None."""
+    head = rules.managers.get(rules.department.head)
+    sender = msg.sender.email.lower() if msg.sender else ""
+    if head is None or sender != head.email.lower():
+        who = f" ({head.name})" if head else ""
+        return f"{what} может только руководитель отдела{who} со своего адреса"
+    if not sender_verified(msg, rules.department.auth_server, rules.department.relays):
+        return ("письмо не прошло проверку подлинности отправителя: почтовый сервер не подтвердил "
+                "(Authentication-Results: SPF, DKIM или DMARC), что оно отправлено с адреса руководителя")  # fmt: skip
+    return None
+
+
+class PresenceCommands:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+
+    def note(self, msg: ParsedMessage) -> Decision | None:
+        """The decision for «сегодня нет: …» written to us from the head's address; None
+        for any other mail. A colleague's «Петров сегодня отсутствует» above a client's
+        forwarded request is that request, routed as usual, never a refused command."""
+        rules = self.ctx.rules
+        dept = rules.department
+        sender = msg.sender.email.lower() if msg.sender else ""
+        internal = [domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc)]
+        if not sender or not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not all(internal):
+            return None
+        bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
+        if sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers):
+            return None
+        head = rules.managers.get(dept.head)
+        if head is None or sender != head.email.lower() or not is_presence_command(self._lines(msg)):
+            return None
+        text = f"сообщение об отсутствии от {sender}"
+        log.info("%s: «%s»", text, msg.subject[:60])
+        return Decision(action="skip", owner=None, rule=PRESENCE_COMMAND_RULE, reasons=(text,),
+                        trail=(Step(PRESENCE_COMMAND_RULE, True, text),))  # fmt: skip
+
+    @staticmethod
+    def _lines(msg: ParsedMessage) -> list[str]:
+        return [msg.subject, *own_lines(msg.text)]
+
+    def carry_out(self, smtp: Sender, msg: ParsedMessage) -> None:
+        """Record the day away and answer, or refuse; safe to repeat (see the module doc)."""
+        rules = self.ctx.rules
+        now = self.ctx.clock()
+        head = rules.managers.get(rules.department.head)
+        sender = msg.sender.email.lower() if msg.sender else ""
+        today = now.astimezone(rules.department.timezone).date()
+        command = read_presence(self._lines(msg), rules, today)
+        denied = sender_refusal(msg, rules)
+        if denied is not None:
+            log.warning("сообщение об отсутствии от %s отклонено: %s", sender or "—", denied)
+            if head is not None:
+                text = forged_text(head.name, sender or "—", denied, command.line)
+                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо об отсутствии", text, FORGED_KIND)
+            if sender and (head is None or sender != head.email.lower()):
+                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, command.line))
+            return
+        assert head is not None  # sender_refusal: the sender is the head
+        if command.refusal is not None or command.manager is None or command.day is None:
+            text = refused_text(head.name, command.refusal or "команда не понята", command.line)
+            self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", text)
+            return
+        backup = command.backup or head.id
+        away = self.store.presence.record(DayAway(command.manager, command.day, backup, REASON, msg.message_id, head.id, now))
+        if away.new:
+            log.info("записано отсутствие %s на %s (замещает %s) по письму %s", away.manager, away.day, away.backup, msg.message_id)
+        absent, stand_in = recipient(rules.managers[away.manager]).name, _name(rules, away.backup)
+        text = recorded_text(head.name, absent, away.day, today, stand_in, new=away.new)
+        self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", text)
+
+    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
+              kind: str | None = None) -> None:  # fmt: skip
+        ctx = self.ctx.forward_context(recipient(self.ctx.rules.managers[self.ctx.rules.department.head]))
+        options = {"kind": kind} if kind else {}
+        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, text, ctx, now=self.ctx.clock(), **options)
+        try:
+            smtp.send(mail, [to[0]])
+        except ActionError as exc:
+            if not (exc.permanent or exc.about_message):
+                raise  # the server is down: the poll is retried, the answer with it
+            log.error("ответ на сообщение об отсутствии не доставлен %s: %s", to[0], exc)
+
+
+def _name(rules: Rules, manager_id: str) -> str:
+    manager = rules.managers.get(manager_id)
+    return recipient(manager).name if manager else manager_id
