@@ -32,7 +32,7 @@ from spacy.language import Language
 
 from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.extract.analysis import Analysis, Settings, analyse_mail
-from inboxbot.extract.base_company import sender_company
+from inboxbot.extract.base_company import known_sender, sender_company
 from inboxbot.extract.client_search import named_clients
 from inboxbot.extract.company import extract_company
 from inboxbot.extract.country import extract_country
@@ -64,6 +64,8 @@ def extract_all(a: Analysis, clients: ClientDictionary | None = None) -> Facts:
         code = "RU"
     named = named_clients(a, clients) if clients is not None else ()
     found = sender_company(company.value.company, named)
+    if clients is not None and not named:
+        found = known_sender(found, a.view.client, clients.lookup, a.settings.free, a.settings.internal)
     if found is not None and code not in (None, "RU"):
         found = replace(found, country=code)
     view = a.view
