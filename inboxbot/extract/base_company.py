@@ -51,23 +51,28 @@ def sender_company(company: Company | None, named: tuple[NamedClient, ...]) -> C
         return company
     return _as_client(company, client.name, client.evidence)
 
-def known_sender(
+def known_client(
     company: Company | None, address: Address | None, lookup: ClientLookup, free: tuple[str, ...], internal: tuple[str, ...]
-) -> Company | None:
-    """The company with the base's name when the base knows it by the company's own INN,
-    or — the mail naming no company — by the sender's domain (module docstring)."""
+) -> tuple[Client, Evidence] | None:
+    """The client the base knows the sender as, with the evidence: by the company's own
+    INN, or — the mail naming no company — by the sender's domain (module docstring)."""
     if company is not None:
         client = lookup.by_inn(company.inn) if company.inn else None
-        if client is None or client.name == company.name:
-            return company
-        return _as_client(company, client.name, Evidence("client_base", company.inn or "", detail=_row(client)))
+        return (client, Evidence("client_base", company.inn or "", detail=_row(client))) if client is not None else None
     domain = normalize_domain(address.domain) if address is not None and "@" in address.email else ""
     if not domain or domain_in(domain, free) or domain_in(domain, internal):
         return None
     clients = domain_clients(lookup, domain)
     if len(clients) != 1:
         return None  # a domain shared by several clients (a holding's) names none of them
-    return _as_client(None, clients[0].name, Evidence("domain", domain, detail=_row(clients[0])))
+    return clients[0], Evidence("domain", domain, detail=_row(clients[0]))
+
+
+def as_client(company: Company | None, client: Client, evidence: Evidence) -> Company:
+    """The company under the base's name (the mail's identifiers kept)."""
+    if company is not None and company.name == client.name:
+        return company
+    return _as_client(company, client.name, evidence)
 
 
 def domain_clients(lookup: ClientLookup, domain: str) -> tuple[Client, ...]:
