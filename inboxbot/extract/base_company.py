@@ -27,7 +27,7 @@ from inboxbot.mail.message import Address
 from inboxbot.model.domains import domain_in, normalize_domain, parent_domains
 from inboxbot.model.facts import Company, Evidence, NamedClient
 
-_FORM = re.compile(r"^\s*([А-ЯЁA-Z]{2,6})\b\s*(.*)$")
+_FORM = re.compile(r"^\s*([А-ЯЁA-Z][А-ЯЁA-Zа-яё]{1,5})\b\s*(.*)$")
 _QUOTES = " «»\"'„“”"
 
 
