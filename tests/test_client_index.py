@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from inboxbot.directory.client import ColumnMap
+from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.directory.clients import ClientBase
 from inboxbot.directory.index_file import FORMAT_VERSION, SUFFIX
 from inboxbot.directory.name_forms import tokens
@@ -41,6 +42,7 @@ def test_an_indexed_base_answers_as_the_memory_base(both: tuple[ClientBase, Clie
     assert len(indexed) == len(memory) > 100
     assert (indexed.problems, indexed.damage) == (memory.problems, memory.damage)
     rng = random.Random(3)
+    bare = ClientDictionary(list(memory)).lookup
     for client in memory:
         if client.inn:
             assert indexed.by_inn(client.inn) == memory.by_inn(client.inn)
@@ -55,6 +57,12 @@ def test_an_indexed_base_answers_as_the_memory_base(both: tuple[ClientBase, Clie
         text = f"Добрый день! Это {query}, просим счёт; копия для {client.name} и ВМК."
         toks = list(tokens(text))
         assert indexed.dictionary.match(toks) == memory.dictionary.match(toks)
+        # Extraction asks the dictionary by INN and exact domain (extract.base_company).
+        if client.inn:
+            assert indexed.dictionary.lookup.by_inn(client.inn) == memory.dictionary.lookup.by_inn(client.inn) == bare.by_inn(client.inn)
+        for domain in client.domains:
+            assert indexed.dictionary.lookup.at_domain(domain) == memory.dictionary.lookup.at_domain(domain) == bare.at_domain(domain)
+            assert client in bare.at_domain(domain)
     assert indexed.by_inn("0000000000") is None and indexed.by_domain("nobody.example") == ()
     assert indexed.at_line("clients.csv", 10**6) is None is memory.at_line("clients.csv", 10**6)
 

@@ -133,6 +133,13 @@ def test_missing_labels_or_files_name_the_fix(tmp_path: Path) -> None:
         ("ИП Захаров И.И.", "ИП Захаров Иван Ильич", True),
         ("ООО «Альянс Трейд»", "ООО «Альянс»", False),
         ("ООО «Тульская пряничная мануфактура»", "ООО «Тульская пряничная мануфактура» (бывш. «Пряник»)", True),
+        # A CIS company's local form and its English one (names.LEGAL_FORMS), either script.
+        ("Dala Foods LLP", "TOO «Dala Foods» (Dala Foods LLP)", True),
+        ("Dala Foods LLP", "ТОО «Dala Foods»", True),
+        ("ОсОО «Ала-Тоо Пак»", "Ala-Too Pak LLC", True),
+        ("ЧТУП «Гродно Тара»", "Grodno Tara Limited", True),
+        ("OOO «Vektor»", "ООО «Вектор»", True),
+        ("Dala Foods LLP", "ТОО «Dala Trade»", False),
     ],
 )
 def test_same_company(got: str, want: str, same: bool) -> None:

@@ -3,7 +3,8 @@
 Every client is entered under the key tuples of its name (whole, in the outer quotes, the
 innermost quoted name), of its `alt_names` and `former_names`, the «<first word> МК» short
 form of a long name, and — where no other client shares them — the initials of a long name
-(«ВМК»). `match` walks a text's tokens (name_forms.tokens) and returns the longest exact
+(«ВМК»). It also answers by INN and by mail domain (`lookup`), so that extraction can name a
+client the mail knows only by its address or its requisites (extract.base_company). `match` walks a text's tokens (name_forms.tokens) and returns the longest exact
 form at each place, then near misses (rapidfuzz over the joined keys: «Фреш Лайн» ≈
 «Fresh Line») where nothing matched exactly. Whether a hit is the sender or a company
 merely mentioned is the reader's business (extract.client_search).
@@ -21,6 +22,7 @@ from rapidfuzz import fuzz
 from inboxbot.directory.client import Client
 from inboxbot.directory.name_forms import Token, abbreviated_forms, form_of, initials, is_common_word
 from inboxbot.directory.names import innermost_quoted, outer_quoted, skeleton
+from inboxbot.model.domains import normalize_domain
 
 # Kinds of form, best first: a hit through the name itself beats one through a nested name.
 KINDS = ("name", "quoted", "alt", "former", "short", "inner", "initials")
@@ -192,12 +194,42 @@ class MemoryForms:
         return self._initials.get(acronym)
 
 
-class ClientDictionary:
-    """Name forms of every client of a base, for matching over running text."""
+class ClientLookup(Protocol):
+    """The base's clients by INN and by one exact (normalised) mail domain: the client
+    store's own indexes (directory.client_store, directory.stored_base)."""
 
-    def __init__(self, clients: Sequence[Client], forms: FormTable | None = None) -> None:
+    def by_inn(self, inn: str) -> Client | None: ...
+
+    def at_domain(self, domain: str) -> tuple[Client, ...]: ...
+
+
+class MemoryLookup:
+    """INN and domain indexes of a (small) base held in memory."""
+
+    def __init__(self, clients: Sequence[Client]) -> None:
+        self._by_inn: dict[str, Client] = {}
+        self._by_domain: dict[str, list[Client]] = {}
+        for client in clients:
+            if client.inn:
+                self._by_inn.setdefault(client.inn, client)
+            for domain in client.domains:
+                self._by_domain.setdefault(normalize_domain(domain), []).append(client)
+
+    def by_inn(self, inn: str) -> Client | None:
+        return self._by_inn.get(inn)
+
+    def at_domain(self, domain: str) -> tuple[Client, ...]:
+        return tuple(self._by_domain.get(domain, ()))
+
+
+class ClientDictionary:
+    """Name forms of every client of a base, for matching over running text, and the
+    base's INN and domain indexes (`lookup`)."""
+
+    def __init__(self, clients: Sequence[Client], forms: FormTable | None = None, lookup: ClientLookup | None = None) -> None:
         self.clients = clients
         self._forms: FormTable = forms if forms is not None else MemoryForms(clients)
+        self.lookup: ClientLookup = lookup if lookup is not None else MemoryLookup(clients)
 
     def forms(self, keys: tuple[str, ...]) -> tuple[NameForm, ...]:
         return tuple(self._forms.exact(keys))

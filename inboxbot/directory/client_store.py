@@ -104,4 +104,4 @@ class MemoryStore:
         return next((c for c in self._clients if c.file == file and c.line == line), None)
 
     def dictionary(self) -> ClientDictionary:
-        return ClientDictionary(self._clients)
+        return ClientDictionary(self._clients, lookup=self)

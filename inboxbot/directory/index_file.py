@@ -28,7 +28,7 @@ from inboxbot.directory.stored_base import StoredBase, write_base
 log = logging.getLogger(__name__)
 
 # Bump on any change to what the index stores or how a base is read into it.
-FORMAT_VERSION = "3"  # 3: sole traders also under «Фамилия И.О.» and «Имя Фамилия» (client_dictionary)
+FORMAT_VERSION = "4"  # 4: CIS and English legal forms dropped from name keys (names.LEGAL_FORMS)
 SUFFIX = ".inboxbot-index"
 
 

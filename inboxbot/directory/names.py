@@ -27,9 +27,11 @@ if TYPE_CHECKING:  # numpy is imported where keys are scored: `inboxbot check` n
 
 # --- normalisation ---------------------------------------------------------------------
 
-# Legal forms, Russian and foreign, dropped wherever they stand: «ООО Ромашка» = «Ромашка».
+# Legal forms, Russian and foreign, dropped wherever they stand: «ООО Ромашка» = «Ромашка»;
+# a CIS company's local form and its English one name the same company: «ТОО „Dala
+# Foods“» (TOO in Latin letters too) = «Dala Foods LLP», «ОсОО …» = «… LLC».
 LEGAL_FORMS = frozenset(
-    ["ооо", "оао", "зао", "пао", "ао", "нао", "ип", "чп", "пбоюл", "тоо", "одо", "уп", "ано", "ноу", "чоу", "чуз", "нко", "снт", "тсж", "пк", "кфх", "гбу", "гау", "гку", "фгбу", "фгау", "фку", "гбуз", "гауз", "гкуз", "фгбоу", "фгаоу", "гбоу", "гбпоу", "гапоу", "мбу", "мау", "мку", "мбоу", "маоу", "мкоу", "мадоу", "мбдоу", "мдоу", "мбуз", "мбук", "муп", "гуп", "фгуп", "гп", "мп", "llc", "ltd", "inc", "jsc", "ojsc", "cjsc", "pjsc", "gmbh", "ag", "sa", "srl", "bv", "oy", "ab", "plc", "corp", "co"]
+    ["ооо", "оао", "зао", "пао", "ао", "нао", "ип", "чп", "пбоюл", "тоо", "too", "осоо", "osoo", "чуп", "чтуп", "чпуп", "тов", "ooo", "oao", "zao", "pao", "одо", "уп", "ано", "ноу", "чоу", "чуз", "нко", "снт", "тсж", "пк", "кфх", "гбу", "гау", "гку", "фгбу", "фгау", "фку", "гбуз", "гауз", "гкуз", "фгбоу", "фгаоу", "гбоу", "гбпоу", "гапоу", "мбу", "мау", "мку", "мбоу", "маоу", "мкоу", "мадоу", "мбдоу", "мдоу", "мбуз", "мбук", "муп", "гуп", "фгуп", "гп", "мп", "llc", "ltd", "inc", "jsc", "ojsc", "cjsc", "pjsc", "gmbh", "ag", "sa", "srl", "bv", "oy", "ab", "plc", "corp", "co", "llp", "limited"]
 )
 # Spelled-out legal forms, removed before tokenising (lower-case, ё already folded).
 _LEGAL_PHRASES = re.compile(

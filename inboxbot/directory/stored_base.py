@@ -165,7 +165,7 @@ class StoredBase:
         return found[0] if found else None
 
     def dictionary(self) -> ClientDictionary:
-        return ClientDictionary(_Rows(self), StoredForms(self._conn, self._lock))
+        return ClientDictionary(_Rows(self), StoredForms(self._conn, self._lock), lookup=self)
 
 
 class _Rows(Sequence[Client]):

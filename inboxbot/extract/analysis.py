@@ -61,7 +61,7 @@ def analyse_mail(nlp: Language, msg: ParsedMessage, settings: Settings) -> Analy
     founds = find_all(nlp, view.segments)
     attached, attachment_notes = _attachments(nlp, msg, view, founds)
     founds.extend(attached)
-    name = company_display_name(view.client, settings.internal)
+    name = company_display_name(view.client, settings.internal, f"{view.parts.new_text}\n{view.parts.signature_text}")
     display = None if name is None else DisplayName(name, _display_orgs(nlp, org_text(name)))
     notes = (*view.notes, *attachment_notes, *(n for f in founds for n in f.notes))
     return Analysis(msg, settings, view, tuple(founds), display, notes)

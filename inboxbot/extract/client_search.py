@@ -129,7 +129,7 @@ def describe(m: NamedClient) -> str:
 
 def named(m: ClientMention) -> NamedClient:
     """A mention as the fact extraction hands on (the base's row by file and line)."""
-    return NamedClient(m.client.name, m.client.inn, m.client.file, m.client.line, m.form, m.kind, m.score, m.evidence)
+    return NamedClient(m.client.name, m.client.inn, m.client.file, m.client.line, m.form, m.kind, m.score, m.evidence, m.client.region_code)
 
 
 def named_clients(a: Analysis, dictionary: ClientDictionary) -> tuple[NamedClient, ...]:

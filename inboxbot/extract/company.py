@@ -31,6 +31,7 @@ from inboxbot.extract.forms import is_public_form
 from inboxbot.extract.numbers import NumberHit
 from inboxbot.extract.orgs import OrgMention
 from inboxbot.extract.ours import is_ours, our_keys
+from inboxbot.extract.spelled_out import spelled_out
 from inboxbot.model.facts import Company, Evidence
 
 _AMBIGUOUS_INN = "в письме несколько ИНН без названия компании: какой из них отправителя, не ясно"
@@ -73,8 +74,23 @@ def extract_company(a: Analysis) -> Extracted[CompanyFacts]:
             sender = replace(sender, kpp=loose["kpp"][0])
         if sender.ogrn is None and "ogrn" in loose and near(loose["ogrn"][1], loose["ogrn"][0], inn):
             sender = replace(sender, ogrn=loose["ogrn"][0])
-    facts = CompanyFacts(_company_of(sender), _mentioned(others, candidates, chosen, sender, ours), sender)
+    company = _company_of(sender)
+    # The long name may stand anywhere in the client's own text, in any role: a signer's
+    # abbreviation is theirs («ФГБОУ ВО „Сибирский …“ в целях …» / «ФГБОУ ВО СибГТУПП»).
+    named = [(c.org, c.found) for c in candidates if c is not sender] + [(o, f) for o, f in others if f.segment.own]
+    long = spelled_out(sender.org.core, ((o.core, (o, f)) for o, f in named))
+    if long is not None:
+        company = _spelled_out_as(company, *long)
+    facts = CompanyFacts(company, _mentioned(others, candidates, chosen, sender, ours), sender)
     return Extracted(facts, notes)
+
+
+def _spelled_out_as(company: Company, org: OrgMention, found: Found) -> Company:
+    """The sender's company under the name its abbreviation stands for (spelled_out),
+    with the abbreviation's identifiers."""
+    form = org.legal_form or company.legal_form
+    evidence = found.segment.evidence(org.start, org.end)
+    return replace(company, name=org.text.strip(), core=org.core, legal_form=form, evidence=(evidence, *company.evidence), public_sector=is_public_form(form))
 
 
 def _classify(a: Analysis, ours: frozenset[str]) -> tuple[list[Candidate], list[tuple[OrgMention, Found]]]:

@@ -1,5 +1,8 @@
 """The client's display name as a (weak) company name: «ГБУ РО ОЦСОН <x@yandex.ru>",
-"ZooMarket Online purchasing" — a display name that is not a person's name."""
+"ZooMarket Online purchasing" — a display name that is not a person's name. A person is
+told by the dictionary of Russian names, and — for names it does not know, Latin ones
+first of all — by the shape of a name with an initial («Tom W», «Anna K.», «J. Smith») or
+by the mail being signed with the display name's first word («Thanks,\nTom»)."""
 
 from __future__ import annotations
 
@@ -30,15 +33,41 @@ class DisplayName:
     orgs: tuple[OrgMention, ...]
 
 
-def company_display_name(client: Address | None, internal: Sequence[str]) -> str | None:
+# A word of a person's name as a display name writes it: a capitalised word or an initial.
+_NAME_WORD = re.compile(r"^(?:[A-ZА-ЯЁ][a-zа-яё'’-]+|[A-ZА-ЯЁ]\.?)$")
+_INITIAL = re.compile(r"^[A-ZА-ЯЁ]\.?$")
+# A line that is only a name after a closing formula: «Tom», «Thanks, Tom», «Best, Anna».
+_SIGNED_LINE = re.compile(
+    r"^\s*(?:(?:thanks|thank you|cheers|best|regards|best regards|kind regards|спасибо|с уважением)[,!.]?\s+)?"
+    r"(?P<name>[A-ZА-ЯЁ][a-zа-яё'’-]+)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def company_display_name(client: Address | None, internal: Sequence[str], own_text: str = "") -> str | None:
     """The client's display name when it may name a company: not ours, no address in
-    it, not a person's name."""
+    it, not a person's name; `own_text` is what the client wrote (the mail's signing
+    line tells a person's display name)."""
     if client is None or not client.name or domain_in(client.domain, internal):
         return None
     name = client.name.strip().strip("\"'")
-    if "@" in name or is_person_name(name):
+    if "@" in name or is_person_name(name) or looks_like_a_person(name, own_text):
         return None
     return name
+
+
+def looks_like_a_person(name: str, own_text: str) -> bool:
+    """A display name of two or three name-shaped words (no legal form, no department
+    word) with an initial among them, or whose first word signs the mail."""
+    words = name.split()
+    if not 2 <= len(words) <= 3 or not all(_NAME_WORD.match(w) for w in words):
+        return False
+    if words[0].upper() in ABBREVIATIONS or _DEPARTMENT_WORDS.search(name):
+        return False
+    if any(_INITIAL.match(w) for w in words):
+        return True
+    first = words[0].casefold()
+    return any((m := _SIGNED_LINE.match(line)) is not None and m.group("name").casefold() == first for line in own_text.split("\n")[-12:])
 
 
 def org_text(name: str) -> str:

@@ -32,18 +32,18 @@ from spacy.language import Language
 
 from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.extract.analysis import Analysis, Settings, analyse_mail
-from inboxbot.extract.base_company import sender_company
+from inboxbot.extract.base_company import as_client, known_client, sender_company
 from inboxbot.extract.client_search import named_clients
 from inboxbot.extract.company import extract_company
 from inboxbot.extract.country import extract_country
 from inboxbot.extract.nlp import get_pipeline
 from inboxbot.extract.people import extract_people
-from inboxbot.extract.region import extract_regions
+from inboxbot.extract.region import base_region, extract_regions
 from inboxbot.extract.requisites import extract_requisites
 from inboxbot.extract.traits import extract_language, extract_purchase_law
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.domains import FREE_MAIL_DOMAINS
-from inboxbot.model.facts import Facts
+from inboxbot.model.facts import Company, Evidence, Facts, NamedClient, Region
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,12 @@ def extract_all(a: Analysis, clients: ClientDictionary | None = None) -> Facts:
     country = extract_country(a, company.value.company)
     code = country.value.code
     regions = extract_regions(a, sender).value if code in (None, "RU") else ()
+    named = named_clients(a, clients) if clients is not None else ()
+    found, base = _base_client(a, company.value.company, named, clients)
+    if base is not None and code in (None, "RU") and _base_region_holds(base, named, regions):
+        regions = (base, *regions)
     if regions and code is None:
         code = "RU"
-    named = named_clients(a, clients) if clients is not None else ()
-    found = sender_company(company.value.company, named)
     if found is not None and code not in (None, "RU"):
         found = replace(found, country=code)
     view = a.view
@@ -87,6 +89,32 @@ def extract_all(a: Analysis, clients: ClientDictionary | None = None) -> Facts:
         quoted=view.parts.quoted_text,
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _base_client(
+    a: Analysis, company: Company | None, named: tuple[NamedClient, ...], clients: ClientDictionary | None
+) -> tuple[Company | None, Region | None]:
+    """The sender's company under the base's name, and the base's region of that client,
+    when the mail names the client (named_clients) or the base knows it by the company's
+    INN or the sender's domain (base_company)."""
+    found = sender_company(company, named)
+    if named:
+        one = named[0]
+        region = base_region(one.region_code, one.evidence) if len(named) == 1 and found is not None and found.name == one.name else None
+        return found, region
+    known = known_client(company, a.view.client, clients.lookup, a.settings.free, a.settings.internal) if clients is not None else None
+    if known is None:
+        return found, None
+    client, evidence = known
+    return as_client(found, client, evidence), base_region(client.region_code, Evidence("client_base", client.name, detail=evidence.detail))
+
+
+def _base_region_holds(base: Region, named: tuple[NamedClient, ...], regions: tuple[Region, ...]) -> bool:
+    """The base's region goes first when the base knows the client by INN or domain; a
+    client found only by its name keeps it only when the mail shows no region or shows that
+    one too: a name is near other clients' names, and the mail's own region is what tells
+    «Полимер-Пак» of Kazan from «ПолимерПак» of Novosibirsk (route.identity)."""
+    return not named or not regions or any(r.code == base.code for r in regions)
 
 
 class Extractor:

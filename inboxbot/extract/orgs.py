@@ -177,7 +177,7 @@ class LegalOrgs:
                 org = doc.char_span(start, end, label="ORG", alignment_mode="expand")
                 if form in BRAND_WORDS or (form in LATIN_PREFIXES and rule == "LATIN_PREFIX"):
                     # «ТД „Север“», «ГК …» are names, not legal forms; OOO → ООО.
-                    form = {"OOO": "ООО", "OAO": "ОАО", "ZAO": "ЗАО", "PAO": "ПАО", "AO": "АО", "IP": "ИП"}.get(form or "", None if form in BRAND_WORDS else form)
+                    form = {"OOO": "ООО", "OAO": "ОАО", "ZAO": "ЗАО", "PAO": "ПАО", "AO": "АО", "IP": "ИП", "TOO": "ТОО"}.get(form or "", None if form in BRAND_WORDS else form)
             if org is None:
                 continue
             org._.legal_form = form

@@ -48,6 +48,12 @@ def extract_regions(a: Analysis, sender: Candidate | None) -> Extracted[tuple[Re
     return Extracted(tuple(unique))
 
 
+def base_region(code: str | None, evidence: Evidence) -> Region | None:
+    """The region the client base gives a client the mail was found to be from: where the
+    company is registered, which a branch's or a warehouse's address in the mail is not."""
+    return _region(code, "client_base", evidence, 0.97) if code else None
+
+
 def _region(code: str, how: str, evidence: Evidence | None, confidence: float) -> Region | None:
     """A region candidate, or None for a code that names no subject (00, 99 …)."""
     info = gazetteer.region_by_code(code)

@@ -123,6 +123,7 @@ class NamedClient:
     kind: str
     score: float
     evidence: Evidence
+    region_code: str | None = None  # the base's region of the client
 
 
 @dataclass(frozen=True, slots=True)
