@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from servers import Postgres
 from test_store_contract import ACME, BACKENDS, T0, Backend, claims, forwarded
 
 from inboxbot.model.handover import HANDOVER, HEAD, Change, moved_entries, new_entries, undo_of, undo_refusal
@@ -168,3 +169,18 @@ def test_a_clients_history_is_read_by_index_not_by_scanning_the_changes(tmp_path
     db.close()
     with open_store(str(tmp_path / "j.sqlite")) as store:
         assert [c.id for c in store.changes.history([ACME[2]])] == [1]
+
+
+def test_a_postgresql_store_from_before_the_identities_table_keys_its_changes(postgres: Postgres) -> None:
+    import psycopg
+
+    url = postgres.url(postgres.new_database())
+    with open_store(url) as store:
+        store.ledger.claim(claims("petrov", T0))
+        handover(store, "sidorov")
+    with psycopg.connect(url, autocommit=True) as conn:  # as migration 9 left it
+        conn.execute("DROP TABLE ledger_history_keys")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 10")
+    with open_store(url) as store:
+        assert [c.id for c in store.changes.history([ACME[2]])] == [1]
+        assert [c.id for c in store.changes.history([ACME[0], ACME[3]], limit=1)] == [1]
