@@ -43,9 +43,9 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
                                "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
 }  # fmt: skip
-# The largest POST body a page reads: above rules_pages.MAX_BYTES (a rules file's upload,
-# with the form around it), so the rules page still names its own limit.
-MAX_BODY = 1024 * 1024
+# The largest POST body a page reads: above rules_pages.MAX_BYTES even as the apply form
+# sends it (percent-encoded: up to 3 bytes a byte), so the rules page names its own limit.
+MAX_BODY = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
