@@ -142,6 +142,7 @@ def export(rules_path: Path, journal_path: Path | None, fmt: str, out_path: Path
 
     Пример: inboxbot clients export --format xlsx --out закрепления.xlsx
     """
+    from inboxbot.directory.client import ColumnMap
     from inboxbot.rules.load import load_rules
     from inboxbot.store.factory import open_store
     from inboxbot.tools.ledger_export import ledger_rows, write_export
@@ -152,6 +153,9 @@ def export(rules_path: Path, journal_path: Path | None, fmt: str, out_path: Path
         sources = {e.source for e in entries}
         requests = {r.message_id: r for r in store.queries.requests(datetime(1970, 1, 1, tzinfo=UTC)) if r.message_id in sources}
     rows = ledger_rows(entries, requests)
-    base = rules.clients
-    write_export(out_path, fmt, rows, base.columns, encoding=base.encoding, delimiter=base.delimiter)
+    source = rules.clients.source  # None without a client base: its default columns, UTF-8
+    if source is None:
+        write_export(out_path, fmt, rows, ColumnMap())
+    else:
+        write_export(out_path, fmt, rows, source.columns, encoding=source.encoding, delimiter=source.delimiter)
     click.echo(f"Записано клиентов: {len(rows)} → {out_path}")

@@ -112,7 +112,9 @@ def test_the_export_reads_back_as_a_client_base(journal: Path, tmp_path: Path, f
     assert code == 0, out
     assert out.strip() == f"Записано клиентов: 3 → {out_path}"
     rules = load_rules(RULES)
-    base = ClientBase.load(out_path, rules.clients.columns, encoding=rules.clients.encoding, delimiter=rules.clients.delimiter)
+    source = rules.clients.source
+    assert source is not None
+    base = ClientBase.load(out_path, source.columns, encoding=source.encoding, delimiter=source.delimiter)
     assert base.damage == ()
     rows = sorted((c.name, c.inn, c.manager, c.domains, c.since) for c in base)
     assert rows == sorted([

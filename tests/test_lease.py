@@ -4,7 +4,7 @@ process's monotonic clock in the test's hands."""
 from __future__ import annotations
 
 from inboxbot.errors import StoreError
-from inboxbot.run.lease import MailboxLease
+from inboxbot.run.lease import Lease
 from inboxbot.store.memory_leases import MemoryLeases
 
 
@@ -29,8 +29,8 @@ class Unreachable(MemoryLeases):
 
 def test_one_process_holds_a_mailbox_and_is_told_once_when_it_takes_it() -> None:
     leases, clock, taken = MemoryLeases(), Clock(), []
-    first = MailboxLease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1"), clock=clock)
-    second = MailboxLease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1 again"), clock=clock)
+    first = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1"), clock=clock)
+    second = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1 again"), clock=clock)
     assert first.renew() and first.renew() and first.holds()
     assert not second.renew() and not second.holds()  # the same worker id, another process: a standby
     assert taken == ["w1"]
@@ -40,7 +40,7 @@ def test_one_process_holds_a_mailbox_and_is_told_once_when_it_takes_it() -> None
 
 def test_a_holder_that_cannot_renew_stops_holding_when_its_time_is_up() -> None:
     leases, clock = Unreachable(), Clock()
-    lease = MailboxLease(leases, "sales", "w1", 30, clock=clock)
+    lease = Lease(leases, "sales", "w1", 30, clock=clock)
     assert lease.renew()
     leases.down = True
     clock.now += 29

@@ -236,6 +236,14 @@ def test_a_ticket_systems_auto_acknowledgement_quoting_the_request_is_skipped(su
     assert not bare.is_request, bare.reason
 
 
+def test_an_acknowledgement_told_by_its_subject_alone_with_a_request_quoted_is_a_request() -> None:
+    """Only a header marks a ticket system's acknowledgement: a subject that merely
+    contains «(заголовок» (the reason quotes it) is no header."""
+    body = "Ваше обращение зарегистрировано под номером 48213. Нужно 300 коробок, прошу выставить счёт."
+    v = verdict(body, subject="Автоответ (заголовок: коробки)", sender="support@helpdesk.example")
+    assert v.is_request, v.reason
+
+
 @pytest.mark.parametrize(
     ("subject", "body"),
     [

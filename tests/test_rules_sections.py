@@ -102,3 +102,14 @@ def test_one_validator_reports_every_problem_of_a_section_with_its_line() -> Non
 def test_one_validator_builds_the_typed_section() -> None:
     shop, bad, errors = _read('[shop]\nowner = "ivanova"\nname = "Ромашка"\nopen = false\nsize = 3\ndays = "пн"\n')
     assert (shop, bad, errors) == (_Shop("ivanova", "Ромашка", False, 3, ("пн",), "shop"), set(), [])
+
+
+def test_every_section_is_a_known_top_level_key_listed_with_rule_after_pool(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text("".join(f"[{name}]\n" for name in SECTIONS) + "[[rule]]\n[departmnet]\n", encoding="utf-8")
+    errors, _ = check(path)
+    unknown = [e for e in errors if "неизвестный раздел" in e]
+    assert len(unknown) == 1 and "[departmnet]" in unknown[0], unknown
+    listed = unknown[0].rpartition("Допустимые: ")[2].split(", ")
+    assert listed == [*list(SECTIONS)[: list(SECTIONS).index("pool") + 1], "rule",
+                      *list(SECTIONS)[list(SECTIONS).index("pool") + 1 :]]  # fmt: skip

@@ -671,7 +671,7 @@ def test_a_journal_of_the_first_release_opens_and_keeps_working(tmp_path: Path) 
     db.close()
     assert columns[-len(ADDED_COLUMNS):] == list(ADDED_COLUMNS)
     assert tables == {"messages", "threads", "subjects", "meta", "acks", "digest_items", "release_commands", "ledger",
-                      "ledger_history", "audit", "search_text", "recent_requests", "conflicts",
+                      "ledger_history", "ledger_history_keys", "audit", "search_text", "recent_requests", "conflicts",
                       "credits", "leases", "presence"}
     with open_store(path) as reopened:  # and again, now that it is up to date
         assert [r.key.uid for r in reopened.queries.requests(T0 - timedelta(days=30))] == [1, 2]

@@ -4,17 +4,21 @@ racing another refused whole. Runs on the fixtures of test_store_contract.py."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from servers import Postgres
 from test_store_contract import ACME, BACKENDS, T0, Backend, claims, forwarded
 
 from inboxbot.model.handover import HANDOVER, HEAD, Change, moved_entries, new_entries, undo_of, undo_refusal
 from inboxbot.model.ledger import ClientKey
+from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
 from inboxbot.store.ledger_change_rows import LedgerConflict
+from inboxbot.store.ledger_changes_sql import history_sql
 
 LATER = T0 + timedelta(days=2)
 
@@ -143,3 +147,53 @@ def test_a_notice_is_claimed_by_one_sender_until_its_claim_lapses(store: Store) 
     store.changes.mark_announced(change.id, LATER)
     assert not store.changes.claim_announcement(change.id, "cli:2", 3600)  # sent: never claimed again
     assert not store.changes.claim_announcement(change.id + 1, "cli:2", 3600)
+
+
+def test_a_clients_history_is_its_newest_changes_found_by_any_identity(store: Store) -> None:
+    """Changes of two clients, alternating: a client's history (by any of its identities)
+    is its own changes only, newest first, `limit` of them, on every backend alike."""
+    other = (ClientKey("inn", "5003052454"), ClientKey("domain", "other.ru"))
+    store.ledger.claim(claims("petrov", T0))
+    store.ledger.claim(claims("ivanova", T0, other, source="m9@x"))
+    made: dict[ClientKey, list[int]] = {ACME[0]: [], other[0]: []}
+    for n in range(12):
+        keys = ACME if n % 3 else other  # two of ACME's for each of the other's
+        before = store.changes.entries(keys[0])
+        owner = "sidorov" if before[0].owner != "sidorov" else "petrov"
+        change = store.changes.apply(Change(before, moved_entries(before, owner, HEAD, LATER), HEAD, "volkov",
+                                            LATER + timedelta(minutes=n), owner, before[0].owner, "просьба клиента"))  # fmt: skip
+        made[keys[0]].append(change.id)
+    assert [c.id for c in store.changes.history([ACME[3]], limit=5)] == made[ACME[0]][::-1][:5]
+    assert [c.id for c in store.changes.history([other[1], other[0]])] == made[other[0]][::-1]
+    assert [c.id for c in store.changes.history([ACME[1], other[1]], limit=3)] == list(range(12, 9, -1))
+    assert [c.id for c in store.changes.history(limit=4)] == list(range(12, 8, -1))
+    assert store.changes.history([ClientKey("domain", "nobody.ru")]) == []
+
+
+def test_a_clients_history_is_read_by_index_not_by_scanning_the_changes(tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "j.sqlite")) as store:
+        store.ledger.claim(claims("petrov", T0))
+        handover(store, "sidorov")
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    plan = " | ".join(str(r[-1]) for r in db.execute(f"EXPLAIN QUERY PLAN {history_sql(2)}", ("inn", "1", "domain", "x", 5)))
+    assert "SCAN" not in plan and "SEARCH ledger_history_keys USING COVERING INDEX" in plan, plan
+    # A journal from before the identities' table: its changes are keyed when it is opened.
+    db.executescript("DROP TABLE ledger_history_keys")
+    db.close()
+    with open_store(str(tmp_path / "j.sqlite")) as store:
+        assert [c.id for c in store.changes.history([ACME[2]])] == [1]
+
+
+def test_a_postgresql_store_from_before_the_identities_table_keys_its_changes(postgres: Postgres) -> None:
+    import psycopg
+
+    url = postgres.url(postgres.new_database())
+    with open_store(url) as store:
+        store.ledger.claim(claims("petrov", T0))
+        handover(store, "sidorov")
+    with psycopg.connect(url, autocommit=True) as conn:  # as migration 11 left it
+        conn.execute("DROP TABLE ledger_history_keys")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 12")
+    with open_store(url) as store:
+        assert [c.id for c in store.changes.history([ACME[2]])] == [1]
+        assert [c.id for c in store.changes.history([ACME[0], ACME[3]], limit=1)] == [1]

@@ -7,6 +7,7 @@ version and a diff in the history and an audit entry."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from web_site import HEAD, IVANOVA, PETROV, T0, Site, csrf_of, make_site
 from inboxbot.compose.charts import tick_step
 from inboxbot.config import ServerSettings
 from inboxbot.tools.rule_versions import HISTORY_DIR, versions
+from inboxbot.web.pages import MAX_BODY
+from inboxbot.web.session import COOKIE
 
 # Two demo mails the territory rule gives to Орлов by their district (ЮФО), two others.
 MAILS = ("012-", "017-", "022-", "001-")
@@ -110,6 +113,63 @@ def test_a_file_not_in_utf8_or_too_big_is_rejected(site: Site) -> None:
     answer = upload(web, b"#" * (600 * 1024), csrf=token)
     assert answer.status_code == 413 and "больше 512 КБ" in answer.text  # type: ignore[attr-defined]
     assert rules_path(site).read_bytes() == before
+
+
+def raw_upload(site: Site, web: TestClient, size: int, *, chunked: bool) -> tuple[int, str, int]:
+    """A rules.toml upload of `size` bytes straight to the ASGI app in 64 KB chunks, with
+    a Content-Length or without one (chunked): the status, the page and the bytes the app read."""
+    token, boundary = csrf_of(web.get("/rules").text), "inboxbot-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"weeks\"\r\n\r\n4\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"rules\"; filename=\"rules.toml\"\r\n"
+            f"Content-Type: application/toml\r\n\r\n").encode()  # fmt: skip
+    body = head + b"#" * size + f"\r\n--{boundary}--\r\n".encode()
+    chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    headers = [(b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+               (b"cookie", f"{COOKIE}={web.cookies[COOKIE]}".encode())]  # fmt: skip
+    if not chunked:
+        headers.append((b"content-length", str(len(body)).encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/rules/trial", "raw_path": b"/rules/trial", "root_path": "", "query_string": b"",
+             "headers": headers, "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}  # fmt: skip
+    read, sent, status = 0, [], 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal read
+        if not chunks:
+            return {"type": "http.disconnect"}
+        chunk = chunks.pop(0)
+        read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])  # type: ignore[call-overload]
+        elif message["type"] == "http.response.body":
+            sent.append(message["body"])
+
+    asyncio.run(site.app(scope, receive, send))  # type: ignore[arg-type]
+    return status, b"".join(sent).decode(), read  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_5_mb_upload_is_refused_before_it_is_read(site: Site, chunked: bool) -> None:
+    before = rules_path(site).read_bytes()
+    status, page, read = raw_upload(site, logged_in(site, HEAD), 5 * 1024 * 1024, chunked=chunked)
+    assert status == 413 and f"Запрос больше {MAX_BODY // 1024 // 1024} МБ" in page
+    # With a Content-Length nothing is read; a chunked body stops at the first chunk past the limit.
+    assert read == (MAX_BODY + 65536 if chunked else 0)
+    assert rules_path(site).read_bytes() == before
+
+
+def test_a_rules_text_at_the_upload_limit_still_reaches_the_apply_form(site: Site) -> None:
+    """512 KB of Cyrillic, percent-encoded by the browser, is three times as long: the
+    apply page answers for itself (here: the base is stale), not the body limit."""
+    web = logged_in(site, HEAD)
+    token = csrf_of(web.get("/rules").text)
+    answer = web.post("/rules/apply", data={"csrf": token, "text": "я" * (256 * 1024), "base": "x"})
+    assert answer.status_code != 413 and "Запрос больше" not in answer.text
 
 
 def test_the_rules_page_shows_the_file_with_checks_verdict(site: Site) -> None:

@@ -11,17 +11,23 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from samples import RULES, pending, sample
-from servers import Postgres, Received, SmtpCatcher, free_port
+from servers import Dovecot, Postgres, Received, SmtpCatcher, free_port
 from test_crash import WORKER_ARGS, Tally, deliver, mailbox_flags, message_id, varied_backlog, worker_env
+from test_followup import MSK, sent
+from test_followup import Clock as FollowUpClock
+from test_mailboxes import with_id, zakaz_env
 
 from inboxbot.config import ServerSettings, load_settings
-from inboxbot.run.lease import mailbox_name
+from inboxbot.run.jobs import Jobs
+from inboxbot.run.lease import DEPLOYMENT_JOBS, Lease, mailbox_name
+from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
 
 
@@ -228,3 +234,50 @@ def test_random_kills_of_the_active_worker_lose_nothing_and_double_nothing(
           f"{', '.join(f'{t:.1f}' for t in takeovers)} s; {tally.report()}")
     tally.assert_exactly_once()
     assert tally.ack_resends == 0, tally.report()
+
+
+# -- the follow-ups of several mailboxes: one deployment-wide lease ------------------------
+
+
+def test_with_the_mailboxes_leases_on_two_machines_each_reminder_goes_once(
+    dovecot: Dovecot, smtp_server: SmtpCatcher, postgres: Postgres, tmp_path: Path
+) -> None:
+    """Two workers on one PostgreSQL, each holding one of the two mailboxes' leases: each
+    polls its own, and only the holder of the deployment's follow-ups lease reminds, both
+    requests, once (before that lease the other sent the same reminders in its own pass)."""
+    sales, zakaz = (dovecot.settings(user=u, password=p) for u, p in (dovecot.new_user(), dovecot.new_user()))
+    deliver(sales, with_id(sample("001"), "s1@client"))
+    deliver(zakaz, with_id(sample("006"), "z1@client"))
+    url = postgres.url(postgres.new_database())
+    clock = FollowUpClock(datetime(2026, 11, 23, 10, 0, tzinfo=MSK))  # a Monday, office hours
+    stores = [open_store(url) for _ in range(2)]
+    jobs = []
+    for n, store in enumerate(stores, start=1):
+        settings = load_settings(shared_env(sales, smtp_server.port, url, tmp_path, f"w{n}", **zakaz_env(zakaz)))
+        jobs.append(Jobs(Worker(settings, RULES, store, clock=clock, processes=0)))
+    try:
+        for job in jobs:
+            for worker in job.workers:
+                worker.lease = Lease(job.ctx.store.leases, mailbox_name(worker.settings), worker.settings.worker_id, 300)
+            job.lease = Lease(job.ctx.store.leases, DEPLOYMENT_JOBS, job.ctx.settings.worker_id, 300)
+        # w1 takes sales@ and the follow-ups, w2 zakaz@; then neither gets the other's.
+        taken = [(jobs[0].workers[0], True), (jobs[1].workers[1], True), (jobs[0].workers[1], False),
+                 (jobs[1].workers[0], False), (jobs[0], True), (jobs[1], False)]  # fmt: skip
+        for holder, takes in taken:
+            assert holder.lease is not None and holder.lease.renew() is takes
+        for job in jobs:
+            job.run_once()
+        assert len(smtp_server.forwards) == 2 and pending(sales) == [] and pending(zakaz) == []
+        clock.at(2026, 11, 23, 14, 0)  # remind_after = 4h
+        reports = [job.run_once() for job in reversed(jobs)]  # the one without the lease first
+        assert [r.reminded for r in reports] == [0, 2]
+        reminded = [m for _, m in sent(smtp_server, "reminder")]
+        assert sorted(str(m["In-Reply-To"]) for m in reminded) == sorted({str(m["In-Reply-To"]) for m in reminded})
+        assert len(reminded) == 2
+        clock.at(2026, 11, 23, 17, 0)
+        assert [job.run_once().reminded for job in jobs] == [0, 0]
+    finally:
+        for job in jobs:
+            job.worker.close()
+        for store in stores:
+            store.close()

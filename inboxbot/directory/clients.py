@@ -89,12 +89,10 @@ class ClientBase:
         self.damage: tuple[str, ...] = tuple(damage)
         self._free_mail = frozenset(normalize_domain(d) for d in free_mail_domains)
         self._dictionary: ClientDictionary | None = None
-        # How the file was read ([clients] in rules.toml): an export in these columns,
-        # this encoding and delimiter reads back in (`inboxbot clients export`).
-        self.columns: ColumnMap = _DEFAULT_COLUMNS
-        self.encoding: str | None = None
-        self.delimiter: str | None = None
-        self.source: BaseSource | None = None  # set by `load`: a base built from rows has none
+        # How the file was read ([clients] in rules.toml), set by `load` (a base built from
+        # rows has none): a child process opens it again from this, and an export in its
+        # columns, encoding and delimiter reads back in (`inboxbot clients export`).
+        self.source: BaseSource | None = None
 
     @classmethod
     def load(
@@ -130,7 +128,6 @@ class ClientBase:
             stored = indexed_base(path, hashlib.sha256(options.encode()).hexdigest(), read)
             base = cls.__new__(cls)
             base._setup(stored, stored.notes("problem"), stored.notes("damage"), free)
-        base.columns, base.encoding, base.delimiter = columns, encoding, delimiter
         stat = path.stat()
         base.source = BaseSource(str(path), columns, encoding, delimiter, sheet, tuple(sorted(free)), indexed, (stat.st_size, stat.st_mtime_ns))
         return base

@@ -108,11 +108,9 @@ SECTIONS: Mapping[str, type] = MappingProxyType({
     "calendar": CalendarSection, "duty": DutySection, "roster": RosterFileSection, "presence": PresenceSection,
     "caps": CapsSection,
 })  # fmt: skip
-# In the order the messages list them.
-_TOP_LEVEL = (
-    "department", "clients", "groups", "group", "vip", "manager", "territory", "absence", "pool", "rule",
-    "acknowledge", "followup", "report", "calendar", "duty", "roster", "presence", "caps",
-)  # fmt: skip
+# Every top-level key, in the order the messages list them: SECTIONS' with [[rule]] after
+# [pool], so a new section is never refused as unknown.
+_TOP_LEVEL = tuple(key for name in SECTIONS for key in ((name, "rule") if name == "pool" else (name,)))
 
 def _load(path: Path) -> tuple[Rules | None, list[str], list[str]]:
     name = path.name

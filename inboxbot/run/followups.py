@@ -74,24 +74,34 @@ class FollowUps:
                 log.info("заявку «%s» вместо %s ведёт ответивший %s (изменение №%d)", row.subject[:60], row.owner, by,
                          learned.change.id)  # fmt: skip
 
-    def run(self, box: Mailbox, smtp: Sender, report: PollReport) -> None:
-        """Answers seen as \\Answered in the mailbox, then the reminders and escalations due."""
-        policy = self.ctx.rules.followup
-        if policy is None:
+    def note_flagged(self, box: Mailbox, report: PollReport) -> None:
+        """Requests of this mailbox answered from it: their mail flagged \\Answered."""
+        if self.ctx.rules.followup is None:
             return
         now = self.clock()
-        since = self._meta_time(FOLLOWUP_SINCE, now)
         waiting = self.store.requests.awaiting_answer()
         here = {r.key.uid: r for r in waiting if r.key.folder == box.key_folder and r.key.uidvalidity == box.uidvalidity}
         for uid in sorted(box.answered_uids(sorted(here))):
             for row in self.store.requests.record_answer([here[uid].message_id], "общий ящик", now, "flag"):
                 report.answers += 1
                 log.debug("заявка «%s» (uid %s): отвечено из общего ящика", row.subject[:60], uid)
-        rows = self.store.requests.awaiting_answer() if here else waiting
+
+    def send_due(self, boxes: list[Mailbox], smtp: Sender, report: PollReport) -> None:
+        """The reminders and escalations due, of every mailbox's requests; `boxes`: the
+        mailboxes open in this process (a reassignment fetches the original from its own;
+        one of another mailbox goes to the head instead)."""
+        policy = self.ctx.rules.followup
+        if policy is None:
+            return
+        now = self.clock()
+        since = self._meta_time(FOLLOWUP_SINCE, now)
+        rows = self.store.requests.awaiting_answer()
         for due in due_followups(rows, policy, self.ctx.rules.department.hours, now, since=since):
             if self.ctx.stopping:
                 return
             if due.kind == ESCALATE:
+                key = due.request.key
+                box = next((b for b in boxes if (b.key_folder, b.uidvalidity) == (key.folder, key.uidvalidity)), None)
                 self._escalate(box, smtp, due, now)
                 report.escalated += 1
             else:
@@ -146,7 +156,7 @@ class FollowUps:
         queue = queue or rules.pool
         load = self.store.history.owner_counts(window_start(now, queue.window_days if queue else 30))
         target_id = reassign_target(rules, owner.id, now, load, pool=row.pool)
-        if target_id is None or row.key.folder != box.key_folder or row.key.uidvalidity != box.uidvalidity:
+        if target_id is None:
             return None, None
         raws = list(box.fetch([row.key.uid]))
         if not raws:

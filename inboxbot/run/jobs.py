@@ -19,9 +19,12 @@ order of JOBS, whatever happened to the one before.
   and only notes the period on its first run; a cron job that did not fire while the
   worker was down would lose the first, and would have to follow every rules reload.
 
-On a shared store (INBOXBOT_STORE) several workers may serve the mailbox: all three
-jobs run only in the holder of the mailbox's lease (lease.py); the others are standbys
-whose jobs do nothing until one of them takes the lease over and polls at once.
+On a shared store (INBOXBOT_STORE) several workers may serve the mailbox: a mailbox is
+polled, and its \\Answered flags read, only by the holder of its lease (lease.py); the
+others are standbys whose jobs do nothing until one of them takes the lease over and
+polls at once. The reminders, escalations and the report cover every mailbox: they go
+from the holder of the deployment's lease (DEPLOYMENT_JOBS) alone, so two machines
+holding different mailboxes never remind one request twice.
 `run --once` takes no lease: it runs beside a serving worker, and the claim of each
 mail (effects.EffectRunner.claim) keeps every forward single.
 """
@@ -41,7 +44,7 @@ from typing import Any
 from inboxbot.config import Settings
 from inboxbot.errors import ActionError, ExtractionError, FetchError
 from inboxbot.io.idle import IdleWatcher
-from inboxbot.run.lease import MailboxLease, mailbox_name
+from inboxbot.run.lease import DEPLOYMENT_JOBS, DEPLOYMENT_LABEL, Lease, mailbox_name
 from inboxbot.run.outbox import smtp_for
 from inboxbot.run.pollreport import PollReport, poll_summary
 from inboxbot.run.worker import Worker
@@ -90,6 +93,8 @@ class Jobs:
         self.watcher: IdleWatcher | None = None  # while `run_forever` runs, with INBOXBOT_IDLE on
         self.watchers: list[IdleWatcher] = []  # the other mailboxes' (INBOXBOT_MAILBOXES)
         self.followup_failures = 0
+        # The follow-ups' and the report's lease on a shared store (`start` takes it).
+        self.lease: Lease | None = None
         self._poll_lock = threading.Lock()
         self._polling = False  # a poll job is past its start
         self._again = False  # news came while it ran: one more poll right after it
@@ -102,18 +107,25 @@ class Jobs:
         ctx = self.ctx
         if ctx.rules.followup is None or not ctx.settings.smtp or ctx.stopping:
             return
-        # Each mailbox for its \\Answered; the reminders due are journalled as they go, so
-        # the mailboxes after the first find none left to send twice.
-        for worker in self.workers:
-            if worker.may_work() and not ctx.stopping:
-                with worker.markcheck.mailbox() as box, smtp_for(ctx.settings) as smtp:
-                    worker.followups.run(box, smtp, report)
+        with contextlib.ExitStack() as stack:
+            boxes = []
+            for worker in self.workers:  # each mailbox this process holds for its \\Answered
+                if worker.may_work() and not ctx.stopping:
+                    boxes.append(box := stack.enter_context(worker.markcheck.mailbox()))
+                    worker.followups.note_flagged(box, report)
+            if self.runs_deployment_jobs() and not ctx.stopping:
+                with smtp_for(ctx.settings) as smtp:
+                    self.worker.followups.send_due(boxes, smtp, report)
+
+    def runs_deployment_jobs(self) -> bool:
+        """This process sends the follow-ups and the report: it holds their lease, or runs alone."""
+        return self.lease is None or self.lease.holds()
 
     def report_pass(self, report: PollReport) -> None:
         """The distribution report and the digest of skipped mail, if due; then the
         head's replies to the digest. Raises ActionError (SMTP down), FetchError."""
         ctx = self.ctx
-        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping or not self.worker.may_work():
+        if ctx.rules.report is None or not ctx.settings.smtp or ctx.stopping or not self.runs_deployment_jobs():
             return
         with smtp_for(ctx.settings) as smtp:
             self.worker.reports.send_due(smtp, report)
@@ -250,19 +262,23 @@ class Jobs:
         return watcher
 
     def start(self) -> None:
-        """Take the mailbox's lease (on a shared store), start the scheduler with the
-        jobs, first due now, and the IDLE watcher."""
+        """Take the mailboxes' leases and the follow-ups' (on a shared store), start the
+        scheduler with the jobs, first due now, and the IDLE watcher."""
         settings = self.ctx.settings
         for worker in self.workers if settings.store else ():
             # Several workers may share the store: each mailbox's lease holder works for
             # it, the others wait; one that takes a lease over polls at once (`wake`).
-            lease = worker.lease = MailboxLease(
+            lease = worker.lease = Lease(
                 self.ctx.store.leases, mailbox_name(worker.settings), settings.worker_id, settings.lease_seconds,
                 on_taken=self.wake,
             )
             lease.start()
             if not lease.holds():
                 worker.pipeline.warm_up()  # a standby takes over without loading the models first
+        if settings.store:
+            self.lease = Lease(self.ctx.store.leases, DEPLOYMENT_JOBS, settings.worker_id, settings.lease_seconds,
+                               label=DEPLOYMENT_LABEL)  # fmt: skip
+            self.lease.start()
         scheduler = self.scheduler = new_scheduler()
         self.schedule(scheduler, datetime.now(UTC))
         scheduler.start()
@@ -289,6 +305,9 @@ class Jobs:
             lease, worker.lease = worker.lease, None
             if lease is not None:
                 lease.stop()  # after the last job: a standby takes over at once
+        deployment, self.lease = self.lease, None
+        if deployment is not None:
+            deployment.stop()
         self.worker.close()  # the pipeline the other mailboxes' workers share
 
     def run_forever(self) -> None:

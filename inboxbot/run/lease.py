@@ -1,5 +1,8 @@
 """Who of several workers on one shared store works for a mailbox: the holder of its
-lease (store.leases), renewed while the process lives; the others wait as standbys.
+lease (store.leases), renewed while the process lives; the others wait as standbys. The
+deployment's follow-ups and report (they cover every mailbox) have one lease of their own,
+DEPLOYMENT_JOBS: with the mailboxes' leases on different machines, one process still
+sends each reminder.
 
 Why a lease row and not a PostgreSQL advisory lock: an advisory lock lives as long as
 its database session, and a machine that dies without closing its socket keeps the
@@ -32,21 +35,28 @@ from inboxbot.store.interfaces import Leases
 log = logging.getLogger(__name__)
 
 
+# The lease of the follow-ups and the report: one per store, whatever the mailboxes.
+DEPLOYMENT_JOBS = "deployment:followups+report"
+DEPLOYMENT_LABEL = "напоминания и отчёт"
+
+
 def mailbox_name(settings: Settings) -> str:
     """The lease's name: the mailbox as every worker serving it configures it."""
     imap = settings.imap
     return f"{imap.user}@{imap.host}:{imap.port}/{settings.folder}"
 
 
-class MailboxLease:
-    """The lease of one mailbox for this process: `holds()` says whether it may work."""
+class Lease:
+    """A lease (a mailbox's, or DEPLOYMENT_JOBS) for this process: `holds()` says whether
+    it may work; `label` names it in the log (default: «ящик <name>»)."""
 
     def __init__(
-        self, leases: Leases, name: str, worker_id: str, seconds: int, *,
+        self, leases: Leases, name: str, worker_id: str, seconds: int, *, label: str = "",
         on_taken: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.leases = leases
         self.name = name
+        self.label = label or f"ящик {name}"
         self.seconds = seconds
         # The worker's name, then this process: two processes of one name (a restart, a
         # unit started twice) never hold the lease together.
@@ -69,27 +79,27 @@ class MailboxLease:
             taken = self.leases.take(self.name, self.holder, self.seconds)
         except Exception as exc:  # the store out of reach: the lease runs out, tried again
             if not self._failing:
-                log.warning("ящик %s: аренда не продлена (%s); повторю", self.name, exc)
+                log.warning("%s: аренда не продлена (%s); повторю", self.label, exc)
             self._failing = True
             return self.holds()
         self._failing = False
         if taken:
             self._valid_until = sent_at + self.seconds
             if not held:
-                log.info("ящик %s: этот процесс (%s) принял работу", self.name, self.holder)
+                log.info("%s: этот процесс (%s) принял работу", self.label, self.holder)
                 self.on_taken()
         else:
             self._valid_until = 0.0
             if held:
-                log.warning("ящик %s: работу принял другой процесс; этот ждёт в резерве", self.name)
+                log.warning("%s: работу принял другой процесс; этот ждёт в резерве", self.label)
         return taken
 
     def start(self) -> None:
         """Try once now (the first poll then knows), then keep renewing in a thread."""
         if not self.renew():
-            log.info("ящик %s: его обслуживает другой процесс (%s); этот ждёт в резерве",
-                     self.name, self.leases.holder(self.name) or "?")  # fmt: skip
-        self._thread = threading.Thread(target=self._keep, name="mailbox-lease", daemon=True)
+            log.info("%s: его обслуживает другой процесс (%s); этот ждёт в резерве",
+                     self.label, self.leases.holder(self.name) or "?")  # fmt: skip
+        self._thread = threading.Thread(target=self._keep, name="lease", daemon=True)
         self._thread.start()
 
     def _keep(self) -> None:
@@ -109,4 +119,4 @@ class MailboxLease:
             try:
                 self.leases.release(self.name, self.holder)
             except Exception as exc:  # it lapses by itself
-                log.warning("ящик %s: аренда не снята (%s); истечёт через %d с", self.name, exc, self.seconds)
+                log.warning("%s: аренда не снята (%s); истечёт через %d с", self.label, exc, self.seconds)

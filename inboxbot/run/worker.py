@@ -31,7 +31,7 @@ from inboxbot.run.followups import FollowUps
 from inboxbot.run.handover import follow_base, return_after_absence
 from inboxbot.run.handover_mail import Announcer
 from inboxbot.run.inflight import JournalInflight
-from inboxbot.run.lease import MailboxLease
+from inboxbot.run.lease import Lease
 from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
@@ -82,7 +82,7 @@ class Worker:
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
         # With several workers on a shared store (jobs.py sets it): only its holder works.
-        self.lease: MailboxLease | None = None
+        self.lease: Lease | None = None
 
     def sibling(self, mailbox: MailboxSettings) -> Worker:
         """A worker for another mailbox of the deployment: the same store (one queue, one

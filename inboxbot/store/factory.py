@@ -7,7 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from inboxbot.store.interfaces import Store
-from inboxbot.store.ledger_changes_sql import ANNOUNCE_COLUMNS, HISTORY_SCHEMA, SQLITE_ID, SqlLedgerChanges
+from inboxbot.store.ledger_changes_sql import (
+    ANNOUNCE_COLUMNS,
+    HISTORY_SCHEMA,
+    KEYS_SCHEMA,
+    SQLITE_ID,
+    SQLITE_KEYS_BACKFILL,
+    SqlLedgerChanges,
+)
 from inboxbot.store.memory import (
     MemoryDurability,
     MemoryHistory,
@@ -142,4 +149,7 @@ def _sqlite_changes(database: Database) -> SqlLedgerChanges:
     with database.lock:
         database.db.executescript(HISTORY_SCHEMA.format(id=SQLITE_ID))
         add_columns(database.db, "ledger_history", ANNOUNCE_COLUMNS)
+        keyed = database.db.execute("SELECT 1 FROM sqlite_master WHERE name='ledger_history_keys'").fetchone()
+        if keyed is None:  # a journal from before the table: its changes are keyed once
+            database.db.executescript(f"BEGIN; {KEYS_SCHEMA} {SQLITE_KEYS_BACKFILL} COMMIT;")
     return SqlLedgerChanges(database, "?", sqlite_hand_thread)

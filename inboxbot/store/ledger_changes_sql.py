@@ -6,6 +6,10 @@ A change is one transaction: the client's entries checked against what the chang
 new owner, the history row written. A mail command's change carries its Message-ID
 (`command`, unique): applying it again after a crash writes nothing and returns the
 stored change.
+
+`history(keys)` (the client page, on every view) finds a client's changes through
+`ledger_history_keys`, one row per identity a change touched, keyed by the identity: an
+index lookup and a LIMIT, whatever the length of the history.
 """
 
 from __future__ import annotations
@@ -41,6 +45,24 @@ CREATE TABLE IF NOT EXISTS ledger_history (
     undoes          BIGINT,
     announced_at    TEXT
 );
+"""
+# The identities each change touched (Change.keys); filled by `apply`, and for the changes
+# written before it existed by SQLITE_KEYS_BACKFILL / the PostgreSQL migration.
+KEYS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_history_keys (
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    change_id  BIGINT NOT NULL,
+    PRIMARY KEY (kind, value, change_id)
+);
+"""
+SQLITE_KEYS_BACKFILL = """
+INSERT OR IGNORE INTO ledger_history_keys (kind, value, change_id)
+SELECT json_extract(e.value, '$.kind'), json_extract(e.value, '$.value'), h.id
+FROM ledger_history h, json_each(h.entries_after) e
+UNION
+SELECT json_extract(e.value, '$.kind'), json_extract(e.value, '$.value'), h.id
+FROM ledger_history h, json_each(h.entries_before) e;
 """
 SQLITE_ID = "INTEGER PRIMARY KEY"
 POSTGRES_ID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
@@ -108,6 +130,9 @@ class SqlLedgerChanges:
                 self._sql(f"INSERT INTO ledger_history ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) RETURNING *"),
                 list(row.values()),
             ).fetchone()
+            for key in change.keys:
+                db.execute(self._sql("INSERT INTO ledger_history_keys (kind, value, change_id) VALUES (?, ?, ?) "
+                                     "ON CONFLICT DO NOTHING"), (key.kind, key.value, stored["id"]))  # fmt: skip
         return change_of(stored)
 
     def _hand_requests(self, db: Any, row_ids: Sequence[int], owner: str) -> None:
@@ -129,8 +154,9 @@ class SqlLedgerChanges:
         return change_of(row) if row is not None else None
 
     def history(self, keys: Sequence[ClientKey] = (), limit: int = 50) -> list[Change]:
-        rows = self.database.all("SELECT * FROM ledger_history ORDER BY id DESC")
-        return select(map(change_of, rows), keys, limit)
+        wanted = list(dict.fromkeys(keys))
+        return [change_of(r) for r in self.database.all(self._sql(history_sql(len(wanted))),
+                                                        (*(v for k in wanted for v in (k.kind, k.value)), limit))]  # fmt: skip
 
     def unannounced(self) -> list[Change]:
         return [change_of(r) for r in self.database.all("SELECT * FROM ledger_history WHERE announced_at IS NULL ORDER BY id")]
@@ -167,6 +193,15 @@ class SqlLedgerChanges:
 
 def _key_order(entry: Assignment) -> int:
     return ("inn", "domain", "name", "address").index(entry.key.kind)
+
+
+def history_sql(keys: int) -> str:
+    """The newest changes touching any of `keys` identities (all when 0), LIMIT the last
+    argument; the arguments: kind, value of each identity."""
+    if not keys:
+        return "SELECT * FROM ledger_history ORDER BY id DESC LIMIT ?"
+    touched = " UNION ".join(["SELECT change_id FROM ledger_history_keys WHERE kind=? AND value=?"] * keys)
+    return f"SELECT * FROM ledger_history WHERE id IN ({touched}) ORDER BY id DESC LIMIT ?"
 
 
 def select(changes: Iterator[Change] | Sequence[Change], keys: Sequence[ClientKey], limit: int) -> list[Change]:

@@ -17,7 +17,7 @@ from psycopg.rows import tuple_row
 from inboxbot.errors import StoreError
 from inboxbot.store.browse_sql import PG_WEB_SCHEMA
 from inboxbot.store.credit_rows import CREDITS_SCHEMA
-from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, POSTGRES_ID
+from inboxbot.store.ledger_changes_sql import HISTORY_SCHEMA, KEYS_SCHEMA, POSTGRES_ID
 from inboxbot.store.presence_rows import PRESENCE_SCHEMA
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 
@@ -164,6 +164,14 @@ ALTER TABLE ledger_history ADD COLUMN announce_by TEXT, ADD COLUMN announce_unti
 ALTER TABLE conflicts ADD COLUMN client_keys TEXT NOT NULL DEFAULT '[]', ADD COLUMN change_id BIGINT;
 """),
     (11, PRESENCE_SCHEMA),  # days away by the head's mail command (store/presence_rows.py)
+    # The identities each ledger change touched, for a client's history by index
+    # (store/ledger_changes_sql.py); the changes kept so far keyed here.
+    (12, KEYS_SCHEMA + """
+INSERT INTO ledger_history_keys (kind, value, change_id)
+SELECT e->>'kind', e->>'value', h.id
+FROM ledger_history h, jsonb_array_elements(h.entries_after::jsonb || h.entries_before::jsonb) e
+ON CONFLICT DO NOTHING;
+"""),
 )  # fmt: skip
 
 

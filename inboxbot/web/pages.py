@@ -6,6 +6,9 @@ every route of the app to prove it).
 - No session user (or one no longer in rules.toml): a GET goes to the login page, any
   other method gets 403; only pages declared `public` (the login) are shown.
 - Every POST carries the session's CSRF token in its form (`csrf`); without it, 403.
+- A POST body over MAX_BODY is refused with 413 before it is parsed: by its Content-Length
+  before a byte is read, a chunked one as soon as the bytes read pass the limit (Starlette's
+  `max_part_size` does not cover file parts, which it would spool to a temporary file).
 - Every answer: no caching, no framing, scripts and styles from this site only.
 """
 
@@ -22,6 +25,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from inboxbot.rules.model import Rules
 from inboxbot.run.rulesholder import RulesHolder
@@ -39,6 +43,9 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
                                "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
 }  # fmt: skip
+# The largest POST body a page reads: above rules_pages.MAX_BYTES even as the apply form
+# sends it (percent-encoded: up to 3 bytes a byte), so the rules page names its own limit.
+MAX_BODY = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,18 +128,47 @@ def page(ctx: WebContext, path: str, handler: Handler, *, methods: tuple[str, ..
         rules = ctx.current_rules()
         viewer = viewer_of(rules, session.user)
         visit = Visit(ctx, request, session, viewer, rules, new_session=session if fresh else None)
+        form: FormData | None = None
         if viewer is None and not public:
             response = refusal(visit) if request.method != "GET" else to_login(request)
-        elif request.method == "POST" and not session.csrf_matches((form := await request.form()).get("csrf")):
+        elif request.method == "POST" and (form := await capped_form(request)) is None:
+            response = visit.render("error.html", status=413, title="Слишком большой запрос",
+                                    message=f"Запрос больше {MAX_BODY // 1024 // 1024} МБ — страница его не принимает. "
+                                            "Проверьте, тот ли файл выбран.")  # fmt: skip
+        elif form is not None and not session.csrf_matches(form.get("csrf")):
             response = refusal(visit, "Форма устарела или пришла не с этой страницы. Откройте страницу заново.")
         else:
-            if request.method == "POST":
-                visit.form = form
+            visit.form = form
             response = await handler(visit)
         finish(ctx, visit, response)
         return response
 
     return Route(path, endpoint, methods=list(methods), name=path)
+
+
+class _TooLarge(Exception):
+    """The body read so far passed MAX_BODY: stops the form parser mid-stream."""
+
+
+async def capped_form(request: Request) -> FormData | None:
+    """The POST form, or None when its body is over MAX_BODY (nothing more is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    read = 0
+
+    async def receive() -> Message:
+        nonlocal read
+        message = await request.receive()
+        read += len(message.get("body", b""))
+        if read > MAX_BODY:
+            raise _TooLarge
+        return message
+
+    try:
+        return await Request(request.scope, receive).form()
+    except _TooLarge:
+        return None
 
 
 def to_login(request: Request) -> Response:
