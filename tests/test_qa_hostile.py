@@ -197,3 +197,24 @@ def test_a_clients_repeat_saying_передать_is_a_repeat_never_a_command(
     # addressed rule), never carried out as a ledger command.
     assert journal.queries.recent()[0]["rule"] in ("repeat", "addressed")
     assert [k for k, _ in kinds(smtp_server.messages) if k.startswith("ledger")] == []
+
+
+def test_a_forged_command_smuggling_a_pass_in_its_envelope_sender_is_refused(
+    imap: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    """Our server's own header, but its dmarc failed; the «pass» is the attacker's envelope
+    sender, a quoted local part («"x;dmarc=pass"@evil.example»)."""
+    worker = worker_for(imap, smtp_server, journal)
+    parent, owner = first_forward(imap, smtp_server, worker)
+    _, word = other_than(owner)
+    smuggled = (
+        "mx.severkarton.test; dkim=none; dmarc=fail header.from=severkarton.test; "
+        'spf=pass smtp.mailfrom="x;dmarc=pass"@evil.example'
+    )
+    deliver(imap, command(1, HEAD, parent, f"Передать {word}", auth=smuggled))
+    worker.poll_once()
+    assert pending(imap) == []
+    assert journal.changes.history() == []
+    entry = journal.ledger.find([ClientKey("domain", "polimer-trade.ru")])
+    assert entry is not None and entry.owner == owner
+    assert [k for k, _ in kinds(smtp_server.messages)].count("ledger-refusal") >= 1
