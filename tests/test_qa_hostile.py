@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import base64
 import email
+import email.utils
+import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
-from samples import RULES, deliver, pending
+from samples import RULES, deliver, demo_department, pending
 from servers import Pymap, SmtpCatcher
-from test_ledger_command import EMAILS, HEAD, PASS, WHO, command, kinds, mail_id
+from test_ledger_command import EMAILS, HEAD, PASS, WHO, command, kinds, mail_id, text_of
 from test_ledger_worker import request
 
 from inboxbot.config import ServerSettings, Settings
@@ -218,3 +222,66 @@ def test_a_forged_command_smuggling_a_pass_in_its_envelope_sender_is_refused(
     entry = journal.ledger.find([ClientKey("domain", "polimer-trade.ru")])
     assert entry is not None and entry.owner == owner
     assert [k for k, _ in kinds(smtp_server.messages)].count("ledger-refusal") >= 1
+
+
+# -- a department's own tables, hostile in their own way -----------------------------------
+
+WEDNESDAY = datetime(2027, 2, 3, 7, 0, tzinfo=UTC)  # 10:00 in Moscow, a working day
+MANAGERS = ["petrov", "ivanova", "orlov", "sidorov", "kuznetsova", "smirnova"]
+
+
+def duty_table(first: date, days: int) -> str:
+    """A [[duty]] per day, whole working hours, the managers in turn: 4 lines each."""
+    return "".join(
+        f'\n[[duty]]\ndate = {first + timedelta(days=i)}\nhours = "09:00-18:00"\nmanager = "{MANAGERS[i % 6]}"\n'
+        for i in range(days)
+    )
+
+
+def dated(raw: bytes, at: datetime) -> bytes:
+    message = email.message_from_bytes(raw, policy=policy.default)
+    message.replace_header("Date", email.utils.format_datetime(at))
+    return message.as_bytes()
+
+
+def whitebear(n: int) -> bytes:
+    """A request from Petrov's client in the demo base (its domain decides)."""
+    return dated(request(n, "Дарья <d.soloveva@whitebear-cosmetics.ru>", "Белый медведь косметикс"), WEDNESDAY)
+
+
+def test_a_thousand_day_roster_and_a_cp1251_presence_table_route_and_junk_keeps_the_last_good(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    imap = imap_inbox
+    base = RULES.read_text(encoding="utf-8")
+    rules = demo_department(
+        tmp_path / "dep", base + duty_table(date(2027, 1, 1), 1000) + '\n[presence]\nfile = "presence.csv"\n'
+    )
+    presence = rules.parent / "presence.csv"
+    presence.write_bytes(
+        "дата;менеджер;заместитель;с;до;причина\r\n# утренний список\r\n;;;;;\r\n03.02.2027;Петров;Иванова;;;заболел\r\n"
+        "02.02.2027;Сидоров;;;;вчера\r\n".encode("cp1251")
+    )  # fmt: skip
+    with open_store(tmp_path / "journal.sqlite") as journal:
+        settings = Settings(imap=imap, smtp=smtp_server.settings(), journal=journal.path,
+                            bot_address="sales-bot@severkarton.test")  # fmt: skip
+        worker = Worker(settings, rules, journal, clock=lambda: WEDNESDAY)
+        deliver(imap, whitebear(1), dated(request(2, "Олег <oleg@neizvestno.ru>", "Неизвестно"), WEDNESDAY))
+        assert worker.poll_once().forwarded == 2
+        by_rule = {r["rule"]: r["owner"] for r in journal.queries.recent()}
+        assert by_rule == {
+            "absence_backup": "ivanova",
+            "duty": MANAGERS[(WEDNESDAY.date() - date(2027, 1, 1)).days % 6],
+        }
+
+        # The secretary saves junk: the last good table keeps routing, the head hears once.
+        presence.write_bytes(b"\x00\xff;\xd0\xd0\r\n" + "03.02.2027;Никтоев;;;;\r\n".encode("cp1251") + b"\x01" * 3000)
+        os.utime(presence, ns=(time.time_ns(), time.time_ns() + 10**9))
+        deliver(imap, whitebear(3))
+        assert worker.poll_once().forwarded == 1
+        assert journal.queries.recent()[0]["owner"] == "ivanova"
+        told = [m for m in smtp_server.messages if HEAD in m.rcpt_tos and "presence.csv" in text_of(m)]
+        assert len(told) == 1, kinds(smtp_server.messages)
+        assert "найдены:" in text_of(told[0]) and "\x00" not in text_of(told[0])
+        worker.poll_once()
+        assert [m for m in smtp_server.messages if HEAD in m.rcpt_tos and "presence.csv" in text_of(m)] == told
