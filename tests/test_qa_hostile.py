@@ -285,3 +285,24 @@ def test_a_thousand_day_roster_and_a_cp1251_presence_table_route_and_junk_keeps_
         assert "найдены:" in text_of(told[0]) and "\x00" not in text_of(told[0])
         worker.poll_once()
         assert [m for m in smtp_server.messages if HEAD in m.rcpt_tos and "presence.csv" in text_of(m)] == told
+
+
+def test_a_naive_autoresponder_answering_the_acknowledgement_gets_no_second_one(
+    imap: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    """The client's mail system answers every mail with a plain «Re:» and no Auto-Submitted:
+    the bot's acknowledgement must not start a ping-pong."""
+    worker = worker_for(imap, smtp_server, journal)
+    first_forward(imap, smtp_server, worker)
+    for n in range(1, 4):  # three rounds: each would have been a new acknowledgement
+        ack = [m for m in smtp_server.messages if kinds([m])[0][0] == "ack"][-1]
+        reply = (
+            f"From: {ANNA}\r\nTo: sales@severkarton.test\r\nSubject: Re: Ваша заявка получена\r\n"
+            f"Message-ID: <auto{n}@polimer-trade.ru>\r\nIn-Reply-To: <{mail_id(ack)}>\r\n"
+            "Date: Mon, 09 Jun 2025 12:00:00 +0300\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Спасибо за письмо! Мы ответим в ближайшее время.\r\n"
+        ).encode()
+        deliver(imap, reply)
+        worker.poll_once()
+        assert pending(imap) == []
+    assert [k for k, _ in kinds(smtp_server.messages)].count("ack") == 1, kinds(smtp_server.messages)
