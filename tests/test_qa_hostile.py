@@ -306,3 +306,29 @@ def test_a_naive_autoresponder_answering_the_acknowledgement_gets_no_second_one(
         worker.poll_once()
         assert pending(imap) == []
     assert [k for k, _ in kinds(smtp_server.messages)].count("ack") == 1, kinds(smtp_server.messages)
+
+
+@pytest.mark.parametrize("machine", ["Auto-Submitted: auto-replied", "Subject: Автоматический ответ: пересылка заявки"])
+def test_a_managers_out_of_office_reply_saying_передать_moves_no_client(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, machine: str
+) -> None:
+    """The owner's out-of-office answers the forward: «по срочным вопросам прошу передать
+    Ивановой» is the autoresponder's text, not the owner's decision (nor a reason to mail
+    a refusal its autoresponder would answer again)."""
+    worker = worker_for(imap_inbox, smtp_server, journal)
+    parent, owner = first_forward(imap_inbox, smtp_server, worker)
+    _, word = other_than(owner)
+    message = email.message_from_bytes(
+        command(1, EMAILS[owner], parent, f"Я в отпуске до 20.07. По срочным вопросам прошу передать {word}."),
+        policy=policy.compat32,
+    )
+    name, _, value = machine.partition(": ")
+    if name in message:
+        message.replace_header(name, value)
+    else:
+        message[name] = value
+    deliver(imap_inbox, message.as_bytes())
+    worker.poll_once()
+    assert pending(imap_inbox) == []
+    assert journal.changes.history() == []
+    assert [k for k, _ in kinds(smtp_server.messages) if k.startswith("ledger")] == []
