@@ -18,7 +18,8 @@ import re
 
 from inboxbot.mail.message import ParsedMessage
 
-_COMMENT_RE = re.compile(r"\([^()]*\)")
+# Inside a quoted string these characters are text, not the header's structure.
+_INERT = {c: "_" for c in ';()="\\ \t\r\n'}
 _RESULT_RE = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)\b(.*)$", re.S)
 _PROPERTY_RE = re.compile(r"\b([a-z]+\.[a-z-]+)\s*=\s*\"?([^\s;\"]+)")
 _FROM_CLAUSE_RE = re.compile(r"(?is)^\s*from\s+(.*?)(?:\bby\b|;|$)")
@@ -30,11 +31,33 @@ _PEER_RE = re.compile(r"([\w.-]*)\s*\(?\s*\[(?:ipv6:)?([0-9a-f:.]+)\]", re.I)
 
 
 def _uncommented(text: str) -> str:
-    while True:
-        stripped = _COMMENT_RE.sub(" ", text)
-        if stripped == text:
-            return stripped
-        text = stripped
+    """`text` with its comments blanked and each quoted string's content made inert (RFC
+    5322 tokens, as RFC 8601 writes them): the envelope sender is the sender's choice, and
+    «"x;dmarc=pass"@evil.example» must stay one value, never read as a result of its own.
+    An unterminated quote or comment ends the text there: what follows is nobody's word."""
+    out: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for char in text:
+        if escaped:
+            escaped = False
+            if quoted:
+                out.append(_INERT.get(char, char))
+        elif char == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = char != '"'
+            if quoted:
+                out.append(_INERT.get(char, char))
+        elif depth:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        elif char == '"':
+            quoted = True
+        elif char == "(":
+            depth = 1
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out) if not (quoted or depth or escaped) else "".join(out).rpartition(";")[0]
 
 
 def authserv_id(header: str) -> str:

@@ -18,7 +18,7 @@ from inboxbot.directory.tables import read_table
 from inboxbot.errors import RulesError
 from inboxbot.model.roster import parse_hours
 from inboxbot.rules.model import Absence, Manager
-from inboxbot.rules.problems import suggest, valid_list
+from inboxbot.rules.problems import cell_text, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_table
 from inboxbot.rules.roster import column_map, manager_by_name
 from inboxbot.rules.settings import read_section, setting
@@ -82,7 +82,7 @@ def _row(
         return None
     day = as_date(cell("date"))
     if day is None:
-        error(line, f"дата «{cell('date')}» — нужна вида 03.06.2026 (или 2026-06-03)")
+        error(line, f"дата «{cell_text(cell('date'))}» — нужна вида 03.06.2026 (или 2026-06-03)")
         return None
     who, backup = _person(line, cell("manager"), managers, error), head
     if cell("backup"):
@@ -90,7 +90,7 @@ def _row(
     if who is None or backup is None:
         return None
     if backup == who:
-        error(line, f"«{cell('manager')}» не может замещать сам себя — укажите заместителя или оставьте колонку пустой (тогда письма получит руководитель)")
+        error(line, f"«{cell_text(cell('manager'))}» не может замещать сам себя — укажите заместителя или оставьте колонку пустой (тогда письма получит руководитель)")
         return None
     start, end = cell("from"), cell("to")
     hours = None
@@ -109,5 +109,5 @@ def _person(line: int, text: str, managers: Mapping[str, Manager], error: Callab
     found = manager_by_name(text, managers)
     if found is None:
         ids = list(managers)
-        error(line, f"неизвестный менеджер «{text}»{suggest(text, ids)}. Допустимые: {valid_list(ids)} (или фамилия менеджера)")
+        error(line, f"неизвестный менеджер «{cell_text(text)}»{suggest(text, ids)}. Допустимые: {valid_list(ids)} (или фамилия менеджера)")
     return found

@@ -59,6 +59,13 @@ def _toml(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def cell_text(value: str) -> str:
+    """A table cell as an error quotes it: without control bytes, cut to a readable
+    length (a secretary's table may hold a pasted page or a binary file's bytes)."""
+    text = "".join(c for c in value if c.isprintable()).strip()
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def shown(value: Any) -> str:
     """What was written instead, named for a person: «указан список [1, 2]»."""
     if isinstance(value, bool):

@@ -24,7 +24,7 @@ from inboxbot.model.roster import DAYS_EXAMPLE, HOURS_EXAMPLE, Roster, Shift, pa
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.forms import fold
 from inboxbot.rules.model import Manager
-from inboxbot.rules.problems import shown, suggest, valid_list
+from inboxbot.rules.problems import cell_text, shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array, section_table
 from inboxbot.rules.settings import Section, read_section, setting
 from inboxbot.rules.values import as_date
@@ -240,14 +240,14 @@ def _row(
         return None
     day = as_date(cell("date"))
     if day is None:
-        error(line, f"дата «{cell('date')}» — нужна вида 02.06.2026 (или 2026-06-02)")
+        error(line, f"дата «{cell_text(cell('date'))}» — нужна вида 02.06.2026 (или 2026-06-02)")
         return None
     who = manager_by_name(cell("manager"), managers)
     if who is None:
         ids = list(managers)
         error(
             line,
-            f"неизвестный менеджер «{cell('manager')}»{suggest(cell('manager'), ids)}. "
+            f"неизвестный менеджер «{cell_text(cell('manager'))}»{suggest(cell('manager'), ids)}. "
             f"Допустимые: {valid_list(ids)} (или фамилия менеджера)",
         )
         return None

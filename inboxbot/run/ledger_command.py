@@ -22,6 +22,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from inboxbot.compose.acknowledgement import machine_mail
 from inboxbot.compose.context import Recipient
 from inboxbot.compose.handover import compose_refusal, refusal_view
 from inboxbot.errors import ActionError
@@ -90,6 +91,8 @@ class LedgerCommands:
         sender = msg.sender.email.lower() if msg.sender else ""
         if not sender or self._own_mail(msg) or not domain_in(sender.rpartition("@")[2], rules.department.internal_domains):
             return None
+        if machine_mail(msg, rules) is not None:
+            return None  # an out-of-office's «прошу передать Ивановой» is no one's decision
         if not msg.thread_ids:
             return None
         read = read_handover(own_lines(msg.text), rules)

@@ -146,7 +146,9 @@ class Outbox:
             log.warning("uid %s: подтверждение клиенту не принято сервером: %s", key.uid, exc)
             self.store.requests.record_ack(key, ids, now, error=str(exc))
             return False
-        self.store.requests.record_ack(key, ids, now)
+        # The acknowledgement's own id too: a client's autoresponder answering it with only
+        # In-Reply-To is in this thread, or each answer would get an acknowledgement again.
+        self.store.requests.record_ack(key, [*ids, str(ack["Message-ID"]).strip("<>")], now)
         return True
 
     def tell_rules_error(self, smtp: Sender, errors: str) -> None:

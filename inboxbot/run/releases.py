@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from inboxbot.compose.acknowledgement import machine_mail
 from inboxbot.compose.skipped_digest import Outcome, compose_release_answer
 from inboxbot.io.imap import Mailbox
 from inboxbot.mail.message import ParsedMessage
@@ -72,6 +73,8 @@ class Releases:
             return None
         if any(msg.header(name) is not None for name in dept.loop_headers):
             return None
+        if machine_mail(msg, self.ctx.rules) is not None:
+            return None  # the head's out-of-office quoting «переслать 2» decides nothing
         digest_id = self.store.releases.digest_of(msg.thread_ids)
         if digest_id is None:
             return None

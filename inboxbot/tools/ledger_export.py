@@ -21,6 +21,14 @@ from inboxbot.model.ledger import Assignment
 from inboxbot.model.records import RequestRow
 
 FORMATS = ("csv", "xlsx")
+# A cell starting with one of these is a formula to Excel; the name may be a sender's
+# address, and «=cmd|'/Ccalc'!A0@mail.ru» is a valid one.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    """`value` Excel opens as text: a leading apostrophe (which it hides) before a formula sign."""
+    return "'" + value if value.startswith(_FORMULA_SIGNS) else value
 
 
 def ledger_rows(entries: Sequence[Assignment], requests: Mapping[str, RequestRow]) -> list[dict[str, str]]:
@@ -64,7 +72,7 @@ def write_export(path: Path, fmt: str, rows: Sequence[Mapping[str, str]], column
     try:
         if fmt == "csv":
             with path.open("w", encoding=encoding or "utf-8-sig", newline="") as out:
-                csv.writer(out, delimiter=delimiter or ";").writerows(table)
+                csv.writer(out, delimiter=delimiter or ";").writerows([_csv_cell(v) for v in line] for line in table)
             return
         from openpyxl import Workbook
 
@@ -74,6 +82,8 @@ def write_export(path: Path, fmt: str, rows: Sequence[Mapping[str, str]], column
         sheet.title = "Клиенты"
         for line in table:
             sheet.append(line)
+            for cell in sheet[sheet.max_row]:
+                cell.data_type = "s"  # openpyxl makes «=…» a formula; a name is text
         book.save(path)
     except OSError as exc:
         raise ConfigError(f"файл {path} не записан: {exc.strerror or exc}") from exc
