@@ -1,5 +1,8 @@
-"""Memory of the deployment at default settings: the worker and its extraction children,
-after a backlog and then after a quiet poll (what a running bot holds most of the day).
+"""Memory of the deployment at default settings: the worker, the forkserver holding the
+NLP models, the extraction processes forked from it and multiprocessing's resource
+tracker (not the benchmark's SMTP sink), after a backlog and then after a quiet poll
+(what a running bot holds most of the day); and the CPU time the backlog's poll took
+in all of them, per mail (a fairer measure than mails/s on a shared machine).
 
     .venv/bin/python bench/bench_memory.py [--mails 300]
 
