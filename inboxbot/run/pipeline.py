@@ -22,6 +22,7 @@ from datetime import datetime
 from multiprocessing import forkserver, get_context
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from inboxbot import logsetup
 from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.directory.clients import BaseSource
 from inboxbot.errors import ExtractionError
@@ -131,12 +132,15 @@ _child: tuple[Extractor, ExtractParams] | None = None
 _child_clients: tuple[BaseSource, ClientDictionary] | None = None
 
 
-def _child_init(params: ExtractParams, worker: int, environ: dict[str, str]) -> None:
+def _child_init(params: ExtractParams, worker: int, environ: dict[str, str], logs: tuple[int, bool] | None) -> None:
     global _child
     # Forked from the forkserver, this process has its environment from when that
-    # started; it works for the worker as it is now.
+    # started and no log set-up; it works for the worker as it is now, and logs as it
+    # does (mail-parser's chatter about ordinary mail stays quiet here too).
     os.environ.clear()
     os.environ.update(environ)
+    if logs is not None:
+        logsetup.configure(logs[0], service=logs[1])
     # Before anything else: a worker killed meanwhile must not leave us behind either.
     threading.Thread(target=_exit_with, args=(worker,), name="exit-with-worker", daemon=True).start()
     process_failpoint("child_start")
@@ -346,7 +350,7 @@ class Pipeline:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max(1, self._children), mp_context=models_context(), initializer=_child_init,
-                initargs=(self.params, os.getpid(), dict(os.environ)),
+                initargs=(self.params, os.getpid(), dict(os.environ), logsetup.configured),
             )
         return self._pool
 
