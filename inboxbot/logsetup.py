@@ -85,9 +85,16 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+# How this process was configured, for the extraction processes to do the same (they
+# start from the forkserver, a fresh interpreter): (verbose, service), or None.
+configured: tuple[int, bool] | None = None
+
+
 def configure(verbose: int = 0, *, service: bool = False) -> None:
     """Set the levels and the one stderr handler of the root logger (idempotent: a second
     call changes the levels and the format, it adds no second handler)."""
+    global configured
+    configured = (verbose, service)
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
     if handler is None:

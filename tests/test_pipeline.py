@@ -1,6 +1,9 @@
 """Parallel preparation of a backlog gives exactly what serial preparation gives."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 from samples import CORPUS, RULES
 
@@ -51,3 +54,30 @@ def test_prepare_ahead_gives_each_batch_its_own_mails_in_order() -> None:
         assert [p.msg.message_id for p in prepared] == [p.msg.message_id for p in expected]
         assert [p.facts for p in prepared] == [p.facts for p in expected]
 
+
+
+def test_in_children_even_one_mail_is_prepared_in_a_forked_child_and_no_models_load_here() -> None:
+    """The worker's mode: every mail goes to an extraction process forked from the
+    forkserver that holds the models; this process loads none."""
+    raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))][:3]
+    rules = load_rules(RULES)
+    serial = Pipeline(rules, processes=0)
+    worker = Pipeline(rules, processes=1, in_children=True)
+    try:
+        worker.warm_up()  # starts the forkserver, not a loading here
+        got = worker.prepare_many(raws[:1]) + worker.prepare_many(raws[1:])
+        assert worker._pool is not None
+        children = list(worker._pool._processes)
+        parents = {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in children}
+        assert worker.loaded_extractor is None
+    finally:
+        worker.close()
+    assert len(children) == 1 and parents != {os.getpid()}  # the forkserver's children
+    assert [p.facts for p in got] == [p.facts for p in serial.prepare_many(raws)]
+
+
+def test_the_worker_imports_no_nlp_library() -> None:
+    """spaCy alone is ~80 MB; the worker prepares nothing itself, so it must not import it."""
+    code = "import sys, inboxbot.cli, inboxbot.run.jobs, inboxbot.run.worker; print(sorted({'spacy', 'natasha', 'pymorphy3'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

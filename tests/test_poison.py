@@ -152,12 +152,11 @@ def test_a_poison_mail_among_a_hundred_requests(imap_inbox: ServerSettings, smtp
 
 def test_a_mail_that_kills_its_extraction_process_goes_to_a_human(
         imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first batches are prepared in the worker, the later ones in child processes:
-    the killer sits where a child takes it. It kills a child every time."""
-    mails = requests(100)  # batches of 8 (prepared here), then 93 ≥ Pipeline.PARALLEL_MIN for the children
-    in_process = FIRST_BATCH
+    """Every batch is prepared in child processes (a first one of 8, then 93): the killer,
+    in the second, kills a child every time."""
+    mails = requests(100)
     killer = b"X-Inboxbot-Failpoint: prepare\r\n" + requests(1, "killer")[0]
-    deliver(imap_inbox, *mails[: in_process + 2], killer, *mails[in_process + 2 :])
+    deliver(imap_inbox, *mails[: FIRST_BATCH + 2], killer, *mails[FIRST_BATCH + 2 :])
     monkeypatch.setenv("INBOXBOT_FAILPOINT", "prepare")
     with open_store(tmp_path / "j.sqlite") as journal:
         bot = make_worker(imap_inbox, smtp_server, journal, processes=2)
@@ -168,23 +167,22 @@ def test_a_mail_that_kills_its_extraction_process_goes_to_a_human(
         reasons = {r["uid"]: str(r["reasons"]) for r in journal.queries.recent(200)}
     assert report.forwarded == 100 and report.triaged == 1, report
     assert forwarded_originals(smtp_server) == Counter({message_id(m): 1 for m in mails})
-    assert CHILD_DIED in reasons[in_process + 3]
+    assert CHILD_DIED in reasons[FIRST_BATCH + 3]
     assert pending(imap_inbox) == []
 
 
-def test_a_mail_that_kills_the_worker_itself_is_not_retried_in_a_loop(
+def test_a_mail_that_kills_the_process_preparing_it_never_takes_the_worker_down(
         imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path) -> None:
-    """A small batch is prepared in the worker's own process: the killer takes the worker
-    down. After the restart it is prepared alone in a child, dies there too, and goes to
-    a human; before, every restart died on it again."""
+    """Even a small batch is prepared in a child process, not in the worker: the killer
+    kills the child, is prepared alone in a fresh one, dies there too and goes to a
+    human, in the first run. Before, it took the worker down (and, before the journal
+    noted what was being prepared, every restart after it)."""
     mails = requests(3)
     killer = b"X-Inboxbot-Failpoint: prepare\r\n" + requests(1, "killer")[0]
     deliver(imap_inbox, mails[0], killer, *mails[1:])
     env = worker_env(imap_inbox, smtp_server.port, tmp_path / "j.sqlite", "prepare")
     first = run_worker(env)
-    assert first.returncode == -9  # the worker died on it
-    second = run_worker(env)
-    assert second.returncode == 0, second.stderr[-3000:]
+    assert first.returncode == 0, first.stderr[-3000:]
     assert forwarded_originals(smtp_server) == Counter({message_id(m): 1 for m in mails})
     assert "$inboxbottriage" in mailbox_flags(imap_inbox)["killer-0@test.invalid"]
     assert pending(imap_inbox) == []
@@ -322,8 +320,8 @@ def test_the_running_worker_answers_every_malformed_mail(imap_inbox: ServerSetti
 def test_children_that_cannot_start_are_an_outage_not_a_triage_of_every_mail(
         imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every extraction child dies as it starts (models that cannot load, no memory): the
-    first batch, prepared in the worker, goes out; the rest waits, nothing goes to triage,
-    and once the children can start again everything is forwarded."""
+    backlog waits, nothing goes to triage, and once the children can start again
+    everything is forwarded."""
     mails = requests(60)
     deliver(imap_inbox, *mails)
     monkeypatch.setenv("INBOXBOT_FAILPOINT", "child_start")
@@ -332,7 +330,7 @@ def test_children_that_cannot_start_are_an_outage_not_a_triage_of_every_mail(
         try:
             bot.guarded_poll()
             assert bot.failures == 1 and bot.last_report.triaged == 0
-            assert len(pending(imap_inbox)) == len(mails) - FIRST_BATCH
+            assert len(pending(imap_inbox)) == len(mails)
             monkeypatch.delenv("INBOXBOT_FAILPOINT")
             bot.guarded_poll()
         finally:

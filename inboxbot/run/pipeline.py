@@ -12,6 +12,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import select
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,13 +20,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing import get_context
-from typing import Protocol, TypeVar
+from multiprocessing import forkserver, get_context
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from inboxbot import logsetup
 from inboxbot.directory.client_dictionary import ClientDictionary
 from inboxbot.directory.clients import BaseSource
 from inboxbot.errors import ExtractionError
-from inboxbot.extract.extract import Extractor
 from inboxbot.mail.message import ParsedMessage, parse, parse_headers
 from inboxbot.model.decision import DUPLICATE_RULE, QUARANTINE_RULE, Decision, Step
 from inboxbot.model.facts import Facts
@@ -33,6 +34,9 @@ from inboxbot.route.context import ClientLedger, History, RecentRequests
 from inboxbot.route.decide import decide
 from inboxbot.rules.model import Absence, Rules
 from inboxbot.run.failpoints import mail_failpoint, process_failpoint
+
+if TYPE_CHECKING:
+    from inboxbot.extract.extract import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,8 @@ def prepare(raw: bytes, extractor: Extractor, params: ExtractParams, clients: Cl
     return Prepared(msg, facts)
 
 
-# Extraction in child processes: the NLP pipeline is loaded once per child.
+# Extraction in child processes, forked from a forkserver that holds the NLP models
+# (models_context): one copy of the models, shared by every child.
 #
 # The children run at a lower CPU priority. Extraction is throughput work that runs
 # ahead of need (prepare_ahead); the worker's own process runs the part that waits on
@@ -128,25 +133,35 @@ _child: tuple[Extractor, ExtractParams] | None = None
 _child_clients: tuple[BaseSource, ClientDictionary] | None = None
 
 
-def _child_init(params: ExtractParams) -> None:
+def _child_init(params: ExtractParams, worker: int, environ: dict[str, str], logs: tuple[int, bool] | None) -> None:
     global _child
-    # Before the models load: a parent killed meanwhile must not leave us behind either.
-    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+    # Forked from the forkserver, this process has its environment from when that
+    # started and no log set-up; it works for the worker as it is now, and logs as it
+    # does (mail-parser's chatter about ordinary mail stays quiet here too).
+    os.environ.clear()
+    os.environ.update(environ)
+    if logs is not None:
+        logsetup.configure(logs[0], service=logs[1])
+    # Before anything else: a worker killed meanwhile must not leave us behind either.
+    threading.Thread(target=_exit_with, args=(worker,), name="exit-with-worker", daemon=True).start()
     process_failpoint("child_start")
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
-    _child = (Extractor(), params)
+    _child = (new_extractor(), params)  # the forkserver's models (preload), not a copy
 
 
-def _exit_with_parent() -> None:
-    """End this child when the worker that started it is gone. After a kill -9 of the
-    worker nobody shuts the pool down, and a child blocked on its task queue never sees
-    EOF (it holds both ends of the queue's pipe): it would live on, with its NLP models
-    in memory, after every crash. The parent's sentinel pipe closes when the parent dies."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    parent.join()
+def _exit_with(worker: int) -> None:
+    """End this child when the worker it prepares mail for is gone. After a kill -9 of
+    the worker nobody shuts the pool down, and a child blocked on its task queue never
+    sees EOF (it holds both ends of the queue's pipe): it would live on, with its share
+    of the models, after every crash. Its parent is the forkserver, not the worker (and
+    multiprocessing's parent sentinel of a forkserver child is at EOF from the start),
+    so it waits on a pidfd of the worker."""
+    try:
+        handle = os.pidfd_open(worker)
+    except ProcessLookupError:
+        os._exit(0)
+    select.select([handle], [], [])
     os._exit(0)
 
 
@@ -168,24 +183,54 @@ def _child_prepare_many(raws: Sequence[bytes]) -> list[Prepared]:
     return [prepare(raw, extractor, params, clients) for raw in raws]
 
 
+def new_extractor() -> Extractor:
+    """The NLP pipeline of this process. Imported here, not at the top: spaCy alone is
+    ~80 MB, and the worker, whose mail is prepared in the extraction processes, never
+    needs it."""
+    from inboxbot.extract.extract import Extractor
+
+    return Extractor()
+
+
+def models_context() -> multiprocessing.context.ForkServerContext:
+    """Extraction processes forked from one forkserver that loaded the NLP models at its
+    start (run/preload.py): the children share the models' pages instead of each loading
+    its own copy, and a new child is ready at once. The forkserver starts from a fresh
+    interpreter (none of the worker's threads) and exits when the worker does."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["inboxbot.run.preload"])
+    return context
+
+
+def start_models() -> None:
+    """Start the forkserver (loading the models, ~2 s) if it is not running yet."""
+    models_context()
+    forkserver.ensure_running()
+
+
 class Pipeline:
     """Holds what is expensive to build (the NLP pipeline) across messages.
 
     Parsing and extraction are pure and per mail, so a backlog is spread over
     `processes` child processes; deciding stays in order in this process, because a
-    decision depends on the ones before it (threads, the round robin)."""
+    decision depends on the ones before it (threads, the round robin).
 
-    # Below this many mails a batch is not worth the children's start-up (~2 s each).
+    With `in_children` (the worker) every mail is prepared in a child process, however
+    few: this process never loads the models (the forkserver holds the one copy), and a
+    mail that crashes the parser takes a child down, never the worker."""
+
+    # Below this many mails a batch is not worth the round trips to the children (and,
+    # before the forkserver runs, its ~2 s of loading the models) unless `in_children`.
     PARALLEL_MIN = 40
     # From this many pending mails on, every extraction process is used; a smaller
-    # backlog gets one (each holds the NLP models, ~250 MB: the worker and one child
-    # stay under 500 MB, and a few hundred mails take seconds either way).
+    # backlog gets one (each child's own memory grows to ~60 MB over a backlog, besides
+    # the shared models, and a few hundred mails take seconds either way).
     BIG_BACKLOG = 1000
     CHUNK = 4  # mails per task sent to a child
 
     def __init__(
         self, rules: Rules, extractor: Extractor | None = None, *, processes: int = 0,
-        inflight: Inflight | None = None,
+        inflight: Inflight | None = None, in_children: bool = False,
     ) -> None:
         self.rules = rules
         self._extractor = extractor
@@ -193,18 +238,21 @@ class Pipeline:
         self.processes = processes
         self._children = processes  # the pool's size for the backlog at hand (`size_for`)
         self.inflight = inflight
+        self.in_children = in_children and processes >= 1
         self._pool: ProcessPoolExecutor | None = None
         self._loading: threading.Thread | None = None
 
     def warm_up(self) -> None:
         """Start loading the NLP pipeline in a thread, so that it overlaps the caller's
-        I/O (connecting, fetching); `extractor` waits for it."""
+        I/O (connecting, fetching); `extractor` waits for it. With `in_children`, the
+        forkserver loads them instead."""
         if self._extractor is None and self._loading is None:
-            self._loading = threading.Thread(target=self._load, name="load-nlp", daemon=True)
+            load = start_models if self.in_children else self._load
+            self._loading = threading.Thread(target=load, name="load-nlp", daemon=True)
             self._loading.start()
 
     def _load(self) -> None:
-        self._extractor = Extractor()
+        self._extractor = new_extractor()
 
     @property
     def extractor(self) -> Extractor:
@@ -213,7 +261,7 @@ class Pipeline:
             self._loading.join()
             self._loading = None
         if self._extractor is None:
-            self._extractor = Extractor()
+            self._extractor = new_extractor()
         return self._extractor
 
     @property
@@ -295,13 +343,15 @@ class Pipeline:
             self._children = wanted
 
     def _parallel(self, count: int) -> bool:
+        if self.in_children:
+            return count > 0
         return self.processes >= 2 and count >= self.PARALLEL_MIN
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max(1, self._children), mp_context=get_context("spawn"), initializer=_child_init,
-                initargs=(self.params,),
+                max(1, self._children), mp_context=models_context(), initializer=_child_init,
+                initargs=(self.params, os.getpid(), dict(os.environ), logsetup.configured),
             )
         return self._pool
 

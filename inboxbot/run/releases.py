@@ -31,7 +31,7 @@ from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.failpoints import failpoint
 from inboxbot.run.outbox import Outbox, Sender
-from inboxbot.run.pipeline import Pipeline, prepare
+from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.pollreport import PollReport
 from inboxbot.run.release_command import read_command, refusal_of_sender, unknown_numbers
 from inboxbot.store.interfaces import DigestItem, ReleaseCommand
@@ -118,7 +118,7 @@ class Releases:
             self.store.releases.finish(item.digest_id, item.number, GONE, now, released=False)
             return Outcome(item.number, "", GONE)
         pipeline = self.pipeline()
-        prepared = prepare(raw.raw, pipeline.extractor, pipeline.params, pipeline.clients)
+        prepared = pipeline.prepare_many([raw.raw])[0]
         msg = prepared.msg
         if item.decision is None:
             entry = self.store.messages.entry(item.key)

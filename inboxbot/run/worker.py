@@ -98,7 +98,8 @@ class Worker:
         # The NLP models outlive a rules reload: only the rules change.
         current = getattr(self, "pipeline", None)
         return Pipeline(
-            rules, current.loaded_extractor if current else None, processes=self.processes, inflight=self._inflight
+            rules, current.loaded_extractor if current else None, processes=self.processes, inflight=self._inflight,
+            in_children=True,  # the models live in the extraction processes' forkserver only
         )
 
     @property
@@ -163,8 +164,9 @@ class Worker:
                 if self.announcer.pending():  # ledger changes of this poll, the CLI's, the web page's
                     report.announced += self.announcer.announce(smtp)
         if len(pending) < self.pipeline.PARALLEL_MIN:
-            # The backlog is drained: the extraction processes (their models ~300 MB
-            # each) would only sit idle until the next one; they start again with it.
+            # The backlog is drained: the extraction processes (~30–60 MB each besides
+            # the models, which stay in their forkserver) would only sit idle until the
+            # next one; they are forked again, at once, with it.
             self.pipeline.close()
         return report
 
