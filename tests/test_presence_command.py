@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from samples import RULES, deliver, pending
+from samples import RULES, deliver, demo_department, pending
 from servers import SmtpCatcher
 from test_roster import forwards, mail_at
 
@@ -61,6 +61,18 @@ def answers(smtp: SmtpCatcher) -> list[tuple[str, tuple[str, ...], str]]:
             found.append((kind, tuple(m.rcpt_tos), body.get_content()))
     return found
 
+def notices(smtp: SmtpCatcher) -> list[tuple[tuple[str, ...], str]]:
+    """(recipients, text) of each notice to an absent manager that their request went to a stand-in."""
+    found = []
+    for m in smtp.messages:
+        parsed = email.message_from_bytes(m.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if str(parsed.get("X-Inboxbot", "")).startswith("notice"):
+            body = parsed.get_body(("plain",))
+            assert body is not None
+            found.append((tuple(m.rcpt_tos), body.get_content()))
+    return found
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -94,6 +106,8 @@ def test_the_heads_mail_sends_petrovs_mail_of_the_day_to_the_stand_in(
         (to, text), = forwards(smtp_server).values()
         assert to == ("a.sidorov@severkarton.test",)
         assert "Петров нет на месте 16.06 → заместитель Сидоров" in text
+        ((to, text),) = notices(smtp_server)  # the recorded day is known to the notice too
+        assert to == (PETROV,) and "Пока вас нет (до 16 июня 2026 включительно), заявку" in text
 
         clock.now = datetime(2026, 6, 17, 10, 5, tzinfo=MSK)
         deliver(imap_inbox, mail_at(datetime(2026, 6, 17, 10, 0, tzinfo=MSK), "lebedev@gmail.com", PETROV))
@@ -213,5 +227,32 @@ def test_with_after_absence_owner_the_stand_in_keeps_the_request_until_the_day_i
         assert bot.poll_once().announced == 1
         (change,) = journal.changes.history()
         assert (change.previous, change.owner) == ("sidorov", "petrov")
+    finally:
+        bot.close()
+
+
+@pytest.mark.parametrize(("until", "said"), [("2026-06-16T18:00:00", "до 18:00"), ("2026-06-17T12:00:00", "до 17.06 12:00")])
+def test_the_notice_of_a_part_day_absence_says_until_when(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path, until: str, said: str
+) -> None:
+    rules = demo_department(tmp_path / "rules", RULES.read_text(encoding="utf-8") + f"""
+[[absence]]
+manager = "petrov"
+from = 2026-06-16T14:00:00
+to = {until}
+backup = "ivanova"
+reason = "у врача"
+""")
+    clock = Clock(datetime(2026, 6, 16, 15, 5, tzinfo=MSK))
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    bot = Worker(settings, rules, journal, clock=clock, processes=0)
+    try:
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 15, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        ((to, text),) = notices(smtp_server)
+        assert to == (PETROV,) and f"Пока вас нет ({said}), заявку" in text
+        (to, text), = forwards(smtp_server).values()
+        assert to == ("i.ivanova@severkarton.test",) and f"Клиент менеджера: Петров Дмитрий Сергеевич (отсутствует {said})" in text
     finally:
         bot.close()

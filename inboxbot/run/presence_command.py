@@ -17,9 +17,7 @@ colleague's mail with such a line is routed as any mail (it may be a forwarded r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from datetime import date, datetime, timedelta
 
 from inboxbot.compose.presence_answer import (
     FORGED_KIND,
@@ -35,30 +33,13 @@ from inboxbot.model.decision import PRESENCE_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
 from inboxbot.model.presence import DayAway
 from inboxbot.route.presence_command import is_presence_command, read_presence
-from inboxbot.rules.model import Absence, Rules
+from inboxbot.rules.model import Rules
 from inboxbot.rules.presence import REASON
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
 from inboxbot.run.release_command import own_lines
-from inboxbot.store.interfaces import Store
 
 log = logging.getLogger(__name__)
-
-# How far back a recorded day still matters: mail of a past day may be polled late.
-LOOK_BACK_DAYS = 7
-
-
-def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence, ...]:
-    """The days away the head reported by mail around `today`, as one-day absences."""
-    found = store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1))
-    return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
-
-
-def with_recorded(store: Store, rules: Rules, now: datetime) -> Rules:
-    """`rules` with the days away the head reported by mail around `now` among its absences."""
-    recorded = recorded_absences(store, rules, now.astimezone(rules.department.timezone).date())
-    return dataclasses.replace(rules, absences=(*rules.absences, *recorded)) if recorded else rules
-
 
 def sender_refusal(msg: ParsedMessage, rules: Rules, what: str = "сообщать об отсутствии") -> str | None:
     """Why the sender of `msg` may not give a head's command (`what` they may not), or None."""
