@@ -20,7 +20,7 @@ from servers import SmtpCatcher
 from test_roster import forwards, mail_at
 
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.route.presence_command import read_presence
+from inboxbot.route.presence_command import is_presence_command, read_presence
 from inboxbot.rules.load import load_rules
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
@@ -256,3 +256,73 @@ reason = "у врача"
         assert to == ("i.ivanova@severkarton.test",) and f"Клиент менеджера: Петров Дмитрий Сергеевич (отсутствует {said})" in text
     finally:
         bot.close()
+
+
+@pytest.mark.parametrize("line", ["Петров на месте", "отмена: Петров"])
+def test_the_head_cancels_a_recorded_day_away_and_petrovs_mail_goes_to_him_again(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, line: str
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров, замещает Сидорова"))
+        bot.poll_once()
+        clock.now = datetime(2026, 6, 16, 9, 30, tzinfo=MSK)
+        deliver(imap_inbox, command(2, HEAD, line))
+        bot.poll_once()
+        (_, (kind, to, text)) = answers(smtp_server)
+        assert kind == "presence-answer" and to == (HEAD,)
+        assert "Отменил: Петров Дмитрий Сергеевич сегодня (16 июня 2026) на месте" in text
+        assert smtp_server.forwards == []  # the command itself is no request
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [PETROV]
+        assert notices(smtp_server) == []
+    finally:
+        bot.close()
+
+
+def test_a_cancel_forged_or_with_nothing_recorded_changes_nothing(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров"))
+        bot.poll_once()
+        clock.now = datetime(2026, 6, 16, 9, 30, tzinfo=MSK)
+        deliver(imap_inbox, command(2, HEAD, "отмена: Петров", auth=FAIL), command(3, HEAD, "Орлов на месте"))
+        bot.poll_once()
+        sent = answers(smtp_server)[1:]
+        assert [(k, to) for k, to, _ in sent] == [("presence-forged", (HEAD,)), ("presence-answer", (HEAD,))]
+        assert "не прошло проверку подлинности" in sent[0][2] and "Ничего не изменилось" in sent[0][2]
+        assert ("Ничего не отменено: Орлов Максим Игоревич — нет записанного отсутствия на сегодня (16 июня 2026) "
+                "и завтра (17 июня 2026)") in sent[1][2]  # fmt: skip
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [HEAD]  # still away: the forgery cancelled nothing
+    finally:
+        bot.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Петров на месте", ("petrov", None)),
+        ("Петров сегодня на месте.", ("petrov", date(2026, 6, 16))),
+        ("отмена: Петров", ("petrov", None)),
+        ("Отмена: завтра Петров", ("petrov", date(2026, 6, 17))),
+        ("отменить — Орлова", ("orlov", None)),
+    ],
+)
+def test_the_cancel_as_the_head_writes_it(line: str, expected: tuple[str, date | None]) -> None:
+    read = read_presence([line], load_rules(RULES), date(2026, 6, 16))
+    assert (read.manager, read.day, read.cancel, read.refusal) == (*expected, True, None)
+
+
+def test_a_sentence_that_merely_mentions_being_in_is_no_command() -> None:
+    assert not is_presence_command(["Петров на месте разберётся с клиентом"])

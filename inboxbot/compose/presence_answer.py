@@ -32,6 +32,26 @@ def recorded_text(name: str, absent: str, day: date, today: date, stand_in: str,
     )
 
 
+def _when(day: date, today: date) -> str:
+    when = "сегодня" if day == today else "завтра" if (day - today).days == 1 else ""
+    return f"{when} ({ru_date(day)})" if when else ru_date(day)
+
+
+def cancelled_text(name: str, back: str, day: date, today: date, *, new: bool) -> str:
+    """«Отменил: Петров Д. С. сегодня (16 июня 2026) на месте.» — the day away undone."""
+    first = "Отменил" if new else "Уже отменено по этому письму"
+    return (
+        f"{name}, здравствуйте!\n\n{first}: {back} {_when(day, today)} на месте, запись об отсутствии снята.\n"
+        f"Письма, которые придут ему (ей) за этот день, бот снова пересылает ему (ей).\n"
+    )
+
+
+def nothing_to_cancel_text(name: str, back: str, days: Sequence[date], today: date, line: str) -> str:
+    said = f"Ваша команда: «{line[:200]}»\n" if line else ""
+    when = " и ".join(_when(d, today) for d in days)
+    return f"{name}, здравствуйте!\n\nНичего не отменено: {back} — нет записанного отсутствия на {when}.\n{said}"
+
+
 def refused_text(name: str, reason: str, line: str) -> str:
     said = f"Ваша команда: «{line[:200]}»\n" if line else ""
     return f"{name}, здравствуйте!\n\nНичего не записано: {reason}.\n{said}"

@@ -14,6 +14,7 @@ from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.templates import Templates
 from inboxbot.config import Settings
 from inboxbot.mail.message import Address
+from inboxbot.model.presence import in_force
 from inboxbot.rules.model import Absence, Manager, Rules
 from inboxbot.run.rulesholder import RulesHolder
 from inboxbot.store.interfaces import Store
@@ -70,7 +71,7 @@ LOOK_BACK_DAYS = 7
 
 def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence, ...]:
     """The days away the head reported by mail around `today`, as one-day absences."""
-    found = store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1))
+    found = in_force(store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1)))
     return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
 
 

@@ -8,6 +8,8 @@ routed, never an answer to a client); its effect (plan.py `Command`, before `mar
 `carry_out`: the day away recorded once per command (store.presence, keyed by the mail's
 Message-ID: a kill before `marked` repeats the effect, which finds the record and writes
 nothing new) and the head's answer, under a Message-ID derived from the command's.
+«Петров на месте» / «отмена: Петров» undoes a recorded day away the same way: a cancel
+record per command (model/presence.py), answered; nothing recorded → a clear answer.
 
 Only mail from the head's address is read as the command, and carried out only when it
 passes the one check of mail commands (mail/authentication.py): a forged one is refused
@@ -18,11 +20,14 @@ colleague's mail with such a line is routed as any mail (it may be a forwarded r
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from inboxbot.compose.presence_answer import (
     FORGED_KIND,
+    cancelled_text,
     compose_presence_answer,
     forged_text,
+    nothing_to_cancel_text,
     recorded_text,
     refused_text,
 )
@@ -31,9 +36,9 @@ from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import PRESENCE_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
-from inboxbot.model.presence import DayAway
+from inboxbot.model.presence import CANCELLED, DayAway, in_force
 from inboxbot.route.presence_command import is_presence_command, read_presence
-from inboxbot.rules.model import Rules
+from inboxbot.rules.model import Manager, Rules
 from inboxbot.rules.presence import REASON
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
@@ -102,6 +107,9 @@ class PresenceCommands:
                 self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, command.line))
             return
         assert head is not None  # sender_refusal: the sender is the head
+        if command.cancel and command.refusal is None and command.manager is not None:
+            self._cancel(smtp, msg, head, command.manager, command.day, today, command.line)
+            return
         if command.refusal is not None or command.manager is None or command.day is None:
             text = refused_text(head.name, command.refusal or "команда не понята", command.line)
             self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", text)
@@ -113,6 +121,28 @@ class PresenceCommands:
         absent, stand_in = recipient(rules.managers[away.manager]).name, _name(rules, away.backup)
         text = recorded_text(head.name, absent, away.day, today, stand_in, new=away.new)
         self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", text)
+
+    def _cancel(self, smtp: Sender, msg: ParsedMessage, head: Manager, manager: str, day: date | None, today: date,
+                line: str) -> None:  # fmt: skip
+        """Undo the manager's recorded day away (`day`, else the first from today on) by a
+        CANCELLED record of this command; or say there is none. Safe to repeat: the
+        command's record is found again."""
+        rules = self.ctx.rules
+        back = recipient(rules.managers[manager]).name
+        done = self.store.presence.by_command(msg.message_id)
+        if done is None:
+            days = (day,) if day is not None else (today, today + timedelta(days=1))
+            live = {a.day for a in in_force(self.store.presence.on(min(days), max(days))) if a.manager == manager}
+            target = next((d for d in days if d in live), None)
+            if target is None:
+                text = nothing_to_cancel_text(head.name, back, days, today, line)
+                self._send(smtp, msg, (head.email, head.name), "Не отменено: ответ бота", text)
+                return
+            done = self.store.presence.record(DayAway(manager, target, head.id, CANCELLED, msg.message_id, head.id,
+                                                      self.ctx.clock()))  # fmt: skip
+            log.info("отменено отсутствие %s на %s по письму %s", manager, target, msg.message_id)
+        text = cancelled_text(head.name, back, done.day, today, new=done.new)
+        self._send(smtp, msg, (head.email, head.name), f"Отменено: {back} на месте {done.day:%d.%m}", text)
 
     def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
               kind: str | None = None) -> None:  # fmt: skip
