@@ -23,13 +23,18 @@ import logging
 from datetime import date, timedelta
 
 from inboxbot.compose.presence_answer import (
+    ANSWER_KIND,
+    FORGED,
     FORGED_KIND,
-    cancelled_text,
+    NOTHING_TO_CANCEL,
+    RECORDED,
+    REFUSED,
     compose_presence_answer,
-    forged_text,
-    nothing_to_cancel_text,
-    recorded_text,
-    refused_text,
+    presence_view,
+    when_text,
+)
+from inboxbot.compose.presence_answer import (
+    CANCELLED as CANCELLED_CASE,
 )
 from inboxbot.errors import ActionError
 from inboxbot.mail.authentication import sender_verified
@@ -101,26 +106,26 @@ class PresenceCommands:
         if denied is not None:
             log.warning("сообщение об отсутствии от %s отклонено: %s", sender or "—", denied)
             if head is not None:
-                text = forged_text(head.name, sender or "—", denied, command.line)
-                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо об отсутствии", text, FORGED_KIND)
+                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо об отсутствии", FORGED, FORGED_KIND,
+                           sender=sender or "—", reason=denied, line=command.line)  # fmt: skip
             if sender and (head is None or sender != head.email.lower()):
-                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, command.line))
+                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", REFUSED, reason=denied, line=command.line)
             return
         assert head is not None  # sender_refusal: the sender is the head
         if command.cancel and command.refusal is None and command.manager is not None:
             self._cancel(smtp, msg, head, command.manager, command.day, today, command.line)
             return
         if command.refusal is not None or command.manager is None or command.day is None:
-            text = refused_text(head.name, command.refusal or "команда не понята", command.line)
-            self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", text)
+            self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", REFUSED,
+                       reason=command.refusal or "команда не понята", line=command.line)  # fmt: skip
             return
         backup = command.backup or head.id
         away = self.store.presence.record(DayAway(command.manager, command.day, backup, REASON, msg.message_id, head.id, now))
         if away.new:
             log.info("записано отсутствие %s на %s (замещает %s) по письму %s", away.manager, away.day, away.backup, msg.message_id)
         absent, stand_in = recipient(rules.managers[away.manager]).name, _name(rules, away.backup)
-        text = recorded_text(head.name, absent, away.day, today, stand_in, new=away.new)
-        self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", text)
+        self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", RECORDED,
+                   absent=absent, when=when_text(away.day, today), stand_in=stand_in, new=away.new)  # fmt: skip
 
     def _cancel(self, smtp: Sender, msg: ParsedMessage, head: Manager, manager: str, day: date | None, today: date,
                 line: str) -> None:  # fmt: skip
@@ -135,20 +140,22 @@ class PresenceCommands:
             live = {a.day for a in in_force(self.store.presence.on(min(days), max(days))) if a.manager == manager}
             target = next((d for d in days if d in live), None)
             if target is None:
-                text = nothing_to_cancel_text(head.name, back, days, today, line)
-                self._send(smtp, msg, (head.email, head.name), "Не отменено: ответ бота", text)
+                self._send(smtp, msg, (head.email, head.name), "Не отменено: ответ бота", NOTHING_TO_CANCEL,
+                           absent=back, days=[when_text(d, today) for d in days], line=line)  # fmt: skip
                 return
             done = self.store.presence.record(DayAway(manager, target, head.id, CANCELLED, msg.message_id, head.id,
                                                       self.ctx.clock()))  # fmt: skip
             log.info("отменено отсутствие %s на %s по письму %s", manager, target, msg.message_id)
-        text = cancelled_text(head.name, back, done.day, today, new=done.new)
-        self._send(smtp, msg, (head.email, head.name), f"Отменено: {back} на месте {done.day:%d.%m}", text)
+        self._send(smtp, msg, (head.email, head.name), f"Отменено: {back} на месте {done.day:%d.%m}", CANCELLED_CASE,
+                   absent=back, when=when_text(done.day, today), new=done.new)  # fmt: skip
 
-    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
-              kind: str | None = None) -> None:  # fmt: skip
+    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, case: str,
+              kind: str = ANSWER_KIND, **values: object) -> None:  # fmt: skip
+        """The answer of `case` to `to` (address, name: none — a colleague, not the head)."""
         ctx = self.ctx.forward_context(recipient(self.ctx.rules.managers[self.ctx.rules.department.head]))
-        options = {"kind": kind} if kind else {}
-        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, text, ctx, now=self.ctx.clock(), **options)
+        view = presence_view(case, to[1] or "Коллега", ctx, **values)
+        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, view, ctx, self.ctx.templates,
+                                       now=self.ctx.clock(), kind=kind)  # fmt: skip
         try:
             smtp.send(mail, [to[0]])
         except ActionError as exc:
