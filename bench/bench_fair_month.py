@@ -6,7 +6,9 @@ after the catch-up that follows an absence.
 
 600 anonymous requests (nothing known: pool mail) arrive evenly over the month's working
 hours and go through the real `route.decide` with the clock moving mail by mail, each
-decision recorded in a store as the worker records it. Petrov is away 09.06–20.06 (back
+decision recorded in a store as the worker records it. Every named queue ([[pool]]) is
+simulated, each with its own month of that many requests; the demo has one, «main», and
+`--pharma` adds a second queue («pharma»: Смирнова and Орлов) to show two. Petrov is away 09.06–20.06 (back
 on Monday 23.06), Orlov is on duty Monday to Thursday only. The first table is the pool
 with period = "month" (the demo rules.toml documents the rule); the second, for contrast,
 the rolling least_loaded of today (30 days), which makes the returning manager take
@@ -21,6 +23,7 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -28,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from samples import RULES  # noqa: E402
 
 from inboxbot.rules.load import load_rules  # noqa: E402
-from inboxbot.rules.model import Absence, Rules  # noqa: E402
-from inboxbot.tools.fair_month import Month, simulate, table, with_month_share  # noqa: E402
+from inboxbot.rules.model import Absence, Pool, Rules  # noqa: E402
+from inboxbot.tools.fair_month import Month, simulate_queues, table, with_month_share  # noqa: E402
 
 
 def scenario(rules: Rules, year: int, month: int) -> Rules:
@@ -57,20 +60,28 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--month", default="2025-06", help="ГГГГ-ММ")
     parser.add_argument("--chart", type=Path, default=None, help="PNG: the report's fairness chart of the month")
+    parser.add_argument("--pharma", action="store_true", help="a second queue «pharma» (Смирнова, Орлов)")
     args = parser.parse_args()
     year, month = (int(x) for x in args.month.split("-"))
     base = scenario(load_rules(RULES), year, month)
     back = date(year, month, 23)
     assert base.pool is not None
-    print(f"period = \"month\", method = \"least_loaded\"; Петров в отпуске 09–20, Орлов дежурит пн–чт; {args.requests} заявок")
-    result = simulate(with_month_share(base), year, month, args.requests, back)
-    print(table(result))
+    print(f"period = \"month\", method = \"least_loaded\"; Петров в отпуске 09–20, Орлов дежурит пн–чт; {args.requests} заявок в каждой очереди")
+    if args.pharma:
+        pharma = Pool("pharma", ("smirnova", "orlov"))
+        base = replace(base, pools=MappingProxyType({**base.pools, pharma.name: pharma}))
+    results = simulate_queues(with_month_share(base), year, month, args.requests, back)
+    for result in results:
+        print(table(result))
+        print()
     if args.chart is not None:
-        write_chart(with_month_share(base), result, args.chart)
-    print()
+        write_chart(with_month_share(base), results[0], args.chart)
     print("Для сравнения: period = \"rolling\", method = \"least_loaded\" (30 дней) — цель та же")
-    rolling = replace(base, pool=replace(base.pool, method="least_loaded"))
-    print(table(simulate(rolling, year, month, args.requests, back)))
+    rolling = replace(base, pool=replace(base.pool, method="least_loaded"),
+                      pools=MappingProxyType({n: replace(p, method="least_loaded") for n, p in base.pools.items()}))
+    for result in simulate_queues(rolling, year, month, args.requests, back):
+        print(table(result))
+        print()
 
 
 if __name__ == "__main__":

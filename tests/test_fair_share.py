@@ -141,3 +141,20 @@ def test_the_month_is_the_bots_not_the_date_headers(demo: Rules) -> None:
     msg = anonymous_request(1, datetime(2025, 5, 30, 12, 0, tzinfo=UTC))
     d = decide(msg, Facts(), rules, memory_store().history, received_at=arrived)
     assert d.reasons[2] == "по очереди за июнь у вас 1 из 1 положенных (на месте 1 из 1 раб. дн.)"
+
+
+def test_every_named_queue_is_simulated_each_with_its_own_month(demo: Rules) -> None:
+    from types import MappingProxyType
+
+    from inboxbot.rules.model import Pool
+    from inboxbot.tools.fair_month import simulate_queues, table
+
+    assert list(demo.pools) == ["main"]
+    pharma = Pool("pharma", ("smirnova", "orlov"))
+    rules = with_month_share(replace(demo, pools=MappingProxyType({**demo.pools, "pharma": pharma})))
+    main, second = simulate_queues(rules, 2025, 6, 60, snapshot=date(2025, 6, 16))
+    assert (main.queue, second.queue) == ("main", "pharma") and main.total == second.total == 60
+    assert {r.member for r in second.at_end} == {"smirnova", "orlov"}
+    assert all(abs(r.got - r.target) <= 1 for r in second.at_end), second.at_end
+    assert {r.pool for r in second.requests} == {"pharma"}
+    assert table(second).startswith("очередь «pharma»")

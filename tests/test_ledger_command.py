@@ -304,5 +304,12 @@ def test_after_an_absence_the_backups_open_thread_returns_or_stays_by_policy(
         assert "вернулся(ась) из отсутствия" in text_of(notice)
         assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["sidorov"]]
     else:
-        assert returned == 0 and journal.changes.history() == []
+        # The backup keeps the thread, and the owner is told so once: which threads, with whom.
+        assert returned == 1
+        (change,) = journal.changes.history()
+        assert (change.previous, change.owner, change.by, change.how) == ("sidorov", "petrov", "конец отсутствия", "kept")
+        (notice,) = [m for m in smtp_server.messages if kinds([m])[0][0] == "ledger-change"]
+        assert kinds([notice]) == [("ledger-change", ("petrov", "sidorov", "volkov"))]
+        assert "Остаются у замещавшего (Петров Дмитрий Сергеевич)" in text_of(notice) and "«Заявка на коробки 1»" in text_of(notice)
         assert list(smtp_server.forwards[-1].rcpt_tos) == [EMAILS["petrov"]]
+        assert worker.poll_once().announced == 0 and len(journal.changes.history()) == 1

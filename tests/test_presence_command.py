@@ -15,12 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from samples import RULES, deliver, pending
+from samples import RULES, deliver, demo_department, pending
 from servers import SmtpCatcher
 from test_roster import forwards, mail_at
 
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.route.presence_command import read_presence
+from inboxbot.route.presence_command import is_presence_command, read_presence
 from inboxbot.rules.load import load_rules
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
@@ -61,6 +61,18 @@ def answers(smtp: SmtpCatcher) -> list[tuple[str, tuple[str, ...], str]]:
             found.append((kind, tuple(m.rcpt_tos), body.get_content()))
     return found
 
+def notices(smtp: SmtpCatcher) -> list[tuple[tuple[str, ...], str]]:
+    """(recipients, text) of each notice to an absent manager that their request went to a stand-in."""
+    found = []
+    for m in smtp.messages:
+        parsed = email.message_from_bytes(m.raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if str(parsed.get("X-Inboxbot", "")).startswith("notice"):
+            body = parsed.get_body(("plain",))
+            assert body is not None
+            found.append((tuple(m.rcpt_tos), body.get_content()))
+    return found
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -94,6 +106,8 @@ def test_the_heads_mail_sends_petrovs_mail_of_the_day_to_the_stand_in(
         (to, text), = forwards(smtp_server).values()
         assert to == ("a.sidorov@severkarton.test",)
         assert "Петров нет на месте 16.06 → заместитель Сидоров" in text
+        ((to, text),) = notices(smtp_server)  # the recorded day is known to the notice too
+        assert to == (PETROV,) and "Пока вас нет (до 16 июня 2026 включительно), заявку" in text
 
         clock.now = datetime(2026, 6, 17, 10, 5, tzinfo=MSK)
         deliver(imap_inbox, mail_at(datetime(2026, 6, 17, 10, 0, tzinfo=MSK), "lebedev@gmail.com", PETROV))
@@ -215,3 +229,100 @@ def test_with_after_absence_owner_the_stand_in_keeps_the_request_until_the_day_i
         assert (change.previous, change.owner) == ("sidorov", "petrov")
     finally:
         bot.close()
+
+
+@pytest.mark.parametrize(("until", "said"), [("2026-06-16T18:00:00", "до 18:00"), ("2026-06-17T12:00:00", "до 17.06 12:00")])
+def test_the_notice_of_a_part_day_absence_says_until_when(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, tmp_path: Path, until: str, said: str
+) -> None:
+    rules = demo_department(tmp_path / "rules", RULES.read_text(encoding="utf-8") + f"""
+[[absence]]
+manager = "petrov"
+from = 2026-06-16T14:00:00
+to = {until}
+backup = "ivanova"
+reason = "у врача"
+""")
+    clock = Clock(datetime(2026, 6, 16, 15, 5, tzinfo=MSK))
+    settings = Settings(imap=imap_inbox, smtp=smtp_server.settings(), journal=journal.path,
+                        bot_address="sales-bot@severkarton.test")  # fmt: skip
+    bot = Worker(settings, rules, journal, clock=clock, processes=0)
+    try:
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 15, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        ((to, text),) = notices(smtp_server)
+        assert to == (PETROV,) and f"Пока вас нет ({said}), заявку" in text
+        (to, text), = forwards(smtp_server).values()
+        assert to == ("i.ivanova@severkarton.test",) and f"Клиент менеджера: Петров Дмитрий Сергеевич (отсутствует {said})" in text
+    finally:
+        bot.close()
+
+
+@pytest.mark.parametrize("line", ["Петров на месте", "отмена: Петров"])
+def test_the_head_cancels_a_recorded_day_away_and_petrovs_mail_goes_to_him_again(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store, line: str
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров, замещает Сидорова"))
+        bot.poll_once()
+        clock.now = datetime(2026, 6, 16, 9, 30, tzinfo=MSK)
+        deliver(imap_inbox, command(2, HEAD, line))
+        bot.poll_once()
+        (_, (kind, to, text)) = answers(smtp_server)
+        assert kind == "presence-answer" and to == (HEAD,)
+        assert "Отменил: Петров Дмитрий Сергеевич сегодня (16 июня 2026) на месте" in text
+        assert smtp_server.forwards == []  # the command itself is no request
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [PETROV]
+        assert notices(smtp_server) == []
+    finally:
+        bot.close()
+
+
+def test_a_cancel_forged_or_with_nothing_recorded_changes_nothing(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, journal: Store
+) -> None:
+    clock = Clock(datetime(2026, 6, 16, 9, 0, tzinfo=MSK))
+    bot = worker(imap_inbox, smtp_server, journal, clock)
+    try:
+        deliver(imap_inbox, command(1, HEAD, "сегодня нет: Петров"))
+        bot.poll_once()
+        clock.now = datetime(2026, 6, 16, 9, 30, tzinfo=MSK)
+        deliver(imap_inbox, command(2, HEAD, "отмена: Петров", auth=FAIL), command(3, HEAD, "Орлов на месте"))
+        bot.poll_once()
+        sent = answers(smtp_server)[1:]
+        assert [(k, to) for k, to, _ in sent] == [("presence-forged", (HEAD,)), ("presence-answer", (HEAD,))]
+        assert "не прошло проверку подлинности" in sent[0][2] and "Ничего не изменилось" in sent[0][2]
+        assert ("Ничего не отменено: Орлов Максим Игоревич — нет записанного отсутствия на сегодня (16 июня 2026) "
+                "и завтра (17 июня 2026)") in sent[1][2]  # fmt: skip
+
+        clock.now = datetime(2026, 6, 16, 10, 5, tzinfo=MSK)
+        deliver(imap_inbox, mail_at(datetime(2026, 6, 16, 10, 0, tzinfo=MSK), "kuzmin@gmail.com", PETROV))
+        bot.poll_once()
+        assert list(smtp_server.forwards[-1].rcpt_tos) == [HEAD]  # still away: the forgery cancelled nothing
+    finally:
+        bot.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Петров на месте", ("petrov", None)),
+        ("Петров сегодня на месте.", ("petrov", date(2026, 6, 16))),
+        ("отмена: Петров", ("petrov", None)),
+        ("Отмена: завтра Петров", ("petrov", date(2026, 6, 17))),
+        ("отменить — Орлова", ("orlov", None)),
+    ],
+)
+def test_the_cancel_as_the_head_writes_it(line: str, expected: tuple[str, date | None]) -> None:
+    read = read_presence([line], load_rules(RULES), date(2026, 6, 16))
+    assert (read.manager, read.day, read.cancel, read.refusal) == (*expected, True, None)
+
+
+def test_a_sentence_that_merely_mentions_being_in_is_no_command() -> None:
+    assert not is_presence_command(["Петров на месте разберётся с клиентом"])

@@ -231,7 +231,7 @@ def test_worker_part_day_absence(tmp_path: Path, imap_inbox: ServerSettings, smt
     assert morning == (orlov,)  # before this change the 10:00 mail went to the backup too
     assert afternoon == ("o.smirnova@severkarton.test",)
     assert "Орлов на выставке 03.06 14:00–18:00 → заместитель Смирнова" in text
-    assert "(сейчас отсутствует)" in text and "в отпуске до" not in text  # no whole day to name
+    assert "(отсутствует до 18:00)" in text and "в отпуске до" not in text  # back at a time of day: no whole day to name
 
 
 # --- «кто сегодня не на месте» ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from servers import Postgres
 from test_store_contract import ACME, BACKENDS, T0, Backend, claims, forwarded
 
-from inboxbot.model.handover import HANDOVER, HEAD, Change, moved_entries, new_entries, undo_of, undo_refusal
+from inboxbot.model.handover import HANDOVER, HEAD, KEPT, Change, moved_entries, new_entries, undo_of, undo_refusal
 from inboxbot.model.ledger import ClientKey
 from inboxbot.store.factory import open_store
 from inboxbot.store.interfaces import Store
@@ -134,6 +134,19 @@ def test_only_a_thread_moves_and_moves_back(store: Store) -> None:
     store.changes.apply(undo_of(done, (), "volkov", LATER))
     assert store.history.thread_owner(["m1@client"]) == ("petrov", "m1@client")
     assert store.requests.awaiting_answer()[0].owner == "petrov"
+
+
+def test_requests_kept_by_the_backup_are_listed_not_handed_again_and_an_undo_hands_them_back(store: Store) -> None:
+    forwarded(store, 1)
+    (row,) = store.requests.awaiting_answer()
+    store.requests.record_reminder(row.id, T0 + timedelta(hours=4))
+    kept = store.changes.apply(Change((), (), KEPT, "конец отсутствия", LATER, "petrov", "sidorov", requests=(row.id,),
+                                      command="after-absence:sidorov:petrov:x"))  # fmt: skip
+    assert kept.requests == (row.id,) and store.changes.by_command("after-absence:sidorov:petrov:x") == kept
+    # Nothing moved, so the reminder the backup already had does not start over.
+    assert store.requests.awaiting_answer()[0].reminded_at == T0 + timedelta(hours=4)
+    store.changes.apply(undo_of(kept, (), "volkov", LATER))
+    assert store.requests.awaiting_answer()[0].owner == "sidorov"
 
 
 def test_a_notice_is_claimed_by_one_sender_until_its_claim_lapses(store: Store) -> None:

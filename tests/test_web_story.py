@@ -35,3 +35,13 @@ def test_the_story_is_in_order_and_names_a_forwarder_only_when_there_is_one() ->
     forwarded = story(dataclasses.replace(ROW, sender="colleague@severkarton.test"), rules, [], [])
     assert forwarded[0].lines[0] == "От: buyer@client.test (переслал коллега colleague@severkarton.test)"
     assert events[-1].lines == ("отметкой «отвечено» в ящике",)
+
+
+def test_a_thread_the_backup_kept_after_an_absence_is_not_told_as_handed_over() -> None:
+    from inboxbot.model.handover import KEPT, Change
+    from inboxbot.web.story import change_event
+
+    kept = Change((), (), KEPT, "конец отсутствия", T0, "petrov", "sidorov", requests=(1,), id=3)
+    event = change_event(kept, load_rules(RULES))
+    assert event.title == "Основной менеджер вернулся, заявка осталась у замещавшего: Петров Дмитрий Сергеевич"
+    assert "Как: после отсутствия заявки остались у замещавшего" in event.lines

@@ -24,6 +24,8 @@ import uvicorn
 from browser import DESKTOP, PHONE, SCREENSHOTS, BrowserMissing, chromium
 from starlette.applications import Starlette
 
+from inboxbot.web.serve import server_config
+
 START_TIMEOUT = 20.0  # seconds for uvicorn to listen; a fixture limit, not an assertion
 
 
@@ -45,7 +47,7 @@ def free_port() -> int:
 def serving(app: Starlette) -> Iterator[str]:
     """`app` under uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))  # as `inboxbot web` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT

@@ -20,16 +20,19 @@ DEFAULT_LOOP_HEADER = "X-Inboxbot"
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """A manager as the mail names them. `away_until` is the last day of an absence,
-    shown in the forward to the backup and in the notice (None: not known)."""
+    shown in the forward to the backup and in the notice (None: not known); `back_at`,
+    when the absence ends at a time of day, that moment as the mails say it («18:00» the
+    same day, «17.06 12:00» a later one; "" otherwise)."""
 
     id: str
     name: str
     email: str
     away_until: date | None = None
+    back_at: str = ""
 
     @classmethod
-    def of(cls, manager: Manager, away_until: date | None = None) -> Recipient:
-        return cls(manager.id, manager.name, manager.email, away_until)
+    def of(cls, manager: Manager, away_until: date | None = None, *, back_at: str = "") -> Recipient:
+        return cls(manager.id, manager.name, manager.email, away_until, back_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +73,5 @@ def recipient_view(person: Recipient) -> dict[str, object]:
         "email": person.email,
         "greeting": greeting_name(clean(person.name, 120)),
         "away_until": person.away_until,
+        "back_at": person.back_at,
     }

@@ -21,7 +21,7 @@ from inboxbot.compose.ids import safe_domain
 from inboxbot.compose.mime import set_alternative, set_text
 from inboxbot.compose.russian import moscow
 from inboxbot.compose.templates import Templates
-from inboxbot.model.handover import UNDO, Change
+from inboxbot.model.handover import KEPT, UNDO, Change
 
 HANDOVER_TEMPLATES = ("handover.txt.j2", "handover.html.j2")
 REFUSAL_TEMPLATE = "ledger_refusal.txt.j2"
@@ -45,7 +45,7 @@ def client_label(change: Change) -> str:
 def handover_view(change: Change, owner: Recipient | None, previous: Recipient | None, by: str,
                   requests: Sequence[MovedRequest], ctx: ForwardContext) -> dict[str, object]:  # fmt: skip
     return {
-        "id": change.id, "undo": change.how == UNDO, "threads_only": change.threads_only, "undoes": change.undoes, "client": client_label(change),
+        "id": change.id, "undo": change.how == UNDO, "kept": change.how == KEPT, "threads_only": change.threads_only, "undoes": change.undoes, "client": client_label(change),
         "keys": [k.describe() for k in change.keys], "owner": owner, "previous": previous, "by": by,
         "how": change.describe_how(), "why": clean(change.why, 500), "at": change.at,
         "requests": [{"subject": clean(r.subject, 200), "sent_at": r.sent_at} for r in requests],
@@ -64,8 +64,11 @@ def compose_handover_notice(
     owner, previous = view["owner"], view["previous"]
     to = owner.name if isinstance(owner, Recipient) else "нет владельца"
     was = previous.name if isinstance(previous, Recipient) else "не закреплён"
-    head = "Отменено изменение" if change.how == UNDO else "Заявки клиента переданы" if change.threads_only else "Клиент передан"
-    put_text(out, "Subject", f"{head}: {clean(client_label(change), 120)} — {was} → {to}")
+    if change.how == KEPT:
+        put_text(out, "Subject", f"{was} снова на месте: заявки, пришедшие без него (неё), остаются у {to}")
+    else:
+        head = "Отменено изменение" if change.how == UNDO else "Заявки клиента переданы" if change.threads_only else "Клиент передан"
+        put_text(out, "Subject", f"{head}: {clean(client_label(change), 120)} — {was} → {to}")
     put_ascii(out, "Date", format_datetime(moscow(now)))
     put_ascii(out, "Message-ID", change_message_id(change, ctx.bot_address.domain))
     put_ascii(out, ctx.loop_header, f"{HANDOVER_KIND} {change.id}")

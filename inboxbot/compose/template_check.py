@@ -13,6 +13,18 @@ from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.followup import ESCALATION_TEMPLATES, REMINDER_TEMPLATES, escalation_view, reminder_view
 from inboxbot.compose.forward import forward_view
 from inboxbot.compose.handover import HANDOVER_TEMPLATES, REFUSAL_TEMPLATE, MovedRequest, handover_view, refusal_view
+from inboxbot.compose.presence_answer import (
+    CANCELLED,
+    CREDIT_TEMPLATES,
+    CREDITED,
+    FORGED,
+    NOTHING_TO_CANCEL,
+    PRESENCE_TEMPLATES,
+    RECORDED,
+    REFUSED,
+    credit_view,
+    presence_view,
+)
 from inboxbot.compose.report import aggregate
 from inboxbot.compose.report_mail import render_report_html
 from inboxbot.compose.report_view import report_view
@@ -87,6 +99,7 @@ def _check_notice_templates(templates: Templates, sample: ParsedMessage, someone
             templates.render(name, **view)
     _check_digest_templates(templates, ctx, someone)
     _check_handover_templates(templates, ctx, someone)
+    _check_command_answer_templates(templates, ctx, someone)
     for stopped in (True, False):
         templates.render(MAILBOX_TEMPLATE, **mailbox_notice_view(someone, ["пример"], "Отдел", stopped=stopped,
                                                                  retry_minutes=15, at=moment))
@@ -114,6 +127,28 @@ def _check_handover_templates(templates: Templates, ctx: ForwardContext, someone
     for to_head in (True, False):
         templates.render(REFUSAL_TEMPLATE, **refusal_view(someone.name, "пример", "x@example.test", "Re: заявка",
                                                           to_head=to_head, ctx=ctx))  # fmt: skip
+
+
+def _check_command_answer_templates(templates: Templates, ctx: ForwardContext, someone: Recipient) -> None:
+    """The answers to «сегодня нет: …», «… на месте» and «не в счёт: …», every case."""
+    line = {"line": "сегодня нет: Образцов"}
+    for view in (
+        presence_view(RECORDED, someone.name, ctx, absent=someone.name, when="сегодня", stand_in=someone.name),
+        presence_view(CANCELLED, someone.name, ctx, absent=someone.name, when="сегодня", new=False),
+        presence_view(NOTHING_TO_CANCEL, someone.name, ctx, absent=someone.name, days=["сегодня", "завтра"], **line),
+        presence_view(REFUSED, someone.name, ctx, reason="пример", **line),
+        presence_view(FORGED, someone.name, ctx, sender="x@example.test", reason="пример", **line),
+    ):
+        for name in PRESENCE_TEMPLATES:
+            templates.render(name, **view)
+    for view in (
+        credit_view(CREDITED, someone.name, ctx, subject="Заявка", who="Образцов", pool="main", reason="спам"),
+        credit_view(CREDITED, someone.name, ctx, new=False, at="16.06.2025 10:30"),
+        credit_view(REFUSED, someone.name, ctx, reason="пример", line="не в счёт"),
+        credit_view(FORGED, someone.name, ctx, sender="x@example.test", reason="пример"),
+    ):
+        for name in CREDIT_TEMPLATES:
+            templates.render(name, **view)
 
 
 def check_report_templates(templates: Templates, rules: Rules) -> None:

@@ -26,6 +26,7 @@ TEMPLATE_NAMES = (
     "ack.txt.j2", "ack.html.j2", "ack_en.txt.j2", "ack_en.html.j2", "reminder.txt.j2", "reminder.html.j2", "escalation.txt.j2", "escalation.html.j2",
     "mailbox_notice.txt.j2", "skipped_digest.txt.j2", "skipped_digest.html.j2", "release_answer.txt.j2",
     "handover.txt.j2", "handover.html.j2", "ledger_refusal.txt.j2",
+    "presence_answer.txt.j2", "presence_answer.html.j2", "credit_answer.txt.j2", "credit_answer.html.j2",
 )
 
 

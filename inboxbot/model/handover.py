@@ -17,12 +17,14 @@ from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.model.requisites import is_valid_inn
 
-HANDOVER, HEAD, IMPORT, OWNER, UNDO = "handover", "head", "import", "owner", "undo"
+HANDOVER, HEAD, IMPORT, KEPT, OWNER, UNDO = "handover", "head", "import", "kept", "owner", "undo"
 # OWNER: the manager who had the client passed it on (by mail or on the web page), not
-# learned from an answer (HANDOVER).
+# learned from an answer (HANDOVER). KEPT: nothing moved — a manager back from an absence
+# is told which open requests stay with the backup who started them (after_absence =
+# "backup"); undoing it hands them back.
 CHANGE_WORDS = {HANDOVER: "передача: ответил клиенту не владелец", HEAD: "решение руководителя",
                 IMPORT: "изменение в базе клиентов", OWNER: "передал(а) менеджер, который вёл клиента",
-                UNDO: "отмена изменения"}  # fmt: skip
+                KEPT: "после отсутствия заявки остались у замещавшего", UNDO: "отмена изменения"}  # fmt: skip
 
 _DOMAIN_RE = re.compile(r"(?i)^(?:[a-z0-9а-яё](?:[a-z0-9а-яё-]{0,61}[a-z0-9а-яё])?\.)+[a-zа-яё]{2,}$")
 _ADDRESS_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +58,12 @@ class Change:
     def threads_only(self) -> bool:
         """Only open requests moved; the client's owner stayed."""
         return not self.before and not self.after
+
+    @property
+    def moves_requests(self) -> bool:
+        """Whether applying the change hands its requests to `owner` (KEPT only lists them:
+        they are the owner's already, and their reminders must not start over)."""
+        return self.how != KEPT
 
     @property
     def keys(self) -> tuple[ClientKey, ...]:

@@ -17,7 +17,7 @@ from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import Entry, MessageKey
 from inboxbot.route.conditions.repeat import to_remember
-from inboxbot.run.context import RunContext
+from inboxbot.run.context import RunContext, recorded_absences
 from inboxbot.run.credit_command import CreditCommands
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.failpoints import failpoint
@@ -28,7 +28,7 @@ from inboxbot.run.pending_ledger import PendingLedger
 from inboxbot.run.pipeline import Pipeline, Prepared, duplicate_of, quarantine
 from inboxbot.run.plan import Intake, State, intake
 from inboxbot.run.pollreport import PollReport
-from inboxbot.run.presence_command import PresenceCommands, recorded_absences
+from inboxbot.run.presence_command import PresenceCommands
 from inboxbot.run.releases import Releases
 
 log = logging.getLogger(__name__)

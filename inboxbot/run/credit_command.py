@@ -16,13 +16,18 @@ from __future__ import annotations
 import logging
 import re
 
-from inboxbot.compose.presence_answer import compose_presence_answer, forged_text, refused_text
+from inboxbot.compose.presence_answer import (
+    CREDIT_TEMPLATES,
+    CREDITED,
+    FORGED,
+    REFUSED,
+    compose_presence_answer,
+    credit_view,
+)
 from inboxbot.errors import ActionError
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.model.credit import Credit
 from inboxbot.model.decision import CREDIT_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
-from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
 from inboxbot.run.presence_command import sender_refusal
@@ -42,17 +47,6 @@ def credit_line(lines: list[str]) -> tuple[str, str] | None:
         if found:
             return line.strip(), found.group("reason").strip(" .!")
     return None
-
-
-def credited_text(name: str, credit: Credit, rules: Rules) -> str:
-    who = rules.manager_name(credit.owner)
-    subject = f"«{credit.subject}»" if credit.subject else "без темы"
-    queue = f", очередь «{credit.pool}»" if credit.pool else ""
-    if not credit.new:
-        when = credit.at.astimezone(rules.department.timezone)
-        return f"{name}, здравствуйте!\n\nЗаявка {subject} уже списана с доли ({who}{queue}) {when:%d.%m.%Y %H:%M}.\n"
-    return (f"{name}, здравствуйте!\n\nЗаявка {subject} списана с доли: {who}{queue}"
-            f"{f' (причина: {credit.reason})' if credit.reason else ''}. Следующие письма очереди это возместят.\n")  # fmt: skip
 
 
 class CreditCommands:
@@ -91,25 +85,31 @@ class CreditCommands:
             denied = denied or "в правилах не указан руководитель отдела"
             log.warning("списание с доли от %s отклонено: %s", sender or "—", denied)
             if head is not None:
-                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо о списании с доли",
-                           forged_text(head.name, sender or "—", denied, line), FORGED_KIND)  # fmt: skip
+                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо о списании с доли", FORGED,
+                           FORGED_KIND, sender=sender or "—", reason=denied, line=line)  # fmt: skip
             if sender and (head is None or sender != head.email.lower()):
-                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, line))
+                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", REFUSED, reason=denied, line=line)
             return
         row = self.store.changes.forwarded_request(msg.thread_ids)
         credit = self.store.credits.credit_back(row.message_id, head.id, self.ctx.clock(), reason) if row else None
         if credit is None:
-            text = refused_text(head.name, "не найдена заявка, на пересылку которой вы ответили", line)
-            self._send(smtp, msg, (head.email, head.name), "Не списано: ответ бота", text)
+            self._send(smtp, msg, (head.email, head.name), "Не списано: ответ бота", REFUSED,
+                       reason="не найдена заявка, на пересылку которой вы ответили", line=line)  # fmt: skip
             return
         if credit.new:
             log.info("заявка %s списана с доли %s по письму %s", credit.message_id, credit.owner, msg.message_id)
-        self._send(smtp, msg, (head.email, head.name), "Списано с доли", credited_text(head.name, credit, rules))
+        at = credit.at.astimezone(rules.department.timezone)
+        self._send(smtp, msg, (head.email, head.name), "Списано с доли", CREDITED, subject=credit.subject,
+                   who=rules.manager_name(credit.owner), pool=credit.pool or "", new=credit.new,
+                   at=f"{at:%d.%m.%Y %H:%M}", reason=credit.reason)  # fmt: skip
 
-    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
-              kind: str = ANSWER_KIND) -> None:  # fmt: skip
+    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], title: str, case: str,
+              kind: str = ANSWER_KIND, **values: object) -> None:  # fmt: skip
+        """The answer of `case` to `to` (address, name: none — a colleague, not the head)."""
         ctx = self.ctx.forward_context(recipient(self.ctx.rules.managers[self.ctx.rules.department.head]))
-        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, text, ctx, now=self.ctx.clock(), kind=kind)
+        view = credit_view(case, to[1] or "Коллега", ctx, **values)
+        mail = compose_presence_answer(msg.message_id, msg.references, to, title, view, ctx, self.ctx.templates,
+                                       now=self.ctx.clock(), kind=kind, names=CREDIT_TEMPLATES)  # fmt: skip
         try:
             smtp.send(mail, [to[0]])
         except ActionError as exc:

@@ -20,6 +20,7 @@ from inboxbot.model.handover import (
     HANDOVER,
     HEAD,
     IMPORT,
+    KEPT,
     OWNER,
     Change,
     client_requests,
@@ -148,23 +149,47 @@ def follow_base(store: Store, rules: Rules, now: datetime) -> list[Change]:
 
 
 def return_after_absence(store: Store, rules: Rules, now: datetime) -> list[Change]:
-    """With the ledger rule's after_absence = "owner": the open requests a backup holds for
-    a manager who is back (not away at `now`: back at 12:00 from the doctor is back) go
-    back to that manager, everyone told."""
-    if ledger_options(rules).after_absence != "owner":
-        return []
+    """The open requests a backup holds for a manager who is back (not away at `now`: back
+    at 12:00 from the doctor is back), by the ledger rule's after_absence: "owner" — they
+    go back to that manager; "backup" — they stay, and one change (KEPT, once per absence
+    and backup) lists them. Everyone is told either way, by the change's notice."""
+    keep = ledger_options(rules).after_absence != "owner"
     moved: list[Change] = []
+    kept: dict[tuple[str, str, str], list[RequestRow]] = {}
     for row in store.requests.awaiting_answer():
         owner, backup = row.base_owner, row.owner
         if owner is None or backup is None or owner == backup or owner not in rules.managers:
             continue
         if rules.absence_at(owner, now) is not None:
             continue
+        if keep:
+            kept.setdefault((owner, backup, _absence_key(rules, owner, row)), []).append(row)
+            continue
         why = f"{_name(rules, owner)} вернулся(ась) из отсутствия: заявка «{row.subject[:80]}» снова у него (неё)"
         result = move_thread(store, BACKUP_ACTOR, row.id, backup, owner, now, why=why)
         if result.change is not None:
             moved.append(result.change)
+    for (owner, backup, absence), rows in kept.items():
+        why = 'правило after_absence = "backup": заявки, начатые замещавшим, остаются у него (неё)'
+        # The command key makes the change once per absence: the next polls find it.
+        command = f"after-absence:{owner}:{backup}:{absence}"
+        if store.changes.by_command(command) is not None:
+            continue
+        change = Change((), (), KEPT, BACKUP_ACTOR, now, backup, owner, why, tuple(r.id for r in rows), command)
+        result = _apply(store, change)
+        if result.change is not None:
+            moved.append(result.change)
     return moved
+
+
+def _absence_key(rules: Rules, owner: str, row: RequestRow) -> str:
+    """The absence during which `row` went to the backup, as a stable text: its first
+    moment (the day it arrived when the absence is no longer known)."""
+    at = row.forwarded_at or row.seen_at
+    absence = rules.absence_at(owner, at)
+    if absence is None:
+        return f"{at.astimezone(rules.department.timezone):%Y-%m-%d}"
+    return f"{absence.start:%Y-%m-%d}T{absence.start_time or ''}"
 
 
 def _base_manager(rules: Rules, row: RequestRow) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Self
 
@@ -21,7 +21,7 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
-from inboxbot.rules.model import Manager, day_in
+from inboxbot.rules.model import Manager, Rules
 from inboxbot.run.context import RunContext, recipient
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Outbox:
         owner = self.ctx.rules.managers.get(decision.owner or "")
         if owner is None:
             raise ActionError(f"менеджер «{decision.owner}» не найден в правилах", permanent=True)
-        ctx, _ = self._context_for(msg, decision, owner)
+        ctx, _, _ = self._context_for(msg, decision, owner)
         try:
             forward = compose_forward(raw, msg, facts, decision, ctx, self.ctx.templates, now=self.clock())
         except Exception as exc:  # a mail the composer chokes on goes to a human; the rest flows
@@ -72,12 +72,13 @@ class Outbox:
         smtp.send(forward, [owner.email])
         return str(forward["Message-ID"]).strip("<>")
 
-    def _context_for(self, msg: ParsedMessage, decision: Decision, owner: Manager) -> tuple[ForwardContext, date | None]:
-        rules = self.ctx.rules
-        # The absence was decided by the mail's day; the texts say until when it lasts.
-        day = day_in(rules, msg.date) or day_in(rules, self.clock())
+    def _context_for(self, msg: ParsedMessage, decision: Decision, owner: Manager) -> tuple[ForwardContext, Rules, datetime]:
+        """The forward's context, the rules the absence was decided by (with the head's
+        recorded days away) and the mail's moment: the texts say until when it lasts."""
+        moment = msg.date or self.clock()
+        rules = self.ctx.rules_at(moment)
         base = rules.managers.get(decision.base_owner) if decision.base_owner else None
-        return self.ctx.forward_context(recipient(owner), recipient(base, day, rules) if base else None), day
+        return self.ctx.forward_context(recipient(owner), recipient(base, moment, rules) if base else None), rules, moment
 
     def notify_absent(
         self, smtp: Sender, key: MessageKey, msg: ParsedMessage, facts: Facts, decision: Decision,
@@ -89,14 +90,14 @@ class Outbox:
         rules = self.ctx.rules
         owner = rules.managers.get(decision.owner or "")
         if owner is not None:
-            ctx, day = self._context_for(msg, decision, owner)
+            ctx, rules, moment = self._context_for(msg, decision, owner)
             for manager_id in managers:
                 absent = rules.managers.get(manager_id)
                 if absent is None:
                     continue
                 try:
                     notice = compose_absence_notice(
-                        msg, facts, decision, ctx, recipient(absent, day, rules), self.ctx.templates, now=self.clock()
+                        msg, facts, decision, ctx, recipient(absent, moment, rules), self.ctx.templates, now=self.clock()
                     )
                 except Exception:  # the forward went; a notice the composer chokes on is only logged
                     log.exception("absence notice of %s could not be composed", msg.message_id)

@@ -8,6 +8,8 @@ routed, never an answer to a client); its effect (plan.py `Command`, before `mar
 `carry_out`: the day away recorded once per command (store.presence, keyed by the mail's
 Message-ID: a kill before `marked` repeats the effect, which finds the record and writes
 nothing new) and the head's answer, under a Message-ID derived from the command's.
+«Петров на месте» / «отмена: Петров» undoes a recorded day away the same way: a cancel
+record per command (model/presence.py), answered; nothing recorded → a clear answer.
 
 Only mail from the head's address is read as the command, and carried out only when it
 passes the one check of mail commands (mail/authentication.py): a forged one is refused
@@ -17,48 +19,37 @@ colleague's mail with such a line is routed as any mail (it may be a forwarded r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from inboxbot.compose.presence_answer import (
+    ANSWER_KIND,
+    FORGED,
     FORGED_KIND,
+    NOTHING_TO_CANCEL,
+    RECORDED,
+    REFUSED,
     compose_presence_answer,
-    forged_text,
-    recorded_text,
-    refused_text,
+    presence_view,
+    when_text,
+)
+from inboxbot.compose.presence_answer import (
+    CANCELLED as CANCELLED_CASE,
 )
 from inboxbot.errors import ActionError
 from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import PRESENCE_COMMAND_RULE, Decision, Step
 from inboxbot.model.domains import domain_in
-from inboxbot.model.presence import DayAway
+from inboxbot.model.presence import CANCELLED, DayAway, in_force
 from inboxbot.route.presence_command import is_presence_command, read_presence
-from inboxbot.rules.model import Absence, Rules
+from inboxbot.rules.model import Manager, Rules
 from inboxbot.rules.presence import REASON
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
 from inboxbot.run.release_command import own_lines
-from inboxbot.store.interfaces import Store
 
 log = logging.getLogger(__name__)
-
-# How far back a recorded day still matters: mail of a past day may be polled late.
-LOOK_BACK_DAYS = 7
-
-
-def recorded_absences(store: Store, rules: Rules, today: date) -> tuple[Absence, ...]:
-    """The days away the head reported by mail around `today`, as one-day absences."""
-    found = store.presence.on(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=1))
-    return tuple(Absence(a.manager, a.day, a.day, a.backup, a.reason) for a in found if a.manager in rules.managers)
-
-
-def with_recorded(store: Store, rules: Rules, now: datetime) -> Rules:
-    """`rules` with the days away the head reported by mail around `now` among its absences."""
-    recorded = recorded_absences(store, rules, now.astimezone(rules.department.timezone).date())
-    return dataclasses.replace(rules, absences=(*rules.absences, *recorded)) if recorded else rules
-
 
 def sender_refusal(msg: ParsedMessage, rules: Rules, what: str = "сообщать об отсутствии") -> str | None:
     """Why the sender of `msg` may not give a head's command (`what` they may not), or None."""
@@ -115,29 +106,56 @@ class PresenceCommands:
         if denied is not None:
             log.warning("сообщение об отсутствии от %s отклонено: %s", sender or "—", denied)
             if head is not None:
-                text = forged_text(head.name, sender or "—", denied, command.line)
-                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо об отсутствии", text, FORGED_KIND)
+                self._send(smtp, msg, (head.email, head.name), "Не выполнено: письмо об отсутствии", FORGED, FORGED_KIND,
+                           sender=sender or "—", reason=denied, line=command.line)  # fmt: skip
             if sender and (head is None or sender != head.email.lower()):
-                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", refused_text("Коллега", denied, command.line))
+                self._send(smtp, msg, (sender, ""), "Не выполнено: ответ бота", REFUSED, reason=denied, line=command.line)
             return
         assert head is not None  # sender_refusal: the sender is the head
+        if command.cancel and command.refusal is None and command.manager is not None:
+            self._cancel(smtp, msg, head, command.manager, command.day, today, command.line)
+            return
         if command.refusal is not None or command.manager is None or command.day is None:
-            text = refused_text(head.name, command.refusal or "команда не понята", command.line)
-            self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", text)
+            self._send(smtp, msg, (head.email, head.name), "Не записано: ответ бота", REFUSED,
+                       reason=command.refusal or "команда не понята", line=command.line)  # fmt: skip
             return
         backup = command.backup or head.id
         away = self.store.presence.record(DayAway(command.manager, command.day, backup, REASON, msg.message_id, head.id, now))
         if away.new:
             log.info("записано отсутствие %s на %s (замещает %s) по письму %s", away.manager, away.day, away.backup, msg.message_id)
         absent, stand_in = recipient(rules.managers[away.manager]).name, _name(rules, away.backup)
-        text = recorded_text(head.name, absent, away.day, today, stand_in, new=away.new)
-        self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", text)
+        self._send(smtp, msg, (head.email, head.name), f"Записано: {absent} — нет на месте {away.day:%d.%m}", RECORDED,
+                   absent=absent, when=when_text(away.day, today), stand_in=stand_in, new=away.new)  # fmt: skip
 
-    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, text: str,
-              kind: str | None = None) -> None:  # fmt: skip
+    def _cancel(self, smtp: Sender, msg: ParsedMessage, head: Manager, manager: str, day: date | None, today: date,
+                line: str) -> None:  # fmt: skip
+        """Undo the manager's recorded day away (`day`, else the first from today on) by a
+        CANCELLED record of this command; or say there is none. Safe to repeat: the
+        command's record is found again."""
+        rules = self.ctx.rules
+        back = recipient(rules.managers[manager]).name
+        done = self.store.presence.by_command(msg.message_id)
+        if done is None:
+            days = (day,) if day is not None else (today, today + timedelta(days=1))
+            live = {a.day for a in in_force(self.store.presence.on(min(days), max(days))) if a.manager == manager}
+            target = next((d for d in days if d in live), None)
+            if target is None:
+                self._send(smtp, msg, (head.email, head.name), "Не отменено: ответ бота", NOTHING_TO_CANCEL,
+                           absent=back, days=[when_text(d, today) for d in days], line=line)  # fmt: skip
+                return
+            done = self.store.presence.record(DayAway(manager, target, head.id, CANCELLED, msg.message_id, head.id,
+                                                      self.ctx.clock()))  # fmt: skip
+            log.info("отменено отсутствие %s на %s по письму %s", manager, target, msg.message_id)
+        self._send(smtp, msg, (head.email, head.name), f"Отменено: {back} на месте {done.day:%d.%m}", CANCELLED_CASE,
+                   absent=back, when=when_text(done.day, today), new=done.new)  # fmt: skip
+
+    def _send(self, smtp: Sender, msg: ParsedMessage, to: tuple[str, str], subject: str, case: str,
+              kind: str = ANSWER_KIND, **values: object) -> None:  # fmt: skip
+        """The answer of `case` to `to` (address, name: none — a colleague, not the head)."""
         ctx = self.ctx.forward_context(recipient(self.ctx.rules.managers[self.ctx.rules.department.head]))
-        options = {"kind": kind} if kind else {}
-        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, text, ctx, now=self.ctx.clock(), **options)
+        view = presence_view(case, to[1] or "Коллега", ctx, **values)
+        mail = compose_presence_answer(msg.message_id, msg.references, to, subject, view, ctx, self.ctx.templates,
+                                       now=self.ctx.clock(), kind=kind)  # fmt: skip
         try:
             smtp.send(mail, [to[0]])
         except ActionError as exc:

@@ -25,7 +25,7 @@ from inboxbot.io.imap import RawMessage
 from inboxbot.model.records import MessageKey
 from inboxbot.rules.model import Rules
 from inboxbot.run.batch import Batches, batches
-from inboxbot.run.context import RunContext
+from inboxbot.run.context import RunContext, with_recorded
 from inboxbot.run.effects import EffectRunner
 from inboxbot.run.followups import FollowUps
 from inboxbot.run.handover import follow_base, return_after_absence
@@ -37,7 +37,6 @@ from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
 from inboxbot.run.pipeline import Pipeline
 from inboxbot.run.pollreport import PollReport, poll_summary
-from inboxbot.run.presence_command import with_recorded
 from inboxbot.run.releases import Releases
 from inboxbot.run.reports import Reports
 from inboxbot.run.rulesholder import RulesHolder

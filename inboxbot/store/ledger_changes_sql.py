@@ -123,7 +123,7 @@ class SqlLedgerChanges:
                     f"INSERT INTO ledger ({COLUMNS}) VALUES ({', '.join('?' * 8)}) ON CONFLICT (kind, value) DO UPDATE SET "
                     "owner = excluded.owner, since = excluded.since, how = excluded.how, rule = excluded.rule, "
                     "pool = excluded.pool, source = excluded.source"), row_values(entry))  # fmt: skip
-            if change.owner is not None:
+            if change.owner is not None and change.moves_requests:
                 self._hand_requests(db, change.requests, change.owner)
             row = change_row(change)
             stored = db.execute(

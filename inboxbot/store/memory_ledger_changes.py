@@ -49,7 +49,7 @@ class MemoryLedgerChanges:
                 self.ledger.by_key.pop(entry.key, None)
             for entry in change.after:
                 self.ledger.by_key[entry.key] = entry
-            if change.owner is not None:
+            if change.owner is not None and change.moves_requests:
                 self._hand_requests(change.requests, change.owner)
             row = {**change_row(change), "id": len(self.rows) + 1}
             self.rows.append(row)

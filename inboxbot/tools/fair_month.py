@@ -1,6 +1,9 @@
 """A simulated month of pool mail through the real `route.decide` with a moving clock:
 how each member's share compares with their target on a chosen day (say, the day someone
-returns from an absence: before catch-up) and at the month's end (after it).
+returns from an absence: before catch-up) and at the month's end (after it). Every named
+queue ([[pool]]) is simulated, each with its own month of mail (`simulate_queues`): the
+anonymous requests go to the queue a rule without `pool = "…"` takes, so each queue in
+turn is made that one, and its mail counts in its own fresh journal.
 
 The target is computed here on its own, from the rule written in the demo rules.toml
 (the month's pool mail × weight × days present / Σ weight × days present), not by
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 
 from inboxbot.mail.message import ParsedMessage, parse
 from inboxbot.model.facts import Facts
@@ -34,6 +38,7 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Month:
+    queue: str
     snapshot: date
     at_snapshot: tuple[Row, ...]
     at_end: tuple[Row, ...]
@@ -55,25 +60,34 @@ def working_moments(rules: Rules, year: int, month: int, count: int) -> list[dat
     return moments
 
 
-def simulate(rules: Rules, year: int, month: int, count: int, snapshot: date) -> Month:
+def simulate(rules: Rules, year: int, month: int, count: int, snapshot: date, queue: str | None = None) -> Month:
     """Route `count` anonymous requests (nothing known about the sender: pool mail)
     through `decide`, each at its own moment, recorded in a fresh store as the worker
-    records it; the shares on the evening before `snapshot` and at the month's end."""
-    assert rules.pool is not None
+    records it; the shares of `queue` (None: the first) on the evening before `snapshot`
+    and at the month's end."""
+    pool = rules.pools[queue] if queue is not None else rules.pool
+    assert pool is not None
+    rules = replace(rules, pool=pool)  # the queue a rule naming none takes: this one
     store = memory_store()
     at_snapshot: tuple[Row, ...] = ()
-    got: dict[str, int] = dict.fromkeys(rules.pool.members, 0)
+    got: dict[str, int] = dict.fromkeys(pool.members, 0)
     for n, moment in enumerate(working_moments(rules, year, month, count)):
         if not at_snapshot and moment.date() >= snapshot:
             at_snapshot = rows(rules, got, snapshot - timedelta(days=1))  # the evening before
         msg = anonymous_request(n, moment)
         decision = decide(msg, Facts(new_text=msg.text), rules, store.history, received_at=moment)
         store.messages.record_decision(MessageKey("INBOX", 1, n + 1), msg, decision, seen_at=moment)
-        if decision.owner in got and decision.pool == rules.pool.name:
+        if decision.owner in got and decision.pool == pool.name:
             got[decision.owner] += 1
     last = max(d for d in _month_days(year, month) if rules.department.hours.is_working_day(d))
     journal = tuple(store.queries.requests(datetime(year, month, 1, tzinfo=UTC) - timedelta(days=1)))
-    return Month(snapshot, at_snapshot, rows(rules, got, last), sum(got.values()), journal)
+    return Month(pool.name, snapshot, at_snapshot, rows(rules, got, last), sum(got.values()), journal)
+
+
+def simulate_queues(rules: Rules, year: int, month: int, count: int, snapshot: date) -> tuple[Month, ...]:
+    """`simulate` for every named queue of `rules`, in their order, `count` requests each."""
+    names = tuple(rules.pools) or ((rules.pool.name,) if rules.pool is not None else ())
+    return tuple(simulate(rules, year, month, count, snapshot, name if rules.pools else None) for name in names)
 
 
 def rows(rules: Rules, got: dict[str, int], day: date) -> tuple[Row, ...]:
@@ -88,20 +102,23 @@ def rows(rules: Rules, got: dict[str, int], day: date) -> tuple[Row, ...]:
 
 
 def with_month_share(rules: Rules, method: str = "least_loaded") -> Rules:
+    """Every queue shared by the calendar month with `method`."""
     assert rules.pool is not None
-    return replace(rules, pool=replace(rules.pool, period="month", method=method))
+    first = replace(rules.pool, period="month", method=method)
+    pools = {name: replace(p, period="month", method=method) for name, p in rules.pools.items()}
+    return replace(rules, pool=first, pools=MappingProxyType({**pools, first.name: first}))
 
 
 def table(month: Month) -> str:
     """A plain-text table: each member's share against the target, before and after."""
     head = f"{'участник':<12} {'дн.':>4} {'вес':>5} | {'на ' + f'{month.snapshot:%d.%m}':>10} {'цель':>6} {'откл.':>6} | {'за месяц':>8} {'цель':>6} {'откл.':>6}"
-    lines = [head, "-" * len(head)]
+    lines = [f"очередь «{month.queue}»", head, "-" * len(head)]
     for before, after in zip(month.at_snapshot, month.at_end, strict=True):
         lines.append(
             f"{after.member:<12} {after.days:>4} {after.weight:>5g} | {before.got:>10} {before.target:>6.1f} "
             f"{before.got - before.target:>+6.1f} | {after.got:>8} {after.target:>6.1f} {after.got - after.target:>+6.1f}"
         )
-    lines.append(f"всего писем пула: {month.total}")
+    lines.append(f"всего писем очереди: {month.total}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +30,7 @@ from inboxbot.web import (
     skipped_pages,
 )
 from inboxbot.web.auth import Authenticator, Throttle
+from inboxbot.web.headers import SecurityHeaders
 from inboxbot.web.pages import WebContext
 from inboxbot.web.passwords import PasswordFile
 from inboxbot.web.session import Sessions
@@ -79,7 +81,7 @@ def build(store: Store, rules: RulesHolder, settings: WebSettings, imap: ServerS
     for module in PAGE_MODULES:
         ctx.nav.extend(module.NAV)
         routes.extend(module.routes(ctx))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.ctx = ctx
     return app
 

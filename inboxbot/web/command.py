@@ -62,6 +62,7 @@ def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path
     from inboxbot.run.rulesholder import RulesHolder
     from inboxbot.store.factory import open_store
     from inboxbot.web.app import build
+    from inboxbot.web.serve import server_config
     from inboxbot.web.settings import load_web_settings
 
     values = configured_values()
@@ -81,10 +82,7 @@ def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path
     with open_store(location) as store:
         app = build(store, holder, web_settings, imap)
         click.echo(f"Веб-страницы: http://{host}:{port}/ (остановить — Ctrl+C)")
-        # proxy_headers: behind nginx on this machine, X-Forwarded-Proto tells that the
-        # page came over TLS (the cookie is then Secure) and X-Forwarded-For the client's IP.
-        uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                    log_level="warning")  # fmt: skip
+        uvicorn.Server(server_config(app, host, port)).run()
 
 
 @web.command()

@@ -35,14 +35,6 @@ from inboxbot.web.auth import Authenticator, Throttle
 from inboxbot.web.session import COOKIE, Session, Sessions
 from inboxbot.web.settings import WebSettings
 
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
-                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-}  # fmt: skip
 # The largest POST body a page reads: above rules_pages.MAX_BYTES even as the apply form
 # sends it (percent-encoded: up to 3 bytes a byte), so the rules page names its own limit.
 MAX_BODY = 2 * 1024 * 1024
@@ -187,8 +179,6 @@ def not_found(visit: Visit) -> Response:
 
 
 def finish(ctx: WebContext, visit: Visit, response: Response) -> None:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
     if visit.new_session is not None:
         response.set_cookie(
             COOKIE, ctx.sessions.dump(visit.new_session), max_age=ctx.sessions.max_age, path="/",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from inboxbot.model.handover import UNDO, Change
+from inboxbot.model.handover import KEPT, UNDO, Change
 from inboxbot.model.ledger import ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.rules.model import Rules
@@ -68,6 +68,8 @@ def change_event(change: Change, rules: Rules) -> Event:
     owner = manager_name(rules, change.owner) or "никто"
     if change.how == UNDO:
         title = f"Изменение №{change.undoes} отменено: клиент снова у {owner}"
+    elif change.how == KEPT:
+        title = f"Основной менеджер вернулся, заявка осталась у замещавшего: {owner}"
     else:
         title = f"{'Заявка передана' if change.threads_only else 'Клиент передан'}: {owner}"
     lines = [f"Было: {manager_name(rules, change.previous) or 'никто'}", f"Как: {change.describe_how()}",
