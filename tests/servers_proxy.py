@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TypeAlias
+
+# Sees a chunk, returns the bytes to pass on and whether to cut the connection afterwards.
+Hook: TypeAlias = Callable[[bytes], tuple[bytes, bool]]
 
 
 class TcpProxy:
@@ -18,9 +22,7 @@ class TcpProxy:
     whether to cut the connection afterwards (both directions, like a dropped link);
     it may also act on the world first (delete a message, stop the server)."""
 
-    Hook = Any  # Callable[[bytes], tuple[bytes, bool]]
-
-    def __init__(self, target_port: int, *, client_hook: Hook = None, server_hook: Hook = None) -> None:
+    def __init__(self, target_port: int, *, client_hook: Hook | None = None, server_hook: Hook | None = None) -> None:
         self.target_port = target_port
         self.client_hook = client_hook
         self.server_hook = server_hook
