@@ -82,9 +82,6 @@ class Lifeline:
         """If pytest dies: `signum` to the pid `path` holds at that moment, then SIGKILL to its group."""
         self._order(f"pidfile {int(signum)} {path}")
 
-    def watch_pid(self, pid: int, signum: int) -> None:
-        self._order(f"pid {int(signum)} {pid}")
-
     def remove(self, directory: Path) -> None:
         """If pytest dies: delete `directory` once the watched processes are gone."""
         self._order(f"rmtree {directory}")

@@ -6,7 +6,6 @@ one per line:
 
   pidfile SIGNUM PATH   the server whose pid PATH holds when pytest goes (read then, so a
                         server stopped and started again is followed)
-  pid SIGNUM PID        a server process pytest started itself
   rmtree PATH           the server's temporary directory
   done                  pytest stopped the server itself: nothing left to do
 
@@ -56,7 +55,7 @@ def _end(pid: int, signum: int) -> None:
 
 def _clean(orders: list[tuple[str, str, str]]) -> None:
     for kind, signum, target in reversed(orders):  # the last started first, as contexts unwind
-        pid = _read_pid(target) if kind == "pidfile" else int(target) if kind == "pid" else None
+        pid = _read_pid(target) if kind == "pidfile" else None
         if pid is not None and pid > 1 and _alive(pid):
             _end(pid, int(signum))
     for kind, _, target in orders:

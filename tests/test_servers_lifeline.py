@@ -33,7 +33,7 @@ from pathlib import Path
 
 def test_hold(dovecot, postgres, pymap_server):
     pids = [int((dovecot.dir / "run" / "master.pid").read_text()),
-            int((postgres.dir / "data" / "postmaster.pid").read_text().split()[0]), pymap_server.pid]
+            int((postgres.dir / "data" / "postmaster.pid").read_text().split()[0])]
     held = Path(os.environ["HELD"])
     held.with_suffix(".tmp").write_text(json.dumps({"dirs": [str(dovecot.dir), str(postgres.dir)], "pids": pids}))
     held.with_suffix(".tmp").rename(held)
@@ -113,18 +113,31 @@ def _holding_servers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], 
             proc.wait()
 
 
+def _wait_gone(tree: set[tuple[int, int]], dirs: list[str]) -> list[str]:
+    """What is left of a run once the processes that end on their own have had their time."""
+    deadline = time.monotonic() + GONE_WITHIN
+    while (left := _still_there(tree, dirs)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _on_their_own(tree: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The processes that see pytest's end through a pipe: the watchdogs, pymap."""
+    return {(pid, start) for pid, start in tree if "servers_watchdog.py" in _cmdline(pid) or "pymap" in _cmdline(pid)}
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_stops_its_servers_before_it_exits(tmp_path: Path, signum: int) -> None:
     with _holding_servers(tmp_path) as (proc, held):
         tree = _tree([proc.pid, *held["pids"]])
-        # After a SIGTERM the watchdogs see pytest's end only once it has gone, and find nothing to do.
-        watchdogs = {(pid, start) for pid, start in tree if "servers_watchdog.py" in _cmdline(pid)}
+        on_their_own = _on_their_own(tree)
         proc.send_signal(signum)
         code = proc.wait()
-    # The signal handlers stopped the servers before pytest went: nothing to wait for.
-    assert _still_there(tree - watchdogs, held["dirs"]) == []
-    assert len(tree - watchdogs) > 5, tree  # pytest, Dovecot's master and services, the postmaster, pymap
-    assert len(watchdogs) == 3, tree  # one a server
+    # The signal handlers stopped Dovecot and PostgreSQL before pytest went: nothing to wait for.
+    assert _still_there(tree - on_their_own, held["dirs"]) == []
+    assert _wait_gone(tree, held["dirs"]) == []
+    assert len(tree - on_their_own) > 5, tree  # pytest, Dovecot's master and services, the postmaster
+    assert len(on_their_own) == 3, tree  # a watchdog for Dovecot, one for PostgreSQL; pymap
     # Ctrl+C: pytest's «interrupted» exit; SIGTERM: death by the signal, as without the handlers.
     assert code == (pytest.ExitCode.INTERRUPTED if signum == signal.SIGINT else -signal.SIGTERM)
 
@@ -132,11 +145,9 @@ def test_an_interrupted_run_stops_its_servers_before_it_exits(tmp_path: Path, si
 def test_a_killed_run_leaves_its_servers_to_the_watchdogs(tmp_path: Path) -> None:
     with _holding_servers(tmp_path) as (proc, held):
         tree = _tree([proc.pid, *held["pids"]])
+        on_their_own = _on_their_own(tree)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait() == -signal.SIGKILL
     # The watchdogs are in `tree`: it is empty once they have stopped the servers and exited.
-    deadline = time.monotonic() + GONE_WITHIN
-    while (left := _still_there(tree, held["dirs"])) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert left == []
-    assert len(tree) > 5, tree
+    assert _wait_gone(tree, held["dirs"]) == []
+    assert len(tree) > 5 and len(on_their_own) == 3, tree
