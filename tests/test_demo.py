@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,40 @@ def test_pymap_takes_a_password_that_looks_like_an_option(password: str) -> None
     with pymap_server(password) as imap, Mailbox(imap) as box:
         assert imap.password == password
         assert box.pending_uids() == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_pymap_ends_with_the_process_that_started_it(signum: int) -> None:
+    """A demo (or a test run) killed where no `finally` runs leaves no IMAP server behind."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_PYMAP], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert holder.stdout is not None
+    port = int(holder.stdout.readline())
+    children = [int(p) for p in Path(f"/proc/{holder.pid}/task/{holder.pid}/children").read_text().split()]
+    assert len(children) == 1 and f"--port={port}" in Path(f"/proc/{children[0]}/cmdline").read_text()
+    holder.send_signal(signum)
+    assert holder.wait() == -signum
+    holder.stdout.close()
+    deadline = time.monotonic() + 30  # a limit on the wait, not an assertion on speed
+    while _running(children[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(children[0])
+
+
+HOLD_PYMAP = """import time
+from inboxbot.tools.demo import pymap_server
+with pymap_server() as imap:
+    print(imap.port, flush=True)
+    while True:
+        time.sleep(1)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit status may wait for a reaper)."""
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        return stat.read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    return False
 
 
 def test_the_demo_company_ships_in_the_package() -> None:

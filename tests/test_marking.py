@@ -1,7 +1,7 @@
 """Marking handled mail on servers unlike the default Dovecot: an `INBOX.` personal
 namespace with `.` as separator (as Cyrus and Courier have it), keywords not kept, folders
 not creatable, and a server refusing new keywords (as Cyrus does once its table of 100
-keywords per mailbox is full). Each is a real Dovecot configured that way (tests/servers.py).
+keywords per mailbox is full). Each is a real Dovecot configured that way (tests/servers_dovecot_conf.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The store's contract, noun by noun: every test runs against the SQLite backend (a file,
-as the worker uses it), the PostgreSQL one (a real server, tests/servers.py: the store
+as the worker uses it), the PostgreSQL one (a real server, tests/servers_postgres.py: the store
 workers share) and the in-memory one (explain, replay, tests), which must behave alike.
 Plus: two connections racing the same step get one winner; a journal written by the
 first release opens and keeps working; the PostgreSQL schema migrates once."""

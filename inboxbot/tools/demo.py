@@ -91,6 +91,15 @@ def demo_files(rules: Path | None, mail: Path | None, data: Path | None = None) 
     return files
 
 
+# The server ends with the process that started it, however that one ends (a SIGTERM or a
+# SIGKILL of the demo or of the tests, where no `finally` runs): its stdin is a pipe only
+# the starter holds, and its end is the signal to exit.
+_PYMAP_MAIN = """import os, sys, threading
+threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start()
+from pymap.main import main
+sys.exit(main())"""
+
+
 def free_port() -> int:
     """A TCP port free on loopback right now."""
     with socket.socket() as sock:
@@ -122,10 +131,10 @@ def pymap_server(password: str | None = None) -> Iterator[ServerSettings]:
     # dependencies come from another environment).
     # --opt=value: a value of its own argument that starts with '-' (token_urlsafe gives one
     # in 64) would be read by pymap's argparse as an unknown option, and the server exits.
-    cmd = [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+    cmd = [sys.executable, "-c", _PYMAP_MAIN,
            "--no-service=admin", "--host=127.0.0.1", f"--port={port}",
            "dict", f"--demo-user={DEMO_USER}", f"--demo-password={password}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
         yield ServerSettings(host="127.0.0.1", port=port, tls="none", user=DEMO_USER, password=password)
@@ -135,6 +144,9 @@ def pymap_server(password: str | None = None) -> Iterator[ServerSettings]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()
 
 
 class _SaveToFolder:
