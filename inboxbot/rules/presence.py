@@ -14,14 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from inboxbot.directory.tables import read_table
-from inboxbot.errors import RulesError
 from inboxbot.model.roster import parse_hours
+from inboxbot.rules.head_tables import read_head_table
 from inboxbot.rules.model import Absence, Manager
 from inboxbot.rules.problems import cell_text, suggest, valid_list
-from inboxbot.rules.reader import Reader, section_table
-from inboxbot.rules.roster import column_map, manager_by_name
-from inboxbot.rules.settings import read_section, setting
+from inboxbot.rules.reader import Reader
+from inboxbot.rules.roster import manager_by_name
+from inboxbot.rules.settings import setting
 from inboxbot.rules.values import as_date
 
 REASON = "нет на месте"
@@ -41,33 +40,10 @@ class PresenceSection:
 
 def read_presence(ctx: Reader, managers: Mapping[str, Manager], head: str | None, sources: list[Path]) -> list[Absence]:
     """The absences the [presence] table lists; each bad row reported with its line."""
-    where = "[presence]"
-    table = section_table(ctx, "presence", where)
-    if table is None:
-        return []
-    s, _ = read_section(ctx, PresenceSection, table, ("presence",), where)
-    if s is None or s.file is None:
-        return []
-    sources.append(s.file)
-    line_of_file = ctx.pos.line("presence", "file")
-    name = s.file.name
-
-    def error(line: int, text: str) -> None:
-        ctx.p.error(line_of_file, where, f"{name}, строка {line}: {text}")
-
-    try:
-        header, rows = read_table(s.file)
-        cols = column_map(header, _COLUMNS)
-        if "date" not in cols or "manager" not in cols:
-            raise RulesError(
-                f"{name}: нужны колонки «дата» и «менеджер» (и, если нужно, «заместитель», «с», «до», «причина»); "
-                f"найдены: {', '.join(h for h in header if h) or '(пустая первая строка)'}"
-            )
-        return [a for line, cells in rows if (a := _row(line, cells, cols, managers, head, error))]
-    except RulesError as exc:
-        for text in str(exc).splitlines():
-            ctx.p.error(line_of_file, where, text)
-        return []
+    return read_head_table(
+        ctx, "presence", PresenceSection, _COLUMNS, "и, если нужно, «заместитель», «с», «до», «причина»", sources,
+        lambda line, cells, cols, error, _name: _row(line, cells, cols, managers, head, error),
+    )
 
 
 def _row(

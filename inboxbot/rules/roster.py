@@ -18,14 +18,13 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from inboxbot.directory.tables import read_table
-from inboxbot.errors import RulesError
 from inboxbot.model.roster import DAYS_EXAMPLE, HOURS_EXAMPLE, Roster, Shift, parse_days, parse_hours
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.forms import fold
+from inboxbot.rules.head_tables import read_head_table
 from inboxbot.rules.model import Manager
 from inboxbot.rules.problems import cell_text, shown, suggest, valid_list
-from inboxbot.rules.reader import Reader, section_array, section_table
+from inboxbot.rules.reader import Reader, section_array
 from inboxbot.rules.settings import Section, read_section, setting
 from inboxbot.rules.values import as_date
 
@@ -193,40 +192,10 @@ class RosterFileSection:
 
 
 def _file_shifts(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> list[Shift]:
-    where = "[roster]"
-    table = section_table(ctx, "roster", where)
-    if table is None:
-        return []
-    s, _ = read_section(ctx, RosterFileSection, table, ("roster",), where)
-    if s is None or s.file is None:
-        return []
-    sources.append(s.file)
-    sort_at = ctx.pos.line("roster", "file")
-    name = s.file.name
-
-    def error(line: int, text: str) -> None:
-        ctx.p.error(sort_at, where, f"{name}, строка {line}: {text}")
-
-    try:
-        header, rows = read_table(s.file)
-        cols = column_map(header, _COLUMNS)
-        if "date" not in cols or "manager" not in cols:
-            raise RulesError(
-                f"{name}: нужны колонки «дата» и «менеджер» (и, если дежурство не на весь день, «с» и «до»); "
-                f"найдены: {', '.join(h for h in header if h) or '(пустая первая строка)'}"
-            )
-        shifts = [shift for line, cells in rows if (shift := _row(line, cells, cols, managers, error, name))]
-    except RulesError as exc:
-        for text in str(exc).splitlines():
-            ctx.p.error(sort_at, where, text)
-        return []
-    return shifts
-
-
-def column_map(header: list[str], columns: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
-    """Field → index of the first header cell that is one of the field's names (any case)."""
-    names = [h.strip().casefold() for h in header]
-    return {field: names.index(n) for field, options in columns.items() for n in options if n in names}
+    return read_head_table(
+        ctx, "roster", RosterFileSection, _COLUMNS, "и, если дежурство не на весь день, «с» и «до»", sources,
+        lambda line, cells, cols, error, name: _row(line, cells, cols, managers, error, name),
+    )
 
 
 def _row(
