@@ -3,35 +3,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from inboxbot import clickru
-from inboxbot.errors import ConfigError, InboxbotError, RulesError
-
-F = TypeVar("F", bound=Callable[..., Any])
-# The exit codes of cli.py (2: settings or rules, 3: at run time).
-EXIT_CONFIG, EXIT_RUNTIME = 2, 3
-
-
-def _errors(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, RulesError) as exc:
-            click.echo(f"Ошибка настройки: {exc}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except InboxbotError as exc:
-            click.echo(f"Ошибка: {exc}", err=True)
-            sys.exit(EXIT_RUNTIME)
-
-    return wrapper  # type: ignore[return-value]
+from inboxbot.cliopts import user_errors
+from inboxbot.errors import ConfigError
 
 
 @click.group(cls=clickru.Group, invoke_without_command=True)
@@ -44,7 +22,7 @@ def _errors(func: F) -> F:
               help="Файл журнала. По умолчанию — тот же, что у inboxbot status (INBOXBOT_JOURNAL, inboxbot.sqlite, "
                    "журнал демо); INBOXBOT_STORE — база PostgreSQL.")
 @click.pass_context
-@_errors
+@user_errors
 def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path: Path | None) -> None:
     """Веб-страницы для руководителя и менеджеров: заявки, клиенты, неотправленные письма.
 
@@ -89,7 +67,7 @@ def web(ctx: click.Context, rules_path: Path, host: str, port: int, journal_path
 @click.argument("address", metavar="АДРЕС")
 @click.option("--rules", "rules_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("rules.toml"),
               show_default=True, help="Файл правил: адрес должен быть адресом менеджера из него.")
-@_errors
+@user_errors
 def passwd(address: str, rules_path: Path) -> None:
     """Задать пароль для входа на веб-страницы (хранится хешем argon2 в файле INBOXBOT_WEB_PASSWORDS).
 
