@@ -27,11 +27,10 @@ from inboxbot.compose.presence_answer import (
 from inboxbot.errors import ActionError
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import CREDIT_COMMAND_RULE, Decision, Step
-from inboxbot.model.domains import domain_in
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
 from inboxbot.run.presence_command import sender_refusal
-from inboxbot.run.release_command import own_lines
+from inboxbot.run.release_command import colleague_to_us, own_lines
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +57,8 @@ class CreditCommands:
         """The decision for «не в счёт: …» in a colleague's reply to a forward, written to
         us alone; None for any other mail."""
         dept = self.ctx.rules.department
-        sender = msg.sender.email.lower() if msg.sender else ""
-        internal = [domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc)]
-        if not sender or not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not all(internal):
-            return None
-        bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
-        if sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers):
+        sender = colleague_to_us(msg, dept, self.ctx.settings.bot_address or dept.bot_address)
+        if sender is None:
             return None
         if not msg.thread_ids or credit_line(own_lines(msg.text)) is None:
             return None

@@ -37,7 +37,7 @@ from inboxbot.rules.model import Rules
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.handover import BASE_RULES, move, request_keys
 from inboxbot.run.outbox import Sender
-from inboxbot.run.release_command import own_lines
+from inboxbot.run.release_command import own_lines, own_mail
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,7 @@ class LedgerCommands:
 
     def _own_mail(self, msg: ParsedMessage) -> bool:
         dept = self.ctx.rules.department
-        sender = msg.sender.email.lower() if msg.sender else ""
-        bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
-        return sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers)
+        return own_mail(msg, dept, self.ctx.settings.bot_address or dept.bot_address)
 
     def note(self, msg: ParsedMessage) -> Decision | None:
         """The decision for a mail command; None for any other mail."""

@@ -40,14 +40,13 @@ from inboxbot.errors import ActionError
 from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import PRESENCE_COMMAND_RULE, Decision, Step
-from inboxbot.model.domains import domain_in
 from inboxbot.model.presence import CANCELLED, DayAway, in_force
 from inboxbot.route.presence_command import is_presence_command, read_presence
 from inboxbot.rules.model import Manager, Rules
 from inboxbot.rules.presence import REASON
 from inboxbot.run.context import RunContext, recipient
 from inboxbot.run.outbox import Sender
-from inboxbot.run.release_command import own_lines
+from inboxbot.run.release_command import colleague_to_us, own_lines
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +74,8 @@ class PresenceCommands:
         forwarded request is that request, routed as usual, never a refused command."""
         rules = self.ctx.rules
         dept = rules.department
-        sender = msg.sender.email.lower() if msg.sender else ""
-        internal = [domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc)]
-        if not sender or not domain_in(sender.rpartition("@")[2], dept.internal_domains) or not all(internal):
-            return None
-        bot = (self.ctx.settings.bot_address or dept.bot_address).lower()
-        if sender in (bot, *dept.shared_addresses) or any(msg.header(h) is not None for h in dept.loop_headers):
+        sender = colleague_to_us(msg, dept, self.ctx.settings.bot_address or dept.bot_address)
+        if sender is None:
             return None
         head = rules.managers.get(dept.head)
         if head is None or sender != head.email.lower() or not is_presence_command(self._lines(msg)):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from inboxbot.mail.authentication import sender_verified
 from inboxbot.mail.message import ParsedMessage
-from inboxbot.rules.model import Rules
+from inboxbot.model.domains import domain_in
+from inboxbot.rules.model import Department, Rules
 
 _COMMAND_RE = re.compile(r"(?i)\bпереслать\s*:?\s*(вс[её]|№?\s*\d+(?:\s*(?:,|;|и|№)?\s*\d+)*)")
 # Where the quoted digest begins in a reply's text.
@@ -39,6 +40,27 @@ def own_lines(text: str) -> list[str]:
             break
         lines.append(line)
     return lines
+
+
+def own_mail(msg: ParsedMessage, dept: Department, bot_address: str) -> bool:
+    """Whether `msg` is the bot's own (from the bot or a shared address, or with one of
+    our loop headers): never a command, whatever it says."""
+    sender = msg.sender.email.lower() if msg.sender else ""
+    return sender in (bot_address.lower(), *dept.shared_addresses) or any(
+        msg.header(h) is not None for h in dept.loop_headers
+    )
+
+
+def colleague_to_us(msg: ParsedMessage, dept: Department, bot_address: str) -> str | None:
+    """The sender's address when `msg` is a colleague's mail to internal addresses only,
+    where a head's command may come from; None for anything else (outside mail, mail
+    copied outside, the bot's own)."""
+    sender = msg.sender.email.lower() if msg.sender else ""
+    if not sender or not domain_in(sender.rpartition("@")[2], dept.internal_domains):
+        return None
+    if not all(domain_in(a.email.rpartition("@")[2], dept.internal_domains) for a in (*msg.to, *msg.cc)):
+        return None
+    return None if own_mail(msg, dept, bot_address) else sender
 
 
 def read_command(text: str) -> Command:
