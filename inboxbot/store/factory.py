@@ -38,8 +38,6 @@ from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_conflicts import PgConflicts
 from inboxbot.store.postgres_credits import PgCredits
-from inboxbot.store.postgres_history import PgHistory
-from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
 from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_messages import PgMessages
@@ -48,13 +46,13 @@ from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
+from inboxbot.store.sql_dialect import POSTGRES, SQLITE
+from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_conflicts import SqliteConflicts
 from inboxbot.store.sqlite_credits import SqliteCredits
-from inboxbot.store.sqlite_history import SqliteHistory
-from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
 from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_messages import SqliteMessages
@@ -77,7 +75,7 @@ def open_store(location: str | Path) -> Store:
     return Store(
         path=database.path,
         messages=SqliteMessages(database),
-        history=SqliteHistory(database),
+        history=SqlHistory(database, SQLITE),
         requests=SqliteRequests(database),
         ledger=SqliteLedger(database),
         queries=SqliteQueries(database),
@@ -102,14 +100,14 @@ def postgres_store(url: str) -> Store:
     return Store(
         path=database.path,
         messages=PgMessages(database),
-        history=PgHistory(database),
+        history=SqlHistory(database, POSTGRES),
         requests=PgRequests(database),
         ledger=PgLedger(database),
         queries=PgQueries(database),
         meta=PgMeta(database),
         durability=database,
         releases=PgReleases(database),
-        changes=SqlLedgerChanges(database, "%s", pg_hand_thread, db_clock=True),
+        changes=SqlLedgerChanges(database, POSTGRES),
         audit=PgAudit(database),
         browse=PgBrowse(database),
         repeats=PgRepeats(database),
@@ -152,4 +150,4 @@ def _sqlite_changes(database: Database) -> SqlLedgerChanges:
         keyed = database.db.execute("SELECT 1 FROM sqlite_master WHERE name='ledger_history_keys'").fetchone()
         if keyed is None:  # a journal from before the table: its changes are keyed once
             database.db.executescript(f"BEGIN; {KEYS_SCHEMA} {SQLITE_KEYS_BACKFILL} COMMIT;")
-    return SqlLedgerChanges(database, "?", sqlite_hand_thread)
+    return SqlLedgerChanges(database, SQLITE)

@@ -10,8 +10,9 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey
 from inboxbot.store.postgres import BY_KEY, PgDatabase
-from inboxbot.store.postgres_history import remember_subject, remember_thread
 from inboxbot.store.rows import decided_row, entry_of, iso, now_text, parse_time, starts_thread
+from inboxbot.store.sql_dialect import POSTGRES
+from inboxbot.store.sql_history import remember_subject, remember_thread
 
 
 class PgMessages:
@@ -52,10 +53,10 @@ class PgMessages:
             ).rowcount
             if inserted and starts_thread(decision):
                 assert decision.owner is not None
-                remember_thread(db, msg.message_id, decision.owner, decision.rule, now)
+                remember_thread(db, POSTGRES, msg.message_id, decision.owner, decision.rule, now)
                 sender = str(row["sender"])
                 if sender and msg.subject:
-                    remember_subject(db, sender, msg.subject, decision.owner, now)
+                    remember_subject(db, POSTGRES, sender, msg.subject, decision.owner, now)
         entry = self.entry(key)
         assert entry is not None
         return entry
@@ -72,7 +73,7 @@ class PgMessages:
             ).rowcount
             # The manager's reply to our forward carries its Message-ID: same owner. Kept
             # for a losing forward too: if it went out, its replies still find the owner.
-            remember_thread(db, forward_id, owner, rule, now)
+            remember_thread(db, POSTGRES, forward_id, owner, rule, now)
         return moved == 1
 
     def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:

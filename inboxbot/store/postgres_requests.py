@@ -8,8 +8,9 @@ from datetime import datetime
 
 from inboxbot.model.records import DECIDED, MessageKey, RequestRow
 from inboxbot.store.postgres import BY_KEY, PgDatabase
-from inboxbot.store.postgres_history import hand_thread
 from inboxbot.store.rows import iso, now_text, request_of
+from inboxbot.store.sql_dialect import POSTGRES
+from inboxbot.store.sql_history import hand_thread
 
 
 class PgRequests:
@@ -66,7 +67,7 @@ class PgRequests:
             # The client's next reply in this thread goes to the new owner too.
             for mid in (row["message_id"] if row else None, new_forward_id):
                 if mid:
-                    hand_thread(db, mid, new_owner, "followup", now_text())
+                    hand_thread(db, POSTGRES, mid, new_owner, "followup", now_text())
 
     def thread_acknowledged(self, message_ids: Sequence[str]) -> bool:
         ids = [m for m in dict.fromkeys(message_ids) if m]

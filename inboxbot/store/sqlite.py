@@ -271,10 +271,10 @@ class Database:
         with self.lock:
             return list(self.db.execute(sql, args).fetchall())
 
-    def execute(self, sql: str, args: Sequence[object] = ()) -> None:
-        """One statement, committed on its own (autocommit)."""
+    def execute(self, sql: str, args: Sequence[object] = ()) -> int:
+        """One statement, committed on its own (autocommit); returns the count of rows it changed."""
         with self.lock:
-            self.db.execute(sql, args)
+            return self.db.execute(sql, args).rowcount
 
 
 class SqliteMeta:

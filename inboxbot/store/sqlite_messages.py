@@ -9,8 +9,9 @@ from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.records import DECIDED, FORWARDED, MARKED, Entry, MessageKey
 from inboxbot.store.rows import decided_row, entry_of, iso, lease_text, now_text, parse_time, starts_thread
+from inboxbot.store.sql_dialect import SQLITE
+from inboxbot.store.sql_history import remember_subject, remember_thread
 from inboxbot.store.sqlite import BY_KEY, Database
-from inboxbot.store.sqlite_history import remember_subject, remember_thread
 
 
 class SqliteMessages:
@@ -50,10 +51,10 @@ class SqliteMessages:
             ).rowcount
             if inserted and starts_thread(decision):
                 assert decision.owner is not None
-                remember_thread(db, msg.message_id, decision.owner, decision.rule, now)
+                remember_thread(db, SQLITE, msg.message_id, decision.owner, decision.rule, now)
                 sender = str(row["sender"])
                 if sender and msg.subject:
-                    remember_subject(db, sender, msg.subject, decision.owner, now)
+                    remember_subject(db, SQLITE, sender, msg.subject, decision.owner, now)
         entry = self.entry(key)
         assert entry is not None
         return entry
@@ -69,7 +70,7 @@ class SqliteMessages:
                 (FORWARDED, forward_id, now, now, *_where(key), DECIDED),
             ).rowcount
             # The manager's reply to our forward carries its Message-ID: same owner.
-            remember_thread(db, forward_id, owner, rule, now)
+            remember_thread(db, SQLITE, forward_id, owner, rule, now)
         return moved == 1
 
     def mark_notified(self, key: MessageKey, *, at: datetime | None = None) -> None:

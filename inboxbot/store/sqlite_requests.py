@@ -8,8 +8,9 @@ from datetime import datetime
 
 from inboxbot.model.records import DECIDED, MessageKey, RequestRow
 from inboxbot.store.rows import iso, now_text, request_of
+from inboxbot.store.sql_dialect import SQLITE
+from inboxbot.store.sql_history import hand_thread
 from inboxbot.store.sqlite import BY_KEY, Database
-from inboxbot.store.sqlite_history import hand_thread
 
 
 class SqliteRequests:
@@ -76,7 +77,7 @@ class SqliteRequests:
             row = db.execute("SELECT message_id FROM messages WHERE id=?", (row_id,)).fetchone()
             for mid in (row["message_id"] if row else None, new_forward_id):
                 if mid:
-                    hand_thread(db, mid, new_owner, "followup", now_text())
+                    hand_thread(db, SQLITE, mid, new_owner, "followup", now_text())
 
     def thread_acknowledged(self, message_ids: Sequence[str]) -> bool:
         ids = [m for m in dict.fromkeys(message_ids) if m]
