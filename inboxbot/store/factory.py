@@ -40,7 +40,6 @@ from inboxbot.store.postgres_conflicts import PgConflicts
 from inboxbot.store.postgres_credits import PgCredits
 from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
-from inboxbot.store.postgres_messages import PgMessages
 from inboxbot.store.postgres_presence import PgPresence
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
@@ -48,6 +47,7 @@ from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
+from inboxbot.store.sql_messages import SqlMessages
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
@@ -55,7 +55,6 @@ from inboxbot.store.sqlite_conflicts import SqliteConflicts
 from inboxbot.store.sqlite_credits import SqliteCredits
 from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
-from inboxbot.store.sqlite_messages import SqliteMessages
 from inboxbot.store.sqlite_presence import SqlitePresence
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
@@ -74,7 +73,7 @@ def open_store(location: str | Path) -> Store:
     releases = SqliteReleases(database)  # before the web's nouns: their indexes are on its tables
     return Store(
         path=database.path,
-        messages=SqliteMessages(database),
+        messages=SqlMessages(database, SQLITE),
         history=SqlHistory(database, SQLITE),
         requests=SqliteRequests(database),
         ledger=SqliteLedger(database),
@@ -99,7 +98,7 @@ def postgres_store(url: str) -> Store:
     database = PgDatabase(url)
     return Store(
         path=database.path,
-        messages=PgMessages(database),
+        messages=SqlMessages(database, POSTGRES),
         history=SqlHistory(database, POSTGRES),
         requests=PgRequests(database),
         ledger=PgLedger(database),
