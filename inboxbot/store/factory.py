@@ -44,10 +44,10 @@ from inboxbot.store.postgres_presence import PgPresence
 from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
-from inboxbot.store.postgres_requests import PgRequests
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
@@ -59,7 +59,6 @@ from inboxbot.store.sqlite_presence import SqlitePresence
 from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_releases import SqliteReleases
 from inboxbot.store.sqlite_repeats import SqliteRepeats
-from inboxbot.store.sqlite_requests import SqliteRequests
 
 
 def open_store(location: str | Path) -> Store:
@@ -75,7 +74,7 @@ def open_store(location: str | Path) -> Store:
         path=database.path,
         messages=SqlMessages(database, SQLITE),
         history=SqlHistory(database, SQLITE),
-        requests=SqliteRequests(database),
+        requests=SqlRequests(database, SQLITE),
         ledger=SqliteLedger(database),
         queries=SqliteQueries(database),
         meta=SqliteMeta(database),
@@ -100,7 +99,7 @@ def postgres_store(url: str) -> Store:
         path=database.path,
         messages=SqlMessages(database, POSTGRES),
         history=SqlHistory(database, POSTGRES),
-        requests=PgRequests(database),
+        requests=SqlRequests(database, POSTGRES),
         ledger=PgLedger(database),
         queries=PgQueries(database),
         meta=PgMeta(database),

@@ -32,8 +32,6 @@ from inboxbot.store.postgres_schema import migrate
 from inboxbot.store.rows import now_text
 
 Row = dict[str, Any]
-# The row of one message by its IMAP identity, as every noun class looks it up.
-BY_KEY = "folder=%s AND uidvalidity=%s AND uid=%s"
 
 
 def is_postgres_url(location: str) -> bool:

@@ -147,8 +147,6 @@ def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> 
 
 
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
-# The row of one message by its IMAP identity, as every noun class looks it up.
-BY_KEY = "folder=? AND uidvalidity=? AND uid=?"
 
 
 class Database:
