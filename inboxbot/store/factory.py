@@ -42,11 +42,12 @@ from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_presence import PgPresence
 from inboxbot.store.postgres_queries import PgQueries
-from inboxbot.store.postgres_releases import PgReleases
 from inboxbot.store.postgres_repeats import PgRepeats
+from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_releases import SqlReleases
 from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
@@ -57,7 +58,6 @@ from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_presence import SqlitePresence
 from inboxbot.store.sqlite_queries import SqliteQueries
-from inboxbot.store.sqlite_releases import SqliteReleases
 from inboxbot.store.sqlite_repeats import SqliteRepeats
 
 
@@ -69,7 +69,7 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and is_postgres_url(location):
         return postgres_store(location)
     database = Database(location)
-    releases = SqliteReleases(database)  # before the web's nouns: their indexes are on its tables
+    releases = _sqlite_releases(database)  # before the web's nouns: their indexes are on its tables
     return Store(
         path=database.path,
         messages=SqlMessages(database, SQLITE),
@@ -104,7 +104,7 @@ def postgres_store(url: str) -> Store:
         queries=PgQueries(database),
         meta=PgMeta(database),
         durability=database,
-        releases=PgReleases(database),
+        releases=SqlReleases(database, POSTGRES),
         changes=SqlLedgerChanges(database, POSTGRES),
         audit=PgAudit(database),
         browse=PgBrowse(database),
@@ -139,6 +139,12 @@ def memory_store() -> Store:
         presence=MemoryPresence(tables),
         leases=MemoryLeases(),
     )
+
+
+def _sqlite_releases(database: Database) -> SqlReleases:
+    with database.lock:
+        database.db.executescript(RELEASES_SCHEMA)
+    return SqlReleases(database, SQLITE)
 
 
 def _sqlite_changes(database: Database) -> SqlLedgerChanges:
