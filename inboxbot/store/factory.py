@@ -41,12 +41,12 @@ from inboxbot.store.postgres_credits import PgCredits
 from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_presence import PgPresence
-from inboxbot.store.postgres_queries import PgQueries
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_queries import SqlQueries
 from inboxbot.store.sql_releases import SqlReleases
 from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
@@ -57,7 +57,6 @@ from inboxbot.store.sqlite_credits import SqliteCredits
 from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_presence import SqlitePresence
-from inboxbot.store.sqlite_queries import SqliteQueries
 from inboxbot.store.sqlite_repeats import SqliteRepeats
 
 
@@ -76,7 +75,7 @@ def open_store(location: str | Path) -> Store:
         history=SqlHistory(database, SQLITE),
         requests=SqlRequests(database, SQLITE),
         ledger=SqliteLedger(database),
-        queries=SqliteQueries(database),
+        queries=SqlQueries(database, SQLITE),
         meta=SqliteMeta(database),
         durability=database,
         releases=releases,
@@ -101,7 +100,7 @@ def postgres_store(url: str) -> Store:
         history=SqlHistory(database, POSTGRES),
         requests=SqlRequests(database, POSTGRES),
         ledger=PgLedger(database),
-        queries=PgQueries(database),
+        queries=SqlQueries(database, POSTGRES),
         meta=PgMeta(database),
         durability=database,
         releases=SqlReleases(database, POSTGRES),

@@ -127,6 +127,14 @@ class PgDatabase:
             with conn.transaction():
                 yield conn
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that should agree: one read-only transaction, one snapshot (a
+        worker committing meanwhile cannot make them disagree)."""
+        with self.transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+
     def one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
         with self.lock:
             return self._connection().execute(sql, args).fetchone()

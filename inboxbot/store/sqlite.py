@@ -260,6 +260,13 @@ class Database:
                 self.db.execute("ROLLBACK")
                 raise
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that should agree: under the lock, no other thread of this
+        process writes between them."""
+        with self.lock:
+            yield
+
     def one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
         with self.lock:
             row: sqlite3.Row | None = self.db.execute(sql, args).fetchone()
