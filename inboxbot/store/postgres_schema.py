@@ -126,7 +126,7 @@ CREATE TABLE recent_requests (
 );
 CREATE INDEX recent_requests_sender ON recent_requests (sender, at);
 """),
-    # Disputes over who owns a client (store/postgres_conflicts.py), as SQLite's `conflicts`.
+    # Disputes over who owns a client (store/sql_conflicts.py), as SQLite's `conflicts`.
     (7, """
 CREATE TABLE conflicts (
     number      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
