@@ -38,7 +38,6 @@ from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
-from inboxbot.store.postgres_presence import PgPresence
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_conflicts import SqlConflicts
@@ -46,6 +45,7 @@ from inboxbot.store.sql_credits import SqlCredits
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_presence import SqlPresence
 from inboxbot.store.sql_queries import SqlQueries
 from inboxbot.store.sql_releases import SqlReleases
 from inboxbot.store.sql_requests import SqlRequests
@@ -54,7 +54,6 @@ from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
-from inboxbot.store.sqlite_presence import SqlitePresence
 from inboxbot.store.sqlite_repeats import SqliteRepeats
 
 
@@ -83,7 +82,7 @@ def open_store(location: str | Path) -> Store:
         repeats=SqliteRepeats(database),
         conflicts=SqlConflicts(database, SQLITE),
         credits=SqlCredits(database, SQLITE),
-        presence=SqlitePresence(database),
+        presence=SqlPresence(database, SQLITE),
         leases=SqliteLeases(database),
     )
 
@@ -108,7 +107,7 @@ def postgres_store(url: str) -> Store:
         repeats=PgRepeats(database),
         conflicts=SqlConflicts(database, POSTGRES),
         credits=SqlCredits(database, POSTGRES),
-        presence=PgPresence(database),
+        presence=SqlPresence(database, POSTGRES),
         leases=PgLeases(database),
     )
 
