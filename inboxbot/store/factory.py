@@ -36,7 +36,6 @@ from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
-from inboxbot.store.postgres_leases import PgLeases
 from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.release_rows import RELEASES_SCHEMA
@@ -44,6 +43,7 @@ from inboxbot.store.sql_conflicts import SqlConflicts
 from inboxbot.store.sql_credits import SqlCredits
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
+from inboxbot.store.sql_leases import SqlLeases
 from inboxbot.store.sql_messages import SqlMessages
 from inboxbot.store.sql_presence import SqlPresence
 from inboxbot.store.sql_queries import SqlQueries
@@ -52,7 +52,6 @@ from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
-from inboxbot.store.sqlite_leases import SqliteLeases
 from inboxbot.store.sqlite_ledger import SqliteLedger
 from inboxbot.store.sqlite_repeats import SqliteRepeats
 
@@ -83,7 +82,7 @@ def open_store(location: str | Path) -> Store:
         conflicts=SqlConflicts(database, SQLITE),
         credits=SqlCredits(database, SQLITE),
         presence=SqlPresence(database, SQLITE),
-        leases=SqliteLeases(database),
+        leases=SqlLeases(database, SQLITE),
     )
 
 
@@ -108,7 +107,7 @@ def postgres_store(url: str) -> Store:
         conflicts=SqlConflicts(database, POSTGRES),
         credits=SqlCredits(database, POSTGRES),
         presence=SqlPresence(database, POSTGRES),
-        leases=PgLeases(database),
+        leases=SqlLeases(database, POSTGRES),
     )
 
 

@@ -56,6 +56,12 @@ class Dialect:
         """`text` (written with `?`) in this dialect's placeholders."""
         return text.replace("?", self.mark) if self.mark != "?" else text
 
+    def now(self) -> tuple[str, tuple[object, ...]]:
+        """The present moment as a lease column holds it: SQL and its arguments."""
+        if self.db_clock:
+            return "now()", ()
+        return "?", (lease_text(datetime.now(UTC)),)
+
     def lease(self, seconds: float) -> Lease:
         if self.db_clock:  # several hosts may hold leases: one clock for all of them
             return Lease("now() + make_interval(secs => ?)", (seconds,), "now()", ())
