@@ -37,7 +37,6 @@ from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.postgres_ledger import PgLedger
-from inboxbot.store.postgres_repeats import PgRepeats
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_conflicts import SqlConflicts
 from inboxbot.store.sql_credits import SqlCredits
@@ -48,12 +47,12 @@ from inboxbot.store.sql_messages import SqlMessages
 from inboxbot.store.sql_presence import SqlPresence
 from inboxbot.store.sql_queries import SqlQueries
 from inboxbot.store.sql_releases import SqlReleases
+from inboxbot.store.sql_repeats import SqlRepeats
 from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 from inboxbot.store.sqlite_ledger import SqliteLedger
-from inboxbot.store.sqlite_repeats import SqliteRepeats
 
 
 def open_store(location: str | Path) -> Store:
@@ -78,7 +77,7 @@ def open_store(location: str | Path) -> Store:
         changes=_sqlite_changes(database),
         audit=SqliteAudit(database),
         browse=SqliteBrowse(database),
-        repeats=SqliteRepeats(database),
+        repeats=SqlRepeats(database, SQLITE),
         conflicts=SqlConflicts(database, SQLITE),
         credits=SqlCredits(database, SQLITE),
         presence=SqlPresence(database, SQLITE),
@@ -103,7 +102,7 @@ def postgres_store(url: str) -> Store:
         changes=SqlLedgerChanges(database, POSTGRES),
         audit=PgAudit(database),
         browse=PgBrowse(database),
-        repeats=PgRepeats(database),
+        repeats=SqlRepeats(database, POSTGRES),
         conflicts=SqlConflicts(database, POSTGRES),
         credits=SqlCredits(database, POSTGRES),
         presence=SqlPresence(database, POSTGRES),

@@ -111,7 +111,7 @@ CREATE TABLE ledger (
 """),
     (4, HISTORY_SCHEMA.format(id=POSTGRES_ID)),  # the ledger's changes (store/ledger_changes_sql.py)
     (5, PG_WEB_SCHEMA),  # the web pages: the audit of their actions, the indexes of their lists
-    # Near-duplicate requests (store/postgres_repeats.py), as SQLite's `recent_requests`
+    # Near-duplicate requests (store/sql_repeats.py), as SQLite's `recent_requests`
     # table and its `messages.repeat_of` column.
     (6, """
 ALTER TABLE messages ADD COLUMN repeat_of TEXT;
