@@ -36,13 +36,13 @@ from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
 from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
-from inboxbot.store.postgres_ledger import PgLedger
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_conflicts import SqlConflicts
 from inboxbot.store.sql_credits import SqlCredits
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_leases import SqlLeases
+from inboxbot.store.sql_ledger import SqlLedger
 from inboxbot.store.sql_messages import SqlMessages
 from inboxbot.store.sql_presence import SqlPresence
 from inboxbot.store.sql_queries import SqlQueries
@@ -52,7 +52,6 @@ from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
 from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
-from inboxbot.store.sqlite_ledger import SqliteLedger
 
 
 def open_store(location: str | Path) -> Store:
@@ -69,7 +68,7 @@ def open_store(location: str | Path) -> Store:
         messages=SqlMessages(database, SQLITE),
         history=SqlHistory(database, SQLITE),
         requests=SqlRequests(database, SQLITE),
-        ledger=SqliteLedger(database),
+        ledger=SqlLedger(database, SQLITE),
         queries=SqlQueries(database, SQLITE),
         meta=SqliteMeta(database),
         durability=database,
@@ -94,7 +93,7 @@ def postgres_store(url: str) -> Store:
         messages=SqlMessages(database, POSTGRES),
         history=SqlHistory(database, POSTGRES),
         requests=SqlRequests(database, POSTGRES),
-        ledger=PgLedger(database),
+        ledger=SqlLedger(database, POSTGRES),
         queries=SqlQueries(database, POSTGRES),
         meta=PgMeta(database),
         durability=database,

@@ -25,7 +25,7 @@ from inboxbot.store.ledger_change_rows import LedgerConflict, change_of, change_
 from inboxbot.store.rows import iso, now_text, request_of
 from inboxbot.store.sql_dialect import Dialect, SqlDatabase
 from inboxbot.store.sql_history import hand_thread
-from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of, row_values
+from inboxbot.store.sql_ledger import COLUMNS, assignment_of, row_values
 
 # Columns added after the first release (PostgreSQL migration 10; SQLite on open).
 ANNOUNCE_COLUMNS = {"announce_by": "TEXT", "announce_until": "TEXT"}

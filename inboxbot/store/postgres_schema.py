@@ -95,7 +95,7 @@ CREATE TABLE acks (
 );
 """),
     (2, RELEASES_SCHEMA),  # the digest of skipped mail and its releases
-    # The client ledger (store/postgres_ledger.py), as SQLite's `ledger` table.
+    # The client ledger (store/sql_ledger.py), as SQLite's `ledger` table.
     (3, """
 CREATE TABLE ledger (
     kind    TEXT NOT NULL,
