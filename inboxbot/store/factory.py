@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inboxbot.store.browse_sql import WEB_SCHEMA
 from inboxbot.store.interfaces import Store
 from inboxbot.store.ledger_changes_sql import (
     ANNOUNCE_COLUMNS,
@@ -34,9 +35,9 @@ from inboxbot.store.memory_presence import MemoryPresence
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.memory_repeats import MemoryRepeats
 from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
-from inboxbot.store.postgres_audit import PgAudit
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.release_rows import RELEASES_SCHEMA
+from inboxbot.store.sql_audit import SqlAudit
 from inboxbot.store.sql_conflicts import SqlConflicts
 from inboxbot.store.sql_credits import SqlCredits
 from inboxbot.store.sql_dialect import POSTGRES, SQLITE
@@ -50,7 +51,6 @@ from inboxbot.store.sql_releases import SqlReleases
 from inboxbot.store.sql_repeats import SqlRepeats
 from inboxbot.store.sql_requests import SqlRequests
 from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
-from inboxbot.store.sqlite_audit import SqliteAudit
 from inboxbot.store.sqlite_browse import SqliteBrowse
 
 
@@ -74,7 +74,7 @@ def open_store(location: str | Path) -> Store:
         durability=database,
         releases=releases,
         changes=_sqlite_changes(database),
-        audit=SqliteAudit(database),
+        audit=_sqlite_audit(database),
         browse=SqliteBrowse(database),
         repeats=SqlRepeats(database, SQLITE),
         conflicts=SqlConflicts(database, SQLITE),
@@ -99,7 +99,7 @@ def postgres_store(url: str) -> Store:
         durability=database,
         releases=SqlReleases(database, POSTGRES),
         changes=SqlLedgerChanges(database, POSTGRES),
-        audit=PgAudit(database),
+        audit=SqlAudit(database, POSTGRES),
         browse=PgBrowse(database),
         repeats=SqlRepeats(database, POSTGRES),
         conflicts=SqlConflicts(database, POSTGRES),
@@ -138,6 +138,12 @@ def _sqlite_releases(database: Database) -> SqlReleases:
     with database.lock:
         database.db.executescript(RELEASES_SCHEMA)
     return SqlReleases(database, SQLITE)
+
+
+def _sqlite_audit(database: Database) -> SqlAudit:
+    with database.lock:
+        database.db.executescript(WEB_SCHEMA)
+    return SqlAudit(database, SQLITE)
 
 
 def _sqlite_changes(database: Database) -> SqlLedgerChanges:
