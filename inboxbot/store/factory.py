@@ -34,7 +34,7 @@ from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_presence import MemoryPresence
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.memory_repeats import MemoryRepeats
-from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
+from inboxbot.store.postgres import PgDatabase, is_postgres_url
 from inboxbot.store.postgres_browse import PgBrowse
 from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_audit import SqlAudit
@@ -45,12 +45,13 @@ from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_leases import SqlLeases
 from inboxbot.store.sql_ledger import SqlLedger
 from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_meta import SqlMeta
 from inboxbot.store.sql_presence import SqlPresence
 from inboxbot.store.sql_queries import SqlQueries
 from inboxbot.store.sql_releases import SqlReleases
 from inboxbot.store.sql_repeats import SqlRepeats
 from inboxbot.store.sql_requests import SqlRequests
-from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
+from inboxbot.store.sqlite import Database, add_columns
 from inboxbot.store.sqlite_browse import SqliteBrowse
 
 
@@ -70,7 +71,7 @@ def open_store(location: str | Path) -> Store:
         requests=SqlRequests(database, SQLITE),
         ledger=SqlLedger(database, SQLITE),
         queries=SqlQueries(database, SQLITE),
-        meta=SqliteMeta(database),
+        meta=SqlMeta(database, SQLITE),
         durability=database,
         releases=releases,
         changes=_sqlite_changes(database),
@@ -95,7 +96,7 @@ def postgres_store(url: str) -> Store:
         requests=SqlRequests(database, POSTGRES),
         ledger=SqlLedger(database, POSTGRES),
         queries=SqlQueries(database, POSTGRES),
-        meta=PgMeta(database),
+        meta=SqlMeta(database, POSTGRES),
         durability=database,
         releases=SqlReleases(database, POSTGRES),
         changes=SqlLedgerChanges(database, POSTGRES),

@@ -147,20 +147,3 @@ class PgDatabase:
         """One statement, committed on its own; returns the count of rows it changed."""
         with self.lock:
             return self._connection().execute(sql, args).rowcount
-
-
-class PgMeta:
-    """Meta over the `meta` table."""
-
-    def __init__(self, database: PgDatabase) -> None:
-        self.database = database
-
-    def get(self, key: str) -> str | None:
-        row = self.database.one("SELECT value FROM meta WHERE key=%s", (key,))
-        return str(row["value"]) if row else None
-
-    def set(self, key: str, value: str) -> None:
-        self.database.execute(
-            "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            (key, value),
-        )

@@ -280,17 +280,3 @@ class Database:
         """One statement, committed on its own (autocommit); returns the count of rows it changed."""
         with self.lock:
             return self.db.execute(sql, args).rowcount
-
-
-class SqliteMeta:
-    """Meta over the `meta` table."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def get(self, key: str) -> str | None:
-        row = self.database.one("SELECT value FROM meta WHERE key=?", (key,))
-        return str(row["value"]) if row else None
-
-    def set(self, key: str, value: str) -> None:
-        self.database.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
