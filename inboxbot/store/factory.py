@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inboxbot.store.browse_sql import WEB_SCHEMA
-from inboxbot.store.interfaces import Store
+from inboxbot.store.interfaces import Browse, Store
 from inboxbot.store.ledger_changes_sql import (
     ANNOUNCE_COLUMNS,
     HISTORY_SCHEMA,
@@ -40,7 +40,7 @@ from inboxbot.store.release_rows import RELEASES_SCHEMA
 from inboxbot.store.sql_audit import SqlAudit
 from inboxbot.store.sql_conflicts import SqlConflicts
 from inboxbot.store.sql_credits import SqlCredits
-from inboxbot.store.sql_dialect import POSTGRES, SQLITE
+from inboxbot.store.sql_dialect import POSTGRES, SQLITE, Dialect
 from inboxbot.store.sql_history import SqlHistory
 from inboxbot.store.sql_leases import SqlLeases
 from inboxbot.store.sql_ledger import SqlLedger
@@ -63,50 +63,37 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and is_postgres_url(location):
         return postgres_store(location)
     database = Database(location)
-    releases = _sqlite_releases(database)  # before the web's nouns: their indexes are on its tables
-    return Store(
-        path=database.path,
-        messages=SqlMessages(database, SQLITE),
-        history=SqlHistory(database, SQLITE),
-        requests=SqlRequests(database, SQLITE),
-        ledger=SqlLedger(database, SQLITE),
-        queries=SqlQueries(database, SQLITE),
-        meta=SqlMeta(database, SQLITE),
-        durability=database,
-        releases=releases,
-        changes=_sqlite_changes(database),
-        audit=_sqlite_audit(database),
-        browse=SqliteBrowse(database),
-        repeats=SqlRepeats(database, SQLITE),
-        conflicts=SqlConflicts(database, SQLITE),
-        credits=SqlCredits(database, SQLITE),
-        presence=SqlPresence(database, SQLITE),
-        leases=SqlLeases(database, SQLITE),
-    )
+    _sqlite_tables(database)
+    return _sql_store(database, SQLITE, SqliteBrowse(database))
 
 
 def postgres_store(url: str) -> Store:
     """The PostgreSQL database at `url`; raises StoreError (password masked) when it
     cannot be reached."""
     database = PgDatabase(url)
+    return _sql_store(database, POSTGRES, PgBrowse(database))
+
+
+def _sql_store(database: Database | PgDatabase, dialect: Dialect, browse: Browse) -> Store:
+    """The nouns over SQL, one class each for both engines (sql_*.py)."""
     return Store(
         path=database.path,
-        messages=SqlMessages(database, POSTGRES),
-        history=SqlHistory(database, POSTGRES),
-        requests=SqlRequests(database, POSTGRES),
-        ledger=SqlLedger(database, POSTGRES),
-        queries=SqlQueries(database, POSTGRES),
-        meta=SqlMeta(database, POSTGRES),
+        messages=SqlMessages(database, dialect),
+        history=SqlHistory(database, dialect),
+        requests=SqlRequests(database, dialect),
+        ledger=SqlLedger(database, dialect),
+        queries=SqlQueries(database, dialect),
+        meta=SqlMeta(database, dialect),
         durability=database,
-        releases=SqlReleases(database, POSTGRES),
-        changes=SqlLedgerChanges(database, POSTGRES),
-        audit=SqlAudit(database, POSTGRES),
-        browse=PgBrowse(database),
-        repeats=SqlRepeats(database, POSTGRES),
-        conflicts=SqlConflicts(database, POSTGRES),
-        credits=SqlCredits(database, POSTGRES),
-        presence=SqlPresence(database, POSTGRES),
-        leases=SqlLeases(database, POSTGRES),
+        releases=SqlReleases(database, dialect),
+        changes=SqlLedgerChanges(database, dialect),
+        audit=SqlAudit(database, dialect),
+        browse=browse,
+        repeats=SqlRepeats(database, dialect),
+        conflicts=SqlConflicts(database, dialect),
+        credits=SqlCredits(database, dialect),
+        presence=SqlPresence(database, dialect),
+        leases=SqlLeases(database, dialect),
     )
 
 
@@ -135,23 +122,15 @@ def memory_store() -> Store:
     )
 
 
-def _sqlite_releases(database: Database) -> SqlReleases:
+def _sqlite_tables(database: Database) -> None:
+    """The journal's tables not created by Database itself (PostgreSQL: its migrations),
+    in the order they always were: the digest's, the ledger's history (keyed once for a
+    journal from before its keys), the web's (their indexes are on the tables before)."""
     with database.lock:
         database.db.executescript(RELEASES_SCHEMA)
-    return SqlReleases(database, SQLITE)
-
-
-def _sqlite_audit(database: Database) -> SqlAudit:
-    with database.lock:
-        database.db.executescript(WEB_SCHEMA)
-    return SqlAudit(database, SQLITE)
-
-
-def _sqlite_changes(database: Database) -> SqlLedgerChanges:
-    with database.lock:
         database.db.executescript(HISTORY_SCHEMA.format(id=SQLITE_ID))
         add_columns(database.db, "ledger_history", ANNOUNCE_COLUMNS)
         keyed = database.db.execute("SELECT 1 FROM sqlite_master WHERE name='ledger_history_keys'").fetchone()
         if keyed is None:  # a journal from before the table: its changes are keyed once
             database.db.executescript(f"BEGIN; {KEYS_SCHEMA} {SQLITE_KEYS_BACKFILL} COMMIT;")
-    return SqlLedgerChanges(database, SQLITE)
+        database.db.executescript(WEB_SCHEMA)

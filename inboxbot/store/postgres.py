@@ -1,5 +1,5 @@
 """The shared store on PostgreSQL: one connection shared by the noun classes
-(postgres_*.py), the schema brought up to date on open (postgres_schema.py), and when
+(sql_*.py, postgres_browse.py), the schema brought up to date on open (postgres_schema.py), and when
 commits become durable.
 
 Several workers may share one database. Every step that must happen once is one

@@ -1,5 +1,5 @@
-"""The SQLite journal file: one connection shared by the noun classes (sqlite_*.py), its
-schema and migrations, and when commits become durable.
+"""The SQLite journal file: one connection shared by the noun classes (sql_*.py,
+sqlite_browse.py), its schema and migrations, and when commits become durable.
 
 The on-disk format is the journal's since the first release: a file written by an older
 version opens and keeps working (columns added later are added on open). The IMAP
