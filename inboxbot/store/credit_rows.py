@@ -25,17 +25,16 @@ NOT_CREDITED: Final = "message_id NOT IN (SELECT message_id FROM credits)"
 COLUMNS: Final = "message_id, owner, pool, rule, subject, at, by_manager, reason"
 
 
-def find_sql(p: str, refs: int) -> str:
+def find_sql(refs: int) -> str:
     """The latest assigned row whose own or forward Message-ID is one of `refs`."""
-    marks = ", ".join([p] * refs)
+    marks = ", ".join("?" * refs)
     return (
         "SELECT message_id, owner, pool, rule, subject FROM messages WHERE owner IS NOT NULL "
         f"AND (message_id IN ({marks}) OR forward_id IN ({marks})) ORDER BY id DESC LIMIT 1"
     )
 
 
-def insert_sql(p: str) -> str:
-    return f"INSERT INTO credits ({COLUMNS}) VALUES ({', '.join([p] * 8)}) ON CONFLICT (message_id) DO NOTHING"
+INSERT_SQL: Final = f"INSERT INTO credits ({COLUMNS}) VALUES ({', '.join('?' * 8)}) ON CONFLICT (message_id) DO NOTHING"
 
 
 def credit_of(row: Row, *, new: bool = True) -> Credit:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inboxbot.store.interfaces import Store
+from inboxbot.store.browse_sql import WEB_SCHEMA
+from inboxbot.store.interfaces import Browse, Store
 from inboxbot.store.ledger_changes_sql import (
     ANNOUNCE_COLUMNS,
     HISTORY_SCHEMA,
@@ -33,36 +34,25 @@ from inboxbot.store.memory_ledger_changes import MemoryLedgerChanges
 from inboxbot.store.memory_presence import MemoryPresence
 from inboxbot.store.memory_releases import MemoryReleases
 from inboxbot.store.memory_repeats import MemoryRepeats
-from inboxbot.store.postgres import PgDatabase, PgMeta, is_postgres_url
-from inboxbot.store.postgres_audit import PgAudit
+from inboxbot.store.postgres import PgDatabase, is_postgres_url
 from inboxbot.store.postgres_browse import PgBrowse
-from inboxbot.store.postgres_conflicts import PgConflicts
-from inboxbot.store.postgres_credits import PgCredits
-from inboxbot.store.postgres_history import PgHistory
-from inboxbot.store.postgres_history import hand_thread as pg_hand_thread
-from inboxbot.store.postgres_leases import PgLeases
-from inboxbot.store.postgres_ledger import PgLedger
-from inboxbot.store.postgres_messages import PgMessages
-from inboxbot.store.postgres_presence import PgPresence
-from inboxbot.store.postgres_queries import PgQueries
-from inboxbot.store.postgres_releases import PgReleases
-from inboxbot.store.postgres_repeats import PgRepeats
-from inboxbot.store.postgres_requests import PgRequests
-from inboxbot.store.sqlite import Database, SqliteMeta, add_columns
-from inboxbot.store.sqlite_audit import SqliteAudit
+from inboxbot.store.release_rows import RELEASES_SCHEMA
+from inboxbot.store.sql_audit import SqlAudit
+from inboxbot.store.sql_conflicts import SqlConflicts
+from inboxbot.store.sql_credits import SqlCredits
+from inboxbot.store.sql_dialect import POSTGRES, SQLITE, Dialect
+from inboxbot.store.sql_history import SqlHistory
+from inboxbot.store.sql_leases import SqlLeases
+from inboxbot.store.sql_ledger import SqlLedger
+from inboxbot.store.sql_messages import SqlMessages
+from inboxbot.store.sql_meta import SqlMeta
+from inboxbot.store.sql_presence import SqlPresence
+from inboxbot.store.sql_queries import SqlQueries
+from inboxbot.store.sql_releases import SqlReleases
+from inboxbot.store.sql_repeats import SqlRepeats
+from inboxbot.store.sql_requests import SqlRequests
+from inboxbot.store.sqlite import Database, add_columns
 from inboxbot.store.sqlite_browse import SqliteBrowse
-from inboxbot.store.sqlite_conflicts import SqliteConflicts
-from inboxbot.store.sqlite_credits import SqliteCredits
-from inboxbot.store.sqlite_history import SqliteHistory
-from inboxbot.store.sqlite_history import hand_thread as sqlite_hand_thread
-from inboxbot.store.sqlite_leases import SqliteLeases
-from inboxbot.store.sqlite_ledger import SqliteLedger
-from inboxbot.store.sqlite_messages import SqliteMessages
-from inboxbot.store.sqlite_presence import SqlitePresence
-from inboxbot.store.sqlite_queries import SqliteQueries
-from inboxbot.store.sqlite_releases import SqliteReleases
-from inboxbot.store.sqlite_repeats import SqliteRepeats
-from inboxbot.store.sqlite_requests import SqliteRequests
 
 
 def open_store(location: str | Path) -> Store:
@@ -73,50 +63,37 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and is_postgres_url(location):
         return postgres_store(location)
     database = Database(location)
-    releases = SqliteReleases(database)  # before the web's nouns: their indexes are on its tables
-    return Store(
-        path=database.path,
-        messages=SqliteMessages(database),
-        history=SqliteHistory(database),
-        requests=SqliteRequests(database),
-        ledger=SqliteLedger(database),
-        queries=SqliteQueries(database),
-        meta=SqliteMeta(database),
-        durability=database,
-        releases=releases,
-        changes=_sqlite_changes(database),
-        audit=SqliteAudit(database),
-        browse=SqliteBrowse(database),
-        repeats=SqliteRepeats(database),
-        conflicts=SqliteConflicts(database),
-        credits=SqliteCredits(database),
-        presence=SqlitePresence(database),
-        leases=SqliteLeases(database),
-    )
+    _sqlite_tables(database)
+    return _sql_store(database, SQLITE, SqliteBrowse(database))
 
 
 def postgres_store(url: str) -> Store:
     """The PostgreSQL database at `url`; raises StoreError (password masked) when it
     cannot be reached."""
     database = PgDatabase(url)
+    return _sql_store(database, POSTGRES, PgBrowse(database))
+
+
+def _sql_store(database: Database | PgDatabase, dialect: Dialect, browse: Browse) -> Store:
+    """The nouns over SQL, one class each for both engines (sql_*.py)."""
     return Store(
         path=database.path,
-        messages=PgMessages(database),
-        history=PgHistory(database),
-        requests=PgRequests(database),
-        ledger=PgLedger(database),
-        queries=PgQueries(database),
-        meta=PgMeta(database),
+        messages=SqlMessages(database, dialect),
+        history=SqlHistory(database, dialect),
+        requests=SqlRequests(database, dialect),
+        ledger=SqlLedger(database, dialect),
+        queries=SqlQueries(database, dialect),
+        meta=SqlMeta(database, dialect),
         durability=database,
-        releases=PgReleases(database),
-        changes=SqlLedgerChanges(database, "%s", pg_hand_thread, db_clock=True),
-        audit=PgAudit(database),
-        browse=PgBrowse(database),
-        repeats=PgRepeats(database),
-        conflicts=PgConflicts(database),
-        credits=PgCredits(database),
-        presence=PgPresence(database),
-        leases=PgLeases(database),
+        releases=SqlReleases(database, dialect),
+        changes=SqlLedgerChanges(database, dialect),
+        audit=SqlAudit(database, dialect),
+        browse=browse,
+        repeats=SqlRepeats(database, dialect),
+        conflicts=SqlConflicts(database, dialect),
+        credits=SqlCredits(database, dialect),
+        presence=SqlPresence(database, dialect),
+        leases=SqlLeases(database, dialect),
     )
 
 
@@ -145,11 +122,15 @@ def memory_store() -> Store:
     )
 
 
-def _sqlite_changes(database: Database) -> SqlLedgerChanges:
+def _sqlite_tables(database: Database) -> None:
+    """The journal's tables not created by Database itself (PostgreSQL: its migrations),
+    in the order they always were: the digest's, the ledger's history (keyed once for a
+    journal from before its keys), the web's (their indexes are on the tables before)."""
     with database.lock:
+        database.db.executescript(RELEASES_SCHEMA)
         database.db.executescript(HISTORY_SCHEMA.format(id=SQLITE_ID))
         add_columns(database.db, "ledger_history", ANNOUNCE_COLUMNS)
         keyed = database.db.execute("SELECT 1 FROM sqlite_master WHERE name='ledger_history_keys'").fetchone()
         if keyed is None:  # a journal from before the table: its changes are keyed once
             database.db.executescript(f"BEGIN; {KEYS_SCHEMA} {SQLITE_KEYS_BACKFILL} COMMIT;")
-    return SqlLedgerChanges(database, "?", sqlite_hand_thread)
+        database.db.executescript(WEB_SCHEMA)

@@ -1,8 +1,10 @@
 """What the bot keeps between polls, one interface per noun, and the `Store` holding them.
 
-Each noun has a SQLite implementation (sqlite_*.py, one shared connection), a PostgreSQL
-one (postgres_*.py: the store several workers share) and an in-memory one (memory.py:
-tests, explain, replay), all built by `factory`. The steps that must happen once guard
+Each noun has one SQL implementation (sql_*.py) serving both the SQLite journal (sqlite.py,
+one shared connection) and PostgreSQL (postgres.py: the store several workers share),
+written through a dialect (sql_dialect.py) — only the web's views keep one per engine
+(sqlite_browse.py, postgres_browse.py: their text searches differ) — and an in-memory
+one (memory.py: tests, explain, replay), all built by `factory`. The steps that must happen once guard
 themselves (the first decision stays, a row is forwarded once, the first answer counts):
 two workers racing the same step get one winner on every backend.
 """

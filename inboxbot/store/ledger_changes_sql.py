@@ -1,5 +1,5 @@
 """The ledger's history (`ledger_history`) over SQL, shared by SQLite and PostgreSQL: the
-two differ only in the placeholder, the id column and how a thread is handed on.
+two differ only in the dialect (sql_dialect.py) and the id column.
 
 A change is one transaction: the client's entries checked against what the change saw
 (`before`), the ledger rows rewritten, the open requests and their threads handed to the
@@ -14,17 +14,18 @@ index lookup and a LIMIT, whatever the length of the history.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
 from inboxbot.model.handover import Change
 from inboxbot.model.ledger import Assignment, ClientKey
 from inboxbot.model.records import RequestRow
 from inboxbot.store.ledger_change_rows import LedgerConflict, change_of, change_row
-from inboxbot.store.rows import iso, lease_text, now_text, request_of
-from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of, row_values
+from inboxbot.store.rows import iso, now_text, request_of
+from inboxbot.store.sql_dialect import Dialect, SqlDatabase
+from inboxbot.store.sql_history import hand_thread
+from inboxbot.store.sql_ledger import COLUMNS, assignment_of, row_values
 
 # Columns added after the first release (PostgreSQL migration 10; SQLite on open).
 ANNOUNCE_COLUMNS = {"announce_by": "TEXT", "announce_until": "TEXT"}
@@ -68,28 +69,13 @@ SQLITE_ID = "INTEGER PRIMARY KEY"
 POSTGRES_ID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
 
-class _Database(Protocol):
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
-
-    def one(self, sql: str, args: Sequence[object] = ()) -> Any: ...
-
-    def all(self, sql: str, args: Sequence[object] = ()) -> Any: ...
-
-    def execute(self, sql: str, args: Sequence[object] = ()) -> Any: ...
-
-
-HandThread = Callable[[Any, str, str, str, str], None]
-
-
 class SqlLedgerChanges:
-    def __init__(self, database: _Database, mark: str, hand_thread: HandThread, *, db_clock: bool = False) -> None:
+    def __init__(self, database: SqlDatabase, dialect: Dialect) -> None:
         self.database = database
-        self.mark = mark
-        self.hand_thread = hand_thread
-        self.db_clock = db_clock  # PostgreSQL: claims on the database's clock, not the senders'
+        self.dialect = dialect
 
     def _sql(self, text: str) -> str:
-        return text.replace("?", self.mark)
+        return self.dialect.sql(text)
 
     def entries(self, key: ClientKey) -> tuple[Assignment, ...]:
         row = self.database.one(self._sql(f"SELECT {COLUMNS} FROM ledger WHERE kind=? AND value=?"), (key.kind, key.value))
@@ -143,7 +129,7 @@ class SqlLedgerChanges:
             row = db.execute(self._sql("SELECT message_id, forward_id FROM messages WHERE id=?"), (row_id,)).fetchone()
             for mid in (row["message_id"], row["forward_id"]) if row else ():
                 if mid:
-                    self.hand_thread(db, str(mid), owner, "ledger", stamp)
+                    hand_thread(db, self.dialect, str(mid), owner, "ledger", stamp)
 
     def get(self, change_id: int) -> Change | None:
         row = self.database.one(self._sql("SELECT * FROM ledger_history WHERE id=?"), (change_id,))
@@ -162,17 +148,12 @@ class SqlLedgerChanges:
         return [change_of(r) for r in self.database.all("SELECT * FROM ledger_history WHERE announced_at IS NULL ORDER BY id")]
 
     def claim_announcement(self, change_id: int, holder: str, seconds: float) -> bool:
-        args: tuple[object, ...]
-        if self.db_clock:  # several hosts may send: one clock for all of them
-            until, expired, args = "now() + make_interval(secs => %s)", "now()", (holder, seconds, change_id, holder)
-        else:
-            now = datetime.now(UTC)
-            until, expired = "?", "?"
-            args = (holder, lease_text(now + timedelta(seconds=seconds)), change_id, holder, lease_text(now))
+        lease = self.dialect.lease(seconds)  # several hosts may send: on PostgreSQL one clock for all of them
         with self.database.transaction() as db:
             won = db.execute(self._sql(
-                f"UPDATE ledger_history SET announce_by=?, announce_until={until} WHERE id=? AND announced_at IS NULL "
-                f"AND (announce_by IS NULL OR announce_by=? OR announce_until < {expired})"), args).rowcount  # fmt: skip
+                f"UPDATE ledger_history SET announce_by=?, announce_until={lease.until} WHERE id=? AND announced_at IS NULL "
+                f"AND (announce_by IS NULL OR announce_by=? OR announce_until < {lease.expired})"),
+                (holder, *lease.until_args, change_id, holder, *lease.expired_args)).rowcount  # fmt: skip
         return bool(won == 1)
 
     def mark_announced(self, change_id: int, at: datetime) -> None:

@@ -1,5 +1,5 @@
 """The web pages' views and audit in memory (tests, the demo's what-if): the same
-behaviour as sqlite_browse.py and sqlite_audit.py."""
+behaviour as sqlite_browse.py and sql_audit.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conflicts in memory (tests, explain, replay): the same behaviour as sqlite_conflicts.py."""
+"""Conflicts in memory (tests, explain, replay): the same behaviour as sql_conflicts.py."""
 
 from __future__ import annotations
 

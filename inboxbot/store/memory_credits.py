@@ -1,4 +1,4 @@
-"""Credits in memory (tests, explain, replay): the same behaviour as sqlite_credits.py."""
+"""Credits in memory (tests, explain, replay): the same behaviour as sql_credits.py."""
 
 from __future__ import annotations
 

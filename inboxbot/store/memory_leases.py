@@ -1,4 +1,4 @@
-"""Leases in memory (tests, explain, replay): the same behaviour as sqlite_leases.py."""
+"""Leases in memory (tests, explain, replay): the same behaviour as sql_leases.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ledger in memory (tests, explain, replay): the same behaviour as sqlite_ledger.py."""
+"""Ledger in memory (tests, explain, replay): the same behaviour as sql_ledger.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from inboxbot.model.ledger import Assignment, ClientKey
-from inboxbot.store.sqlite_ledger import sorted_entries
+from inboxbot.store.sql_ledger import sorted_entries
 
 
 class MemoryLedger:

@@ -1,4 +1,4 @@
-"""Days away by mail command in memory (tests, explain, replay): as sqlite_presence.py."""
+"""Days away by mail command in memory (tests, explain, replay): as sql_presence.py."""
 
 from __future__ import annotations
 

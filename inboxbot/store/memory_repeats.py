@@ -1,4 +1,4 @@
-"""Recent requests in memory (tests, explain, replay): the same behaviour as sqlite_repeats.py."""
+"""Recent requests in memory (tests, explain, replay): the same behaviour as sql_repeats.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from inboxbot.model.repeats import RecentRequest
 from inboxbot.store.rows import iso
-from inboxbot.store.sqlite_repeats import LIMIT
+from inboxbot.store.sql_repeats import LIMIT
 
 
 class MemoryRepeats:

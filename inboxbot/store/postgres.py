@@ -1,5 +1,5 @@
 """The shared store on PostgreSQL: one connection shared by the noun classes
-(postgres_*.py), the schema brought up to date on open (postgres_schema.py), and when
+(sql_*.py, postgres_browse.py), the schema brought up to date on open (postgres_schema.py), and when
 commits become durable.
 
 Several workers may share one database. Every step that must happen once is one
@@ -32,8 +32,6 @@ from inboxbot.store.postgres_schema import migrate
 from inboxbot.store.rows import now_text
 
 Row = dict[str, Any]
-# The row of one message by its IMAP identity, as every noun class looks it up.
-BY_KEY = "folder=%s AND uidvalidity=%s AND uid=%s"
 
 
 def is_postgres_url(location: str) -> bool:
@@ -129,6 +127,14 @@ class PgDatabase:
             with conn.transaction():
                 yield conn
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that should agree: one read-only transaction, one snapshot (a
+        worker committing meanwhile cannot make them disagree)."""
+        with self.transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+
     def one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
         with self.lock:
             return self._connection().execute(sql, args).fetchone()
@@ -141,20 +147,3 @@ class PgDatabase:
         """One statement, committed on its own; returns the count of rows it changed."""
         with self.lock:
             return self._connection().execute(sql, args).rowcount
-
-
-class PgMeta:
-    """Meta over the `meta` table."""
-
-    def __init__(self, database: PgDatabase) -> None:
-        self.database = database
-
-    def get(self, key: str) -> str | None:
-        row = self.database.one("SELECT value FROM meta WHERE key=%s", (key,))
-        return str(row["value"]) if row else None
-
-    def set(self, key: str, value: str) -> None:
-        self.database.execute(
-            "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            (key, value),
-        )

@@ -11,7 +11,7 @@ from inboxbot.store.interfaces import DigestItem, RequestFilter
 from inboxbot.store.postgres import PgDatabase
 from inboxbot.store.release_rows import item_of
 from inboxbot.store.rows import request_of
-from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of
+from inboxbot.store.sql_ledger import COLUMNS, assignment_of
 
 # lower() folds only what the database's locale knows (ASCII under the C locale initdb
 # often gets); the Cyrillic letters are folded by translate(), whatever the locale.

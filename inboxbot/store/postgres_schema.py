@@ -95,7 +95,7 @@ CREATE TABLE acks (
 );
 """),
     (2, RELEASES_SCHEMA),  # the digest of skipped mail and its releases
-    # The client ledger (store/postgres_ledger.py), as SQLite's `ledger` table.
+    # The client ledger (store/sql_ledger.py), as SQLite's `ledger` table.
     (3, """
 CREATE TABLE ledger (
     kind    TEXT NOT NULL,
@@ -111,7 +111,7 @@ CREATE TABLE ledger (
 """),
     (4, HISTORY_SCHEMA.format(id=POSTGRES_ID)),  # the ledger's changes (store/ledger_changes_sql.py)
     (5, PG_WEB_SCHEMA),  # the web pages: the audit of their actions, the indexes of their lists
-    # Near-duplicate requests (store/postgres_repeats.py), as SQLite's `recent_requests`
+    # Near-duplicate requests (store/sql_repeats.py), as SQLite's `recent_requests`
     # table and its `messages.repeat_of` column.
     (6, """
 ALTER TABLE messages ADD COLUMN repeat_of TEXT;
@@ -126,7 +126,7 @@ CREATE TABLE recent_requests (
 );
 CREATE INDEX recent_requests_sender ON recent_requests (sender, at);
 """),
-    # Disputes over who owns a client (store/postgres_conflicts.py), as SQLite's `conflicts`.
+    # Disputes over who owns a client (store/sql_conflicts.py), as SQLite's `conflicts`.
     (7, """
 CREATE TABLE conflicts (
     number      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

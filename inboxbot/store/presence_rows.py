@@ -24,8 +24,7 @@ CREATE INDEX IF NOT EXISTS presence_day ON presence (day);
 COLUMNS: Final = "command, manager, day, backup, reason, by_manager, at"
 
 
-def insert_sql(p: str) -> str:
-    return f"INSERT INTO presence ({COLUMNS}) VALUES ({', '.join([p] * 7)}) ON CONFLICT (command) DO NOTHING"
+INSERT_SQL: Final = f"INSERT INTO presence ({COLUMNS}) VALUES ({', '.join('?' * 7)}) ON CONFLICT (command) DO NOTHING"
 
 
 def day_away_of(row: Row, *, new: bool = True) -> DayAway:

@@ -1,5 +1,5 @@
-"""The SQLite journal file: one connection shared by the noun classes (sqlite_*.py), its
-schema and migrations, and when commits become durable.
+"""The SQLite journal file: one connection shared by the noun classes (sql_*.py,
+sqlite_browse.py), its schema and migrations, and when commits become durable.
 
 The on-disk format is the journal's since the first release: a file written by an older
 version opens and keeps working (columns added later are added on open). The IMAP
@@ -147,8 +147,6 @@ def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> 
 
 
 _FOLLOWUP_INDEX = "CREATE INDEX IF NOT EXISTS messages_awaiting ON messages (answered_at, forward_id)"
-# The row of one message by its IMAP identity, as every noun class looks it up.
-BY_KEY = "folder=? AND uidvalidity=? AND uid=?"
 
 
 class Database:
@@ -262,6 +260,13 @@ class Database:
                 self.db.execute("ROLLBACK")
                 raise
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that should agree: under the lock, no other thread of this
+        process writes between them."""
+        with self.lock:
+            yield
+
     def one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
         with self.lock:
             row: sqlite3.Row | None = self.db.execute(sql, args).fetchone()
@@ -271,21 +276,7 @@ class Database:
         with self.lock:
             return list(self.db.execute(sql, args).fetchall())
 
-    def execute(self, sql: str, args: Sequence[object] = ()) -> None:
-        """One statement, committed on its own (autocommit)."""
+    def execute(self, sql: str, args: Sequence[object] = ()) -> int:
+        """One statement, committed on its own (autocommit); returns the count of rows it changed."""
         with self.lock:
-            self.db.execute(sql, args)
-
-
-class SqliteMeta:
-    """Meta over the `meta` table."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def get(self, key: str) -> str | None:
-        row = self.database.one("SELECT value FROM meta WHERE key=?", (key,))
-        return str(row["value"]) if row else None
-
-    def set(self, key: str, value: str) -> None:
-        self.database.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            return self.db.execute(sql, args).rowcount

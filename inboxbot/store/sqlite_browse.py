@@ -19,8 +19,8 @@ from inboxbot.store.browse_sql import WEB_SCHEMA, filter_sql, fold_text, key_arg
 from inboxbot.store.interfaces import DigestItem, RequestFilter
 from inboxbot.store.release_rows import item_of
 from inboxbot.store.rows import request_of
+from inboxbot.store.sql_ledger import COLUMNS, assignment_of
 from inboxbot.store.sqlite import Database
-from inboxbot.store.sqlite_ledger import COLUMNS, assignment_of
 
 SEARCH_SCHEMA = "CREATE TABLE IF NOT EXISTS search_text (row_id INTEGER PRIMARY KEY, text TEXT NOT NULL)"
 _CHUNK = 2000

@@ -1,5 +1,5 @@
-"""Recent requests over SQLite: the `recent_requests` table, one row per forwarded
-request (its Message-ID), read by sender for the `repeat` rule."""
+"""Recent requests over SQL (SQLite and PostgreSQL): the `recent_requests` table, one row
+per forwarded request (its Message-ID), read by sender for the `repeat` rule."""
 
 from __future__ import annotations
 
@@ -7,39 +7,40 @@ from datetime import datetime
 
 from inboxbot.model.repeats import RecentRequest
 from inboxbot.store.rows import Row, iso, parse_time
-from inboxbot.store.sqlite import Database
+from inboxbot.store.sql_dialect import Dialect, SqlDatabase, marks
 
-# Shared with postgres_repeats.py (the placeholders differ).
-COLUMNS = "message_id, sender, at, owner, text, first_id, first_at"
+_COLUMNS = "message_id, sender, at, owner, text, first_id, first_at"
 # A sender's requests within the window, newest first; more than this many in a few days
 # is a mailing, not resends, and the oldest of them would not be the one repeated.
 LIMIT = 50
 
 
-def row_values(request: RecentRequest) -> tuple[object, ...]:
+def _row_values(request: RecentRequest) -> tuple[object, ...]:
     return (request.message_id, request.sender.lower(), iso(request.at), request.owner, request.text,
             request.first_id, iso(request.first_at))  # fmt: skip
 
 
-def request_of(row: Row) -> RecentRequest:
+def _request_of(row: Row) -> RecentRequest:
     at, first_at = parse_time(row["at"]), parse_time(row["first_at"])
     assert at is not None and first_at is not None
     return RecentRequest(str(row["sender"]), str(row["message_id"]), at, str(row["owner"]), str(row["text"]),
                          str(row["first_id"]), first_at)  # fmt: skip
 
 
-class SqliteRepeats:
-    def __init__(self, database: Database) -> None:
+class SqlRepeats:
+    def __init__(self, database: SqlDatabase, dialect: Dialect) -> None:
         self.database = database
+        self.dialect = dialect
 
     def remember(self, request: RecentRequest) -> bool:
         with self.database.transaction() as db:
-            sql = f"INSERT OR IGNORE INTO recent_requests ({COLUMNS}) VALUES ({','.join('?' * 7)})"
-            return bool(db.execute(sql, row_values(request)).rowcount)
+            sql = f"INSERT INTO recent_requests ({_COLUMNS}) VALUES ({marks(7)}) ON CONFLICT DO NOTHING"
+            return bool(db.execute(self.dialect.sql(sql), _row_values(request)).rowcount)
 
     def recent(self, sender: str, since: datetime) -> list[RecentRequest]:
         rows = self.database.all(
-            f"SELECT {COLUMNS} FROM recent_requests WHERE sender=? AND at >= ? ORDER BY at DESC, message_id LIMIT {LIMIT}",
+            self.dialect.sql(f"SELECT {_COLUMNS} FROM recent_requests WHERE sender=? AND at >= ? "
+                             f"ORDER BY at DESC, message_id LIMIT {LIMIT}"),
             (sender.lower(), iso(since)),
-        )
-        return [request_of(r) for r in rows]
+        )  # fmt: skip
+        return [_request_of(r) for r in rows]

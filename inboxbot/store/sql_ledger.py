@@ -1,4 +1,5 @@
-"""Ledger over SQLite: the `ledger` table, one row per client identity (kind, value).
+"""Ledger over SQL (SQLite and PostgreSQL): the `ledger` table, one row per client
+identity (kind, value).
 
 A claim is one transaction of conditional inserts: a key already owned keeps its owner
 unless its entry is older than `renew_before` (expired), so two workers claiming the same
@@ -13,14 +14,13 @@ from datetime import datetime
 
 from inboxbot.model.ledger import KEY_KINDS, Assignment, ClientKey
 from inboxbot.store.rows import Row, iso, parse_time
-from inboxbot.store.sqlite import Database
+from inboxbot.store.sql_dialect import Dialect, SqlDatabase, marks
 
-# Shared with postgres_ledger.py (the placeholders differ).
 COLUMNS = "kind, value, owner, since, how, rule, pool, source"
-UPSERT = (
-    f"INSERT INTO ledger ({COLUMNS}) VALUES ({{p}}) ON CONFLICT (kind, value) DO UPDATE SET "
+_CLAIM = (
+    f"INSERT INTO ledger ({COLUMNS}) VALUES ({marks(8)}) ON CONFLICT (kind, value) DO UPDATE SET "
     "owner = excluded.owner, since = excluded.since, how = excluded.how, rule = excluded.rule, "
-    "pool = excluded.pool, source = excluded.source WHERE ledger.since < {renew}"
+    "pool = excluded.pool, source = excluded.source WHERE ledger.since < ?"
 )
 
 
@@ -41,30 +41,35 @@ def sorted_entries(entries: Iterable[Assignment]) -> list[Assignment]:
     return sorted(entries, key=lambda a: (KEY_KINDS.index(a.key.kind), a.key.value))
 
 
-def renewal_text(renew_before: datetime | None) -> str:
+def _renewal_text(renew_before: datetime | None) -> str:
     """Below every stored time when nothing expires: '' sorts before any ISO text."""
     return iso(renew_before) if renew_before is not None else ""
 
 
-class SqliteLedger:
-    def __init__(self, database: Database) -> None:
+class SqlLedger:
+    def __init__(self, database: SqlDatabase, dialect: Dialect) -> None:
         self.database = database
+        self.dialect = dialect
 
     def claim(self, entries: Sequence[Assignment], *, renew_before: datetime | None = None) -> tuple[ClientKey, ...]:
-        sql = UPSERT.format(p=", ".join("?" * 8), renew="?")
+        sql = self.dialect.sql(_CLAIM)
         written: list[ClientKey] = []
         with self.database.transaction() as db:
             for entry in entries:
-                if db.execute(sql, (*row_values(entry), renewal_text(renew_before))).rowcount:
+                if db.execute(sql, (*row_values(entry), _renewal_text(renew_before))).rowcount:
                     written.append(entry.key)
         return tuple(written)
 
     def find(self, keys: Sequence[ClientKey]) -> Assignment | None:
-        for key in keys:
-            row = self.database.one(f"SELECT {COLUMNS} FROM ledger WHERE kind=? AND value=?", (key.kind, key.value))
-            if row is not None:
-                return assignment_of(row)
-        return None
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return None
+        # One round trip; the first key in `keys` that has an entry wins.
+        either = " OR ".join(["(kind=? AND value=?)"] * len(wanted))
+        rows = self.database.all(self.dialect.sql(f"SELECT {COLUMNS} FROM ledger WHERE {either}"),
+                                 [v for k in wanted for v in (k.kind, k.value)])  # fmt: skip
+        found = {a.key: a for a in map(assignment_of, rows)}
+        return next((found[k] for k in wanted if k in found), None)
 
     def entries(self) -> list[Assignment]:
         return sorted_entries(assignment_of(r) for r in self.database.all(f"SELECT {COLUMNS} FROM ledger"))
