@@ -233,7 +233,10 @@ def test_random_kills_of_the_active_worker_lose_nothing_and_double_nothing(
     print(f"\nfailover soak: {SOAK_KILLS} kill -9 of the active worker, lease {LEASE} s, takeovers "
           f"{', '.join(f'{t:.1f}' for t in takeovers)} s; {tally.report()}")
     tally.assert_exactly_once()
-    assert tally.ack_resends == 0, tally.report()
+    # A kill between the SMTP server's 250 and the journal's record resends that mail under
+    # the same Message-ID (the window SMTP cannot close, as in test_crash's soak); what must
+    # never happen is a mail lost or a second, different forward. A resend per kill at most:
+    assert tally.resends + tally.ack_resends <= SOAK_KILLS, tally.report()
 
 
 # -- the follow-ups of several mailboxes: one deployment-wide lease ------------------------
