@@ -15,6 +15,7 @@ from inboxbot.rules.settings import read_section
 
 T = TypeVar("T")
 RowError = Callable[[int, str], None]  # (the table's line, what is wrong)
+Cell = Callable[[str], str]  # a field's cell of the row, stripped; "" when the table has no such column
 
 
 def column_map(header: list[str], columns: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
@@ -30,10 +31,10 @@ def read_head_table(
     columns: Mapping[str, tuple[str, ...]],
     optional_columns: str,
     sources: list[Path],
-    read_row: Callable[[int, list[str], dict[str, int], RowError, str], T | None],
+    read_row: Callable[[int, Cell, RowError, str], T | None],
 ) -> list[T]:
-    """The rows of the table `[section] file` names, each through `read_row(line, cells,
-    columns, error, file name)` (None: a row to skip). `declared`: the section's settings class (its `file`); `optional_columns`:
+    """The rows of the table `[section] file` names, each through `read_row(line, cell,
+    error, file name)` (None: a row to skip); blank rows and «#» comments are skipped here. `declared`: the section's settings class (its `file`); `optional_columns`:
     the columns beside «дата» and «менеджер», as the error about missing ones names them.
     The file joins `sources`, so the worker reloads the rules when it is saved."""
     where = f"[{section}]"
@@ -58,8 +59,23 @@ def read_head_table(
                 f"{path.name}: нужны колонки «дата» и «менеджер» ({optional_columns}); "
                 f"найдены: {', '.join(h for h in header if h) or '(пустая первая строка)'}"
             )
-        return [found for line, cells in rows if (found := read_row(line, cells, cols, error, path.name)) is not None]
+        found = []
+        for line, cells in rows:
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            row = read_row(line, _cells(cells, cols), error, path.name)
+            if row is not None:
+                found.append(row)
+        return found
     except RulesError as exc:
         for text in str(exc).splitlines():
             ctx.p.error(file_line, where, text)
         return []
+
+
+def _cells(cells: list[str], cols: dict[str, int]) -> Cell:
+    def cell(field: str) -> str:
+        i = cols.get(field)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    return cell

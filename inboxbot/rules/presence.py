@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inboxbot.model.roster import parse_hours
-from inboxbot.rules.head_tables import read_head_table
+from inboxbot.rules.head_tables import Cell, read_head_table
 from inboxbot.rules.model import Absence, Manager
 from inboxbot.rules.problems import cell_text, suggest, valid_list
 from inboxbot.rules.reader import Reader
@@ -42,20 +42,13 @@ def read_presence(ctx: Reader, managers: Mapping[str, Manager], head: str | None
     """The absences the [presence] table lists; each bad row reported with its line."""
     return read_head_table(
         ctx, "presence", PresenceSection, _COLUMNS, "и, если нужно, «заместитель», «с», «до», «причина»", sources,
-        lambda line, cells, cols, error, _name: _row(line, cells, cols, managers, head, error),
+        lambda line, cell, error, _name: _row(line, cell, managers, head, error),
     )
 
 
 def _row(
-    line: int, cells: list[str], cols: dict[str, int], managers: Mapping[str, Manager], head: str | None,
-    error: Callable[[int, str], None],
+    line: int, cell: Cell, managers: Mapping[str, Manager], head: str | None, error: Callable[[int, str], None],
 ) -> Absence | None:
-    def cell(field: str) -> str:
-        i = cols.get(field)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
-    if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-        return None
     day = as_date(cell("date"))
     if day is None:
         error(line, f"дата «{cell_text(cell('date'))}» — нужна вида 03.06.2026 (или 2026-06-03)")

@@ -21,7 +21,7 @@ from typing import Any
 from inboxbot.model.roster import DAYS_EXAMPLE, HOURS_EXAMPLE, Roster, Shift, parse_days, parse_hours
 from inboxbot.model.worktime import WorkingHours
 from inboxbot.rules.forms import fold
-from inboxbot.rules.head_tables import read_head_table
+from inboxbot.rules.head_tables import Cell, read_head_table
 from inboxbot.rules.model import Manager
 from inboxbot.rules.problems import cell_text, shown, suggest, valid_list
 from inboxbot.rules.reader import Reader, section_array
@@ -194,19 +194,13 @@ class RosterFileSection:
 def _file_shifts(ctx: Reader, managers: Mapping[str, Manager], sources: list[Path]) -> list[Shift]:
     return read_head_table(
         ctx, "roster", RosterFileSection, _COLUMNS, "и, если дежурство не на весь день, «с» и «до»", sources,
-        lambda line, cells, cols, error, name: _row(line, cells, cols, managers, error, name),
+        lambda line, cell, error, name: _row(line, cell, managers, error, name),
     )
 
 
 def _row(
-    line: int, cells: list[str], cols: dict[str, int], managers: Mapping[str, Manager], error: Any, source: str
+    line: int, cell: Cell, managers: Mapping[str, Manager], error: Any, source: str
 ) -> Shift | None:
-    def cell(field: str) -> str:
-        i = cols.get(field)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
-    if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-        return None
     day = as_date(cell("date"))
     if day is None:
         error(line, f"дата «{cell_text(cell('date'))}» — нужна вида 02.06.2026 (или 2026-06-02)")
