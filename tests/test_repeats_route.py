@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from samples import RULES
 
 from inboxbot.compose.context import ForwardContext, Recipient
 from inboxbot.compose.why import why_view
-from inboxbot.mail.fingerprint import request_text, similarity
+from inboxbot.mail.fingerprint import most_similar, request_text, similarity
 from inboxbot.mail.message import Address, ParsedMessage, parse
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
@@ -69,6 +71,19 @@ def test_the_fingerprint_ignores_layout_prefixes_and_case_but_not_the_order() ->
     assert similarity(a, request_text("Заявка на коробки", BOXES.replace("1000", "5000").replace("400х300", "600х400"))) < 90
     assert similarity(a, request_text("Нужна плёнка", "Стретч-плёнка 500 мм, 20 рулонов")) < 20
     assert request_text("", "") == ""
+
+
+WORDS = st.sampled_from("коробки 400х300 1000 шт плёнка стретч 500 мм прошу счёт на оплату срочно".split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORDS, max_size=12), st.lists(st.lists(WORDS, max_size=12), max_size=8))
+def test_the_closest_of_many_is_the_one_scoring_each_finds(text: list[str], others: list[list[str]]) -> None:
+    """most_similar skips the word triples of texts that cannot win: the answer is still exact."""
+    a, candidates = " ".join(text), [" ".join(o) for o in others]
+    scores = [similarity(a, c) if a else 0 for c in candidates]
+    best = max(scores, default=0)
+    assert most_similar(a, candidates) == (best, tuple(i for i, s in enumerate(scores) if s == best))
 
 
 def test_a_resend_goes_to_the_first_owner_marked_and_counted_once(rules: Rules, store: Store) -> None:

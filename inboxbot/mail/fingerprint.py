@@ -8,7 +8,8 @@ signature, line breaks), and so compares as the same. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -29,6 +30,9 @@ def request_text(subject: str, new_text: str, attachment_names: Iterable[str] = 
     return " ".join(words)[:MAX_TEXT].rstrip()
 
 
+# A mail is compared with each of its sender's recent requests, and each of those with
+# every later mail of the sender: the triples of a text are counted once.
+@lru_cache(maxsize=256)
 def shingles(text: str) -> frozenset[str]:
     words = text.split()
     if len(words) < _SHINGLE:
@@ -43,7 +47,32 @@ def similarity(a: str, b: str) -> int:
     requests «the same»."""
     if not a or not b:
         return 0
-    ratio = fuzz.ratio(a, b)
+    return _score(a, b, fuzz.ratio(a, b))
+
+
+def most_similar(text: str, others: Sequence[str]) -> tuple[int, tuple[int, ...]]:
+    """The highest `similarity` of `text` to any of `others` (0 when there are none), and
+    the positions of the texts that reach it. The same answer as scoring each, but the
+    word triples, the slow half, are only counted for a text whose edit-distance ratio
+    (the score's upper bound) can still reach the best score found."""
+    if not text:
+        return 0, tuple(range(len(others)))
+    bounds = sorted(((fuzz.ratio(text, other), index) for index, other in enumerate(others)), key=lambda p: -p[0])
+    best, found = 0, []
+    for ratio, index in bounds:
+        if round(ratio) < best:
+            break
+        score = _score(text, others[index], ratio) if others[index] else 0
+        if score > best:
+            best, found = score, [index]
+        elif score == best:
+            found.append(index)
+    return best, tuple(sorted(found))
+
+
+def _score(a: str, b: str, ratio: float) -> int:
+    if a == b:
+        return 100
     left, right = shingles(a), shingles(b)
     overlap = 100 * len(left & right) / min(len(left), len(right))
     return round(min(ratio, overlap))

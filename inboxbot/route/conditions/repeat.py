@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inboxbot.mail.fingerprint import request_text, similarity
+from inboxbot.mail.fingerprint import most_similar, request_text
 from inboxbot.mail.message import ParsedMessage
 from inboxbot.model.decision import Decision
 from inboxbot.model.facts import Facts
@@ -65,7 +65,8 @@ def repeat(options: RepeatOptions, s: Situation) -> Match | Miss:
                if r.message_id != s.msg.message_id and r.at <= moment]  # fmt: skip
     if not earlier:
         return Miss(f"от {sender} за {options.window_days:g} дн. заявок не было")
-    score, best = max(((similarity(text, r.text), r) for r in earlier), key=lambda pair: (pair[0], pair[1].at))
+    score, closest = most_similar(text, [r.text for r in earlier])
+    best = max((earlier[i] for i in closest), key=lambda r: r.at)  # of equals, the latest
     if score < options.similarity:
         return Miss(f"от {sender} за {options.window_days:g} дн. заявок: {len(earlier)}, ни одна не совпадает "
                     f"(самая похожая — на {score}%, нужно {options.similarity:g}%)")  # fmt: skip
