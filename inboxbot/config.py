@@ -136,9 +136,10 @@ class Settings:
     batch_size: int = 100
     bot_address: str = ""  # From: of forwards
     marking: MarkingSettings = field(default_factory=MarkingSettings)
-    # Several workers on one shared store (run/lease.py): each names itself (a worker's
-    # claims survive its restart under the same name) and holds a mailbox's lease this
-    # long without renewing it; a standby takes over that long after the holder died.
+    # Several machines on one shared store (run/lease.py): each names itself (the processes
+    # of one machine are told apart by their pids, and a restarted worker takes over its
+    # killed incarnation's claims under the same name, run/claims.py) and holds a mailbox's
+    # lease this long without renewing it; a standby takes over that long after the holder died.
     worker_id: str = field(default_factory=socket.gethostname)
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     # Several mailboxes in one deployment (mailboxes.py): `mailbox` names the one these

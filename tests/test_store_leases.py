@@ -47,6 +47,22 @@ def test_a_claim_has_one_holder_until_it_lapses_and_never_after_the_forward(back
     assert not store.messages.claim(key(99), "w1", 60)  # an unknown mail is never claimed
 
 
+def test_a_claim_names_its_holder_and_is_taken_over_from_a_named_dead_holder_only(backend: Backend) -> None:
+    store = backend()
+    k = record(store, 1, "m1@x", decision())
+    assert store.messages.entry(k).claimed_by is None  # type: ignore[union-attr]
+    assert store.messages.claim(k, "host#100", 60)
+    assert store.messages.entry(k).claimed_by == "host#100"  # type: ignore[union-attr]
+    assert not store.messages.claim(k, "host#200", 60)
+    assert not store.messages.claim(k, "host#200", 60, taking_over="host#300")  # not the one holding it
+    assert store.messages.claim(k, "host#200", 60, taking_over="host#100")  # its killed incarnation's, unlapsed
+    assert store.messages.entry(k).claimed_by == "host#200"  # type: ignore[union-attr]
+    assert not store.messages.claim(k, "host#300", 60, taking_over="host#100")  # taken over once: the race's loser
+    store.messages.mark_forwarded(k, "fwd@bot", "petrov", "territory")
+    assert not store.messages.claim(k, "host#300", 60, taking_over="host#200")  # forwarded: never claimed again
+    assert store.messages.claim(k, "host#300", 60, state=FORWARDED, taking_over="host#200")
+
+
 def test_two_connections_claiming_the_same_mail_have_one_winner(backend: Backend) -> None:
     first = backend()
     second = backend.again(first)

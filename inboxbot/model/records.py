@@ -41,6 +41,7 @@ class Entry:
     forward_id: str | None
     attempts: int
     decision: dict[str, object] | None
+    claimed_by: str | None  # the process that claimed it last (run/claims.py), its claim lapsed or not
 
 
 @dataclass(frozen=True, slots=True)

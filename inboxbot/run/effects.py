@@ -13,6 +13,7 @@ from inboxbot.model.decision import CREDIT_COMMAND_RULE, PRESENCE_COMMAND_RULE, 
 from inboxbot.model.facts import Facts
 from inboxbot.model.records import MessageKey
 from inboxbot.route.conditions.ledger import first_assignments, renew_before
+from inboxbot.run.claims import MailClaims
 from inboxbot.run.conflicts import DisputeDesk
 from inboxbot.run.context import RunContext
 from inboxbot.run.credit_command import CreditCommands
@@ -73,6 +74,7 @@ class EffectRunner:
         self.disputes = DisputeDesk(ctx)
         self.presence = PresenceCommands(ctx)
         self.credits = CreditCommands(ctx)
+        self.claims = MailClaims(ctx.store.messages, ctx.settings.worker_id, ctx.settings.lease_seconds)
 
     def act(
         self, box: Mailbox, smtp: Sender, work: Work, report: PollReport, to_mark: list[Work],
@@ -111,15 +113,13 @@ class EffectRunner:
         )
 
     def claim(self, work: Work) -> bool:
-        """The mail's row claimed for this worker in the state it was found in, before any
-        of its effects (the forward first): of two workers exactly one gets it. Held for a
-        lease's time (renewed by the next claim of the same worker, after a restart too);
-        a dead worker's claim lapses, and its mail is then finished by another."""
-        settings = self.ctx.settings
-        if self.store.messages.claim(work.key, settings.worker_id, settings.lease_seconds, state=work.state.value):
-            return True
-        # No row at all (its quarantine could not be journalled, batch.py): nobody else has it.
-        return self.store.messages.entry(work.key) is None
+        """The mail's row claimed for this process in the state it was found in, before any
+        of its effects (the forward first): of two processes exactly one gets it, on one
+        machine under one worker id too (`run --once` beside a serving `run`). Held for a
+        lease's time, renewed by this process's next claim; a restarted worker takes over
+        its killed incarnation's claim at once (run/claims.py), any other dead holder's
+        claim lapses, and its mail is then finished by another."""
+        return self.claims.take(work.key, work.state.value)
 
     def _perform(
         self, box: Mailbox, smtp: Sender, work: Work, effect: Effect, report: PollReport,

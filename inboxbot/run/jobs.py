@@ -26,7 +26,9 @@ polls at once. The reminders, escalations and the report cover every mailbox: th
 from the holder of the deployment's lease (DEPLOYMENT_JOBS) alone, so two machines
 holding different mailboxes never remind one request twice.
 `run --once` takes no lease: it runs beside a serving worker, and the claim of each
-mail (effects.EffectRunner.claim) keeps every forward single.
+mail (effects.EffectRunner.claim) keeps every forward single: a claim is held per process
+(claims.py), so the two are told apart under one worker id on one machine, as are two
+`run` started on the SQLite journal, which takes no lease at all.
 """
 
 from __future__ import annotations

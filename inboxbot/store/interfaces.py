@@ -86,13 +86,16 @@ class Messages(Protocol):
         """When the server first refused this mail for now (record_failure(about_message=True))."""
         ...
 
-    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+    def claim(
+        self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED, taking_over: str | None = None
+    ) -> bool:
         """Take the right to carry out this mail's effects (its forward first of all) for
         `seconds` of the store's clock: True when the row is still in `state` (as the
-        caller found it) and unclaimed, claimed by `holder` already, or claimed by someone
-        whose claim lapsed (a worker that died). Of two workers claiming at once exactly
-        one wins; the loser must not send. A row gone past `state` (another worker
-        forwarded or marked it) is never claimed."""
+        caller found it) and unclaimed, claimed by `holder` already, claimed by
+        `taking_over` (a holder the caller knows dead: its own earlier incarnation,
+        run/claims.py), or claimed by someone whose claim lapsed (a worker that died). Of
+        two workers claiming at once exactly one wins; the loser must not send. A row gone
+        past `state` (another worker forwarded or marked it) is never claimed."""
         ...
 
 

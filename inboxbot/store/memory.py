@@ -137,13 +137,15 @@ class MemoryMessages:
     def failing_since(self, key: MessageKey) -> datetime | None:
         return parse_time(self._column(key, "failing_since"))
 
-    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+    def claim(
+        self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED, taking_over: str | None = None
+    ) -> bool:
         now = datetime.now(UTC)
         with self.tables.lock:
             row = self.tables.by_key.get(key)
             if row is None or row["state"] != state:
                 return False
-            if row["claimed_by"] not in (None, holder) and row["claim_until"] >= lease_text(now):
+            if row["claimed_by"] not in (None, holder, taking_over) and row["claim_until"] >= lease_text(now):
                 return False
             row.update(claimed_by=holder, claim_until=lease_text(now + timedelta(seconds=seconds)))
             return True

@@ -63,6 +63,7 @@ def entry_of(row: Row) -> Entry:
         forward_id=row["forward_id"],
         attempts=int(row["attempts"]),
         decision=json.loads(raw) if raw else None,
+        claimed_by=row["claimed_by"],
     )
 
 

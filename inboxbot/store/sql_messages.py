@@ -110,12 +110,14 @@ class SqlMessages:
         row = self.database.one(self.dialect.sql(f"SELECT failing_since FROM messages WHERE {BY_KEY}"), _where(key))
         return parse_time(row["failing_since"]) if row else None
 
-    def claim(self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED) -> bool:
+    def claim(
+        self, key: MessageKey, holder: str, seconds: float, *, state: str = DECIDED, taking_over: str | None = None
+    ) -> bool:
         lease = self.dialect.lease(seconds)  # on PostgreSQL the database's clock: the workers' may disagree
         won = self.database.execute(
             self.dialect.sql(f"UPDATE messages SET claimed_by=?, claim_until={lease.until} WHERE {BY_KEY} AND state=? "
-                             f"AND (claimed_by IS NULL OR claimed_by=? OR claim_until < {lease.expired})"),
-            (holder, *lease.until_args, *_where(key), state, holder, *lease.expired_args),
+                             f"AND (claimed_by IS NULL OR claimed_by IN (?, ?) OR claim_until < {lease.expired})"),
+            (holder, *lease.until_args, *_where(key), state, holder, taking_over or holder, *lease.expired_args),
         )  # fmt: skip
         return won == 1
 
