@@ -13,7 +13,7 @@ from servers import SmtpCatcher
 
 from inboxbot.compose.mime import attached_original, normalize_newlines
 from inboxbot.config import ServerSettings, Settings
-from inboxbot.model.records import MARKED, MessageKey
+from inboxbot.model.records import MARKED
 from inboxbot.run.batch import FIRST_BATCH
 from inboxbot.run.worker import Worker
 from inboxbot.store.factory import open_store
@@ -59,8 +59,8 @@ def test_request_is_forwarded_once_and_marked(imap_inbox: ServerSettings, smtp_s
     assert attached_original(sent.raw) == normalize_newlines(raw)  # the original, byte for byte
 
     assert pending(imap_inbox) == []
-    assert report.handled and all(journal.messages.entry(MessageKey(r.folder, r.uidvalidity, r.uid)).state == MARKED  # type: ignore[union-attr]
-                                  for r, _ in report.handled)
+    assert report.handled and all(journal.messages.entry(h.key).state == MARKED  # type: ignore[union-attr]
+                                  for h in report.handled)
     again = worker.poll_once()
     assert again.seen == 0 and len(smtp_server.forwards) == 1
 

@@ -43,7 +43,7 @@ from inboxbot.run.plan import (
     plan,
     refused,
 )
-from inboxbot.run.pollreport import PollReport
+from inboxbot.run.pollreport import Handled, PollReport
 from inboxbot.run.presence_command import PresenceCommands
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class EffectRunner:
             if not self._perform(box, smtp, work, effect, report, waiting):
                 return
         to_mark.append(work)
-        report.handled.append((work.raw, decision))
+        report.handled.append(Handled.of(work.key, work.msg, decision))
         log.debug(
             "uid %s %s → %s [%s] %s",
             work.raw.uid,

@@ -4,8 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inboxbot.io.imap import RawMessage
+from inboxbot.mail.message import Address, ParsedMessage
 from inboxbot.model.decision import Decision
+from inboxbot.model.records import MessageKey
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """A mail handled for good in the poll, as `run --once` and the demo show it: the
+    mail's few lines, not its bytes (a backlog of 10,000 kept whole would hold ~100 MB
+    until the poll ends)."""
+
+    key: MessageKey
+    sender: Address | None
+    reply_to: Address | None
+    subject: str
+    message_id: str | None  # None: the mail had none of its own
+    decision: Decision
+
+    @classmethod
+    def of(cls, key: MessageKey, msg: ParsedMessage, decision: Decision) -> Handled:
+        reply_to = msg.reply_to[0] if msg.reply_to else None
+        message_id = msg.message_id if msg.has_message_id else None
+        return cls(key, msg.sender, reply_to, msg.subject, message_id, decision)
 
 
 @dataclass(slots=True)
@@ -30,7 +51,7 @@ class PollReport:
     digests: int = 0  # digests of skipped mail sent to the head
     released: int = 0  # skipped mail released by the head's reply and carried out
     announced: int = 0  # notices of ledger changes sent
-    handled: list[tuple[RawMessage, Decision]] = field(default_factory=list)
+    handled: list[Handled] = field(default_factory=list)
 
     def add(self, other: PollReport) -> None:
         """Count `other` (another mailbox's poll) in this one."""

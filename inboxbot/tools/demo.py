@@ -290,19 +290,19 @@ def _answer_one(*, box_settings: ServerSettings, report: PollReport, worker: Wor
     """A manager replies to the first forwarded request, copying the shared address, as
     the team is asked to: the reply lands in the shared mailbox."""
     rules = worker.rules
-    for raw, decision in report.handled:
+    for handled in report.handled:
+        decision, message_id = handled.decision, handled.message_id
         if not decision.forwards or decision.owner not in rules.managers:
             continue
-        msg = parse(raw.raw)
-        client = msg.reply_to[0] if msg.reply_to else msg.sender
-        if client is None or not msg.has_message_id:
+        client = handled.reply_to or handled.sender
+        if client is None or message_id is None:
             continue
         manager = rules.managers[decision.owner or ""]
         shared = rules.department.shared_addresses[0]
         reply = (
             f"From: {manager.email}\r\nTo: {client.email}\r\nCc: {shared}\r\nSubject: Re: request\r\n"
             f"Message-ID: <demo-answer.{secrets.token_hex(8)}@{manager.email.split('@')[1]}>\r\n"
-            f"In-Reply-To: <{msg.message_id}>\r\nReferences: <{msg.message_id}>\r\n"
+            f"In-Reply-To: <{message_id}>\r\nReferences: <{message_id}>\r\n"
             f"Date: {format_datetime(worker.clock() + timedelta(minutes=25))}\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день! Счёт во вложении.\r\n"
         ).encode()
@@ -334,10 +334,10 @@ def _print_table(report: PollReport, worker: Worker) -> None:
     click.echo()
     click.echo(click.style(f"{'№':>3}  {'Заявка':<34} {'Менеджер':<18} {'Правило':<15} Почему", bold=True))
     click.echo("─" * width)
-    for index, (raw, decision) in enumerate(report.handled, start=1):
-        msg = parse(raw.raw)
-        who = (msg.sender.name or msg.sender.email) if msg.sender else "?"
-        request = _clip(f"{who}: {msg.subject}", 34)
+    for index, handled in enumerate(report.handled, start=1):
+        decision, sender = handled.decision, handled.sender
+        who = (sender.name or sender.email) if sender else "?"
+        request = _clip(f"{who}: {handled.subject}", 34)
         # Pad before styling: ANSI codes would otherwise count as width.
         if decision.action == "skip":
             owner = click.style(f"{'не заявка':<18}", fg="bright_black")
