@@ -181,6 +181,12 @@ class Dovecot:
             (self.dir / "run" / "master.pid").unlink()
 
     @property
+    def pid(self) -> int:
+        """The master's pid, which is also its process group's: every Dovecot process of this server."""
+        assert self._proc is not None, "Dovecot is not running"
+        return self._proc.pid
+
+    @property
     def cert_file(self) -> Path:
         """The self-signed certificate (CN=localhost, SAN 127.0.0.1) when started with tls."""
         return self.dir / "tls" / "cert.pem"

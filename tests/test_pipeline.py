@@ -81,3 +81,9 @@ def test_the_worker_imports_no_nlp_library() -> None:
     code = "import sys, inboxbot.cli, inboxbot.run.jobs, inboxbot.run.worker; print(sorted({'spacy', 'natasha', 'pymorphy3'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_worker_leaves_itself_a_core_and_extracts_with_the_rest() -> None:
+    from inboxbot.run.pipeline import extraction_processes
+
+    assert [extraction_processes(cores) for cores in (1, 2, 3, 4, 16)] == [1, 1, 2, 2, 2]

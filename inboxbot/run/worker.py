@@ -35,7 +35,7 @@ from inboxbot.run.lease import Lease
 from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
 from inboxbot.run.outbox import Outbox, smtp_for
-from inboxbot.run.pipeline import Pipeline
+from inboxbot.run.pipeline import Pipeline, extraction_processes
 from inboxbot.run.pollreport import PollReport, poll_summary
 from inboxbot.run.releases import Releases
 from inboxbot.run.reports import Reports
@@ -63,8 +63,7 @@ class Worker:
         self.clock = clock
         self.store = store
         self.holder = RulesHolder(rules_path)
-        # Both cores for extraction of a backlog by default (the main process does I/O).
-        self.processes = min(2, os.cpu_count() or 1) if processes is None else processes
+        self.processes = extraction_processes(os.cpu_count() or 1) if processes is None else processes
         self._inflight = JournalInflight(store)
         self._pipeline_factory = pipeline_factory or self._new_pipeline
         self.pipeline = self._pipeline_factory(self.holder.rules)
