@@ -31,6 +31,16 @@ class _ParsedOnce(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._parsed: dict[tuple[str, str], BaseHeader] = {}
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        # The stdlib builds a new class on every parse (`type(...)`), garbage the cycle
+        # collector then has to find: one class per header name serves every parse.
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         key = (name.lower(), value)
