@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -21,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import forkserver, get_context
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from inboxbot import logsetup
 from inboxbot.directory.client_dictionary import ClientDictionary
@@ -70,19 +69,6 @@ class Prepared:
     msg: ParsedMessage
     facts: Facts
     error: str | None = None
-
-
-class Inflight(Protocol):
-    """Durable note of the mails this process is preparing (the worker keeps it in its
-    journal): what a killed process was preparing is known after the restart."""
-
-    def suspects(self) -> set[str]:
-        """Content hashes (sha256 of the raw mail) noted by a process that did not finish."""
-        ...
-
-    def begin(self, hashes: Sequence[str]) -> None: ...
-
-    def end(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,14 +225,13 @@ class Pipeline:
 
     def __init__(
         self, rules: Rules, extractor: Extractor | None = None, *, processes: int = 0,
-        inflight: Inflight | None = None, in_children: bool = False,
+        in_children: bool = False,
     ) -> None:
         self.rules = rules
         self._extractor = extractor
         self.params = ExtractParams.of(rules)
         self.processes = processes
         self._children = processes  # the pool's size for the backlog at hand (`size_for`)
-        self.inflight = inflight
         self.in_children = in_children and processes >= 1
         self._pool: ProcessPoolExecutor | None = None
         self._loading: threading.Thread | None = None
@@ -296,21 +281,10 @@ class Pipeline:
         return self._collect(raws, self._submit(raws))
 
     def _prepare_here(self, raws: Sequence[bytes]) -> list[Prepared]:
-        """Prepare in this process. A mail that kills the process (memory, a crash in
-        native code) would kill it again after every restart: with `inflight` the mails
-        are noted first, and a mail noted by a process that died is prepared alone in a
-        child process instead (see `_isolated`)."""
-        if self.inflight is None:
-            return [prepare(raw, self.extractor, self.params, self.clients) for raw in raws]
-        suspects = self.inflight.suspects()
-        hashes = [hashlib.sha256(raw).hexdigest() for raw in raws]
-        self.inflight.begin(hashes)
-        prepared = [
-            self._isolated(raw) if digest in suspects else prepare(raw, self.extractor, self.params, self.clients)
-            for raw, digest in zip(raws, hashes, strict=True)
-        ]
-        self.inflight.end()
-        return prepared
+        """Prepare in this process: the command-line tools (replay, explain, score), and
+        the worker only in tests (`processes=0`); a serving worker prepares every mail in
+        a child, so a mail that crashes the parser never takes the worker down."""
+        return [prepare(raw, self.extractor, self.params, self.clients) for raw in raws]
 
     def prepare_ahead(
         self, batches: Iterable[Sequence[T]], raw_of: Callable[[T], bytes], *, ahead: int = 2

@@ -30,7 +30,6 @@ from inboxbot.run.effects import EffectRunner
 from inboxbot.run.followups import FollowUps
 from inboxbot.run.handover import follow_base, return_after_absence
 from inboxbot.run.handover_mail import Announcer
-from inboxbot.run.inflight import JournalInflight
 from inboxbot.run.lease import Lease
 from inboxbot.run.ledger_command import LedgerCommands
 from inboxbot.run.markcheck import MARKING_RETRY_SECONDS, MarkingWatch
@@ -64,7 +63,6 @@ class Worker:
         self.store = store
         self.holder = RulesHolder(rules_path)
         self.processes = extraction_processes(os.cpu_count() or 1) if processes is None else processes
-        self._inflight = JournalInflight(store)
         self._pipeline_factory = pipeline_factory or self._new_pipeline
         self.pipeline = self._pipeline_factory(self.holder.rules)
         self.ctx = RunContext(settings, self.holder, store, clock, load_templates(self.holder.rules))
@@ -96,7 +94,7 @@ class Worker:
         # The NLP models outlive a rules reload: only the rules change.
         current = getattr(self, "pipeline", None)
         return Pipeline(
-            rules, current.loaded_extractor if current else None, processes=self.processes, inflight=self._inflight,
+            rules, current.loaded_extractor if current else None, processes=self.processes,
             in_children=True,  # the models live in the extraction processes' forkserver only
         )
 
