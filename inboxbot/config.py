@@ -138,8 +138,10 @@ class Settings:
     marking: MarkingSettings = field(default_factory=MarkingSettings)
     # Several machines on one shared store (run/lease.py): each names itself (the processes
     # of one machine are told apart by their pids, and a restarted worker takes over its
-    # killed incarnation's claims under the same name, run/claims.py) and holds a mailbox's
-    # lease this long without renewing it; a standby takes over that long after the holder died.
+    # killed incarnation's claims and leases under the same name, run/holders.py) and holds a
+    # mailbox's lease this long without renewing it; a standby takes over that long after the
+    # holder died (another machine's, or a live process's of this one: a dead process of
+    # this worker id on this machine is taken over at once).
     worker_id: str = field(default_factory=socket.gethostname)
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     # Several mailboxes in one deployment (mailboxes.py): `mailbox` names the one these

@@ -1,8 +1,8 @@
 """A mail's claim before its forward is held per process (run/claims.py): two processes of
-one worker id on one machine — `run --once` beside a serving `run`, or two `run` on the
-SQLite journal, which takes no lease — never both send a forward; a restarted worker takes
-its killed incarnation's claim over at once; nobody takes a live process's claim, nor
-another worker's before it lapses. The processes here are real ones on a real journal."""
+one worker id on one machine — `run --once` beside a serving `run` — never both send a
+forward; a restarted worker takes its killed incarnation's claim over at once; nobody takes
+a live process's claim, nor another worker's before it lapses (the holder's rules:
+test_holders.py). The processes here are real ones on a real journal."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from inboxbot.config import ServerSettings, Settings
 from inboxbot.io.imap import RawMessage
 from inboxbot.mail.message import parse
 from inboxbot.model.facts import Facts
-from inboxbot.run.claims import Holder, parse_holder, pid_alive, takes_over
 from inboxbot.run.context import RunContext
 from inboxbot.run.effects import EffectRunner, Work
 from inboxbot.run.ledger_command import LedgerCommands
@@ -35,43 +34,6 @@ HERE = Path(__file__).parent
 UID = 1
 RAW = b"From: client@example.ru\r\nSubject: Zayavka\r\nMessage-ID: <m1@x>\r\n\r\n1\r\n"
 HOUR = 3600  # a claim that never lapses within a test: every takeover here is the holder's death, not the clock
-
-
-# -- the holder and the takeover, pure -----------------------------------------------
-
-
-def test_a_holder_is_the_worker_id_and_the_pid_after_its_last_separator() -> None:
-    assert parse_holder("sales-1#4242") == Holder("sales-1", 4242)
-    assert parse_holder("dept#2#17") == Holder("dept#2", 17)  # a worker id may hold the separator
-    assert parse_holder("sales-1") == Holder("sales-1", None)  # a claim of an older version: no process
-    assert parse_holder("sales#x1") == Holder("sales#x1", None)
-    assert parse_holder("sales#١٢") == Holder("sales#١٢", None)  # Arabic-Indic digits are no pid
-    assert str(Holder("dept#2", 17)) == "dept#2#17" and parse_holder(str(Holder("h", 5))) == Holder("h", 5)
-
-
-def test_only_this_workers_dead_earlier_incarnation_is_taken_over() -> None:
-    me = Holder("sales-1", 300)
-    dead, alive = (lambda pid: False), (lambda pid: True)
-    assert takes_over("sales-1#200", me, dead)  # killed, restarted: at once
-    assert not takes_over("sales-1#200", me, alive)  # `run --once` beside a serving `run`
-    assert not takes_over("sales-2#200", me, dead)  # another machine's: its pid means nothing here
-    assert not takes_over("sales-1", me, dead)  # a pre-upgrade claim: no process to check, it lapses
-    assert not takes_over("sales-1#300", me, dead)  # this process's own claim: the store renews it
-    checked: list[int] = []
-    takes_over("sales-1#200", me, lambda pid: checked.append(pid) or True)
-    assert checked == [200]
-
-
-def test_a_process_is_alive_until_it_exits_even_before_its_parent_reaps_it() -> None:
-    assert pid_alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
-    assert pid_alive(child.pid)
-    assert child.stdin is not None
-    child.stdin.close()
-    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: a zombie
-    assert not pid_alive(child.pid)
-    child.wait()
-    assert not pid_alive(child.pid)
 
 
 # -- real processes on one SQLite journal ---------------------------------------------

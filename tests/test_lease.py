@@ -21,21 +21,44 @@ class Unreachable(MemoryLeases):
 
     down = False
 
-    def take(self, name: str, holder: str, seconds: float) -> bool:
+    def take(self, name: str, holder: str, seconds: float, *, taking_over: str | None = None) -> bool:
         if self.down:
             raise StoreError("база PostgreSQL недоступна")
-        return super().take(name, holder, seconds)
+        return super().take(name, holder, seconds, taking_over=taking_over)
+
+
+def running(pid: int) -> bool:
+    return True  # both processes of the test are alive
 
 
 def test_one_process_holds_a_mailbox_and_is_told_once_when_it_takes_it() -> None:
     leases, clock, taken = MemoryLeases(), Clock(), []
-    first = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1"), clock=clock)
-    second = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1 again"), clock=clock)
+    first = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1"), clock=clock, pid=100,
+                  alive=running)
+    second = Lease(leases, "sales", "w1", 30, on_taken=lambda: taken.append("w1 again"), clock=clock, pid=200,
+                   alive=running)
     assert first.renew() and first.renew() and first.holds()
     assert not second.renew() and not second.holds()  # the same worker id, another process: a standby
     assert taken == ["w1"]
     first.stop()  # a clean stop gives it up
     assert not first.holds() and second.renew() and taken == ["w1", "w1 again"]
+
+
+def test_a_restart_takes_its_dead_predecessors_lease_at_once_and_nobody_elses() -> None:
+    leases, clock, gone = MemoryLeases(), Clock(), {100}
+
+    def alive(pid: int) -> bool:
+        return pid not in gone
+
+    killed = Lease(leases, "sales", "w1", 3600, clock=clock, pid=100, alive=alive)
+    assert killed.renew()  # then kill -9: nothing gives the lease up
+    other_machine = Lease(leases, "sales", "w2", 3600, clock=clock, pid=200, alive=alive)
+    assert not other_machine.renew()  # another worker id: it waits for the hour to lapse
+    restarted = Lease(leases, "sales", "w1", 3600, clock=clock, pid=300, alive=alive)
+    assert restarted.renew() and restarted.holds() and leases.holder("sales") == restarted.holder
+    twin = Lease(leases, "sales", "w1", 3600, clock=clock, pid=400, alive=alive)
+    assert not twin.renew()  # a second `run` of the same unit: the restarted one is alive
+    assert restarted.renew()
 
 
 def test_a_holder_that_cannot_renew_stops_holding_when_its_time_is_up() -> None:

@@ -91,6 +91,20 @@ def test_a_lease_is_renewed_by_its_holder_refused_to_others_and_lapses(backend: 
     assert leases.take("sales", "w1", 60)  # a clean stop: taken over at once
 
 
+def test_a_lease_is_taken_over_from_a_named_dead_holder_only(backend: Backend) -> None:
+    store = backend()
+    leases = store.leases
+    assert leases.take("sales", "host#100-aa", 60)
+    assert not leases.take("sales", "host#200-bb", 60, taking_over="host#300-cc")  # not the one holding it
+    assert leases.holder("sales") == "host#100-aa"
+    assert leases.take("sales", "host#200-bb", 60, taking_over="host#100-aa")  # its killed incarnation's, unlapsed
+    assert leases.holder("sales") == "host#200-bb"
+    assert not leases.take("sales", "host#300-cc", 60, taking_over="host#100-aa")  # taken over once: the race's loser
+    assert leases.take("sales", "host#200-bb", 60, taking_over="host#100-aa")  # its own: renewed
+    assert not leases.take("sales", "host#300-cc", 60)
+    assert leases.take("zakaz", "host#300-cc", 60, taking_over="host#100-aa")  # a free lease: taken as ever
+
+
 def test_two_connections_taking_a_free_lease_have_one_winner(backend: Backend) -> None:
     first = backend()
     second = backend.again(first)

@@ -1,11 +1,13 @@
-"""Several workers on one shared store (PostgreSQL): real `inboxbot run` processes, one
-Dovecot mailbox, one aiosmtpd, one PostgreSQL. Counted as tests/test_crash.py counts:
-per original Message-ID, the distinct forward Message-IDs that reached the server."""
+"""Several workers on one store — a shared PostgreSQL, or one SQLite journal two `run` were
+started on by mistake: real `inboxbot run` processes, one Dovecot mailbox, one aiosmtpd.
+Counted as tests/test_crash.py counts: per original Message-ID, the distinct forward
+Message-IDs that reached the server."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
 import signal
 import subprocess
 import threading
@@ -25,6 +27,7 @@ from test_followup import Clock as FollowUpClock
 from test_mailboxes import with_id, zakaz_env
 
 from inboxbot.config import ServerSettings, load_settings
+from inboxbot.run.holders import parse_holder
 from inboxbot.run.jobs import Jobs
 from inboxbot.run.lease import DEPLOYMENT_JOBS, Lease, mailbox_name
 from inboxbot.run.worker import Worker
@@ -101,28 +104,53 @@ SERVE_ARGS = [WORKER_ARGS[0], "-v", "run", "--rules", str(RULES)]
 
 
 class Pair:
-    """Workers `inboxbot run` (scheduler mode) sharing one store and one mailbox, each
-    restartable under its own worker id."""
+    """Workers `inboxbot run` (scheduler mode) sharing one store (a PostgreSQL URL, or the
+    path of one SQLite journal) and one mailbox, each restartable under its name (its
+    worker id, unless given another)."""
 
-    def __init__(self, imap: ServerSettings, smtp_port: int, url: str, tmp_path: Path) -> None:
-        self.imap, self.smtp_port, self.url, self.tmp_path = imap, smtp_port, url, tmp_path
+    def __init__(self, imap: ServerSettings, smtp_port: int, url: str, tmp_path: Path, lease: str = LEASE) -> None:
+        self.imap, self.smtp_port, self.url, self.tmp_path, self.lease = imap, smtp_port, url, tmp_path, lease
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}  # of each worker's current life
         self.lives = 0
 
-    def start(self, worker: str) -> None:
+    def env(self, worker_id: str) -> dict[str, str]:
+        extra = {"INBOXBOT_LEASE_SECONDS": self.lease, "INBOXBOT_POLL_SECONDS": "1", "INBOXBOT_IDLE": "off",
+                 "INBOXBOT_BATCH_SIZE": "30"}  # fmt: skip
+        if self.url.startswith("postgresql"):
+            return shared_env(self.imap, self.smtp_port, self.url, self.tmp_path, worker_id, **extra)
+        return worker_env(self.imap, self.smtp_port, Path(self.url), INBOXBOT_WORKER_ID=worker_id, **extra)
+
+    def start(self, worker: str, worker_id: str = "") -> None:
         self.lives += 1
-        env = shared_env(self.imap, self.smtp_port, self.url, self.tmp_path, worker, INBOXBOT_LEASE_SECONDS=LEASE,
-                         INBOXBOT_POLL_SECONDS="1", INBOXBOT_IDLE="off", INBOXBOT_BATCH_SIZE="30")
         self.logs[worker] = self.tmp_path / f"{worker}-{self.lives}.log"
         with open(self.logs[worker], "wb") as out:
-            self.procs[worker] = subprocess.Popen(SERVE_ARGS, env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.procs[worker] = subprocess.Popen(SERVE_ARGS, env=self.env(worker_id or worker), stdout=out,
+                                                  stderr=subprocess.STDOUT)  # fmt: skip
+
+    def lease_holder(self, name: str = "") -> str | None:
+        """Who holds the lease `name` (the mailbox's by default) now, as the store names it."""
+        with open_store(self.url) as store:
+            return store.leases.holder(name or mailbox_name(load_settings(self.env("x"))))
 
     def holder(self) -> str | None:
         """The worker id whose process holds the mailbox's lease now."""
-        with open_store(self.url) as store:
-            holder = store.leases.holder(mailbox_name(load_settings(shared_env(self.imap, self.smtp_port, self.url, self.tmp_path, "x"))))
+        holder = self.lease_holder()
         return holder.partition("#")[0] if holder else None
+
+    def holder_pid(self, name: str = "") -> int | None:
+        """The pid of the process holding the lease `name` (the mailbox's by default)."""
+        holder = self.lease_holder(name)
+        return parse_holder(holder).pid if holder else None
+
+    def log(self, worker: str) -> str:
+        return self.logs[worker].read_text()
+
+    def wait_for_log(self, worker: str, text: str, count: int = 1) -> None:
+        """Until `worker`'s log holds `text` `count` times; it must not die meanwhile."""
+        while self.log(worker).count(text) < count:
+            assert self.procs[worker].poll() is None, self.log(worker)[-3000:]
+            threading.Event().wait(0.05)
 
     def wait_for_holder(self, *among: str) -> str:
         while (holder := self.holder()) not in among:
@@ -151,17 +179,25 @@ class Pair:
 
 
 @pytest.fixture
-def pair(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, postgres: Postgres, tmp_path: Path) -> Iterator[Pair]:
-    url = postgres.url(postgres.new_database())
-    open_store(url).close()
-    made = Pair(imap_inbox, smtp_server.port, url, tmp_path)
+def pairs() -> Iterator[list[Pair]]:
+    """The test's pairs of workers: every process still running is killed at its end."""
+    made: list[Pair] = []
     try:
         yield made
     finally:
-        for proc in made.procs.values():
+        for proc in (proc for each in made for proc in each.procs.values()):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture
+def pair(imap_inbox: ServerSettings, smtp_server: SmtpCatcher, postgres: Postgres, tmp_path: Path,
+         pairs: list[Pair]) -> Pair:  # fmt: skip
+    url = postgres.url(postgres.new_database())
+    open_store(url).close()
+    pairs.append(Pair(imap_inbox, smtp_server.port, url, tmp_path))
+    return pairs[-1]
 
 
 def wait_for_forwards(catcher: SmtpCatcher, count: int) -> float:
@@ -237,6 +273,93 @@ def test_random_kills_of_the_active_worker_lose_nothing_and_double_nothing(
     # the same Message-ID (the window SMTP cannot close, as in test_crash's soak); what must
     # never happen is a mail lost or a second, different forward. A resend per kill at most:
     assert tally.resends + tally.ack_resends <= SOAK_KILLS, tally.report()
+
+
+HOUR = "3600"  # a lease that never lapses within a test: a takeover here is never the clock's
+SELECTS = "selected INBOX: uidvalidity"  # io/imap.py's -v line, each time a process opens the mailbox
+POLL_RUNS = 'Running job "poll'  # apscheduler's -v line, each time the poll job runs
+MAILBOX_STANDBY = re.compile(r"ящик \S+: его обслуживает другой процесс")
+
+
+def test_two_runs_started_on_one_sqlite_journal_are_one_worker_and_one_standby(
+    imap_inbox: ServerSettings, smtp_server: SmtpCatcher, tmp_path: Path, pairs: list[Pair]
+) -> None:
+    """The SQLite journal's lease: two `inboxbot run` of one worker id on one journal (a
+    cron line beside the systemd unit) — one polls the mailbox, the other never opens it,
+    and one of them alone holds the reminders and the report (before, both polled every
+    second, and both sent every reminder and report)."""
+    journal = tmp_path / "journal.sqlite"
+    open_store(journal).close()  # the schema, before the two race to create it
+    pairs.append(pair := Pair(imap_inbox, smtp_server.port, str(journal), tmp_path, lease=HOUR))
+    pair.start("cron", worker_id="sales-1")
+    pair.start("unit", worker_id="sales-1")
+    for worker in pair.procs:
+        pair.wait_for_log(worker, "inboxbot запущен")  # logged after its leases were taken or refused
+    pids = {proc.pid: worker for worker, proc in pair.procs.items()}
+    mailbox_pid, deployment_pid = pair.holder_pid(), pair.holder_pid(DEPLOYMENT_JOBS)
+    assert mailbox_pid in pids and deployment_pid in pids, (mailbox_pid, deployment_pid, pids)
+    active = pids[mailbox_pid]
+    standby = "unit" if active == "cron" else "cron"
+    assert MAILBOX_STANDBY.search(pair.log(standby)) and not MAILBOX_STANDBY.search(pair.log(active))
+    reminder_standby = "unit" if pids[deployment_pid] == "cron" else "cron"
+    assert "напоминания и отчёт: его обслуживает другой процесс" in pair.log(reminder_standby)
+    deliver(imap_inbox, sample("001"))
+    wait_for_forwards(smtp_server, 1)
+    while pending(imap_inbox):
+        threading.Event().wait(0.05)
+    # The standby's poll job keeps running, each second: two more runs after the forward,
+    # and it still has not once opened the mailbox.
+    pair.wait_for_log(standby, POLL_RUNS, pair.log(standby).count(POLL_RUNS) + 2)
+    polls = {worker: pair.log(worker).count(SELECTS) for worker in pair.procs}
+    print(f"\ntwo `run` on one SQLite journal: mailbox opened {polls}; reminders by {pids[deployment_pid]}")
+    assert polls[standby] == 0 and polls[active] >= 1, polls
+    pair.stop()
+    tally = Tally({message_id(sample("001"))}, set(), smtp_server.messages, mailbox_flags(imap_inbox))
+    tally.assert_exactly_once()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_worker_restarted_after_kill_9_takes_its_own_lease_at_once(
+    backend: str, request: pytest.FixtureRequest, imap_inbox: ServerSettings, smtp_server: SmtpCatcher,
+    tmp_path: Path, pairs: list[Pair],
+) -> None:  # fmt: skip
+    """systemd's Restart=always after a kill -9: the restarted worker (the same worker id)
+    finds its dead predecessor's lease, an hour long, and takes it over at once — it
+    forwards the next mail (before, it waited as a standby for the hour to lapse)."""
+    if backend == "postgresql":
+        postgres: Postgres = request.getfixturevalue("postgres")
+        url = postgres.url(postgres.new_database())
+    else:
+        url = str(tmp_path / "journal.sqlite")
+    open_store(url).close()
+    pairs.append(pair := Pair(imap_inbox, smtp_server.port, url, tmp_path, lease=HOUR))
+    pair.start("w1")
+    pair.wait_for_log("w1", "inboxbot запущен")
+    deliver(imap_inbox, sample("001"))
+    wait_for_forwards(smtp_server, 1)
+    while pending(imap_inbox):
+        threading.Event().wait(0.05)
+    killed_pid = pair.procs["w1"].pid
+    assert pair.holder_pid() == killed_pid and pair.holder_pid(DEPLOYMENT_JOBS) == killed_pid
+    pair.kill("w1")
+    killed = time.monotonic()
+    pair.start("w1")
+    deliver(imap_inbox, sample("006"))
+    while len(smtp_server.forwards) < 2:
+        assert "ждёт в резерве" not in pair.log("w1"), pair.log("w1")[-3000:]
+        assert pair.procs["w1"].poll() is None, pair.log("w1")[-3000:]
+        threading.Event().wait(0.02)
+    took_over = time.monotonic() - killed
+    print(f"\nrestart after kill -9 ({backend}, lease {HOUR} s): kill → next forward {took_over:.2f} s")
+    restarted = pair.procs["w1"].pid
+    assert pair.holder_pid() == restarted and pair.holder_pid(DEPLOYMENT_JOBS) == restarted
+    assert pair.log("w1").count("его аренда перенята сразу") == 2  # the mailbox's and the deployment's
+    while pending(imap_inbox):
+        threading.Event().wait(0.05)
+    pair.stop()
+    tally = Tally({message_id(sample("001")), message_id(sample("006"))}, set(), smtp_server.messages,
+                  mailbox_flags(imap_inbox))  # fmt: skip
+    tally.assert_exactly_once()
 
 
 # -- the follow-ups of several mailboxes: one deployment-wide lease ------------------------

@@ -19,16 +19,18 @@ order of JOBS, whatever happened to the one before.
   and only notes the period on its first run; a cron job that did not fire while the
   worker was down would lose the first, and would have to follow every rules reload.
 
-On a shared store (INBOXBOT_STORE) several workers may serve the mailbox: a mailbox is
+Several processes may serve the mailbox — workers on several machines sharing a store
+(INBOXBOT_STORE), or two `run` started on one SQLite journal by mistake: a mailbox is
 polled, and its \\Answered flags read, only by the holder of its lease (lease.py); the
 others are standbys whose jobs do nothing until one of them takes the lease over and
 polls at once. The reminders, escalations and the report cover every mailbox: they go
 from the holder of the deployment's lease (DEPLOYMENT_JOBS) alone, so two machines
-holding different mailboxes never remind one request twice.
+holding different mailboxes never remind one request twice. A single worker takes its
+leases at start, before its first poll, and the poll asks only its own clock whether it
+still holds them (a thread renews them), so the leases cost no store round trip per mail.
 `run --once` takes no lease: it runs beside a serving worker, and the claim of each
 mail (effects.EffectRunner.claim) keeps every forward single: a claim is held per process
-(claims.py), so the two are told apart under one worker id on one machine, as are two
-`run` started on the SQLite journal, which takes no lease at all.
+(claims.py), so the two are told apart under one worker id on one machine.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class Jobs:
         self.watcher: IdleWatcher | None = None  # while `run_forever` runs, with INBOXBOT_IDLE on
         self.watchers: list[IdleWatcher] = []  # the other mailboxes' (INBOXBOT_MAILBOXES)
         self.followup_failures = 0
-        # The follow-ups' and the report's lease on a shared store (`start` takes it).
+        # The follow-ups' and the report's lease (`start` takes it; `run --once` none).
         self.lease: Lease | None = None
         self._poll_lock = threading.Lock()
         self._polling = False  # a poll job is past its start
@@ -264,12 +266,13 @@ class Jobs:
         return watcher
 
     def start(self) -> None:
-        """Take the mailboxes' leases and the follow-ups' (on a shared store), start the
-        scheduler with the jobs, first due now, and the IDLE watcher."""
+        """Take the mailboxes' leases and the follow-ups', start the scheduler with the
+        jobs, first due now, and the IDLE watcher."""
         settings = self.ctx.settings
-        for worker in self.workers if settings.store else ():
-            # Several workers may share the store: each mailbox's lease holder works for
-            # it, the others wait; one that takes a lease over polls at once (`wake`).
+        for worker in self.workers:
+            # Several processes may share the store (the SQLite journal too): each mailbox's
+            # lease holder works for it, the others wait; one that takes a lease over polls
+            # at once (`wake`).
             lease = worker.lease = Lease(
                 self.ctx.store.leases, mailbox_name(worker.settings), settings.worker_id, settings.lease_seconds,
                 on_taken=self.wake,
@@ -277,10 +280,9 @@ class Jobs:
             lease.start()
             if not lease.holds():
                 worker.pipeline.warm_up()  # a standby takes over without loading the models first
-        if settings.store:
-            self.lease = Lease(self.ctx.store.leases, DEPLOYMENT_JOBS, settings.worker_id, settings.lease_seconds,
-                               label=DEPLOYMENT_LABEL)  # fmt: skip
-            self.lease.start()
+        self.lease = Lease(self.ctx.store.leases, DEPLOYMENT_JOBS, settings.worker_id, settings.lease_seconds,
+                           label=DEPLOYMENT_LABEL)  # fmt: skip
+        self.lease.start()
         scheduler = self.scheduler = new_scheduler()
         self.schedule(scheduler, datetime.now(UTC))
         scheduler.start()

@@ -1,8 +1,15 @@
-"""Who of several workers on one shared store works for a mailbox: the holder of its
+"""Who of several worker processes on one store works for a mailbox: the holder of its
 lease (store.leases), renewed while the process lives; the others wait as standbys. The
 deployment's follow-ups and report (they cover every mailbox) have one lease of their own,
 DEPLOYMENT_JOBS: with the mailboxes' leases on different machines, one process still
-sends each reminder.
+sends each reminder. On the SQLite journal too: two `run` started on one journal by
+mistake (a cron line beside the systemd unit) are one worker and one standby.
+
+The holder is `<worker id>#<pid>-<instance>` (holders.py). A worker restarted after a kill
+(systemd's Restart=always) finds its dead predecessor's lease unlapsed; a lease under its
+own worker id whose process is no longer running here is taken over at once, so the
+restart polls at once instead of waiting the lease out. A live process's lease, or another
+worker id's, is kept until it lapses.
 
 Why a lease row and not a PostgreSQL advisory lock: an advisory lock lives as long as
 its database session, and a machine that dies without closing its socket keeps the
@@ -30,6 +37,7 @@ import uuid
 from collections.abc import Callable
 
 from inboxbot.config import Settings
+from inboxbot.run.holders import Holder, pid_alive, takes_over
 from inboxbot.store.interfaces import Leases
 
 log = logging.getLogger(__name__)
@@ -53,14 +61,17 @@ class Lease:
     def __init__(
         self, leases: Leases, name: str, worker_id: str, seconds: int, *, label: str = "",
         on_taken: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic,
+        pid: int | None = None, alive: Callable[[int], bool] = pid_alive,
     ) -> None:
         self.leases = leases
         self.name = name
         self.label = label or f"ящик {name}"
         self.seconds = seconds
-        # The worker's name, then this process: two processes of one name (a restart, a
-        # unit started twice) never hold the lease together.
-        self.holder = f"{worker_id}#{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # The worker's name, then this process and this start of it: two processes of one
+        # name (a restart, a unit started twice) never hold the lease together.
+        self.me = Holder(worker_id, os.getpid() if pid is None else pid, uuid.uuid4().hex[:8])
+        self.holder = str(self.me)
+        self.alive = alive
         self.on_taken = on_taken
         self.clock = clock
         self._valid_until = 0.0
@@ -76,7 +87,7 @@ class Lease:
         held = self.holds()
         sent_at = self.clock()
         try:
-            taken = self.leases.take(self.name, self.holder, self.seconds)
+            taken = self.leases.take(self.name, self.holder, self.seconds) or self._take_from_the_dead()
         except Exception as exc:  # the store out of reach: the lease runs out, tried again
             if not self._failing:
                 log.warning("%s: аренда не продлена (%s); повторю", self.label, exc)
@@ -92,6 +103,17 @@ class Lease:
             self._valid_until = 0.0
             if held:
                 log.warning("%s: работу принял другой процесс; этот ждёт в резерве", self.label)
+        return taken
+
+    def _take_from_the_dead(self) -> bool:
+        """Take the lease over from this worker's dead earlier incarnation, if it holds it."""
+        held_by = self.leases.holder(self.name)
+        if held_by is None or not takes_over(held_by, self.me, self.alive):
+            return False
+        taken = self.leases.take(self.name, self.holder, self.seconds, taking_over=held_by)
+        if taken:
+            log.info("%s: прежний процесс этого рабочего (%s) не запущен; его аренда перенята сразу",
+                     self.label, held_by)  # fmt: skip
         return taken
 
     def start(self) -> None:

@@ -77,7 +77,7 @@ class Worker:
         self.markcheck = MarkingWatch(self.ctx)
         self.failures = 0
         self.last_report = PollReport()  # of the poll running or last run, also a failed one
-        # With several workers on a shared store (jobs.py sets it): only its holder works.
+        # Set by a serving `run` (jobs.py; `run --once` takes none): only its holder works.
         self.lease: Lease | None = None
 
     def sibling(self, mailbox: MailboxSettings) -> Worker:

@@ -103,9 +103,10 @@ class Leases(Protocol):
     """Named leases with an expiry on the store's clock (one clock for every worker,
     whatever their own say): who works for a mailbox now (run/lease.py)."""
 
-    def take(self, name: str, holder: str, seconds: float) -> bool:
+    def take(self, name: str, holder: str, seconds: float, *, taking_over: str | None = None) -> bool:
         """Take or renew the lease `name` for `seconds`: True when it was free, lapsed or
-        `holder`'s already; False while another holder's lease runs."""
+        `holder`'s already, or `taking_over`'s (a holder the caller knows dead: its own
+        earlier incarnation, run/holders.py); False while another holder's lease runs."""
         ...
 
     def release(self, name: str, holder: str) -> None:

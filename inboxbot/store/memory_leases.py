@@ -11,11 +11,11 @@ class MemoryLeases:
         self.lock = threading.Lock()
         self.leases: dict[str, tuple[str, datetime]] = {}  # name → (holder, until)
 
-    def take(self, name: str, holder: str, seconds: float) -> bool:
+    def take(self, name: str, holder: str, seconds: float, *, taking_over: str | None = None) -> bool:
         now = datetime.now(UTC)
         with self.lock:
             current = self.leases.get(name)
-            if current is not None and current[0] != holder and current[1] >= now:
+            if current is not None and current[0] not in (holder, taking_over) and current[1] >= now:
                 return False
             self.leases[name] = (holder, now + timedelta(seconds=seconds))
             return True

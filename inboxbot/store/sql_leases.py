@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from inboxbot.store.sql_dialect import Dialect, SqlDatabase
 
-# Taken when free, lapsed or the holder's own (a renewal).
+# Taken when free, lapsed, the holder's own (a renewal) or the named dead holder's.
 _TAKE = (
     "INSERT INTO leases (name, holder, until) VALUES (?, ?, {until}) ON CONFLICT (name) DO UPDATE SET "
-    "holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder OR leases.until < {now}"
+    "holder = excluded.holder, until = excluded.until "
+    "WHERE leases.holder IN (excluded.holder, ?) OR leases.until < {now}"
 )
 
 
@@ -18,11 +19,12 @@ class SqlLeases:
         self.database = database
         self.dialect = dialect
 
-    def take(self, name: str, holder: str, seconds: float) -> bool:
+    def take(self, name: str, holder: str, seconds: float, *, taking_over: str | None = None) -> bool:
         lease = self.dialect.lease(seconds)
         sql = self.dialect.sql(_TAKE.format(until=lease.until, now=lease.expired))
+        args = (name, holder, *lease.until_args, taking_over or holder, *lease.expired_args)
         with self.database.transaction() as db:
-            taken = db.execute(sql, (name, holder, *lease.until_args, *lease.expired_args)).rowcount
+            taken = db.execute(sql, args).rowcount
         return bool(taken == 1)
 
     def release(self, name: str, holder: str) -> None:
