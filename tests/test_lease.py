@@ -3,6 +3,10 @@ process's monotonic clock in the test's hands."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from inboxbot.errors import StoreError
 from inboxbot.run.lease import Lease
 from inboxbot.store.memory_leases import MemoryLeases
@@ -72,3 +76,15 @@ def test_a_holder_that_cannot_renew_stops_holding_when_its_time_is_up() -> None:
     assert not lease.renew() and not lease.holds()  # a standby may have it by now: this one stops
     leases.down = False
     assert lease.renew()  # nobody took it meanwhile: back
+
+
+def test_a_standby_says_so_at_the_default_log_level(caplog: pytest.LogCaptureFixture) -> None:
+    """A second `run` started on the same journal by mistake must not sit silent."""
+    leases, clock = MemoryLeases(), Clock()
+    holder = Lease(leases, "sales", "w1", 30, clock=clock, pid=100, alive=running)
+    assert holder.renew()
+    standby = Lease(leases, "sales", "w1", 30, clock=clock, pid=200, alive=running)
+    with caplog.at_level(logging.WARNING, logger="inboxbot.run.lease"):
+        standby.start()
+    standby.stop()
+    assert [r.levelno for r in caplog.records if "ждёт в резерве" in r.getMessage()] == [logging.WARNING]

@@ -119,8 +119,10 @@ class Lease:
     def start(self) -> None:
         """Try once now (the first poll then knows), then keep renewing in a thread."""
         if not self.renew():
-            log.info("%s: его обслуживает другой процесс (%s); этот ждёт в резерве",
-                     self.label, self.leases.holder(self.name) or "?")  # fmt: skip
+            # A warning, seen at the default log level: a second `run` started on the same
+            # journal by mistake would otherwise sit silent.
+            log.warning("%s: его обслуживает другой процесс (%s); этот ждёт в резерве",
+                        self.label, self.leases.holder(self.name) or "?")  # fmt: skip
         self._thread = threading.Thread(target=self._keep, name="lease", daemon=True)
         self._thread.start()
 
