@@ -41,7 +41,7 @@ from inboxbot.mail.message import parse  # noqa: E402
 from inboxbot.model.decision import Decision  # noqa: E402
 from inboxbot.model.facts import Facts  # noqa: E402
 from inboxbot.rules.model import Rules  # noqa: E402
-from inboxbot.run.pipeline import Outcome, Pipeline, Prepared  # noqa: E402
+from inboxbot.run.pipeline import Outcome, Pipeline, Prepared, extraction_processes  # noqa: E402
 from inboxbot.run.worker import Worker  # noqa: E402
 from inboxbot.store.factory import open_store  # noqa: E402
 from inboxbot.tools.demo import free_port, wait_for_port  # noqa: E402
@@ -170,7 +170,7 @@ def load(dovecot: Dovecot, mails: list[bytes]) -> tuple[str, str]:
 
 
 def run_once(dovecot: Dovecot, smtp: tuple[ServerSettings, int], mails: list[bytes], *, floor: bool,
-             profile: bool, processes: int = 2, acknowledge: bool = True) -> tuple[float, CpuUse]:
+             profile: bool, processes: int, acknowledge: bool = True) -> tuple[float, CpuUse]:
     """One poll over the whole backlog; returns mails/s and where the CPU went."""
     user, password = load(dovecot, mails)
     smtp_settings, smtp_pid = smtp
@@ -222,7 +222,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--processes", type=int, default=2, help="extraction processes (0 = in the worker)")
+    parser.add_argument("--processes", type=int, default=extraction_processes(os.cpu_count() or 1),
+                        help="extraction processes (0 = in the worker; default: the worker's own default for these cores)")
     parser.add_argument("--no-ack", action="store_true",
                         help="no acknowledgements to clients (rules.toml sends one per request: a second mail each)")
     args = parser.parse_args()
@@ -230,7 +231,8 @@ def main() -> None:
     with Dovecot.running() as dovecot, smtp_sink() as smtp:
         full, full_cpu = run_once(dovecot, smtp, mails, floor=False, profile=args.profile,
                                   processes=args.processes, acknowledge=not args.no_ack)
-        floor, floor_cpu = run_once(dovecot, smtp, mails, floor=True, profile=False, acknowledge=not args.no_ack)
+        floor, floor_cpu = run_once(dovecot, smtp, mails, floor=True, profile=False, processes=args.processes,
+                                    acknowledge=not args.no_ack)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"mails: {args.mails}, extraction processes: {args.processes}, cores: {os.cpu_count()}, "
           f"acknowledgements to clients: {'off' if args.no_ack else 'on (a second mail per request)'}")
